@@ -1,0 +1,24 @@
+import type { Config } from 'jest';
+
+// Tests import workspace packages from source, never from a possibly stale dist/.
+const shared = {
+  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  moduleNameMapper: { '^@orch/([a-z-]+)$': '<rootDir>/packages/$1/src' },
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  roots: ['<rootDir>/packages', '<rootDir>/apps'],
+  testEnvironment: 'node',
+};
+
+const config: Config = {
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['**/*.test.ts'],
+      testPathIgnorePatterns: [...shared.testPathIgnorePatterns, '\\.int\\.test\\.ts$'],
+    },
+    { ...shared, displayName: 'int', testMatch: ['**/*.int.test.ts'] },
+  ],
+};
+
+export default config;

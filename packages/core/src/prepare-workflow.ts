@@ -1,0 +1,90 @@
+import { ValidationError } from '@orch/errors';
+import { partiallyResolve, resolveValue } from '@orch/expressions';
+import type { DagAnalysis } from './analyze-dag';
+import { validateTemplate, validateWorkflow } from './validate-workflow';
+import { resolveInputs } from './variables';
+import type { TemplateDefinition, WorkflowDefinition } from './workflow';
+
+/** A workflow ready to run: validated, with its variables resolved. Task expressions stay for run time. */
+export interface PreparedWorkflow {
+  workflow: WorkflowDefinition;
+  /** Every name a task expression may read besides task results. */
+  variables: Record<string, unknown>;
+  dag: DagAnalysis;
+  template?: { id: string; version?: string };
+}
+
+/** Checks the template and the caller's variables, then resolves the workflow's variables; throws every problem at once. */
+export function prepareFromTemplate(
+  template: TemplateDefinition,
+  given: Record<string, unknown> = {},
+): PreparedWorkflow {
+  const checked = validateTemplate(template);
+  if (checked.errors.length > 0 || !checked.dag) {
+    throw new ValidationError(`template '${template.id}' is invalid`, checked.errors, { code: 'TEMPLATE_INVALID' });
+  }
+  const inputs = resolveInputs(template.variables ?? [], given);
+  if (inputs.errors.length > 0)
+    throw new ValidationError(`variables do not fit template '${template.id}'`, inputs.errors);
+  const own = resolveValue(template.workflow.variables ?? {}, inputs.values) as Record<string, unknown>;
+  return {
+    workflow: template.workflow,
+    variables: { ...inputs.values, ...own },
+    dag: checked.dag,
+    template: { id: template.id, version: template.version },
+  };
+}
+
+/** An inline workflow: the caller's variables override the workflow's own defaults. */
+export function prepareInline(
+  workflow: unknown,
+  given: Record<string, unknown> = {},
+  base = '/workflow',
+): PreparedWorkflow {
+  const checked = validateWorkflow(workflow, { inputs: Object.keys(given), base });
+  if (checked.errors.length > 0 || !checked.dag) throw new ValidationError('workflow is invalid', checked.errors);
+  const wf = workflow as WorkflowDefinition;
+  const own = resolveValue(wf.variables ?? {}, given) as Record<string, unknown>;
+  return { workflow: wf, variables: { ...own, ...given }, dag: checked.dag };
+}
+
+export interface PlannedTask {
+  id: string;
+  type: string;
+  depends_on: string[];
+  parameters: unknown;
+  condition?: string;
+}
+
+/** The execution order in levels, with every expression that needs only variables already resolved. */
+export function planWorkflow(prepared: PreparedWorkflow): {
+  levels: PlannedTask[][];
+  depth: number;
+  width: number;
+  critical_path: string[];
+  critical_path_ms: number;
+} {
+  const byId = new Map(prepared.workflow.tasks.map((t) => [t.id, t]));
+  const known = (root: string) => Object.hasOwn(prepared.variables, root);
+  const levels = prepared.dag.levels.map((ids) =>
+    ids.map((id) => {
+      const t = byId.get(id);
+      if (!t) throw new Error(`planned task '${id}' is missing`);
+      const planned: PlannedTask = {
+        id,
+        type: t.type,
+        depends_on: prepared.dag.dependencies[id] ?? [],
+        parameters: partiallyResolve(t.parameters ?? {}, prepared.variables, known),
+      };
+      if (t.condition !== undefined) planned.condition = t.condition;
+      return planned;
+    }),
+  );
+  return {
+    levels,
+    depth: prepared.dag.depth,
+    width: prepared.dag.width,
+    critical_path: prepared.dag.criticalPath,
+    critical_path_ms: prepared.dag.criticalPathMs,
+  };
+}

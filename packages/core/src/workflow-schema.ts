@@ -1,0 +1,101 @@
+import { RECOVERY_STRATEGIES, TRIGGER_RULES, VARIABLE_TYPES } from './workflow';
+
+/**
+ * JSON Schemas of the documents users write: templates (reference "Template Structure") and workflows.
+ * `parameters` is only checked to be an object here; each task type's own schema is applied by the validator,
+ * so its errors can name the type. `x-message` replaces ajv's wording where a rule needs explaining.
+ */
+
+const IDENTIFIER = '^[A-Za-z_][A-Za-z0-9_]*$';
+const IDENTIFIER_MESSAGE =
+  'must start with a letter or _ and hold only letters, digits and _ (it is used in expressions such as ${id.output})';
+
+const duration = { type: ['number', 'string'], format: 'duration', minimum: 0 };
+const idList = { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true };
+
+export const retryPolicySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['max_retries'],
+  properties: {
+    max_retries: { type: 'integer', minimum: 0, maximum: 100 },
+    backoff_type: { enum: ['fixed', 'exponential'] },
+    initial_delay: duration,
+    max_delay: duration,
+    jitter: { type: 'number', minimum: 0, maximum: 1 },
+  },
+};
+
+export const taskSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'type'],
+  properties: {
+    id: { type: 'string', pattern: IDENTIFIER, 'x-message': IDENTIFIER_MESSAGE },
+    name: { type: 'string' },
+    description: { type: 'string' },
+    type: { type: 'string' },
+    depends_on: idList,
+    parameters: { type: 'object' },
+    retry_policy: retryPolicySchema,
+    timeout: duration,
+    condition: { type: 'string', minLength: 1 },
+    on_success: idList,
+    on_failure: idList,
+    continue_on_failure: { type: 'boolean' },
+    trigger_rule: { enum: [...TRIGGER_RULES] },
+  },
+};
+
+export const workflowSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'tasks'],
+  properties: {
+    id: { type: 'string', minLength: 1, maxLength: 200 },
+    name: { type: 'string' },
+    description: { type: 'string' },
+    timeout: duration,
+    variables: { type: 'object' },
+    tasks: { type: 'array', minItems: 1, maxItems: 20_000, items: taskSchema },
+    fail_fast: { type: 'boolean' },
+    recovery: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { strategy: { enum: [...RECOVERY_STRATEGIES] } },
+    },
+  },
+};
+
+export const variableSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: {
+    name: { type: 'string', pattern: IDENTIFIER, 'x-message': IDENTIFIER_MESSAGE },
+    type: { enum: [...VARIABLE_TYPES] },
+    description: { type: 'string' },
+    required: { type: 'boolean' },
+    default: {},
+  },
+};
+
+export const templateSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'name', 'workflow'],
+  properties: {
+    id: {
+      type: 'string',
+      pattern: '^[a-z0-9][a-z0-9._-]*$',
+      maxLength: 200,
+      'x-message': 'must be lower-case letters, digits, ., _ and -, starting with a letter or digit',
+    },
+    name: { type: 'string', minLength: 1 },
+    description: { type: 'string' },
+    category: { type: 'string' },
+    version: { type: 'string', 'x-message': 'must be a string: quote it in YAML, as in version: "1.0"' },
+    variables: { type: 'array', items: variableSchema },
+    workflow: workflowSchema,
+  },
+};

@@ -1,0 +1,13 @@
+export { BUILTIN_FUNCTION_NAMES } from './builtin-functions';
+export { type CollectedExpression, collectExpressions } from './collect-expressions';
+export { evaluateExpression } from './evaluate-expression';
+export { ExpressionError, type ExpressionErrorOptions } from './expression-error';
+export { EXPRESSION_LIMITS } from './expression-limits';
+export { expressionReferences } from './expression-references';
+export type { Reference } from './find-references';
+export { interpolate } from './interpolate';
+export { type CompiledExpression, parseExpression } from './parse-expression';
+export { hasExpressions, isWholeExpression, parseTemplate, type TemplatePart } from './parse-template';
+export { partiallyResolve } from './partially-resolve';
+export { resolveValue } from './resolve-value';
+export type { Scope } from './scope';
