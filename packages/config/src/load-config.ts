@@ -16,9 +16,12 @@ export interface Config {
   /** BullMQ's key prefix; wrap it in braces (`{orch}`) on Redis Cluster so a queue's keys share a slot. */
   queuePrefix: string;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** Any OpenAI-compatible endpoint; `ai` tasks with `provider: openai` and workflow generation use it. */
+  openai: { baseUrl?: string; apiKey?: string; model: string; timeoutMs: number };
+  generateMaxAttempts: number;
 }
 
-const durationVars = ['DEFAULT_WORKFLOW_TIMEOUT', 'EXECUTION_TTL', 'RECOVERY_INTERVAL'] as const;
+const durationVars = ['DEFAULT_WORKFLOW_TIMEOUT', 'EXECUTION_TTL', 'RECOVERY_INTERVAL', 'OPENAI_TIMEOUT'] as const;
 
 /** The environment variables (names from the reference) with their defaults; ajv coerces the strings. */
 const envSchema = {
@@ -45,6 +48,11 @@ const envSchema = {
     WORKER_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 10_000, default: 50 },
     QUEUE_PREFIX: { type: 'string', minLength: 1, pattern: '^[^:]+$', default: 'orch' },
     LOG_LEVEL: { enum: ['error', 'warn', 'info', 'debug'], default: 'info' },
+    OPENAI_BASE_URL: { type: 'string', pattern: '^https?://' },
+    OPENAI_API_KEY: { type: 'string' },
+    OPENAI_MODEL: { type: 'string', minLength: 1, default: 'gpt-4o-mini' },
+    OPENAI_TIMEOUT: { type: 'string', default: '60s' },
+    GENERATE_MAX_ATTEMPTS: { type: 'integer', minimum: 1, maximum: 10, default: 3 },
   },
 } as const;
 
@@ -115,6 +123,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     workerConcurrency: raw.WORKER_CONCURRENCY as number,
     queuePrefix: raw.QUEUE_PREFIX as string,
     logLevel: raw.LOG_LEVEL as Config['logLevel'],
+    openai: {
+      baseUrl: raw.OPENAI_BASE_URL as string | undefined,
+      apiKey: raw.OPENAI_API_KEY as string | undefined,
+      model: raw.OPENAI_MODEL as string,
+      timeoutMs: ms.OPENAI_TIMEOUT as number,
+    },
+    generateMaxAttempts: raw.GENERATE_MAX_ATTEMPTS as number,
   };
   return deepFreeze(config);
 }

@@ -1,0 +1,49 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+export interface RedisSettings {
+  host: string;
+  port: number;
+  password?: string;
+  db?: number;
+  /** `redis://` or `rediss://` (TLS); wins over host/port/password/db. */
+  url?: string;
+}
+
+/**
+ * `api`: commands fail fast while Redis is away, so HTTP callers get a 503 instead of a hang.
+ * `worker`: commands wait for the reconnect (BullMQ requires `maxRetriesPerRequest: null` for blocking clients).
+ */
+export type ConnectionProfile = 'api' | 'worker';
+
+const RECONNECT_ON = ['READONLY', 'LOADING', 'UNBLOCKED'];
+
+export function redisOptions(settings: RedisSettings, profile: ConnectionProfile): RedisOptions {
+  const options: RedisOptions = {
+    host: settings.host,
+    port: settings.port,
+    password: settings.password || undefined,
+    db: settings.db ?? 0,
+    lazyConnect: false,
+    // After a failover the old primary answers READONLY and a restarting one LOADING: reconnect and resend.
+    reconnectOnError: (error) => RECONNECT_ON.some((code) => error.message.startsWith(code)),
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+    ...(profile === 'worker'
+      ? { maxRetriesPerRequest: null, enableOfflineQueue: true }
+      : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 }),
+  };
+  if (settings.url) {
+    const url = new URL(settings.url);
+    options.host = url.hostname;
+    options.port = Number(url.port || 6379);
+    if (url.password) options.password = decodeURIComponent(url.password);
+    if (url.username) options.username = decodeURIComponent(url.username);
+    if (url.pathname.length > 1) options.db = Number(url.pathname.slice(1));
+    if (url.protocol === 'rediss:') options.tls = { servername: url.hostname };
+  }
+  return options;
+}
+
+/** The one place Redis clients are made. */
+export function createRedisConnection(settings: RedisSettings, profile: ConnectionProfile, name?: string): Redis {
+  return new Redis({ ...redisOptions(settings, profile), connectionName: name });
+}

@@ -1,0 +1,2 @@
+export * from './create-redis-connection';
+export * from './keys';

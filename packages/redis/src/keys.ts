@@ -1,0 +1,91 @@
+/**
+ * Every Redis key and channel the orchestrator uses (BullMQ builds its own from the queue prefix).
+ * An execution's keys share the hash tag `{<id>}`, so every Lua script over one execution touches one slot and
+ * works on Redis Cluster. Global keys share the tag `{g}`.
+ */
+export class RedisKeys {
+  constructor(readonly prefix = 'orch') {}
+
+  private exec(id: string, part: string): string {
+    return `${this.prefix}:x:{${id}}:${part}`;
+  }
+
+  /** Hash: status, workflow, template, timestamps, error, counts. */
+  meta(id: string): string {
+    return this.exec(id, 'meta');
+  }
+
+  /** String: the compiled workflow (JSON), immutable once written. */
+  def(id: string): string {
+    return this.exec(id, 'def');
+  }
+
+  /** Hash: task id -> JSON state (status, attempts, timings, error). */
+  tasks(id: string): string {
+    return this.exec(id, 'tasks');
+  }
+
+  /** Hash: task id -> terminal status. Written once per task (HSETNX): the completion record. */
+  finished(id: string): string {
+    return this.exec(id, 'fin');
+  }
+
+  /** Hash: task id -> output JSON, the checkpoint dependents read. Written once per task. */
+  outputs(id: string): string {
+    return this.exec(id, 'out');
+  }
+
+  /** Stream: every state change of the execution, in order. */
+  events(id: string): string {
+    return this.exec(id, 'events');
+  }
+
+  /** All keys of one execution, for EXPIRE and cleanup. */
+  executionKeys(id: string): string[] {
+    return [this.meta(id), this.def(id), this.tasks(id), this.finished(id), this.outputs(id), this.events(id)];
+  }
+
+  private global(part: string): string {
+    return `${this.prefix}:g:{g}:${part}`;
+  }
+
+  /** String: correlation id -> execution id, with the execution's TTL. */
+  correlation(correlationId: string): string {
+    return this.global(`corr:${correlationId}`);
+  }
+
+  /** Set: executions holding one of the MAX_CONCURRENT_WORKFLOWS slots. */
+  active(): string {
+    return this.global('active');
+  }
+
+  /** List: executions waiting for a slot, oldest first. */
+  pending(): string {
+    return this.global('pending');
+  }
+
+  /** Sorted set: execution id by creation time, newest last; for listing. */
+  index(): string {
+    return this.global('index');
+  }
+
+  /** Hash: counters of recovery actions, for /status and /metrics. */
+  counters(): string {
+    return this.global('counters');
+  }
+
+  /** Pub/sub channel on which workers learn that an execution must stop. */
+  abortChannel(): string {
+    return `${this.prefix}:abort`;
+  }
+}
+
+/** Queue names; BullMQ prefixes them with QUEUE_PREFIX. */
+export const QUEUES = {
+  /** One job per execution, the parent of its task jobs; it runs when they are all done and finalises the run. */
+  workflows: 'workflows',
+  /** Task jobs and parallel sub-task jobs. */
+  tasks: 'tasks',
+  /** Workflow deadlines, recovery, schedules. */
+  control: 'control',
+} as const;
