@@ -1,4 +1,4 @@
-export { formatAjvErrors, pointerJoin } from './ajv';
+export { ajv, formatAjvErrors, pointerJoin } from './ajv';
 export * from './analyze-dag';
 export * from './duration';
 export * from './prepare-workflow';

@@ -1,4 +1,3 @@
-import type { TaskType } from '@orch/core';
 import { type ErrorCode, OrchestratorError } from '@orch/errors';
 import type { Logger } from '@orch/logger';
 
@@ -22,9 +21,6 @@ export interface TaskContext {
  * anything else is retried per the task's retry policy.
  */
 export type TaskHandler = (parameters: Record<string, unknown>, context: TaskContext) => Promise<unknown>;
-
-/** One handler per task type: the worker does not compile while a type in the catalog lacks one. */
-export type TaskHandlers = { readonly [K in TaskType]: TaskHandler };
 
 /** A failure that retrying will not fix (bad parameters, a 4xx from a service). Becomes BullMQ's UnrecoverableError. */
 export class PermanentTaskError extends OrchestratorError {

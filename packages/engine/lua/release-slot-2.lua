@@ -1,0 +1,15 @@
+--[[
+  Gives back an execution's slot and admits the oldest waiting executions into the free slots.
+  KEYS[1] active set  KEYS[2] pending list
+  ARGV[1] execution id (or '' to only fill free slots)  ARGV[2] the limit
+  Returns the admitted execution ids, oldest first; the caller starts them.
+]]
+if ARGV[1] ~= '' then redis.call('SREM', KEYS[1], ARGV[1]) end
+local admitted = {}
+while redis.call('SCARD', KEYS[1]) < tonumber(ARGV[2]) do
+  local id = redis.call('LPOP', KEYS[2])
+  if not id then break end
+  redis.call('SADD', KEYS[1], id)
+  admitted[#admitted + 1] = id
+end
+return admitted

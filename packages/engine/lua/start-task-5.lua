@@ -1,0 +1,39 @@
+--[[
+  Marks a task attempt running and reads what the attempt needs, in one round trip.
+  KEYS[1] meta  KEYS[2] tasks  KEYS[3] fin  KEYS[4] out  KEYS[5] events
+  ARGV[1] task id  ARGV[2] attempt  ARGV[3] now (ms)  ARGV[4] n: number of tasks whose status is wanted
+  ARGV[5 .. 4+n] those tasks (dependencies and read tasks; their terminal statuses are returned)
+  ARGV[5+n ..] tasks whose outputs the task reads
+  Returns {workflow status, recorded status or '', recorded output or '', dependency statuses..., outputs...}.
+  A task whose completion is already recorded (a re-run after a crash) is not marked running again: the caller
+  replays the recorded outcome instead of running the handler twice. Nothing is marked while the run is not running.
+]]
+local task = ARGV[1]
+local status = redis.call('HGET', KEYS[1], 'status') or ''
+local recorded = redis.call('HGET', KEYS[3], task)
+if recorded then
+  return {status, recorded, redis.call('HGET', KEYS[4], task) or ''}
+end
+if status ~= 'running' then
+  return {status, '', ''}
+end
+local attempt = tonumber(ARGV[2])
+local raw = redis.call('HGET', KEYS[2], task)
+local state = raw and cjson.decode(raw) or {}
+-- A delayed or waiting-children job comes back for the same attempt: one start event per attempt.
+if state.s ~= 'running' or state.a ~= attempt then
+  state.s = 'running'
+  state.a = attempt
+  state.st = tonumber(ARGV[3])
+  redis.call('HSET', KEYS[2], task, cjson.encode(state))
+  redis.call('XADD', KEYS[5], '*', 'type', 'task.started', 'task', task, 'attempt', ARGV[2], 'at', ARGV[3])
+end
+local n = tonumber(ARGV[4])
+local result = {status, '', ''}
+for i = 5, 4 + n do
+  result[#result + 1] = redis.call('HGET', KEYS[3], ARGV[i]) or ''
+end
+for i = 5 + n, #ARGV do
+  result[#result + 1] = redis.call('HGET', KEYS[4], ARGV[i]) or ''
+end
+return result

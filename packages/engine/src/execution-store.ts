@@ -1,0 +1,157 @@
+import type { RedisKeys } from '@orch/redis';
+import type { Redis } from 'ioredis';
+import type { ExecutionDefinition } from './execution-definition';
+import {
+  type ExecutionEvent,
+  type ExecutionRecord,
+  publicStatus,
+  TASK_STATUSES,
+  type TaskRecord,
+  type TaskStatus,
+} from './execution-record';
+
+interface TaskState {
+  s?: TaskStatus;
+  a?: number;
+  st?: number;
+  ft?: number;
+  e?: string;
+}
+
+const iso = (ms: string | number | undefined) =>
+  ms === undefined || ms === '' ? undefined : new Date(Number(ms)).toISOString();
+
+/**
+ * Reads and writes an execution's Redis keys outside the Lua scripts: the definition (cached, it never changes),
+ * the record as the API shows it, and the event stream.
+ */
+export class ExecutionStore {
+  private readonly cache = new Map<string, Promise<ExecutionDefinition>>();
+
+  constructor(
+    readonly redis: Redis,
+    readonly keys: RedisKeys,
+    private readonly cacheSize = 1000,
+  ) {}
+
+  /** Writes the definition, the meta hash, the first event and the index entry in one MULTI. */
+  async create(def: ExecutionDefinition, extra: Record<string, string> = {}): Promise<void> {
+    const id = def.executionId;
+    const meta: Record<string, string> = {
+      status: 'pending',
+      workflow_id: def.workflow.id,
+      created_at: String(def.createdAt),
+      total: String(Object.keys(def.tasks).length),
+      ...extra,
+    };
+    if (def.workflow.name) meta.workflow_name = def.workflow.name;
+    if (def.template) {
+      meta.template_id = def.template.id;
+      if (def.template.version) meta.template_version = def.template.version;
+    }
+    if (def.correlationId) meta.correlation_id = def.correlationId;
+    await this.redis
+      .multi()
+      .set(this.keys.def(id), JSON.stringify(def))
+      .hset(this.keys.meta(id), meta)
+      .xadd(this.keys.events(id), '*', 'type', 'workflow.created', 'at', String(def.createdAt))
+      .zadd(this.keys.index(), def.createdAt, id)
+      .exec();
+    this.remember(id, Promise.resolve(def));
+  }
+
+  /** The compiled definition; cached per process since it is immutable. */
+  definition(id: string): Promise<ExecutionDefinition> {
+    const cached = this.cache.get(id);
+    if (cached) return cached;
+    const loading = this.redis.get(this.keys.def(id)).then((json) => {
+      if (!json) throw new Error(`execution ${id} has no definition (expired or never created)`);
+      return JSON.parse(json) as ExecutionDefinition;
+    });
+    loading.catch(() => this.cache.delete(id));
+    this.remember(id, loading);
+    return loading;
+  }
+
+  private remember(id: string, def: Promise<ExecutionDefinition>): void {
+    this.cache.set(id, def);
+    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
+  }
+
+  forget(id: string): void {
+    this.cache.delete(id);
+  }
+
+  async meta(id: string): Promise<Record<string, string>> {
+    return this.redis.hgetall(this.keys.meta(id));
+  }
+
+  /** The whole record in one round trip; undefined when the execution does not exist (or has expired). */
+  async get(id: string, options: { outputs?: boolean } = {}): Promise<ExecutionRecord | undefined> {
+    const pipeline = this.redis
+      .pipeline()
+      .hgetall(this.keys.meta(id))
+      .get(this.keys.def(id))
+      .hgetall(this.keys.tasks(id));
+    if (options.outputs !== false) pipeline.hgetall(this.keys.outputs(id));
+    const results = (await pipeline.exec()) ?? [];
+    const [metaResult, defResult, tasksResult, outResult] = results.map(([error, value]) => {
+      if (error) throw error;
+      return value;
+    });
+    const meta = metaResult as Record<string, string>;
+    if (!meta || Object.keys(meta).length === 0 || !defResult) return undefined;
+    const def = JSON.parse(defResult as string) as ExecutionDefinition;
+    const states = tasksResult as Record<string, string>;
+    const outputs = (outResult ?? {}) as Record<string, string>;
+    const progress = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as ExecutionRecord['progress'];
+    progress.total = 0;
+    const tasks: TaskRecord[] = def.workflow.tasks.map((t) => {
+      const state: TaskState = states[t.id] ? JSON.parse(states[t.id] as string) : {};
+      const status = state.s ?? 'pending';
+      progress[status] += 1;
+      progress.total += 1;
+      const record: TaskRecord = { id: t.id, type: t.type, status, attempts: state.a ?? 0 };
+      if (t.name) record.name = t.name;
+      if (state.st) record.started_at = iso(state.st);
+      if (state.ft) record.finished_at = iso(state.ft);
+      if (state.st && state.ft) record.duration_ms = state.ft - state.st;
+      if (state.e) record.error = state.e;
+      if (outputs[t.id] !== undefined) record.output = JSON.parse(outputs[t.id] as string);
+      return record;
+    });
+    const record: ExecutionRecord = {
+      execution_id: id,
+      status: publicStatus(meta.status ?? 'pending'),
+      workflow: { id: def.workflow.id, ...(def.workflow.name ? { name: def.workflow.name } : {}) },
+      variables: def.variables,
+      created_at: iso(meta.created_at) as string,
+      progress,
+      tasks,
+    };
+    if (meta.correlation_id) record.correlation_id = meta.correlation_id;
+    if (def.template) record.template = def.template;
+    if (meta.started_at) record.started_at = iso(meta.started_at);
+    if (meta.finished_at) record.finished_at = iso(meta.finished_at);
+    if (meta.started_at && meta.finished_at) record.duration_ms = Number(meta.finished_at) - Number(meta.started_at);
+    if (meta.error) record.error = meta.error;
+    return record;
+  }
+
+  /** Events after `after` (exclusive; '0' for all), oldest first. */
+  async events(id: string, after = '0', count = 1000): Promise<ExecutionEvent[]> {
+    const start = after === '0' ? '-' : `(${after}`;
+    const entries = await this.redis.xrange(this.keys.events(id), start, '+', 'COUNT', count);
+    return entries.map(([entryId, fields]) => toEvent(entryId, fields));
+  }
+}
+
+export function toEvent(id: string, fields: string[]): ExecutionEvent {
+  const map: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) map[fields[i] as string] = fields[i + 1] as string;
+  const event: ExecutionEvent = { id, type: map.type ?? 'unknown', at: iso(map.at) ?? '' };
+  if (map.task) event.task = map.task;
+  if (map.attempt && map.attempt !== '0') event.attempt = Number(map.attempt);
+  if (map.error) event.error = map.error;
+  return event;
+}

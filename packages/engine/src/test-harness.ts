@@ -1,0 +1,159 @@
+import { prepareInline, type WorkflowDefinition } from '@orch/core';
+import { createRedisConnection } from '@orch/redis';
+import { type RedisServer, startRedisServer } from '@orch/testing';
+import type { Redis } from 'ioredis';
+import { builtinHandlers, type TaskHandlers } from './control-flow';
+import { EngineWorker } from './engine-worker';
+import type { ExecutionRecord } from './execution-record';
+import { PermanentTaskError, type TaskHandler } from './task-handler';
+import { WorkflowEngine } from './workflow-engine';
+
+/** One call of the probe handler, as the test sees it: an independent witness of what ran and when. */
+export interface ProbeCall {
+  task: string;
+  attempt: number;
+  start: number;
+  end?: number;
+  outcome?: 'ok' | 'error' | 'aborted';
+}
+
+/**
+ * The `data` handler of engine tests. `parameters.input` steers it: `sleep_ms` (honours the abort signal),
+ * `fail_times` (throws on the first n attempts), `permanent` (throws PermanentTaskError), `value` (the output),
+ * otherwise the output is 1 + the sum of `inputs`.
+ */
+export function probeHandler(calls: ProbeCall[]): TaskHandler {
+  return async (parameters, context) => {
+    const input = (parameters.input ?? {}) as {
+      sleep_ms?: number;
+      fail_times?: number;
+      permanent?: boolean;
+      value?: unknown;
+      inputs?: number[];
+    };
+    const call: ProbeCall = { task: context.taskId, attempt: context.attempt, start: Date.now() };
+    calls.push(call);
+    try {
+      if (input.sleep_ms) {
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(resolve, input.sleep_ms);
+          context.signal.addEventListener('abort', () => {
+            clearTimeout(timer);
+            reject(new Error('aborted'));
+          });
+        });
+      }
+      if (input.permanent) throw new PermanentTaskError(`task ${context.taskId} refuses`);
+      if (context.attempt <= (input.fail_times ?? 0)) throw new Error(`flaky failure ${context.attempt}`);
+      call.outcome = 'ok';
+      if (input.value !== undefined) return input.value;
+      return 1 + (input.inputs ?? []).reduce((a, b) => a + b, 0);
+    } catch (error) {
+      call.outcome = context.signal.aborted ? 'aborted' : 'error';
+      throw error;
+    } finally {
+      call.end = Date.now();
+    }
+  };
+}
+
+export interface Harness {
+  server: RedisServer;
+  engine: WorkflowEngine;
+  connection: Redis;
+  calls: ProbeCall[];
+  startWorker(options?: {
+    concurrency?: number;
+    lockDurationMs?: number;
+    stalledIntervalMs?: number;
+  }): Promise<EngineWorker>;
+  submit(workflow: unknown, variables?: Record<string, unknown>, correlationId?: string): Promise<string>;
+  run(workflow: unknown, variables?: Record<string, unknown>, timeoutMs?: number): Promise<ExecutionRecord>;
+  waitForEnd(id: string, timeoutMs?: number): Promise<ExecutionRecord>;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(
+  options: { maxConcurrentWorkflows?: number; defaultWorkflowTimeoutMs?: number } = {},
+): Promise<Harness> {
+  const server = await startRedisServer();
+  const settings = { host: server.host, port: server.port };
+  const connection = createRedisConnection(settings, 'worker');
+  const engine = new WorkflowEngine({
+    connection,
+    prefix: 'test',
+    maxConcurrentWorkflows: options.maxConcurrentWorkflows ?? 100,
+    executionTtlMs: 600_000,
+    defaultWorkflowTimeoutMs: options.defaultWorkflowTimeoutMs ?? 120_000,
+  });
+  const calls: ProbeCall[] = [];
+  const probe = probeHandler(calls);
+  const handlers: TaskHandlers = { ...builtinHandlers, data: probe, ai: probe, exec: probe };
+  const workers: EngineWorker[] = [];
+  const clients: Redis[] = [connection];
+  const fresh = () => {
+    const client = createRedisConnection(settings, 'worker');
+    clients.push(client);
+    return client;
+  };
+  const waiter = fresh();
+  const harness: Harness = {
+    server,
+    engine,
+    connection,
+    calls,
+    async startWorker(workerOptions = {}) {
+      const worker = new EngineWorker({
+        engine,
+        handlers,
+        subscriber: fresh(),
+        concurrency: workerOptions.concurrency ?? 50,
+        lockDurationMs: workerOptions.lockDurationMs,
+        stalledIntervalMs: workerOptions.stalledIntervalMs,
+      });
+      await worker.start();
+      workers.push(worker);
+      return worker;
+    },
+    async submit(workflow, variables = {}, correlationId) {
+      const prepared = prepareInline(workflow, variables);
+      return (await engine.submit(prepared, { correlationId })).executionId;
+    },
+    async run(workflow, variables = {}, timeoutMs = 30_000) {
+      return harness.waitForEnd(await harness.submit(workflow, variables), timeoutMs);
+    },
+    waitForEnd(id, timeoutMs = 30_000) {
+      return engine.waitForEnd(id, waiter, timeoutMs);
+    },
+    async stop() {
+      await Promise.all(workers.map((w) => w.close()));
+      await engine.close();
+      await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+      await server.stop();
+    },
+  };
+  return harness;
+}
+
+/** Builders for test workflows. */
+export const wf = (tasks: unknown[], extra: Record<string, unknown> = {}): WorkflowDefinition =>
+  ({ id: 'test', tasks, ...extra }) as WorkflowDefinition;
+
+/** A probe task: output 1 + sum of its dependencies' outputs, unless `input` says otherwise. */
+export function probe(
+  id: string,
+  deps: string[] = [],
+  input: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {},
+) {
+  return {
+    id,
+    type: 'data',
+    depends_on: deps,
+    parameters: { operation: 'search', input: { inputs: deps.map((d) => `\${${d}.output}`), ...input } },
+    ...extra,
+  };
+}
+
+/** Tasks by id from a record. */
+export const byId = (record: ExecutionRecord) => Object.fromEntries(record.tasks.map((t) => [t.id, t]));

@@ -1,0 +1,327 @@
+import { randomUUID } from 'node:crypto';
+import type { PreparedWorkflow } from '@orch/core';
+import { NotFoundError, OrchestratorError } from '@orch/errors';
+import { type Logger, silentLogger } from '@orch/logger';
+import { QUEUES, RedisKeys } from '@orch/redis';
+import { type FlowJob, FlowProducer, Job, type JobsOptions, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { type EngineScripts, engineScripts } from './engine-scripts';
+import { compileExecution, type ExecutionDefinition } from './execution-definition';
+import { type ExecutionRecord, type ExecutionStatus, publicStatus, TERMINAL_STATUSES } from './execution-record';
+import { ExecutionStore } from './execution-store';
+
+export interface EngineOptions {
+  /** Used for the engine's own commands and shared by its queues. */
+  connection: Redis;
+  /** BullMQ's key prefix, and the prefix of the engine's own keys. */
+  prefix?: string;
+  maxConcurrentWorkflows: number;
+  executionTtlMs: number;
+  defaultWorkflowTimeoutMs: number;
+  logger?: Logger;
+}
+
+export interface SubmitOptions {
+  correlationId?: string;
+  /** Pub/sub channel that gets the run's final message (the message bus sets `workflow-responses`). */
+  respondTo?: string;
+}
+
+export interface SubmitResult {
+  executionId: string;
+  status: ExecutionStatus;
+  /** False when `correlationId` was already used: `executionId` is the existing run. */
+  created: boolean;
+}
+
+/** Data of a task job: execution and task id, the backoff spec, and the step of a delay or parallel task. */
+export interface TaskJobData {
+  e: string;
+  t: string;
+  bp?: [string, number, number, number];
+  until?: number;
+  step?: 'children';
+}
+
+/**
+ * The engine's entry points shared by the API and the workers: submit, start, cancel, abort, finalise, read.
+ * Execution jobs: `workflows/<id>` is the parent of every task job `tasks/<id>.<task>`; tasks are added as they
+ * become ready (see ARCHITECTURE.md), so BullMQ runs the workflow job once all of them are done.
+ */
+export class WorkflowEngine {
+  readonly keys: RedisKeys;
+  readonly store: ExecutionStore;
+  readonly scripts: EngineScripts;
+  readonly queues: { workflows: Queue; tasks: Queue; control: Queue };
+  readonly flows: FlowProducer;
+  readonly prefix: string;
+  readonly logger: Logger;
+  /** How long finished jobs and records are kept, in seconds (BullMQ's `age` unit). */
+  readonly ttlSeconds: number;
+  private closing?: Promise<void>;
+
+  constructor(readonly options: EngineOptions) {
+    this.prefix = options.prefix ?? 'orch';
+    this.keys = new RedisKeys(this.prefix);
+    this.store = new ExecutionStore(options.connection, this.keys);
+    this.scripts = engineScripts(options.connection);
+    this.logger = options.logger ?? silentLogger();
+    const shared = { connection: options.connection, prefix: this.prefix };
+    this.queues = {
+      workflows: new Queue(QUEUES.workflows, shared),
+      tasks: new Queue(QUEUES.tasks, shared),
+      control: new Queue(QUEUES.control, shared),
+    };
+    this.flows = new FlowProducer(shared);
+    this.ttlSeconds = Math.max(1, Math.ceil(options.executionTtlMs / 1000));
+  }
+
+  get redis(): Redis {
+    return this.options.connection;
+  }
+
+  /**
+   * Creates a run. With a `correlationId` already used within the TTL, returns the existing run instead: the SET NX
+   * makes that hold across API replicas racing on the same id.
+   */
+  async submit(prepared: PreparedWorkflow, options: SubmitOptions = {}): Promise<SubmitResult> {
+    const executionId = randomUUID();
+    const def = compileExecution(executionId, prepared, {
+      defaultTimeoutMs: this.options.defaultWorkflowTimeoutMs,
+      correlationId: options.correlationId,
+    });
+    if (options.correlationId) {
+      const key = this.keys.correlation(options.correlationId);
+      const ttl = def.timeoutMs + this.options.executionTtlMs;
+      const claimed = await this.redis.set(key, executionId, 'PX', ttl, 'NX');
+      if (claimed === null) {
+        const existing = await this.redis.get(key);
+        if (existing) {
+          const status = publicStatus((await this.redis.hget(this.keys.meta(existing), 'status')) ?? 'pending');
+          return { executionId: existing, status, created: false };
+        }
+        await this.redis.set(key, executionId, 'PX', ttl);
+      }
+    }
+    await this.store.create(def, options.respondTo ? { respond_to: options.respondTo } : {});
+    const admitted = await this.scripts.admit(
+      [this.keys.active(), this.keys.pending()],
+      [executionId, this.options.maxConcurrentWorkflows],
+    );
+    if (admitted === 1) {
+      await this.start(def);
+      return { executionId, status: 'running', created: true };
+    }
+    await this.redis.xadd(this.keys.events(executionId), '*', 'type', 'workflow.queued', 'at', String(Date.now()));
+    return { executionId, status: 'pending', created: true };
+  }
+
+  /** Starts an admitted run: status first (tasks start only in a running run), then its deadline, then its jobs. */
+  async start(def: ExecutionDefinition): Promise<void> {
+    const id = def.executionId;
+    const now = Date.now();
+    await this.redis
+      .multi()
+      .hset(this.keys.meta(id), 'status', 'running', 'started_at', String(now))
+      .xadd(this.keys.events(id), '*', 'type', 'workflow.started', 'at', String(now))
+      .exec();
+    await this.queues.control.add(
+      'deadline',
+      { e: id },
+      { jobId: `${id}.deadline`, delay: def.timeoutMs, removeOnComplete: true, removeOnFail: { age: this.ttlSeconds } },
+    );
+    const root: FlowJob = {
+      name: 'workflow',
+      queueName: QUEUES.workflows,
+      data: { e: id },
+      opts: { jobId: id, removeOnComplete: { age: this.ttlSeconds }, removeOnFail: { age: this.ttlSeconds } },
+      children: def.roots.map((t) => ({ queueName: QUEUES.tasks, ...this.taskJob(def, t) })),
+    };
+    await this.flows.add(root);
+    this.logger.info('workflow started', {
+      execution_id: id,
+      correlation_id: def.correlationId,
+      tasks: Object.keys(def.tasks).length,
+    });
+  }
+
+  /** The BullMQ job of one task. Its id is deterministic, so adding it twice is a no-op while it exists. */
+  taskJob(def: ExecutionDefinition, taskId: string, parent?: { id: string; queue: string }) {
+    const task = def.tasks[taskId];
+    if (!task) throw new Error(`task ${taskId} is not in execution ${def.executionId}`);
+    const data: TaskJobData = { e: def.executionId, t: taskId };
+    const opts: JobsOptions = {
+      jobId: `${def.executionId}.${taskId}`,
+      attempts: task.attempts,
+      // A failed task must not fail the workflow job: the engine decides what a failure means.
+      ignoreDependencyOnFailure: true,
+      removeOnComplete: { age: this.ttlSeconds },
+      removeOnFail: { age: this.ttlSeconds },
+    };
+    if (task.backoff) {
+      data.bp = task.backoff;
+      opts.backoff = { type: 'orch' };
+    }
+    if (parent) opts.parent = parent;
+    return { name: task.type, data, opts };
+  }
+
+  /** Adds ready tasks as children of the workflow job. */
+  async release(def: ExecutionDefinition, taskIds: string[]): Promise<void> {
+    if (taskIds.length === 0) return;
+    const parent = { id: def.executionId, queue: this.queues.workflows.qualifiedName };
+    await this.queues.tasks.addBulk(taskIds.map((t) => this.taskJob(def, t, parent)));
+  }
+
+  /** Cancels a run: pending runs end at once, running ones stop starting tasks and abort the running ones. */
+  async cancel(id: string, reason = 'cancelled by request'): Promise<ExecutionStatus> {
+    return this.abort(id, 'cancelling', reason);
+  }
+
+  /** Moves a run to `cancelling` or `timing_out`, and tells every worker to abort its tasks. */
+  async abort(id: string, status: 'cancelling' | 'timing_out', reason: string): Promise<ExecutionStatus> {
+    const before = await this.scripts.abort([this.keys.meta(id), this.keys.events(id)], [status, reason, Date.now()]);
+    if (before === '') throw new NotFoundError('execution', id);
+    if (before === 'pending') {
+      await this.redis.lrem(this.keys.pending(), 0, id);
+      const def = await this.store.definition(id);
+      await this.finish(
+        def,
+        status === 'cancelling' ? 'cancelled' : 'timed_out',
+        reason,
+        'cancelled',
+        Object.keys(def.tasks),
+      );
+      return status === 'cancelling' ? 'cancelled' : 'timed_out';
+    }
+    if (before === 'running') await this.broadcastAbort(id);
+    return publicStatus((await this.redis.hget(this.keys.meta(id), 'status')) ?? before);
+  }
+
+  /**
+   * Asks every worker to abort this run's running tasks, and brings its delayed jobs (delay tasks, retry backoffs)
+   * forward so they end now instead of when their timer fires.
+   */
+  async broadcastAbort(id: string): Promise<void> {
+    await this.redis.publish(this.keys.abortChannel(), id);
+    const delayed = await this.redis.zrange(this.queues.tasks.toKey('delayed'), 0, -1);
+    for (const jobId of delayed.filter((j) => j.startsWith(`${id}.`))) {
+      const job = await Job.fromId(this.queues.tasks, jobId);
+      await job?.promote().catch(() => undefined); // it may have moved on by itself meanwhile
+    }
+  }
+
+  /**
+   * Ends a run once (Lua-guarded), frees its slot, starts whatever waited for one, and drops its deadline job.
+   * Returns whether this call ended it.
+   */
+  async finish(
+    def: ExecutionDefinition,
+    status: ExecutionStatus,
+    error: string,
+    unfinishedStatus: string,
+    unfinished: string[],
+  ): Promise<boolean> {
+    const id = def.executionId;
+    const ended = await this.scripts.finalize(
+      [
+        this.keys.meta(id),
+        this.keys.tasks(id),
+        this.keys.finished(id),
+        this.keys.outputs(id),
+        this.keys.events(id),
+        this.keys.def(id),
+      ],
+      [
+        id,
+        status,
+        error,
+        Date.now(),
+        this.options.executionTtlMs,
+        unfinishedStatus,
+        this.finishedChannel(),
+        ...unfinished,
+      ],
+    );
+    if (ended !== 1) return false;
+    if (def.correlationId)
+      await this.redis.pexpire(this.keys.correlation(def.correlationId), this.options.executionTtlMs);
+    await this.queues.control.remove(`${id}.deadline`).catch(() => 0);
+    this.store.forget(id);
+    this.logger.info('workflow finished', {
+      execution_id: id,
+      correlation_id: def.correlationId,
+      status,
+      error: error || undefined,
+    });
+    await this.admitWaiting(id);
+    return true;
+  }
+
+  /** Frees `id`'s slot (if any) and starts the runs that were waiting for one, oldest first. */
+  async admitWaiting(id = ''): Promise<void> {
+    const admitted = await this.scripts.releaseSlot(
+      [this.keys.active(), this.keys.pending()],
+      [id, this.options.maxConcurrentWorkflows],
+    );
+    for (const next of admitted) {
+      const status = await this.redis.hget(this.keys.meta(next), 'status');
+      if (status === 'pending') await this.start(await this.store.definition(next));
+      else await this.admitWaiting(next); // it ended while it waited: give the slot on
+    }
+  }
+
+  /** Pub/sub channel with one message per finished run: `{execution_id, status, correlation_id}`. */
+  finishedChannel(): string {
+    return `${this.prefix}:finished`;
+  }
+
+  async get(id: string): Promise<ExecutionRecord> {
+    const record = await this.store.get(id);
+    if (!record) throw new NotFoundError('execution', id);
+    return record;
+  }
+
+  /** Resolves with the record once the run has ended; for tools and tests. Uses the finished channel, no polling. */
+  async waitForEnd(id: string, subscriber: Redis, timeoutMs: number): Promise<ExecutionRecord> {
+    const channel = this.finishedChannel();
+    let onMessage: ((ch: string, message: string) => void) | undefined;
+    const ended = new Promise<void>((resolve) => {
+      onMessage = (ch, message) => {
+        if (ch === channel && (JSON.parse(message) as { execution_id: string }).execution_id === id) resolve();
+      };
+      subscriber.on('message', onMessage);
+    });
+    await subscriber.subscribe(channel);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const current = await this.store.meta(id);
+      if (!TERMINAL_STATUSES.has(current.status ?? '')) {
+        await Promise.race([
+          ended,
+          new Promise((_, reject) => {
+            timer = setTimeout(
+              () => reject(new OrchestratorError('TIMEOUT', `execution ${id} did not end within ${timeoutMs} ms`)),
+              timeoutMs,
+            );
+          }),
+        ]);
+      }
+      return await this.get(id);
+    } finally {
+      clearTimeout(timer);
+      if (onMessage) subscriber.off('message', onMessage);
+    }
+  }
+
+  /** Closes queues and the flow producer; the connection belongs to the caller. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= Promise.allSettled([
+      this.flows.close(),
+      this.queues.workflows.close(),
+      this.queues.tasks.close(),
+      this.queues.control.close(),
+    ]).then(() => undefined);
+    return this.closing;
+  }
+}
