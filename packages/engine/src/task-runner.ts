@@ -213,9 +213,10 @@ export class TaskRunner {
     logger: Logger,
   ): Promise<unknown> {
     const source = def.workflow.tasks.find((x) => x.id === task.id) as TaskDefinition;
+    // A parallel task's sub-tasks see `item` and `index`, so they are resolved per sub-task, not here.
+    if (task.type === 'parallel') return this.parallel(job, token, def, task, source, attempt, scope);
     const params = resolveValue(source.parameters ?? {}, scope) as Record<string, unknown>;
     if (task.type === 'delay') return this.delay(job, token, params);
-    if (task.type === 'parallel') return this.parallel(job, token, def, task, source, attempt, scope);
     if (isControlFlow(task.type)) throw new UnrecoverableError(`no runner for ${task.type}`);
     const type = task.type as HandledTaskType;
     if (type === 'condition' && source.condition !== undefined) {

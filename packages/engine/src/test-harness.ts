@@ -1,3 +1,4 @@
+import { EventEmitter, once } from 'node:events';
 import { prepareInline, type WorkflowDefinition } from '@orch/core';
 import { createRedisConnection } from '@orch/redis';
 import { type RedisServer, startRedisServer } from '@orch/testing';
@@ -22,7 +23,7 @@ export interface ProbeCall {
  * `fail_times` (throws on the first n attempts), `permanent` (throws PermanentTaskError), `value` (the output),
  * otherwise the output is 1 + the sum of `inputs`.
  */
-export function probeHandler(calls: ProbeCall[]): TaskHandler {
+export function probeHandler(calls: ProbeCall[], started = new EventEmitter()): TaskHandler {
   return async (parameters, context) => {
     const input = (parameters.input ?? {}) as {
       sleep_ms?: number;
@@ -33,6 +34,7 @@ export function probeHandler(calls: ProbeCall[]): TaskHandler {
     };
     const call: ProbeCall = { task: context.taskId, attempt: context.attempt, start: Date.now() };
     calls.push(call);
+    started.emit('call', call);
     try {
       if (input.sleep_ms) {
         await new Promise<void>((resolve, reject) => {
@@ -62,6 +64,8 @@ export interface Harness {
   engine: WorkflowEngine;
   connection: Redis;
   calls: ProbeCall[];
+  /** Resolves when the probe handler starts `task` (or already has). */
+  started(task: string, timeoutMs?: number): Promise<void>;
   startWorker(options?: {
     concurrency?: number;
     lockDurationMs?: number;
@@ -87,7 +91,8 @@ export async function startHarness(
     defaultWorkflowTimeoutMs: options.defaultWorkflowTimeoutMs ?? 120_000,
   });
   const calls: ProbeCall[] = [];
-  const probe = probeHandler(calls);
+  const starts = new EventEmitter();
+  const probe = probeHandler(calls, starts);
   const handlers: TaskHandlers = { ...builtinHandlers, data: probe, ai: probe, exec: probe };
   const workers: EngineWorker[] = [];
   const clients: Redis[] = [connection];
@@ -102,6 +107,21 @@ export async function startHarness(
     engine,
     connection,
     calls,
+    async started(task, timeoutMs = 10_000) {
+      if (calls.some((c) => c.task === task)) return;
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), timeoutMs);
+      try {
+        while (true) {
+          const [call] = (await once(starts, 'call', { signal: controller.signal })) as [ProbeCall];
+          if (call.task === task) return;
+        }
+      } catch {
+        throw new Error(`task ${task} did not start within ${timeoutMs} ms`);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     async startWorker(workerOptions = {}) {
       const worker = new EngineWorker({
         engine,

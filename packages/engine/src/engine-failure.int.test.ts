@@ -1,0 +1,181 @@
+import { byId, type Harness, probe, startHarness, wf } from './test-harness';
+
+jest.setTimeout(60_000);
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ maxConcurrentWorkflows: 2 });
+  await h.startWorker({ concurrency: 20 });
+});
+afterAll(() => h.stop());
+beforeEach(() => {
+  h.calls.length = 0;
+});
+
+const startsOf = (task: string) => h.calls.filter((c) => c.task === task).map((c) => c.start);
+
+describe('retries', () => {
+  it('retries with exponential backoff; the gaps are at least the policy’s delays', async () => {
+    const record = await h.run(
+      wf([
+        probe(
+          'flaky',
+          [],
+          { fail_times: 3, value: 'ok' },
+          { retry_policy: { max_retries: 3, backoff_type: 'exponential', initial_delay: '100ms' } },
+        ),
+      ]),
+    );
+    expect(record.status).toBe('completed');
+    expect(byId(record).flaky).toMatchObject({ status: 'completed', attempts: 4, output: 'ok' });
+    const starts = startsOf('flaky');
+    expect(starts).toHaveLength(4);
+    const gaps = starts.slice(1).map((s, i) => s - (starts[i] as number));
+    expect(gaps[0]).toBeGreaterThanOrEqual(100);
+    expect(gaps[1]).toBeGreaterThanOrEqual(200);
+    expect(gaps[2]).toBeGreaterThanOrEqual(400);
+    const events = await h.engine.store.events(record.execution_id);
+    expect(events.filter((e) => e.type === 'task.retrying').map((e) => [e.attempt, e.error])).toEqual([
+      [1, 'flaky failure 1'],
+      [2, 'flaky failure 2'],
+      [3, 'flaky failure 3'],
+    ]);
+  });
+
+  it('does not retry a permanent failure', async () => {
+    const record = await h.run(
+      wf([probe('no', [], { permanent: true }, { retry_policy: { max_retries: 5, initial_delay: '10ms' } })]),
+    );
+    expect(byId(record).no).toMatchObject({ status: 'failed', attempts: 1, error: 'task no refuses' });
+    expect(startsOf('no')).toHaveLength(1);
+  });
+});
+
+describe('timeouts', () => {
+  it('aborts an attempt at the task timeout and retries it', async () => {
+    const record = await h.run(
+      wf([
+        probe(
+          'slow',
+          [],
+          { sleep_ms: 5000 },
+          { timeout: '200ms', retry_policy: { max_retries: 1, backoff_type: 'fixed', initial_delay: '50ms' } },
+        ),
+      ]),
+    );
+    expect(record.status).toBe('failed');
+    expect(byId(record).slow).toMatchObject({
+      status: 'failed',
+      attempts: 2,
+      error: 'task slow timed out after 200 ms',
+    });
+    expect(h.calls.map((c) => [c.attempt, c.outcome])).toEqual([
+      [1, 'aborted'],
+      [2, 'aborted'],
+    ]);
+    for (const c of h.calls) expect((c.end as number) - c.start).toBeLessThan(2000);
+  });
+
+  it('ends a workflow past its timeout as timed_out, aborting running tasks and starting nothing new', async () => {
+    const record = await h.run(
+      wf([probe('long', [], { sleep_ms: 10_000 }), probe('next', ['long']), probe('quick')], { timeout: '500ms' }),
+    );
+    expect(record.status).toBe('timed_out');
+    expect(record.error).toBe('workflow timed out after 500 ms');
+    const t = byId(record);
+    expect([t.quick?.status, t.long?.status, t.next?.status]).toEqual(['completed', 'cancelled', 'cancelled']);
+    expect(h.calls.find((c) => c.task === 'long')?.outcome).toBe('aborted');
+    expect(startsOf('next')).toHaveLength(0);
+  });
+});
+
+describe('failure handling', () => {
+  it('fails fast by default: running tasks are aborted, nothing new starts, the rest is upstream_failed', async () => {
+    const record = await h.run(
+      wf([
+        probe('boom', [], { sleep_ms: 200, permanent: true }),
+        probe('busy', [], { sleep_ms: 10_000 }),
+        probe('after', ['busy']),
+        probe('child', ['boom']),
+      ]),
+    );
+    expect(record.status).toBe('failed');
+    expect(record.error).toBe('task boom failed: task boom refuses');
+    const t = byId(record);
+    expect([t.boom?.status, t.busy?.status, t.after?.status, t.child?.status]).toEqual([
+      'failed',
+      'upstream_failed',
+      'upstream_failed',
+      'upstream_failed',
+    ]);
+    expect(h.calls.find((c) => c.task === 'busy')?.outcome).toBe('aborted');
+    expect(startsOf('after')).toHaveLength(0);
+  });
+
+  it('lets dependents run after a continue_on_failure task fails', async () => {
+    const record = await h.run(
+      wf([
+        probe('shaky', [], { permanent: true }, { continue_on_failure: true }),
+        probe('next', ['shaky'], { value: 'ran' }),
+      ]),
+    );
+    expect(record.status).toBe('completed');
+    expect(byId(record).shaky?.status).toBe('failed');
+    expect(byId(record).next).toMatchObject({ status: 'completed', output: 'ran' });
+  });
+
+  it('marks dependents upstream_failed with fail_fast: false while independent branches finish', async () => {
+    const record = await h.run(
+      wf(
+        [
+          probe('boom', [], { permanent: true }),
+          probe('child', ['boom']),
+          probe('slow', [], { sleep_ms: 300 }),
+          probe('tail', ['slow']),
+        ],
+        { fail_fast: false },
+      ),
+    );
+    expect(record.status).toBe('failed');
+    const t = byId(record);
+    expect([t.boom?.status, t.child?.status, t.slow?.status, t.tail?.status]).toEqual([
+      'failed',
+      'upstream_failed',
+      'completed',
+      'completed',
+    ]);
+  });
+});
+
+describe('cancel', () => {
+  it('cancels mid-run top-down: running tasks abort, later ones never start', async () => {
+    const id = await h.submit(
+      wf([probe('first'), probe('busy', ['first'], { sleep_ms: 10_000 }), probe('later', ['busy'])]),
+    );
+    await h.started('busy');
+    expect(await h.engine.cancel(id)).toBe('running');
+    const record = await h.waitForEnd(id);
+    expect(record.status).toBe('cancelled');
+    const t = byId(record);
+    expect([t.first?.status, t.busy?.status, t.later?.status]).toEqual(['completed', 'cancelled', 'cancelled']);
+    expect(startsOf('later')).toHaveLength(0);
+  });
+});
+
+describe('MAX_CONCURRENT_WORKFLOWS', () => {
+  it('keeps excess runs pending and starts them in FIFO order as others finish', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await h.submit(wf([probe(`w${i}`, [], { sleep_ms: 150 })])));
+    const statuses = await Promise.all(ids.map(async (id) => (await h.engine.get(id)).status));
+    expect(statuses).toEqual(['running', 'running', 'pending', 'pending', 'pending']);
+    const records = await Promise.all(ids.map((id) => h.waitForEnd(id)));
+    expect(records.map((r) => r.status)).toEqual(Array(5).fill('completed'));
+    const order = [...h.calls].sort((a, b) => a.start - b.start).map((c) => c.task);
+    expect(order.slice(2)).toEqual(['w2', 'w3', 'w4']);
+    // never more than two at once
+    for (const c of h.calls)
+      expect(
+        h.calls.filter((o) => o.start < (c.end as number) && (o.end as number) > c.start).length,
+      ).toBeLessThanOrEqual(2);
+  });
+});
