@@ -13,6 +13,9 @@ export interface Config {
   templatesDir: string;
   workspaceDir: string;
   workerConcurrency: number;
+  /** BullMQ job lock, and how often workers look for jobs whose lock expired (their worker died). */
+  workerLockDurationMs: number;
+  workerStalledIntervalMs: number;
   /** BullMQ's key prefix; wrap it in braces (`{orch}`) on Redis Cluster so a queue's keys share a slot. */
   queuePrefix: string;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
@@ -21,7 +24,14 @@ export interface Config {
   generateMaxAttempts: number;
 }
 
-const durationVars = ['DEFAULT_WORKFLOW_TIMEOUT', 'EXECUTION_TTL', 'RECOVERY_INTERVAL', 'OPENAI_TIMEOUT'] as const;
+const durationVars = [
+  'DEFAULT_WORKFLOW_TIMEOUT',
+  'EXECUTION_TTL',
+  'RECOVERY_INTERVAL',
+  'OPENAI_TIMEOUT',
+  'WORKER_LOCK_DURATION',
+  'WORKER_STALLED_INTERVAL',
+] as const;
 
 /** The environment variables (names from the reference) with their defaults; ajv coerces the strings. */
 const envSchema = {
@@ -46,6 +56,8 @@ const envSchema = {
     ORCHESTRATOR_TEMPLATES: { type: 'string', minLength: 1, default: './templates' },
     ORCHESTRATOR_WORKSPACE: { type: 'string', minLength: 1, default: '/tmp/orchestrator' },
     WORKER_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 10_000, default: 50 },
+    WORKER_LOCK_DURATION: { type: 'string', default: '30s' },
+    WORKER_STALLED_INTERVAL: { type: 'string', default: '15s' },
     QUEUE_PREFIX: { type: 'string', minLength: 1, pattern: '^[^:]+$', default: 'orch' },
     LOG_LEVEL: { enum: ['error', 'warn', 'info', 'debug'], default: 'info' },
     OPENAI_BASE_URL: { type: 'string', pattern: '^https?://' },
@@ -121,6 +133,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     templatesDir: raw.ORCHESTRATOR_TEMPLATES as string,
     workspaceDir: raw.ORCHESTRATOR_WORKSPACE as string,
     workerConcurrency: raw.WORKER_CONCURRENCY as number,
+    workerLockDurationMs: ms.WORKER_LOCK_DURATION as number,
+    workerStalledIntervalMs: ms.WORKER_STALLED_INTERVAL as number,
     queuePrefix: raw.QUEUE_PREFIX as string,
     logLevel: raw.LOG_LEVEL as Config['logLevel'],
     openai: {

@@ -1,9 +1,10 @@
 --[[
   Marks a task attempt running and reads what the attempt needs, in one round trip.
   KEYS[1] meta  KEYS[2] tasks  KEYS[3] fin  KEYS[4] out  KEYS[5] events
-  ARGV[1] task id  ARGV[2] attempt  ARGV[3] now (ms)  ARGV[4] n: number of tasks whose status is wanted
-  ARGV[5 .. 4+n] those tasks (dependencies and read tasks; their terminal statuses are returned)
-  ARGV[5+n ..] tasks whose outputs the task reads
+  ARGV[1] task id  ARGV[2] attempt  ARGV[3] now (ms)  ARGV[4] worker name
+  ARGV[5] n: number of tasks whose status is wanted
+  ARGV[6 .. 5+n] those tasks (dependencies and read tasks; their terminal statuses are returned)
+  ARGV[6+n ..] tasks whose outputs the task reads
   Returns {workflow status, recorded status or '', recorded output or '', dependency statuses..., outputs...}.
   A task whose completion is already recorded (a re-run after a crash) is not marked running again: the caller
   replays the recorded outcome instead of running the handler twice. Nothing is marked while the run is not running.
@@ -25,15 +26,16 @@ if state.s ~= 'running' or state.a ~= attempt then
   state.s = 'running'
   state.a = attempt
   state.st = tonumber(ARGV[3])
+  state.w = ARGV[4]
   redis.call('HSET', KEYS[2], task, cjson.encode(state))
-  redis.call('XADD', KEYS[5], '*', 'type', 'task.started', 'task', task, 'attempt', ARGV[2], 'at', ARGV[3])
+  redis.call('XADD', KEYS[5], '*', 'type', 'task.started', 'task', task, 'attempt', ARGV[2], 'at', ARGV[3], 'worker', ARGV[4])
 end
-local n = tonumber(ARGV[4])
+local n = tonumber(ARGV[5])
 local result = {status, '', ''}
-for i = 5, 4 + n do
+for i = 6, 5 + n do
   result[#result + 1] = redis.call('HGET', KEYS[3], ARGV[i]) or ''
 end
-for i = 5 + n, #ARGV do
+for i = 6 + n, #ARGV do
   result[#result + 1] = redis.call('HGET', KEYS[4], ARGV[i]) or ''
 end
 return result

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { type Logger, silentLogger } from '@orch/logger';
 import { QUEUES } from '@orch/redis';
 import { type Job, type MinimalJob, Worker } from 'bullmq';
@@ -19,6 +20,8 @@ export interface EngineWorkerOptions {
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   logger?: Logger;
+  /** Shown per task attempt in the record and events; defaults to `<hostname>:<pid>`. */
+  name?: string;
 }
 
 /**
@@ -27,6 +30,7 @@ export interface EngineWorkerOptions {
  */
 export class EngineWorker {
   readonly workers: Worker[];
+  readonly name: string;
   private readonly runner: TaskRunner;
   private readonly logger: Logger;
   /** Running task jobs by execution, so an abort message can cancel exactly those. */
@@ -37,7 +41,8 @@ export class EngineWorker {
   constructor(private readonly options: EngineWorkerOptions) {
     const { engine } = options;
     this.logger = options.logger ?? silentLogger();
-    this.runner = new TaskRunner(engine, options.handlers, this.logger);
+    this.name = options.name ?? `${hostname()}:${process.pid}`;
+    this.runner = new TaskRunner(engine, options.handlers, this.logger, this.name);
     const base = {
       connection: engine.redis,
       prefix: engine.prefix,

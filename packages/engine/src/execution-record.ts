@@ -27,6 +27,8 @@ export interface TaskRecord {
   duration_ms?: number;
   error?: string;
   output?: unknown;
+  /** The worker that ran the latest attempt. */
+  worker?: string;
 }
 
 /** One run, as the API returns it. */
@@ -60,4 +62,5 @@ export interface ExecutionEvent {
   attempt?: number;
   at: string;
   error?: string;
+  worker?: string;
 }

@@ -1,3 +1,4 @@
+import { ValidationError } from '@orch/errors';
 import type { RedisKeys } from '@orch/redis';
 import type { Redis } from 'ioredis';
 import type { ExecutionDefinition } from './execution-definition';
@@ -16,6 +17,7 @@ interface TaskState {
   st?: number;
   ft?: number;
   e?: string;
+  w?: string;
 }
 
 const iso = (ms: string | number | undefined) =>
@@ -34,8 +36,15 @@ export class ExecutionStore {
     private readonly cacheSize = 1000,
   ) {}
 
-  /** Writes the definition, the meta hash, the first event and the index entry in one MULTI. */
-  async create(def: ExecutionDefinition, extra: Record<string, string> = {}): Promise<void> {
+  /**
+   * Writes the definition, the meta hash, the first event and the index entry in one MULTI. `seed` holds outputs
+   * of tasks recorded as completed up front (a retry reusing checkpoints).
+   */
+  async create(
+    def: ExecutionDefinition,
+    extra: Record<string, string> = {},
+    seed: Record<string, string> = {},
+  ): Promise<void> {
     const id = def.executionId;
     const meta: Record<string, string> = {
       status: 'pending',
@@ -50,13 +59,21 @@ export class ExecutionStore {
       if (def.template.version) meta.template_version = def.template.version;
     }
     if (def.correlationId) meta.correlation_id = def.correlationId;
-    await this.redis
+    const multi = this.redis
       .multi()
       .set(this.keys.def(id), JSON.stringify(def))
       .hset(this.keys.meta(id), meta)
       .xadd(this.keys.events(id), '*', 'type', 'workflow.created', 'at', String(def.createdAt))
-      .zadd(this.keys.index(), def.createdAt, id)
-      .exec();
+      .zadd(this.keys.index(), def.createdAt, id);
+    const reused = Object.keys(seed);
+    if (reused.length > 0) {
+      const state = JSON.stringify({ s: 'completed', a: 0, reused: true });
+      multi
+        .hset(this.keys.finished(id), Object.fromEntries(reused.map((t) => [t, 'completed'])))
+        .hset(this.keys.outputs(id), seed)
+        .hset(this.keys.tasks(id), Object.fromEntries(reused.map((t) => [t, state])));
+    }
+    await multi.exec();
     this.remember(id, Promise.resolve(def));
   }
 
@@ -117,6 +134,7 @@ export class ExecutionStore {
       if (state.ft) record.finished_at = iso(state.ft);
       if (state.st && state.ft) record.duration_ms = state.ft - state.st;
       if (state.e) record.error = state.e;
+      if (state.w) record.worker = state.w;
       if (outputs[t.id] !== undefined) record.output = JSON.parse(outputs[t.id] as string);
       return record;
     });
@@ -138,12 +156,90 @@ export class ExecutionStore {
     return record;
   }
 
+  /**
+   * Runs, newest first, optionally filtered by status and template. `cursor` is the `next_cursor` of the previous
+   * page: a creation time and id, so pages stay stable while new runs arrive.
+   */
+  async list(
+    options: { status?: string; template?: string; limit?: number; cursor?: string } = {},
+  ): Promise<{ items: ExecutionSummary[]; next_cursor?: string }> {
+    const limit = Math.min(Math.max(options.limit ?? 20, 1), 200);
+    const batch = limit * 2 + 1;
+    const items: ExecutionSummary[] = [];
+    let [max, after] = options.cursor ? splitCursor(options.cursor) : ['+inf', ''];
+    for (;;) {
+      const page = await this.redis.zrevrangebyscore(this.keys.index(), max, '-inf', 'WITHSCORES', 'LIMIT', 0, batch);
+      const entries: [string, string][] = [];
+      for (let i = 0; i + 1 < page.length; i += 2) entries.push([page[i] as string, page[i + 1] as string]);
+      // Same-score members come in descending id order: those at or above the cursor's id were already returned.
+      const fresh = entries.filter(([id, score]) => !(after && score === max && id >= after));
+      if (fresh.length === 0) return { items };
+      const pipeline = this.redis.pipeline();
+      for (const [id] of fresh) {
+        pipeline.hmget(
+          this.keys.meta(id),
+          'status',
+          'workflow_id',
+          'template_id',
+          'template_version',
+          'correlation_id',
+          'created_at',
+          'finished_at',
+        );
+      }
+      const metas = (await pipeline.exec()) ?? [];
+      for (let i = 0; i < fresh.length; i++) {
+        const [id, score] = fresh[i] as [string, string];
+        [max, after] = [score, id];
+        const [status, workflow, template, version, correlation, created, finished] = (metas[i]?.[1] ?? []) as (
+          | string
+          | null
+        )[];
+        if (!status) continue; // expired
+        const summary: ExecutionSummary = {
+          execution_id: id,
+          status: publicStatus(status),
+          workflow_id: workflow ?? '',
+          created_at: iso(created ?? score) as string,
+        };
+        if (template) summary.template = { id: template, ...(version ? { version } : {}) };
+        if (correlation) summary.correlation_id = correlation;
+        if (finished) summary.finished_at = iso(finished);
+        if (options.status && summary.status !== options.status) continue;
+        if (options.template && template !== options.template) continue;
+        items.push(summary);
+        if (items.length === limit) return { items, next_cursor: `${max}:${after}` };
+      }
+      if (entries.length < batch) return { items };
+    }
+  }
+
   /** Events after `after` (exclusive; '0' for all), oldest first. */
   async events(id: string, after = '0', count = 1000): Promise<ExecutionEvent[]> {
     const start = after === '0' ? '-' : `(${after}`;
     const entries = await this.redis.xrange(this.keys.events(id), start, '+', 'COUNT', count);
     return entries.map(([entryId, fields]) => toEvent(entryId, fields));
   }
+}
+
+export interface ExecutionSummary {
+  execution_id: string;
+  status: string;
+  workflow_id: string;
+  template?: { id: string; version?: string };
+  correlation_id?: string;
+  created_at: string;
+  finished_at?: string;
+}
+
+function splitCursor(cursor: string): [string, string] {
+  const at = cursor.indexOf(':');
+  const score = at > 0 ? cursor.slice(0, at) : '';
+  if (!/^\d+$/.test(score))
+    throw new ValidationError('invalid cursor', [
+      { pointer: '/cursor', message: 'must be a next_cursor returned by this endpoint' },
+    ]);
+  return [score, cursor.slice(at + 1)];
 }
 
 export function toEvent(id: string, fields: string[]): ExecutionEvent {
@@ -153,5 +249,6 @@ export function toEvent(id: string, fields: string[]): ExecutionEvent {
   if (map.task) event.task = map.task;
   if (map.attempt && map.attempt !== '0') event.attempt = Number(map.attempt);
   if (map.error) event.error = map.error;
+  if (map.worker) event.worker = map.worker;
   return event;
 }

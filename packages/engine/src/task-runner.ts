@@ -61,6 +61,8 @@ export class TaskRunner {
     private readonly engine: WorkflowEngine,
     private readonly handlers: TaskHandlers,
     private readonly logger: Logger,
+    /** Recorded on each attempt, so a run shows which worker ran what. */
+    private readonly workerName: string,
   ) {}
 
   async runTask(job: Job<TaskJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<void> {
@@ -73,7 +75,7 @@ export class TaskRunner {
     const k = this.engine.keys;
     const reply = await this.engine.scripts.startTask(
       [k.meta(e), k.tasks(e), k.finished(e), k.outputs(e), k.events(e)],
-      [t, attempt, Date.now(), wanted.length, ...wanted, ...task.reads],
+      [t, attempt, Date.now(), this.workerName, wanted.length, ...wanted, ...task.reads],
     );
     const [runStatus = '', recorded = '', recordedOutput = ''] = reply;
     if (recorded) {

@@ -85,11 +85,53 @@ export class WorkflowEngine {
    * makes that hold across API replicas racing on the same id.
    */
   async submit(prepared: PreparedWorkflow, options: SubmitOptions = {}): Promise<SubmitResult> {
+    return this.create(prepared, options);
+  }
+
+  /**
+   * A new run of a finished run's workflow that reuses the checkpointed outputs of its completed tasks and runs the
+   * rest: the failed, cancelled and never-run tasks.
+   */
+  async retry(id: string): Promise<SubmitResult & { retried_from: string; reused: string[] }> {
+    const [def, fin, outputs, meta] = await Promise.all([
+      this.store.definition(id),
+      this.redis.hgetall(this.keys.finished(id)),
+      this.redis.hgetall(this.keys.outputs(id)),
+      this.store.meta(id),
+    ]);
+    if (!TERMINAL_STATUSES.has(meta.status ?? '')) {
+      throw new OrchestratorError(
+        'CONFLICT',
+        `execution ${id} is ${publicStatus(meta.status ?? '')}; only a finished run can be retried`,
+      );
+    }
+    const reused = Object.keys(def.tasks).filter((t) => fin[t] === 'completed' && outputs[t] !== undefined);
+    if (reused.length === Object.keys(def.tasks).length) {
+      throw new OrchestratorError('CONFLICT', `execution ${id} completed every task; there is nothing to retry`);
+    }
+    const seed = Object.fromEntries(reused.map((t) => [t, outputs[t] as string]));
+    const result = await this.create(
+      { workflow: def.workflow, variables: def.variables, dag: undefined as never, template: def.template },
+      { retriedFrom: id, seed, compiled: def },
+    );
+    return { ...result, retried_from: id, reused };
+  }
+
+  private async create(
+    prepared: PreparedWorkflow,
+    options: SubmitOptions & {
+      retriedFrom?: string;
+      seed?: Record<string, string>;
+      compiled?: ExecutionDefinition;
+    } = {},
+  ): Promise<SubmitResult> {
     const executionId = randomUUID();
-    const def = compileExecution(executionId, prepared, {
-      defaultTimeoutMs: this.options.defaultWorkflowTimeoutMs,
-      correlationId: options.correlationId,
-    });
+    const def: ExecutionDefinition = options.compiled
+      ? { ...options.compiled, executionId, correlationId: options.correlationId, createdAt: Date.now() }
+      : compileExecution(executionId, prepared, {
+          defaultTimeoutMs: this.options.defaultWorkflowTimeoutMs,
+          correlationId: options.correlationId,
+        });
     if (options.correlationId) {
       const key = this.keys.correlation(options.correlationId);
       const ttl = def.timeoutMs + this.options.executionTtlMs;
@@ -103,21 +145,27 @@ export class WorkflowEngine {
         await this.redis.set(key, executionId, 'PX', ttl);
       }
     }
-    await this.store.create(def, options.respondTo ? { respond_to: options.respondTo } : {});
+    const extra: Record<string, string> = {};
+    if (options.respondTo) extra.respond_to = options.respondTo;
+    if (options.retriedFrom) extra.retried_from = options.retriedFrom;
+    await this.store.create(def, extra, options.seed);
     const admitted = await this.scripts.admit(
       [this.keys.active(), this.keys.pending()],
       [executionId, this.options.maxConcurrentWorkflows],
     );
     if (admitted === 1) {
-      await this.start(def);
+      await this.start(def, options.seed ? await this.frontier(def) : def.roots);
       return { executionId, status: 'running', created: true };
     }
     await this.redis.xadd(this.keys.events(executionId), '*', 'type', 'workflow.queued', 'at', String(Date.now()));
     return { executionId, status: 'pending', created: true };
   }
 
-  /** Starts an admitted run: status first (tasks start only in a running run), then its deadline, then its jobs. */
-  async start(def: ExecutionDefinition): Promise<void> {
+  /**
+   * Starts an admitted run: status first (tasks start only in a running run), then its deadline, then its jobs.
+   * `first` are the tasks to enqueue with the run: its roots, or for a retry the tasks that did not complete.
+   */
+  async start(def: ExecutionDefinition, first: string[] = def.roots): Promise<void> {
     const id = def.executionId;
     const now = Date.now();
     await this.redis
@@ -135,7 +183,7 @@ export class WorkflowEngine {
       queueName: QUEUES.workflows,
       data: { e: id },
       opts: { jobId: id, removeOnComplete: { age: this.ttlSeconds }, removeOnFail: { age: this.ttlSeconds } },
-      children: def.roots.map((t) => ({ queueName: QUEUES.tasks, ...this.taskJob(def, t) })),
+      children: first.map((t) => ({ queueName: QUEUES.tasks, ...this.taskJob(def, t) })),
     };
     await this.flows.add(root);
     this.logger.info('workflow started', {
@@ -143,6 +191,14 @@ export class WorkflowEngine {
       correlation_id: def.correlationId,
       tasks: Object.keys(def.tasks).length,
     });
+  }
+
+  /** Tasks to enqueue first: not completed yet, with every dependency completed (the roots, for a fresh run). */
+  async frontier(def: ExecutionDefinition): Promise<string[]> {
+    const fin = await this.redis.hgetall(this.keys.finished(def.executionId));
+    return Object.values(def.tasks)
+      .filter((t) => fin[t.id] === undefined && t.deps.every((d) => fin[d] === 'completed'))
+      .map((t) => t.id);
   }
 
   /** The BullMQ job of one task. Its id is deterministic, so adding it twice is a no-op while it exists. */
@@ -266,8 +322,10 @@ export class WorkflowEngine {
     );
     for (const next of admitted) {
       const status = await this.redis.hget(this.keys.meta(next), 'status');
-      if (status === 'pending') await this.start(await this.store.definition(next));
-      else await this.admitWaiting(next); // it ended while it waited: give the slot on
+      if (status === 'pending') {
+        const def = await this.store.definition(next);
+        await this.start(def, await this.frontier(def));
+      } else await this.admitWaiting(next); // it ended while it waited: give the slot on
     }
   }
 
