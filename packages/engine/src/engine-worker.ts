@@ -5,8 +5,8 @@ import { type Job, type MinimalJob, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { TaskHandlers } from './control-flow';
 import { type BackoffSpec, backoffDelay } from './execution-definition';
-import type { ExecutionStatus } from './execution-record';
-import { type SubTaskJobData, TaskRunner, WORKFLOW_ABORT } from './task-runner';
+import { RecoveryManager, type RecoveryOptions } from './recovery-manager';
+import { type SubTaskJobData, TASK_TIMEOUT, TaskRunner, WORKFLOW_ABORT } from './task-runner';
 import type { TaskJobData, WorkflowEngine } from './workflow-engine';
 
 export interface EngineWorkerOptions {
@@ -22,6 +22,8 @@ export interface EngineWorkerOptions {
   logger?: Logger;
   /** Shown per task attempt in the record and events; defaults to `<hostname>:<pid>`. */
   name?: string;
+  /** With these, the worker schedules the recovery pass (one schedule for all workers) and runs it when due. */
+  recovery?: RecoveryOptions & { intervalMs: number };
 }
 
 /**
@@ -37,6 +39,7 @@ export class EngineWorker {
   private readonly running = new Map<string, Set<string>>();
   private readonly taskWorker: Worker;
   private closing?: Promise<void>;
+  readonly recovery?: RecoveryManager;
 
   constructor(private readonly options: EngineWorkerOptions) {
     const { engine } = options;
@@ -59,6 +62,7 @@ export class EngineWorker {
     const workflowWorker = new Worker(QUEUES.workflows, (job) => this.finalizeJob(job), { ...base, concurrency: 16 });
     const controlWorker = new Worker(QUEUES.control, (job) => this.controlJob(job), { ...base, concurrency: 4 });
     this.workers = [this.taskWorker, workflowWorker, controlWorker];
+    if (options.recovery) this.recovery = new RecoveryManager(engine, options.recovery, this.logger);
     for (const worker of this.workers) {
       worker.on('error', (error) => this.logger.error('worker error', { queue: worker.name, error: error.message }));
     }
@@ -71,12 +75,18 @@ export class EngineWorker {
       if (ch === channel) this.abortLocal(id);
     });
     await this.options.subscriber.subscribe(channel);
+    if (this.recovery && this.options.recovery) await this.recovery.schedule(this.options.recovery.intervalMs);
     for (const worker of this.workers) void worker.run();
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
   }
 
-  private abortLocal(executionId: string): void {
-    for (const jobId of this.running.get(executionId) ?? []) this.taskWorker.cancelJob(jobId, WORKFLOW_ABORT);
+  /** `<execution id>`: the run is ending, abort all its jobs here. `job:<id>`: that job overran its timeout. */
+  private abortLocal(message: string): void {
+    if (message.startsWith('job:')) {
+      this.taskWorker.cancelJob(message.slice(4), TASK_TIMEOUT);
+      return;
+    }
+    for (const jobId of this.running.get(message) ?? []) this.taskWorker.cancelJob(jobId, WORKFLOW_ABORT);
   }
 
   private async runTaskJob(job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown> {
@@ -97,40 +107,13 @@ export class EngineWorker {
     }
   }
 
-  /** Runs when every task job of the run is done: decides the final status and ends the run. */
+  /** Runs when every task job of the run is done. */
   private async finalizeJob(job: Job<{ e: string }>): Promise<{ status: string }> {
-    const { engine } = this.options;
-    const id = job.data.e;
-    const def = await engine.store.definition(id);
-    const [meta, fin] = await Promise.all([engine.store.meta(id), engine.redis.hgetall(engine.keys.finished(id))]);
-    const unfinished = Object.keys(def.tasks).filter((t) => fin[t] === undefined);
-    let status: ExecutionStatus;
-    let mark = 'skipped';
-    let error = meta.error ?? '';
-    switch (meta.status) {
-      case 'cancelling':
-        [status, mark] = ['cancelled', 'cancelled'];
-        break;
-      case 'timing_out':
-        [status, mark] = ['timed_out', 'cancelled'];
-        break;
-      case 'failing':
-        [status, mark] = ['failed', 'upstream_failed'];
-        break;
-      case 'running': {
-        const failed = Object.keys(def.tasks).filter((t) => fin[t] === 'failed' && def.tasks[t]?.failsWorkflow);
-        status = failed.length > 0 ? 'failed' : 'completed';
-        if (failed.length > 0) error = `task${failed.length > 1 ? 's' : ''} failed: ${failed.join(', ')}`;
-        break;
-      }
-      default:
-        return { status: meta.status ?? 'unknown' }; // already ended
-    }
-    await engine.finish(def, status, error, mark, unfinished);
-    return { status };
+    return { status: await this.options.engine.endRun(job.data.e) };
   }
 
-  private async controlJob(job: Job<{ e: string }>): Promise<void> {
+  private async controlJob(job: Job<{ e: string }>): Promise<unknown> {
+    if (job.name === 'recovery') return this.recovery?.run();
     if (job.name === 'deadline') {
       const def = await this.options.engine.store.definition(job.data.e).catch(() => undefined);
       if (!def) return; // expired meanwhile

@@ -29,6 +29,8 @@ export interface SubTaskJobData {
 
 /** Abort reasons sent through BullMQ's cancelJob: the run is ending, so the task must not be retried. */
 export const WORKFLOW_ABORT = 'workflow-abort';
+/** Abort reason when recovery finds a job past its timeout: it fails the attempt, which is retried per policy. */
+export const TASK_TIMEOUT = 'task-timeout';
 
 const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
 const MAX_ERROR_CHARS = 2000;

@@ -5,7 +5,8 @@ import { type RedisServer, startRedisServer } from '@orch/testing';
 import type { Redis } from 'ioredis';
 import { builtinHandlers, type TaskHandlers } from './control-flow';
 import { EngineWorker } from './engine-worker';
-import type { ExecutionRecord } from './execution-record';
+import type { ExecutionEvent, ExecutionRecord } from './execution-record';
+import { toEvent } from './execution-store';
 import { PermanentTaskError, type TaskHandler } from './task-handler';
 import { WorkflowEngine } from './workflow-engine';
 
@@ -74,6 +75,8 @@ export interface Harness {
   submit(workflow: unknown, variables?: Record<string, unknown>, correlationId?: string): Promise<string>;
   run(workflow: unknown, variables?: Record<string, unknown>, timeoutMs?: number): Promise<ExecutionRecord>;
   waitForEnd(id: string, timeoutMs?: number): Promise<ExecutionRecord>;
+  /** Resolves with the first event of the run that matches, reading its stream with XREAD BLOCK. */
+  waitForEvent(id: string, match: (event: ExecutionEvent) => boolean, timeoutMs?: number): Promise<ExecutionEvent>;
   stop(): Promise<void>;
 }
 
@@ -87,7 +90,7 @@ export async function startHarness(
     connection,
     prefix: 'test',
     maxConcurrentWorkflows: options.maxConcurrentWorkflows ?? 100,
-    executionTtlMs: 600_000,
+    executionTtlMs: options.executionTtlMs ?? 600_000,
     defaultWorkflowTimeoutMs: options.defaultWorkflowTimeoutMs ?? 120_000,
   });
   const calls: ProbeCall[] = [];
@@ -144,6 +147,27 @@ export async function startHarness(
     },
     waitForEnd(id, timeoutMs = 30_000) {
       return engine.waitForEnd(id, waiter, timeoutMs);
+    },
+    async waitForEvent(id, match, timeoutMs = 10_000) {
+      const reader = fresh();
+      const deadline = Date.now() + timeoutMs;
+      let last = '0';
+      try {
+        for (;;) {
+          const left = deadline - Date.now();
+          if (left <= 0) throw new Error(`no matching event of ${id} within ${timeoutMs} ms`);
+          const reply = await reader.xread('COUNT', 100, 'BLOCK', left, 'STREAMS', engine.keys.events(id), last);
+          for (const [, entries] of reply ?? []) {
+            for (const [entryId, fields] of entries) {
+              last = entryId;
+              const event = toEvent(entryId, fields);
+              if (match(event)) return event;
+            }
+          }
+        }
+      } finally {
+        reader.disconnect();
+      }
     },
     async stop() {
       await Promise.all(workers.map((w) => w.close()));

@@ -178,19 +178,28 @@ export class WorkflowEngine {
       { e: id },
       { jobId: `${id}.deadline`, delay: def.timeoutMs, removeOnComplete: true, removeOnFail: { age: this.ttlSeconds } },
     );
-    const root: FlowJob = {
-      name: 'workflow',
-      queueName: QUEUES.workflows,
-      data: { e: id },
-      opts: { jobId: id, removeOnComplete: { age: this.ttlSeconds }, removeOnFail: { age: this.ttlSeconds } },
-      children: first.map((t) => ({ queueName: QUEUES.tasks, ...this.taskJob(def, t) })),
-    };
-    await this.flows.add(root);
+    await this.startJobs(def, first);
     this.logger.info('workflow started', {
       execution_id: id,
       correlation_id: def.correlationId,
       tasks: Object.keys(def.tasks).length,
     });
+  }
+
+  /** Adds the workflow job with `first` as its children, in one atomic FlowProducer.add. */
+  async startJobs(def: ExecutionDefinition, first: string[]): Promise<void> {
+    const root: FlowJob = {
+      name: 'workflow',
+      queueName: QUEUES.workflows,
+      data: { e: def.executionId },
+      opts: {
+        jobId: def.executionId,
+        removeOnComplete: { age: this.ttlSeconds },
+        removeOnFail: { age: this.ttlSeconds },
+      },
+      children: first.map((t) => ({ queueName: QUEUES.tasks, ...this.taskJob(def, t) })),
+    };
+    await this.flows.add(root);
   }
 
   /** Tasks to enqueue first: not completed yet, with every dependency completed (the roots, for a fresh run). */
@@ -268,6 +277,62 @@ export class WorkflowEngine {
   }
 
   /**
+   * Decides a run's final status once no task job is pending, and ends it: `cancelling` -> cancelled, `timing_out`
+   * -> timed_out, `failing` -> failed, otherwise failed when a task failed, else completed. A task whose job failed
+   * without a completion record (it stalled too often: its worker kept dying) counts as failed.
+   */
+  async endRun(id: string): Promise<string> {
+    const def = await this.store.definition(id);
+    const meta = await this.store.meta(id);
+    let fin = await this.redis.hgetall(this.keys.finished(id));
+    const status = meta.status ?? '';
+    if (status === 'running') {
+      const missing = Object.keys(def.tasks).filter((t) => fin[t] === undefined);
+      const jobs = await Promise.all(missing.map((t) => this.queues.tasks.getJob(`${id}.${t}`)));
+      const lost = jobs.filter((j): j is Job => !!j && !!j.failedReason && !!j.finishedOn);
+      for (const job of lost) {
+        const task = (job.data as TaskJobData).t;
+        await this.scripts.completeTask(
+          [
+            this.keys.meta(id),
+            this.keys.tasks(id),
+            this.keys.finished(id),
+            this.keys.outputs(id),
+            this.keys.events(id),
+          ],
+          [task, 'failed', '', `task job lost: ${job.failedReason}`, Date.now(), job.attemptsMade, '0', 0],
+        );
+      }
+      if (lost.length > 0) fin = await this.redis.hgetall(this.keys.finished(id));
+    }
+    const unfinished = Object.keys(def.tasks).filter((t) => fin[t] === undefined);
+    let final: ExecutionStatus;
+    let mark = 'skipped';
+    let error = meta.error ?? '';
+    switch (status) {
+      case 'cancelling':
+        [final, mark] = ['cancelled', 'cancelled'];
+        break;
+      case 'timing_out':
+        [final, mark] = ['timed_out', 'cancelled'];
+        break;
+      case 'failing':
+        [final, mark] = ['failed', 'upstream_failed'];
+        break;
+      case 'running': {
+        const failed = Object.keys(def.tasks).filter((t) => fin[t] === 'failed' && def.tasks[t]?.failsWorkflow);
+        final = failed.length > 0 ? 'failed' : 'completed';
+        if (failed.length > 0) error = `task${failed.length > 1 ? 's' : ''} failed: ${failed.join(', ')}`;
+        break;
+      }
+      default:
+        return status; // already ended
+    }
+    await this.finish(def, final, error, mark, unfinished);
+    return final;
+  }
+
+  /**
    * Ends a run once (Lua-guarded), frees its slot, starts whatever waited for one, and drops its deadline job.
    * Returns whether this call ended it.
    */
@@ -300,6 +365,7 @@ export class WorkflowEngine {
       ],
     );
     if (ended !== 1) return false;
+    await this.respond(id);
     if (def.correlationId)
       await this.redis.pexpire(this.keys.correlation(def.correlationId), this.options.executionTtlMs);
     await this.queues.control.remove(`${id}.deadline`).catch(() => 0);
@@ -312,6 +378,29 @@ export class WorkflowEngine {
     });
     await this.admitWaiting(id);
     return true;
+  }
+
+  /**
+   * Runs submitted over the message bus get their final message on the channel they named, exactly once: only the
+   * call that ended the run gets here.
+   */
+  private async respond(id: string): Promise<void> {
+    const channel = await this.redis.hget(this.keys.meta(id), 'respond_to');
+    if (!channel) return;
+    const record = await this.store.get(id);
+    if (!record) return;
+    const outputs = Object.fromEntries(
+      record.tasks.filter((t) => t.status === 'completed').map((t) => [t.id, t.output]),
+    );
+    const message: Record<string, unknown> = {
+      type: record.status,
+      execution_id: id,
+      correlation_id: record.correlation_id ?? null,
+      status: record.status,
+    };
+    if (record.status === 'completed') message.outputs = outputs;
+    else message.error = record.error ?? record.status;
+    await this.redis.publish(channel, JSON.stringify(message));
   }
 
   /** Frees `id`'s slot (if any) and starts the runs that were waiting for one, oldest first. */
