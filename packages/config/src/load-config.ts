@@ -13,6 +13,8 @@ export interface Config {
   templatesDir: string;
   workspaceDir: string;
   workerConcurrency: number;
+  /** Recorded on every task attempt; defaults to `<hostname>:<pid>` (a pod name under Kubernetes). */
+  workerName?: string;
   /** BullMQ job lock, and how often workers look for jobs whose lock expired (their worker died). */
   workerLockDurationMs: number;
   workerStalledIntervalMs: number;
@@ -56,6 +58,7 @@ const envSchema = {
     ORCHESTRATOR_TEMPLATES: { type: 'string', minLength: 1, default: './templates' },
     ORCHESTRATOR_WORKSPACE: { type: 'string', minLength: 1, default: '/tmp/orchestrator' },
     WORKER_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 10_000, default: 50 },
+    WORKER_NAME: { type: 'string', minLength: 1, maxLength: 100 },
     WORKER_LOCK_DURATION: { type: 'string', default: '30s' },
     WORKER_STALLED_INTERVAL: { type: 'string', default: '15s' },
     QUEUE_PREFIX: { type: 'string', minLength: 1, pattern: '^[^:]+$', default: 'orch' },
@@ -133,6 +136,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     templatesDir: raw.ORCHESTRATOR_TEMPLATES as string,
     workspaceDir: raw.ORCHESTRATOR_WORKSPACE as string,
     workerConcurrency: raw.WORKER_CONCURRENCY as number,
+    workerName: raw.WORKER_NAME as string | undefined,
     workerLockDurationMs: ms.WORKER_LOCK_DURATION as number,
     workerStalledIntervalMs: ms.WORKER_STALLED_INTERVAL as number,
     queuePrefix: raw.QUEUE_PREFIX as string,

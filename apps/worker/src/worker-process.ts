@@ -1,0 +1,66 @@
+import type { Config } from '@orch/config';
+import { EngineWorker, type TaskHandlers, WorkflowEngine, builtinHandlers } from '@orch/engine';
+import type { Logger } from '@orch/logger';
+import { MessageCoordinator } from '@orch/messaging';
+import { createRedisConnection } from '@orch/redis';
+import { createServiceHandlers } from './tasks/service-handlers';
+
+export interface WorkerProcess {
+  readonly worker: EngineWorker;
+  /** Stops taking jobs, lets running ones finish, then closes the coordinator, queues and Redis, in that order. */
+  close(): Promise<void>;
+}
+
+/** Wires one worker process: Redis connections, the engine, every task handler, recovery. */
+export async function startWorkerProcess(config: Readonly<Config>, logger: Logger): Promise<WorkerProcess> {
+  const settings = config.redis;
+  const connection = createRedisConnection(settings, 'worker', 'orch-worker');
+  const subscriber = createRedisConnection(settings, 'worker', 'orch-worker-abort');
+  const engine = new WorkflowEngine({
+    connection,
+    prefix: config.queuePrefix,
+    maxConcurrentWorkflows: config.maxConcurrentWorkflows,
+    executionTtlMs: config.executionTtlMs,
+    defaultWorkflowTimeoutMs: config.defaultWorkflowTimeoutMs,
+    logger,
+  });
+  const coordinator = new MessageCoordinator({ logger, redis: settings });
+  const handlers: TaskHandlers = {
+    ...builtinHandlers,
+    ...createServiceHandlers({ coordinator, openai: config.openai }),
+  };
+  const worker = new EngineWorker({
+    engine,
+    handlers,
+    subscriber,
+    concurrency: config.workerConcurrency,
+    lockDurationMs: config.workerLockDurationMs,
+    stalledIntervalMs: config.workerStalledIntervalMs,
+    logger,
+    name: config.workerName,
+    recovery: config.recovery.enabled
+      ? {
+          intervalMs: config.recovery.intervalMs,
+          strategy: config.recovery.strategy,
+          // Quiet for two stall checks plus a lock: by then BullMQ would have re-queued a dead worker's job.
+          orphanAfterMs: 2 * config.workerStalledIntervalMs + config.workerLockDurationMs,
+          graceMs: config.workerLockDurationMs,
+        }
+      : undefined,
+  });
+  await worker.start();
+  let closing: Promise<void> | undefined;
+  return {
+    worker,
+    close() {
+      closing ??= (async () => {
+        await worker.close();
+        await coordinator.close();
+        await engine.close();
+        await subscriber.quit().catch(() => subscriber.disconnect());
+        await connection.quit().catch(() => connection.disconnect());
+      })();
+      return closing;
+    },
+  };
+}
