@@ -1,15 +1,18 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { WorkflowEngine } from '@orch/engine';
 import { createRedisConnection } from '@orch/redis';
 import type { RedisServer } from '@orch/testing';
+import type { Redis } from 'ioredis';
 
 const ROOT = join(__dirname, '../../..');
 
 /** Builds the worker app once per test file (incremental; fast when dist is current). */
 export function buildWorker(): void {
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-b', 'apps/worker'], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-b', 'apps/worker'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
 }
 
 export interface WorkerFleet {
@@ -18,6 +21,8 @@ export interface WorkerFleet {
   processes: ChildProcess[];
   spawnWorker(name: string): Promise<ChildProcess>;
   kill(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null>;
+  /** Resolves once the run's event stream has an event of `type` for `task` (XREAD BLOCK, no polling). */
+  waitForEvent(id: string, type: string, task: string, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -25,7 +30,13 @@ export interface WorkerFleet {
 export async function startFleet(server: RedisServer, env: Record<string, string> = {}): Promise<WorkerFleet> {
   const connection = createRedisConnection({ host: server.host, port: server.port }, 'worker');
   const waiter = createRedisConnection({ host: server.host, port: server.port }, 'worker');
-  const engine = new WorkflowEngine({ connection, prefix: 'orch', maxConcurrentWorkflows: 100, executionTtlMs: 600_000, defaultWorkflowTimeoutMs: 120_000 });
+  const engine = new WorkflowEngine({
+    connection,
+    prefix: 'orch',
+    maxConcurrentWorkflows: 100,
+    executionTtlMs: 600_000,
+    defaultWorkflowTimeoutMs: 120_000,
+  });
   const processes: ChildProcess[] = [];
   const fleet: WorkerFleet = {
     engine,
@@ -69,6 +80,27 @@ export async function startFleet(server: RedisServer, env: Record<string, string
         child.once('exit', (code) => resolve(code));
         child.kill(signal);
       });
+    },
+    async waitForEvent(id, type, task, timeoutMs = 20_000) {
+      const reader = connection.duplicate();
+      const deadline = Date.now() + timeoutMs;
+      let last = '0';
+      try {
+        for (;;) {
+          const left = deadline - Date.now();
+          if (left <= 0) throw new Error(`no ${type} of ${task} in ${id} within ${timeoutMs} ms`);
+          const reply = await reader.xread('BLOCK', left, 'STREAMS', engine.keys.events(id), last);
+          for (const [, entries] of reply ?? []) {
+            for (const [entryId, fields] of entries) {
+              last = entryId;
+              const at = (name: string) => fields[fields.indexOf(name) + 1];
+              if (at('type') === type && at('task') === task) return;
+            }
+          }
+        }
+      } finally {
+        reader.disconnect();
+      }
     },
     async stop() {
       await Promise.all(processes.map((p) => fleet.kill(p, 'SIGKILL')));

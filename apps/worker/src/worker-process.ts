@@ -1,5 +1,5 @@
 import type { Config } from '@orch/config';
-import { EngineWorker, type TaskHandlers, WorkflowEngine, builtinHandlers } from '@orch/engine';
+import { builtinHandlers, EngineWorker, type TaskHandlers, WorkflowEngine } from '@orch/engine';
 import type { Logger } from '@orch/logger';
 import { MessageCoordinator } from '@orch/messaging';
 import { createRedisConnection } from '@orch/redis';

@@ -67,10 +67,13 @@ export class WorkflowEngine {
     this.scripts = engineScripts(options.connection);
     this.logger = options.logger ?? silentLogger();
     const shared = { connection: options.connection, prefix: this.prefix };
+    // BullMQ's own event streams are capped (default 10,000 entries, ~700 KB per queue); the engine reads none of
+    // them (runs have their own streams), so a short tail for dashboards is enough.
+    const queueOptions = { ...shared, streams: { events: { maxLen: 1000 } } };
     this.queues = {
-      workflows: new Queue(QUEUES.workflows, shared),
-      tasks: new Queue(QUEUES.tasks, shared),
-      control: new Queue(QUEUES.control, shared),
+      workflows: new Queue(QUEUES.workflows, queueOptions),
+      tasks: new Queue(QUEUES.tasks, queueOptions),
+      control: new Queue(QUEUES.control, queueOptions),
     };
     this.flows = new FlowProducer(shared);
     this.ttlSeconds = Math.max(1, Math.ceil(options.executionTtlMs / 1000));
