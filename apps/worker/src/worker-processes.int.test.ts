@@ -1,6 +1,6 @@
 import { prepareInline } from '@orch/core';
 import { type RedisServer, startRedisServer } from '@orch/testing';
-import { type WorkerFleet, buildWorker, randomDag, startFleet } from './test-worker-processes';
+import { buildWorker, randomDag, startFleet, type WorkerFleet } from './test-worker-processes';
 
 jest.setTimeout(120_000);
 
@@ -19,10 +19,19 @@ describe('worker processes', () => {
   it('share one workflow between two processes', async () => {
     fleet = await startFleet(server, { RECOVERY_ENABLED: 'false' });
     await Promise.all([fleet.spawnWorker('w1'), fleet.spawnWorker('w2')]);
-    const leaves = Array.from({ length: 300 }, (_, i) => ({ id: `leaf${i}`, type: 'delay', depends_on: ['root'], parameters: { duration: '50ms' } }));
+    const leaves = Array.from({ length: 300 }, (_, i) => ({
+      id: `leaf${i}`,
+      type: 'delay',
+      depends_on: ['root'],
+      parameters: { duration: '50ms' },
+    }));
     const workflow = {
       id: 'shared',
-      tasks: [{ id: 'root', type: 'transform', parameters: { output: 1 } }, ...leaves, { id: 'join', type: 'transform', depends_on: leaves.map((l) => l.id), parameters: { output: 'done' } }],
+      tasks: [
+        { id: 'root', type: 'transform', parameters: { output: 1 } },
+        ...leaves,
+        { id: 'join', type: 'transform', depends_on: leaves.map((l) => l.id), parameters: { output: 'done' } },
+      ],
     };
     const { executionId } = await fleet.engine.submit(prepareInline(workflow));
     const record = await fleet.engine.waitForEnd(executionId, fleet.waiter, 60_000);

@@ -81,7 +81,7 @@ export interface Harness {
 }
 
 export async function startHarness(
-  options: { maxConcurrentWorkflows?: number; defaultWorkflowTimeoutMs?: number } = {},
+  options: { maxConcurrentWorkflows?: number; defaultWorkflowTimeoutMs?: number; executionTtlMs?: number } = {},
 ): Promise<Harness> {
   const server = await startRedisServer();
   const settings = { host: server.host, port: server.port };

@@ -1,0 +1,27 @@
+/** How a command ended, whichever runner ran it. */
+export interface RunOutcome {
+  /** The exit status; 128 + signal number when a signal ended it (as a shell reports it). */
+  exitCode: number;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  /** stdout or stderr passed the byte limit and was cut. */
+  truncated: boolean;
+  timedOut: boolean;
+  cancelled: boolean;
+  durationMs: number;
+  /** The local process (and process group) id; absent in Docker mode. */
+  pid?: number;
+}
+
+export interface RunSpec {
+  argv: string[];
+  /** The request directory: the working directory, mounted at /workspace in Docker mode. */
+  dir: string;
+  env: Record<string, string>;
+  image: string;
+  timeoutMs: number;
+  maxOutputBytes: number;
+  signal: AbortSignal;
+  onStart?: (pid: number | undefined) => void;
+}

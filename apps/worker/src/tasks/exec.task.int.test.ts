@@ -1,0 +1,168 @@
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync, watch } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { PermanentTaskError, type TaskContext } from '@orch/engine';
+import { createLogger } from '@orch/logger';
+import { type CancelEvent, MessageCoordinator } from '@orch/messaging';
+import { type RedisServer, startRedisServer, withDeadline } from '@orch/testing';
+import { ExecAgent, type ExecFinished } from '../../../exec-agent/src/exec-agent';
+import { createExecTask } from './exec.task';
+
+const logger = createLogger({ level: 'error' });
+
+/** Present and not a zombie (a killed orphan may wait a moment for init to reap it). */
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves with the file's text once it appears; the script writes it atomically (write, then rename). */
+function fileAppears(path: string): Promise<string> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!existsSync(path)) return false;
+      watcher.close();
+      resolve(readFileSync(path, 'utf8'));
+      return true;
+    };
+    const watcher = watch(dirname(path), (_event, name) => {
+      if (name === basename(path)) check();
+    });
+    check();
+  });
+}
+
+/** sh starts a background sleep, records both pids in $0, and waits: two processes in one group. */
+const TREE = 'sleep 30 & echo "$! $$" > "$0.tmp" && mv "$0.tmp" "$0"; wait';
+
+describe('exec task handler against the exec-agent', () => {
+  let server: RedisServer;
+  let workspace: string;
+  let scratch: string;
+  let agent: ExecAgent;
+  let coordinator: MessageCoordinator;
+  const exec = () => createExecTask({ coordinator });
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    workspace = mkdtempSync(join(tmpdir(), 'exec-task-'));
+    scratch = mkdtempSync(join(tmpdir(), 'exec-scratch-'));
+    const redis = { host: server.host, port: server.port };
+    agent = new ExecAgent({ redis, logger, workspaceDir: workspace, maxOutputBytes: 64 * 1024 });
+    await agent.start();
+    coordinator = new MessageCoordinator({ redis, logger });
+  });
+  afterAll(async () => {
+    await coordinator.close();
+    await agent.close();
+    await server.stop();
+    rmSync(workspace, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  const context = (overrides: Partial<TaskContext> = {}): TaskContext => ({
+    executionId: 'exec-1',
+    taskId: 'process_data',
+    attempt: 1,
+    signal: new AbortController().signal,
+    deadline: Date.now() + 20_000,
+    logger,
+    ...overrides,
+  });
+
+  it('runs the data-analysis-basic step shape and parses JSON stdout', async () => {
+    const output = await exec()(
+      {
+        image: 'python:3.12-slim',
+        command: ['sh', '/workspace/input/process.sh'],
+        files: [
+          { name: 'combined.json', content: '{"rows": [1, 2, 3]}' },
+          { name: 'process.sh', content: 'cd "$(dirname "$0")" && printf \'{"size": %s}\' $(wc -c < combined.json)' },
+        ],
+      },
+      context(),
+    );
+    expect(output).toMatchObject({ exit_code: 0, mode: 'local', json: { size: 19 }, stderr: '', truncated: false });
+  });
+
+  it('fails the attempt retryably on a non-zero exit, with the code and the end of stderr', async () => {
+    const error = await exec()(
+      { image: 'x', command: ['sh', '-c', 'echo starting; echo "boom: missing column" >&2; exit 4'] },
+      context(),
+    ).catch((e: unknown) => e);
+    expect(error).not.toBeInstanceOf(PermanentTaskError);
+    expect(error).toMatchObject({
+      code: 'TASK_FAILED',
+      message: 'command exited with code 4; stderr: boom: missing column',
+    });
+  });
+
+  it('marks oversized output as truncated and does not read it as JSON', async () => {
+    const output = (await exec()(
+      { image: 'x', command: ['sh', '-c', 'printf "["; head -c 100000 /dev/zero | tr "\\0" "1"; printf "]"'] },
+      context(),
+    )) as { stdout: string; truncated: boolean; json?: unknown };
+    expect(output.truncated).toBe(true);
+    expect(output.stdout).toHaveLength(64 * 1024);
+    expect(output.json).toBeUndefined();
+  });
+
+  it('on timeout kills the whole process tree and fails retryably', async () => {
+    const pidsFile = join(scratch, 'timeout.pids');
+    const finished = once(agent, 'finished');
+    const call = exec()({ image: 'x', command: ['sh', '-c', TREE, pidsFile], timeout: '1s' }, context()).catch(
+      (e: unknown) => e,
+    );
+    const pids = (await withDeadline(fileAppears(pidsFile), 5000, 'the pids file')).trim().split(' ').map(Number);
+    expect(pids.every(isAlive)).toBe(true);
+    const error = await call;
+    expect(error).not.toBeInstanceOf(PermanentTaskError);
+    expect(error).toMatchObject({ retryable: true, remoteCode: 'TIMEOUT' });
+    expect((error as Error).message).toMatch(/command timed out after 1000 ms and was killed/);
+    const [event] = (await withDeadline(finished, 5000, 'the agent finishing')) as [ExecFinished];
+    expect(event.outcome.timedOut).toBe(true);
+    expect(pids.filter(isAlive)).toEqual([]);
+  });
+
+  it('cancel mid-call reaches the agent and kills the process group', async () => {
+    const pidsFile = join(scratch, 'cancel.pids');
+    const controller = new AbortController();
+    const cancelled = once(agent.service, 'cancel');
+    const finished = once(agent, 'finished');
+    const call = exec()(
+      { image: 'x', command: ['sh', '-c', TREE, pidsFile] },
+      context({ signal: controller.signal }),
+    ).catch((e: unknown) => e);
+    const pids = (await withDeadline(fileAppears(pidsFile), 5000, 'the pids file')).trim().split(' ').map(Number);
+    expect(pids.every(isAlive)).toBe(true);
+    controller.abort(new Error('workflow cancelled'));
+    expect(await call).toMatchObject({ message: 'the call to exec-agent was cancelled: workflow cancelled' });
+    const [cancel] = (await withDeadline(cancelled, 5000, 'the cancel at the agent')) as [CancelEvent];
+    expect(cancel.active).toBe(true);
+    const [event] = (await withDeadline(finished, 5000, 'the agent finishing')) as [ExecFinished];
+    expect(event.outcome.cancelled).toBe(true);
+    expect(pids.filter(isAlive)).toEqual([]);
+  });
+
+  it('at the attempt deadline stops waiting, fails retryably, and the command dies', async () => {
+    const finished = once(agent, 'finished');
+    const error = await exec()({ image: 'x', command: ['sleep', '30'] }, context({ deadline: Date.now() + 500 })).catch(
+      (e: unknown) => e,
+    );
+    expect(error).not.toBeInstanceOf(PermanentTaskError);
+    expect(error).toMatchObject({ code: 'TIMEOUT', retryable: true });
+    const [event] = (await withDeadline(finished, 5000, 'the agent finishing')) as [ExecFinished];
+    expect(isAlive(event.outcome.pid as number)).toBe(false);
+  });
+
+  it('refuses a bad timeout before calling anything', async () => {
+    await expect(exec()({ image: 'x', command: ['true'], timeout: 'soon' }, context())).rejects.toBeInstanceOf(
+      PermanentTaskError,
+    );
+  });
+});

@@ -1,0 +1,67 @@
+import { parseDuration } from '@orch/core';
+import { PermanentTaskError, type TaskHandler } from '@orch/engine';
+import { OrchestratorError } from '@orch/errors';
+import { callService, type ServiceTaskDeps } from './call-service';
+import { truncateText } from './json-reply';
+
+/** What the exec-agent answers for `run`. */
+interface ExecServiceResult {
+  exit_code: number;
+  signal?: string | null;
+  stdout: string;
+  stderr: string;
+  truncated?: boolean;
+  files: { name: string; size: number; content?: string }[];
+  mode: 'docker' | 'local';
+  duration_ms?: number;
+}
+
+/** The `exec` task's output; `json` is stdout read as JSON, when it is. */
+export type ExecTaskOutput = ExecServiceResult & { json?: unknown };
+
+/**
+ * `exec` tasks on the exec-agent (`exec-requests`, operation `run`): `image`, `command` (argv), `files`, `env`, and
+ * `timeout` (a duration, sent as `timeout_ms`). A non-zero exit fails the attempt, retryably, naming the exit code
+ * and the end of stderr.
+ */
+export function createExecTask(deps: ServiceTaskDeps): TaskHandler {
+  return async (parameters, context) => {
+    const { timeout, ...rest } = parameters;
+    let timeoutMs: number | undefined;
+    if (timeout !== undefined) {
+      try {
+        timeoutMs = parseDuration(timeout, 'timeout');
+      } catch (error) {
+        throw new PermanentTaskError((error as Error).message, { cause: error, code: 'BAD_REQUEST' });
+      }
+    }
+    const request = timeoutMs === undefined ? rest : { ...rest, timeout_ms: timeoutMs };
+    const result = (await callService(deps, 'exec', 'run', request, context)) as ExecServiceResult;
+    if (!result || typeof result.exit_code !== 'number') {
+      throw new OrchestratorError('UPSTREAM_ERROR', 'the exec-agent answered without an exit code');
+    }
+    if (result.exit_code !== 0) {
+      const stderr = result.stderr.trim();
+      const tail = stderr.length > 500 ? `…${stderr.slice(-500)}` : stderr;
+      throw new OrchestratorError(
+        'TASK_FAILED',
+        `command exited with code ${result.exit_code}${result.signal ? ` (${result.signal})` : ''}${
+          tail ? `; stderr: ${tail}` : `; stdout: ${truncateText(result.stdout.trim(), 200)}`
+        }`,
+      );
+    }
+    const json = result.truncated ? undefined : readJson(result.stdout);
+    return json === undefined ? result : { ...result, json: json.value };
+  };
+}
+
+/** stdout as JSON when the whole of it is one JSON object or array. */
+function readJson(stdout: string): { value: unknown } | undefined {
+  const text = stdout.trim();
+  if (!text.startsWith('{') && !text.startsWith('[')) return undefined;
+  try {
+    return { value: JSON.parse(text) };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,48 @@
+import { createRedisConnection, type RedisSettings } from '@orch/redis';
+import type { Redis } from 'ioredis';
+
+/**
+ * A client that is either injected (the owner closes it) or made on first use from settings (we close it).
+ * Made lazily so a coordinator that is never used opens no connection.
+ */
+export class RedisClientSlot {
+  private client?: Redis;
+  private readonly owned: boolean;
+  private closed = false;
+
+  constructor(
+    private readonly what: string,
+    injected: Redis | undefined,
+    private readonly settings: RedisSettings | undefined,
+    private readonly name: string,
+  ) {
+    this.client = injected;
+    this.owned = injected === undefined;
+    if (!injected && !settings) throw new TypeError(`${what}: pass either redis settings or an ioredis client`);
+  }
+
+  get(): Redis {
+    if (this.closed) throw new Error(`${this.what} is closed`);
+    this.client ??= createRedisConnection(this.settings as RedisSettings, 'worker', this.name);
+    return this.client;
+  }
+
+  get created(): boolean {
+    return this.client !== undefined;
+  }
+
+  /** Closes the client if we made it. QUIT is bounded: with the worker profile it would wait for a Redis that is down. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const client = this.client;
+    if (!client || !this.owned) return;
+    this.client = undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 1000);
+    });
+    await Promise.race([client.quit().then(() => undefined), bound]).catch(() => undefined);
+    clearTimeout(timer);
+    client.disconnect();
+  }
+}
