@@ -12,6 +12,7 @@ import {
 import { type ErrorDetail, ValidationError } from '@orch/errors';
 import { parseDocument, TemplateCatalog } from '@orch/templates';
 import { Command, CommanderError } from 'commander';
+import { startStack } from './service-stack';
 
 export interface CliIo {
   out: (line: string) => void;
@@ -91,6 +92,27 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           io.out(`    ${JSON.stringify(t.parameters)}`);
         }
       });
+    });
+
+  program
+    .command('up')
+    .description('run the whole service: API, a worker and the service stand-ins (and Redis when none answers)')
+    .action(async () => {
+      const stack = await startStack({ env: io.env, log: io.out });
+      io.out(`API          ${stack.apiUrl}/api/v1`);
+      io.out(`API docs     ${stack.apiUrl}/docs`);
+      io.out(`Bull Board   ${stack.apiUrl}/admin/queues`);
+      io.out('press Ctrl+C to stop');
+      const signal = await Promise.race([
+        stack.exited.then(() => 'exit'),
+        new Promise<string>((done) => {
+          process.once('SIGINT', () => done('SIGINT'));
+          process.once('SIGTERM', () => done('SIGTERM'));
+        }),
+      ]);
+      io.out(`stopping (${signal})`);
+      await stack.stop();
+      exitCode = signal === 'exit' ? 1 : 0;
     });
 
   try {
