@@ -108,6 +108,17 @@ export const TASK_CATALOG = {
     description: 'Output `parameters.output` with its expressions evaluated. No side effects.',
     schema: { type: 'object', required: ['output'], properties: { output: {} } },
   },
+  approval: {
+    description:
+      'Wait, holding no worker, until someone approves or rejects through the API (the payload becomes the output), or the task times out.',
+    schema: {
+      type: 'object',
+      properties: {
+        message: { type: 'string' },
+        approvers: { type: 'array', items: { type: 'string' } },
+      },
+    },
+  },
   delay: {
     description: 'Wait `parameters.duration` without holding a worker (a delayed job).',
     schema: { type: 'object', required: ['duration'], properties: { duration: durationSchema } },

@@ -7,7 +7,8 @@
   Returns {workflow status, '1' if this call started fail-fast, ready dependents...}.
   Idempotent: a second call (a re-run after a crash) records nothing and returns the same ready set, so the caller
   re-adds the same deterministic job ids, which BullMQ ignores while the jobs exist. Nothing is released unless the
-  workflow is running: failed, cancelled and timed-out runs start nothing new.
+  workflow is running: paused, failed, cancelled and timed-out runs start nothing new (resume releases what
+  became ready while paused).
 ]]
 local task = ARGV[1]
 local triggered = '0'
@@ -27,7 +28,8 @@ if redis.call('HSETNX', KEYS[3], task, ARGV[2]) == 1 then
   else
     redis.call('XADD', KEYS[5], '*', 'type', 'task.' .. ARGV[2], 'task', task, 'attempt', ARGV[6], 'at', ARGV[5])
   end
-  if ARGV[7] == '1' and redis.call('HGET', KEYS[1], 'status') == 'running' then
+  local current = redis.call('HGET', KEYS[1], 'status')
+  if ARGV[7] == '1' and (current == 'running' or current == 'paused') then
     redis.call('HSET', KEYS[1], 'status', 'failing', 'error', 'task ' .. task .. ' failed: ' .. ARGV[4])
     redis.call('XADD', KEYS[5], '*', 'type', 'workflow.failing', 'task', task, 'at', ARGV[5])
     triggered = '1'

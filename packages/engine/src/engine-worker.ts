@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { type Logger, silentLogger } from '@orch/logger';
 import { QUEUES } from '@orch/redis';
-import { type Job, type MinimalJob, Worker } from 'bullmq';
+import { type Job, type MinimalJob, WaitingChildrenError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { TaskHandlers } from './control-flow';
 import { type BackoffSpec, backoffDelay } from './execution-definition';
@@ -59,7 +59,10 @@ export class EngineWorker {
       concurrency: options.concurrency,
       settings: { backoffStrategy: (attemptsMade, _type, _error, job) => retryDelay(attemptsMade, job) },
     });
-    const workflowWorker = new Worker(QUEUES.workflows, (job) => this.finalizeJob(job), { ...base, concurrency: 16 });
+    const workflowWorker = new Worker(QUEUES.workflows, (job, token) => this.finalizeJob(job, token), {
+      ...base,
+      concurrency: 16,
+    });
     const controlWorker = new Worker(QUEUES.control, (job) => this.controlJob(job), { ...base, concurrency: 4 });
     this.workers = [this.taskWorker, workflowWorker, controlWorker];
     if (options.recovery) this.recovery = new RecoveryManager(engine, options.recovery, this.logger);
@@ -107,13 +110,23 @@ export class EngineWorker {
     }
   }
 
-  /** Runs when every task job of the run is done. */
-  private async finalizeJob(job: Job<{ e: string }>): Promise<{ status: string }> {
-    return { status: await this.options.engine.endRun(job.data.e) };
+  /** Runs when every task job of the run is done; a paused run goes back to waiting, behind a hold child. */
+  private async finalizeJob(job: Job<{ e: string }>, token: string | undefined): Promise<{ status: string }> {
+    const { engine } = this.options;
+    if ((await engine.redis.hget(engine.keys.meta(job.data.e), 'status')) === 'paused') {
+      if (!(await job.moveToWaitingChildren(token as string))) {
+        await engine.hold(job.data.e, await engine.redis.hincrby(engine.keys.meta(job.data.e), 'pauses', 1));
+        if (!(await job.moveToWaitingChildren(token as string)))
+          throw new Error('paused run could not wait for its hold');
+      }
+      throw new WaitingChildrenError();
+    }
+    return { status: await engine.endRun(job.data.e) };
   }
 
   private async controlJob(job: Job<{ e: string }>): Promise<unknown> {
     if (job.name === 'recovery') return this.recovery?.run();
+    if (job.name === 'hold') return undefined; // promoted by resume or abort: completing it lets the run end
     if (job.name === 'deadline') {
       const def = await this.options.engine.store.definition(job.data.e).catch(() => undefined);
       if (!def) return; // expired meanwhile

@@ -1,5 +1,13 @@
 /** Statuses of a run. `failing`, `cancelling` and `timing_out` are internal: the run is ending. */
-export const EXECUTION_STATUSES = ['pending', 'running', 'completed', 'failed', 'timed_out', 'cancelled'] as const;
+export const EXECUTION_STATUSES = [
+  'pending',
+  'running',
+  'paused',
+  'completed',
+  'failed',
+  'timed_out',
+  'cancelled',
+] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 export type InternalStatus = ExecutionStatus | 'failing' | 'cancelling' | 'timing_out';
 
@@ -29,6 +37,8 @@ export interface TaskRecord {
   output?: unknown;
   /** The worker that ran the latest attempt. */
   worker?: string;
+  /** What a running task is waiting on, such as an approval and who may give it. */
+  waiting_for?: { kind: 'approval'; message?: string; approvers?: string[] };
 }
 
 /** One run, as the API returns it. */

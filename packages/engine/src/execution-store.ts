@@ -135,6 +135,10 @@ export class ExecutionStore {
       if (state.st && state.ft) record.duration_ms = state.ft - state.st;
       if (state.e) record.error = state.e;
       if (state.w) record.worker = state.w;
+      if (t.type === 'approval' && status === 'running' && !states[`@approval:${t.id}`]) {
+        const params = (t.parameters ?? {}) as { message?: string; approvers?: string[] };
+        record.waiting_for = { kind: 'approval', message: params.message, approvers: params.approvers };
+      }
       if (outputs[t.id] !== undefined) record.output = JSON.parse(outputs[t.id] as string);
       return record;
     });

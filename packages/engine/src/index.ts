@@ -3,6 +3,7 @@ export * from './engine-worker';
 export * from './execution-definition';
 export * from './execution-record';
 export * from './execution-store';
+export * from './parked-jobs';
 export * from './recovery-manager';
 export * from './task-handler';
 export * from './task-runner';

@@ -12,6 +12,7 @@ import type { Logger } from '@orch/logger';
 import { DelayedError, type Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
 import { type HandledTaskType, isControlFlow, type TaskHandlers } from './control-flow';
 import type { CompiledTask, ExecutionDefinition } from './execution-definition';
+import { APPROVAL_TIMEOUT_MS, type ApprovalDecision, approvalField, PARKED_MS } from './parked-jobs';
 import { PermanentTaskError, type TaskContext } from './task-handler';
 import { decide, edgeOutcome } from './trigger-rules';
 import type { TaskJobData, WorkflowEngine } from './workflow-engine';
@@ -85,6 +86,11 @@ export class TaskRunner {
       await this.complete(def, task, recorded, recordedOutput || undefined, undefined, 0);
       if (recorded === 'failed') throw new UnrecoverableError(`task ${t} failed (recorded before a restart)`);
       return;
+    }
+    if (runStatus === 'paused') {
+      // Park the job until resume promotes it; it holds no worker meanwhile.
+      await job.moveToDelayed(Date.now() + PARKED_MS, token);
+      throw new DelayedError();
     }
     if (runStatus !== 'running') return; // the run is ending; its workflow job marks what never ran
     const statuses = new Map(wanted.map((id, i) => [id, reply[3 + i] ?? '']));
@@ -221,6 +227,7 @@ export class TaskRunner {
     if (task.type === 'parallel') return this.parallel(job, token, def, task, source, attempt, scope);
     const params = resolveValue(source.parameters ?? {}, scope) as Record<string, unknown>;
     if (task.type === 'delay') return this.delay(job, token, params);
+    if (task.type === 'approval') return this.approval(job, token, def, task);
     if (isControlFlow(task.type)) throw new UnrecoverableError(`no runner for ${task.type}`);
     const type = task.type as HandledTaskType;
     if (type === 'condition' && source.condition !== undefined) {
@@ -258,6 +265,34 @@ export class TaskRunner {
       throw new DelayedError();
     }
     return { delayed_ms: ms };
+  }
+
+  /**
+   * An approval parks its job until a decision promotes it (or its timeout, default 7 days, passes). The decision is
+   * stored first, so one made before the job runs is found on its first run.
+   */
+  private async approval(
+    job: Job<TaskJobData>,
+    token: string | undefined,
+    def: ExecutionDefinition,
+    task: CompiledTask,
+  ): Promise<unknown> {
+    const raw = await this.engine.redis.hget(this.engine.keys.tasks(def.executionId), approvalField(task.id));
+    if (raw) {
+      const decision = JSON.parse(raw) as ApprovalDecision;
+      if (decision.decision === 'approve')
+        return { approved: true, by: decision.by ?? null, at: decision.at, payload: decision.payload ?? null };
+      const reason = (decision.payload as { reason?: unknown } | undefined)?.reason;
+      throw new PermanentTaskError(
+        `rejected${decision.by ? ` by ${decision.by}` : ''}${typeof reason === 'string' ? `: ${reason}` : ''}`,
+      );
+    }
+    const timeout = task.timeoutMs ?? APPROVAL_TIMEOUT_MS;
+    const until = job.data.until ?? Date.now() + timeout;
+    if (job.data.until === undefined) await job.updateData({ ...job.data, until });
+    if (Date.now() >= until) throw new PermanentTaskError(`no decision within ${timeout} ms`);
+    await job.moveToDelayed(until, token);
+    throw new DelayedError();
   }
 
   /**

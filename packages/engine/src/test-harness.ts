@@ -1,7 +1,8 @@
 import { EventEmitter, once } from 'node:events';
 import { prepareInline, type WorkflowDefinition } from '@orch/core';
 import { createRedisConnection } from '@orch/redis';
-import { type RedisServer, startRedisServer } from '@orch/testing';
+import { type RedisServer, startRedisServer, withDeadline } from '@orch/testing';
+import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { builtinHandlers, type TaskHandlers } from './control-flow';
 import { EngineWorker } from './engine-worker';
@@ -75,6 +76,8 @@ export interface Harness {
   submit(workflow: unknown, variables?: Record<string, unknown>, correlationId?: string): Promise<string>;
   run(workflow: unknown, variables?: Record<string, unknown>, timeoutMs?: number): Promise<ExecutionRecord>;
   waitForEnd(id: string, timeoutMs?: number): Promise<ExecutionRecord>;
+  /** Resolves once the task job is in BullMQ's delayed set (parked or waiting out a delay). */
+  delayed(jobId: string, timeoutMs?: number): Promise<void>;
   /** Resolves with the first event of the run that matches, reading its stream with XREAD BLOCK. */
   waitForEvent(id: string, match: (event: ExecutionEvent) => boolean, timeoutMs?: number): Promise<ExecutionEvent>;
   stop(): Promise<void>;
@@ -105,6 +108,7 @@ export async function startHarness(
     return client;
   };
   const waiter = fresh();
+  let queueEvents: QueueEvents | undefined;
   const harness: Harness = {
     server,
     engine,
@@ -148,6 +152,22 @@ export async function startHarness(
     waitForEnd(id, timeoutMs = 30_000) {
       return engine.waitForEnd(id, waiter, timeoutMs);
     },
+    async delayed(jobId, timeoutMs = 10_000) {
+      queueEvents ??= new QueueEvents('tasks', { connection: fresh(), prefix: 'test' });
+      await queueEvents.waitUntilReady();
+      const seen = new Promise<void>((resolve) => {
+        const onDelayed = ({ jobId: delayedId }: { jobId: string }) => {
+          if (delayedId === jobId) {
+            queueEvents?.off('delayed', onDelayed);
+            resolve();
+          }
+        };
+        queueEvents?.on('delayed', onDelayed);
+      });
+      const job = await engine.queues.tasks.getJob(jobId);
+      if (job && (await job.getState()) === 'delayed') return;
+      await withDeadline(seen, timeoutMs, `job ${jobId} to be delayed`);
+    },
     async waitForEvent(id, match, timeoutMs = 10_000) {
       const reader = fresh();
       const deadline = Date.now() + timeoutMs;
@@ -170,6 +190,7 @@ export async function startHarness(
       }
     },
     async stop() {
+      await queueEvents?.close();
       await Promise.all(workers.map((w) => w.close()));
       await engine.close();
       await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));

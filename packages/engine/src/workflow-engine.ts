@@ -9,6 +9,7 @@ import { type EngineScripts, engineScripts } from './engine-scripts';
 import { compileExecution, type ExecutionDefinition } from './execution-definition';
 import { type ExecutionRecord, type ExecutionStatus, publicStatus, TERMINAL_STATUSES } from './execution-record';
 import { ExecutionStore } from './execution-store';
+import { type ApprovalDecision, approvalField, PARKED_MS } from './parked-jobs';
 
 export interface EngineOptions {
   /** Used for the engine's own commands and shared by its queues. */
@@ -205,11 +206,11 @@ export class WorkflowEngine {
     await this.flows.add(root);
   }
 
-  /** Tasks to enqueue first: not completed yet, with every dependency completed (the roots, for a fresh run). */
+  /** Tasks not finished whose dependencies all are (the roots of a fresh run; for a retry, what did not complete). */
   async frontier(def: ExecutionDefinition): Promise<string[]> {
     const fin = await this.redis.hgetall(this.keys.finished(def.executionId));
     return Object.values(def.tasks)
-      .filter((t) => fin[t.id] === undefined && t.deps.every((d) => fin[d] === 'completed'))
+      .filter((t) => fin[t.id] === undefined && t.deps.every((d) => fin[d] !== undefined))
       .map((t) => t.id);
   }
 
@@ -262,7 +263,7 @@ export class WorkflowEngine {
       );
       return status === 'cancelling' ? 'cancelled' : 'timed_out';
     }
-    if (before === 'running') await this.broadcastAbort(id);
+    if (before === 'running' || before === 'paused') await this.broadcastAbort(id);
     return publicStatus((await this.redis.hget(this.keys.meta(id), 'status')) ?? before);
   }
 
@@ -272,11 +273,124 @@ export class WorkflowEngine {
    */
   async broadcastAbort(id: string): Promise<void> {
     await this.redis.publish(this.keys.abortChannel(), id);
-    const delayed = await this.redis.zrange(this.queues.tasks.toKey('delayed'), 0, -1);
-    for (const jobId of delayed.filter((j) => j.startsWith(`${id}.`))) {
-      const job = await Job.fromId(this.queues.tasks, jobId);
+    await this.promoteDelayed(this.queues.tasks, `${id}.`);
+    await this.promoteDelayed(this.queues.control, `${id}.hold.`);
+  }
+
+  /** Promotes the delayed jobs whose ids start with `prefix`: they run now instead of when their timer fires. */
+  private async promoteDelayed(queue: Queue, prefix: string): Promise<void> {
+    const delayed = await this.redis.zrange(queue.toKey('delayed'), 0, -1);
+    for (const jobId of delayed.filter((j) => j.startsWith(prefix))) {
+      const job = await Job.fromId(queue, jobId);
       await job?.promote().catch(() => undefined); // it may have moved on by itself meanwhile
     }
+  }
+
+  /**
+   * Pauses a running run: no task starts (queued ones are parked as delayed jobs), running ones finish, and a parked
+   * `hold` child keeps the workflow job from ending the run meanwhile. The workflow timeout keeps counting.
+   */
+  async pause(id: string): Promise<ExecutionStatus> {
+    const meta = await this.store.meta(id);
+    if (!meta.status) throw new NotFoundError('execution', id);
+    if (meta.status === 'paused') return 'paused';
+    if (meta.status !== 'running') {
+      throw new OrchestratorError(
+        'CONFLICT',
+        `execution ${id} is ${publicStatus(meta.status)}; only a running run can be paused`,
+      );
+    }
+    const n = await this.redis.hincrby(this.keys.meta(id), 'pauses', 1);
+    await this.redis
+      .multi()
+      .hset(this.keys.meta(id), 'status', 'paused')
+      .xadd(this.keys.events(id), '*', 'type', 'workflow.paused', 'at', String(Date.now()))
+      .exec();
+    await this.hold(id, n);
+    this.logger.info('workflow paused', { execution_id: id });
+    return 'paused';
+  }
+
+  /**
+   * Records the decision on an approval task (the first decision wins) and wakes its job. The payload becomes the
+   * task's output when approved; `payload.reason` is quoted in the error when rejected.
+   */
+  async decide(
+    id: string,
+    taskId: string,
+    decision: 'approve' | 'reject',
+    payload?: unknown,
+    by?: string,
+  ): Promise<ApprovalDecision> {
+    const def = await this.store.definition(id).catch(() => {
+      throw new NotFoundError('execution', id);
+    });
+    const task = def.tasks[taskId];
+    if (!task) throw new NotFoundError('task', taskId);
+    if (task.type !== 'approval')
+      throw new OrchestratorError('CONFLICT', `task ${taskId} is a ${task.type} task, not an approval`);
+    if (await this.redis.hexists(this.keys.finished(id), taskId)) {
+      throw new OrchestratorError('CONFLICT', `task ${taskId} has already finished`);
+    }
+    const record: ApprovalDecision = { decision, at: new Date().toISOString() };
+    if (payload !== undefined) record.payload = payload;
+    if (by) record.by = by;
+    if ((await this.redis.hsetnx(this.keys.tasks(id), approvalField(taskId), JSON.stringify(record))) === 0) {
+      throw new OrchestratorError('CONFLICT', `task ${taskId} has already been decided`);
+    }
+    const event = [
+      'type',
+      decision === 'approve' ? 'task.approved' : 'task.rejected',
+      'task',
+      taskId,
+      'at',
+      String(Date.now()),
+    ];
+    if (by) event.push('by', by);
+    await this.redis.xadd(this.keys.events(id), '*', ...event);
+    const job = await Job.fromId(this.queues.tasks, `${id}.${taskId}`);
+    if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
+    return record;
+  }
+
+  /** A parked child of the workflow job: while it is pending, BullMQ will not run the workflow job. */
+  async hold(id: string, n: number): Promise<void> {
+    const parent = { id, queue: this.queues.workflows.qualifiedName };
+    await this.queues.control
+      .add(
+        'hold',
+        { e: id },
+        { jobId: `${id}.hold.${n}`, delay: PARKED_MS, parent, removeOnComplete: true, removeOnFail: true },
+      )
+      .catch((error: Error) => this.logger.warn('could not add hold job', { execution_id: id, error: error.message }));
+  }
+
+  /** Resumes a paused run: releases what became ready while paused, un-parks queued tasks, then drops the hold. */
+  async resume(id: string): Promise<ExecutionStatus> {
+    const meta = await this.store.meta(id);
+    if (!meta.status) throw new NotFoundError('execution', id);
+    if (meta.status !== 'paused') {
+      throw new OrchestratorError(
+        'CONFLICT',
+        `execution ${id} is ${publicStatus(meta.status)}; only a paused run can be resumed`,
+      );
+    }
+    await this.redis
+      .multi()
+      .hset(this.keys.meta(id), 'status', 'running')
+      .xadd(this.keys.events(id), '*', 'type', 'workflow.resumed', 'at', String(Date.now()))
+      .exec();
+    const def = await this.store.definition(id);
+    const ready = await this.frontier(def);
+    const jobs = await Promise.all(ready.map((t) => this.queues.tasks.getJob(`${id}.${t}`)));
+    await this.release(
+      def,
+      ready.filter((_, i) => !jobs[i]),
+    );
+    await this.promoteDelayed(this.queues.tasks, `${id}.`);
+    await this.promoteDelayed(this.queues.control, `${id}.hold.`);
+    this.logger.info('workflow resumed', { execution_id: id });
+    return 'running';
   }
 
   /**
