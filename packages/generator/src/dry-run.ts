@@ -161,6 +161,9 @@ function simulateLeaf(type: string, params: unknown, at: string, ev: Evaluation)
       return mockOutput(type);
     case 'transform':
       return (params as { output?: unknown }).output;
+    case 'approval':
+      // A dry run approves without asking anyone, so the rest of the workflow can be checked.
+      return { approved: true, by: 'dry-run', payload: null };
     case 'delay': {
       const duration = (params as { duration?: unknown }).duration;
       if (duration !== undefined && tryParseDuration(duration) === undefined) {
