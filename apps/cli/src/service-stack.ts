@@ -74,13 +74,19 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const privatePort = await freePort();
     const dir = join(env.ORCHESTRATOR_WORKSPACE || '/tmp/orchestrator', 'redis');
     mkdirSync(dir, { recursive: true });
-    const child = spawn('redis-server', ['--port', String(privatePort), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      'redis-server',
+      ['--port', String(privatePort), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     children.push({ name: 'redis', child });
     await new Promise<void>((ready, fail) => {
       let out = '';
-      child.once('error', (e) => fail(new Error(`cannot start redis-server (${e.message}); install it: apt-get install -y redis-server`)));
+      child.once('error', (e) =>
+        fail(new Error(`cannot start redis-server (${e.message}); install it: apt-get install -y redis-server`)),
+      );
       child.once('exit', (code) => fail(new Error(`redis-server exited with ${code}: ${out}`)));
       child.stdout?.on('data', (d: Buffer) => {
         out += d.toString();
@@ -90,7 +96,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     redis = { host: '127.0.0.1', port: privatePort, private: true };
     env.REDIS_HOST = redis.host;
     env.REDIS_PORT = String(redis.port);
-    options.log(`no Redis answered at ${host}:${port}; started a private redis-server on ${redis.host}:${redis.port} (data in ${dir})`);
+    options.log(
+      `no Redis answered at ${host}:${port}; started a private redis-server on ${redis.host}:${redis.port} (data in ${dir})`,
+    );
   }
 
   let onExit: (name: string) => void = () => undefined;
@@ -99,7 +107,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   });
   let stopping = false;
   for (const name of SERVICES) {
-    const child = spawn(process.execPath, [join(ROOT, 'apps', name, 'dist', 'main.js')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, 'apps', name, 'dist', 'main.js')], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     prefixed(name, child.stdout, options.log);
     prefixed(name, child.stderr, options.log);
     child.once('exit', (code, signal) => {

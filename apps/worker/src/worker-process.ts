@@ -3,6 +3,7 @@ import { builtinHandlers, EngineWorker, type TaskHandlers, WorkflowEngine } from
 import type { Logger } from '@orch/logger';
 import { MessageCoordinator } from '@orch/messaging';
 import { createRedisConnection } from '@orch/redis';
+import { TemplateCatalog } from '@orch/templates';
 import { createServiceHandlers } from './tasks/service-handlers';
 
 export interface WorkerProcess {
@@ -25,6 +26,10 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
     logger,
   });
   const coordinator = new MessageCoordinator({ logger, redis: settings });
+  // Sub-workflow tasks name templates; a broken template file is logged and left out, as in the API.
+  const catalog = await TemplateCatalog.load(config.templatesDir);
+  for (const problem of catalog.problems)
+    logger.warn('template skipped', { path: problem.path, errors: problem.errors });
   const handlers: TaskHandlers = {
     ...builtinHandlers,
     ...createServiceHandlers({ coordinator, openai: config.openai }),
@@ -38,6 +43,7 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
     stalledIntervalMs: config.workerStalledIntervalMs,
     logger,
     name: config.workerName,
+    templates: (reference) => catalog.get(reference),
     recovery: config.recovery.enabled
       ? {
           intervalMs: config.recovery.intervalMs,

@@ -23,7 +23,7 @@ const leafTask = (types: string[]): Schema => ({
 });
 
 /** Sub-tasks of `parallel` are leaves: nesting fan-outs and branches inside them is not supported. */
-export const SUB_TASK_TYPES = ['data', 'ai', 'exec', 'transform', 'delay'] as const;
+export const SUB_TASK_TYPES = ['data', 'ai', 'exec', 'transform'] as const;
 
 export const TASK_CATALOG = {
   data: {
@@ -107,6 +107,20 @@ export const TASK_CATALOG = {
   transform: {
     description: 'Output `parameters.output` with its expressions evaluated. No side effects.',
     schema: { type: 'object', required: ['output'], properties: { output: {} } },
+  },
+  workflow: {
+    description:
+      "Run another workflow (a catalog template, `id` or `id@version`, or an inline workflow) as this task; its task outputs become this task's output.",
+    schema: {
+      type: 'object',
+      properties: {
+        template: { type: 'string', minLength: 1 },
+        workflow: { type: 'object' },
+        variables: { type: 'object' },
+      },
+      oneOf: [{ required: ['template'] }, { required: ['workflow'] }],
+      'x-message': 'needs either template (a catalog id, optionally @version) or workflow (an inline workflow)',
+    },
   },
   approval: {
     description:

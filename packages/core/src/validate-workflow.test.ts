@@ -147,7 +147,8 @@ describe('validateWorkflow', () => {
     expect(messages(wf([{ id: 'a', type: 'email' }]))).toEqual([
       {
         pointer: '/tasks/0/type',
-        message: "unknown task type 'email'; known types: data, ai, exec, parallel, condition, transform, approval, delay",
+        message:
+          "unknown task type 'email'; known types: data, ai, exec, parallel, condition, transform, workflow, approval, delay",
       },
     ]);
   });

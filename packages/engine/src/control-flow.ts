@@ -2,10 +2,11 @@ import type { TaskType } from '@orch/core';
 import type { TaskHandler } from './task-handler';
 
 /**
- * Task types the engine runs itself, because they shape the job graph: `delay` and `approval` park their job as a
- * BullMQ delayed job, and `parallel` adds its sub-tasks as child jobs. Every other type in the catalog needs a handler.
+ * Task types the engine runs itself, because they shape the job graph: `delay`, `approval` and `workflow` park their
+ * job as a BullMQ delayed job (until a timer, a decision, or the child run's end wakes it), and `parallel` adds its
+ * sub-tasks as child jobs. Every other type in the catalog needs a handler.
  */
-export const CONTROL_FLOW_TYPES = ['delay', 'parallel', 'approval'] as const;
+export const CONTROL_FLOW_TYPES = ['delay', 'parallel', 'approval', 'workflow'] as const;
 export type ControlFlowType = (typeof CONTROL_FLOW_TYPES)[number];
 export type HandledTaskType = Exclude<TaskType, ControlFlowType>;
 

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type { TaskHandlers } from './control-flow';
 import { type BackoffSpec, backoffDelay } from './execution-definition';
 import { RecoveryManager, type RecoveryOptions } from './recovery-manager';
-import { type SubTaskJobData, TASK_TIMEOUT, TaskRunner, WORKFLOW_ABORT } from './task-runner';
+import { type SubTaskJobData, TASK_TIMEOUT, TaskRunner, type TemplateResolver, WORKFLOW_ABORT } from './task-runner';
 import type { TaskJobData, WorkflowEngine } from './workflow-engine';
 
 export interface EngineWorkerOptions {
@@ -22,6 +22,8 @@ export interface EngineWorkerOptions {
   logger?: Logger;
   /** Shown per task attempt in the record and events; defaults to `<hostname>:<pid>`. */
   name?: string;
+  /** Resolves `workflow` tasks' template references (the worker's template catalog). */
+  templates?: TemplateResolver;
   /** With these, the worker schedules the recovery pass (one schedule for all workers) and runs it when due. */
   recovery?: RecoveryOptions & { intervalMs: number };
 }
@@ -45,7 +47,7 @@ export class EngineWorker {
     const { engine } = options;
     this.logger = options.logger ?? silentLogger();
     this.name = options.name ?? `${hostname()}:${process.pid}`;
-    this.runner = new TaskRunner(engine, options.handlers, this.logger, this.name);
+    this.runner = new TaskRunner(engine, options.handlers, this.logger, this.name, options.templates);
     const base = {
       connection: engine.redis,
       prefix: engine.prefix,

@@ -41,6 +41,10 @@ export interface ExecutionDefinition {
   template?: { id: string; version?: string };
   correlationId?: string;
   createdAt: number;
+  /** 0 for a top-level run; a sub-workflow is one deeper than the run that started it. */
+  depth?: number;
+  /** Set on a sub-workflow: the task (and its job) that waits for it. */
+  parent?: { executionId: string; taskId: string; jobId: string };
 }
 
 export function compileExecution(

@@ -13,3 +13,9 @@ export interface ApprovalDecision {
 
 /** Decisions live in the run's `tasks` hash under this field, so they expire with the run. */
 export const approvalField = (task: string) => `@approval:${task}`;
+
+/** The run a `workflow` task started, in its run's `tasks` hash. */
+export const childField = (task: string) => `@child:${task}`;
+
+/** Sub-workflows may nest this deep; deeper is a permanent failure (it is almost surely a template calling itself). */
+export const MAX_WORKFLOW_DEPTH = 5;

@@ -17,12 +17,12 @@ beforeEach(() => {
   h.calls.length = 0;
 });
 
-/** a -> park (a 1 s delay) -> c; returns once `a` is recorded and `park` sits in the delayed set. */
+/** a -> park (a 3 s delay) -> c; returns once `a` is recorded and `park` sits in the delayed set. */
 async function runThenLoseJobs(strategy?: string): Promise<string> {
   const workflow = wf(
     [
       probe('a'),
-      { id: 'park', type: 'delay', depends_on: ['a'], parameters: { duration: '1s' } },
+      { id: 'park', type: 'delay', depends_on: ['a'], parameters: { duration: '3s' } },
       probe('c', ['park'], { value: 'done' }),
     ],
     strategy ? { recovery: { strategy } } : {},

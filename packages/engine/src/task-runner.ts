@@ -2,9 +2,12 @@ import {
   ajv,
   formatAjvErrors,
   parseDuration,
+  prepareFromTemplate,
+  prepareInline,
   type SubTaskDefinition,
   TASK_CATALOG,
   type TaskDefinition,
+  type TemplateDefinition,
 } from '@orch/core';
 import { OrchestratorError, ValidationError } from '@orch/errors';
 import { resolveValue } from '@orch/expressions';
@@ -12,10 +15,21 @@ import type { Logger } from '@orch/logger';
 import { DelayedError, type Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
 import { type HandledTaskType, isControlFlow, type TaskHandlers } from './control-flow';
 import type { CompiledTask, ExecutionDefinition } from './execution-definition';
-import { APPROVAL_TIMEOUT_MS, type ApprovalDecision, approvalField, PARKED_MS } from './parked-jobs';
+import { TERMINAL_STATUSES } from './execution-record';
+import {
+  APPROVAL_TIMEOUT_MS,
+  type ApprovalDecision,
+  approvalField,
+  childField,
+  MAX_WORKFLOW_DEPTH,
+  PARKED_MS,
+} from './parked-jobs';
 import { PermanentTaskError, type TaskContext } from './task-handler';
 import { decide, edgeOutcome } from './trigger-rules';
 import type { TaskJobData, WorkflowEngine } from './workflow-engine';
+
+/** Resolves a template reference (`id` or `id@version`); throws NotFoundError. */
+export type TemplateResolver = (reference: string) => TemplateDefinition;
 
 /** Data of a parallel sub-task job: its parameters are resolved when the parallel task adds it. */
 export interface SubTaskJobData {
@@ -66,6 +80,8 @@ export class TaskRunner {
     private readonly logger: Logger,
     /** Recorded on each attempt, so a run shows which worker ran what. */
     private readonly workerName: string,
+    /** Finds `id` or `id@version` in the template catalog, for `workflow` tasks. */
+    private readonly templates?: TemplateResolver,
   ) {}
 
   async runTask(job: Job<TaskJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<void> {
@@ -228,6 +244,7 @@ export class TaskRunner {
     const params = resolveValue(source.parameters ?? {}, scope) as Record<string, unknown>;
     if (task.type === 'delay') return this.delay(job, token, params);
     if (task.type === 'approval') return this.approval(job, token, def, task);
+    if (task.type === 'workflow') return this.subWorkflow(job, token, def, task, params, attempt);
     if (isControlFlow(task.type)) throw new UnrecoverableError(`no runner for ${task.type}`);
     const type = task.type as HandledTaskType;
     if (type === 'condition' && source.condition !== undefined) {
@@ -293,6 +310,56 @@ export class TaskRunner {
     if (Date.now() >= until) throw new PermanentTaskError(`no decision within ${timeout} ms`);
     await job.moveToDelayed(until, token);
     throw new DelayedError();
+  }
+
+  /**
+   * A `workflow` task starts a child run (idempotently: its correlation id is this task attempt) and parks until the
+   * child's end promotes it. Completed: the output is the child's task outputs. Failed: the attempt fails, and a
+   * retry starts a new child run.
+   */
+  private async subWorkflow(
+    job: Job<TaskJobData>,
+    token: string | undefined,
+    def: ExecutionDefinition,
+    task: CompiledTask,
+    params: Record<string, unknown>,
+    attempt: number,
+  ): Promise<unknown> {
+    const depth = (def.depth ?? 0) + 1;
+    if (depth > MAX_WORKFLOW_DEPTH) {
+      throw new PermanentTaskError(
+        `sub-workflow depth limit ${MAX_WORKFLOW_DEPTH} reached at task ${task.id}; does a template run itself?`,
+      );
+    }
+    let child = job.data.child;
+    if (!child || job.data.childAttempt !== attempt) {
+      if (!this.templates && params.template !== undefined)
+        throw new PermanentTaskError('this worker has no template catalog');
+      const variables = (params.variables ?? {}) as Record<string, unknown>;
+      const prepared =
+        typeof params.template === 'string'
+          ? prepareFromTemplate((this.templates as TemplateResolver)(params.template), variables)
+          : prepareInline(params.workflow, variables, '/parameters/workflow');
+      const submitted = await this.engine.submit(prepared, {
+        correlationId: `${def.executionId}.${task.id}.${attempt}`,
+        parent: { executionId: def.executionId, taskId: task.id, jobId: job.id as string, depth },
+      });
+      child = submitted.executionId;
+      await this.engine.redis.hset(this.engine.keys.tasks(def.executionId), childField(task.id), child);
+      await job.updateData({ ...job.data, child, childAttempt: attempt });
+    }
+    const status = await this.engine.redis.hget(this.engine.keys.meta(child), 'status');
+    if (!status || !TERMINAL_STATUSES.has(status)) {
+      await job.moveToDelayed(Date.now() + PARKED_MS, token);
+      throw new DelayedError();
+    }
+    const record = await this.engine.get(child);
+    if (record.status !== 'completed')
+      throw new Error(`sub-workflow ${child} ${record.status}: ${record.error ?? 'no error recorded'}`);
+    const outputs = Object.fromEntries(
+      record.tasks.filter((t) => t.status === 'completed').map((t) => [t.id, t.output]),
+    );
+    return { execution_id: child, status: record.status, outputs };
   }
 
   /**

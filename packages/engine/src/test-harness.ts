@@ -1,5 +1,6 @@
 import { EventEmitter, once } from 'node:events';
-import { prepareInline, type WorkflowDefinition } from '@orch/core';
+import { prepareInline, type TemplateDefinition, type WorkflowDefinition } from '@orch/core';
+import { NotFoundError } from '@orch/errors';
 import { createRedisConnection } from '@orch/redis';
 import { type RedisServer, startRedisServer, withDeadline } from '@orch/testing';
 import { QueueEvents } from 'bullmq';
@@ -72,6 +73,7 @@ export interface Harness {
     concurrency?: number;
     lockDurationMs?: number;
     stalledIntervalMs?: number;
+    templates?: Record<string, TemplateDefinition>;
   }): Promise<EngineWorker>;
   submit(workflow: unknown, variables?: Record<string, unknown>, correlationId?: string): Promise<string>;
   run(workflow: unknown, variables?: Record<string, unknown>, timeoutMs?: number): Promise<ExecutionRecord>;
@@ -108,7 +110,15 @@ export async function startHarness(
     return client;
   };
   const waiter = fresh();
-  let queueEvents: QueueEvents | undefined;
+  // Every job BullMQ moves to the delayed set, from the start, so a test never misses one that was quick.
+  const queueEvents = new QueueEvents('tasks', { connection: fresh(), prefix: 'test' });
+  await queueEvents.waitUntilReady();
+  const delayedIds = new Set<string>();
+  const delayedEvents = new EventEmitter();
+  queueEvents.on('delayed', ({ jobId }) => {
+    delayedIds.add(jobId);
+    delayedEvents.emit('delayed', jobId);
+  });
   const harness: Harness = {
     server,
     engine,
@@ -137,6 +147,11 @@ export async function startHarness(
         concurrency: workerOptions.concurrency ?? 50,
         lockDurationMs: workerOptions.lockDurationMs,
         stalledIntervalMs: workerOptions.stalledIntervalMs,
+        templates: (reference) => {
+          const template = workerOptions.templates?.[reference];
+          if (!template) throw new NotFoundError('template', reference);
+          return template;
+        },
       });
       await worker.start();
       workers.push(worker);
@@ -153,19 +168,16 @@ export async function startHarness(
       return engine.waitForEnd(id, waiter, timeoutMs);
     },
     async delayed(jobId, timeoutMs = 10_000) {
-      queueEvents ??= new QueueEvents('tasks', { connection: fresh(), prefix: 'test' });
-      await queueEvents.waitUntilReady();
+      if (delayedIds.has(jobId)) return;
       const seen = new Promise<void>((resolve) => {
-        const onDelayed = ({ jobId: delayedId }: { jobId: string }) => {
-          if (delayedId === jobId) {
-            queueEvents?.off('delayed', onDelayed);
+        const onDelayed = (id: string) => {
+          if (id === jobId) {
+            delayedEvents.off('delayed', onDelayed);
             resolve();
           }
         };
-        queueEvents?.on('delayed', onDelayed);
+        delayedEvents.on('delayed', onDelayed);
       });
-      const job = await engine.queues.tasks.getJob(jobId);
-      if (job && (await job.getState()) === 'delayed') return;
       await withDeadline(seen, timeoutMs, `job ${jobId} to be delayed`);
     },
     async waitForEvent(id, match, timeoutMs = 10_000) {
@@ -190,7 +202,7 @@ export async function startHarness(
       }
     },
     async stop() {
-      await queueEvents?.close();
+      await queueEvents.close();
       await Promise.all(workers.map((w) => w.close()));
       await engine.close();
       await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));

@@ -9,7 +9,7 @@ import { type EngineScripts, engineScripts } from './engine-scripts';
 import { compileExecution, type ExecutionDefinition } from './execution-definition';
 import { type ExecutionRecord, type ExecutionStatus, publicStatus, TERMINAL_STATUSES } from './execution-record';
 import { ExecutionStore } from './execution-store';
-import { type ApprovalDecision, approvalField, PARKED_MS } from './parked-jobs';
+import { type ApprovalDecision, approvalField, childField, PARKED_MS } from './parked-jobs';
 
 export interface EngineOptions {
   /** Used for the engine's own commands and shared by its queues. */
@@ -24,6 +24,8 @@ export interface EngineOptions {
 
 export interface SubmitOptions {
   correlationId?: string;
+  /** For a sub-workflow: the waiting task, and the depth of the run it belongs to plus one. */
+  parent?: { executionId: string; taskId: string; jobId: string; depth: number };
   /** Pub/sub channel that gets the run's final message (the message bus sets `workflow-responses`). */
   respondTo?: string;
 }
@@ -42,6 +44,9 @@ export interface TaskJobData {
   bp?: [string, number, number, number];
   until?: number;
   step?: 'children';
+  /** A `workflow` task's child run, and the attempt that started it. */
+  child?: string;
+  childAttempt?: number;
 }
 
 /**
@@ -149,8 +154,14 @@ export class WorkflowEngine {
         await this.redis.set(key, executionId, 'PX', ttl);
       }
     }
+    if (options.parent) {
+      const { depth, ...parent } = options.parent;
+      def.parent = parent;
+      def.depth = depth;
+    }
     const extra: Record<string, string> = {};
     if (options.respondTo) extra.respond_to = options.respondTo;
+    if (options.parent) extra.parent_execution_id = options.parent.executionId;
     if (options.retriedFrom) extra.retried_from = options.retriedFrom;
     await this.store.create(def, extra, options.seed);
     const admitted = await this.scripts.admit(
@@ -275,6 +286,15 @@ export class WorkflowEngine {
     await this.redis.publish(this.keys.abortChannel(), id);
     await this.promoteDelayed(this.queues.tasks, `${id}.`);
     await this.promoteDelayed(this.queues.control, `${id}.hold.`);
+    // Sub-workflows end with the run that started them.
+    const def = await this.store.definition(id).catch(() => undefined);
+    const subTasks = def ? Object.values(def.tasks).filter((t) => t.type === 'workflow') : [];
+    if (subTasks.length > 0) {
+      const children = await this.redis.hmget(this.keys.tasks(id), ...subTasks.map((t) => childField(t.id)));
+      for (const child of children) {
+        if (child) await this.cancel(child, `the run that started it (${id}) is ending`).catch(() => undefined);
+      }
+    }
   }
 
   /** Promotes the delayed jobs whose ids start with `prefix`: they run now instead of when their timer fires. */
@@ -483,6 +503,11 @@ export class WorkflowEngine {
     );
     if (ended !== 1) return false;
     await this.respond(id);
+    if (def.parent) {
+      // Wake the parent's waiting task: it reads this run's outcome.
+      const waiting = await Job.fromId(this.queues.tasks, def.parent.jobId);
+      if (waiting && (await waiting.isDelayed())) await waiting.promote().catch(() => undefined);
+    }
     if (def.correlationId)
       await this.redis.pexpire(this.keys.correlation(def.correlationId), this.options.executionTtlMs);
     await this.queues.control.remove(`${id}.deadline`).catch(() => 0);

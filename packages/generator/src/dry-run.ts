@@ -161,6 +161,9 @@ function simulateLeaf(type: string, params: unknown, at: string, ev: Evaluation)
       return mockOutput(type);
     case 'transform':
       return (params as { output?: unknown }).output;
+    case 'workflow':
+      // A dry run does not start child runs; their outputs are unknown.
+      return { execution_id: 'dry-run', status: 'completed', outputs: {} };
     case 'approval':
       // A dry run approves without asking anyone, so the rest of the workflow can be checked.
       return { approved: true, by: 'dry-run', payload: null };

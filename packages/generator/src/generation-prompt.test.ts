@@ -19,8 +19,16 @@ const template = (id: string, type: 'ai' | 'exec'): TemplateDefinition => ({
 
 describe('the generation prompt', () => {
   it('allows the requested services plus the types that call none', () => {
-    expect(allowedTaskTypes([])).toEqual(['parallel', 'condition', 'transform', 'approval', 'delay']);
-    expect(allowedTaskTypes(['exec'])).toEqual(['exec', 'parallel', 'condition', 'transform', 'approval', 'delay']);
+    expect(allowedTaskTypes([])).toEqual(['parallel', 'condition', 'transform', 'workflow', 'approval', 'delay']);
+    expect(allowedTaskTypes(['exec'])).toEqual([
+      'exec',
+      'parallel',
+      'condition',
+      'transform',
+      'workflow',
+      'approval',
+      'delay',
+    ]);
   });
 
   it('describes only the allowed types and gives only examples that use them, at most MAX_EXAMPLES', () => {

@@ -61,7 +61,7 @@ describe('WorkflowGenerator.generate', () => {
     expect(body.response_format.json_schema.strict).toBe(false);
     expect(body.response_format.json_schema.schema.required).toEqual(['id', 'tasks']);
     expect(body.response_format.json_schema.schema.properties.tasks.items.properties.type).toEqual({
-      enum: ['data', 'ai', 'parallel', 'condition', 'transform', 'approval', 'delay'],
+      enum: ['data', 'ai', 'parallel', 'condition', 'transform', 'workflow', 'approval', 'delay'],
     });
     expect(JSON.stringify(body.response_format)).not.toMatch(/x-message|"format"/);
     expect(body.messages).toEqual([

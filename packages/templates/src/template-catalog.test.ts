@@ -138,6 +138,33 @@ describe('TemplateCatalog', () => {
     expect(() => catalog.get('bad')).toThrow("template 'bad' was not found");
   });
 
+  it('keeps every version: a bare id is the newest, id@version pins one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orch-tpl-'));
+    const doc = (version: string, output: string) =>
+      `id: greet\nname: Greet\nversion: "${version}"\nworkflow:\n  id: g\n  tasks:\n    - {id: a, type: transform, parameters: {output: ${output}}}\n`;
+    writeFileSync(join(dir, 'greet-1.yaml'), doc('1.9', 'old'));
+    writeFileSync(join(dir, 'greet-2.yaml'), doc('1.10', 'new'));
+    writeFileSync(join(dir, 'greet-3.yaml'), doc('1.9', 'clash'));
+    const catalog = await TemplateCatalog.load(dir);
+    expect(catalog.versions('greet')).toEqual(['1.10', '1.9']);
+    expect(catalog.get('greet').version).toBe('1.10');
+    expect(catalog.get('greet@1.9').workflow.tasks[0]?.parameters).toEqual({ output: 'old' });
+    expect(catalog.list()).toMatchObject([{ id: 'greet', version: '1.10', versions: ['1.10', '1.9'] }]);
+    expect(catalog.listVersions('greet').map((t) => t.version)).toEqual(['1.10', '1.9']);
+    expect(() => catalog.get('greet@2.0')).toThrow("template 'greet' has no version 2.0; versions: 1.10, 1.9");
+    expect(catalog.problems).toEqual([
+      {
+        path: join(dir, 'greet-3.yaml'),
+        errors: [
+          {
+            pointer: '/version',
+            message: `template 'greet' version 1.9 is already defined in ${join(dir, 'greet-1.yaml')}`,
+          },
+        ],
+      },
+    ]);
+  });
+
   it('reports a missing directory as a problem, not a crash', async () => {
     const catalog = await TemplateCatalog.load('/nonexistent/templates');
     expect(catalog.size).toBe(0);
