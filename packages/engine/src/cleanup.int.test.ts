@@ -46,7 +46,11 @@ async function runAndExpire(count: number) {
   for (const key of [...pending]) if ((await h.connection.exists(key)) === 0) pending.delete(key);
   if (pending.size > 0) await withDeadline(expired, 20_000, `expiry of ${pending.size} runs`);
   listener.disconnect();
-  const report = await new RecoveryManager(h.engine, { orphanAfterMs: 60_000, graceMs: 1000, strategy: 'resume' }).run();
+  const report = await new RecoveryManager(h.engine, {
+    orphanAfterMs: 60_000,
+    graceMs: 1000,
+    strategy: 'resume',
+  }).run();
   return { ids, report };
 }
 
