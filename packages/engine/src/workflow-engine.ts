@@ -82,6 +82,10 @@ export class WorkflowEngine {
       control: new Queue(QUEUES.control, queueOptions),
     };
     this.flows = new FlowProducer(shared);
+    // The connection's owner logs its errors; without a listener BullMQ would print each one to the console.
+    const quiet = (error: Error) => this.logger.debug('queue connection error', { error: error.message });
+    for (const queue of Object.values(this.queues)) queue.on('error', quiet);
+    this.flows.on('error', quiet);
     this.ttlSeconds = Math.max(1, Math.ceil(options.executionTtlMs / 1000));
   }
 
@@ -103,7 +107,9 @@ export class WorkflowEngine {
    */
   async retry(id: string): Promise<SubmitResult & { retried_from: string; reused: string[] }> {
     const [def, fin, outputs, meta] = await Promise.all([
-      this.store.definition(id),
+      this.store.definition(id).catch(() => {
+        throw new NotFoundError('execution', id);
+      }),
       this.redis.hgetall(this.keys.finished(id)),
       this.redis.hgetall(this.keys.outputs(id)),
       this.store.meta(id),

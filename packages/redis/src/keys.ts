@@ -74,6 +74,11 @@ export class RedisKeys {
     return this.global('counters');
   }
 
+  /** String claimed (SET NX) by the one API replica that answers a malformed bus message, which all receive. */
+  busError(messageDigest: string): string {
+    return this.global(`bus-error:${messageDigest}`);
+  }
+
   /** Pub/sub channel on which workers learn that an execution must stop. */
   abortChannel(): string {
     return `${this.prefix}:abort`;

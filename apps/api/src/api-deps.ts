@@ -1,0 +1,26 @@
+import type { Config } from '@orch/config';
+import type { WorkflowEngine } from '@orch/engine';
+import type { WorkflowGenerator } from '@orch/generator';
+import type { Logger } from '@orch/logger';
+import type { TemplateCatalog } from '@orch/templates';
+import type { Redis } from 'ioredis';
+import type { EventStreams } from './event-streams';
+import type { ApiMetrics } from './metrics';
+
+/** Everything handlers use, injected so tests build the app against their own Redis. */
+export interface ApiDeps {
+  config: Readonly<Config>;
+  engine: WorkflowEngine;
+  catalog: TemplateCatalog;
+  /** Prompt -> workflow; without OPENAI_BASE_URL/OPENAI_API_KEY it answers 503. */
+  generator: WorkflowGenerator;
+  /** Fail-fast client (the `api` profile) for the API's own commands; the engine's queues share it. */
+  redis: Redis;
+  logger: Logger;
+  metrics: ApiMetrics;
+  /** Live Server-Sent Event streams; each holds a dedicated blocking Redis connection. */
+  streams: EventStreams;
+  version: string;
+  /** Epoch ms at which the process started serving. */
+  startedAt: number;
+}

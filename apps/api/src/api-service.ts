@@ -1,0 +1,182 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Config } from '@orch/config';
+import { WorkflowEngine } from '@orch/engine';
+import { WorkflowGenerator } from '@orch/generator';
+import type { Logger } from '@orch/logger';
+import { createRedisConnection } from '@orch/redis';
+import { TemplateCatalog } from '@orch/templates';
+import type { Express } from 'express';
+import type { Redis } from 'ioredis';
+import type { ApiDeps } from './api-deps';
+import { createApp } from './app';
+import { byteLimit } from './byte-limit';
+import { EventStreams } from './event-streams';
+import { ApiMetrics } from './metrics';
+import { WorkflowBus } from './workflow-bus';
+
+export interface ApiServiceOptions {
+  config: Readonly<Config>;
+  logger: Logger;
+  /** Defaults to loading `config.templatesDir`. */
+  catalog?: TemplateCatalog;
+  /** SSE heartbeat interval; tests shorten it. */
+  heartbeatMs?: number;
+  /** How long shutdown waits for in-flight requests before cutting their connections. */
+  drainTimeoutMs?: number;
+}
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * The API process: its Redis connections, the engine's producer side, the HTTP server, the message bus and the
+ * finished-run subscription, with one ordered, idempotent close.
+ */
+export class ApiService {
+  private closing?: Promise<void>;
+  private shuttingDown = false;
+
+  private constructor(
+    readonly deps: ApiDeps,
+    readonly app: Express,
+    readonly server: Server,
+    readonly bus: WorkflowBus,
+    private readonly subscriber: Redis,
+    private readonly drainTimeoutMs: number,
+  ) {}
+
+  /** Connects, listens on the configured host and port (0 picks a free one), then subscribes to the bus. */
+  static async start(options: ApiServiceOptions): Promise<ApiService> {
+    const { config, logger } = options;
+    const redis = createRedisConnection(config.redis, 'api', 'orch-api');
+    // A subscribed client can do nothing else; it keeps its offline queue so it resubscribes after a reconnect.
+    const subscriber = createRedisConnection(config.redis, 'worker', 'orch-api-sub');
+    for (const client of [redis, subscriber]) {
+      client.on('error', (error: Error) => logger.warn('redis connection error', { error: error.message }));
+    }
+    const engine = new WorkflowEngine({
+      connection: redis,
+      prefix: config.queuePrefix,
+      maxConcurrentWorkflows: config.maxConcurrentWorkflows,
+      executionTtlMs: config.executionTtlMs,
+      defaultWorkflowTimeoutMs: config.defaultWorkflowTimeoutMs,
+      logger,
+    });
+    const catalog = options.catalog ?? (await TemplateCatalog.load(config.templatesDir));
+    for (const problem of catalog.problems) {
+      logger.warn('template file skipped', { path: problem.path, errors: problem.errors });
+    }
+    if (config.server.apiKeys.length === 0) {
+      logger.warn('ORCHESTRATOR_API_KEYS is not set: every route, Bull Board included, is open without a key');
+    }
+    const generator = new WorkflowGenerator({
+      baseUrl: config.openai.baseUrl,
+      apiKey: config.openai.apiKey,
+      model: config.openai.model,
+      timeoutMs: config.openai.timeoutMs,
+      maxAttempts: config.generateMaxAttempts,
+      // The catalog's templates are the model's few-shot examples.
+      templates: catalog.list().map((t) => catalog.get(t.id)),
+      logger,
+    });
+    const streams = new EventStreams({
+      engine,
+      connect: () => createRedisConnection(config.redis, 'worker', 'orch-api-sse'),
+      logger,
+      heartbeatMs: options.heartbeatMs,
+    });
+    const metrics = new ApiMetrics(engine, logger, () => streams.size);
+    const deps: ApiDeps = {
+      config,
+      engine,
+      catalog,
+      generator,
+      redis,
+      logger,
+      metrics,
+      streams,
+      version: packageVersion(),
+      startedAt: Date.now(),
+    };
+    const bus = new WorkflowBus({
+      subscriber,
+      publisher: redis,
+      engine,
+      catalog,
+      logger,
+      metrics,
+      maxMessageBytes: byteLimit(config.server.bodyLimit),
+    });
+    let service: ApiService | undefined;
+    const app = createApp(deps, { closing: () => service?.shuttingDown ?? false });
+    const server = createServer(app);
+    service = new ApiService(deps, app, server, bus, subscriber, options.drainTimeoutMs ?? 10_000);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.server.port, config.server.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const finished = engine.finishedChannel();
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel !== finished) return;
+      try {
+        const run = JSON.parse(message) as { execution_id: string; status: string; correlation_id?: string };
+        metrics.finished(run.status);
+        logger.debug('run finished', {
+          execution_id: run.execution_id,
+          correlation_id: run.correlation_id || undefined,
+          status: run.status,
+        });
+      } catch {
+        logger.warn('unreadable message on the finished channel', { channel });
+      }
+    });
+    await Promise.all([subscriber.subscribe(finished), bus.start()]);
+    logger.info('api listening', { url: service.url, version: deps.version });
+    return service;
+  }
+
+  get url(): string {
+    const address = this.server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
+  }
+
+  /**
+   * Stops taking work (new connections and bus messages), ends event streams (clients resume elsewhere with
+   * Last-Event-ID), waits for in-flight requests and bus messages, closes the engine's queues, and quits Redis
+   * last, since everything before needs it. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const { logger, engine, redis } = this.deps;
+      this.shuttingDown = true;
+      logger.info('api shutting down');
+      const drained = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      await this.bus.stop();
+      await this.deps.streams.close();
+      this.server.closeIdleConnections();
+      const cut = setTimeout(() => {
+        logger.warn('requests still running at the drain deadline; closing their connections');
+        this.server.closeAllConnections();
+      }, this.drainTimeoutMs);
+      await drained;
+      clearTimeout(cut);
+      await this.subscriber.unsubscribe().catch(() => undefined);
+      await engine.close();
+      await Promise.allSettled([this.subscriber, redis].map((c) => c.quit().catch(() => c.disconnect())));
+      logger.info('api stopped');
+    })();
+    return this.closing;
+  }
+}

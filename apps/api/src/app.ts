@@ -1,0 +1,166 @@
+import { OrchestratorError } from '@orch/errors';
+import cors from 'cors';
+import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
+import helmet from 'helmet';
+import type { ApiDeps } from './api-deps';
+import { BOARD_PATH, createBoard } from './board';
+import { createDocsRouter, DOCS_PATH } from './docs-page';
+import type { SseSink } from './event-streams';
+import type { HandlerDeps, HandlerResult } from './handlers/handler';
+import { requireApiKey } from './middleware/auth';
+import { errorHandler, MethodNotAllowedError } from './middleware/error-handler';
+import { requestLog } from './middleware/request-log';
+import { buildOpenApi } from './openapi';
+import { pathPattern, ROUTES, type RouteSpec } from './routes';
+
+export interface AppOptions {
+  /** True once shutdown began: responses then ask clients to close their keep-alive connections. */
+  closing?: () => boolean;
+}
+
+/** Paths that never need an API key: load balancer and orchestrator probes. */
+const OPEN_PATHS: ReadonlySet<string> = new Set(['/health']);
+
+/**
+ * The Express app: security middleware, the route table, Swagger UI, Bull Board, and the one error handler. Express
+ * is only an adapter here; handlers take `(input, deps)` and return `{status, body}`.
+ */
+export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
+  const { config, logger, metrics } = deps;
+  const openapi = buildOpenApi(ROUTES, deps.version);
+  const handlerDeps: HandlerDeps = { ...deps, openapi };
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  app.use((_req, res, next) => {
+    // Decided when the headers go out, not when the request came in: a request that arrived just before shutdown
+    // must still tell its client to drop the keep-alive connection, or draining waits for the keep-alive timeout.
+    const writeHead = res.writeHead;
+    res.writeHead = function (this: Response, ...args: unknown[]) {
+      if (options.closing?.() && !this.headersSent) this.setHeader('connection', 'close');
+      return (writeHead as (...a: unknown[]) => Response).apply(this, args);
+    } as typeof res.writeHead;
+    next();
+  });
+  app.use(requestLog(logger, metrics));
+  app.use(securityHeaders());
+  const origins = config.server.corsOrigins;
+  app.use(
+    cors({
+      origin: origins.includes('*') ? '*' : origins.length > 0 ? [...origins] : false,
+      allowedHeaders: ['authorization', 'content-type', 'last-event-id'],
+      exposedHeaders: ['location'],
+      maxAge: 600,
+    }),
+  );
+  app.use(requireApiKey(config.server.apiKeys, OPEN_PATHS));
+  app.use(express.json({ limit: config.server.bodyLimit }));
+
+  for (const route of ROUTES) app[route.method](route.path, adapt(route, handlerDeps));
+  app.use(DOCS_PATH, labelled(DOCS_PATH), createDocsRouter(openapi));
+  app.use(BOARD_PATH, labelled(BOARD_PATH), createBoard(Object.values(deps.engine.queues)));
+
+  const patterns = ROUTES.map((r) => ({ pattern: pathPattern(r.path), method: r.method.toUpperCase() }));
+  app.use((req, _res, next) => {
+    const allowed = patterns.filter((p) => p.pattern.test(req.path)).map((p) => p.method);
+    if (allowed.length === 0) return next(new OrchestratorError('NOT_FOUND', `no route ${req.method} ${req.path}`));
+    if (allowed.includes('GET')) allowed.push('HEAD');
+    next(new MethodNotAllowedError(req.method, req.path, allowed));
+  });
+  app.use(errorHandler(logger));
+  return app;
+}
+
+/** JSON routes get a CSP that allows nothing; the two HTML pages get helmet's defaults, minus the https upgrade. */
+function securityHeaders(): RequestHandler {
+  const api = helmet({
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+  });
+  // The service usually runs on plain HTTP behind a proxy: upgrading asset requests would break the pages.
+  const pages = helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
+  return (req, res, next) => {
+    const page = req.path.startsWith(DOCS_PATH) || req.path.startsWith(BOARD_PATH);
+    (page ? pages : api)(req, res, next);
+  };
+}
+
+function labelled(route: string): RequestHandler {
+  return (_req, res, next) => {
+    res.locals.route = route;
+    next();
+  };
+}
+
+function adapt(route: RouteSpec, deps: HandlerDeps): RequestHandler {
+  return async (req, res) => {
+    res.locals.route = route.path;
+    if (req.params.id && route.tag === 'workflows') res.locals.logFields = { execution_id: req.params.id };
+    if (route.handler === 'events') return streamEvents(req, res, deps);
+    if (route.body && req.body === undefined) {
+      throw new OrchestratorError(
+        'BAD_REQUEST',
+        'request body must be a JSON object sent as Content-Type: application/json',
+        {
+          details: [{ pointer: '', message: 'is missing or not JSON' }],
+        },
+      );
+    }
+    const left = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) left.abort();
+    });
+    const result = await route.handler(
+      {
+        params: req.params as Record<string, string>,
+        query: req.query,
+        body: req.body,
+        headers: req.headers,
+        signal: left.signal,
+      },
+      deps,
+    );
+    send(res, result);
+  };
+}
+
+function send(res: Response, result: HandlerResult): void {
+  res.status(result.status);
+  for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
+  if (typeof result.body === 'string') res.send(result.body);
+  else if (result.body === undefined) res.end();
+  else res.json(result.body);
+}
+
+async function streamEvents(req: Request, res: Response, deps: HandlerDeps): Promise<void> {
+  const header = req.headers['last-event-id'];
+  const plan = await deps.streams.plan(req.params.id as string, Array.isArray(header) ? header[0] : header);
+  if (plan.finished) {
+    res.status(204).end();
+    return;
+  }
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    'x-accel-buffering': 'no', // nginx would otherwise buffer the stream
+  });
+  res.flushHeaders();
+  await deps.streams.pipe(plan, responseSink(res));
+}
+
+function responseSink(res: Response): SseSink {
+  return {
+    write: (chunk) => res.write(chunk),
+    drained: () =>
+      new Promise<void>((resolve) => {
+        res.once('drain', resolve);
+        res.once('close', resolve);
+      }),
+    end: () => {
+      if (!res.writableEnded) res.end();
+    },
+    onClose: (listener) => {
+      res.on('close', listener);
+    },
+  };
+}

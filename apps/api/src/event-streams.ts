@@ -1,0 +1,192 @@
+import { type ExecutionEvent, TERMINAL_STATUSES, toEvent, type WorkflowEngine } from '@orch/engine';
+import { NotFoundError, OrchestratorError, ValidationError } from '@orch/errors';
+import type { Logger } from '@orch/logger';
+import type { Redis } from 'ioredis';
+
+/** Where a stream's text goes: an HTTP response in the app, an array in a test. */
+export interface SseSink {
+  /** Returns false when the client's buffer is full; `drained` then resolves once it has room. */
+  write(chunk: string): boolean;
+  drained(): Promise<void>;
+  end(): void;
+  onClose(listener: () => void): void;
+}
+
+export interface EventStreamsOptions {
+  engine: WorkflowEngine;
+  /** A new connection for one stream's XREAD BLOCK; a blocked client can serve nobody else. */
+  connect: () => Redis;
+  logger: Logger;
+  /** Silence after which a comment line is sent, so proxies keep the connection open. */
+  heartbeatMs?: number;
+  /** Each stream holds a Redis connection: past this many, new ones get a 503. */
+  maxStreams?: number;
+}
+
+/** A checked stream request: the run exists and `after` is a stream id ('0' for everything). */
+export interface StreamPlan {
+  executionId: string;
+  after: string;
+  /** The client already has the run's last event: nothing to send (204 tells EventSource not to reconnect). */
+  finished: boolean;
+}
+
+interface LiveStream {
+  stopped: boolean;
+  connection?: Redis;
+  done: Promise<void>;
+  stop(): void;
+}
+
+const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+const PAGE = 500;
+
+const isFinal = (event: ExecutionEvent) =>
+  event.type.startsWith('workflow.') && TERMINAL_STATUSES.has(event.type.slice('workflow.'.length));
+
+/**
+ * Server-Sent Events of runs: replays a run's event stream after `Last-Event-ID`, then follows it live with XREAD
+ * BLOCK until the run's final event. Every event's SSE `id` is its Redis stream id, so a client that reconnects
+ * resumes exactly where it left off. Tracks open streams so shutdown can end them.
+ */
+export class EventStreams {
+  private readonly live = new Set<LiveStream>();
+  private closing = false;
+  private readonly heartbeatMs: number;
+  private readonly maxStreams: number;
+
+  constructor(private readonly options: EventStreamsOptions) {
+    this.heartbeatMs = options.heartbeatMs ?? 15_000;
+    this.maxStreams = options.maxStreams ?? 1000;
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  /** Checks the request before any byte is sent, so errors still get a JSON body and status. */
+  async plan(executionId: string, lastEventId: string | undefined): Promise<StreamPlan> {
+    if (lastEventId !== undefined && !STREAM_ID.test(lastEventId)) {
+      throw new ValidationError('invalid Last-Event-ID header', [
+        {
+          pointer: '/headers/last-event-id',
+          message: 'must be an event id sent by this stream, such as 1700000000000-0',
+        },
+      ]);
+    }
+    if (this.closing) throw new OrchestratorError('SERVICE_UNAVAILABLE', 'the server is shutting down');
+    if (this.live.size >= this.maxStreams) {
+      throw new OrchestratorError('SERVICE_UNAVAILABLE', `too many event streams open (${this.maxStreams})`);
+    }
+    const { engine } = this.options;
+    const status = await engine.redis.hget(engine.keys.meta(executionId), 'status');
+    if (!status) throw new NotFoundError('execution', executionId);
+    const after = lastEventId ?? '0';
+    const finished =
+      lastEventId !== undefined &&
+      TERMINAL_STATUSES.has(status) &&
+      (await engine.store.events(executionId, after, 1)).length === 0;
+    return { executionId, after, finished };
+  }
+
+  /** Sends the plan's events to `sink` and ends it after the run's final event, or when the client leaves. */
+  async pipe(plan: StreamPlan, sink: SseSink): Promise<void> {
+    let finish: () => void = () => undefined;
+    // Once only: a second disconnect of an ioredis client arms a 2 s timer for a 'close' that already happened.
+    let released = false;
+    const release = () => {
+      if (released || !stream.connection) return;
+      released = true;
+      stream.connection.disconnect();
+    };
+    const stream: LiveStream = {
+      stopped: false,
+      done: new Promise<void>((resolve) => {
+        finish = resolve;
+      }),
+      stop() {
+        stream.stopped = true;
+        release(); // rejects a pending XREAD at once
+      },
+    };
+    this.live.add(stream);
+    sink.onClose(() => stream.stop());
+    let failed = false;
+    try {
+      await this.follow(plan, sink, stream);
+    } catch (error) {
+      if (!stream.stopped) {
+        failed = true;
+        this.options.logger.warn('event stream failed', {
+          execution_id: plan.executionId,
+          error: (error as Error).message,
+        });
+      }
+    } finally {
+      this.live.delete(stream);
+      release();
+      sink.end();
+      const reason = failed ? 'error' : !stream.stopped ? 'run ended' : this.closing ? 'server closing' : 'client left';
+      this.options.logger.debug('event stream closed', { execution_id: plan.executionId, reason });
+      finish();
+    }
+  }
+
+  private async follow(plan: StreamPlan, sink: SseSink, stream: LiveStream): Promise<void> {
+    const { engine } = this.options;
+    const id = plan.executionId;
+    const send = async (event: ExecutionEvent): Promise<boolean> => {
+      if (!sink.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`)) {
+        await sink.drained();
+      }
+      return isFinal(event);
+    };
+    sink.write('retry: 3000\n\n');
+    let last = plan.after;
+    /** Sends what the stream holds after `last`; true once the final event went out or the client left. */
+    const replay = async (): Promise<boolean> => {
+      for (;;) {
+        const page = await engine.store.events(id, last, PAGE);
+        for (const event of page) {
+          if (stream.stopped) return true;
+          last = event.id;
+          if (await send(event)) return true;
+        }
+        if (page.length < PAGE) return false;
+      }
+    };
+    if (await replay()) return;
+    // A run that ended between the replay and this read has its final event after `last`; one more pass gets it.
+    if (TERMINAL_STATUSES.has((await engine.redis.hget(engine.keys.meta(id), 'status')) ?? '')) {
+      await replay();
+      return;
+    }
+    stream.connection = this.options.connect();
+    if (stream.stopped) return;
+    const key = engine.keys.events(id);
+    while (!stream.stopped) {
+      const reply = (await stream.connection.xread('COUNT', PAGE, 'BLOCK', this.heartbeatMs, 'STREAMS', key, last)) as
+        | [string, [string, string[]][]][]
+        | null;
+      if (stream.stopped) return;
+      if (!reply) {
+        sink.write(': heartbeat\n\n');
+        // The run's keys expire after its TTL; a stream that outlives them would wait forever.
+        if ((await engine.redis.exists(engine.keys.meta(id))) === 0) return;
+        continue;
+      }
+      for (const [entryId, fields] of reply[0]?.[1] ?? []) {
+        last = entryId;
+        if (await send(toEvent(entryId, fields))) return;
+      }
+    }
+  }
+
+  /** Refuses new streams and ends the open ones (clients reconnect elsewhere with Last-Event-ID). Idempotent. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const open = [...this.live];
+    for (const stream of open) stream.stop();
+    await Promise.all(open.map((s) => s.done));
+  }
+}

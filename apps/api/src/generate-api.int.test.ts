@@ -1,0 +1,94 @@
+import { completion, type ModelServer, startModelServer } from '../../../packages/generator/src/test-model-server';
+import { type Harness, startApi, startHarness, type TestApi } from './test-api';
+
+jest.setTimeout(60_000);
+
+const WORKFLOW = {
+  id: 'graph-summary',
+  name: 'Graph summary',
+  tasks: [
+    {
+      id: 'fetch',
+      type: 'data',
+      parameters: { operation: 'traverse', query: { cypher: 'MATCH (n) RETURN n LIMIT 10' } },
+    },
+    { id: 'summarize', type: 'ai', depends_on: ['fetch'], parameters: { prompt: 'Summarize: ${json(fetch.output)}' } },
+  ],
+};
+
+let h: Harness;
+let model: ModelServer;
+let api: TestApi;
+let unconfigured: TestApi;
+beforeAll(async () => {
+  h = await startHarness();
+  model = await startModelServer(() => ({ json: completion(JSON.stringify(WORKFLOW)) }));
+  api = await startApi(h, { OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'not-needed', OPENAI_MODEL: 'test-model' });
+  unconfigured = await startApi(h);
+});
+afterAll(async () => {
+  await Promise.all([api?.service.close(), unconfigured?.service.close()]);
+  await model?.close();
+  await h?.stop();
+});
+
+const REFERENCE_BODY = {
+  prompt:
+    'Create a data analysis pipeline that fetches graph data, performs vector search, and generates an AI-powered summary report',
+  domain: 'data-science',
+  complexity: 'medium',
+  required_services: ['data', 'ai', 'exec'],
+};
+
+describe('POST /api/v1/generate', () => {
+  it('returns the validated workflow with its plan for the reference body, and it can be submitted', async () => {
+    const answer = await api.call('POST', '/api/v1/generate', { body: REFERENCE_BODY });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({
+      workflow: WORKFLOW,
+      valid: true,
+      errors: [],
+      attempts: 1,
+      model: 'test-model',
+      provenance: { domain: 'data-science', complexity: 'medium', required_services: ['data', 'ai', 'exec'] },
+    });
+    expect(answer.body.plan.levels.map((l: { id: string }[]) => l.map((t) => t.id))).toEqual([
+      ['fetch'],
+      ['summarize'],
+    ]);
+    expect(model.requests[0]?.body.model).toBe('test-model');
+    const submitted = await api.call('POST', '/api/v1/workflows', { body: { workflow: answer.body.workflow } });
+    expect(submitted.status).toBe(202);
+  });
+
+  it('answers 400 with pointers for a bad body, before calling the model', async () => {
+    const before = model.requests.length;
+    const answer = await api.call('POST', '/api/v1/generate', {
+      body: { prompt: '', complexity: 'extreme', required_services: ['email'] },
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toEqual({
+      code: 'VALIDATION_FAILED',
+      message: 'request body is invalid',
+      details: [
+        { pointer: '/prompt', message: 'must NOT have fewer than 1 characters' },
+        { pointer: '/complexity', message: 'must be one of: "low", "medium", "high"' },
+        { pointer: '/required_services/0', message: 'must be one of: "data", "ai", "exec"' },
+      ],
+    });
+    expect(model.requests.length).toBe(before);
+  });
+
+  it('answers 503 when no model endpoint is configured', async () => {
+    const answer = await unconfigured.call('POST', '/api/v1/generate', { body: REFERENCE_BODY });
+    expect(answer.status).toBe(503);
+    expect(answer.body).toEqual({
+      error: {
+        code: 'SERVICE_UNAVAILABLE',
+        message:
+          'workflow generation needs a model endpoint: set OPENAI_BASE_URL (any OpenAI-compatible server) and/or OPENAI_API_KEY',
+        details: [],
+      },
+    });
+  });
+});

@@ -1,0 +1,33 @@
+import { checkRequest, submitWorkflowBody } from '../request-schemas';
+import { prepareRequest, type WorkflowRequest } from '../workflow-request';
+import { executionLinks, type Handler } from './handler';
+
+/**
+ * `POST /api/v1/workflows`. Everything is validated before anything is written. A correlation id already used
+ * within the TTL returns the existing run with 200; the engine's SET NX makes that hold across replicas.
+ */
+export const submitWorkflow: Handler = async (input, deps) => {
+  const request = checkRequest<WorkflowRequest>(submitWorkflowBody, input.body, 'request body');
+  const prepared = prepareRequest(request, deps.catalog);
+  const result = await deps.engine.submit(prepared, { correlationId: request.correlation_id });
+  const template = prepared.template?.id ?? 'inline';
+  deps.metrics.submitted('http', template, result.created);
+  deps.logger.info(result.created ? 'workflow submitted' : 'workflow already submitted', {
+    execution_id: result.executionId,
+    correlation_id: request.correlation_id,
+    template,
+    source: 'http',
+  });
+  const links = executionLinks(result.executionId);
+  return {
+    status: result.created ? 202 : 200,
+    headers: { location: links.status },
+    body: {
+      execution_id: result.executionId,
+      status: result.status,
+      correlation_id: request.correlation_id ?? null,
+      created: result.created,
+      links,
+    },
+  };
+};

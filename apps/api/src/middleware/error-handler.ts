@@ -1,0 +1,93 @@
+import { OrchestratorError, toOrchestratorError } from '@orch/errors';
+import type { Logger } from '@orch/logger';
+import type { ErrorRequestHandler, Response } from 'express';
+
+/** A known path asked for with a method it does not have; the handler sets `Allow`. */
+export class MethodNotAllowedError extends OrchestratorError {
+  constructor(
+    method: string,
+    path: string,
+    readonly allowed: string[],
+  ) {
+    super('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}; use ${allowed.join(', ')}`);
+  }
+}
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  limit?: number;
+  message: string;
+}
+
+const REDIS_DOWN = [
+  "Stream isn't writeable", // enableOfflineQueue: false while disconnected
+  'Connection is closed',
+  'Reached the max retries per request limit',
+  'connect ECONNREFUSED',
+];
+
+function isRedisUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return error.name === 'MaxRetriesPerRequestError' || REDIS_DOWN.some((text) => error.message.includes(text));
+}
+
+/** The one mapping from anything thrown to an OrchestratorError, whose code decides the HTTP status. */
+export function toHttpError(error: unknown): OrchestratorError {
+  if (error instanceof OrchestratorError) return error;
+  const parser = error as BodyParserError;
+  switch (parser?.type) {
+    case 'entity.parse.failed':
+      return new OrchestratorError('BAD_REQUEST', `request body is not valid JSON: ${parser.message}`, {
+        cause: error,
+        details: [{ pointer: '', message: 'is not valid JSON' }],
+      });
+    case 'entity.too.large':
+      return new OrchestratorError(
+        'PAYLOAD_TOO_LARGE',
+        `request body is larger than the limit of ${parser.limit} bytes (ORCHESTRATOR_BODY_LIMIT)`,
+        { cause: error },
+      );
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+    case 'request.aborted':
+    case 'request.size.invalid':
+      return new OrchestratorError('BAD_REQUEST', parser.message, { cause: error });
+  }
+  if (isRedisUnavailable(error)) {
+    return new OrchestratorError('SERVICE_UNAVAILABLE', 'Redis is unavailable; try again shortly', { cause: error });
+  }
+  return toOrchestratorError(error);
+}
+
+export function sendError(res: Response, error: OrchestratorError): void {
+  if (error instanceof MethodNotAllowedError) res.setHeader('allow', error.allowed.join(', '));
+  if (error.code === 'UNAUTHORIZED') res.setHeader('www-authenticate', 'Bearer realm="orchestrator"');
+  // Internal messages can carry hostnames, keys or stack details: the log has them, the client gets a pointer to it.
+  const body =
+    error.status >= 500 && error.code === 'INTERNAL'
+      ? { code: error.code, message: 'internal error; see the server log', details: [] }
+      : error.toJSON();
+  res.status(error.status).json({ error: body });
+}
+
+/** Express's error middleware: every 4xx/5xx body is `{error: {code, message, details}}`. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (thrown, req, res, _next) => {
+    const error = toHttpError(thrown);
+    if (error.status >= 500) {
+      logger.error('request failed', {
+        method: req.method,
+        path: req.path,
+        code: error.code,
+        error: error.message,
+        cause: error.cause instanceof Error ? error.cause.stack : undefined,
+      });
+    }
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    sendError(res, error);
+  };
+}

@@ -1,0 +1,98 @@
+import { workflowSchema } from '@orch/core';
+import { RESPONSE_SCHEMAS, ref } from './openapi-schemas';
+import { openapiPath, type RouteSpec } from './routes';
+
+type Operation = Record<string, unknown>;
+
+/** Drops our ajv-only annotations (`x-message`, `x-or-expression`) from a schema copy. */
+function publicSchema(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(publicSchema);
+  if (schema === null || typeof schema !== 'object') return schema;
+  return Object.fromEntries(
+    Object.entries(schema)
+      .filter(([key]) => !key.startsWith('x-'))
+      .map(([key, value]) => [key, publicSchema(value)]),
+  );
+}
+
+function parameters(route: RouteSpec): object[] {
+  const result: object[] = [];
+  for (const [, name] of route.path.matchAll(/:([A-Za-z_]+)/g)) {
+    result.push({ name, in: 'path', required: true, schema: { type: 'string' } });
+  }
+  const query = (route.query as { properties?: Record<string, unknown> } | undefined)?.properties ?? {};
+  for (const [name, schema] of Object.entries(query)) {
+    result.push({ name, in: 'query', required: false, schema: publicSchema(schema) });
+  }
+  if (route.handler === 'events') {
+    result.push({
+      name: 'Last-Event-ID',
+      in: 'header',
+      required: false,
+      schema: { type: 'string' },
+      description: 'Resume after this event',
+    });
+  }
+  return result;
+}
+
+function operation(route: RouteSpec): Operation {
+  const op: Operation = { operationId: route.operationId, summary: route.summary, tags: [route.tag] };
+  const params = parameters(route);
+  if (params.length > 0) op.parameters = params;
+  if (route.body) {
+    const body = publicSchema(route.body) as { properties?: Record<string, unknown> };
+    if (body.properties?.workflow) body.properties.workflow = ref('Workflow');
+    if (body.properties?.template) body.properties.template = ref('Template');
+    op.requestBody = { required: true, content: { 'application/json': { schema: body } } };
+  }
+  const responses: Record<string, unknown> = {};
+  for (const [code, response] of Object.entries(route.responses)) {
+    const entry: Record<string, unknown> = { description: response.description };
+    if (response.schema) entry.content = { 'application/json': { schema: ref(response.schema) } };
+    else if (response.contentType) entry.content = { [response.contentType]: { schema: { type: 'string' } } };
+    responses[code] = entry;
+  }
+  if (route.auth)
+    responses[401] = {
+      description: 'Missing or wrong API key',
+      content: { 'application/json': { schema: ref('Error') } },
+    };
+  else op.security = [];
+  op.responses = responses;
+  return op;
+}
+
+/** The OpenAPI 3.1 document of `routes`; every route is in it, so it cannot drift from what is served. */
+export function buildOpenApi(routes: readonly RouteSpec[], version: string): object {
+  const paths: Record<string, Record<string, Operation>> = {};
+  for (const route of routes) {
+    const path = openapiPath(route.path);
+    paths[path] ??= {};
+    (paths[path] as Record<string, Operation>)[route.method] = operation(route);
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Orchestrator API',
+      version,
+      description:
+        'DAG workflow orchestration on BullMQ and Redis. Send `Authorization: Bearer <key>` when ORCHESTRATOR_API_KEYS is set.',
+    },
+    tags: [
+      { name: 'workflows', description: 'Runs: submit, read, follow, cancel, retry' },
+      { name: 'templates', description: 'The template catalog and validation' },
+      { name: 'operations', description: 'Health, status, metrics' },
+    ],
+    security: [{ bearer: [] }],
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'One of ORCHESTRATOR_API_KEYS' } },
+      schemas: {
+        ...RESPONSE_SCHEMAS,
+        Workflow: publicSchema(workflowSchema),
+        Template: publicSchema(RESPONSE_SCHEMAS.Template),
+      },
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import { ajv, formatAjvErrors } from '@orch/core';
+import { EXECUTION_STATUSES } from '@orch/engine';
+import { type ErrorDetail, ValidationError } from '@orch/errors';
+
+/**
+ * JSON Schemas of every request body and query string. They only check the envelope: the workflow or template
+ * inside is checked by @orch/core afterwards, with pointers into the same body. The OpenAPI document reuses them.
+ */
+
+const correlationId = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 256,
+  pattern: '^\\S+$',
+  'x-message': 'must be 1 to 256 characters without whitespace',
+};
+const templateId = { type: 'string', minLength: 1, maxLength: 200 };
+const variables = { type: 'object', description: 'Values for the template or workflow variables.' };
+
+/** `{correlation_id?, workflow_template, variables}` or `{correlation_id?, workflow, variables}`. */
+export const submitWorkflowBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    correlation_id: correlationId,
+    workflow_template: { ...templateId, description: 'Id of a template in the catalog.' },
+    workflow: { type: 'object', description: 'An inline workflow definition.' },
+    variables,
+  },
+  oneOf: [{ required: ['workflow_template'] }, { required: ['workflow'] }],
+};
+
+/** The message bus takes the POST body, but a correlation id is required: every replica gets every message. */
+export const busRequestBody = { ...submitWorkflowBody, required: ['correlation_id'] };
+
+/** `POST /api/v1/validate`: a catalog template, an inline template or an inline workflow, with variables. */
+export const validateBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    correlation_id: correlationId,
+    workflow_template: templateId,
+    template: { type: 'object', description: 'An inline template document.' },
+    workflow: { type: 'object', description: 'An inline workflow definition.' },
+    variables,
+  },
+  oneOf: [{ required: ['workflow_template'] }, { required: ['template'] }, { required: ['workflow'] }],
+};
+
+export const listWorkflowsQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    status: { enum: [...EXECUTION_STATUSES] },
+    template: templateId,
+    limit: {
+      type: 'string',
+      pattern: '^(?:[1-9]|[1-9][0-9]|1[0-9][0-9]|200)$',
+      'x-message': 'must be an integer from 1 to 200',
+    },
+    cursor: { type: 'string', minLength: 1, maxLength: 200 },
+  },
+};
+
+/** `POST /api/v1/generate`, as in the reference; @orch/generator checks the values again. */
+export const generateBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['prompt'],
+  properties: {
+    prompt: { type: 'string', minLength: 1, description: 'What the workflow should do, in plain language.' },
+    domain: { type: 'string', maxLength: 200 },
+    complexity: { enum: ['low', 'medium', 'high'] },
+    required_services: { type: 'array', items: { enum: ['data', 'ai', 'exec'] }, uniqueItems: true },
+  },
+};
+
+/** No query parameters at all. */
+export const emptyQuery = { type: 'object', additionalProperties: false, properties: {} };
+
+type ValidateFunction = ReturnType<typeof ajv.compile>;
+
+const compiled = new WeakMap<object, ValidateFunction>();
+
+function compile(schema: object): ValidateFunction {
+  let validate = compiled.get(schema);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    compiled.set(schema, validate);
+  }
+  return validate;
+}
+
+/**
+ * Checks `value` against `schema` and returns every problem with a JSON pointer into it. A root `oneOf` of
+ * `required` alternatives is reported as one readable line instead of ajv's per-branch errors.
+ */
+export function requestErrors(schema: object, value: unknown): ErrorDetail[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return [{ pointer: '', message: 'must be a JSON object' }];
+  }
+  const validate = compile(schema);
+  if (validate(value)) return [];
+  const errors = validate.errors ?? [];
+  const details = formatAjvErrors(errors.filter((e) => !e.schemaPath.startsWith('#/oneOf')));
+  if (errors.some((e) => e.schemaPath.startsWith('#/oneOf'))) {
+    const names = ((schema as { oneOf?: { required: string[] }[] }).oneOf ?? []).map((b) => b.required[0]);
+    const given = names.filter((n) => Object.hasOwn(value, n as string));
+    details.push({
+      pointer: given.length > 1 ? `/${given[1]}` : '',
+      message:
+        given.length > 1
+          ? `give only one of ${names.join(', ')}; got ${given.join(' and ')}`
+          : `needs one of ${names.join(', ')}`,
+    });
+  }
+  return details;
+}
+
+/** Throws a 400 ValidationError naming `what` when `value` does not fit `schema`. */
+export function checkRequest<T>(schema: object, value: unknown, what: string): T {
+  const details = requestErrors(schema, value);
+  if (details.length > 0) throw new ValidationError(`${what} is invalid`, details);
+  return value as T;
+}

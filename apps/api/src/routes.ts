@@ -1,0 +1,246 @@
+import { cancelWorkflow } from './handlers/cancel-workflow';
+import { generateWorkflow } from './handlers/generate-workflow';
+import { getWorkflow, getWorkflowStatus } from './handlers/get-workflow';
+import type { Handler } from './handlers/handler';
+import { health } from './handlers/health';
+import { listWorkflows } from './handlers/list-workflows';
+import { openapiDocument } from './handlers/openapi-document';
+import { prometheusMetrics } from './handlers/prometheus-metrics';
+import { retryWorkflow } from './handlers/retry-workflow';
+import { serviceStatus } from './handlers/service-status';
+import { submitWorkflow } from './handlers/submit-workflow';
+import { getTemplate, listTemplates } from './handlers/templates';
+import { validateWorkflow } from './handlers/validate-workflow';
+import { generateBody, listWorkflowsQuery, submitWorkflowBody, validateBody } from './request-schemas';
+
+export interface RouteResponse {
+  description: string;
+  /** A component schema name in the OpenAPI document. */
+  schema?: string;
+  /** Defaults to application/json. */
+  contentType?: string;
+}
+
+/** One HTTP route: the handler and what the OpenAPI document says about it. */
+export interface RouteSpec {
+  method: 'get' | 'post';
+  /** Express syntax (`:id`); the OpenAPI document writes `{id}`. */
+  path: string;
+  operationId: string;
+  summary: string;
+  tag: 'workflows' | 'templates' | 'operations';
+  /** A `(input, deps) => {status, body}` handler, or `events` for the Server-Sent Events stream. */
+  handler: Handler | 'events';
+  /** False only for /health: probes carry no key. */
+  auth: boolean;
+  body?: object;
+  query?: object;
+  responses: Record<number, RouteResponse>;
+}
+
+const json = (description: string, schema?: string): RouteResponse => ({ description, schema });
+const error = (description: string): RouteResponse => ({ description, schema: 'Error' });
+const notFound = error('No execution with this id (or it expired)');
+const invalid = error('The body or query is invalid; `details` point at each problem');
+
+/** Every route of the API, in the order Express matches them. */
+export const ROUTES: readonly RouteSpec[] = [
+  {
+    method: 'post',
+    path: '/api/v1/workflows',
+    operationId: 'submitWorkflow',
+    summary: 'Run a workflow from a catalog template or an inline definition',
+    tag: 'workflows',
+    handler: submitWorkflow,
+    auth: true,
+    body: submitWorkflowBody,
+    responses: {
+      202: json('Accepted: the run was created', 'SubmitResult'),
+      200: json('The correlation id was already used: the existing run', 'SubmitResult'),
+      400: invalid,
+      413: error('The body is larger than ORCHESTRATOR_BODY_LIMIT'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/workflows',
+    operationId: 'listWorkflows',
+    summary: 'List runs, newest first',
+    tag: 'workflows',
+    handler: listWorkflows,
+    auth: true,
+    query: listWorkflowsQuery,
+    responses: { 200: json('One page of runs', 'ExecutionList'), 400: invalid },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/workflows/:id',
+    operationId: 'getWorkflow',
+    summary: 'The full record of a run, with variables and task outputs',
+    tag: 'workflows',
+    handler: getWorkflow,
+    auth: true,
+    responses: { 200: json('The run', 'ExecutionRecord'), 404: notFound },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/workflows/:id/status',
+    operationId: 'getWorkflowStatus',
+    summary: 'Status, progress counts and task states of a run (no outputs)',
+    tag: 'workflows',
+    handler: getWorkflowStatus,
+    auth: true,
+    responses: { 200: json('The run without outputs and variables', 'ExecutionStatus'), 404: notFound },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/workflows/:id/events',
+    operationId: 'streamWorkflowEvents',
+    summary: 'Server-Sent Events of a run: replay, then live until the run ends (honours Last-Event-ID)',
+    tag: 'workflows',
+    handler: 'events',
+    auth: true,
+    responses: {
+      200: { description: 'An event stream; each `id` is the Redis stream id', contentType: 'text/event-stream' },
+      204: { description: 'Last-Event-ID is the final event of a finished run: nothing more will come' },
+      400: error('Last-Event-ID is not an event id'),
+      404: notFound,
+      503: error('Too many streams open, or the server is shutting down'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/workflows/:id/cancel',
+    operationId: 'cancelWorkflow',
+    summary: 'Cancel a pending or running run',
+    tag: 'workflows',
+    handler: cancelWorkflow,
+    auth: true,
+    responses: {
+      200: json('The run was pending and is now cancelled', 'CancelResult'),
+      202: json('The run is stopping; it ends as cancelled', 'CancelResult'),
+      404: notFound,
+      409: error('The run already ended'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/workflows/:id/retry',
+    operationId: 'retryWorkflow',
+    summary: 'Start a new run of a finished run, reusing the outputs of its completed tasks',
+    tag: 'workflows',
+    handler: retryWorkflow,
+    auth: true,
+    responses: {
+      202: json('The new run', 'RetryResult'),
+      404: notFound,
+      409: error('The run has not finished, or every task completed'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/templates',
+    operationId: 'listTemplates',
+    summary: 'The template catalog',
+    tag: 'templates',
+    handler: listTemplates,
+    auth: true,
+    responses: { 200: json('Every loaded template', 'TemplateList') },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/templates/:id',
+    operationId: 'getTemplate',
+    summary: 'One template document',
+    tag: 'templates',
+    handler: getTemplate,
+    auth: true,
+    responses: { 200: json('The template', 'Template'), 404: error('No template with this id') },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/validate',
+    operationId: 'validateWorkflow',
+    summary: 'Validate and plan a template or workflow with variables, without running it',
+    tag: 'templates',
+    handler: validateWorkflow,
+    auth: true,
+    body: validateBody,
+    responses: {
+      200: json('`valid: true` with the plan, or `valid: false` with every error', 'ValidateResult'),
+      400: invalid,
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/generate',
+    operationId: 'generateWorkflow',
+    summary: 'Generate a workflow from a prompt with the configured model, validated and planned',
+    tag: 'templates',
+    handler: generateWorkflow,
+    auth: true,
+    body: generateBody,
+    responses: {
+      200: json('The last candidate: `valid: true` with its plan, or `valid: false` with its errors', 'GenerateResult'),
+      400: invalid,
+      413: error('The prompt is longer than the generator allows'),
+      502: error('The model endpoint failed'),
+      503: error('No model endpoint is configured (OPENAI_BASE_URL / OPENAI_API_KEY)'),
+      504: error('The model did not answer in time (OPENAI_TIMEOUT)'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/openapi.json',
+    operationId: 'getOpenApi',
+    summary: 'This document',
+    tag: 'operations',
+    handler: openapiDocument,
+    auth: true,
+    responses: { 200: { description: 'OpenAPI 3.1' } },
+  },
+  {
+    method: 'get',
+    path: '/health',
+    operationId: 'health',
+    summary: 'Liveness and Redis reachability; needs no API key',
+    tag: 'operations',
+    handler: health,
+    auth: false,
+    responses: { 200: json('Up, and Redis answers', 'Health'), 503: error('Redis is unreachable') },
+  },
+  {
+    method: 'get',
+    path: '/status',
+    operationId: 'serviceStatus',
+    summary: 'Workflow counts, template statistics, recovery counters, Redis and queue state',
+    tag: 'operations',
+    handler: serviceStatus,
+    auth: true,
+    responses: { 200: json('Service status', 'ServiceStatus'), 503: error('Redis is unreachable') },
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    operationId: 'metrics',
+    summary: 'Prometheus metrics',
+    tag: 'operations',
+    handler: prometheusMetrics,
+    auth: true,
+    responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain' } },
+  },
+];
+
+/** `/a/:id/b` -> `/a/{id}/b`. */
+export function openapiPath(path: string): string {
+  return path.replace(/:([A-Za-z_]+)/g, '{$1}');
+}
+
+/** A matcher for a route path, to tell a wrong method (405) from an unknown path (404). */
+export function pathPattern(path: string): RegExp {
+  const source = path
+    .split('/')
+    .map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${source}/?$`);
+}

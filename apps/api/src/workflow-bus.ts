@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto';
+import type { WorkflowEngine } from '@orch/engine';
+import { OrchestratorError, toOrchestratorError } from '@orch/errors';
+import type { Logger } from '@orch/logger';
+import type { TemplateCatalog } from '@orch/templates';
+import type { Redis } from 'ioredis';
+import type { ApiMetrics } from './metrics';
+import { busRequestBody, checkRequest } from './request-schemas';
+import { prepareRequest, type WorkflowRequest } from './workflow-request';
+
+/** The reference's message bus channels. */
+export const BUS_CHANNELS = { requests: 'workflow-requests', responses: 'workflow-responses' } as const;
+
+/** How long one replica's claim to answer a malformed message lasts; identical messages within it get one answer. */
+const ERROR_CLAIM_MS = 60_000;
+
+export interface WorkflowBusOptions {
+  /** A connection in subscriber mode; it may carry other subscriptions (the finished channel). */
+  subscriber: Redis;
+  /** Publishes answers and claims error answers. */
+  publisher: Redis;
+  engine: WorkflowEngine;
+  catalog: TemplateCatalog;
+  logger: Logger;
+  metrics: ApiMetrics;
+  /** Messages above this many bytes are refused, like HTTP bodies. */
+  maxMessageBytes: number;
+  channels?: { requests: string; responses: string };
+}
+
+/**
+ * Starts workflows from `workflow-requests` messages. Every replica receives every message, so a start is keyed by
+ * its required `correlation_id`: the engine's SET NX lets exactly one replica create the run, and only that one
+ * publishes `accepted`. A malformed message gets one `error` answer, from the replica that claims it first.
+ * The run's final message comes from the engine, on the `respond_to` channel recorded with the run.
+ */
+export class WorkflowBus {
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly channels: { requests: string; responses: string };
+  private readonly onMessage = (channel: string, message: string) => {
+    if (channel !== this.channels.requests || this.stopped) return;
+    const handling = this.handle(message).catch((error: unknown) => {
+      this.options.logger.error('bus message handling failed', { error: (error as Error).message });
+    });
+    this.inflight.add(handling);
+    void handling.finally(() => this.inflight.delete(handling));
+  };
+  private stopped = false;
+  private stopping?: Promise<void>;
+
+  constructor(private readonly options: WorkflowBusOptions) {
+    this.channels = options.channels ?? BUS_CHANNELS;
+  }
+
+  async start(): Promise<void> {
+    this.options.subscriber.on('message', this.onMessage);
+    await this.options.subscriber.subscribe(this.channels.requests);
+  }
+
+  /** Handles one raw message; exposed for tests. Never throws for a bad message. */
+  async handle(raw: string): Promise<void> {
+    const { engine, logger, metrics } = this.options;
+    let correlationId: string | undefined;
+    try {
+      if (Buffer.byteLength(raw) > this.options.maxMessageBytes) {
+        throw new OrchestratorError(
+          'PAYLOAD_TOO_LARGE',
+          `message is larger than the ${this.options.maxMessageBytes} byte limit`,
+        );
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw);
+      } catch (error) {
+        throw new OrchestratorError('BAD_REQUEST', `message is not valid JSON: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+      const readable = (parsed as { correlation_id?: unknown } | null)?.correlation_id;
+      if (typeof readable === 'string') correlationId = readable;
+      const request = checkRequest<WorkflowRequest>(busRequestBody, parsed, 'message');
+      const prepared = prepareRequest(request, this.options.catalog);
+      const result = await engine.submit(prepared, {
+        correlationId: request.correlation_id,
+        respondTo: this.channels.responses,
+      });
+      const template = prepared.template?.id ?? 'inline';
+      metrics.submitted('bus', template, result.created);
+      const fields = { execution_id: result.executionId, correlation_id: correlationId, template, source: 'bus' };
+      if (!result.created) {
+        metrics.busMessage('duplicate');
+        logger.debug('bus request for an existing run', fields);
+        return;
+      }
+      await this.options.publisher.publish(
+        this.channels.responses,
+        JSON.stringify({
+          type: 'accepted',
+          execution_id: result.executionId,
+          correlation_id: correlationId,
+          status: result.status,
+        }),
+      );
+      metrics.busMessage('accepted');
+      logger.info('workflow submitted', fields);
+    } catch (thrown) {
+      const error = toOrchestratorError(thrown);
+      if (error.status >= 500) {
+        // Another replica may well have started it: an error answer could contradict its `accepted`.
+        metrics.busMessage('failed');
+        logger.error('bus request failed', { correlation_id: correlationId, code: error.code, error: error.message });
+        return;
+      }
+      await this.reject(raw, correlationId, error);
+    }
+  }
+
+  private async reject(raw: string, correlationId: string | undefined, error: OrchestratorError): Promise<void> {
+    const digest = createHash('sha256').update(raw).digest('hex');
+    const claimed = await this.options.publisher.set(
+      this.options.engine.keys.busError(digest),
+      '1',
+      'PX',
+      ERROR_CLAIM_MS,
+      'NX',
+    );
+    const answered = claimed === 'OK';
+    this.options.logger.warn('bus message rejected', {
+      correlation_id: correlationId,
+      code: error.code,
+      error: error.message,
+      details: error.details,
+      answered,
+    });
+    if (!answered) {
+      this.options.metrics.busMessage('rejected_elsewhere');
+      return;
+    }
+    await this.options.publisher.publish(
+      this.channels.responses,
+      JSON.stringify({ type: 'error', correlation_id: correlationId ?? null, error: error.toJSON() }),
+    );
+    this.options.metrics.busMessage('rejected');
+  }
+
+  /** Unsubscribes and waits for the messages being handled. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stopped = true;
+      this.options.subscriber.off('message', this.onMessage);
+      await this.options.subscriber.unsubscribe(this.channels.requests).catch(() => undefined);
+      await Promise.allSettled([...this.inflight]);
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,48 @@
+import { type PreparedWorkflow, prepareFromTemplate, prepareInline, type TemplateDefinition } from '@orch/core';
+import { ValidationError } from '@orch/errors';
+import type { TemplateCatalog } from '@orch/templates';
+
+/** A request to run a workflow, from `POST /api/v1/workflows` or the `workflow-requests` channel. */
+export interface WorkflowRequest {
+  correlation_id?: string;
+  workflow_template?: string;
+  /** Inline template document; only `POST /api/v1/validate` takes one. */
+  template?: unknown;
+  workflow?: unknown;
+  variables?: Record<string, unknown>;
+}
+
+/**
+ * Resolves a request whose envelope already passed its schema into a workflow ready to submit. Throws a
+ * ValidationError whose pointers point into the request body: `/workflow_template`, `/variables/<name>`,
+ * `/workflow/tasks/0/...`, `/template/...`.
+ */
+export function prepareRequest(request: WorkflowRequest, catalog: TemplateCatalog): PreparedWorkflow {
+  const variables = request.variables ?? {};
+  if (request.workflow_template !== undefined) {
+    const id = request.workflow_template;
+    if (!catalog.has(id)) {
+      const known = catalog
+        .list()
+        .map((t) => t.id)
+        .join(', ');
+      throw new ValidationError(`unknown workflow template '${id}'`, [
+        { pointer: '/workflow_template', message: `no template '${id}' in the catalog; available: ${known || 'none'}` },
+      ]);
+    }
+    return prepareFromTemplate(catalog.get(id), variables);
+  }
+  if (request.template !== undefined) {
+    try {
+      return prepareFromTemplate(request.template as TemplateDefinition, variables);
+    } catch (error) {
+      // Template errors point into the template document; make them point into the body.
+      if (error instanceof ValidationError && error.code === 'TEMPLATE_INVALID') {
+        const details = error.details.map((d) => ({ ...d, pointer: `/template${d.pointer}` }));
+        throw new ValidationError(error.message, details, { code: error.code, cause: error });
+      }
+      throw error;
+    }
+  }
+  return prepareInline(request.workflow, variables, '/workflow');
+}
