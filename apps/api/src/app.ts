@@ -97,7 +97,7 @@ function adapt(route: RouteSpec, deps: HandlerDeps): RequestHandler {
     res.locals.route = route.path;
     if (req.params.id && route.tag === 'workflows') res.locals.logFields = { execution_id: req.params.id };
     if (route.handler === 'events') return streamEvents(req, res, deps);
-    if (route.body && req.body === undefined) {
+    if (route.body && !route.bodyOptional && req.body === undefined) {
       throw new OrchestratorError(
         'BAD_REQUEST',
         'request body must be a JSON object sent as Content-Type: application/json',

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { completion, type ModelServer, startModelServer } from '../../../packages/generator/src/test-model-server';
 import { type Harness, startApi, startHarness, type TestApi } from './test-api';
 
@@ -90,5 +93,57 @@ describe('POST /api/v1/generate', () => {
         details: [],
       },
     });
+  });
+});
+
+describe('POST /api/v1/generate options', () => {
+  it('dry_run simulates the workflow with mock service outputs', async () => {
+    const answer = await api.call('POST', '/api/v1/generate', { body: { ...REFERENCE_BODY, dry_run: true } });
+    expect(answer.status).toBe(200);
+    expect(answer.body.dry_run.tasks).toMatchObject({
+      fetch: { status: 'completed' },
+      summarize: { status: 'completed' },
+    });
+    expect(answer.body.dry_run.errors).toEqual([]);
+  });
+
+  it('execute starts the generated workflow', async () => {
+    const answer = await api.call('POST', '/api/v1/generate', { body: { ...REFERENCE_BODY, execute: true } });
+    expect(answer.status).toBe(202);
+    const id = answer.body.execution.execution_id as string;
+    expect(answer.body.execution.links.self).toBe(`/api/v1/workflows/${id}`);
+    expect((await api.call('GET', `/api/v1/workflows/${id}`)).body.workflow.id).toBe('graph-summary');
+  });
+
+  it('save_as writes a template to the catalog and refuses to overwrite it unless asked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orch-gen-tpl-'));
+    const saving = await startApi(h, {
+      ORCHESTRATOR_TEMPLATES: dir,
+      OPENAI_BASE_URL: model.baseUrl,
+      OPENAI_MODEL: 'test-model',
+    });
+    try {
+      const saved = await saving.call('POST', '/api/v1/generate', {
+        body: { ...REFERENCE_BODY, save_as: 'graph-summary' },
+      });
+      expect(saved.status).toBe(200);
+      expect(saved.body.saved_as).toEqual({ id: 'graph-summary', path: 'graph-summary.yaml' });
+      const yaml = readFileSync(join(dir, 'graph-summary.yaml'), 'utf8');
+      expect(yaml).toMatch(/^# /); // provenance comment block
+      expect((await saving.call('GET', '/api/v1/templates/graph-summary')).status).toBe(200);
+      const again = await saving.call('POST', '/api/v1/generate', {
+        body: { ...REFERENCE_BODY, save_as: 'graph-summary' },
+      });
+      expect(again.status).toBe(409);
+      expect(again.body.error.message).toBe(
+        "template 'graph-summary' already exists; send overwrite: true to replace it",
+      );
+      const replaced = await saving.call('POST', '/api/v1/generate', {
+        body: { ...REFERENCE_BODY, save_as: 'graph-summary', overwrite: true },
+      });
+      expect(replaced.status).toBe(200);
+    } finally {
+      await saving.service.close();
+    }
   });
 });

@@ -44,7 +44,7 @@ function operation(route: RouteSpec): Operation {
     const body = publicSchema(route.body) as { properties?: Record<string, unknown> };
     if (body.properties?.workflow) body.properties.workflow = ref('Workflow');
     if (body.properties?.template) body.properties.template = ref('Template');
-    op.requestBody = { required: true, content: { 'application/json': { schema: body } } };
+    op.requestBody = { required: !route.bodyOptional, content: { 'application/json': { schema: body } } };
   }
   const responses: Record<string, unknown> = {};
   for (const [code, response] of Object.entries(route.responses)) {

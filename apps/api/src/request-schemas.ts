@@ -72,6 +72,27 @@ export const generateBody = {
     domain: { type: 'string', maxLength: 200 },
     complexity: { enum: ['low', 'medium', 'high'] },
     required_services: { type: 'array', items: { enum: ['data', 'ai', 'exec'] }, uniqueItems: true },
+    dry_run: { type: 'boolean', description: 'Simulate the generated workflow with mock service outputs.' },
+    execute: { type: 'boolean', description: 'Start the generated workflow (when valid) and return its execution id.' },
+    variables: { type: 'object', description: 'Variables for execute.' },
+    save_as: {
+      type: 'string',
+      pattern: '^[a-z0-9][a-z0-9._-]*$',
+      maxLength: 200,
+      description: 'Write the workflow to the template catalog under this id (when valid).',
+    },
+    overwrite: { type: 'boolean', description: 'Let save_as replace an existing template file.' },
+  },
+};
+
+/** Approve or reject an approval task. */
+export const decisionBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    payload: { description: 'Becomes the task output when approved (any JSON value).' },
+    by: { type: 'string', minLength: 1, maxLength: 200, description: 'Who decided, for the record.' },
+    reason: { type: 'string', maxLength: 2000, description: 'Quoted in the error when rejected.' },
   },
 };
 

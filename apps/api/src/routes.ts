@@ -7,11 +7,13 @@ import { listWorkflows } from './handlers/list-workflows';
 import { openapiDocument } from './handlers/openapi-document';
 import { prometheusMetrics } from './handlers/prometheus-metrics';
 import { retryWorkflow } from './handlers/retry-workflow';
+import { approveTask, pauseWorkflow, rejectTask, resumeWorkflow } from './handlers/run-control';
 import { serviceStatus } from './handlers/service-status';
 import { submitWorkflow } from './handlers/submit-workflow';
+import { templateVersions } from './handlers/template-versions';
 import { getTemplate, listTemplates } from './handlers/templates';
 import { validateWorkflow } from './handlers/validate-workflow';
-import { generateBody, listWorkflowsQuery, submitWorkflowBody, validateBody } from './request-schemas';
+import { decisionBody, generateBody, listWorkflowsQuery, submitWorkflowBody, validateBody } from './request-schemas';
 
 export interface RouteResponse {
   description: string;
@@ -34,6 +36,8 @@ export interface RouteSpec {
   /** False only for /health: probes carry no key. */
   auth: boolean;
   body?: object;
+  /** The body may be left out (the handler then sees `{}`). */
+  bodyOptional?: boolean;
   query?: object;
   responses: Record<number, RouteResponse>;
 }
@@ -138,6 +142,60 @@ export const ROUTES: readonly RouteSpec[] = [
     },
   },
   {
+    method: 'post',
+    path: '/api/v1/workflows/:id/pause',
+    operationId: 'pauseWorkflow',
+    summary: 'Pause a running run: no task starts until resume; running tasks finish; the timeout keeps counting',
+    tag: 'workflows',
+    handler: pauseWorkflow,
+    auth: true,
+    responses: { 200: json('The run is paused'), 404: notFound, 409: error('The run is not running') },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/workflows/:id/resume',
+    operationId: 'resumeWorkflow',
+    summary: 'Resume a paused run: whatever became ready starts',
+    tag: 'workflows',
+    handler: resumeWorkflow,
+    auth: true,
+    responses: { 200: json('The run is running again'), 404: notFound, 409: error('The run is not paused') },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/workflows/:id/tasks/:task/approve',
+    operationId: 'approveTask',
+    summary: 'Approve an approval task; `payload` becomes its output',
+    tag: 'workflows',
+    handler: approveTask,
+    auth: true,
+    body: decisionBody,
+    bodyOptional: true,
+    responses: {
+      200: json('The decision was recorded'),
+      400: invalid,
+      404: error('No such run or task'),
+      409: error('Not an approval task, already decided, or already finished'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/workflows/:id/tasks/:task/reject',
+    operationId: 'rejectTask',
+    summary: 'Reject an approval task; it fails with the reason',
+    tag: 'workflows',
+    handler: rejectTask,
+    auth: true,
+    body: decisionBody,
+    bodyOptional: true,
+    responses: {
+      200: json('The decision was recorded'),
+      400: invalid,
+      404: error('No such run or task'),
+      409: error('Not an approval task, already decided, or already finished'),
+    },
+  },
+  {
     method: 'get',
     path: '/api/v1/templates',
     operationId: 'listTemplates',
@@ -156,6 +214,16 @@ export const ROUTES: readonly RouteSpec[] = [
     handler: getTemplate,
     auth: true,
     responses: { 200: json('The template', 'Template'), 404: error('No template with this id') },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/templates/:id/versions',
+    operationId: 'listTemplateVersions',
+    summary: 'Every version of a template the catalog holds, newest first (pin one with workflow_template: "id@1.2")',
+    tag: 'templates',
+    handler: templateVersions,
+    auth: true,
+    responses: { 200: json('The versions'), 404: error('No template with this id') },
   },
   {
     method: 'post',
@@ -182,7 +250,9 @@ export const ROUTES: readonly RouteSpec[] = [
     body: generateBody,
     responses: {
       200: json('The last candidate: `valid: true` with its plan, or `valid: false` with its errors', 'GenerateResult'),
+      202: json('With execute: the generated workflow was started (`execution`)', 'GenerateResult'),
       400: invalid,
+      409: error('save_as names a template that exists and overwrite is not set'),
       413: error('The prompt is longer than the generator allows'),
       502: error('The model endpoint failed'),
       503: error('No model endpoint is configured (OPENAI_BASE_URL / OPENAI_API_KEY)'),

@@ -1,0 +1,45 @@
+import type { ExecutionStatus } from '@orch/engine';
+import { checkRequest, decisionBody } from '../request-schemas';
+import { executionLinks, type Handler } from './handler';
+
+/** `POST /api/v1/workflows/{id}/pause`: no task starts until resume; running tasks finish. */
+export const pauseWorkflow: Handler = async (input, deps) => {
+  const id = input.params.id as string;
+  const status: ExecutionStatus = await deps.engine.pause(id);
+  deps.logger.info('workflow paused', { execution_id: id });
+  return { status: 200, body: { execution_id: id, status, links: executionLinks(id) } };
+};
+
+/** `POST /api/v1/workflows/{id}/resume`: releases what became ready while paused. */
+export const resumeWorkflow: Handler = async (input, deps) => {
+  const id = input.params.id as string;
+  const status = await deps.engine.resume(id);
+  deps.logger.info('workflow resumed', { execution_id: id });
+  return { status: 200, body: { execution_id: id, status, links: executionLinks(id) } };
+};
+
+interface DecisionBody {
+  payload?: unknown;
+  by?: string;
+  reason?: string;
+}
+
+function decisionHandler(decision: 'approve' | 'reject'): Handler {
+  return async (input, deps) => {
+    const id = input.params.id as string;
+    const task = input.params.task as string;
+    const body = checkRequest<DecisionBody>(decisionBody, input.body ?? {}, 'request body');
+    const payload =
+      decision === 'reject' && body.reason !== undefined
+        ? { ...(body.payload as object), reason: body.reason }
+        : body.payload;
+    const recorded = await deps.engine.decide(id, task, decision, payload, body.by);
+    deps.logger.info(`approval task ${decision}d`, { execution_id: id, task_id: task, by: body.by });
+    return { status: 200, body: { execution_id: id, task, ...recorded } };
+  };
+}
+
+/** `POST /api/v1/workflows/{id}/tasks/{task}/approve`: the payload becomes the approval task's output. */
+export const approveTask = decisionHandler('approve');
+/** `POST /api/v1/workflows/{id}/tasks/{task}/reject`: the approval task fails with the reason. */
+export const rejectTask = decisionHandler('reject');
