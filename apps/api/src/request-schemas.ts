@@ -85,6 +85,26 @@ export const generateBody = {
   },
 };
 
+/** A cron schedule: a template or an inline workflow, with variables. */
+export const scheduleBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'cron'],
+  properties: {
+    id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' },
+    cron: { type: 'string', minLength: 1, description: 'cron pattern (5 fields, or 6 with seconds first)' },
+    timezone: { type: 'string', minLength: 1, description: 'IANA time zone, e.g. Europe/Paris' },
+    workflow_template: { type: 'string', minLength: 1 },
+    workflow: { type: 'object' },
+    variables: { type: 'object' },
+    overlap: {
+      enum: ['skip', 'allow'],
+      description: 'skip (default): a firing while the last run is active is skipped',
+    },
+  },
+  oneOf: [{ required: ['workflow_template'] }, { required: ['workflow'] }],
+};
+
 /** Approve or reject an approval task. */
 export const decisionBody = {
   type: 'object',

@@ -8,12 +8,27 @@ import { openapiDocument } from './handlers/openapi-document';
 import { prometheusMetrics } from './handlers/prometheus-metrics';
 import { retryWorkflow } from './handlers/retry-workflow';
 import { approveTask, pauseWorkflow, rejectTask, resumeWorkflow } from './handlers/run-control';
+import {
+  createSchedule,
+  deleteSchedule,
+  getSchedule,
+  listSchedules,
+  pauseSchedule,
+  resumeSchedule,
+} from './handlers/schedules';
 import { serviceStatus } from './handlers/service-status';
 import { submitWorkflow } from './handlers/submit-workflow';
 import { templateVersions } from './handlers/template-versions';
 import { getTemplate, listTemplates } from './handlers/templates';
 import { validateWorkflow } from './handlers/validate-workflow';
-import { decisionBody, generateBody, listWorkflowsQuery, submitWorkflowBody, validateBody } from './request-schemas';
+import {
+  decisionBody,
+  generateBody,
+  listWorkflowsQuery,
+  scheduleBody,
+  submitWorkflowBody,
+  validateBody,
+} from './request-schemas';
 
 export interface RouteResponse {
   description: string;
@@ -25,12 +40,12 @@ export interface RouteResponse {
 
 /** One HTTP route: the handler and what the OpenAPI document says about it. */
 export interface RouteSpec {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'delete';
   /** Express syntax (`:id`); the OpenAPI document writes `{id}`. */
   path: string;
   operationId: string;
   summary: string;
-  tag: 'workflows' | 'templates' | 'operations';
+  tag: 'workflows' | 'templates' | 'schedules' | 'operations';
   /** A `(input, deps) => {status, body}` handler, or `events` for the Server-Sent Events stream. */
   handler: Handler | 'events';
   /** False only for /health: probes carry no key. */
@@ -214,6 +229,68 @@ export const ROUTES: readonly RouteSpec[] = [
     handler: getTemplate,
     auth: true,
     responses: { 200: json('The template', 'Template'), 404: error('No template with this id') },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/schedules',
+    operationId: 'createSchedule',
+    summary:
+      'Create or replace a cron schedule that starts a workflow; each firing has correlation id <id>:<fire time>',
+    tag: 'schedules',
+    handler: createSchedule,
+    auth: true,
+    body: scheduleBody,
+    responses: { 201: json('The schedule'), 400: invalid },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/schedules',
+    operationId: 'listSchedules',
+    summary: 'Every schedule with its next run, counters and last run',
+    tag: 'schedules',
+    handler: listSchedules,
+    auth: true,
+    responses: { 200: json('The schedules') },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/schedules/:id',
+    operationId: 'getSchedule',
+    summary: 'One schedule with its latest firings (started or skipped)',
+    tag: 'schedules',
+    handler: getSchedule,
+    auth: true,
+    responses: { 200: json('The schedule'), 404: error('No schedule with this id') },
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/schedules/:id',
+    operationId: 'deleteSchedule',
+    summary: 'Delete a schedule; runs it started are kept',
+    tag: 'schedules',
+    handler: deleteSchedule,
+    auth: true,
+    responses: { 204: { description: 'Deleted' }, 404: error('No schedule with this id') },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/schedules/:id/pause',
+    operationId: 'pauseSchedule',
+    summary: 'Stop firing until resumed',
+    tag: 'schedules',
+    handler: pauseSchedule,
+    auth: true,
+    responses: { 200: json('The schedule'), 404: error('No schedule with this id') },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/schedules/:id/resume',
+    operationId: 'resumeSchedule',
+    summary: 'Fire again from the next tick',
+    tag: 'schedules',
+    handler: resumeSchedule,
+    auth: true,
+    responses: { 200: json('The schedule'), 404: error('No schedule with this id') },
   },
   {
     method: 'get',

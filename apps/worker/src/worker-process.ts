@@ -55,6 +55,20 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
       : undefined,
   });
   await worker.start();
+  // Schedules declared in templates: upserting with a fixed id is idempotent across workers and restarts.
+  for (const summary of catalog.list()) {
+    const template = catalog.get(summary.id);
+    if (!template.schedule) continue;
+    const { cron, timezone, variables, overlap } = template.schedule;
+    await worker.schedules
+      .upsert(
+        { id: `template.${template.id}`, cron, timezone, variables, overlap, workflow_template: template.id },
+        `template:${template.id}`,
+      )
+      .catch((error: Error) =>
+        logger.error('template schedule not created', { template: template.id, error: error.message }),
+      );
+  }
   let closing: Promise<void> | undefined;
   return {
     worker,

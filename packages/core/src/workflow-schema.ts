@@ -97,5 +97,16 @@ export const templateSchema = {
     version: { type: 'string', 'x-message': 'must be a string: quote it in YAML, as in version: "1.0"' },
     variables: { type: 'array', items: variableSchema },
     workflow: workflowSchema,
+    schedule: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['cron'],
+      properties: {
+        cron: { type: 'string', minLength: 1, description: 'cron pattern; 6 fields for seconds' },
+        timezone: { type: 'string', minLength: 1 },
+        variables: { type: 'object' },
+        overlap: { enum: ['skip', 'allow'] },
+      },
+    },
   },
 };

@@ -81,6 +81,8 @@ export interface TemplateDefinition {
   version?: string;
   variables?: VariableDefinition[];
   workflow: WorkflowDefinition;
+  /** Run this template on a cron schedule (the workers create it at start, id `template.<id>`). */
+  schedule?: { cron: string; timezone?: string; variables?: Record<string, unknown>; overlap?: 'skip' | 'allow' };
 }
 
 /** A sub-task inside a `parallel` task. */

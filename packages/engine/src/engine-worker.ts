@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import type { TaskHandlers } from './control-flow';
 import { type BackoffSpec, backoffDelay } from './execution-definition';
 import { RecoveryManager, type RecoveryOptions } from './recovery-manager';
+import { ScheduleManager } from './schedule-manager';
 import { type SubTaskJobData, TASK_TIMEOUT, TaskRunner, type TemplateResolver, WORKFLOW_ABORT } from './task-runner';
 import type { TaskJobData, WorkflowEngine } from './workflow-engine';
 
@@ -42,6 +43,7 @@ export class EngineWorker {
   private readonly taskWorker: Worker;
   private closing?: Promise<void>;
   readonly recovery?: RecoveryManager;
+  readonly schedules: ScheduleManager;
 
   constructor(private readonly options: EngineWorkerOptions) {
     const { engine } = options;
@@ -68,6 +70,7 @@ export class EngineWorker {
     const controlWorker = new Worker(QUEUES.control, (job) => this.controlJob(job), { ...base, concurrency: 4 });
     this.workers = [this.taskWorker, workflowWorker, controlWorker];
     if (options.recovery) this.recovery = new RecoveryManager(engine, options.recovery, this.logger);
+    this.schedules = new ScheduleManager(engine, this.logger);
     for (const worker of this.workers) {
       worker.on('error', (error) => this.logger.error('worker error', { queue: worker.name, error: error.message }));
     }
@@ -128,6 +131,8 @@ export class EngineWorker {
 
   private async controlJob(job: Job<{ e: string }>): Promise<unknown> {
     if (job.name === 'recovery') return this.recovery?.run();
+    if (job.name === 'schedule')
+      return this.schedules.fire(job as unknown as Job<{ s: string }>, this.options.templates);
     if (job.name === 'hold') return undefined; // promoted by resume or abort: completing it lets the run end
     if (job.name === 'deadline') {
       const def = await this.options.engine.store.definition(job.data.e).catch(() => undefined);

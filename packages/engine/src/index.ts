@@ -5,6 +5,7 @@ export * from './execution-record';
 export * from './execution-store';
 export * from './parked-jobs';
 export * from './recovery-manager';
+export * from './schedule-manager';
 export * from './task-handler';
 export * from './task-runner';
 export * from './trigger-rules';

@@ -74,6 +74,16 @@ export class RedisKeys {
     return this.global('counters');
   }
 
+  /** Hash: schedule id -> its definition and counters. */
+  schedules(): string {
+    return this.global('schedules');
+  }
+
+  /** List: a schedule's latest firings, newest first (capped). */
+  scheduleFirings(id: string): string {
+    return this.global(`schedule-firings:${id}`);
+  }
+
   /** String claimed (SET NX) by the one API replica that answers a malformed bus message, which all receive. */
   busError(messageDigest: string): string {
     return this.global(`bus-error:${messageDigest}`);
