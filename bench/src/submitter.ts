@@ -1,0 +1,102 @@
+import { prepareInline } from '@orch/core';
+import { WorkflowEngine } from '@orch/engine';
+import type { Redis } from 'ioredis';
+import type { BenchRedis } from './bench-redis';
+import { PREFIX } from './processes';
+import type { BenchWorkflow } from './shapes';
+
+export interface Finished {
+  status: string;
+  /** When the bench received the message on the finished channel (epoch ms). */
+  at: number;
+}
+
+/**
+ * Submits workflows in the bench process through the engine's own entry point (what the API calls), and learns that
+ * a run ended from the engine's finished channel: no polling, so waiting costs Redis nothing per run.
+ */
+export class Submitter {
+  readonly engine: WorkflowEngine;
+  private readonly waiters = new Map<string, (f: Finished) => void>();
+  /** Runs that ended before anyone waited for them (a fast run can end before `submit` returns). */
+  private readonly early = new Map<string, Finished>();
+  private listener?: (id: string, f: Finished) => void;
+
+  private constructor(
+    connection: Redis,
+    private readonly subscriber: Redis,
+    options: { maxConcurrentWorkflows: number; executionTtlMs: number },
+  ) {
+    this.engine = new WorkflowEngine({
+      connection,
+      prefix: PREFIX,
+      maxConcurrentWorkflows: options.maxConcurrentWorkflows,
+      executionTtlMs: options.executionTtlMs,
+      defaultWorkflowTimeoutMs: 600_000,
+    });
+  }
+
+  static async create(
+    redis: BenchRedis,
+    options: { maxConcurrentWorkflows?: number; executionTtlMs?: number } = {},
+  ): Promise<Submitter> {
+    const subscriber = await redis.subscriber('bench-finished');
+    const submitter = new Submitter(redis.connect('bench-submit'), subscriber, {
+      maxConcurrentWorkflows: options.maxConcurrentWorkflows ?? 1_000_000,
+      executionTtlMs: options.executionTtlMs ?? 3_600_000,
+    });
+    const channel = submitter.engine.finishedChannel();
+    subscriber.on('message', (ch: string, message: string) => {
+      if (ch !== channel) return;
+      const at = Date.now();
+      const { execution_id: id, status } = JSON.parse(message) as { execution_id: string; status: string };
+      const finished = { status, at };
+      submitter.listener?.(id, finished);
+      const waiter = submitter.waiters.get(id);
+      if (waiter) {
+        submitter.waiters.delete(id);
+        waiter(finished);
+      } else if (!submitter.listener) submitter.early.set(id, finished);
+    });
+    await subscriber.subscribe(channel);
+    return submitter;
+  }
+
+  /** Validates, compiles and starts a run, as `POST /api/v1/workflows` does. */
+  async submit(workflow: BenchWorkflow | object): Promise<string> {
+    const result = await this.engine.submit(prepareInline(workflow, {}));
+    return result.executionId;
+  }
+
+  /** Resolves when the run's message arrives on the finished channel. */
+  finished(id: string): Promise<Finished> {
+    const early = this.early.get(id);
+    if (early) {
+      this.early.delete(id);
+      return Promise.resolve(early);
+    }
+    return new Promise((resolve) => this.waiters.set(id, resolve));
+  }
+
+  /**
+   * Submits and waits; `ms` spans submit (validation included) to the finished message, `submitMs` the submit call
+   * alone (validation, compilation, writing the definition, adding the first jobs).
+   */
+  async run(workflow: BenchWorkflow | object): Promise<{ id: string; ms: number; submitMs: number; status: string }> {
+    const start = Date.now();
+    const id = await this.submit(workflow);
+    const submitMs = Date.now() - start;
+    const end = await this.finished(id);
+    return { id, ms: end.at - start, submitMs, status: end.status };
+  }
+
+  /** Sees every finished message instead of buffering them, for runs nobody waits on one by one. */
+  onEveryFinished(listener: ((id: string, f: Finished) => void) | undefined): void {
+    this.listener = listener;
+  }
+
+  async close(): Promise<void> {
+    await this.engine.close();
+    await this.subscriber.unsubscribe().catch(() => undefined);
+  }
+}
