@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 
 /** Lua files are named `<command>-<number of KEYS>.lua` and live beside src/ and dist/ in ../lua. */
-const SCRIPTS = ['start-task-5', 'complete-task-5', 'finalize-6', 'abort-2', 'admit-2', 'release-slot-2'] as const;
+const SCRIPTS = ['start-task-5', 'complete-task-6', 'finalize-7', 'abort-2', 'admit-2', 'release-slot-2'] as const;
 
 type Arg = string | number;
 

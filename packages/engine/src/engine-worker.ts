@@ -51,7 +51,7 @@ export class EngineWorker {
     this.name = options.name ?? `${hostname()}:${process.pid}`;
     this.runner = new TaskRunner(engine, options.handlers, this.logger, this.name, options.templates);
     const base = {
-      connection: engine.redis,
+      connection: engine.bullConnection,
       prefix: engine.prefix,
       lockDuration: options.lockDurationMs ?? 30_000,
       stalledInterval: options.stalledIntervalMs ?? 30_000,

@@ -65,6 +65,12 @@ export class ExecutionStore {
       .hset(this.keys.meta(id), meta)
       .xadd(this.keys.events(id), '*', 'type', 'workflow.created', 'at', String(def.createdAt))
       .zadd(this.keys.index(), def.createdAt, id);
+    // Fan-in counters: each task waits for its dependencies that are not already completed (seeded by a retry).
+    const waits: Record<string, number> = {};
+    for (const task of Object.values(def.tasks)) {
+      if (task.deps.length > 0) waits[task.id] = task.deps.filter((d) => seed[d] === undefined).length;
+    }
+    if (Object.keys(waits).length > 0) multi.hset(this.keys.waits(id), waits);
     const reused = Object.keys(seed);
     if (reused.length > 0) {
       const state = JSON.stringify({ s: 'completed', a: 0, reused: true });

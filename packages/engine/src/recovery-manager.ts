@@ -184,6 +184,7 @@ export class RecoveryManager {
     if (strategy === 'restart') {
       if (parent) await parent.remove().catch(() => undefined);
       await engine.redis.del(engine.keys.finished(id), engine.keys.outputs(id), engine.keys.tasks(id));
+      await engine.resetWaits(def);
       await this.note(id, 'restarted', reason);
       await engine.start(def, def.roots);
       return;

@@ -92,10 +92,15 @@ export class TaskRunner {
     const attempt = job.attemptsMade + 1;
     const wanted = [...new Set([...task.deps, ...task.reads])];
     const k = this.engine.keys;
-    const reply = await this.engine.scripts.startTask(
-      [k.meta(e), k.tasks(e), k.finished(e), k.outputs(e), k.events(e)],
-      [t, attempt, Date.now(), this.workerName, wanted.length, ...wanted, ...task.reads],
-    );
+    const reply = await this.engine.scripts.startTask(k.taskKeys(e).slice(0, 5), [
+      t,
+      attempt,
+      Date.now(),
+      this.workerName,
+      wanted.length,
+      ...wanted,
+      ...task.reads,
+    ]);
     const [runStatus = '', recorded = '', recordedOutput = ''] = reply;
     if (recorded) {
       // A re-run after a crash: the completion is recorded, so replay its release instead of running again.
@@ -187,24 +192,16 @@ export class TaskRunner {
     const e = def.executionId;
     const k = this.engine.keys;
     const failFast = status === 'failed' && def.failFast && task.failsWorkflow ? '1' : '0';
-    const dependents = task.dependents.flatMap((d) => {
-      const deps = def.tasks[d]?.deps ?? [];
-      return [d, deps.length, ...deps];
-    });
-    const [, triggered, ...ready] = await this.engine.scripts.completeTask(
-      [k.meta(e), k.tasks(e), k.finished(e), k.outputs(e), k.events(e)],
-      [
-        task.id,
-        status,
-        outputJson ?? '',
-        error ?? '',
-        Date.now(),
-        attempt,
-        failFast,
-        task.dependents.length,
-        ...dependents,
-      ],
-    );
+    const [, triggered, ...ready] = await this.engine.scripts.completeTask(k.taskKeys(e), [
+      task.id,
+      status,
+      outputJson ?? '',
+      error ?? '',
+      Date.now(),
+      attempt,
+      failFast,
+      ...task.dependents,
+    ]);
     if (triggered === '1') await this.engine.broadcastAbort(e);
     await this.engine.release(def, ready);
   }

@@ -40,9 +40,19 @@ export class RedisKeys {
     return this.exec(id, 'events');
   }
 
+  /** Hash: task id -> how many of its dependencies have not finished; the fan-in counter the release script uses. */
+  waits(id: string): string {
+    return this.exec(id, 'waits');
+  }
+
+  /** The keys of the task scripts, in their KEYS order: meta, tasks, fin, out, events, waits. */
+  taskKeys(id: string): string[] {
+    return [this.meta(id), this.tasks(id), this.finished(id), this.outputs(id), this.events(id), this.waits(id)];
+  }
+
   /** All keys of one execution, for EXPIRE and cleanup. */
   executionKeys(id: string): string[] {
-    return [this.meta(id), this.def(id), this.tasks(id), this.finished(id), this.outputs(id), this.events(id)];
+    return [...this.taskKeys(id), this.def(id)];
   }
 
   private global(part: string): string {

@@ -1,18 +1,23 @@
 --[[
   Records a task's completion exactly once and returns the dependents it makes ready.
-  KEYS[1] meta  KEYS[2] tasks  KEYS[3] fin  KEYS[4] out  KEYS[5] events
+  KEYS[1] meta  KEYS[2] tasks  KEYS[3] fin  KEYS[4] out  KEYS[5] events  KEYS[6] waits
   ARGV[1] task id  ARGV[2] terminal status  ARGV[3] output JSON or ''  ARGV[4] error or ''  ARGV[5] now (ms)
-  ARGV[6] attempt  ARGV[7] '1' when this failure fails the workflow (fail-fast)
-  ARGV[8] number of dependents, then per dependent: id, number of its dependencies, its dependencies...
+  ARGV[6] attempt  ARGV[7] '1' when this failure fails the workflow (fail-fast)  ARGV[8 ..] the task's dependents
   Returns {workflow status, '1' if this call started fail-fast, ready dependents...}.
-  Idempotent: a second call (a re-run after a crash) records nothing and returns the same ready set, so the caller
-  re-adds the same deterministic job ids, which BullMQ ignores while the jobs exist. Nothing is released unless the
-  workflow is running: paused, failed, cancelled and timed-out runs start nothing new (resume releases what
-  became ready while paused).
+  Fan-in is a counter per dependent (`waits`, set at submit), decremented once, by the call that records the
+  completion: O(dependents), however wide the join. A second call (a re-run after a crash) records nothing and
+  returns every dependent whose counter is at zero and which has not finished, so the caller re-adds the same
+  deterministic job ids; a dependent with a completion record is never returned, so a trimmed job is never re-run.
+  Nothing is released unless the workflow is running: paused, failed, cancelled and timed-out runs start nothing
+  new (resume releases what became ready while paused).
 ]]
 local task = ARGV[1]
 local triggered = '0'
+local ready = {}
 if redis.call('HSETNX', KEYS[3], task, ARGV[2]) == 1 then
+  for i = 8, #ARGV do
+    if redis.call('HINCRBY', KEYS[6], ARGV[i], -1) <= 0 then ready[#ready + 1] = ARGV[i] end
+  end
   if ARGV[3] ~= '' then
     redis.call('HSET', KEYS[4], task, ARGV[3])
   end
@@ -34,26 +39,19 @@ if redis.call('HSETNX', KEYS[3], task, ARGV[2]) == 1 then
     redis.call('XADD', KEYS[5], '*', 'type', 'workflow.failing', 'task', task, 'at', ARGV[5])
     triggered = '1'
   end
+else
+  for i = 8, #ARGV do
+    if tonumber(redis.call('HGET', KEYS[6], ARGV[i]) or '0') <= 0 and redis.call('HEXISTS', KEYS[3], ARGV[i]) == 0 then
+      ready[#ready + 1] = ARGV[i]
+    end
+  end
 end
 local status = redis.call('HGET', KEYS[1], 'status') or ''
 local result = {status, triggered}
 if status ~= 'running' then
   return result
 end
-local i = 9
-for _ = 1, tonumber(ARGV[8]) do
-  local dependent = ARGV[i]
-  local n = tonumber(ARGV[i + 1])
-  if redis.call('HEXISTS', KEYS[3], dependent) == 0 then
-    local ready = true
-    for j = i + 2, i + 1 + n do
-      if redis.call('HEXISTS', KEYS[3], ARGV[j]) == 0 then
-        ready = false
-        break
-      end
-    end
-    if ready then result[#result + 1] = dependent end
-  end
-  i = i + 2 + n
+for _, dependent in ipairs(ready) do
+  result[#result + 1] = dependent
 end
 return result

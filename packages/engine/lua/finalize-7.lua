@@ -1,7 +1,7 @@
 --[[
   Ends an execution once: terminal status, tasks that never finished marked, TTL on every key, a final event and a
   notification on the finished channel.
-  KEYS[1] meta  KEYS[2] tasks  KEYS[3] fin  KEYS[4] out  KEYS[5] events  KEYS[6] def
+  KEYS[1] meta  KEYS[2] tasks  KEYS[3] fin  KEYS[4] out  KEYS[5] events  KEYS[6] waits  KEYS[7] def
   ARGV[1] execution id  ARGV[2] final status  ARGV[3] error or ''  ARGV[4] now (ms)  ARGV[5] TTL (ms)
   ARGV[6] status for tasks that never finished  ARGV[7] finished channel  ARGV[8 ..] tasks that never finished
   Returns 1 when this call ended the execution, 0 when it had already ended.
