@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the service and its tests need on a machine that has only Node 20 and Debian packages:
-# pnpm at the pinned version, redis-server when missing, and the workspace's dependencies. Safe to run again.
+# Installs what the service needs on a machine that has only Node 20 and Debian packages: pnpm at the pinned
+# version, redis-server and python3 when missing, and the workspace's dependencies. With --test it also installs
+# Chromium, which the web view's browser test drives. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,7 @@ fi
 missing=""
 command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 command -v python3 >/dev/null 2>&1 || missing="$missing python3"
+if [ "${1:-}" = "--test" ] && ! [ -x /usr/bin/chromium ]; then missing="$missing chromium"; fi
 if [ -n "$missing" ]; then
   echo "bootstrap: installing$missing" >&2
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

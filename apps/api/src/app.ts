@@ -12,6 +12,7 @@ import { errorHandler, MethodNotAllowedError } from './middleware/error-handler'
 import { requestLog } from './middleware/request-log';
 import { buildOpenApi } from './openapi';
 import { pathPattern, ROUTES, type RouteSpec } from './routes';
+import { createUiRouter, UI_PATH } from './ui/ui-router';
 
 export interface AppOptions {
   /** True once shutdown began: responses then ask clients to close their keep-alive connections. */
@@ -54,6 +55,8 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
       maxAge: 600,
     }),
   );
+  // The web view's files hold no data and browsers cannot send a key with a page load; its data calls carry the key.
+  app.use(UI_PATH, labelled(UI_PATH), createUiRouter({ engine: deps.engine, apiKeys: config.server.apiKeys }));
   app.use(requireApiKey(config.server.apiKeys, OPEN_PATHS));
   app.use(express.json({ limit: config.server.bodyLimit }));
 
@@ -80,7 +83,7 @@ function securityHeaders(): RequestHandler {
   // The service usually runs on plain HTTP behind a proxy: upgrading asset requests would break the pages.
   const pages = helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
   return (req, res, next) => {
-    const page = req.path.startsWith(DOCS_PATH) || req.path.startsWith(BOARD_PATH);
+    const page = req.path.startsWith(DOCS_PATH) || req.path.startsWith(BOARD_PATH) || req.path.startsWith(UI_PATH);
     (page ? pages : api)(req, res, next);
   };
 }

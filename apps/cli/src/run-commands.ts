@@ -1,0 +1,133 @@
+import { type Command, Option } from 'commander';
+import { type Json, runPath } from './api-client';
+import { type CommandContext, collectVar, type Flags, printJson } from './cli-io';
+import { runRequest } from './documents';
+import { type RunEvent, type RunRecordLike, TERMINAL } from './progress-view';
+import { printList, printStatus } from './run-format';
+import { watchRun } from './run-watch';
+import { followSse } from './sse-reader';
+
+/** `logs` without --follow stops once the stream has been quiet this long: the replay of past events is over. */
+const QUIET_MS = 500;
+
+const STATUSES = ['pending', 'running', 'paused', 'completed', 'failed', 'timed_out', 'cancelled'];
+
+/** `run`, `status`, `list`, `logs`: starting runs and reading them through the REST API. */
+export function registerRunCommands(program: Command, ctx: CommandContext): void {
+  const { io } = ctx;
+
+  program
+    .command('run')
+    .description('start a run of a catalog template (by id) or of a workflow or template file; --watch follows it')
+    .argument('<template-id|file>', 'a template id of the API catalog, or a .yaml/.json workflow or template')
+    .option('--var <key=value>', 'a variable (repeatable)', collectVar, {} as Record<string, string>)
+    .option('--correlation-id <id>', 'an idempotency key: the same id within EXECUTION_TTL returns the same run')
+    .option(
+      '--watch',
+      'follow the run until it ends; the exit code is its outcome (0, 1 failed, 2 cancelled/timed out)',
+    )
+    .option('--json', 'print the API answer (with --watch: the final record) as JSON')
+    .action(async (source: string, opts: { var: Record<string, string>; correlationId?: string } & Flags) => {
+      const body: Record<string, unknown> = await runRequest(source, opts.var);
+      if (opts.correlationId) body.correlation_id = opts.correlationId;
+      const client = ctx.client();
+      const answer = await client.post('/api/v1/workflows', body);
+      const run = answer.body as Json;
+      if (opts.watch) {
+        if (!opts.json) io.out(startedLine(run));
+        ctx.exit(await watchRun(client, io, run.execution_id, { json: opts.json }));
+        return;
+      }
+      if (opts.json) printJson(io, run);
+      else {
+        io.out(startedLine(run));
+        io.out(
+          `follow it: orchestrator status ${run.execution_id}   (or: orchestrator logs ${run.execution_id} --follow)`,
+        );
+      }
+    });
+
+  program
+    .command('status')
+    .description('the state of a run: status, progress, tasks with attempts and timings, what it waits on')
+    .argument('<execution-id>')
+    .option('--outputs', 'include every task output (reads the full record)')
+    .option('--watch', 'follow the run until it ends, as `run --watch` does')
+    .option('--json', 'print the record as JSON')
+    .action(async (id: string, opts: { outputs?: boolean } & Flags) => {
+      const client = ctx.client();
+      if (opts.watch) {
+        ctx.exit(await watchRun(client, io, id, { json: opts.json }));
+        return;
+      }
+      const record = (await client.get(runPath(id, opts.outputs ? '' : '/status'))).body as RunRecordLike;
+      if (opts.json) printJson(io, record);
+      else printStatus(io, record, { outputs: opts.outputs });
+    });
+
+  program
+    .command('list')
+    .description('runs, newest first')
+    .addOption(new Option('--status <status>', 'only runs with this status').choices(STATUSES))
+    .option('--template <id>', 'only runs of this template')
+    .option('--limit <n>', 'runs per page (1 to 200)', '20')
+    .option('--cursor <cursor>', 'the next page, as printed after the last one')
+    .option('--json', 'print the page as JSON ({items, next_cursor, links})')
+    .action(async (opts: { status?: string; template?: string; limit: string; cursor?: string } & Flags) => {
+      const query = new URLSearchParams();
+      if (opts.status) query.set('status', opts.status);
+      if (opts.template) query.set('template', opts.template);
+      query.set('limit', opts.limit);
+      if (opts.cursor) query.set('cursor', opts.cursor);
+      const page = (await ctx.client().get(`/api/v1/workflows?${query.toString()}`)).body as Json;
+      if (opts.json) {
+        printJson(io, page);
+        return;
+      }
+      printList(io, page);
+      if (page.next_cursor) {
+        const filters = `${opts.status ? ` --status ${opts.status}` : ''}${opts.template ? ` --template ${opts.template}` : ''}`;
+        io.out(`more: orchestrator list${filters} --limit ${opts.limit} --cursor ${page.next_cursor}`);
+      }
+    });
+
+  program
+    .command('logs')
+    .description("a run's event stream: what it has recorded so far, or with --follow everything until it ends")
+    .argument('<execution-id>')
+    .option('--follow', 'keep following until the run ends')
+    .option('--json', 'one JSON event per line (NDJSON)')
+    .action(async (id: string, opts: { follow?: boolean } & Flags) => {
+      const startedAt = Date.now();
+      const stream = followSse({
+        client: ctx.client(),
+        path: runPath(id, '/events'),
+        signal: io.signal,
+        idleMs: opts.follow ? undefined : QUIET_MS,
+        isFinal: (m) => m.event.startsWith('workflow.') && TERMINAL.has(m.event.slice('workflow.'.length)),
+      });
+      for await (const message of stream) {
+        const event = JSON.parse(message.data) as RunEvent;
+        // Without --follow, a busy run never goes quiet: stop at the first event that happened after the command.
+        if (!opts.follow && Date.parse(event.at) > startedAt) break;
+        io.out(opts.json ? JSON.stringify(event) : eventLine(event));
+      }
+    });
+}
+
+function startedLine(run: Json): string {
+  if (run.created === false) {
+    return `run ${run.execution_id} already exists for correlation id ${run.correlation_id} (${run.status})`;
+  }
+  return `run ${run.execution_id} started (${run.status})`;
+}
+
+/** `2026-11-26T11:40:16.794Z  task.completed  graph_traversal  attempt 1  on worker-1  error` */
+export function eventLine(event: RunEvent): string {
+  const parts = [event.at, event.type];
+  if (event.task) parts.push(event.task);
+  if (event.attempt) parts.push(`attempt ${event.attempt}`);
+  if (event.worker) parts.push(`on ${event.worker}`);
+  if (event.error) parts.push(event.error);
+  return parts.join('  ');
+}

@@ -1,0 +1,104 @@
+import type { Json } from './api-client';
+import type { CliIo } from './cli-io';
+import { describeWaiting, formatMs, progressBar, type RunRecordLike, type TaskRecordLike } from './progress-view';
+
+/** Longest output shown per task after a watch; `status --outputs` shows them whole. */
+const OUTPUT_PREVIEW = 300;
+
+function took(record: { started_at?: string; finished_at?: string; duration_ms?: number }): string {
+  if (record.duration_ms !== undefined) return formatMs(record.duration_ms);
+  if (record.started_at) return `${formatMs(Date.now() - Date.parse(record.started_at))} so far`;
+  return '-';
+}
+
+function preview(value: unknown, limit: number): string {
+  const text = JSON.stringify(value) ?? 'undefined';
+  return text.length > limit ? `${text.slice(0, limit)}… (${text.length} chars)` : text;
+}
+
+/** The end of a watch: the outputs of a completed run, or the error and failed tasks (on stderr) of any other. */
+export function printOutcome(io: CliIo, record: RunRecordLike): void {
+  const done = record.tasks.filter((t) => t.status === 'completed').length;
+  const summary = `run ${record.status} after ${took(record)} [${done}/${record.tasks.length} tasks completed]`;
+  if (record.status === 'completed') {
+    io.out(summary);
+    const outputs = record.tasks.filter((t) => t.output !== undefined);
+    if (outputs.length > 0) io.out('outputs:');
+    for (const t of outputs) io.out(`  ${t.id}: ${preview(t.output, OUTPUT_PREVIEW)}`);
+    return;
+  }
+  io.err(`${summary}${record.error ? `: ${record.error}` : ''}`);
+  for (const t of record.tasks.filter((task) => task.status === 'failed')) {
+    io.err(`  ${t.id} failed (attempt ${t.attempts}): ${t.error ?? 'no message'}`);
+  }
+}
+
+/** `status`: the run, its tasks, and what it waits on with the command that would unblock it. */
+export function printStatus(io: CliIo, record: RunRecordLike, options: { outputs?: boolean } = {}): void {
+  const done = record.tasks.filter((t) =>
+    ['completed', 'failed', 'skipped', 'upstream_failed', 'cancelled'].includes(t.status),
+  ).length;
+  const template = record.template ? ` (template ${record.template.id}@${record.template.version ?? '-'})` : '';
+  io.out(`run ${record.execution_id}`);
+  io.out(`  workflow     ${record.workflow.id}${record.workflow.name ? ` "${record.workflow.name}"` : ''}${template}`);
+  io.out(
+    `  status       ${record.status}  [${progressBar(done, record.tasks.length, 20)}] ${done}/${record.tasks.length}`,
+  );
+  if (record.correlation_id) io.out(`  correlation  ${record.correlation_id}`);
+  io.out(`  created      ${record.created_at}`);
+  if (record.started_at) io.out(`  started      ${record.started_at}`);
+  if (record.finished_at) io.out(`  finished     ${record.finished_at}`);
+  if (record.started_at) io.out(`  duration     ${took(record)}`);
+  if (record.error) io.out(`  error        ${record.error}`);
+  io.out('tasks');
+  const width = Math.min(28, Math.max(4, ...record.tasks.map((t) => t.id.length)));
+  for (const t of record.tasks) io.out(`  ${taskRow(t, width)}`);
+  const waiting = record.tasks.filter((t) => t.waiting_for);
+  if (waiting.length > 0) io.out('waiting on');
+  for (const t of waiting) {
+    io.out(`  ${t.id}: ${describeWaiting(t.waiting_for as NonNullable<TaskRecordLike['waiting_for']>)}`);
+    if (t.waiting_for?.kind === 'approval') {
+      io.out(`    orchestrator approve ${record.execution_id} ${t.id} --by <name>   (or reject … --reason <text>)`);
+    }
+  }
+  if (options.outputs) {
+    const outputs = record.tasks.filter((t) => t.output !== undefined);
+    if (outputs.length > 0) io.out('outputs');
+    for (const t of outputs) io.out(`  ${t.id}: ${JSON.stringify(t.output, null, 2).replace(/\n/g, '\n    ')}`);
+  }
+}
+
+function taskRow(t: TaskRecordLike, width: number): string {
+  const attempt = t.attempts > 1 ? `#${t.attempts}` : '';
+  // A running task's time so far ends in '…', which keeps the column aligned.
+  const duration = t.started_at ? (t.duration_ms === undefined ? `${took(t).replace(' so far', '')}…` : took(t)) : '';
+  const worker = t.worker ? `  on ${t.worker}` : '';
+  const error = t.error ? `  ${t.error}` : '';
+  return `${t.id.padEnd(width)} ${t.type.padEnd(10)} ${t.status.padEnd(15)} ${attempt.padEnd(3)} ${duration.padStart(8)}${worker}${error}`.trimEnd();
+}
+
+/** `list`: one line per run, newest first. */
+export function printList(io: CliIo, page: Json): void {
+  const items = page.items as Json[];
+  if (items.length === 0) {
+    io.out('no runs');
+    return;
+  }
+  const rows = items.map((r) => [
+    r.execution_id as string,
+    r.status as string,
+    r.template ? `${r.template.id}@${r.template.version ?? '-'}` : (r.workflow_id as string),
+    r.created_at as string,
+    r.finished_at ? formatMs(Date.parse(r.finished_at) - Date.parse(r.created_at)) : '',
+    (r.correlation_id as string | undefined) ?? '',
+  ]);
+  const head = ['EXECUTION', 'STATUS', 'WORKFLOW', 'CREATED', 'TOOK', 'CORRELATION'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] as number))
+      .join('  ')
+      .trimEnd();
+  io.out(line(head));
+  for (const row of rows) io.out(line(row));
+}
