@@ -196,3 +196,39 @@ describe('generate', () => {
     ]);
   });
 });
+
+describe('schedules', () => {
+  it('creates, lists, shows, pauses, resumes and deletes a schedule', async () => {
+    const catalogApi = await startApi(h); // the repository's templates
+    const env = { env: { ORCHESTRATOR_URL: catalogApi.url } };
+    try {
+      const created = await cli(
+        [
+          'schedule',
+          'create',
+          'nightly',
+          '0 3 * * *',
+          'data-analysis-basic',
+          '--var',
+          'query_limit=5',
+          '--timezone',
+          'UTC',
+        ],
+        env,
+      );
+      expect([created.code, created.err]).toEqual([0, []]);
+      expect(created.out[0]).toMatch(
+        /^nightly {2}0 3 \* \* \* \(UTC\) {2}data-analysis-basic {2}next \d{4}-.* {2}fired 0, skipped 0$/,
+      );
+      const list = await cli(['schedules', '--json'], env);
+      expect(JSON.parse(list.out.join('\n')).schedules.map((s: { id: string }) => s.id)).toEqual(['nightly']);
+      expect((await cli(['schedule', 'pause', 'nightly'], env)).out[0]).toMatch(/ {2}paused {2}/);
+      expect((await cli(['schedule', 'resume', 'nightly'], env)).out[0]).toMatch(/ {2}next /);
+      expect((await cli(['schedule', 'show', 'nightly'], env)).code).toBe(0);
+      expect((await cli(['schedule', 'delete', 'nightly'], env)).out).toEqual(['schedule nightly deleted']);
+      expect((await cli(['schedules'], env)).out).toEqual(['no schedules']);
+    } finally {
+      await catalogApi.service.close();
+    }
+  });
+});

@@ -6,6 +6,7 @@ import { registerControlCommands } from './control-commands';
 import { registerGenerateCommand } from './generate-command';
 import { registerLocalCommands } from './local-commands';
 import { registerRunCommands } from './run-commands';
+import { registerScheduleCommands } from './schedule-commands';
 
 export type { CliIo } from './cli-io';
 
@@ -27,6 +28,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   registerRunCommands(program, ctx);
   registerControlCommands(program, ctx);
   registerGenerateCommand(program, ctx);
+  registerScheduleCommands(program, ctx);
 
   try {
     await program.parseAsync(argv, { from: 'user' });
