@@ -1,9 +1,9 @@
+import { OpenAiChat, type OpenAiSettings } from '@orch/llm';
 import type { Logger } from '@orch/logger';
 import { SERVICE_CHANNELS, ServiceCallError, type ServiceRequest, ServiceResponder } from '@orch/messaging';
 import type { RedisSettings } from '@orch/redis';
 import type { Redis } from 'ioredis';
 import { type AiResult, readAiParameters } from './ai-request';
-import { OpenAiChat, type OpenAiSettings } from './openai-chat';
 import { standInAnswer } from './stand-in-answer';
 
 export interface AiAbstractorOptions {

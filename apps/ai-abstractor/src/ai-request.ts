@@ -1,26 +1,7 @@
+import type { AiParameters } from '@orch/llm';
 import { ServiceCallError } from '@orch/messaging';
 
-/** The `ai` task's parameters (task catalog), as the ai-abstractor receives them. */
-export interface AiParameters {
-  prompt: string;
-  system?: string;
-  provider?: string;
-  model?: string;
-  response_format?: 'text' | 'json';
-  max_tokens?: number;
-  temperature?: number;
-}
-
-/** The `ai` task's output. `json` is filled by the orchestrator's handler when `response_format` is json. */
-export interface AiResult {
-  text: string;
-  json?: unknown;
-  model: string;
-  provider: string;
-  usage: { prompt_tokens: number; completion_tokens: number };
-  /** Set when no model was called. */
-  stand_in?: boolean;
-}
+export type { AiParameters, AiResult } from '@orch/llm';
 
 /** Checks what the ai-abstractor relies on; the orchestrator validated the rest against the task catalog. */
 export function readAiParameters(p: Record<string, unknown>): AiParameters {

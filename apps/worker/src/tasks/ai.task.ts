@@ -1,8 +1,8 @@
 import { PermanentTaskError, type TaskHandler } from '@orch/engine';
 import { OrchestratorError } from '@orch/errors';
+import { type AiParameters, type AiResult, OpenAiChat, type OpenAiSettings } from '@orch/llm';
 import { callService, type ServiceTaskDeps, toTaskError } from './call-service';
 import { parseJsonReply, truncateText } from './json-reply';
-import { type AiParameters, type AiResult, OpenAiChat, type OpenAiSettings } from './openai-chat';
 
 export interface AiTaskDeps extends ServiceTaskDeps {
   /** `config.openai`. A `baseUrl` sends every `ai` task there; otherwise only `provider: openai` ones go to OpenAI. */

@@ -1,9 +1,9 @@
 import type { TaskHandler } from '@orch/engine';
+import type { OpenAiSettings } from '@orch/llm';
 import type { MessageCoordinator } from '@orch/messaging';
 import { createAiTask } from './ai.task';
 import { createDataTask } from './data.task';
 import { createExecTask } from './exec.task';
-import type { OpenAiSettings } from './openai-chat';
 
 export interface ServiceHandlerDeps {
   /** One per process, shared by every handler (one subscriber connection). */

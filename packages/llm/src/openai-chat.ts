@@ -1,6 +1,28 @@
 import { ServiceCallError } from '@orch/messaging';
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
-import type { AiParameters, AiResult } from './ai-request';
+
+/** The `ai` task's parameters (task catalog). */
+export interface AiParameters {
+  prompt: string;
+  system?: string;
+  provider?: string;
+  model?: string;
+  response_format?: 'text' | 'json';
+  max_tokens?: number;
+  temperature?: number;
+}
+
+/** The `ai` task's output. */
+export interface AiResult {
+  text: string;
+  /** The reply read as JSON, when `response_format` is json. */
+  json?: unknown;
+  model: string;
+  provider: string;
+  usage: { prompt_tokens: number; completion_tokens: number };
+  /** Set by the ai-abstractor when no model was called. */
+  stand_in?: boolean;
+}
 
 /** `config.openai`: any OpenAI-compatible endpoint. */
 export interface OpenAiSettings {
@@ -15,7 +37,8 @@ const JSON_INSTRUCTION = 'Reply with a single JSON object and nothing else.';
 const PERMANENT_STATUS = new Set([400, 401, 403, 404, 413, 422]);
 
 /**
- * One chat completion through the openai SDK. The SDK's own retries are off: the caller's retry policy decides.
+ * One chat completion through the openai SDK, used by the worker's `ai` tasks and the ai-abstractor's forwarding.
+ * The SDK's own retries are off: the caller's retry policy decides.
  * `response_format: json` is asked for in the system message rather than with the API's JSON mode, which not
  * every compatible server implements.
  */
