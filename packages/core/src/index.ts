@@ -3,6 +3,7 @@ export * from './analyze-dag';
 export * from './duration';
 export * from './prepare-workflow';
 export * from './task-catalog';
+export * from './trigger-rule';
 export * from './validate-workflow';
 export * from './variables';
 export * from './workflow';

@@ -1,9 +1,8 @@
+import { applyTriggerRule, type EdgeOutcome, type TriggerDecision } from '@orch/core';
 import type { CompiledTask } from './execution-definition';
 
-/** How a dependency's outcome looks to one dependent. */
-export type EdgeOutcome = 'success' | 'failed' | 'skipped';
-
-export type Decision = 'run' | 'skipped' | 'upstream_failed';
+export type { EdgeOutcome };
+export type Decision = TriggerDecision;
 
 /**
  * What one dependency's terminal status means for `task`. A condition dependency whose branch does not include the
@@ -27,19 +26,5 @@ export function edgeOutcome(
 
 /** Applies the task's trigger rule once every dependency has finished. Roots always run. */
 export function decide(task: Pick<CompiledTask, 'rule' | 'deps'>, outcomes: EdgeOutcome[]): Decision {
-  if (task.deps.length === 0) return 'run';
-  const failed = outcomes.includes('failed');
-  const succeeded = outcomes.includes('success');
-  switch (task.rule) {
-    case 'all_success':
-      return outcomes.every((o) => o === 'success') ? 'run' : failed ? 'upstream_failed' : 'skipped';
-    case 'all_done':
-      return 'run';
-    case 'one_success':
-      return succeeded ? 'run' : failed ? 'upstream_failed' : 'skipped';
-    case 'none_failed':
-      return failed ? 'upstream_failed' : 'run';
-    case 'none_failed_min_one_success':
-      return failed ? 'upstream_failed' : succeeded ? 'run' : 'skipped';
-  }
+  return task.deps.length === 0 ? 'run' : applyTriggerRule(task.rule, outcomes);
 }

@@ -1,10 +1,11 @@
 import {
+  applyTriggerRule,
   DURATION_HINT,
+  type EdgeOutcome,
   planWorkflow,
   pointerJoin,
   prepareInline,
   type TaskDefinition,
-  type TriggerRule,
   tryParseDuration,
 } from '@orch/core';
 import { ExpressionError, resolveValue } from '@orch/expressions';
@@ -69,7 +70,7 @@ export function dryRun(workflow: unknown, options: { variables?: Record<string, 
     };
     const deps = prepared.dag.dependencies[task.id] ?? [];
     const edges = deps.map((dep) => edgeTo(task.id, definitions[indexOf.get(dep) as number], outcome, conditionResult));
-    const decision = decide(task.trigger_rule, edges);
+    const decision = applyTriggerRule(task.trigger_rule, edges);
     if (decision !== 'run') {
       const failed = deps.filter((_, i) => edges[i] === 'failed');
       if (decision === 'skipped') record({ status: 'skipped' }, 'skipped');
@@ -207,7 +208,7 @@ function resolveAt(
   return value;
 }
 
-type Edge = 'success' | 'failed' | 'skipped';
+type Edge = EdgeOutcome;
 
 /**
  * What dependency `dep` means for `id`: its own outcome, except that a condition counts as skipped for the tasks of
@@ -226,25 +227,6 @@ function edgeTo(
   if (dep.on_success?.includes(id)) return value ? 'success' : 'skipped';
   if (dep.on_failure?.includes(id)) return value ? 'skipped' : 'success';
   return edge;
-}
-
-/** The trigger rule over the dependencies' edges; roots always run. */
-function decide(rule: TriggerRule | undefined, edges: readonly Edge[]): 'run' | 'skipped' | 'upstream_failed' {
-  if (edges.length === 0) return 'run';
-  const failed = edges.includes('failed');
-  const succeeded = edges.includes('success');
-  switch (rule ?? 'none_failed_min_one_success') {
-    case 'all_success':
-      return edges.every((e) => e === 'success') ? 'run' : failed ? 'upstream_failed' : 'skipped';
-    case 'all_done':
-      return 'run';
-    case 'one_success':
-      return succeeded ? 'run' : failed ? 'upstream_failed' : 'skipped';
-    case 'none_failed':
-      return failed ? 'upstream_failed' : 'run';
-    case 'none_failed_min_one_success':
-      return failed ? 'upstream_failed' : succeeded ? 'run' : 'skipped';
-  }
 }
 
 function describe(value: unknown): string {

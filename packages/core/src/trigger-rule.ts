@@ -1,0 +1,28 @@
+import type { TriggerRule } from './workflow';
+
+/** How one dependency's end looks to a dependent. */
+export type EdgeOutcome = 'success' | 'failed' | 'skipped';
+
+export type TriggerDecision = 'run' | 'skipped' | 'upstream_failed';
+
+/**
+ * Applies a trigger rule once every dependency has finished; no dependencies means run. Shared by the engine and
+ * the generator's dry run, so a simulation branches exactly as a real run would.
+ */
+export function applyTriggerRule(rule: TriggerRule | undefined, outcomes: readonly EdgeOutcome[]): TriggerDecision {
+  if (outcomes.length === 0) return 'run';
+  const failed = outcomes.includes('failed');
+  const succeeded = outcomes.includes('success');
+  switch (rule ?? 'none_failed_min_one_success') {
+    case 'all_success':
+      return outcomes.every((o) => o === 'success') ? 'run' : failed ? 'upstream_failed' : 'skipped';
+    case 'all_done':
+      return 'run';
+    case 'one_success':
+      return succeeded ? 'run' : failed ? 'upstream_failed' : 'skipped';
+    case 'none_failed':
+      return failed ? 'upstream_failed' : 'run';
+    case 'none_failed_min_one_success':
+      return failed ? 'upstream_failed' : succeeded ? 'run' : 'skipped';
+  }
+}
