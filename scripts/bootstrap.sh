@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the service needs on a machine that has only Node 20 and Debian packages: pnpm at the pinned
 # version, redis-server and python3 when missing, and the workspace's dependencies. With --test it also installs
-# Chromium, which the web view's browser test drives. Safe to run again.
+# Chromium and docker-compose, which two tests drive. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +16,11 @@ fi
 missing=""
 command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 command -v python3 >/dev/null 2>&1 || missing="$missing python3"
-if [ "${1:-}" = "--test" ] && ! [ -x /usr/bin/chromium ]; then missing="$missing chromium"; fi
+if [ "${1:-}" = "--test" ]; then
+  # The web view's browser test drives Chromium; the deployment check validates the compose files with docker-compose.
+  [ -x /usr/bin/chromium ] || missing="$missing chromium"
+  command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || missing="$missing docker-compose"
+fi
 if [ -n "$missing" ]; then
   echo "bootstrap: installing$missing" >&2
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
