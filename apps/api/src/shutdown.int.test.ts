@@ -152,7 +152,7 @@ describe('SIGTERM to a spawned API process', () => {
       .split('\n')
       .filter(Boolean)
       .map((l) => (JSON.parse(l) as { message: string }).message);
-    expect(messages).toEqual(expect.arrayContaining(['signal received', 'api shutting down', 'api stopped']));
+    expect(messages).toEqual(expect.arrayContaining(['stopping', 'api shutting down', 'api stopped']));
     expect(messages.indexOf('api stopped')).toBeGreaterThan(messages.indexOf('api shutting down'));
     expect(exitMs).toBeLessThan(5_000);
     await h.engine.cancel(id);
