@@ -3,7 +3,15 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 
 /** Lua files are named `<command>-<number of KEYS>.lua` and live beside src/ and dist/ in ../lua. */
-const SCRIPTS = ['start-task-5', 'complete-task-6', 'finalize-7', 'abort-2', 'admit-2', 'release-slot-2'] as const;
+const SCRIPTS = [
+  'start-task-5',
+  'complete-task-6',
+  'finalize-7',
+  'abort-2',
+  'admit-2',
+  'admit-run-4',
+  'release-slot-2',
+] as const;
 
 type Arg = string | number;
 
@@ -14,6 +22,7 @@ export interface EngineScripts {
   finalize(keys: string[], args: Arg[]): Promise<number>;
   abort(keys: string[], args: Arg[]): Promise<string>;
   admit(keys: string[], args: Arg[]): Promise<number>;
+  admitRun(keys: string[], args: Arg[]): Promise<number>;
   releaseSlot(keys: string[], args: Arg[]): Promise<string[]>;
 }
 
@@ -26,13 +35,16 @@ function loadSources(): Map<string, string> {
   return sources;
 }
 
+/** The command name a script is registered under, for use inside a MULTI. */
+export const scriptCommand = (name: string) => `orch_${name}`;
+
 /** Registers the scripts on `client` (EVALSHA, falling back to EVAL once per connection) and returns typed calls. */
 export function engineScripts(client: Redis): EngineScripts {
   const calls: Record<string, (keys: string[], args: Arg[]) => Promise<unknown>> = {};
   for (const [file, lua] of loadSources()) {
     const numberOfKeys = Number(file.slice(file.lastIndexOf('-') + 1));
     const name = camel(file.slice(0, file.lastIndexOf('-')));
-    const command = `orch_${name}`;
+    const command = scriptCommand(name);
     if (!(command in client)) client.defineCommand(command, { numberOfKeys, lua });
     const fn = (client as unknown as Record<string, (...a: Arg[]) => Promise<unknown>>)[command];
     calls[name] = (keys, args) => {

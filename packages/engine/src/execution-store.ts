@@ -1,6 +1,6 @@
 import { ValidationError } from '@orch/errors';
 import type { RedisKeys } from '@orch/redis';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { ExecutionDefinition } from './execution-definition';
 import {
   type ExecutionEvent,
@@ -44,7 +44,9 @@ export class ExecutionStore {
     def: ExecutionDefinition,
     extra: Record<string, string> = {},
     seed: Record<string, string> = {},
-  ): Promise<void> {
+    /** Appends commands to the same MULTI (the admission script); every reply is returned, theirs last. */
+    also?: (multi: ChainableCommander) => void,
+  ): Promise<unknown[]> {
     const id = def.executionId;
     const meta: Record<string, string> = {
       status: 'pending',
@@ -79,8 +81,13 @@ export class ExecutionStore {
         .hset(this.keys.outputs(id), seed)
         .hset(this.keys.tasks(id), Object.fromEntries(reused.map((t) => [t, state])));
     }
-    await multi.exec();
+    also?.(multi);
+    const replies = (await multi.exec()) ?? [];
     this.remember(id, Promise.resolve(def));
+    return replies.map(([error, reply]) => {
+      if (error) throw error;
+      return reply;
+    });
   }
 
   /** The compiled definition; cached per process since it is immutable. */

@@ -5,7 +5,7 @@ import { type Logger, silentLogger } from '@orch/logger';
 import { QUEUES, RedisKeys } from '@orch/redis';
 import { type FlowJob, FlowProducer, Job, type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type EngineScripts, engineScripts } from './engine-scripts';
+import { type EngineScripts, engineScripts, scriptCommand } from './engine-scripts';
 import { compileExecution, type ExecutionDefinition } from './execution-definition';
 import { type ExecutionRecord, type ExecutionStatus, publicStatus, TERMINAL_STATUSES } from './execution-record';
 import { ExecutionStore } from './execution-store';
@@ -178,16 +178,26 @@ export class WorkflowEngine {
     if (options.respondTo) extra.respond_to = options.respondTo;
     if (options.parent) extra.parent_execution_id = options.parent.executionId;
     if (options.retriedFrom) extra.retried_from = options.retriedFrom;
-    await this.store.create(def, extra, options.seed);
-    const admitted = await this.scripts.admit(
-      [this.keys.active(), this.keys.pending()],
-      [executionId, this.options.maxConcurrentWorkflows],
-    );
-    if (admitted === 1) {
-      await this.start(def, options.seed ? await this.frontier(def) : def.roots);
+    // One round trip writes the run and admits it (marking it running) or queues it.
+    const replies = await this.store.create(def, extra, options.seed, (multi) => {
+      const admitRun = (multi as unknown as Record<string, (...args: (string | number)[]) => unknown>)[
+        scriptCommand('admitRun')
+      ];
+      admitRun?.call(
+        multi,
+        this.keys.active(),
+        this.keys.pending(),
+        this.keys.meta(executionId),
+        this.keys.events(executionId),
+        executionId,
+        this.options.maxConcurrentWorkflows,
+        Date.now(),
+      );
+    });
+    if (replies.at(-1) === 1) {
+      await this.launch(def, options.seed ? await this.frontier(def) : def.roots);
       return { executionId, status: 'running', created: true };
     }
-    await this.redis.xadd(this.keys.events(executionId), '*', 'type', 'workflow.queued', 'at', String(Date.now()));
     return { executionId, status: 'pending', created: true };
   }
 
@@ -203,7 +213,12 @@ export class WorkflowEngine {
       .hset(this.keys.meta(id), 'status', 'running', 'started_at', String(now))
       .xadd(this.keys.events(id), '*', 'type', 'workflow.started', 'at', String(now))
       .exec();
-    // Independent once the run is marked running: send both in parallel (one round trip less per start).
+    await this.launch(def, first);
+  }
+
+  /** Adds a running run's deadline job and its first jobs; independent, so both go at once. */
+  private async launch(def: ExecutionDefinition, first: string[]): Promise<void> {
+    const id = def.executionId;
     await Promise.all([
       this.queues.control.add(
         'deadline',
