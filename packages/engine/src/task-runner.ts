@@ -235,7 +235,7 @@ export class TaskRunner {
     scope: Record<string, unknown>,
     logger: Logger,
   ): Promise<unknown> {
-    const source = def.workflow.tasks.find((x) => x.id === task.id) as TaskDefinition;
+    const source = sourceOf(def, task.id);
     // A parallel task's sub-tasks see `item` and `index`, so they are resolved per sub-task, not here.
     if (task.type === 'parallel') return this.parallel(job, token, def, task, source, attempt, scope);
     const params = resolveValue(source.parameters ?? {}, scope) as Record<string, unknown>;
@@ -477,6 +477,18 @@ export class TaskRunner {
       throw error;
     }
   }
+}
+
+const sources = new WeakMap<ExecutionDefinition, Map<string, TaskDefinition>>();
+
+/** A task's definition as written; indexed once per cached definition, since a linear find per task is O(n²). */
+function sourceOf(def: ExecutionDefinition, id: string): TaskDefinition {
+  let byId = sources.get(def);
+  if (!byId) {
+    byId = new Map(def.workflow.tasks.map((t) => [t.id, t]));
+    sources.set(def, byId);
+  }
+  return byId.get(id) as TaskDefinition;
 }
 
 /** Runs a handler until it settles, the task's timeout fires, or the run is aborted, whichever is first. */
