@@ -2,16 +2,6 @@ import type { WorkflowEngine } from '@orch/engine';
 import type { Logger } from '@orch/logger';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
-const QUEUE_STATES = [
-  'waiting',
-  'waiting-children',
-  'active',
-  'delayed',
-  'prioritized',
-  'completed',
-  'failed',
-] as const;
-
 export type SubmitSource = 'http' | 'bus' | 'retry';
 export type BusOutcome = 'accepted' | 'duplicate' | 'rejected' | 'rejected_elsewhere' | 'failed';
 
@@ -120,21 +110,12 @@ export class ApiMetrics {
     const { engine } = this;
     this.streams.set(this.openStreams());
     try {
-      const [active, pending, counters, queues] = await Promise.all([
-        engine.redis.scard(engine.keys.active()),
-        engine.redis.llen(engine.keys.pending()),
-        engine.redis.hgetall(engine.keys.counters()),
-        Promise.all(
-          Object.entries(engine.queues).map(
-            async ([name, queue]) => [name, await queue.getJobCounts(...QUEUE_STATES)] as const,
-          ),
-        ),
-      ]);
+      const { active, pending, recovery, queues } = await engine.operationalState();
       this.workflows.set({ state: 'active' }, active);
       this.workflows.set({ state: 'pending' }, pending);
-      for (const [operation, value] of Object.entries(counters)) this.recovery.set({ operation }, Number(value));
-      for (const [queue, counts] of queues) {
-        for (const state of QUEUE_STATES) this.queueJobs.set({ queue, state }, counts[state] ?? 0);
+      for (const [operation, value] of Object.entries(recovery)) this.recovery.set({ operation }, value);
+      for (const [queue, counts] of Object.entries(queues)) {
+        for (const [state, count] of Object.entries(counts)) this.queueJobs.set({ queue, state }, count);
       }
       this.redisUp.set(1);
     } catch (error) {

@@ -14,6 +14,25 @@ import { type ApprovalDecision, approvalField, childField, PARKED_MS } from './p
 /** Completed task jobs kept per queue (for Bull Board); the run record keeps every task. */
 export const COMPLETED_TASK_JOBS_KEPT = 1000;
 
+/** The BullMQ job states counted by `operationalState()`. */
+export const QUEUE_STATES = [
+  'waiting',
+  'waiting-children',
+  'active',
+  'delayed',
+  'prioritized',
+  'completed',
+  'failed',
+] as const;
+
+/** What `/status` and `/metrics` report: slots in use, runs waiting, recovery counters, job counts per queue. */
+export interface OperationalState {
+  active: number;
+  pending: number;
+  recovery: Record<string, number>;
+  queues: Record<string, Record<(typeof QUEUE_STATES)[number], number>>;
+}
+
 export interface EngineOptions {
   /** Used for the engine's own commands and shared by its queues. */
   connection: Redis;
@@ -612,6 +631,27 @@ export class WorkflowEngine {
   /** Pub/sub channel with one message per finished run: `{execution_id, status, correlation_id}`. */
   finishedChannel(): string {
     return `${this.prefix}:finished`;
+  }
+
+  /** One read of the engine's operational state, shared by `/status` and `/metrics`. */
+  async operationalState(): Promise<OperationalState> {
+    const [active, pending, counters, queues] = await Promise.all([
+      this.redis.scard(this.keys.active()),
+      this.redis.llen(this.keys.pending()),
+      this.redis.hgetall(this.keys.counters()),
+      Promise.all(
+        Object.entries(this.queues).map(async ([name, queue]) => {
+          const counts = await queue.getJobCounts(...QUEUE_STATES);
+          return [name, Object.fromEntries(QUEUE_STATES.map((s) => [s, counts[s] ?? 0]))] as const;
+        }),
+      ),
+    ]);
+    return {
+      active,
+      pending,
+      recovery: Object.fromEntries(Object.entries(counters).map(([k, v]) => [k, Number(v)])),
+      queues: Object.fromEntries(queues) as OperationalState['queues'],
+    };
   }
 
   async get(id: string): Promise<ExecutionRecord> {

@@ -1,29 +1,12 @@
 import type { Handler } from './handler';
 
-const QUEUE_STATES = [
-  'waiting',
-  'waiting-children',
-  'active',
-  'delayed',
-  'prioritized',
-  'completed',
-  'failed',
-] as const;
-
 /**
  * `GET /status`: what the reference's "Monitoring" lists: active and pending workflows, template statistics,
  * recovery operation counters, the Redis connection, plus BullMQ queue counts, version and uptime.
  */
 export const serviceStatus: Handler = async (_input, deps) => {
   const { engine, catalog, redis } = deps;
-  const [active, pending, counters, queues] = await Promise.all([
-    redis.scard(engine.keys.active()),
-    redis.llen(engine.keys.pending()),
-    redis.hgetall(engine.keys.counters()),
-    Promise.all(
-      Object.entries(engine.queues).map(async ([name, queue]) => [name, await queue.getJobCounts(...QUEUE_STATES)]),
-    ),
-  ]);
+  const { active, pending, recovery, queues } = await engine.operationalState();
   const templates = catalog.list();
   const byCategory: Record<string, number> = {};
   for (const t of templates)
@@ -44,10 +27,10 @@ export const serviceStatus: Handler = async (_input, deps) => {
       recovery: {
         enabled: deps.config.recovery.enabled,
         strategy: deps.config.recovery.strategy,
-        counters: Object.fromEntries(Object.entries(counters).map(([k, v]) => [k, Number(v)])),
+        counters: recovery,
       },
       redis: { status: redis.status },
-      queues: Object.fromEntries(queues),
+      queues,
       sse_streams: deps.streams.size,
     },
   };
