@@ -14,6 +14,7 @@
 local task = ARGV[1]
 local triggered = '0'
 local ready = {}
+local status = redis.call('HGET', KEYS[1], 'status') or ''
 if redis.call('HSETNX', KEYS[3], task, ARGV[2]) == 1 then
   for i = 8, #ARGV do
     if redis.call('HINCRBY', KEYS[6], ARGV[i], -1) <= 0 then ready[#ready + 1] = ARGV[i] end
@@ -33,8 +34,8 @@ if redis.call('HSETNX', KEYS[3], task, ARGV[2]) == 1 then
   else
     redis.call('XADD', KEYS[5], '*', 'type', 'task.' .. ARGV[2], 'task', task, 'attempt', ARGV[6], 'at', ARGV[5])
   end
-  local current = redis.call('HGET', KEYS[1], 'status')
-  if ARGV[7] == '1' and (current == 'running' or current == 'paused') then
+  if ARGV[7] == '1' and (status == 'running' or status == 'paused') then
+    status = 'failing'
     redis.call('HSET', KEYS[1], 'status', 'failing', 'error', 'task ' .. task .. ' failed: ' .. ARGV[4])
     redis.call('XADD', KEYS[5], '*', 'type', 'workflow.failing', 'task', task, 'at', ARGV[5])
     triggered = '1'
@@ -46,7 +47,6 @@ else
     end
   end
 end
-local status = redis.call('HGET', KEYS[1], 'status') or ''
 local result = {status, triggered}
 if status ~= 'running' then
   return result

@@ -32,10 +32,16 @@ if state.s ~= 'running' or state.a ~= attempt then
 end
 local n = tonumber(ARGV[5])
 local result = {status, '', ''}
-for i = 6, 5 + n do
-  result[#result + 1] = redis.call('HGET', KEYS[3], ARGV[i]) or ''
+-- HMGET in slices rather than one HGET per task (a join reads as many statuses as it has dependencies); slices,
+-- because unpack() is limited by Lua's stack.
+local function read(key, first, last)
+  for from = first, last, 1000 do
+    local values = redis.call('HMGET', key, unpack(ARGV, from, math.min(from + 999, last)))
+    for i = 1, #values do
+      result[#result + 1] = values[i] or ''
+    end
+  end
 end
-for i = 6 + n, #ARGV do
-  result[#result + 1] = redis.call('HGET', KEYS[4], ARGV[i]) or ''
-end
+read(KEYS[3], 6, 5 + n)
+read(KEYS[4], 6 + n, #ARGV)
 return result

@@ -83,8 +83,9 @@ describe('DAG execution', () => {
     expect(call('d')?.start).toBeGreaterThanOrEqual(call('slow')?.end as number);
   });
 
-  it('fans out to 500 tasks and joins them', async () => {
-    const leaves = Array.from({ length: 500 }, (_, i) => probe(`n${i}`, ['root']));
+  // Over 1,000 so the join reads its inputs in more than one HMGET slice (start-task-5.lua).
+  it('fans out to 1,200 tasks and joins them, reading every output', async () => {
+    const leaves = Array.from({ length: 1200 }, (_, i) => probe(`n${i}`, ['root']));
     const tasks = [
       probe('root'),
       ...leaves,
@@ -95,8 +96,8 @@ describe('DAG execution', () => {
     ];
     const record = await h.run(wf(tasks), {}, 60_000);
     expect(record.status).toBe('completed');
-    expect(byId(record).join?.output).toBe(1 + 500 * 2);
-    expect(h.calls).toHaveLength(502);
+    expect(byId(record).join?.output).toBe(1 + 1200 * 2);
+    expect(h.calls).toHaveLength(1202);
   });
 
   it('runs a chain of 100 in order', async () => {

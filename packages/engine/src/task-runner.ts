@@ -90,9 +90,10 @@ export class TaskRunner {
     const task = def.tasks[t];
     if (!task) throw new UnrecoverableError(`task ${t} is not part of execution ${e}`);
     const attempt = job.attemptsMade + 1;
-    const wanted = [...new Set([...task.deps, ...task.reads])];
+    const hot = hotData(def, this.engine);
+    const wanted = hot.wanted(task);
     const k = this.engine.keys;
-    const reply = await this.engine.scripts.startTask(k.taskKeys(e).slice(0, 5), [
+    const reply = await this.engine.scripts.startTask(hot.startKeys, [
       t,
       attempt,
       Date.now(),
@@ -137,7 +138,10 @@ export class TaskRunner {
       }
     }
 
-    const log = this.logger.child({ execution_id: e, task_id: t, correlation_id: def.correlationId, attempt });
+    // A child logger per task is measurable at thousands of tasks a second: made only when something is logged.
+    let child: Logger | undefined;
+    const log = () =>
+      (child ??= this.logger.child({ execution_id: e, task_id: t, correlation_id: def.correlationId, attempt }));
     let output: unknown;
     try {
       const scope = await this.scope(def, task, statuses, outputs);
@@ -150,7 +154,7 @@ export class TaskRunner {
       const message = errorText(error);
       const permanent = isPermanent(error);
       if (!permanent && attempt < task.attempts) {
-        log.warn('task attempt failed; it will be retried', { error: message });
+        log().warn('task attempt failed; it will be retried', { error: message });
         await this.engine.redis.xadd(
           k.events(e),
           '*',
@@ -167,7 +171,7 @@ export class TaskRunner {
         );
         throw error;
       }
-      log.error('task failed', { error: message, permanent });
+      log().error('task failed', { error: message, permanent });
       await this.complete(def, task, 'failed', undefined, message, attempt);
       throw new UnrecoverableError(message);
     }
@@ -192,7 +196,7 @@ export class TaskRunner {
     const e = def.executionId;
     const k = this.engine.keys;
     const failFast = status === 'failed' && def.failFast && task.failsWorkflow ? '1' : '0';
-    const [, triggered, ...ready] = await this.engine.scripts.completeTask(k.taskKeys(e), [
+    const [, triggered, ...ready] = await this.engine.scripts.completeTask(hotData(def, this.engine).keys, [
       task.id,
       status,
       outputJson ?? '',
@@ -233,7 +237,7 @@ export class TaskRunner {
     task: CompiledTask,
     attempt: number,
     scope: Record<string, unknown>,
-    logger: Logger,
+    logger: () => Logger,
   ): Promise<unknown> {
     const source = sourceOf(def, task.id);
     // A parallel task's sub-tasks see `item` and `index`, so they are resolved per sub-task, not here.
@@ -255,7 +259,9 @@ export class TaskRunner {
       correlationId: def.correlationId,
       attempt,
       signal: signal as AbortSignal,
-      logger,
+      get logger() {
+        return logger();
+      },
     };
     return runWithDeadline(this.handlers[type], params, context, signal, task.timeoutMs, task.id);
   }
@@ -479,6 +485,39 @@ export class TaskRunner {
   }
 }
 
+interface HotData {
+  /** The run's task keys, for complete-task; the first five are start-task's. */
+  keys: string[];
+  startKeys: string[];
+  /** A task's dependencies and read tasks, each once: whose statuses start-task returns. */
+  wanted(task: CompiledTask): string[];
+}
+
+const hot = new WeakMap<ExecutionDefinition, HotData>();
+
+/** What every task of a run computes alike, computed once per cached definition. */
+function hotData(def: ExecutionDefinition, engine: WorkflowEngine): HotData {
+  let data = hot.get(def);
+  if (!data) {
+    const keys = engine.keys.taskKeys(def.executionId);
+    const wanted = new Map<string, string[]>();
+    data = {
+      keys,
+      startKeys: keys.slice(0, 5),
+      wanted: (task) => {
+        let ids = wanted.get(task.id);
+        if (!ids) {
+          ids = [...new Set([...task.deps, ...task.reads])];
+          wanted.set(task.id, ids);
+        }
+        return ids;
+      },
+    };
+    hot.set(def, data);
+  }
+  return data;
+}
+
 const sources = new WeakMap<ExecutionDefinition, Map<string, TaskDefinition>>();
 
 /** A task's definition as written; indexed once per cached definition, since a linear find per task is O(n²). */
@@ -491,7 +530,11 @@ function sourceOf(def: ExecutionDefinition, id: string): TaskDefinition {
   return byId.get(id) as TaskDefinition;
 }
 
-/** Runs a handler until it settles, the task's timeout fires, or the run is aborted, whichever is first. */
+/**
+ * Runs a handler until it settles, the task's timeout fires, or the run is aborted, whichever is first. `context` is
+ * this attempt's own object: its signal and deadline are set here. Without a timeout the attempt's signal is passed
+ * on as it is (an AbortController per task is measurable at thousands of tasks a second).
+ */
 async function runWithDeadline(
   handler: TaskHandlers[HandledTaskType],
   params: Record<string, unknown>,
@@ -500,35 +543,38 @@ async function runWithDeadline(
   timeoutMs: number | undefined,
   label: string,
 ): Promise<unknown> {
-  const controller = new AbortController();
-  const forward = () => controller.abort(outer?.reason);
-  outer?.addEventListener('abort', forward, { once: true });
+  let signal = outer;
   let timer: NodeJS.Timeout | undefined;
+  let forward: (() => void) | undefined;
   if (timeoutMs !== undefined) {
+    const controller = new AbortController();
+    const abort = () => controller.abort(outer?.reason);
+    forward = abort;
+    outer?.addEventListener('abort', abort, { once: true });
     timer = setTimeout(() => controller.abort(new TaskTimeoutError(label, timeoutMs)), timeoutMs);
+    signal = controller.signal;
+    context.deadline = Date.now() + timeoutMs;
   }
+  if (!signal) return handler(params, context);
+  const live = signal;
+  context.signal = live;
+  let fail: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
-    const fail = () => {
-      const reason = controller.signal.reason;
+    fail = () => {
+      const reason = live.reason;
       reject(
         reason instanceof Error ? reason : new OrchestratorError('TIMEOUT', `task ${label} aborted: ${String(reason)}`),
       );
     };
-    if (controller.signal.aborted) fail();
-    else controller.signal.addEventListener('abort', fail, { once: true });
+    if (live.aborted) fail();
+    else live.addEventListener('abort', fail, { once: true });
   });
   try {
-    return await Promise.race([
-      handler(params, {
-        ...context,
-        signal: controller.signal,
-        deadline: timeoutMs === undefined ? undefined : Date.now() + timeoutMs,
-      }),
-      aborted,
-    ]);
+    return await Promise.race([handler(params, context), aborted]);
   } finally {
     clearTimeout(timer);
-    outer?.removeEventListener('abort', forward);
+    if (forward) outer?.removeEventListener('abort', forward);
+    if (fail) live.removeEventListener('abort', fail);
   }
 }
 
