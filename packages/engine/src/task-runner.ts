@@ -24,6 +24,8 @@ import {
   MAX_WORKFLOW_DEPTH,
   PARKED_MS,
 } from './parked-jobs';
+import { hotData, sourceOf } from './run-index';
+import { runWithDeadline } from './run-with-deadline';
 import { PermanentTaskError, type TaskContext } from './task-handler';
 import { decide, edgeOutcome } from './trigger-rules';
 import type { TaskJobData, WorkflowEngine } from './workflow-engine';
@@ -63,12 +65,6 @@ function checkParameters(type: HandledTaskType, params: unknown, task: string): 
       `task ${task}: parameters are invalid after evaluation: ${details.map((d) => `${d.pointer} ${d.message}`).join('; ')}`,
       details,
     );
-  }
-}
-
-class TaskTimeoutError extends OrchestratorError {
-  constructor(task: string, ms: number) {
-    super('TIMEOUT', `task ${task} timed out after ${ms} ms`);
   }
 }
 
@@ -194,7 +190,6 @@ export class TaskRunner {
     attempt: number,
   ): Promise<void> {
     const e = def.executionId;
-    const k = this.engine.keys;
     const failFast = status === 'failed' && def.failFast && task.failsWorkflow ? '1' : '0';
     const [, triggered, ...ready] = await this.engine.scripts.completeTask(hotData(def, this.engine).keys, [
       task.id,
@@ -482,99 +477,6 @@ export class TaskRunner {
       if (isPermanent(error)) throw new UnrecoverableError(errorText(error));
       throw error;
     }
-  }
-}
-
-interface HotData {
-  /** The run's task keys, for complete-task; the first five are start-task's. */
-  keys: string[];
-  startKeys: string[];
-  /** A task's dependencies and read tasks, each once: whose statuses start-task returns. */
-  wanted(task: CompiledTask): string[];
-}
-
-const hot = new WeakMap<ExecutionDefinition, HotData>();
-
-/** What every task of a run computes alike, computed once per cached definition. */
-function hotData(def: ExecutionDefinition, engine: WorkflowEngine): HotData {
-  let data = hot.get(def);
-  if (!data) {
-    const keys = engine.keys.taskKeys(def.executionId);
-    const wanted = new Map<string, string[]>();
-    data = {
-      keys,
-      startKeys: keys.slice(0, 5),
-      wanted: (task) => {
-        let ids = wanted.get(task.id);
-        if (!ids) {
-          ids = [...new Set([...task.deps, ...task.reads])];
-          wanted.set(task.id, ids);
-        }
-        return ids;
-      },
-    };
-    hot.set(def, data);
-  }
-  return data;
-}
-
-const sources = new WeakMap<ExecutionDefinition, Map<string, TaskDefinition>>();
-
-/** A task's definition as written; indexed once per cached definition, since a linear find per task is O(n²). */
-function sourceOf(def: ExecutionDefinition, id: string): TaskDefinition {
-  let byId = sources.get(def);
-  if (!byId) {
-    byId = new Map(def.workflow.tasks.map((t) => [t.id, t]));
-    sources.set(def, byId);
-  }
-  return byId.get(id) as TaskDefinition;
-}
-
-/**
- * Runs a handler until it settles, the task's timeout fires, or the run is aborted, whichever is first. `context` is
- * this attempt's own object: its signal and deadline are set here. Without a timeout the attempt's signal is passed
- * on as it is (an AbortController per task is measurable at thousands of tasks a second).
- */
-async function runWithDeadline(
-  handler: TaskHandlers[HandledTaskType],
-  params: Record<string, unknown>,
-  context: TaskContext,
-  outer: AbortSignal | undefined,
-  timeoutMs: number | undefined,
-  label: string,
-): Promise<unknown> {
-  let signal = outer;
-  let timer: NodeJS.Timeout | undefined;
-  let forward: (() => void) | undefined;
-  if (timeoutMs !== undefined) {
-    const controller = new AbortController();
-    const abort = () => controller.abort(outer?.reason);
-    forward = abort;
-    outer?.addEventListener('abort', abort, { once: true });
-    timer = setTimeout(() => controller.abort(new TaskTimeoutError(label, timeoutMs)), timeoutMs);
-    signal = controller.signal;
-    context.deadline = Date.now() + timeoutMs;
-  }
-  if (!signal) return handler(params, context);
-  const live = signal;
-  context.signal = live;
-  let fail: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    fail = () => {
-      const reason = live.reason;
-      reject(
-        reason instanceof Error ? reason : new OrchestratorError('TIMEOUT', `task ${label} aborted: ${String(reason)}`),
-      );
-    };
-    if (live.aborted) fail();
-    else live.addEventListener('abort', fail, { once: true });
-  });
-  try {
-    return await Promise.race([handler(params, context), aborted]);
-  } finally {
-    clearTimeout(timer);
-    if (forward) outer?.removeEventListener('abort', forward);
-    if (fail) live.removeEventListener('abort', fail);
   }
 }
 
