@@ -86,6 +86,28 @@ describe('timeouts', () => {
     expect([t.quick?.status, t.long?.status, t.next?.status]).toEqual(['completed', 'cancelled', 'cancelled']);
     expect(h.calls.find((c) => c.task === 'long')?.outcome).toBe('aborted');
     expect(startsOf('next')).toHaveLength(0);
+    // The run's deadline is counted from its start and fired by a worker's sweep, within the sweep period of it.
+    const late = Date.parse(record.finished_at as string) - Date.parse(record.started_at as string) - 500;
+    expect(late).toBeGreaterThanOrEqual(0);
+    expect(late).toBeLessThan(2_000);
+  });
+
+  it('drops a finished run from the deadline set', async () => {
+    const record = await h.run(wf([probe('a')], { timeout: '1h' }));
+    expect(record.status).toBe('completed');
+    expect(await h.connection.zscore(h.engine.keys.deadlines(), record.execution_id)).toBeNull();
+  });
+
+  it('times each due run out once when several sweeps race for it', async () => {
+    const id = await h.submit(wf([probe('long', [], { sleep_ms: 10_000 })], { timeout: '1h' }));
+    await h.started('long');
+    expect(await h.connection.zscore(h.engine.keys.deadlines(), id)).not.toBeNull();
+    // Five sweeps at once, as if an hour had passed (the worker's own sweep, on the real clock, does not see it due).
+    const later = Date.now() + 3_600_000;
+    const claims = await Promise.all(Array.from({ length: 5 }, () => h.engine.timeOutDue(later)));
+    expect(claims.flat().filter((c) => c === id)).toHaveLength(1);
+    const record = await h.waitForEnd(id);
+    expect(record.status).toBe('timed_out');
   });
 });
 

@@ -6,11 +6,12 @@ import type { Redis } from 'ioredis';
 const SCRIPTS = [
   'start-task-5',
   'complete-task-6',
-  'finalize-7',
+  'finalize-8',
   'abort-2',
   'admit-2',
-  'admit-run-4',
+  'admit-run-5',
   'release-slot-2',
+  'claim-deadlines-1',
 ] as const;
 
 type Arg = string | number;
@@ -24,6 +25,7 @@ export interface EngineScripts {
   admit(keys: string[], args: Arg[]): Promise<number>;
   admitRun(keys: string[], args: Arg[]): Promise<number>;
   releaseSlot(keys: string[], args: Arg[]): Promise<string[]>;
+  claimDeadlines(keys: string[], args: Arg[]): Promise<string[]>;
 }
 
 const camel = (name: string) => name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());

@@ -27,11 +27,17 @@ export interface EngineWorkerOptions {
   templates?: TemplateResolver;
   /** With these, the worker schedules the recovery pass (one schedule for all workers) and runs it when due. */
   recovery?: RecoveryOptions & { intervalMs: number };
+  /** How often this worker sweeps the deadline set for runs to time out (a run times out at most this late). */
+  deadlineSweepMs?: number;
 }
+
+/** Default sweep period: timeouts fire within a quarter second, at four cheap script calls a second per worker. */
+export const DEADLINE_SWEEP_MS = 250;
 
 /**
  * One worker process's share of the engine: a BullMQ Worker for task jobs, one for workflow jobs (they finalise runs)
- * and one for control jobs (deadlines), plus the subscription through which runs abort their running tasks.
+ * and one for control jobs (recovery, schedules, pause holds), the subscription through which runs abort their
+ * running tasks, and the sweep that times out runs past their deadline.
  */
 export class EngineWorker {
   readonly workers: Worker[];
@@ -42,6 +48,8 @@ export class EngineWorker {
   private readonly running = new Map<string, Set<string>>();
   private readonly taskWorker: Worker;
   private closing?: Promise<void>;
+  private sweeper?: NodeJS.Timeout;
+  private sweeping?: Promise<unknown>;
   readonly recovery?: RecoveryManager;
   readonly schedules: ScheduleManager;
 
@@ -86,6 +94,18 @@ export class EngineWorker {
     if (this.recovery && this.options.recovery) await this.recovery.schedule(this.options.recovery.intervalMs);
     for (const worker of this.workers) void worker.run();
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+    this.sweeper = setInterval(() => this.sweepDeadlines(), this.options.deadlineSweepMs ?? DEADLINE_SWEEP_MS);
+  }
+
+  /** One sweep at a time; a failed sweep (Redis away) is retried by the next tick. */
+  private sweepDeadlines(): void {
+    if (this.sweeping) return;
+    this.sweeping = this.options.engine
+      .timeOutDue()
+      .catch((error: Error) => this.logger.debug('deadline sweep failed', { error: error.message }))
+      .finally(() => {
+        this.sweeping = undefined;
+      });
   }
 
   /** `<execution id>`: the run is ending, abort all its jobs here. `job:<id>`: that job overran its timeout. */
@@ -134,16 +154,13 @@ export class EngineWorker {
     if (job.name === 'schedule')
       return this.schedules.fire(job as unknown as Job<{ s: string }>, this.options.templates);
     if (job.name === 'hold') return undefined; // promoted by resume or abort: completing it lets the run end
-    if (job.name === 'deadline') {
-      const def = await this.options.engine.store.definition(job.data.e).catch(() => undefined);
-      if (!def) return; // expired meanwhile
-      await this.options.engine.abort(job.data.e, 'timing_out', `workflow timed out after ${def.timeoutMs} ms`);
-    }
   }
 
   /** Stops taking jobs, lets running ones finish (or hands them back), then unsubscribes. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      clearInterval(this.sweeper);
+      await this.sweeping;
       await Promise.allSettled(this.workers.map((w) => w.close()));
       await this.options.subscriber.unsubscribe().catch(() => undefined);
     })();

@@ -9,7 +9,7 @@ import type { WorkflowEngine } from './workflow-engine';
 export interface RecoveryOptions {
   /** A running run with no event for this long, and a ready task without a job, is an orphan. */
   orphanAfterMs: number;
-  /** Slack past a deadline before recovery acts on it (the deadline job or the task's own timer should have). */
+  /** Slack past a deadline before recovery acts on it (the deadline sweep or the task's own timer should have). */
   graceMs: number;
   /** For runs that do not set `recovery.strategy`. */
   strategy: RecoveryStrategy;

@@ -197,7 +197,7 @@ export class WorkflowEngine {
     if (options.respondTo) extra.respond_to = options.respondTo;
     if (options.parent) extra.parent_execution_id = options.parent.executionId;
     if (options.retriedFrom) extra.retried_from = options.retriedFrom;
-    // One round trip writes the run and admits it (marking it running) or queues it.
+    // One round trip writes the run and admits it (marking it running, with its deadline) or queues it.
     const replies = await this.store.create(def, extra, options.seed, (multi) => {
       const admitRun = (multi as unknown as Record<string, (...args: (string | number)[]) => unknown>)[
         scriptCommand('admitRun')
@@ -208,9 +208,11 @@ export class WorkflowEngine {
         this.keys.pending(),
         this.keys.meta(executionId),
         this.keys.events(executionId),
+        this.keys.deadlines(),
         executionId,
         this.options.maxConcurrentWorkflows,
         Date.now(),
+        def.timeoutMs,
       );
     });
     if (replies.at(-1) === 1) {
@@ -221,7 +223,7 @@ export class WorkflowEngine {
   }
 
   /**
-   * Starts an admitted run: status first (tasks start only in a running run), then its deadline, then its jobs.
+   * Starts an admitted run: status and deadline first (tasks start only in a running run), then its jobs.
    * `first` are the tasks to enqueue with the run: its roots, or for a retry the tasks that did not complete.
    */
   async start(def: ExecutionDefinition, first: string[] = def.roots): Promise<void> {
@@ -231,31 +233,38 @@ export class WorkflowEngine {
       .multi()
       .hset(this.keys.meta(id), 'status', 'running', 'started_at', String(now))
       .xadd(this.keys.events(id), '*', 'type', 'workflow.started', 'at', String(now))
+      .zadd(this.keys.deadlines(), now + def.timeoutMs, id)
       .exec();
     await this.launch(def, first);
   }
 
-  /** Adds a running run's deadline job and its first jobs; independent, so both go at once. */
+  /**
+   * Adds a running run's first jobs. Its deadline is an entry in the deadline set, written with its status; the
+   * workers sweep that set (a delayed job per run cost two BullMQ scripts, one to add and one to remove it).
+   */
   private async launch(def: ExecutionDefinition, first: string[]): Promise<void> {
-    const id = def.executionId;
-    await Promise.all([
-      this.queues.control.add(
-        'deadline',
-        { e: id },
-        {
-          jobId: `${id}.deadline`,
-          delay: def.timeoutMs,
-          removeOnComplete: true,
-          removeOnFail: { age: this.ttlSeconds },
-        },
-      ),
-      this.startJobs(def, first),
-    ]);
+    await this.startJobs(def, first);
     this.logger.info('workflow started', {
-      execution_id: id,
+      execution_id: def.executionId,
       correlation_id: def.correlationId,
       tasks: Object.keys(def.tasks).length,
     });
+  }
+
+  /**
+   * Times out every run whose deadline has passed; each is claimed by one caller (the workers call this on a timer).
+   * Returns the runs it timed out.
+   */
+  async timeOutDue(now = Date.now(), limit = 100): Promise<string[]> {
+    const due = await this.scripts.claimDeadlines([this.keys.deadlines()], [now, limit]);
+    for (const id of due) {
+      const def = await this.store.definition(id).catch(() => undefined);
+      if (!def) continue; // expired meanwhile
+      await this.abort(id, 'timing_out', `workflow timed out after ${def.timeoutMs} ms`).catch((error: Error) =>
+        this.logger.warn('could not time out a run', { execution_id: id, error: error.message }),
+      );
+    }
+    return due;
   }
 
   /** Adds the workflow job with `first` as its children, in one atomic FlowProducer.add. */
@@ -548,7 +557,7 @@ export class WorkflowEngine {
   }
 
   /**
-   * Ends a run once (Lua-guarded), frees its slot, starts whatever waited for one, and drops its deadline job.
+   * Ends a run once (Lua-guarded, which also drops its deadline), frees its slot, starts whatever waited for one.
    * Returns whether this call ended it.
    */
   async finish(
@@ -559,16 +568,19 @@ export class WorkflowEngine {
     unfinished: string[],
   ): Promise<boolean> {
     const id = def.executionId;
-    const ended = await this.scripts.finalize(this.keys.executionKeys(id), [
-      id,
-      status,
-      error,
-      Date.now(),
-      this.options.executionTtlMs,
-      unfinishedStatus,
-      this.finishedChannel(),
-      ...unfinished,
-    ]);
+    const ended = await this.scripts.finalize(
+      [...this.keys.executionKeys(id), this.keys.deadlines()],
+      [
+        id,
+        status,
+        error,
+        Date.now(),
+        this.options.executionTtlMs,
+        unfinishedStatus,
+        this.finishedChannel(),
+        ...unfinished,
+      ],
+    );
     if (ended !== 1) return false;
     await this.respond(id);
     if (def.parent) {
@@ -578,7 +590,6 @@ export class WorkflowEngine {
     }
     if (def.correlationId)
       await this.redis.pexpire(this.keys.correlation(def.correlationId), this.options.executionTtlMs);
-    await this.queues.control.remove(`${id}.deadline`).catch(() => 0);
     this.store.forget(id);
     this.logger.info('workflow finished', {
       execution_id: id,

@@ -75,6 +75,11 @@ export class RedisKeys {
     return this.global('pending');
   }
 
+  /** Sorted set: running executions scored by the epoch ms at which they time out (swept by the workers). */
+  deadlines(): string {
+    return this.global('deadlines');
+  }
+
   /** Sorted set: execution id by creation time, newest last; for listing. */
   index(): string {
     return this.global('index');
@@ -112,6 +117,6 @@ export const QUEUES = {
   workflows: 'workflows',
   /** Task jobs and parallel sub-task jobs. */
   tasks: 'tasks',
-  /** Workflow deadlines, recovery, schedules. */
+  /** Recovery passes, schedules, pause holds. */
   control: 'control',
 } as const;
