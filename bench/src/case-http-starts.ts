@@ -19,6 +19,12 @@ const SHORT_WINDOW_S = 3;
 const DRAIN_CAP_MS = 30_000;
 const TARGET_STARTS = 1000;
 const TARGET_P99_MS = 100;
+/** A fixed start rate is kept up with when this share of its runs finish inside the window... */
+const KEEP_UP_SHARE = 0.95;
+/** ...and the rest within this long after it. */
+const KEEP_UP_DRAIN_MS = 1000;
+/** Fixed-rate trials of the sustained-rate search, at most. */
+const MAX_TRIALS = 6;
 
 interface Rep {
   startsPerSecond: number;
@@ -34,6 +40,18 @@ interface Rep {
   cores: Record<string, number>;
   /** API CPU milliseconds per accepted request. */
   apiCpuMsPerStart: number;
+  /** Runs per second the worker finished while clearing the backlog, with no new requests coming in. */
+  drainRunsPerSecond: number;
+}
+
+/** One fixed-rate trial of the sustained-rate search. */
+interface Trial {
+  rate: number;
+  startsPerSecond: number;
+  finishedShare: number;
+  p99: number;
+  drainMs: number;
+  keptUp: boolean;
 }
 
 interface Window {
@@ -44,7 +62,8 @@ interface Window {
   non2xx: number;
 }
 
-const fire = (api: ApiProcess, connections: number, duration: number) =>
+/** Requests as fast as `connections` allow, or at `overallRate` requests per second in all. */
+const fire = (api: ApiProcess, connections: number, duration: number, overallRate?: number) =>
   autocannon({
     url: `${api.baseUrl}/api/v1/workflows`,
     method: 'POST',
@@ -52,6 +71,7 @@ const fire = (api: ApiProcess, connections: number, duration: number) =>
     body: JSON.stringify({ workflow_template: 'bench-five', variables: {} }),
     connections,
     duration,
+    ...(overallRate ? { overallRate } : {}),
   });
 
 /**
@@ -206,6 +226,7 @@ export const httpStartsCase: BenchCase = {
         const to = result.finish.getTime();
         const seconds = (to - from) / 1000;
         const inWindow = finishedAt.slice(before).filter((at) => at >= from && at <= to).length;
+        const backlog = before + result['2xx'] - finishedAt.length;
         const { ms, drained } = await drain(before + result['2xx']);
         const r: Rep = {
           startsPerSecond: result['2xx'] / seconds,
@@ -219,6 +240,7 @@ export const httpStartsCase: BenchCase = {
           drained,
           cores: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Math.round((v / seconds) * 100) / 100])),
           apiCpuMsPerStart: Math.round(((cpu.api ?? 0) * 1000 * 100) / Math.max(1, result['2xx'])) / 100,
+          drainRunsPerSecond: Math.round((backlog / Math.max(1, ms)) * 1000),
         };
         reps.push(r);
         ctx.log(
@@ -227,6 +249,46 @@ export const httpStartsCase: BenchCase = {
             `cores ${JSON.stringify(r.cores)}`,
         );
       }
+      // The highest fixed start rate the worker keeps up with while the API shares the machine: start from 40% of
+      // the rate at which it cleared the backlog alone, go up by a quarter while it keeps up, down while it does not.
+      const drainRate = summarize(reps.map((r) => r.drainRunsPerSecond));
+      const trial = async (rate: number): Promise<Trial> => {
+        const before = finishedAt.length;
+        const result = await fire(api, CONNECTIONS, WINDOW_S, rate);
+        const from = result.start.getTime();
+        const to = result.finish.getTime();
+        const inWindow = finishedAt.slice(before).filter((at) => at >= from && at <= to).length;
+        const { ms } = await drain(before + result['2xx']);
+        const accepted = Math.max(1, result['2xx']);
+        const t: Trial = {
+          rate,
+          startsPerSecond: Math.round(result['2xx'] / ((to - from) / 1000)),
+          finishedShare: Math.round((inWindow / accepted) * 100) / 100,
+          p99: result.latency.p99,
+          drainMs: ms,
+          keptUp: inWindow / accepted >= KEEP_UP_SHARE && ms <= KEEP_UP_DRAIN_MS && result.non2xx === 0,
+        };
+        ctx.log(
+          `starts at a fixed ${rate}/s: ${t.startsPerSecond}/s, ${t.finishedShare}x finished in the window, ` +
+            `rest in ${ms} ms, p99 ${t.p99} ms: ${t.keptUp ? 'kept up' : 'fell behind'}`,
+        );
+        return t;
+      };
+      const trials: Trial[] = [];
+      let rate = Math.max(50, Math.round((drainRate.median * 0.4) / 50) * 50);
+      for (let i = 0; i < MAX_TRIALS; i++) {
+        const t = await trial(rate);
+        trials.push(t);
+        const kept = trials.filter((x) => x.keptUp);
+        const failed = trials.filter((x) => !x.keptUp);
+        const best = Math.max(0, ...kept.map((x) => x.rate));
+        const worst = Math.min(Number.POSITIVE_INFINITY, ...failed.map((x) => x.rate));
+        if (best > 0 && worst <= best * 1.25) break; // bracketed to within a quarter
+        rate = t.keptUp ? Math.round(rate * 1.25) : Math.round(rate * 0.75);
+        if (t.keptUp && rate >= worst) break;
+      }
+      const sustained = trials.filter((t) => t.keptUp).sort((a, b) => b.rate - a.rate)[0];
+
       const starts = summarize(reps.map((r) => r.startsPerSecond));
       const p99 = summarize(reps.map((r) => r.p99));
       const finished = summarize(reps.map((r) => r.finishedPerSecond));
@@ -258,6 +320,22 @@ export const httpStartsCase: BenchCase = {
           ok: keepUp.median >= 0.95,
         },
         {
+          case: '4 backlog cleared by the worker alone',
+          orchestrator: `${fmt(drainRate, 'runs/s', 0)} (${Math.round(drainRate.median * 5)} tasks/s)`,
+          raw: '',
+          ratio: '',
+          target: '(report)',
+        },
+        {
+          case: '4 highest fixed start rate the worker keeps up with',
+          orchestrator: sustained
+            ? `${sustained.rate}/s: ${sustained.finishedShare}x finished in the window, p99 ${sustained.p99} ms`
+            : `none of ${trials.map((t) => t.rate).join(', ')}/s`,
+          raw: '',
+          ratio: '',
+          target: '(report; API and worker share 2 cores)',
+        },
+        {
           case: '4 cores used in the window (api/worker/redis/bench)',
           orchestrator: ['api', 'worker', 'redis', 'bench']
             .map((k) => summarize(reps.map((r) => r.cores[k] ?? Number.NaN)).median.toFixed(2))
@@ -275,6 +353,9 @@ export const httpStartsCase: BenchCase = {
           p99Ms: summaryJson(p99),
           p50Ms: summaryJson(summarize(reps.map((r) => r.p50))),
           finishedPerSecond: summaryJson(finished),
+          drainRunsPerSecond: summaryJson(drainRate),
+          sustained: sustained ?? null,
+          trials,
           reps,
         },
       } satisfies CaseResult;
