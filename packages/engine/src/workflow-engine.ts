@@ -11,6 +11,9 @@ import { type ExecutionRecord, type ExecutionStatus, publicStatus, TERMINAL_STAT
 import { ExecutionStore } from './execution-store';
 import { type ApprovalDecision, approvalField, childField, PARKED_MS } from './parked-jobs';
 
+/** Ready tasks released with separate adds rather than one addBulk (see `release`). */
+const SEPARATE_ADDS_UP_TO = 8;
+
 /** Completed task jobs kept per queue (for Bull Board); the run record keeps every task. */
 export const COMPLETED_TASK_JOBS_KEPT = 1000;
 
@@ -330,10 +333,15 @@ export class WorkflowEngine {
   async release(def: ExecutionDefinition, taskIds: string[]): Promise<void> {
     if (taskIds.length === 0) return;
     const parent = { id: def.executionId, queue: this.queues.workflows.qualifiedName };
-    if (taskIds.length === 1) {
-      // The common case (a chain): one add is cheaper than a one-job bulk transaction.
-      const { name, data, opts } = this.taskJob(def, taskIds[0] as string, parent);
-      await this.queues.tasks.add(name, data, opts);
+    if (taskIds.length <= SEPARATE_ADDS_UP_TO) {
+      // A few adds cost less one by one: BullMQ's addBulk makes an ioredis pipeline, and every pipeline copies the
+      // ~60 scripts BullMQ defines on its client (~30 µs, more than the round trips it saves for a handful).
+      await Promise.all(
+        taskIds.map((t) => {
+          const { name, data, opts } = this.taskJob(def, t, parent);
+          return this.queues.tasks.add(name, data, opts);
+        }),
+      );
       return;
     }
     await this.queues.tasks.addBulk(taskIds.map((t) => this.taskJob(def, t, parent)));
