@@ -4,6 +4,7 @@ import { fmt, summaryJson } from './bench-case';
 import { callDelta, scriptCalls, totalCalls } from './bench-redis';
 import { cpuMeter } from './cpu';
 import { type BenchChild, type RawWorker, sleep, startOrchWorkers, startRawWorker } from './processes';
+import { workerCommands } from './round-trips';
 import { type BenchWorkflow, chain, describeShape, randomDag, wide } from './shapes';
 import { summarize } from './stats';
 import { Submitter } from './submitter';
@@ -160,6 +161,16 @@ export const throughputCase: BenchCase = {
         }
       }
 
+      // Round trips, counted apart from the timed runs (MONITOR slows Redis): what the worker process sends per job.
+      const rawTrips = (await workerCommands(redis, () => rawRun(ctx, queue, raw, RAW_JOBS))).commands / RAW_JOBS;
+      const trips: Record<string, number> = {};
+      for (const shape of SHAPES) {
+        const workflow = shape.make();
+        const { commands } = await workerCommands(redis, () => orchRun(ctx, submitter, workers, workflow));
+        trips[shape.key] = commands / workflow.tasks.length;
+      }
+      ctx.log(`throughput: worker commands per task ${JSON.stringify(trips)}, raw ${rawTrips.toFixed(2)} per job`);
+
       const rawRate = summarize(rawRuns.map((r) => r.perSecond));
       const rawCalls = summarize(rawRuns.map((r) => r.calls));
       const rows: Row[] = [];
@@ -172,6 +183,7 @@ export const throughputCase: BenchCase = {
           scriptsPerJob: summaryJson(summarize(rawRuns.map((r) => r.scripts))),
           topCallsPerJob: rawRuns[rawRuns.length - 1]?.topCalls,
           cpuMsPerJob: cpuMedians(rawRuns),
+          workerCommandsPerJob: rawTrips,
         },
       };
       for (const shape of SHAPES) {
@@ -196,6 +208,13 @@ export const throughputCase: BenchCase = {
           ratio: fmt(callRatio, 'x', 1),
           target: '(report)',
         });
+        rows.push({
+          case: `1 worker -> redis commands/task ${shape.key}`,
+          orchestrator: `${(trips[shape.key] ?? Number.NaN).toFixed(2)} commands`,
+          raw: `${rawTrips.toFixed(2)} commands/job (+ its add, sent by the producer)`,
+          ratio: `${((trips[shape.key] ?? Number.NaN) / rawTrips).toFixed(1)} x`,
+          target: '(report; few)',
+        });
         const cpu = cpuMedians(list);
         const rawCpu = cpuMedians(rawRuns);
         const orchCpu = { redis: cpu.redis ?? Number.NaN, worker: cpu.worker ?? Number.NaN };
@@ -215,6 +234,7 @@ export const throughputCase: BenchCase = {
           ratioToRaw: summaryJson(ratio),
           callsPerTask: summaryJson(calls),
           scriptsPerTask: summaryJson(summarize(list.map((m) => m.scripts))),
+          workerCommandsPerTask: trips[shape.key],
           topCallsPerTask: list[list.length - 1]?.topCalls,
           cpuMsPerTask: cpuMedians(list),
         };
