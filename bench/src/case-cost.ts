@@ -122,7 +122,7 @@ async function costRep(
   };
 }
 
-/** Raw BullMQ's bytes per job: TASKS no-op jobs kept with the same age-based retention, after they completed. */
+/** Raw BullMQ's bytes per job: TASKS no-op jobs kept with the engine's task-job retention, after they completed. */
 async function rawBytesPerJob(ctx: BenchContext): Promise<number> {
   const worker = await startRawWorker(ctx.redis.settings, 'rawcost', ctx.concurrency);
   const queue = new Queue('rawcost', { connection: ctx.redis.connect('bench-raw-cost'), prefix: 'raw' });

@@ -1,3 +1,4 @@
+import { COMPLETED_TASK_JOBS_KEPT } from '@orch/engine';
 import { Queue } from 'bullmq';
 import type { BenchCase, BenchContext, CaseResult, Row } from './bench-case';
 import { fmt, summaryJson } from './bench-case';
@@ -63,8 +64,9 @@ export async function rawRun(ctx: BenchContext, queue: Queue, worker: RawWorker,
       Array.from({ length: n }, (_, i) => ({
         name: 'noop',
         data: { i },
-        // The same retention as the engine's task jobs, so both pay the same age-based cleanup in moveToFinished.
-        opts: { removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 } },
+        // The same retention as the engine's task jobs (by age, and the newest COMPLETED_TASK_JOBS_KEPT), so both pay
+        // the same cleanup in moveToFinished.
+        opts: { removeOnComplete: { age: 3600, count: COMPLETED_TASK_JOBS_KEPT }, removeOnFail: { age: 3600 } },
       })),
     );
     return (await done) - start;
