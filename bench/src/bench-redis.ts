@@ -17,6 +17,10 @@ export interface BenchRedis {
   info(section: string): Promise<Record<string, string>>;
   /** `INFO commandstats` as command -> calls (commands run inside Lua scripts are counted too). */
   commandCalls(): Promise<Map<string, number>>;
+  /**
+   * `used_memory` less the clients' buffers (`mem_clients_normal`): what the data holds. Client query and reply
+   * buffers grow with a burst of commands and shrink a moment later, so they would make a snapshot bimodal.
+   */
   usedMemory(): Promise<number>;
   close(): Promise<void>;
 }
@@ -52,7 +56,8 @@ export async function startBenchRedis(): Promise<BenchRedis> {
       return calls;
     },
     async usedMemory() {
-      return Number((await info('memory')).used_memory);
+      const memory = await info('memory');
+      return Number(memory.used_memory) - Number(memory.mem_clients_normal ?? 0);
     },
     async close() {
       await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));

@@ -52,7 +52,14 @@ export async function measure<T>(
 }
 
 /** N no-op jobs in one addBulk; the time runs from the addBulk call to the worker's N-th 'completed' event. */
-export async function rawRun(ctx: BenchContext, queue: Queue, worker: RawWorker, n: number): Promise<Measured> {
+export async function rawRun(
+  ctx: BenchContext,
+  queue: Queue,
+  worker: RawWorker,
+  n: number,
+  /** The memory comparison keeps every completed job (by age only), as a run keeps its task records. */
+  keep: 'like-task-jobs' | 'all' = 'like-task-jobs',
+): Promise<Measured> {
   const {
     result: ms,
     delta,
@@ -66,7 +73,10 @@ export async function rawRun(ctx: BenchContext, queue: Queue, worker: RawWorker,
         data: { i },
         // The same retention as the engine's task jobs (by age, and the newest COMPLETED_TASK_JOBS_KEPT), so both pay
         // the same cleanup in moveToFinished.
-        opts: { removeOnComplete: { age: 3600, count: COMPLETED_TASK_JOBS_KEPT }, removeOnFail: { age: 3600 } },
+        opts: {
+          removeOnComplete: keep === 'all' ? { age: 3600 } : { age: 3600, count: COMPLETED_TASK_JOBS_KEPT },
+          removeOnFail: { age: 3600 },
+        },
       })),
     );
     return (await done) - start;
