@@ -128,9 +128,9 @@ async function rawBytesPerJob(ctx: BenchContext): Promise<number> {
   const queue = new Queue('rawcost', { connection: ctx.redis.connect('bench-raw-cost'), prefix: 'raw' });
   try {
     // Queue metadata and scripts exist, and the events stream is at its cap, before the baseline (as for the engine).
-    await rawRun(ctx, queue, worker, 2 * TASKS, 'all');
+    await rawRun(ctx, queue, worker, 2 * TASKS, { keep: 'all' });
     const baseline = await ctx.redis.usedMemory();
-    await rawRun(ctx, queue, worker, TASKS, 'all');
+    await rawRun(ctx, queue, worker, TASKS, { keep: 'all' });
     return ((await ctx.redis.usedMemory()) - baseline) / TASKS;
   } finally {
     await queue.close();

@@ -1,5 +1,5 @@
 import { COMPLETED_TASK_JOBS_KEPT } from '@orch/engine';
-import { Queue } from 'bullmq';
+import { FlowProducer, Queue } from 'bullmq';
 import type { BenchCase, BenchContext, CaseResult, Row } from './bench-case';
 import { fmt, summaryJson } from './bench-case';
 import { callDelta, scriptCalls, totalCalls } from './bench-redis';
@@ -52,14 +52,21 @@ export async function measure<T>(
 }
 
 /** N no-op jobs in one addBulk; the time runs from the addBulk call to the worker's N-th 'completed' event. */
+export interface RawRunOptions {
+  /** The memory comparison keeps every completed job (by age only), as a run keeps its task records. */
+  keep?: 'like-task-jobs' | 'all';
+  /** Add every job as a child of this parent (BullMQ's flow structure, which the engine's task jobs have). */
+  parent?: { id: string; queue: string };
+}
+
 export async function rawRun(
   ctx: BenchContext,
   queue: Queue,
   worker: RawWorker,
   n: number,
-  /** The memory comparison keeps every completed job (by age only), as a run keeps its task records. */
-  keep: 'like-task-jobs' | 'all' = 'like-task-jobs',
+  options: RawRunOptions = {},
 ): Promise<Measured> {
+  const { keep = 'like-task-jobs', parent } = options;
   const {
     result: ms,
     delta,
@@ -76,6 +83,7 @@ export async function rawRun(
         opts: {
           removeOnComplete: keep === 'all' ? { age: 3600 } : { age: 3600, count: COMPLETED_TASK_JOBS_KEPT },
           removeOnFail: { age: 3600 },
+          ...(parent ? { parent, ignoreDependencyOnFailure: true } : {}),
         },
       })),
     );
@@ -141,6 +149,20 @@ export const throughputCase: BenchCase = {
     const children: BenchChild[] = [];
     const submitter = await Submitter.create(redis);
     const queue = new Queue('raw', { connection: redis.connect('bench-raw-queue'), prefix: 'raw' });
+    const flows = new FlowProducer({ connection: redis.connect('bench-raw-flow'), prefix: 'raw' });
+    /**
+     * A parent for one raw run's jobs, held in waiting-children by a child delayed for an hour, so that the raw jobs
+     * pay what BullMQ's flow structure costs (the engine's task jobs are children of their workflow job).
+     */
+    const rawParent = async () => {
+      const { job } = await flows.add({
+        name: 'parent',
+        queueName: 'rawparent',
+        data: {},
+        children: [{ name: 'hold', queueName: 'rawhold', data: {}, opts: { delay: 3_600_000 } }],
+      });
+      return { id: job.id as string, queue: 'raw:rawparent' };
+    };
     try {
       const raw = await startRawWorker(
         redis.settings,
@@ -159,11 +181,16 @@ export const throughputCase: BenchCase = {
       for (const shape of [wide(200), chain(20), randomDag(200, 7)]) await orchRun(ctx, submitter, workers, shape);
 
       const rawRuns: Measured[] = [];
+      const rawFlowRuns: Measured[] = [];
       const runs: Record<string, Measured[]> = Object.fromEntries(SHAPES.map((s) => [s.key, []]));
       for (let rep = 0; rep < ctx.reps; rep++) {
         const r = await rawRun(ctx, queue, raw, RAW_JOBS);
         rawRuns.push(r);
-        ctx.log(`throughput rep ${rep + 1}: raw ${Math.round(r.perSecond)} jobs/s`);
+        const f = await rawRun(ctx, queue, raw, RAW_JOBS, { parent: await rawParent() });
+        rawFlowRuns.push(f);
+        ctx.log(
+          `throughput rep ${rep + 1}: raw ${Math.round(r.perSecond)} jobs/s, as children of one parent ${Math.round(f.perSecond)} jobs/s`,
+        );
         for (const shape of SHAPES) {
           const m = await orchRun(ctx, submitter, workers, shape.make());
           runs[shape.key]?.push(m);
@@ -185,7 +212,27 @@ export const throughputCase: BenchCase = {
 
       const rawRate = summarize(rawRuns.map((r) => r.perSecond));
       const rawCalls = summarize(rawRuns.map((r) => r.calls));
-      const rows: Row[] = [];
+      const flowRate = summarize(rawFlowRuns.map((r) => r.perSecond));
+      const flowRatio = (list: Measured[]) =>
+        summarize(list.map((m, i) => m.perSecond / (rawFlowRuns[i]?.perSecond ?? Number.NaN)));
+      const rows: Row[] = [
+        {
+          case: '1 raw BullMQ jobs as children of one parent',
+          orchestrator: '',
+          raw: fmt(flowRate, 'jobs/s'),
+          ratio: `${fmt(summarize(rawFlowRuns.map((f, i) => f.perSecond / (rawRuns[i]?.perSecond ?? Number.NaN))), 'x', 2)} of plain`,
+          target: '(reference: the flow structure alone)',
+        },
+        {
+          case: '1 throughput ratio to raw children of one parent',
+          orchestrator: SHAPES.map(
+            (shape) => `${shape.key} ${flowRatio(runs[shape.key] ?? []).median.toFixed(2)}x`,
+          ).join(', '),
+          raw: '',
+          ratio: '',
+          target: '(reference)',
+        },
+      ];
       const data: Record<string, unknown> = {
         concurrency: ctx.concurrency,
         raw: {
@@ -196,6 +243,11 @@ export const throughputCase: BenchCase = {
           topCallsPerJob: rawRuns[rawRuns.length - 1]?.topCalls,
           cpuMsPerJob: cpuMedians(rawRuns),
           workerCommandsPerJob: rawTrips,
+        },
+        rawChildrenOfOneParent: {
+          jobsPerSecond: summaryJson(flowRate),
+          callsPerJob: summaryJson(summarize(rawFlowRuns.map((r) => r.calls))),
+          cpuMsPerJob: cpuMedians(rawFlowRuns),
         },
       };
       for (const shape of SHAPES) {
@@ -247,6 +299,7 @@ export const throughputCase: BenchCase = {
           callsPerTask: summaryJson(calls),
           scriptsPerTask: summaryJson(summarize(list.map((m) => m.scripts))),
           workerCommandsPerTask: trips[shape.key],
+          ratioToRawChildren: summaryJson(flowRatio(list)),
           topCallsPerTask: list[list.length - 1]?.topCalls,
           cpuMsPerTask: cpuMedians(list),
         };
@@ -254,6 +307,7 @@ export const throughputCase: BenchCase = {
       return { rows, data } satisfies CaseResult;
     } finally {
       await queue.close();
+      await flows.close();
       await submitter.close();
       await Promise.all(children.map((c) => c.stop()));
     }
