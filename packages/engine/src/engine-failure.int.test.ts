@@ -98,16 +98,31 @@ describe('timeouts', () => {
     expect(await h.connection.zscore(h.engine.keys.deadlines(), record.execution_id)).toBeNull();
   });
 
-  it('times each due run out once when several sweeps race for it', async () => {
-    const id = await h.submit(wf([probe('long', [], { sleep_ms: 10_000 })], { timeout: '1h' }));
-    await h.started('long');
-    expect(await h.connection.zscore(h.engine.keys.deadlines(), id)).not.toBeNull();
-    // Five sweeps at once, as if an hour had passed (the worker's own sweep, on the real clock, does not see it due).
+  it('times each due run out once when several sweeps race for them', async () => {
+    const ids: string[] = [];
+    // Two: this harness admits two runs at a time.
+    for (const name of ['long1', 'long2']) {
+      ids.push(await h.submit(wf([probe(name, [], { sleep_ms: 10_000 })], { timeout: '1h' })));
+      await h.started(name);
+    }
+    for (const id of ids) expect(await h.connection.zscore(h.engine.keys.deadlines(), id)).not.toBeNull();
+    // Five sweeps at once, as if an hour had passed (the worker's own sweep, on the real clock, does not see them
+    // due), each claiming one run per script call so that they loop and interleave.
     const later = Date.now() + 3_600_000;
-    const claims = await Promise.all(Array.from({ length: 5 }, () => h.engine.timeOutDue(later)));
-    expect(claims.flat().filter((c) => c === id)).toHaveLength(1);
-    const record = await h.waitForEnd(id);
-    expect(record.status).toBe('timed_out');
+    const claims = await Promise.all(Array.from({ length: 5 }, () => h.engine.timeOutDue(later, 1)));
+    expect(claims.flat().sort()).toEqual([...ids].sort());
+    for (const id of ids) expect((await h.waitForEnd(id)).status).toBe('timed_out');
+  });
+
+  it('claims due runs batch after batch until none is left', async () => {
+    const ids: string[] = [];
+    for (const name of ['batch1', 'batch2']) {
+      ids.push(await h.submit(wf([probe(name, [], { sleep_ms: 10_000 })], { timeout: '1h' })));
+      await h.started(name);
+    }
+    const claimed = await h.engine.timeOutDue(Date.now() + 3_600_000, 1);
+    expect(claimed.sort()).toEqual([...ids].sort());
+    for (const id of ids) expect((await h.waitForEnd(id)).status).toBe('timed_out');
   });
 });
 

@@ -258,8 +258,14 @@ export class WorkflowEngine {
    * Times out every run whose deadline has passed; each is claimed by one caller (the workers call this on a timer).
    * Returns the runs it timed out.
    */
-  async timeOutDue(now = Date.now(), limit = 100): Promise<string[]> {
-    const due = await this.scripts.claimDeadlines([this.keys.deadlines()], [now, limit]);
+  async timeOutDue(now = Date.now(), batch = 100): Promise<string[]> {
+    const due: string[] = [];
+    // Claimed in batches, so one script call never holds Redis for long however many runs are due at once.
+    for (;;) {
+      const claimed = await this.scripts.claimDeadlines([this.keys.deadlines()], [now, batch]);
+      due.push(...claimed);
+      if (claimed.length < batch) break;
+    }
     for (const id of due) {
       const def = await this.store.definition(id).catch(() => undefined);
       if (!def) continue; // expired meanwhile
