@@ -14,6 +14,16 @@ beforeEach(() => {
 
 const startsOf = (task: string) => h.calls.filter((c) => c.task === task).map((c) => c.start);
 
+/** One running 10 s run per name, each with a 1 h timeout; at most two, since this harness admits two at a time. */
+async function longRuns(...names: string[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const name of names) {
+    ids.push(await h.submit(wf([probe(name, [], { sleep_ms: 10_000 })], { timeout: '1h' })));
+    await h.started(name);
+  }
+  return ids;
+}
+
 describe('retries', () => {
   it('retries with exponential backoff; the gaps are at least the policy’s delays', async () => {
     const record = await h.run(
@@ -99,12 +109,7 @@ describe('timeouts', () => {
   });
 
   it('times each due run out once when several sweeps race for them', async () => {
-    const ids: string[] = [];
-    // Two: this harness admits two runs at a time.
-    for (const name of ['long1', 'long2']) {
-      ids.push(await h.submit(wf([probe(name, [], { sleep_ms: 10_000 })], { timeout: '1h' })));
-      await h.started(name);
-    }
+    const ids = await longRuns('long1', 'long2');
     for (const id of ids) expect(await h.connection.zscore(h.engine.keys.deadlines(), id)).not.toBeNull();
     // Five sweeps at once, as if an hour had passed (the worker's own sweep, on the real clock, does not see them
     // due), each claiming one run per script call so that they loop and interleave.
@@ -115,11 +120,7 @@ describe('timeouts', () => {
   });
 
   it('claims due runs batch after batch until none is left', async () => {
-    const ids: string[] = [];
-    for (const name of ['batch1', 'batch2']) {
-      ids.push(await h.submit(wf([probe(name, [], { sleep_ms: 10_000 })], { timeout: '1h' })));
-      await h.started(name);
-    }
+    const ids = await longRuns('batch1', 'batch2');
     const claimed = await h.engine.timeOutDue(Date.now() + 3_600_000, 1);
     expect(claimed.sort()).toEqual([...ids].sort());
     for (const id of ids) expect((await h.waitForEnd(id)).status).toBe('timed_out');
