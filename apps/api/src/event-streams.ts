@@ -1,6 +1,7 @@
-import { type ExecutionEvent, TERMINAL_STATUSES, toEvent, type WorkflowEngine } from '@orch/engine';
+import { toEvent, type WorkflowEngine } from '@orch/engine';
 import { NotFoundError, OrchestratorError, ValidationError } from '@orch/errors';
 import type { Logger } from '@orch/logger';
+import { type ExecutionEvent, isFinalEvent, TERMINAL_STATUSES } from '@orch/run-model';
 import type { Redis } from 'ioredis';
 
 /** Where a stream's text goes: an HTTP response in the app, an array in a test. */
@@ -41,8 +42,7 @@ interface LiveStream {
 const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
 const PAGE = 500;
 
-const isFinal = (event: ExecutionEvent) =>
-  event.type.startsWith('workflow.') && TERMINAL_STATUSES.has(event.type.slice('workflow.'.length));
+const isFinal = (event: ExecutionEvent) => isFinalEvent(event.type);
 
 /**
  * Server-Sent Events of runs: replays a run's event stream after `Last-Event-ID`, then follows it live with XREAD

@@ -1,6 +1,6 @@
 import { ajv, formatAjvErrors } from '@orch/core';
-import { EXECUTION_STATUSES } from '@orch/engine';
 import { type ErrorDetail, ValidationError } from '@orch/errors';
+import { EXECUTION_STATUSES } from '@orch/run-model';
 
 /**
  * JSON Schemas of every request body and query string. They only check the envelope: the workflow or template

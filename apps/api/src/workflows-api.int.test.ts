@@ -1,4 +1,4 @@
-import { EXECUTION_STATUSES } from '@orch/engine';
+import { EXECUTION_STATUSES } from '@orch/run-model';
 import { type Harness, probe, startApi, startHarness, type TestApi, wf } from './test-api';
 
 jest.setTimeout(60_000);

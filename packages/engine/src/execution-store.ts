@@ -1,15 +1,17 @@
 import { ValidationError } from '@orch/errors';
 import type { RedisKeys } from '@orch/redis';
-import type { ChainableCommander, Redis } from 'ioredis';
-import type { ExecutionDefinition } from './execution-definition';
 import {
+  type EventType,
   type ExecutionEvent,
   type ExecutionRecord,
+  type ExecutionSummary,
   publicStatus,
   TASK_STATUSES,
   type TaskRecord,
   type TaskStatus,
-} from './execution-record';
+} from '@orch/run-model';
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { ExecutionDefinition } from './execution-definition';
 
 interface TaskState {
   s?: TaskStatus;
@@ -239,16 +241,6 @@ export class ExecutionStore {
   }
 }
 
-export interface ExecutionSummary {
-  execution_id: string;
-  status: string;
-  workflow_id: string;
-  template?: { id: string; version?: string };
-  correlation_id?: string;
-  created_at: string;
-  finished_at?: string;
-}
-
 function splitCursor(cursor: string): [string, string] {
   const at = cursor.indexOf(':');
   const score = at > 0 ? cursor.slice(0, at) : '';
@@ -262,7 +254,7 @@ function splitCursor(cursor: string): [string, string] {
 export function toEvent(id: string, fields: string[]): ExecutionEvent {
   const map: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) map[fields[i] as string] = fields[i + 1] as string;
-  const event: ExecutionEvent = { id, type: map.type ?? 'unknown', at: iso(map.at) ?? '' };
+  const event: ExecutionEvent = { id, type: (map.type ?? 'unknown') as EventType, at: iso(map.at) ?? '' };
   if (map.task) event.task = map.task;
   if (map.attempt && map.attempt !== '0') event.attempt = Number(map.attempt);
   if (map.error) event.error = map.error;

@@ -1,7 +1,6 @@
 export * from './control-flow';
 export * from './engine-worker';
 export * from './execution-definition';
-export * from './execution-record';
 export * from './execution-store';
 export * from './parked-jobs';
 export * from './recovery-manager';

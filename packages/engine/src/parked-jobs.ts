@@ -4,13 +4,6 @@ export const PARKED_MS = 365 * 24 * 3_600_000;
 /** How long an approval task waits for a decision when it declares no timeout. */
 export const APPROVAL_TIMEOUT_MS = 7 * 24 * 3_600_000;
 
-export interface ApprovalDecision {
-  decision: 'approve' | 'reject';
-  payload?: unknown;
-  by?: string;
-  at: string;
-}
-
 /** Decisions live in the run's `tasks` hash under this field, so they expire with the run. */
 export const approvalField = (task: string) => `@approval:${task}`;
 

@@ -1,9 +1,9 @@
 import type { RecoveryStrategy } from '@orch/core';
 import { type Logger, silentLogger } from '@orch/logger';
 import { QUEUES } from '@orch/redis';
+import { TERMINAL_STATUSES } from '@orch/run-model';
 import type { Job } from 'bullmq';
 import type { ExecutionDefinition } from './execution-definition';
-import { TERMINAL_STATUSES } from './execution-record';
 import type { WorkflowEngine } from './workflow-engine';
 
 export interface RecoveryOptions {

@@ -2,8 +2,8 @@ import { EventEmitter } from 'node:events';
 import { prepareFromTemplate, prepareInline } from '@orch/core';
 import { NotFoundError, OrchestratorError, ValidationError } from '@orch/errors';
 import { type Logger, silentLogger } from '@orch/logger';
+import { TERMINAL_STATUSES } from '@orch/run-model';
 import type { Job } from 'bullmq';
-import { TERMINAL_STATUSES } from './execution-record';
 import type { TemplateResolver } from './task-runner';
 import type { WorkflowEngine } from './workflow-engine';
 

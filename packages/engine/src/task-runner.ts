@@ -12,18 +12,11 @@ import {
 import { OrchestratorError, ValidationError } from '@orch/errors';
 import { resolveValue } from '@orch/expressions';
 import type { Logger } from '@orch/logger';
+import { type ApprovalDecision, TERMINAL_STATUSES } from '@orch/run-model';
 import { DelayedError, type Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
 import { type HandledTaskType, isControlFlow, type TaskHandlers } from './control-flow';
 import type { CompiledTask, ExecutionDefinition } from './execution-definition';
-import { TERMINAL_STATUSES } from './execution-record';
-import {
-  APPROVAL_TIMEOUT_MS,
-  type ApprovalDecision,
-  approvalField,
-  childField,
-  MAX_WORKFLOW_DEPTH,
-  PARKED_MS,
-} from './parked-jobs';
+import { APPROVAL_TIMEOUT_MS, approvalField, childField, MAX_WORKFLOW_DEPTH, PARKED_MS } from './parked-jobs';
 import { hotData, sourceOf } from './run-index';
 import { runWithDeadline } from './run-with-deadline';
 import { PermanentTaskError, type TaskContext } from './task-handler';

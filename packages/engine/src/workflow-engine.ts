@@ -3,13 +3,19 @@ import type { PreparedWorkflow } from '@orch/core';
 import { NotFoundError, OrchestratorError } from '@orch/errors';
 import { type Logger, silentLogger } from '@orch/logger';
 import { QUEUES, RedisKeys } from '@orch/redis';
+import {
+  type ApprovalDecision,
+  type ExecutionRecord,
+  type ExecutionStatus,
+  publicStatus,
+  TERMINAL_STATUSES,
+} from '@orch/run-model';
 import { type FlowJob, FlowProducer, Job, type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type EngineScripts, engineScripts, scriptCommand } from './engine-scripts';
 import { compileExecution, type ExecutionDefinition } from './execution-definition';
-import { type ExecutionRecord, type ExecutionStatus, publicStatus, TERMINAL_STATUSES } from './execution-record';
 import { ExecutionStore } from './execution-store';
-import { type ApprovalDecision, approvalField, childField, PARKED_MS } from './parked-jobs';
+import { approvalField, childField, PARKED_MS } from './parked-jobs';
 
 /** Ready tasks released with separate adds rather than one addBulk (see `release`). */
 const SEPARATE_ADDS_UP_TO = 8;

@@ -1,3 +1,4 @@
+import type { ExecutionListResponse } from '@orch/run-model';
 import { checkRequest, listWorkflowsQuery } from '../request-schemas';
 import type { Handler } from './handler';
 
@@ -22,5 +23,8 @@ export const listWorkflows: Handler = async (input, deps) => {
     params.set('cursor', page.next_cursor);
     next = `/api/v1/workflows?${params.toString()}`;
   }
-  return { status: 200, body: { items: page.items, next_cursor: page.next_cursor ?? null, links: { next } } };
+  return {
+    status: 200,
+    body: { items: page.items, next_cursor: page.next_cursor ?? null, links: { next } } satisfies ExecutionListResponse,
+  };
 };

@@ -1,4 +1,5 @@
 import { NotFoundError } from '@orch/errors';
+import type { RetryResponse } from '@orch/run-model';
 import { executionLinks, type Handler } from './handler';
 
 /**
@@ -27,6 +28,6 @@ export const retryWorkflow: Handler = async (input, deps) => {
       retried_from: result.retried_from,
       reused: result.reused,
       links,
-    },
+    } satisfies RetryResponse,
   };
 };

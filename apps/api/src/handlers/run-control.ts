@@ -1,4 +1,4 @@
-import type { ExecutionStatus } from '@orch/engine';
+import type { DecisionResponse, ExecutionStatus, RunControlResponse } from '@orch/run-model';
 import { checkRequest, decisionBody } from '../request-schemas';
 import { executionLinks, type Handler } from './handler';
 
@@ -7,7 +7,7 @@ export const pauseWorkflow: Handler = async (input, deps) => {
   const id = input.params.id as string;
   const status: ExecutionStatus = await deps.engine.pause(id);
   deps.logger.info('workflow paused', { execution_id: id });
-  return { status: 200, body: { execution_id: id, status, links: executionLinks(id) } };
+  return { status: 200, body: { execution_id: id, status, links: executionLinks(id) } satisfies RunControlResponse };
 };
 
 /** `POST /api/v1/workflows/{id}/resume`: releases what became ready while paused. */
@@ -15,7 +15,7 @@ export const resumeWorkflow: Handler = async (input, deps) => {
   const id = input.params.id as string;
   const status = await deps.engine.resume(id);
   deps.logger.info('workflow resumed', { execution_id: id });
-  return { status: 200, body: { execution_id: id, status, links: executionLinks(id) } };
+  return { status: 200, body: { execution_id: id, status, links: executionLinks(id) } satisfies RunControlResponse };
 };
 
 interface DecisionBody {
@@ -35,7 +35,7 @@ function decisionHandler(decision: 'approve' | 'reject'): Handler {
         : body.payload;
     const recorded = await deps.engine.decide(id, task, decision, payload, body.by);
     deps.logger.info(`approval task ${decision}d`, { execution_id: id, task_id: task, by: body.by });
-    return { status: 200, body: { execution_id: id, task, ...recorded } };
+    return { status: 200, body: { execution_id: id, task, ...recorded } satisfies DecisionResponse };
   };
 }
 

@@ -1,3 +1,4 @@
+import type { SubmitResponse } from '@orch/run-model';
 import { checkRequest, submitWorkflowBody } from '../request-schemas';
 import { prepareRequest, type WorkflowRequest } from '../workflow-request';
 import { executionLinks, type Handler } from './handler';
@@ -28,6 +29,6 @@ export const submitWorkflow: Handler = async (input, deps) => {
       correlation_id: request.correlation_id ?? null,
       created: result.created,
       links,
-    },
+    } satisfies SubmitResponse,
   };
 };
