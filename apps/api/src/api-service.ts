@@ -6,7 +6,7 @@ import type { Config } from '@orch/config';
 import { WorkflowEngine } from '@orch/engine';
 import { WorkflowGenerator } from '@orch/generator';
 import type { Logger } from '@orch/logger';
-import { createRedisConnection } from '@orch/redis';
+import { createRedisConnection, RedisKeys } from '@orch/redis';
 import { TemplateCatalog } from '@orch/templates';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
@@ -110,6 +110,7 @@ export class ApiService {
       subscriber,
       publisher: redis,
       engine,
+      keys: new RedisKeys(config.queuePrefix),
       catalog,
       logger,
       metrics,

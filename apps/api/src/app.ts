@@ -1,3 +1,4 @@
+import { dashboardQueues } from '@orch/engine';
 import { OrchestratorError } from '@orch/errors';
 import cors from 'cors';
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
@@ -62,7 +63,7 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
 
   for (const route of ROUTES) app[route.method](route.path, adapt(route, handlerDeps));
   app.use(DOCS_PATH, labelled(DOCS_PATH), createDocsRouter(openapi));
-  app.use(BOARD_PATH, labelled(BOARD_PATH), createBoard(Object.values(deps.engine.queues)));
+  app.use(BOARD_PATH, labelled(BOARD_PATH), createBoard(dashboardQueues(deps.engine)));
 
   const patterns = ROUTES.map((r) => ({ pattern: pathPattern(r.path), method: r.method.toUpperCase() }));
   app.use((req, _res, next) => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { WorkflowEngine } from '@orch/engine';
 import { OrchestratorError, toOrchestratorError } from '@orch/errors';
 import type { Logger } from '@orch/logger';
+import type { RedisKeys } from '@orch/redis';
 import type { TemplateCatalog } from '@orch/templates';
 import type { Redis } from 'ioredis';
 import type { ApiMetrics } from './metrics';
@@ -20,6 +21,8 @@ export interface WorkflowBusOptions {
   /** Publishes answers and claims error answers. */
   publisher: Redis;
   engine: WorkflowEngine;
+  /** The claim keys of error answers (global keys under the engine's prefix). */
+  keys: RedisKeys;
   catalog: TemplateCatalog;
   logger: Logger;
   metrics: ApiMetrics;
@@ -118,7 +121,7 @@ export class WorkflowBus {
   private async reject(raw: string, correlationId: string | undefined, error: OrchestratorError): Promise<void> {
     const digest = createHash('sha256').update(raw).digest('hex');
     const claimed = await this.options.publisher.set(
-      this.options.engine.keys.busError(digest),
+      this.options.keys.busError(digest),
       '1',
       'PX',
       ERROR_CLAIM_MS,

@@ -1,4 +1,4 @@
-import { byId, type Harness, probe, startHarness, wf } from './test-harness';
+import { byId, type Harness, probe, startHarness, wf } from './testing';
 
 jest.setTimeout(60_000);
 
@@ -55,7 +55,7 @@ describe('DAG execution', () => {
       tasks.map((t) => ({ id: t.id, depends_on: t.depends_on })),
       record,
     );
-    const events = await h.engine.store.events(record.execution_id);
+    const events = await h.engine.events(record.execution_id);
     expect(events[0]?.type).toBe('workflow.created');
     expect(events.at(-1)?.type).toBe('workflow.completed');
     expect(events.filter((e) => e.type === 'task.completed').map((e) => e.task)).toEqual([

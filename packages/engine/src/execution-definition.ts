@@ -94,6 +94,11 @@ export function compileExecution(
   };
 }
 
+/** The run's task ids, in declaration order. */
+export function taskIds(def: ExecutionDefinition): string[] {
+  return Object.keys(def.tasks);
+}
+
 function readsOf(task: TaskDefinition, ids: Set<string>): string[] {
   const sources = collectExpressions([task.parameters ?? {}, task.condition ?? '']).map((e) => e.source);
   if (task.condition && !task.condition.includes('${')) sources.push(task.condition);

@@ -12,16 +12,18 @@ import {
 import { OrchestratorError, ValidationError } from '@orch/errors';
 import { resolveValue } from '@orch/expressions';
 import type { Logger } from '@orch/logger';
-import { type ApprovalDecision, TERMINAL_STATUSES } from '@orch/run-model';
+import { type ApprovalDecision, isFinalStatus, type TaskFinalStatus } from '@orch/run-model';
 import { DelayedError, type Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
 import { type HandledTaskType, isControlFlow, type TaskHandlers } from './control-flow';
+import { sourceOf, wantedBy } from './definition-lookups';
+import type { EngineContext } from './engine-context';
 import type { CompiledTask, ExecutionDefinition } from './execution-definition';
-import { APPROVAL_TIMEOUT_MS, approvalField, childField, MAX_WORKFLOW_DEPTH, PARKED_MS } from './parked-jobs';
-import { hotData, sourceOf } from './run-index';
+import { APPROVAL_TIMEOUT_MS, MAX_WORKFLOW_DEPTH, PARKED_MS } from './parked-jobs';
+import type { RunKernel } from './run-kernel';
 import { runWithDeadline } from './run-with-deadline';
 import { PermanentTaskError, type TaskContext } from './task-handler';
+import { jobIds, type TaskJobData } from './task-job';
 import { decide, edgeOutcome } from './trigger-rules';
-import type { TaskJobData, WorkflowEngine } from './workflow-engine';
 
 /** Resolves a template reference (`id` or `id@version`); throws NotFoundError. */
 export type TemplateResolver = (reference: string) => TemplateDefinition;
@@ -64,7 +66,8 @@ function checkParameters(type: HandledTaskType, params: unknown, task: string): 
 /** Runs task and sub-task jobs: checkpoint replay, trigger rules, parameters, handler, completion and release. */
 export class TaskRunner {
   constructor(
-    private readonly engine: WorkflowEngine,
+    private readonly ctx: EngineContext,
+    private readonly kernel: RunKernel,
     private readonly handlers: TaskHandlers,
     private readonly logger: Logger,
     /** Recorded on each attempt, so a run shows which worker ran what. */
@@ -75,27 +78,23 @@ export class TaskRunner {
 
   async runTask(job: Job<TaskJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<void> {
     const { e, t } = job.data;
-    const def = await this.engine.store.definition(e);
-    const task = def.tasks[t];
+    const def = await this.ctx.store.definition(e);
+    const task = Object.hasOwn(def.tasks, t) ? def.tasks[t] : undefined;
     if (!task) throw new UnrecoverableError(`task ${t} is not part of execution ${e}`);
     const attempt = job.attemptsMade + 1;
-    const hot = hotData(def, this.engine);
-    const wanted = hot.wanted(task);
-    const k = this.engine.keys;
-    const reply = await this.engine.scripts.startTask(hot.startKeys, [
-      t,
+    const wanted = wantedBy(def, task);
+    const reply = await this.ctx.store.scripts.startTask(e, {
+      taskId: t,
       attempt,
-      Date.now(),
-      this.workerName,
-      wanted.length,
-      ...wanted,
-      ...task.reads,
-    ]);
-    const [runStatus = '', recorded = '', recordedOutput = ''] = reply;
+      worker: this.workerName,
+      wanted,
+      reads: task.reads,
+    });
+    const { runStatus, recorded } = reply;
     if (recorded) {
       // A re-run after a crash: the completion is recorded, so replay its release instead of running again.
-      await this.complete(def, task, recorded, recordedOutput || undefined, undefined, 0);
-      if (recorded === 'failed') throw new UnrecoverableError(`task ${t} failed (recorded before a restart)`);
+      await this.complete(def, task, recorded.status, recorded.output, undefined, 0);
+      if (recorded.status === 'failed') throw new UnrecoverableError(`task ${t} failed (recorded before a restart)`);
       return;
     }
     if (runStatus === 'paused') {
@@ -104,11 +103,11 @@ export class TaskRunner {
       throw new DelayedError();
     }
     if (runStatus !== 'running') return; // the run is ending; its workflow job marks what never ran
-    const statuses = new Map(wanted.map((id, i) => [id, reply[3 + i] ?? '']));
-    const outputs: Record<string, unknown> = {};
+    const statuses = new Map(wanted.map((id, i) => [id, reply.statuses[i] ?? '']));
+    const outputs = new Map<string, unknown>();
     task.reads.forEach((id, i) => {
-      const raw = reply[3 + wanted.length + i];
-      outputs[id] = raw ? JSON.parse(raw) : undefined;
+      const raw = reply.outputs[i];
+      outputs.set(id, raw ? JSON.parse(raw) : undefined);
     });
 
     if (task.deps.length > 0) {
@@ -117,7 +116,7 @@ export class TaskRunner {
           statuses.get(d) ?? '',
           def.tasks[d]?.failsWorkflow ?? true,
           task.branches?.[d],
-          (outputs[d] as { result?: unknown })?.result,
+          (outputs.get(d) as { result?: unknown } | undefined)?.result,
         ),
       );
       const decision = decide(task, outcomes);
@@ -144,20 +143,7 @@ export class TaskRunner {
       const permanent = isPermanent(error);
       if (!permanent && attempt < task.attempts) {
         log().warn('task attempt failed; it will be retried', { error: message });
-        await this.engine.redis.xadd(
-          k.events(e),
-          '*',
-          'type',
-          'task.retrying',
-          'task',
-          t,
-          'attempt',
-          String(attempt),
-          'at',
-          String(Date.now()),
-          'error',
-          message,
-        );
+        await this.ctx.store.appendEvent(e, 'task.retrying', { task: t, attempt, error: message });
         throw error;
       }
       log().error('task failed', { error: message, permanent });
@@ -177,43 +163,37 @@ export class TaskRunner {
   private async complete(
     def: ExecutionDefinition,
     task: CompiledTask,
-    status: string,
-    outputJson: string | undefined,
+    status: TaskFinalStatus,
+    output: string | undefined,
     error: string | undefined,
     attempt: number,
   ): Promise<void> {
     const e = def.executionId;
-    const failFast = status === 'failed' && def.failFast && task.failsWorkflow ? '1' : '0';
-    const [, triggered, ...ready] = await this.engine.scripts.completeTask(hotData(def, this.engine).keys, [
-      task.id,
+    const { triggeredFailFast, ready } = await this.ctx.store.scripts.completeTask(e, {
+      taskId: task.id,
       status,
-      outputJson ?? '',
-      error ?? '',
-      Date.now(),
+      output,
+      error,
       attempt,
-      failFast,
-      ...task.dependents,
-    ]);
-    if (triggered === '1') await this.engine.broadcastAbort(e);
-    await this.engine.release(def, ready);
+      failFast: status === 'failed' && def.failFast && task.failsWorkflow,
+      dependents: task.dependents,
+    });
+    if (triggeredFailFast) await this.kernel.broadcastAbort(e);
+    await this.kernel.release(def, ready);
   }
 
   /** Variables, plus `{output, status, error}` of every task this one reads. */
   private async scope(
     def: ExecutionDefinition,
     task: CompiledTask,
-    statuses: Map<string, string>,
-    outputs: Record<string, unknown>,
+    statuses: ReadonlyMap<string, string>,
+    outputs: ReadonlyMap<string, unknown>,
   ): Promise<Record<string, unknown>> {
     const scope: Record<string, unknown> = { ...def.variables };
     const failed = task.reads.filter((r) => statuses.get(r) === 'failed');
-    const errors =
-      failed.length > 0 ? await this.engine.redis.hmget(this.engine.keys.tasks(def.executionId), ...failed) : [];
-    const errorOf = new Map(
-      failed.map((r, i) => [r, errors[i] ? (JSON.parse(errors[i] as string) as { e?: string }).e : undefined]),
-    );
+    const errorOf = await this.ctx.store.taskErrors(def.executionId, failed);
     for (const r of task.reads)
-      scope[r] = { output: outputs[r], status: statuses.get(r) || 'pending', error: errorOf.get(r) };
+      scope[r] = { output: outputs.get(r), status: statuses.get(r) || 'pending', error: errorOf.get(r) };
     return scope;
   }
 
@@ -285,7 +265,7 @@ export class TaskRunner {
     def: ExecutionDefinition,
     task: CompiledTask,
   ): Promise<unknown> {
-    const raw = await this.engine.redis.hget(this.engine.keys.tasks(def.executionId), approvalField(task.id));
+    const raw = await this.ctx.store.note(def.executionId, 'approval', task.id);
     if (raw) {
       const decision = JSON.parse(raw) as ApprovalDecision;
       if (decision.decision === 'approve')
@@ -331,20 +311,21 @@ export class TaskRunner {
         typeof params.template === 'string'
           ? prepareFromTemplate((this.templates as TemplateResolver)(params.template), variables)
           : prepareInline(params.workflow, variables, '/parameters/workflow');
-      const submitted = await this.engine.submit(prepared, {
+      const submitted = await this.kernel.submit(prepared, {
         correlationId: `${def.executionId}.${task.id}.${attempt}`,
         parent: { executionId: def.executionId, taskId: task.id, jobId: job.id as string, depth },
       });
       child = submitted.executionId;
-      await this.engine.redis.hset(this.engine.keys.tasks(def.executionId), childField(task.id), child);
+      await this.ctx.store.setNote(def.executionId, 'child', task.id, child);
       await job.updateData({ ...job.data, child, childAttempt: attempt });
     }
-    const status = await this.engine.redis.hget(this.engine.keys.meta(child), 'status');
-    if (!status || !TERMINAL_STATUSES.has(status)) {
+    const status = await this.ctx.store.status(child);
+    if (!isFinalStatus(status)) {
       await job.moveToDelayed(Date.now() + PARKED_MS, token);
       throw new DelayedError();
     }
-    const record = await this.engine.get(child);
+    const record = await this.ctx.store.get(child);
+    if (!record) throw new Error(`sub-workflow ${child} has expired`);
     if (record.status !== 'completed')
       throw new Error(`sub-workflow ${child} ${record.status}: ${record.error ?? 'no error recorded'}`);
     const outputs = Object.fromEntries(
@@ -369,7 +350,7 @@ export class TaskRunner {
     if (job.data.step !== 'children') {
       const subs = this.subTasks(source, scope);
       const parent = { id: job.id as string, queue: job.queueQualifiedName };
-      await this.engine.queues.tasks.addBulk(
+      await this.ctx.queues.tasks.addBulk(
         subs.map((sub, i) => {
           const data: SubTaskJobData = {
             e: def.executionId,
@@ -384,13 +365,13 @@ export class TaskRunner {
             name: 'subtask',
             data,
             opts: {
-              jobId: `${job.id}.${attempt}.${i}`,
+              jobId: jobIds.subTask(job.id as string, attempt, i),
               parent,
               attempts: task.attempts,
               ...(task.backoff ? { backoff: { type: 'orch' } } : {}),
               ignoreDependencyOnFailure: true,
-              removeOnComplete: { age: this.engine.ttlSeconds },
-              removeOnFail: { age: this.engine.ttlSeconds },
+              removeOnComplete: { age: this.ctx.limits.ttlSeconds },
+              removeOnFail: { age: this.ctx.limits.ttlSeconds },
             },
           };
         }),
@@ -442,7 +423,7 @@ export class TaskRunner {
     signal: AbortSignal | undefined,
   ): Promise<unknown> {
     const { e, t, i, type } = job.data;
-    const status = await this.engine.redis.hget(this.engine.keys.meta(e), 'status');
+    const status = (await this.ctx.store.status(e)) ?? null;
     if (status !== 'running')
       throw new UnrecoverableError(`sub-task ${t}[${i}] not started: the workflow is ${status}`);
     const attempt = job.attemptsMade + 1;

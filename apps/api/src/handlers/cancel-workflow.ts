@@ -9,7 +9,7 @@ import { executionLinks, type Handler } from './handler';
  */
 export const cancelWorkflow: Handler = async (input, deps) => {
   const id = input.params.id as string;
-  const before = await deps.engine.store.meta(id);
+  const before = await deps.engine.meta(id);
   if (!before.status) throw new NotFoundError('execution', id);
   if (TERMINAL_STATUSES.has(before.status)) {
     throw new OrchestratorError(

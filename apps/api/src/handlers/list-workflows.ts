@@ -13,7 +13,7 @@ interface ListQuery {
 export const listWorkflows: Handler = async (input, deps) => {
   const query = checkRequest<ListQuery>(listWorkflowsQuery, input.query, 'query string');
   const limit = query.limit === undefined ? 20 : Number(query.limit);
-  const page = await deps.engine.store.list({ ...query, limit });
+  const page = await deps.engine.list({ ...query, limit });
   let next: string | null = null;
   if (page.next_cursor) {
     const params = new URLSearchParams();

@@ -8,7 +8,7 @@ import { executionLinks, type Handler } from './handler';
  */
 export const retryWorkflow: Handler = async (input, deps) => {
   const id = input.params.id as string;
-  const meta = await deps.engine.store.meta(id);
+  const meta = await deps.engine.meta(id);
   if (!meta.status) throw new NotFoundError('execution', id);
   const result = await deps.engine.retry(id);
   deps.metrics.submitted('retry', meta.template_id ?? 'inline', true);

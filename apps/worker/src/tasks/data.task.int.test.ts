@@ -1,12 +1,12 @@
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
+import { DataAbstractor } from '@orch/data-abstractor/testing';
 import { PermanentTaskError, type TaskContext } from '@orch/engine';
 import { createLogger } from '@orch/logger';
 import { type DroppedMessage, MessageCoordinator, ServiceCallError, ServiceResponder } from '@orch/messaging';
 import { createRedisConnection } from '@orch/redis';
 import { type RedisServer, startRedisServer, withDeadline } from '@orch/testing';
 import type { Redis } from 'ioredis';
-import { DataAbstractor } from '../../../data-abstractor/src/data-abstractor';
 import { createDataTask } from './data.task';
 
 const quiet = createLogger({ level: 'error' });

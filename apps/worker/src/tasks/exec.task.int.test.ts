@@ -3,10 +3,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { PermanentTaskError, type TaskContext } from '@orch/engine';
+import { ExecAgent, type ExecFinished } from '@orch/exec-agent/testing';
 import { createLogger } from '@orch/logger';
 import { type CancelEvent, MessageCoordinator } from '@orch/messaging';
 import { type RedisServer, startRedisServer, withDeadline } from '@orch/testing';
-import { ExecAgent, type ExecFinished } from '../../../exec-agent/src/exec-agent';
 import { createExecTask } from './exec.task';
 
 const logger = createLogger({ level: 'error' });

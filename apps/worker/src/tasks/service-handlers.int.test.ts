@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AiAbstractor } from '@orch/ai-abstractor/testing';
+import { DataAbstractor } from '@orch/data-abstractor/testing';
 import { PermanentTaskError, type TaskContext, type TaskHandler } from '@orch/engine';
+import { ExecAgent } from '@orch/exec-agent/testing';
 import { createLogger } from '@orch/logger';
 import { MessageCoordinator, ServiceCallError } from '@orch/messaging';
 import { type RedisServer, startRedisServer } from '@orch/testing';
-import { AiAbstractor } from '../../../ai-abstractor/src/ai-abstractor';
-import { DataAbstractor } from '../../../data-abstractor/src/data-abstractor';
-import { ExecAgent } from '../../../exec-agent/src/exec-agent';
 import { createServiceHandlers } from './service-handlers';
 
 const logger = createLogger({ level: 'error' });
