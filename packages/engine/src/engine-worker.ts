@@ -9,8 +9,8 @@ import { type BackoffSpec, backoffDelay } from './execution-definition';
 import { RecoveryManager, type RecoveryOptions } from './recovery/recovery-manager';
 import type { RunKernel } from './run-kernel';
 import { ScheduleManager } from './schedule-manager';
-import type { TaskJobData } from './task-job';
-import { type SubTaskJobData, TASK_TIMEOUT, TaskRunner, type TemplateResolver, WORKFLOW_ABORT } from './task-runner';
+import type { SubTaskJobData, TaskJobData } from './task-job';
+import { TASK_TIMEOUT, TaskRunner, type TemplateResolver, WORKFLOW_ABORT } from './task-runner';
 import { internalsOf, type WorkflowEngine } from './workflow-engine';
 
 export interface EngineWorkerOptions {

@@ -1,3 +1,4 @@
+import { DECISION_NOTE } from '@orch/core';
 import { NotFoundError, OrchestratorError } from '@orch/errors';
 import { type ApprovalDecision, type ExecutionStatus, publicStatus } from '@orch/run-model';
 import type { EngineContext } from './engine-context';
@@ -82,7 +83,7 @@ export class RunControl {
     const record: ApprovalDecision = { decision, at: new Date().toISOString() };
     if (payload !== undefined) record.payload = payload;
     if (by) record.by = by;
-    if (!(await store.setNoteOnce(id, 'approval', taskId, JSON.stringify(record)))) {
+    if (!(await store.setNoteOnce(id, DECISION_NOTE, taskId, JSON.stringify(record)))) {
       throw new OrchestratorError('CONFLICT', `task ${taskId} has already been decided`);
     }
     await store.appendEvent(id, decision === 'approve' ? 'task.approved' : 'task.rejected', { task: taskId, by });

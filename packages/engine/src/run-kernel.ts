@@ -1,4 +1,4 @@
-import type { PreparedWorkflow } from '@orch/core';
+import { CHILD_RUN_NOTE, type PreparedWorkflow } from '@orch/core';
 import { NotFoundError } from '@orch/errors';
 import { type ExecutionStatus, publicStatus } from '@orch/run-model';
 import type { EngineContext } from './engine-context';
@@ -141,7 +141,7 @@ export class RunKernel {
     const subTasks = def ? Object.values(def.tasks).filter((t) => t.type === 'workflow') : [];
     for (const child of await store.notes(
       id,
-      'child',
+      CHILD_RUN_NOTE,
       subTasks.map((t) => t.id),
     )) {
       if (child) await this.cancel(child, `the run that started it (${id}) is ending`).catch(() => undefined);

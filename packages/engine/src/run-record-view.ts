@@ -1,4 +1,4 @@
-import type { TaskDefinition } from '@orch/core';
+import { type TaskDefinition, taskTypeOf } from '@orch/core';
 import { taskNoteField } from '@orch/redis';
 import {
   type EventType,
@@ -97,9 +97,10 @@ function toTaskRecord(
   if (state.st && state.ft) record.duration_ms = state.ft - state.st;
   if (state.e) record.error = state.e;
   if (state.w) record.worker = state.w;
-  if (t.type === 'approval' && status === 'running' && !states.has(taskNoteField('approval', t.id))) {
-    const params = (t.parameters ?? {}) as { message?: string; approvers?: string[] };
-    record.waiting_for = { kind: 'approval', message: params.message, approvers: params.approvers };
+  if (status === 'running') {
+    const note = (name: string) => states.get(taskNoteField(name, t.id));
+    const waiting = taskTypeOf(t.type)?.waitingFor?.(t.parameters ?? {}, note);
+    if (waiting) record.waiting_for = waiting;
   }
   const output = outputs.get(t.id);
   if (output !== undefined) record.output = JSON.parse(output);

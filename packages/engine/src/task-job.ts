@@ -1,3 +1,4 @@
+import type { ServiceTaskType } from '@orch/core';
 import { QUEUES } from '@orch/redis';
 import type { FlowJob, JobsOptions } from 'bullmq';
 import type { BackoffSpec, ExecutionDefinition } from './execution-definition';
@@ -8,19 +9,23 @@ export const COMPLETED_TASK_JOBS_KEPT = 1000;
 /**
  * Data of a task job. Short field names, since it rides in every job: `e` execution id, `t` task id, `bp` the
  * backoff spec (read by the worker's backoff strategy). A waiting task type keeps its own state beside them
- * (its `TaskTypeState`).
+ * (its `WaitingJob` state: `until`, `step`, `child`, ...).
  */
 export interface TaskJobData {
   e: string;
   t: string;
   bp?: BackoffSpec;
-  /** delay and approval: when the wait ends (epoch ms). */
-  until?: number;
-  /** parallel: its sub-task jobs are added. */
-  step?: 'children';
-  /** workflow: the child run, and the attempt that started it. */
-  child?: string;
-  childAttempt?: number;
+}
+
+/** Data of a parallel sub-task job (`i` its index): its parameters are resolved when the parallel task adds it. */
+export interface SubTaskJobData {
+  e: string;
+  t: string;
+  i: number;
+  type: ServiceTaskType | 'transform';
+  params: Record<string, unknown>;
+  timeoutMs?: number;
+  bp?: BackoffSpec;
 }
 
 /** Job ids: deterministic, so adding a job twice is a no-op while it exists, and a run's jobs share a prefix. */

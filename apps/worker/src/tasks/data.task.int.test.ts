@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import { createDataTask } from './data.task';
 
 const quiet = createLogger({ level: 'error' });
-const traverse = { operation: 'traverse', query: { cypher: 'MATCH (n)-[r]->(m) RETURN n, r, m LIMIT 100' } };
+const traverse = { operation: 'traverse', query: { cypher: 'MATCH (n)-[r]->(m) RETURN n, r, m LIMIT 100' } } as const;
 
 /**
  * The data handler against services that misbehave on purpose: a scripted responder, or a raw subscriber that

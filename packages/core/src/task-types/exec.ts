@@ -1,0 +1,36 @@
+import { durationSchema, stringMapSchema } from './schema-parts';
+import { defineTaskType } from './task-type';
+
+const schema = {
+  type: 'object',
+  required: ['image', 'command'],
+  properties: {
+    image: { type: 'string', minLength: 1 },
+    command: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string' },
+      description: 'argv array, never a shell string',
+    },
+    files: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'content'],
+        additionalProperties: false,
+        properties: { name: { type: 'string', minLength: 1 }, content: { type: 'string' } },
+      },
+    },
+    env: stringMapSchema,
+    timeout: durationSchema,
+  },
+} as const;
+
+export const exec = defineTaskType<'exec', typeof schema, 'service'>({
+  name: 'exec',
+  description: 'Run a command in a container through the exec-agent service.',
+  schema,
+  run: { kind: 'service' },
+  subTask: true,
+  simulate: () => ({ exit_code: 0, stdout: '', stderr: '', files: [], json: {} }),
+});
