@@ -124,3 +124,16 @@ describe('DAG execution', () => {
     );
   });
 });
+
+describe('task ids that are Object.prototype names', () => {
+  it('runs and records them like any other id (id-keyed maps have no prototype)', async () => {
+    // `constructor` may not be read by an expression (the language refuses the name), so nothing reads it.
+    const record = await h.run(
+      wf([probe('toString'), probe('valueOf', ['toString']), probe('constructor', ['valueOf'])]),
+    );
+    expect(record.status).toBe('completed');
+    const outputs = new Map(record.tasks.map((t) => [t.id, t.output]));
+    expect(['toString', 'valueOf', 'constructor'].map((id) => outputs.get(id))).toEqual([1, 2, 3]);
+    expect(h.calls.map((c) => c.task)).toEqual(['toString', 'valueOf', 'constructor']);
+  });
+});

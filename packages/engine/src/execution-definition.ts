@@ -54,11 +54,12 @@ export function compileExecution(
 ): ExecutionDefinition {
   const { workflow, dag } = prepared;
   const ids = new Set(dag.ids);
-  const tasks: Record<string, CompiledTask> = {};
+  // Keyed by task id: no prototype, so an id such as `constructor` is only ever a task.
+  const tasks: Record<string, CompiledTask> = Object.create(null);
   const byId = new Map(workflow.tasks.map((t) => [t.id, t]));
   for (const t of workflow.tasks) {
     const deps = dag.dependencies[t.id] ?? [];
-    const branches: Record<string, 'on_success' | 'on_failure'> = {};
+    const branches: Record<string, 'on_success' | 'on_failure'> = Object.create(null);
     for (const d of deps) {
       const dep = byId.get(d);
       if (dep?.on_success?.includes(t.id)) branches[d] = 'on_success';

@@ -106,7 +106,7 @@ export class RunStore {
     if (cached) return cached;
     const loading = this.redis.get(this.keys.def(id)).then((json) => {
       if (!json) throw new Error(`execution ${id} has no definition (expired or never created)`);
-      return JSON.parse(json) as ExecutionDefinition;
+      return parseDefinition(json);
     });
     loading.catch(() => this.cache.delete(id));
     this.remember(id, loading);
@@ -311,7 +311,7 @@ export class RunStore {
       return value;
     }) as [RunMeta, string | null, Record<string, string>, Record<string, string> | undefined];
     if (!meta || Object.keys(meta).length === 0 || !def) return undefined;
-    return toRecord(id, meta, JSON.parse(def) as ExecutionDefinition, entries(states), entries(outputs ?? {}));
+    return toRecord(id, meta, parseDefinition(def), entries(states), entries(outputs ?? {}));
   }
 
   /** True while the run's keys exist (they expire a TTL after it ends). */
@@ -373,6 +373,13 @@ export class RunStore {
   async publish(channel: string, message: string): Promise<void> {
     await this.redis.publish(channel, message);
   }
+}
+
+/** A stored definition, its id-keyed records without a prototype again (JSON.parse gives them Object's). */
+function parseDefinition(json: string): ExecutionDefinition {
+  const def = JSON.parse(json) as ExecutionDefinition;
+  def.tasks = Object.assign(Object.create(null), def.tasks);
+  return def;
 }
 
 /** The fields every event starts with. */

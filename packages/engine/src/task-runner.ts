@@ -104,22 +104,11 @@ export class TaskRunner {
       outputs.set(id, raw ? JSON.parse(raw) : undefined);
     });
 
-    if (task.deps.length > 0) {
-      const outcomes = task.deps.map((d) =>
-        edgeOutcome(
-          statuses.get(d) ?? '',
-          def.tasks[d]?.failsWorkflow ?? true,
-          task.branches?.[d],
-          (outputs.get(d) as { result?: unknown } | undefined)?.result,
-        ),
-      );
-      const decision = decide(task, outcomes);
-      if (decision !== 'run') {
-        await this.complete(def, task, decision, undefined, undefined, 0);
-        return;
-      }
+    const decision = triggerDecision(def, task, statuses, outputs);
+    if (decision !== 'run') {
+      await this.complete(def, task, decision, undefined, undefined, 0);
+      return;
     }
-
     // A child logger per task is measurable at thousands of tasks a second: made only when something is logged.
     let child: Logger | undefined;
     const log = () =>
@@ -278,6 +267,25 @@ export class TaskRunner {
       throw error;
     }
   }
+}
+
+/** The task's trigger rule over its dependencies' outcomes: run, or complete as skipped or upstream_failed. */
+function triggerDecision(
+  def: ExecutionDefinition,
+  task: CompiledTask,
+  statuses: ReadonlyMap<string, string>,
+  outputs: ReadonlyMap<string, unknown>,
+): 'run' | 'skipped' | 'upstream_failed' {
+  if (task.deps.length === 0) return 'run';
+  const outcomes = task.deps.map((d) =>
+    edgeOutcome(
+      statuses.get(d) ?? '',
+      def.tasks[d]?.failsWorkflow ?? true,
+      task.branches?.[d],
+      (outputs.get(d) as { result?: unknown } | undefined)?.result,
+    ),
+  );
+  return decide(task, outcomes);
 }
 
 function isPermanent(error: unknown): boolean {
