@@ -13,6 +13,8 @@ export interface ValidationResult {
   errors: ErrorDetail[];
   /** Present when the task graph could be analysed (no cycle, ids unique). */
   dag?: DagAnalysis;
+  /** With `dag`: by task, the tasks its expressions read (what compiling needs; found while checking them). */
+  reads?: Map<string, string[]>;
 }
 
 const checkWorkflowShape = ajv.compile(workflowSchema);
@@ -81,7 +83,7 @@ export function validateTemplate(doc: unknown): ValidationResult {
 function mergeErrors(first: ErrorDetail[], result: ValidationResult): ValidationResult {
   const seen = new Set(first.map((e) => `${e.pointer}\u0000${e.message}`));
   const extra = result.errors.filter((e) => !seen.has(`${e.pointer}\u0000${e.message}`));
-  return { errors: [...first, ...extra], dag: result.dag };
+  return { errors: [...first, ...extra], dag: result.dag, reads: result.reads };
 }
 
 /** The rules that look across a workflow's tasks: ids, names, types, edges, the graph, expressions, retries. */
@@ -112,13 +114,16 @@ function checkSemantics(workflow: WorkflowDefinition, inputs: Set<string>, base:
   checkExpressions(workflow.variables ?? {}, `${base}/variables`, errors, (root) =>
     inputs.has(root) ? undefined : `unknown variable '${root}' (workflow variables may use only the template's inputs)`,
   );
+  const reads = new Map<string, string[]>();
   workflow.tasks.forEach((task, i) => {
     if (!task || typeof task.id !== 'string' || indexOf.get(task.id) !== i) return;
-    const reads = { task, indexOf, variableNames, dag };
-    checkTaskExpressions(task, reads, errors, (...path) => at(i, ...path));
+    const read = new Set<string>();
+    checkTaskExpressions(task, { task, indexOf, variableNames, dag, read }, errors, (...path) => at(i, ...path));
+    reads.set(task.id, [...read]);
     errors.push(...checkRetry(task, (...path) => at(i, ...path)));
   });
-  return { errors, dag: dag.cycle || indexOf.size < workflow.tasks.length ? undefined : dag };
+  if (dag.cycle || indexOf.size < workflow.tasks.length) return { errors };
+  return { errors, dag, reads };
 }
 
 type Pointer = (...path: (string | number)[]) => string;
@@ -200,6 +205,8 @@ interface ReadContext {
   indexOf: ReadonlyMap<string, number>;
   variableNames: ReadonlySet<string>;
   dag: DagAnalysis;
+  /** Collects the other tasks the expressions read. */
+  read: Set<string>;
 }
 
 /** A task's expressions read variables, or `.output`/`.status`/`.error` of tasks it depends on. */
@@ -227,8 +234,9 @@ function readProblem(
   root: string,
   path: (string | number)[],
   extra: ReadonlySet<string>,
-  { task, indexOf, variableNames, dag }: ReadContext,
+  { task, indexOf, variableNames, dag, read }: ReadContext,
 ): string | undefined {
+  if (indexOf.has(root) && root !== task.id) read.add(root);
   if (extra.has(root) || variableNames.has(root)) return undefined;
   if (!indexOf.has(root)) return `unknown variable '${root}'`;
   if (root === task.id) return `task '${task.id}' cannot read its own output`;

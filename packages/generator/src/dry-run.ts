@@ -1,5 +1,6 @@
 import {
   applyTriggerRule,
+  type CompiledTask,
   type EdgeOutcome,
   edgeOutcome,
   planWorkflow,
@@ -74,8 +75,9 @@ export function dryRun(workflow: unknown, options: { variables?: Record<string, 
       scope[task.id] = { ...entry };
       finished.set(task.id, end);
     };
-    const deps = prepared.dag.dependencies[task.id] ?? [];
-    const edges = deps.map((dep) => edgeTo(task.id, definitions[indexOf.get(dep) as number], finished));
+    const compiled = prepared.compiled.tasks[task.id] as CompiledTask;
+    const deps = compiled.deps;
+    const edges = deps.map((dep) => edgeTo(compiled, prepared.compiled.tasks[dep], finished));
     const decision = applyTriggerRule(task.trigger_rule, edges);
     if (decision !== 'run') {
       const failed = deps.filter((_, i) => edges[i] === 'failed');
@@ -152,11 +154,13 @@ function resolveAt(
   return value;
 }
 
-/** What dependency `dep` means for `id`: the engine's edge outcome of its end. */
-function edgeTo(id: string, dep: TaskDefinition | undefined, finished: ReadonlyMap<string, Finished>): EdgeOutcome {
-  if (!dep) return 'skipped';
-  const end = finished.get(dep.id);
-  if (!end) return 'skipped';
-  const branch = dep.on_success?.includes(id) ? 'on_success' : dep.on_failure?.includes(id) ? 'on_failure' : undefined;
-  return edgeOutcome(end.status, dep.continue_on_failure !== true, branch, end.result);
+/** What dependency `dep` means for `task`: the engine's edge outcome of its end, over the compiled edges. */
+function edgeTo(
+  task: CompiledTask,
+  dep: CompiledTask | undefined,
+  finished: ReadonlyMap<string, Finished>,
+): EdgeOutcome {
+  const end = dep && finished.get(dep.id);
+  if (!dep || !end) return 'skipped';
+  return edgeOutcome(end.status, dep.failsWorkflow, task.branches?.[dep.id], end.result);
 }
