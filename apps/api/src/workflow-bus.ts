@@ -7,7 +7,7 @@ import type { TemplateCatalog } from '@orch/templates';
 import type { Redis } from 'ioredis';
 import type { ApiMetrics } from './metrics';
 import { busRequestBody, checkRequest } from './request-schemas';
-import { prepareRequest, type WorkflowRequest } from './workflow-request';
+import { prepareRequest } from './workflow-request';
 
 /** The reference's message bus channels. */
 export const BUS_CHANNELS = { requests: 'workflow-requests', responses: 'workflow-responses' } as const;
@@ -81,7 +81,7 @@ export class WorkflowBus {
       }
       const readable = (parsed as { correlation_id?: unknown } | null)?.correlation_id;
       if (typeof readable === 'string') correlationId = readable;
-      const request = checkRequest<WorkflowRequest>(busRequestBody, parsed, 'message');
+      const request = checkRequest(busRequestBody, parsed, 'message');
       const prepared = prepareRequest(request, this.options.catalog);
       const result = await engine.submit(prepared, {
         correlationId: request.correlation_id,

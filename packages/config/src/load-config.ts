@@ -1,6 +1,7 @@
 import { DURATION_HINT, RECOVERY_STRATEGIES, type RecoveryStrategy, tryParseDuration } from '@orch/core';
 import { type ErrorDetail, ValidationError } from '@orch/errors';
 import Ajv from 'ajv';
+import type { FromSchema } from 'json-schema-to-ts';
 
 /** Every setting, parsed once at start. Durations are milliseconds. */
 export interface Config {
@@ -71,8 +72,11 @@ const envSchema = {
   },
 } as const;
 
+/** The environment as the schema reads it: coerced, defaults filled in (so every defaulted variable is there). */
+type Env = FromSchema<typeof envSchema>;
+
 const ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, strict: true });
-const check = ajv.compile(envSchema);
+const check = ajv.compile<Env>(envSchema);
 
 /**
  * Parses the environment into a frozen Config. The env is a parameter so tests and tools pass their own.
@@ -84,72 +88,71 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     const value = env[name];
     if (value !== undefined && value !== '') raw[name] = value;
   }
+  const valid = check(raw);
   const errors: ErrorDetail[] = [];
-  if (!check(raw)) {
-    for (const e of check.errors ?? []) {
-      const name = e.instancePath.slice(1);
-      errors.push({ pointer: name, message: `${e.message}; got ${JSON.stringify(env[name])}` });
-    }
+  for (const e of valid ? [] : (check.errors ?? [])) {
+    const name = e.instancePath.slice(1);
+    errors.push({ pointer: name, message: `${e.message}; got ${JSON.stringify(env[name])}` });
   }
-  const ms: Record<string, number> = {};
+  const ms = new Map<(typeof durationVars)[number], number>();
   for (const name of durationVars) {
     const parsed = tryParseDuration(raw[name]);
     if (parsed === undefined)
       errors.push({ pointer: name, message: `must be ${DURATION_HINT}; got ${JSON.stringify(env[name])}` });
-    else ms[name] = parsed;
+    else ms.set(name, parsed);
   }
-  if (errors.length > 0) {
+  if (!valid || errors.length > 0) {
     throw new ValidationError(
       `invalid configuration: ${errors.map((e) => `${e.pointer} ${e.message}`).join('; ')}`,
       errors,
       { code: 'CONFIG_INVALID' },
     );
   }
-  const list = (v: unknown) =>
-    String(v)
+  return deepFreeze(toConfig(raw, (name) => ms.get(name) ?? 0));
+}
+
+/** The checked environment as the settings the processes use. */
+function toConfig(raw: Env, ms: (name: (typeof durationVars)[number]) => number): Config {
+  const list = (v: string) =>
+    v
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-  const config: Config = {
+  return {
     redis: {
-      host: raw.REDIS_HOST as string,
-      port: raw.REDIS_PORT as number,
-      password: raw.REDIS_PASSWORD as string | undefined,
-      db: raw.REDIS_DATABASE as number,
-      url: raw.REDIS_URL as string | undefined,
+      host: raw.REDIS_HOST,
+      port: raw.REDIS_PORT,
+      password: raw.REDIS_PASSWORD,
+      db: raw.REDIS_DATABASE,
+      url: raw.REDIS_URL,
     },
     server: {
-      host: raw.ORCHESTRATOR_HOST as string,
-      port: raw.ORCHESTRATOR_PORT as number,
-      bodyLimit: raw.ORCHESTRATOR_BODY_LIMIT as string,
+      host: raw.ORCHESTRATOR_HOST,
+      port: raw.ORCHESTRATOR_PORT,
+      bodyLimit: raw.ORCHESTRATOR_BODY_LIMIT,
       apiKeys: list(raw.ORCHESTRATOR_API_KEYS),
       corsOrigins: list(raw.ORCHESTRATOR_CORS_ORIGINS),
     },
-    maxConcurrentWorkflows: raw.MAX_CONCURRENT_WORKFLOWS as number,
-    defaultWorkflowTimeoutMs: ms.DEFAULT_WORKFLOW_TIMEOUT as number,
-    executionTtlMs: ms.EXECUTION_TTL as number,
-    recovery: {
-      enabled: raw.RECOVERY_ENABLED as boolean,
-      intervalMs: ms.RECOVERY_INTERVAL as number,
-      strategy: raw.RECOVERY_STRATEGY as RecoveryStrategy,
-    },
-    templatesDir: raw.ORCHESTRATOR_TEMPLATES as string,
-    workspaceDir: raw.ORCHESTRATOR_WORKSPACE as string,
-    workerConcurrency: raw.WORKER_CONCURRENCY as number,
-    workerName: raw.WORKER_NAME as string | undefined,
-    workerLockDurationMs: ms.WORKER_LOCK_DURATION as number,
-    workerStalledIntervalMs: ms.WORKER_STALLED_INTERVAL as number,
-    queuePrefix: raw.QUEUE_PREFIX as string,
-    logLevel: raw.LOG_LEVEL as Config['logLevel'],
+    maxConcurrentWorkflows: raw.MAX_CONCURRENT_WORKFLOWS,
+    defaultWorkflowTimeoutMs: ms('DEFAULT_WORKFLOW_TIMEOUT'),
+    executionTtlMs: ms('EXECUTION_TTL'),
+    recovery: { enabled: raw.RECOVERY_ENABLED, intervalMs: ms('RECOVERY_INTERVAL'), strategy: raw.RECOVERY_STRATEGY },
+    templatesDir: raw.ORCHESTRATOR_TEMPLATES,
+    workspaceDir: raw.ORCHESTRATOR_WORKSPACE,
+    workerConcurrency: raw.WORKER_CONCURRENCY,
+    workerName: raw.WORKER_NAME,
+    workerLockDurationMs: ms('WORKER_LOCK_DURATION'),
+    workerStalledIntervalMs: ms('WORKER_STALLED_INTERVAL'),
+    queuePrefix: raw.QUEUE_PREFIX,
+    logLevel: raw.LOG_LEVEL,
     openai: {
-      baseUrl: raw.OPENAI_BASE_URL as string | undefined,
-      apiKey: raw.OPENAI_API_KEY as string | undefined,
-      model: raw.OPENAI_MODEL as string,
-      timeoutMs: ms.OPENAI_TIMEOUT as number,
+      baseUrl: raw.OPENAI_BASE_URL,
+      apiKey: raw.OPENAI_API_KEY,
+      model: raw.OPENAI_MODEL,
+      timeoutMs: ms('OPENAI_TIMEOUT'),
     },
-    generateMaxAttempts: raw.GENERATE_MAX_ATTEMPTS as number,
+    generateMaxAttempts: raw.GENERATE_MAX_ATTEMPTS,
   };
-  return deepFreeze(config);
 }
 
 function deepFreeze<T>(value: T): T {

@@ -13,8 +13,8 @@ import {
  * `delay`, `approval` and `workflow` park their job as a BullMQ delayed job (until a timer, a decision, or the child
  * run's end wakes it), and `parallel` adds its sub-tasks as child jobs.
  */
-export const CONTROL_FLOW_TYPES = (TASK_TYPE_MODULES as readonly { name: string; run: { kind: string } }[])
-  .filter((m) => m.run.kind === 'control')
+export const CONTROL_FLOW_TYPES = (TASK_TYPE_MODULES as readonly { name: string; kind: string }[])
+  .filter((m) => m.kind === 'control')
   .map((m) => m.name) as ControlTaskType[];
 export type ControlFlowType = ControlTaskType;
 /** Types run by a handler: the service types' come from the worker, the builtin types' from their modules. */
@@ -24,7 +24,7 @@ export type HandledTaskType = Exclude<TaskType, ControlFlowType>;
 export type TaskHandlers = { readonly [K in ServiceTaskType]: TaskHandler<TaskParameters<K>> };
 
 export function isControlFlow(type: TaskType): type is ControlFlowType {
-  return TASK_CATALOG[type].run.kind === 'control';
+  return TASK_CATALOG[type].kind === 'control';
 }
 
 /** The builtin types' handlers (no side effects; the runner uses them whatever the worker passes). */

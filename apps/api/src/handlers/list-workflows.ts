@@ -2,16 +2,9 @@ import type { ExecutionListResponse } from '@orch/run-model';
 import { checkRequest, listWorkflowsQuery } from '../request-schemas';
 import type { Handler } from './handler';
 
-interface ListQuery {
-  status?: string;
-  template?: string;
-  limit?: string;
-  cursor?: string;
-}
-
 /** `GET /api/v1/workflows?status=&template=&limit=&cursor=`: runs newest first, a page at a time. */
 export const listWorkflows: Handler = async (input, deps) => {
-  const query = checkRequest<ListQuery>(listWorkflowsQuery, input.query, 'query string');
+  const query = checkRequest(listWorkflowsQuery, input.query, 'query string');
   const limit = query.limit === undefined ? 20 : Number(query.limit);
   const page = await deps.engine.list({ ...query, limit });
   let next: string | null = null;

@@ -18,17 +18,11 @@ export const resumeWorkflow: Handler = async (input, deps) => {
   return { status: 200, body: { execution_id: id, status, links: executionLinks(id) } satisfies RunControlResponse };
 };
 
-interface DecisionBody {
-  payload?: unknown;
-  by?: string;
-  reason?: string;
-}
-
 function decisionHandler(decision: 'approve' | 'reject'): Handler {
   return async (input, deps) => {
     const id = input.params.id as string;
     const task = input.params.task as string;
-    const body = checkRequest<DecisionBody>(decisionBody, input.body ?? {}, 'request body');
+    const body = checkRequest(decisionBody, input.body ?? {}, 'request body');
     const payload =
       decision === 'reject' && body.reason !== undefined
         ? { ...(body.payload as object), reason: body.reason }

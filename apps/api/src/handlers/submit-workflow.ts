@@ -1,6 +1,6 @@
 import type { SubmitResponse } from '@orch/run-model';
 import { checkRequest, submitWorkflowBody } from '../request-schemas';
-import { prepareRequest, type WorkflowRequest } from '../workflow-request';
+import { prepareRequest } from '../workflow-request';
 import { executionLinks, type Handler } from './handler';
 
 /**
@@ -8,7 +8,7 @@ import { executionLinks, type Handler } from './handler';
  * within the TTL returns the existing run with 200; the engine's SET NX makes that hold across replicas.
  */
 export const submitWorkflow: Handler = async (input, deps) => {
-  const request = checkRequest<WorkflowRequest>(submitWorkflowBody, input.body, 'request body');
+  const request = checkRequest(submitWorkflowBody, input.body, 'request body');
   const prepared = prepareRequest(request, deps.catalog);
   const result = await deps.engine.submit(prepared, { correlationId: request.correlation_id });
   const template = prepared.template?.id ?? 'inline';

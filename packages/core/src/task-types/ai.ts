@@ -16,6 +16,7 @@ const schema = {
 
 export const ai = defineTaskType<'ai', typeof schema, 'service'>({
   name: 'ai',
+  kind: 'service',
   description: 'Call a language model through the ai-abstractor service or an OpenAI-compatible endpoint.',
   schema,
   run: { kind: 'service' },

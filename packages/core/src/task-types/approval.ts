@@ -28,6 +28,7 @@ const schema = {
  */
 export const approval = defineTaskType<'approval', typeof schema, 'control', { until: number }>({
   name: 'approval',
+  kind: 'control',
   description:
     'Wait, holding no worker, until someone approves or rejects through the API (the payload becomes the output), or the task times out.',
   schema,

@@ -6,6 +6,7 @@ const schema = { type: 'object' } as const;
 /** Dependents on its `on_success` branch run when `result` is true, those on `on_failure` when it is false. */
 export const condition = defineTaskType<'condition', typeof schema, 'builtin'>({
   name: 'condition',
+  kind: 'builtin',
   description: 'Evaluate `condition`; run `on_success` tasks when true and `on_failure` tasks when false.',
   schema,
   run: {

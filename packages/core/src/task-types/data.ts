@@ -17,6 +17,7 @@ const schema = {
 
 export const data = defineTaskType<'data', typeof schema, 'service'>({
   name: 'data',
+  kind: 'service',
   description: 'Query the data-abstractor service: graph traversal, vector search, enrichment.',
   schema,
   run: { kind: 'service' },

@@ -7,6 +7,7 @@ const schema = { type: 'object', required: ['duration'], properties: { duration:
 /** A delay parks its job as a BullMQ delayed job until `until`; no worker waits. Its next run completes it. */
 export const delay = defineTaskType<'delay', typeof schema, 'control', { until: number }>({
   name: 'delay',
+  kind: 'control',
   description: 'Wait `parameters.duration` without holding a worker (a delayed job).',
   schema,
   run: {

@@ -28,6 +28,7 @@ const schema = {
 
 export const exec = defineTaskType<'exec', typeof schema, 'service'>({
   name: 'exec',
+  kind: 'service',
   description: 'Run a command in a container through the exec-agent service.',
   schema,
   run: { kind: 'service' },

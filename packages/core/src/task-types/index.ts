@@ -20,7 +20,7 @@ export type TaskType = Modules['name'];
 export type TaskCatalog = { readonly [M in Modules as M['name']]: M };
 
 /** Modules seen only by name, for the loops below (the full union is too deep for TypeScript to map over). */
-const named = TASK_TYPE_MODULES as readonly { name: string; run: { kind: string }; subTask?: boolean }[];
+const named = TASK_TYPE_MODULES as readonly { name: string; kind: string; subTask?: boolean }[];
 
 export const TASK_CATALOG = Object.freeze(
   Object.assign(Object.create(null), Object.fromEntries(named.map((m) => [m.name, m]))),
@@ -35,11 +35,11 @@ export type AnyTaskType = TaskTypeModule<string, object, TaskKind, unknown>;
 export type TaskParameters<K extends TaskType> = ParametersOf<TaskCatalog[K]>;
 
 /** Task types whose handler the worker supplies (they call external services). */
-export type ServiceTaskType = Extract<Modules, { run: { kind: 'service' } }>['name'];
-export type BuiltinTaskType = Extract<Modules, { run: { kind: 'builtin' } }>['name'];
-export type ControlTaskType = Extract<Modules, { run: { kind: 'control' } }>['name'];
+export type ServiceTaskType = Extract<Modules, { kind: 'service' }>['name'];
+export type BuiltinTaskType = Extract<Modules, { kind: 'builtin' }>['name'];
+export type ControlTaskType = Extract<Modules, { kind: 'control' }>['name'];
 
-export const SERVICE_TASK_TYPES = named.filter((m) => m.run.kind === 'service').map((m) => m.name) as ServiceTaskType[];
+export const SERVICE_TASK_TYPES = named.filter((m) => m.kind === 'service').map((m) => m.name) as ServiceTaskType[];
 
 export function isTaskType(value: unknown): value is TaskType {
   return typeof value === 'string' && Object.hasOwn(TASK_CATALOG, value);
@@ -55,6 +55,9 @@ export function taskTypeOf(name: string): AnyTaskType | undefined {
 
 // Every sub-task type is a catalog type marked `subTask`, and the other way round.
 const subTaskTypes = named.filter((m) => m.subTask).map((m) => m.name);
+for (const m of TASK_TYPE_MODULES as readonly { name: string; kind: string; run: { kind: string } }[]) {
+  if (m.kind !== m.run.kind) throw new Error(`task type ${m.name}: kind ${m.kind} but run.kind ${m.run.kind}`);
+}
 if (subTaskTypes.join() !== [...SUB_TASK_TYPES].join()) {
   throw new Error(`SUB_TASK_TYPES (${SUB_TASK_TYPES.join()}) disagree with the catalog (${subTaskTypes.join()})`);
 }

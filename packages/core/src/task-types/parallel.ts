@@ -34,6 +34,7 @@ const schema = {
  */
 export const parallel = defineTaskType<'parallel', typeof schema, 'control', { step: 'children' }>({
   name: 'parallel',
+  kind: 'control',
   description: 'Run sub-tasks concurrently (a fixed list, or one sub-task per item of `for_each`).',
   schema,
   run: {

@@ -161,6 +161,8 @@ export interface TaskTypeModule<
   State = Record<never, never>,
 > {
   name: Name;
+  /** `run.kind`, also here so that types can be told apart without computing their parameter types. */
+  kind: Kind;
   description: string;
   /** JSON Schema of `parameters` after their expressions are evaluated. */
   schema: Schema;

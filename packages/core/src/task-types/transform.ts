@@ -4,6 +4,7 @@ const schema = { type: 'object', required: ['output'], properties: { output: {} 
 
 export const transform = defineTaskType<'transform', typeof schema, 'builtin'>({
   name: 'transform',
+  kind: 'builtin',
   description: 'Output `parameters.output` with its expressions evaluated. No side effects.',
   schema,
   /** The output is `parameters.output`, already evaluated. */

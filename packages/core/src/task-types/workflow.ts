@@ -25,6 +25,7 @@ const schema = {
  */
 export const workflow = defineTaskType<'workflow', typeof schema, 'control', { child: string; childAttempt: number }>({
   name: 'workflow',
+  kind: 'control',
   description:
     "Run another workflow (a catalog template, `id` or `id@version`, or an inline workflow) as this task; its task outputs become this task's output.",
   schema,
