@@ -36,6 +36,47 @@ function packageVersion(): string {
   }
 }
 
+/** The prompt -> workflow generator; the catalog's templates are the model's few-shot examples. */
+function createGenerator(config: Readonly<Config>, catalog: TemplateCatalog, logger: Logger): WorkflowGenerator {
+  return new WorkflowGenerator({
+    baseUrl: config.openai.baseUrl,
+    apiKey: config.openai.apiKey,
+    model: config.openai.model,
+    timeoutMs: config.openai.timeoutMs,
+    maxAttempts: config.generateMaxAttempts,
+    templates: catalog.list().map((t) => catalog.get(t.id)),
+    logger,
+  });
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Counts every run of the cluster that ends, heard on the finished channel. */
+function countFinished(channel: string, metrics: ApiMetrics, logger: Logger) {
+  return (ch: string, message: string) => {
+    if (ch !== channel) return;
+    try {
+      const run = JSON.parse(message) as { execution_id: string; status: string; correlation_id?: string };
+      metrics.finished(run.status);
+      logger.debug('run finished', {
+        execution_id: run.execution_id,
+        correlation_id: run.correlation_id || undefined,
+        status: run.status,
+      });
+    } catch {
+      logger.warn('unreadable message on the finished channel', { channel });
+    }
+  };
+}
+
 /**
  * The API process: its Redis connections, the engine's producer side, the HTTP server, the message bus and the
  * finished-run subscription, with one ordered, idempotent close.
@@ -77,16 +118,7 @@ export class ApiService {
     if (config.server.apiKeys.length === 0) {
       logger.warn('ORCHESTRATOR_API_KEYS is not set: every route, Bull Board included, is open without a key');
     }
-    const generator = new WorkflowGenerator({
-      baseUrl: config.openai.baseUrl,
-      apiKey: config.openai.apiKey,
-      model: config.openai.model,
-      timeoutMs: config.openai.timeoutMs,
-      maxAttempts: config.generateMaxAttempts,
-      // The catalog's templates are the model's few-shot examples.
-      templates: catalog.list().map((t) => catalog.get(t.id)),
-      logger,
-    });
+    const generator = createGenerator(config, catalog, logger);
     const streams = new EventStreams({
       engine,
       connect: () => createRedisConnection(config.redis, 'worker', 'orch-api-sse'),
@@ -120,28 +152,9 @@ export class ApiService {
     const app = createApp(deps, { closing: () => service?.shuttingDown ?? false });
     const server = createServer(app);
     service = new ApiService(deps, app, server, bus, subscriber, options.drainTimeoutMs ?? 10_000);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.server.port, config.server.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, config.server.port, config.server.host);
     const finished = engine.finishedChannel();
-    subscriber.on('message', (channel: string, message: string) => {
-      if (channel !== finished) return;
-      try {
-        const run = JSON.parse(message) as { execution_id: string; status: string; correlation_id?: string };
-        metrics.finished(run.status);
-        logger.debug('run finished', {
-          execution_id: run.execution_id,
-          correlation_id: run.correlation_id || undefined,
-          status: run.status,
-        });
-      } catch {
-        logger.warn('unreadable message on the finished channel', { channel });
-      }
-    });
+    subscriber.on('message', countFinished(finished, metrics, logger));
     await Promise.all([subscriber.subscribe(finished), bus.start()]);
     logger.info('api listening', { url: service.url, version: deps.version });
     return service;

@@ -21,6 +21,12 @@ const STATUSES = EXECUTION_STATUSES;
 
 /** `run`, `status`, `list`, `logs`: starting runs and reading them through the REST API. */
 export function registerRunCommands(program: Command, ctx: CommandContext): void {
+  registerStartCommands(program, ctx);
+  registerReadCommands(program, ctx);
+}
+
+/** `run` and `status`. */
+function registerStartCommands(program: Command, ctx: CommandContext): void {
   const { io } = ctx;
 
   program
@@ -70,6 +76,11 @@ export function registerRunCommands(program: Command, ctx: CommandContext): void
       if (opts.json) printJson(io, record);
       else printStatus(io, record, { outputs: opts.outputs });
     });
+}
+
+/** `list` and `logs`. */
+function registerReadCommands(program: Command, ctx: CommandContext): void {
+  const { io } = ctx;
 
   program
     .command('list')

@@ -74,25 +74,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const privatePort = await freePort();
     const dir = join(env.ORCHESTRATOR_WORKSPACE || '/tmp/orchestrator', 'redis');
     mkdirSync(dir, { recursive: true });
-    const child = spawn(
-      'redis-server',
-      ['--port', String(privatePort), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    children.push({ name: 'redis', child });
-    await new Promise<void>((ready, fail) => {
-      let out = '';
-      child.once('error', (e) =>
-        fail(new Error(`cannot start redis-server (${e.message}); install it: apt-get install -y redis-server`)),
-      );
-      child.once('exit', (code) => fail(new Error(`redis-server exited with ${code}: ${out}`)));
-      child.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('Ready to accept connections')) ready();
-      });
-    });
+    children.push({ name: 'redis', child: await startPrivateRedis(privatePort, dir) });
     redis = { host: '127.0.0.1', port: privatePort, private: true };
     env.REDIS_HOST = redis.host;
     env.REDIS_PORT = String(redis.port);
@@ -146,6 +128,27 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     }
   }
   return { apiUrl, redis, exited, stop: stopAll };
+}
+
+/** A redis-server on `port` with its append-only file in `dir`, once it accepts connections. */
+async function startPrivateRedis(port: number, dir: string): Promise<ChildProcess> {
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  await new Promise<void>((ready, fail) => {
+    let out = '';
+    child.once('error', (e) =>
+      fail(new Error(`cannot start redis-server (${e.message}); install it: apt-get install -y redis-server`)),
+    );
+    child.once('exit', (code) => fail(new Error(`redis-server exited with ${code}: ${out}`)));
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('Ready to accept connections')) ready();
+    });
+  });
+  return child;
 }
 
 async function waitForHealth(url: string, exited: Promise<string>, timeoutMs = 30_000): Promise<boolean> {
