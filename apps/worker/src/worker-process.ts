@@ -1,5 +1,5 @@
 import type { Config } from '@orch/config';
-import { builtinHandlers, EngineWorker, type TaskHandlers, WorkflowEngine } from '@orch/engine';
+import { EngineWorker, type TaskHandlers, WorkflowEngine } from '@orch/engine';
 import type { Logger } from '@orch/logger';
 import { MessageCoordinator } from '@orch/messaging';
 import { createRedisConnection } from '@orch/redis';
@@ -30,10 +30,8 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
   const catalog = await TemplateCatalog.load(config.templatesDir);
   for (const problem of catalog.problems)
     logger.warn('template skipped', { path: problem.path, errors: problem.errors });
-  const handlers: TaskHandlers = {
-    ...builtinHandlers,
-    ...createServiceHandlers({ coordinator, openai: config.openai }),
-  };
+  // The service types' handlers; the builtin and control types run from their modules.
+  const handlers: TaskHandlers = createServiceHandlers({ coordinator, openai: config.openai });
   const worker = new EngineWorker({
     engine,
     handlers,

@@ -6,7 +6,7 @@ import { type ExecutionEvent, type ExecutionRecord, isFinalStatus } from '@orch/
 import { type RedisServer, startRedisServer, withDeadline } from '@orch/testing';
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { builtinHandlers, type TaskHandlers } from './control-flow';
+import type { TaskHandlers } from './control-flow';
 import type { EngineContext } from './engine-context';
 import { EngineWorker } from './engine-worker';
 import type { RunKernel } from './run-kernel';
@@ -105,7 +105,7 @@ export async function startHarness(
   const calls: ProbeCall[] = [];
   const starts = new EventEmitter();
   const probe = probeHandler(calls, starts);
-  const handlers: TaskHandlers = { ...builtinHandlers, data: probe, ai: probe, exec: probe };
+  const handlers: TaskHandlers = { data: probe, ai: probe, exec: probe };
   const workers: EngineWorker[] = [];
   const clients: Redis[] = [connection];
   const fresh = () => {

@@ -15,8 +15,8 @@ export interface ServiceHandlerDeps {
 }
 
 /**
- * The handlers of the three service task types, to spread into the worker's handler table:
- * `{ ...builtinHandlers, ...createServiceHandlers({ coordinator, openai: config.openai }), ... }`.
+ * The handlers of the service task types: the worker's whole handler table (builtin and control types run from
+ * their modules). It does not compile while a service type of the catalog lacks a handler.
  */
 export function createServiceHandlers(deps: ServiceHandlerDeps): TaskHandlers {
   return { data: createDataTask(deps), ai: createAiTask(deps), exec: createExecTask(deps) };
