@@ -119,6 +119,9 @@ export class TaskRunner {
       output = await this.execute(job, token, signal, def, task, attempt, scope, log);
     } catch (error) {
       if (error instanceof DelayedError || error instanceof WaitingChildrenError) throw error;
+      // This worker no longer holds the job (its lock expired, say while Redis restarted): the stall check hands it
+      // to a worker that does, which runs the attempt again; recording a failure here would end the task for good.
+      if (lockLost(error)) throw error;
       if (signal?.aborted && signal.reason === WORKFLOW_ABORT) {
         throw new UnrecoverableError(`task ${t} aborted: the workflow is ending`);
       }
@@ -286,6 +289,11 @@ function triggerDecision(
     ),
   );
   return decide(task, outcomes);
+}
+
+/** BullMQ's answer when a job's lock is gone or held by another worker (its finished-errors codes -2 and -6). */
+function lockLost(error: unknown): boolean {
+  return error instanceof Error && /^(Missing lock|Lock mismatch) for job /.test(error.message);
 }
 
 function isPermanent(error: unknown): boolean {
