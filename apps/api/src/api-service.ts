@@ -6,7 +6,7 @@ import type { Config } from '@orch/config';
 import { WorkflowEngine } from '@orch/engine';
 import { WorkflowGenerator } from '@orch/generator';
 import type { Logger } from '@orch/logger';
-import { createRedisConnection } from '@orch/redis';
+import { closeConnection, createRedisConnection, unsubscribeQuietly, watchConnection } from '@orch/redis';
 import { TemplateCatalog } from '@orch/templates';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
@@ -56,12 +56,9 @@ export class ApiService {
   /** Connects, listens on the configured host and port (0 picks a free one), then subscribes to the bus. */
   static async start(options: ApiServiceOptions): Promise<ApiService> {
     const { config, logger } = options;
-    const redis = createRedisConnection(config.redis, 'api', 'orch-api');
+    const redis = createRedisConnection(config.redis, 'api', 'orch-api', logger);
     // A subscribed client can do nothing else; it keeps its offline queue so it resubscribes after a reconnect.
-    const subscriber = createRedisConnection(config.redis, 'worker', 'orch-api-sub');
-    for (const client of [redis, subscriber]) {
-      client.on('error', (error: Error) => logger.warn('redis connection error', { error: error.message }));
-    }
+    const subscriber = createRedisConnection(config.redis, 'worker', 'orch-api-sub', logger);
     const engine = new WorkflowEngine({
       connection: redis,
       prefix: config.queuePrefix,
@@ -70,6 +67,7 @@ export class ApiService {
       defaultWorkflowTimeoutMs: config.defaultWorkflowTimeoutMs,
       logger,
     });
+    watchConnection(engine.bullConnection, logger, 'orch-api-bullmq');
     const catalog = options.catalog ?? (await TemplateCatalog.load(config.templatesDir));
     for (const problem of catalog.problems) {
       logger.warn('template file skipped', { path: problem.path, errors: problem.errors });
@@ -89,7 +87,7 @@ export class ApiService {
     });
     const streams = new EventStreams({
       engine,
-      connect: () => createRedisConnection(config.redis, 'worker', 'orch-api-sse'),
+      connect: () => createRedisConnection(config.redis, 'worker', 'orch-api-sse', logger),
       logger,
       heartbeatMs: options.heartbeatMs,
     });
@@ -172,9 +170,9 @@ export class ApiService {
       }, this.drainTimeoutMs);
       await drained;
       clearTimeout(cut);
-      await this.subscriber.unsubscribe().catch(() => undefined);
+      await unsubscribeQuietly(this.subscriber);
       await engine.close();
-      await Promise.allSettled([this.subscriber, redis].map((c) => c.quit().catch(() => c.disconnect())));
+      await Promise.all([closeConnection(this.subscriber), closeConnection(redis)]);
       logger.info('api stopped');
     })();
     return this.closing;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { WorkflowEngine } from '@orch/engine';
 import { OrchestratorError, toOrchestratorError } from '@orch/errors';
 import type { Logger } from '@orch/logger';
+import { unsubscribeQuietly } from '@orch/redis';
 import type { TemplateCatalog } from '@orch/templates';
 import type { Redis } from 'ioredis';
 import type { ApiMetrics } from './metrics';
@@ -148,7 +149,7 @@ export class WorkflowBus {
     this.stopping ??= (async () => {
       this.stopped = true;
       this.options.subscriber.off('message', this.onMessage);
-      await this.options.subscriber.unsubscribe(this.channels.requests).catch(() => undefined);
+      await unsubscribeQuietly(this.options.subscriber, [this.channels.requests]);
       await Promise.allSettled([...this.inflight]);
     })();
     return this.stopping;
