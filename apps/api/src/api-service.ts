@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Config } from '@orch/config';
@@ -14,6 +14,7 @@ import type { ApiDeps } from './api-deps';
 import { createApp } from './app';
 import { byteLimit } from './byte-limit';
 import { EventStreams } from './event-streams';
+import { createHttpServer } from './http-limits';
 import { ApiMetrics } from './metrics';
 import { WorkflowBus } from './workflow-bus';
 
@@ -112,10 +113,11 @@ export class ApiService {
       logger,
       metrics,
       maxMessageBytes: byteLimit(config.server.bodyLimit),
+      maxJsonDepth: config.server.jsonMaxDepth,
     });
     let service: ApiService | undefined;
     const app = createApp(deps, { closing: () => service?.shuttingDown ?? false });
-    const server = createServer(app);
+    const server = createHttpServer(app, config.server, logger);
     service = new ApiService(deps, app, server, bus, subscriber, options.drainTimeoutMs ?? 10_000);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -7,6 +7,7 @@ import { BOARD_PATH, createBoard } from './board';
 import { createDocsRouter, DOCS_PATH } from './docs-page';
 import type { SseSink } from './event-streams';
 import type { HandlerDeps, HandlerResult } from './handlers/handler';
+import { verifyJsonDepth } from './json-depth';
 import { requireApiKey } from './middleware/auth';
 import { errorHandler, MethodNotAllowedError } from './middleware/error-handler';
 import { requestLog } from './middleware/request-log';
@@ -58,7 +59,7 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
   // The web view's files hold no data and browsers cannot send a key with a page load; its data calls carry the key.
   app.use(UI_PATH, labelled(UI_PATH), createUiRouter({ engine: deps.engine, apiKeys: config.server.apiKeys }));
   app.use(requireApiKey(config.server.apiKeys, OPEN_PATHS));
-  app.use(express.json({ limit: config.server.bodyLimit }));
+  app.use(express.json({ limit: config.server.bodyLimit, verify: verifyJsonDepth(config.server.jsonMaxDepth) }));
 
   for (const route of ROUTES) app[route.method](route.path, adapt(route, handlerDeps));
   app.use(DOCS_PATH, labelled(DOCS_PATH), createDocsRouter(openapi));
