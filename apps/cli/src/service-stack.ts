@@ -18,6 +18,8 @@ export interface RunningStack {
   redis: { host: string; port: number; private: boolean };
   /** Resolves when a process of the stack exits on its own (the stack is then stopping). */
   exited: Promise<string>;
+  /** The running processes of the stack (a private redis-server included), for health and memory checks. */
+  processes(): { name: string; pid: number }[];
   /** SIGTERM to each process, in reverse start order; SIGKILL after STOP_TIMEOUT_MS. Says how each one ended. */
   stop(): Promise<StoppedProcess[]>;
 }
@@ -168,7 +170,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     }
     return stopped;
   }
-  return { apiUrl, redis, exited, stop: stopAll };
+  const processes = () =>
+    children
+      .filter(({ child }) => child.exitCode === null && child.signalCode === null && child.pid !== undefined)
+      .map(({ name, child }) => ({ name, pid: child.pid as number }));
+  return { apiUrl, redis, exited, processes, stop: stopAll };
 }
 
 async function waitForHealth(url: string, exited: Promise<string>, timeoutMs = 30_000): Promise<boolean> {

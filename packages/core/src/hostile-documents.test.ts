@@ -167,3 +167,26 @@ describe('ai parameters', () => {
     expect(errors(doc)).toEqual([{ pointer: '/tasks/0/parameters/temprature', message: "unknown field 'temprature'" }]);
   });
 });
+
+describe('edges that name reserved ids', () => {
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('reports a condition branch to %s', (target) => {
+    const doc = {
+      id: 'w',
+      tasks: [
+        transform('a'),
+        { id: 'c', type: 'condition', condition: '${true}', on_success: [target], depends_on: [target] },
+      ],
+    };
+    const found = errors(doc);
+    expect(found).toContainEqual({ pointer: '/tasks/1/on_success/0', message: `unknown task '${target}'` });
+    expect(found).toContainEqual({ pointer: '/tasks/1/depends_on/0', message: `unknown task '${target}'` });
+  });
+
+  it('analyses a graph whose task is named __proto__ without losing or inventing edges', () => {
+    const doc = { id: 'w', tasks: [transform('__proto__'), transform('b', { depends_on: ['__proto__'] })] };
+    const result = validateWorkflow(doc);
+    expect(result.errors).toEqual([{ pointer: '/tasks/0/id', message: RESERVED }]);
+    expect(result.dag?.dependencies.b).toEqual(['__proto__']);
+    expect(result.dag?.order).toEqual(['__proto__', 'b']);
+  });
+});
