@@ -86,9 +86,14 @@ export class ApiService {
       templates: catalog.list().map((t) => catalog.get(t.id)),
       logger,
     });
+    // One connection per event stream: its connecting is routine (debug), its outages are not.
+    const streamConnectionLog = {
+      info: (message: string, meta?: Record<string, unknown>) => logger.debug(message, meta),
+      warn: (message: string, meta?: Record<string, unknown>) => logger.warn(message, meta),
+    };
     const streams = new EventStreams({
       engine,
-      connect: () => createRedisConnection(config.redis, 'worker', 'orch-api-sse', logger),
+      connect: () => createRedisConnection(config.redis, 'worker', 'orch-api-sse', streamConnectionLog),
       logger,
       heartbeatMs: options.heartbeatMs,
     });

@@ -272,6 +272,18 @@ describe('HTTP timeouts', () => {
     expect(ms).toBeLessThan(5_000);
   });
 
+  it('408 for a request that times out on a keep-alive connection after an answered one', async () => {
+    const { response } = await withDeadline(
+      rawExchange(
+        // The second request's headers never end: it has no response object of its own yet.
+        'GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ',
+      ),
+      10_000,
+      'both answers',
+    );
+    expect(response.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 200', 'HTTP/1.1 408']);
+  });
+
   it('408 when the headers never end', async () => {
     const { response } = await withDeadline(
       rawExchange('GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: '),

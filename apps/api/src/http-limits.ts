@@ -23,8 +23,10 @@ export function createHttpServer(app: Express, server: Readonly<Config['server']
   const responses = new WeakMap<Duplex, ServerResponse>();
   http.on('request', (req, res: ServerResponse) => responses.set(req.socket, res));
   http.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    // Nothing to answer on a connection that is gone or whose response already started.
-    if (error.code === 'ECONNRESET' || !socket.writable || responses.get(socket)?.headersSent) {
+    // Nothing to answer on a connection that is gone, or whose response already started (on a keep-alive
+    // connection the last response is done: the request that timed out has none yet).
+    const current = responses.get(socket);
+    if (error.code === 'ECONNRESET' || !socket.writable || (current?.headersSent && !current.writableEnded)) {
       socket.destroy();
       return;
     }
