@@ -14,10 +14,10 @@ import { type BusInput, FUZZ_REPLY_CHANNEL, type FuzzInput, fuzzInput, type Http
  * Throws generated HTTP requests (fetch and raw bytes), and messages on `workflow-requests` and the service request
  * channels, at the processes of `orchestrator up` (API, worker, the three stand-ins) for a bounded time. Every HTTP
  * answer must come within REQUEST_MS and be below 500 or a 503; no process may exit or log an error; memory must
- * stay bounded. FUZZ_SECONDS sets the budget (default 20), FUZZ_SEED replays a run (fast-check prints its seed).
+ * stay bounded. FUZZ_SECONDS sets the budget (default 15), FUZZ_SEED replays a run (fast-check prints its seed).
  */
 
-const BUDGET_MS = Number(process.env.FUZZ_SECONDS || '20') * 1000;
+const BUDGET_MS = Number(process.env.FUZZ_SECONDS || '15') * 1000;
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
 const REQUEST_MS = 5_000;
 /** RSS a process may gain over the run; a leak of request bodies or runs would pass it in seconds. */
