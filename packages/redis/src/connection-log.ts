@@ -9,28 +9,23 @@ export interface ConnectionLogger {
 type State = 'connecting' | 'connected' | 'lost' | 'reconnecting' | 'closed';
 
 /**
- * Logs a client's life one line per state change: `redis connected`, `redis connection lost`, `redis reconnecting`
- * (once, when an attempt failed, with its error, however many retries follow; the next `redis connected` says how
- * many it took), `redis connection error` for an
- * error while connected. Being an `error` listener, it also keeps ioredis from printing every failed retry's stack
- * to stderr ("Unhandled error event").
+ * Logs a client's life one line per state change: `redis connected`, `redis connection lost` (with the socket's
+ * error, if any), `redis reconnecting` (once, when an attempt has failed, with its error, however many retries
+ * follow), and `redis connected` again with the retries it took and how long Redis was gone. Being an `error`
+ * listener, it also keeps ioredis from printing every failed retry's stack to stderr ("Unhandled error event").
  */
 export function watchConnection(client: Redis, logger: ConnectionLogger, name?: string): void {
   const connection = name ?? client.options.connectionName ?? 'redis';
   const address = `${client.options.host}:${client.options.port}`;
   let state: State = 'connecting';
   let lastError: string | undefined;
-  let loggedError: string | undefined;
   let retries = 0;
   let downSince = 0;
 
+  // An error event is the socket's: the close that follows it says it (lost, or the reconnecting line), so an
+  // outage is one line however it began, and retries that fail the same way add nothing.
   client.on('error', (error: Error) => {
     lastError = error.message;
-    // Errors while reconnecting repeat at every retry: the reconnecting line already carries the first one.
-    if (state === 'connected' && loggedError !== error.message) {
-      loggedError = error.message;
-      logger.warn('redis connection error', { connection, address, error: error.message });
-    }
   });
   client.on('ready', () => {
     if (state === 'connected') return;
@@ -41,7 +36,6 @@ export function watchConnection(client: Redis, logger: ConnectionLogger, name?: 
     retries = 0;
     downSince = 0;
     lastError = undefined;
-    loggedError = undefined;
   });
   client.on('close', () => {
     if (state !== 'connected') return;
@@ -70,11 +64,14 @@ const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EH
  * their connection's errors (BullMQ's workers and queues) use it to leave those to the connection's own log lines.
  */
 export function isConnectionError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
+  // Duck-typed: Node's socket errors need not share this realm's Error (under Jest they do not).
+  if (typeof error !== 'object' || error === null || typeof (error as Error).message !== 'string') return false;
   const code = (error as NodeJS.ErrnoException).code;
   if (code && CONNECTION_CODES.has(code)) return true;
   return (
-    error.message === 'Connection is closed.' ||
-    /^(connect |read |write )?(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE)\b/.test(error.message)
+    (error as Error).message === 'Connection is closed.' ||
+    /^(connect |read |write )?(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE)\b/.test(
+      (error as Error).message,
+    )
   );
 }
