@@ -155,7 +155,7 @@ export async function startRestate(log: (m: string) => void): Promise<RunningSys
         server: ((await (await fetch(`${admin}/version`)).json()) as { version: string }).version,
         sdk: packageVersion('@restatedev/restate-sdk'),
         durability: durabilitySettings(execFileSync(BINARY, ['--dump-config'], { env, encoding: 'utf8' })),
-        notes: 'single node, all roles; steps are acknowledged once in the replicated loglet (replication 1)',
+        notes: 'one node with every role; its log lives on the local log-server, which fsyncs its WAL',
       }),
       stop,
     };
