@@ -161,12 +161,14 @@ export async function startOrchestrator(
   const redis = await startBenchRedis();
   const redisPid = Number((await redis.info('server')).process_id);
   ownPid(redisPid);
+  ownDir(redis.server.dir);
   const templates = catalogDir();
   const children: BenchChild[] = [];
   const stop = async () => {
     await Promise.all(children.map((c) => c.stop()));
     await redis.close();
     disownPid(redisPid);
+    removeDir(redis.server.dir);
     removeDir(templates.dir);
   };
   try {

@@ -11,6 +11,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { killAll } from '../processes';
 import { startDbos } from './dbos';
+import { fsyncProbe } from './fsync-probe';
 import { cpuSnapshot, windowLoad } from './load';
 import { startOrchestrator } from './orchestrator';
 import { killEverythingNow, stopEverything } from './owned-process';
@@ -19,7 +20,7 @@ import { buildRows, type Measurement, renderLoad, renderPeersTable, type TableRo
 import { startRestate } from './restate';
 import type { RunningSystem, SystemName } from './system';
 import { runWorkload } from './workload-runner';
-import { FULL, QUICK, type WorkloadKey } from './workloads';
+import { FULL, QUICK, type Sizes, type WorkloadKey } from './workloads';
 
 interface Args {
   quick: boolean;
@@ -78,12 +79,40 @@ function durabilityLines(described: Record<string, Record<string, unknown>>): st
   return lines.join('\n');
 }
 
+/**
+ * Every workload on every system, interleaved: within a repetition each workload runs on all of them before the next
+ * one starts, in an order rotated every repetition so no system always runs first (or right after another's backlog).
+ */
+async function measureAll(systems: RunningSystem[], args: Args, sizes: Sizes, log: (m: string) => void) {
+  const measurements: Measurement[] = [];
+  const allPids = () => Object.fromEntries(systems.map((s) => [s.name, s.pids()]));
+  const durations: Record<string, number> = {};
+  for (let rep = 0; rep < args.reps; rep++) {
+    for (const workload of args.only) {
+      const t0 = Date.now();
+      const targets = workload === 'd' ? systems.map((s) => s.variants[0]) : systems.flatMap((s) => s.variants);
+      const order = targets.map((_, i) => targets[(i + rep) % targets.length]).filter((v) => v !== undefined);
+      for (const variant of order) {
+        const system = systems.find((s) => s.name === variant.system) as RunningSystem;
+        const before = cpuSnapshot(allPids());
+        const result = await runWorkload(workload, variant, system, sizes);
+        const load = windowLoad(before, cpuSnapshot(allPids()));
+        measurements.push({ rep: rep + 1, workload, variant: variant.key, system: variant.system, result, load });
+        log(`rep ${rep + 1} (${workload}) ${variant.label}: ${JSON.stringify(result)}`);
+      }
+      durations[workload] = (durations[workload] ?? 0) + (Date.now() - t0) / 1000;
+    }
+  }
+  return { measurements, durations };
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const sizes = args.quick ? QUICK : FULL;
   const started = Date.now();
   const log = (m: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${m}\n`);
   const loadAtStart = loadavg();
+  const fsync = fsyncProbe();
   if (args.systems.some((s) => s !== 'orchestrator')) await ensurePeersInstalled(log);
   const systems: RunningSystem[] = [];
   try {
@@ -96,30 +125,12 @@ async function main(): Promise<void> {
     const described: Record<string, Record<string, unknown>> = {};
     for (const s of systems) described[s.name] = await s.describe();
 
-    const measurements: Measurement[] = [];
-    const allPids = () => Object.fromEntries(systems.map((s) => [s.name, s.pids()]));
-    const durations: Record<string, number> = {};
-    for (let rep = 0; rep < args.reps; rep++) {
-      for (const workload of args.only) {
-        const t0 = Date.now();
-        const targets = workload === 'd' ? systems.map((s) => s.variants[0]) : systems.flatMap((s) => s.variants);
-        // Rotate the order every repetition, so no system always runs first (or right after another's backlog).
-        const order = targets.map((_, i) => targets[(i + rep) % targets.length]).filter((v) => v !== undefined);
-        for (const variant of order) {
-          const system = systems.find((s) => s.name === variant.system) as RunningSystem;
-          const before = cpuSnapshot(allPids());
-          const result = await runWorkload(workload, variant, system, sizes);
-          const load = windowLoad(before, cpuSnapshot(allPids()));
-          measurements.push({ rep: rep + 1, workload, variant: variant.key, system: variant.system, result, load });
-          log(`rep ${rep + 1} (${workload}) ${variant.label}: ${JSON.stringify(result)}`);
-        }
-        durations[workload] = (durations[workload] ?? 0) + (Date.now() - t0) / 1000;
-      }
-    }
+    const { measurements, durations } = await measureAll(systems, args, sizes, log);
     const rows: TableRow[] = buildRows(measurements);
     const seconds = Math.round((Date.now() - started) / 1000);
     process.stdout.write(
       `\n${renderPeersTable(rows)}\n\n${durabilityLines(described)}\n\n${renderLoad(measurements)}\n` +
+        `fdatasync of 4 KiB in ${fsync.dir}: p50 ${fsync.p50Ms} ms, p99 ${fsync.p99Ms} ms (the peers' commits wait for it)\n` +
         `load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}; ${seconds} s in all` +
         ` (${Object.entries(durations)
           .map(([k, v]) => `(${k}) ${Math.round(v)} s`)
@@ -138,6 +149,7 @@ async function main(): Promise<void> {
         memory_gb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
         node: process.version,
         load_average_at_start: loadAtStart,
+        fdatasync_4k: fsync,
         git_commit: git(['rev-parse', 'HEAD']),
         git_dirty: git(['status', '--porcelain']).length > 0,
         systems: described,
