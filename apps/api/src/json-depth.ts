@@ -13,16 +13,20 @@ const CLOSE_OBJECT = 0x7d;
  * does not validate: malformed text is JSON.parse's to report.
  */
 export function jsonDepthExceeded(text: string | Uint8Array, maxDepth: number): number | undefined {
-  const at = typeof text === 'string' ? (i: number) => text.charCodeAt(i) : (i: number) => text[i] as number;
+  const bytes = typeof text === 'string' ? Buffer.from(text) : text;
   let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = at(i);
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) inString = true;
-    else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i];
+    if (c === QUOTE) {
+      // Jump to the quote that closes the string: one not escaped by an odd run of backslashes.
+      for (;;) {
+        i = bytes.indexOf(QUOTE, i + 1);
+        if (i === -1) return undefined;
+        let slashes = 0;
+        while (bytes[i - 1 - slashes] === BACKSLASH) slashes++;
+        if (slashes % 2 === 0) break;
+      }
+    } else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
       if (++depth > maxDepth) return i;
     } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) depth--;
   }
