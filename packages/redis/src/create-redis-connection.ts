@@ -1,12 +1,17 @@
+import { isIP } from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
 
 export interface RedisSettings {
   host: string;
   port: number;
+  /** An ACL user; AUTH sends username and password (Redis 6+). */
+  username?: string;
   password?: string;
   db?: number;
-  /** `redis://` or `rediss://` (TLS); wins over host/port/password/db. */
+  /** `redis://` or `rediss://` (TLS); wins over host/port/username/password/db. */
   url?: string;
+  /** TLS on (also implied by `rediss://`), with PEM contents: a private CA, a client certificate and its key. */
+  tls?: { ca?: string; cert?: string; key?: string };
 }
 
 /**
@@ -21,6 +26,7 @@ export function redisOptions(settings: RedisSettings, profile: ConnectionProfile
   const options: RedisOptions = {
     host: settings.host,
     port: settings.port,
+    username: settings.username || undefined,
     password: settings.password || undefined,
     db: settings.db ?? 0,
     lazyConnect: false,
@@ -38,7 +44,11 @@ export function redisOptions(settings: RedisSettings, profile: ConnectionProfile
     if (url.password) options.password = decodeURIComponent(url.password);
     if (url.username) options.username = decodeURIComponent(url.username);
     if (url.pathname.length > 1) options.db = Number(url.pathname.slice(1));
-    if (url.protocol === 'rediss:') options.tls = { servername: url.hostname };
+  }
+  if (settings.tls || settings.url?.startsWith('rediss:')) {
+    const host = options.host ?? 'localhost';
+    // The certificate is checked against the host name, or an IP address SAN; SNI takes names only.
+    options.tls = { ...(isIP(host) ? {} : { servername: host }), ...settings.tls };
   }
   return options;
 }
