@@ -22,7 +22,8 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   h = await startHarness();
   await h.startWorker({ concurrency: 20 });
-  api = await startApi(h, { ORCHESTRATOR_API_KEYS: KEY });
+  // A named key: approvals are decided under its name, which the approval below lists.
+  api = await startApi(h, { ORCHESTRATOR_API_KEYS: `alice:${KEY}:read+run` });
   profile = mkdtempSync(join(tmpdir(), 'orch-ui-chromium-'));
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
