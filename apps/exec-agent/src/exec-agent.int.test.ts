@@ -169,6 +169,14 @@ describe('ExecAgent over Redis', () => {
       'bubblewrap cannot create a sandbox here (bwrap: No permissions to create new namespace): it needs unprivileged user namespaces',
     );
     rmSync(fakeDir, { recursive: true, force: true });
+    if (process.getuid?.() === 0) {
+      // A workspace under a directory the sandbox user cannot pass through: found at start, not at the first task.
+      const closed = mkdtempSync(join(tmpdir(), 'closed-')); // 0700
+      await expect(new ExecAgent({ ...options, workspaceDir: join(closed, 'ws') }).start()).rejects.toThrow(
+        `the sandbox user (uid 65534) cannot reach the exec workspace ${join(closed, 'ws')}: every directory above it must be searchable`,
+      );
+      rmSync(closed, { recursive: true, force: true });
+    }
     // Explicitly unsandboxed, commands are plain processes of the agent's user: what the README calls trusted only.
     await agent.close();
     agent = new ExecAgent({ ...options, exec: { unsandboxed: true } });

@@ -119,10 +119,10 @@ export class ExecAgent extends EventEmitter {
         'SERVICE_SECRET is not set, so anyone able to PUBLISH on exec-requests could run commands; give the workers and the exec-agent the same SERVICE_SECRET (openssl rand -hex 32; orchestrator up makes one)',
       );
     }
-    this.currentMode = await this.pickMode(this.options.mode ?? 'auto');
     await mkdir(this.options.workspaceDir, { recursive: true, mode: 0o700 });
     // The sandbox user must pass through the workspace to its request directory, not list it.
-    if (this.currentMode !== 'local' && isRoot()) await chmod(this.options.workspaceDir, 0o711);
+    if (isRoot()) await chmod(this.options.workspaceDir, 0o711);
+    this.currentMode = await this.pickMode(this.options.mode ?? 'auto');
     if (this.currentMode === 'local') {
       this.logger.warn(
         'EXEC_UNSANDBOXED=true: commands run as plain processes of this user, with its network and files (trusted single user only)',
@@ -143,7 +143,12 @@ export class ExecAgent extends EventEmitter {
     }
     if (wanted === 'local' || (wanted === 'auto' && this.settings.unsandboxed)) return 'local';
     // Throws ExecAgentStartError naming what is missing.
-    this.sandbox = await Sandbox.detect({ limits: this.settings, uid: this.settings.uid, bwrap: this.options.bwrap });
+    this.sandbox = await Sandbox.detect({
+      limits: this.settings,
+      uid: this.settings.uid,
+      bwrap: this.options.bwrap,
+      workspace: this.options.workspaceDir,
+    });
     return 'sandbox';
   }
 

@@ -16,6 +16,8 @@ export interface SandboxOptions {
   uid: number;
   /** Where bwrap is; defaults to /usr/bin/bwrap, then PATH. */
   bwrap?: string;
+  /** Where request directories will be (ORCHESTRATOR_WORKSPACE): the start-up probe runs one there. */
+  workspace?: string;
 }
 
 /** The exec-agent cannot start safely (no sandbox here, no secret); the message names what is missing and what to do. */
@@ -121,7 +123,7 @@ export class Sandbox {
 
   /** One `true` through bwrap, prlimit and env, as a task would run. */
   private async probe(): Promise<void> {
-    const dir = mkdtempSync(join(tmpdir(), 'orch-sandbox-probe-'));
+    const dir = mkdtempSync(join(this.options.workspace ?? tmpdir(), 'probe-'));
     try {
       await mkdir(join(dir, 'input'));
       await mkdir(join(dir, 'output'));
@@ -135,6 +137,11 @@ export class Sandbox {
         maxOutputBytes: 4096,
         signal: new AbortController().signal,
       }).catch((error: Error) => ({ exitCode: -1, stderr: error.message }));
+      if (outcome.exitCode !== 0 && /Can't find source path .*Permission denied/.test(outcome.stderr)) {
+        throw new ExecAgentStartError(
+          `the sandbox user (uid ${this.uid}) cannot reach the exec workspace ${this.options.workspace ?? tmpdir()}: every directory above it must be searchable by others (chmod o+x), or set ORCHESTRATOR_WORKSPACE to a directory under /tmp`,
+        );
+      }
       if (outcome.exitCode !== 0) {
         throw new ExecAgentStartError(
           `bubblewrap cannot create a sandbox here (${outcome.stderr.trim() || `exit ${outcome.exitCode}`}): it needs unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; in a container, a seccomp profile that allows them), or set EXEC_UNSANDBOXED=true (trusted single user only)`,

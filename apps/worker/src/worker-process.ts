@@ -16,7 +16,7 @@ export interface WorkerProcess {
 export async function startWorkerProcess(config: Readonly<Config>, logger: Logger): Promise<WorkerProcess> {
   const settings = config.redis;
   const connection = createRedisConnection(settings, 'worker', 'orch-worker');
-  const subscriber = createRedisConnection(settings, 'worker', 'orch-worker-abort');
+  const subscriber = createRedisConnection(settings, 'subscriber', 'orch-worker-abort');
   const engine = new WorkflowEngine({
     connection,
     prefix: config.queuePrefix,

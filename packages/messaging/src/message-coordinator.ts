@@ -105,6 +105,7 @@ export class MessageCoordinator extends EventEmitter {
       options.subscriber,
       options.redis,
       'orch-coordinator-sub',
+      'subscriber',
     );
     this.rememberSettled = options.rememberSettled ?? 10_000;
     this.signer = new MessageSigner(options.secret);

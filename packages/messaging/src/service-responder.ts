@@ -103,7 +103,13 @@ export class ServiceResponder extends EventEmitter {
     this.handler = options.handler;
     this.logger = options.logger;
     this.publisher = new RedisClientSlot('ServiceResponder', options.publisher, options.redis, `${this.service}-pub`);
-    this.subscriber = new RedisClientSlot('ServiceResponder', options.subscriber, options.redis, `${this.service}-sub`);
+    this.subscriber = new RedisClientSlot(
+      'ServiceResponder',
+      options.subscriber,
+      options.redis,
+      `${this.service}-sub`,
+      'subscriber',
+    );
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.drainMs = options.drainMs ?? 5000;
     this.signer = new MessageSigner(options.secret, { rejectReplays: true });

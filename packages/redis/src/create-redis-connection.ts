@@ -17,8 +17,12 @@ export interface RedisSettings {
 /**
  * `api`: commands fail fast while Redis is away, so HTTP callers get a 503 instead of a hang.
  * `worker`: commands wait for the reconnect (BullMQ requires `maxRetriesPerRequest: null` for blocking clients).
+ * `subscriber`: `worker` for a connection that only (un)subscribes. It skips ioredis's INFO ready check: a SUBSCRIBE
+ * issued while the connection is still in its handshake (a slow TLS one makes the window wide) would otherwise be
+ * sent ahead of that INFO, which Redis then refuses in subscriber mode, leaving the client never ready.
+ * Subscribing works while Redis loads its data, so the check guards nothing here.
  */
-export type ConnectionProfile = 'api' | 'worker';
+export type ConnectionProfile = 'api' | 'worker' | 'subscriber';
 
 const RECONNECT_ON = ['READONLY', 'LOADING', 'UNBLOCKED'];
 
@@ -33,9 +37,10 @@ export function redisOptions(settings: RedisSettings, profile: ConnectionProfile
     // After a failover the old primary answers READONLY and a restarting one LOADING: reconnect and resend.
     reconnectOnError: (error) => RECONNECT_ON.some((code) => error.message.startsWith(code)),
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
-    ...(profile === 'worker'
-      ? { maxRetriesPerRequest: null, enableOfflineQueue: true }
-      : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 }),
+    ...(profile === 'api'
+      ? { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 }
+      : { maxRetriesPerRequest: null, enableOfflineQueue: true }),
+    ...(profile === 'subscriber' ? { enableReadyCheck: false } : {}),
   };
   if (settings.url) {
     const url = new URL(settings.url);

@@ -96,9 +96,9 @@ describe('built-in templates against the stand-ins', () => {
   };
 
   it('data-analysis-basic', async () => {
-    // The exec step runs python3 as a local process; ./scripts/bootstrap.sh installs it when missing.
-    if (spawnSync('python3', ['--version']).status !== 0)
-      throw new Error('python3 is not installed: run ./scripts/bootstrap.sh');
+    // The exec step runs python3 in the sandbox, which sees /usr/bin; ./scripts/bootstrap.sh installs it there.
+    if (spawnSync('/usr/bin/python3', ['--version']).status !== 0)
+      throw new Error('/usr/bin/python3 is not installed: run ./scripts/bootstrap.sh');
     const tasks = loadTasks('data-analysis-basic.yaml');
     const vars = { query_limit: 50, search_text: 'workflow orchestration', top_k: 5, analysis_prompt: 'Find trends' };
     const graph = await run(tasks, 'graph_traversal', vars);
