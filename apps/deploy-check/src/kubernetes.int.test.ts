@@ -87,7 +87,11 @@ describe('Kubernetes manifests', () => {
     const configured = new Set([...Object.keys(config.data), ...Object.keys(secret.stringData)]);
     expect(REFERENCE_VARS.filter((v) => !configured.has(v))).toEqual([]);
     expect([...configured].filter((v) => !known.has(v))).toEqual([]);
-    expect(Object.keys(secret.stringData).sort()).toEqual(['ORCHESTRATOR_API_KEYS', 'REDIS_PASSWORD', 'SERVICE_SECRET']);
+    expect(Object.keys(secret.stringData).sort()).toEqual([
+      'ORCHESTRATOR_API_KEYS',
+      'REDIS_PASSWORD',
+      'SERVICE_SECRET',
+    ]);
     expect(Object.keys(config.data)).not.toContain('REDIS_PASSWORD');
   });
 
