@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -150,6 +150,17 @@ describe('the bubblewrap sandbox', () => {
     expect(readFileSync(join(result.workspace.inputDir, 'data.txt'), 'utf8')).toBe('original');
     expect(readFileSync(join(result.workspace.outputDir, 'ok.txt'), 'utf8')).toBe('ok\n');
     expect(result.stderr).toMatch(/Read-only file system/);
+  });
+
+  it("sees none of the host's own files: no /root, /home, /run (Redis's socket), /tmp, /var, nor the agent's", async () => {
+    const secret = join(root, 'agent-secret.txt');
+    writeFileSync(secret, 'agent secret');
+    const paths = ['/root', '/home', '/run', '/var', '/tmp', root, secret, process.cwd()];
+    const result = await run(['sh', '-c', paths.map((p) => `ls -d ${p} 2>/dev/null && echo "saw ${p}"`).join('; ')]);
+    expect(result.stdout).toBe('');
+    expect(existsSync('/run')).toBe(true); // the control: they are there on the host
+    const cat = await run(['cat', secret]);
+    expect([cat.exitCode, cat.stdout]).toEqual([1, '']);
   });
 
   it('stops a fork bomb at the process limit', async () => {
