@@ -6,9 +6,9 @@ import type { RequestHandler } from 'express';
 
 /** Queue-level switches that change how fast jobs run, not what a run is: left to the operator. */
 const ALLOWED =
-  /^\/api\/queues(\/[^/]+)?\/(pause|resume)$|^\/api\/queues\/[^/]+\/(concurrency|rate-limit(\/release)?)$/;
+  /^\/api\/queues(\/[^/]+)?\/(pause|resume)$|^\/api\/queues\/[^/]+\/(concurrency|rate-limit(\/release)?)$/i;
 const JOB_ACTION =
-  /^\/api\/queues\/([^/]+)\/([^/]+)\/(retry|clean|promote|update-data|delay|priority|remove-unprocessed-children)$/;
+  /^\/api\/queues\/([^/]+)\/([^/]+)\/(retry|clean|promote|update-data|delay|priority|remove-unprocessed-children)$/i;
 
 const WHY: Record<string, string> = {
   retry:
@@ -29,8 +29,10 @@ const WHY: Record<string, string> = {
  */
 export function boardGuard(engine: WorkflowEngine, logger: Logger): RequestHandler {
   return (req, _res, next) => {
-    if (req.method === 'GET' || req.method === 'HEAD' || ALLOWED.test(req.path)) return next();
-    refusal(engine, req.path).then(
+    // Matched as Express routes them: case-insensitively, a trailing slash ignored.
+    const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
+    if (req.method === 'GET' || req.method === 'HEAD' || ALLOWED.test(path)) return next();
+    refusal(engine, path).then(
       (reason) => {
         if (!reason) return next();
         logger.warn('refused a Bull Board action', { method: req.method, path: req.path, reason });
@@ -44,13 +46,14 @@ export function boardGuard(engine: WorkflowEngine, logger: Logger): RequestHandl
 async function refusal(engine: WorkflowEngine, path: string): Promise<string | undefined> {
   const job = JOB_ACTION.exec(path);
   if (!job) return queueRefusal(path);
-  const [, queueName, rawId, action] = job as unknown as [string, string, string, string];
+  const [, queueName, rawId, rawAction] = job as unknown as [string, string, string, string];
+  const action = rawAction.toLowerCase();
   const queue = Object.values(engine.queues).find((q) => q.name === decodeURIComponent(queueName));
   if (!queue) return undefined; // bull-board answers 404 itself
   const jobId = decodeURIComponent(rawId);
   if (action !== 'clean') return (WHY[action] as string).replace('{id}', await runOf(queue.name, jobId, engine));
   if (queue.name === 'control') {
-    return 'the control queue holds the engine’s own jobs (recovery passes, schedules, pause holds); removing one breaks what it stands for';
+    return "the control queue holds the engine's own jobs (recovery passes, schedules, pause holds); removing one breaks what it stands for";
   }
   const run = await runOf(queue.name, jobId, engine);
   const status = (await engine.store.meta(run)).status;
@@ -59,15 +62,15 @@ async function refusal(engine: WorkflowEngine, path: string): Promise<string | u
 }
 
 function queueRefusal(path: string): string {
-  if (/\/add$/.test(path))
+  if (/\/add$/i.test(path))
     return 'jobs added by hand are not part of any run the engine knows; submit a workflow instead';
-  if (/\/(retry|promote)(\/[^/]+)?$/.test(path))
-    return 'retrying or promoting jobs in bulk re-runs tasks behind the engine’s back; retry runs with POST /api/v1/workflows/{id}/retry';
-  if (/\/(clean\/[^/]+|empty|obliterate)$/.test(path))
-    return 'cleaning, emptying or obliterating a queue deletes jobs of live runs; finished runs’ jobs expire with EXECUTION_TTL';
-  if (/\/job-schedulers\//.test(path))
-    return 'the engine’s recovery and schedules are its job schedulers; manage schedules with /api/v1/schedules';
-  return 'this action would change jobs behind the engine’s back';
+  if (/\/(retry|promote)(\/[^/]+)?$/i.test(path))
+    return "retrying or promoting jobs in bulk re-runs tasks behind the engine's back; retry runs with POST /api/v1/workflows/{id}/retry";
+  if (/\/(clean\/[^/]+|empty|obliterate)$/i.test(path))
+    return "cleaning, emptying or obliterating a queue deletes jobs of live runs; finished runs' jobs expire with EXECUTION_TTL";
+  if (/\/job-schedulers\//i.test(path))
+    return "the engine's recovery and schedules are its job schedulers; manage schedules with /api/v1/schedules";
+  return "this action would change jobs behind the engine's back";
 }
 
 /** The run a job belongs to: a workflow job's id is the run's, a task job names its run in `data.e`. */

@@ -169,6 +169,9 @@ describe('scoped API keys', () => {
       await refused('PUT', '/tasks/clean/completed', /deletes jobs of live runs/);
       await refused('PUT', '/tasks/empty', /deletes jobs of live runs/);
       await refused('POST', '/tasks/add', /not part of any run/);
+      // Spelled as Express would still route it to bull-board: another case, a trailing slash.
+      await refused('PUT', `/tasks/${live}.review/RETRY/`, /retry the run with POST/);
+      await refused('PUT', `/tasks/${live}.review/Clean/?queueStatus=delayed`, /which is running/);
       // The run never noticed: still waiting for its decision.
       expect((await call(KEYS.ops, 'GET', `/api/v1/workflows/${live}/status`)).body.tasks[0].status).toBe('running');
       // Queue-level switches stay with the operator.
