@@ -5,7 +5,7 @@ const shared = {
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   moduleNameMapper: { '^@orch/([a-z-]+)$': '<rootDir>/packages/$1/src' },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
-  roots: ['<rootDir>/packages', '<rootDir>/apps'],
+  roots: ['<rootDir>/packages', '<rootDir>/apps', '<rootDir>/bench/src'],
   testEnvironment: 'node',
 };
 

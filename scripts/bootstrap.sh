@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the service needs on a machine that has only Node 20 and Debian packages: pnpm at the pinned
 # version, redis-server, bubblewrap, python3 and openssl when missing, and the workspace's dependencies. With
-# --test it also installs Chromium and docker-compose, which two tests drive. Safe to run again.
+# --test it also installs Chromium and docker-compose, which two tests drive, and PostgreSQL's binaries for the
+# peers bench's harness test. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +24,8 @@ if [ "${1:-}" = "--test" ]; then
   # The web view's browser test drives Chromium; the deployment check validates the compose files with docker-compose.
   [ -x /usr/bin/chromium ] || missing="$missing chromium"
   command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || missing="$missing docker-compose"
+  # The peers bench's harness test starts a private PostgreSQL from Debian's binaries (never the machine's server).
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing="$missing postgresql"
 fi
 if [ -n "$missing" ]; then
   echo "bootstrap: installing$missing" >&2
