@@ -58,7 +58,7 @@ export class ApiService {
     const { config, logger } = options;
     const redis = createRedisConnection(config.redis, 'api', 'orch-api');
     // A subscribed client can do nothing else; it keeps its offline queue so it resubscribes after a reconnect.
-    const subscriber = createRedisConnection(config.redis, 'worker', 'orch-api-sub');
+    const subscriber = createRedisConnection(config.redis, 'subscriber', 'orch-api-sub');
     for (const client of [redis, subscriber]) {
       client.on('error', (error: Error) => logger.warn('redis connection error', { error: error.message }));
     }

@@ -16,7 +16,7 @@ export interface WorkerProcess {
 export async function startWorkerProcess(config: Readonly<Config>, logger: Logger): Promise<WorkerProcess> {
   const settings = config.redis;
   const connection = createRedisConnection(settings, 'worker', 'orch-worker');
-  const subscriber = createRedisConnection(settings, 'worker', 'orch-worker-abort');
+  const subscriber = createRedisConnection(settings, 'subscriber', 'orch-worker-abort');
   const engine = new WorkflowEngine({
     connection,
     prefix: config.queuePrefix,
@@ -25,7 +25,7 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
     defaultWorkflowTimeoutMs: config.defaultWorkflowTimeoutMs,
     logger,
   });
-  const coordinator = new MessageCoordinator({ logger, redis: settings });
+  const coordinator = new MessageCoordinator({ logger, redis: settings, secret: config.serviceSecret });
   // Sub-workflow tasks name templates; a broken template file is logged and left out, as in the API.
   const catalog = await TemplateCatalog.load(config.templatesDir);
   for (const problem of catalog.problems)

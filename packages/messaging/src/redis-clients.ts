@@ -1,4 +1,4 @@
-import { createRedisConnection, type RedisSettings } from '@orch/redis';
+import { type ConnectionProfile, createRedisConnection, type RedisSettings } from '@orch/redis';
 import type { Redis } from 'ioredis';
 
 /**
@@ -15,6 +15,7 @@ export class RedisClientSlot {
     injected: Redis | undefined,
     private readonly settings: RedisSettings | undefined,
     private readonly name: string,
+    private readonly profile: ConnectionProfile = 'worker',
   ) {
     this.client = injected;
     this.owned = injected === undefined;
@@ -23,7 +24,7 @@ export class RedisClientSlot {
 
   get(): Redis {
     if (this.closed) throw new Error(`${this.what} is closed`);
-    this.client ??= createRedisConnection(this.settings as RedisSettings, 'worker', this.name);
+    this.client ??= createRedisConnection(this.settings as RedisSettings, this.profile, this.name);
     return this.client;
   }
 

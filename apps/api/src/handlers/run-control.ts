@@ -1,4 +1,5 @@
 import type { ExecutionStatus } from '@orch/engine';
+import { OrchestratorError } from '@orch/errors';
 import { checkRequest, decisionBody } from '../request-schemas';
 import { executionLinks, type Handler } from './handler';
 
@@ -29,14 +30,30 @@ function decisionHandler(decision: 'approve' | 'reject'): Handler {
     const id = input.params.id as string;
     const task = input.params.task as string;
     const body = checkRequest<DecisionBody>(decisionBody, input.body ?? {}, 'request body');
+    const by = decider(input.caller.name, body.by);
     const payload =
       decision === 'reject' && body.reason !== undefined
         ? { ...(body.payload as object), reason: body.reason }
         : body.payload;
-    const recorded = await deps.engine.decide(id, task, decision, payload, body.by);
-    deps.logger.info(`approval task ${decision}d`, { execution_id: id, task_id: task, by: body.by });
+    const recorded = await deps.engine.decide(id, task, decision, payload, by);
+    deps.logger.info(`approval task ${decision}d`, { execution_id: id, task_id: task, by });
     return { status: 200, body: { execution_id: id, task, ...recorded } };
   };
+}
+
+/**
+ * Who decides: the key's name. `by` in the body may only repeat it, since `approvers:` are key names and a key must
+ * not speak for another. Without API keys nobody is authenticated and `by` is taken as given.
+ */
+function decider(keyName: string | undefined, claimed: string | undefined): string | undefined {
+  if (keyName === undefined) return claimed;
+  if (claimed !== undefined && claimed !== keyName) {
+    throw new OrchestratorError(
+      'FORBIDDEN',
+      `decisions are recorded under the calling key's name ('${keyName}'); by: '${claimed}' cannot be claimed with it`,
+    );
+  }
+  return keyName;
 }
 
 /** `POST /api/v1/workflows/{id}/tasks/{task}/approve`: the payload becomes the approval task's output. */
