@@ -59,7 +59,7 @@ export class ApiService {
     const { config, logger } = options;
     const redis = createRedisConnection(config.redis, 'api', 'orch-api', logger);
     // A subscribed client can do nothing else; it keeps its offline queue so it resubscribes after a reconnect.
-    const subscriber = createRedisConnection(config.redis, 'worker', 'orch-api-sub', logger);
+    const subscriber = createRedisConnection(config.redis, 'subscriber', 'orch-api-sub', logger);
     const engine = new WorkflowEngine({
       connection: redis,
       prefix: config.queuePrefix,

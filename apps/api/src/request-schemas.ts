@@ -82,7 +82,10 @@ export const generateBody = {
       allOf: [notReserved],
       description: 'Write the workflow to the template catalog under this id (when valid).',
     },
-    overwrite: { type: 'boolean', description: 'Let save_as replace an existing template file.' },
+    overwrite: {
+      type: 'boolean',
+      description: 'With save_as naming an existing template: save a new version of it (no file is ever replaced).',
+    },
   },
 };
 
@@ -112,7 +115,12 @@ export const decisionBody = {
   additionalProperties: false,
   properties: {
     payload: { description: 'Becomes the task output when approved (any JSON value).' },
-    by: { type: 'string', minLength: 1, maxLength: 200, description: 'Who decided, for the record.' },
+    by: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 200,
+      description: "Who decided. With API keys it is the key's name (by may only repeat it); without keys, as given.",
+    },
     reason: { type: 'string', maxLength: 2000, description: 'Quoted in the error when rejected.' },
   },
 };

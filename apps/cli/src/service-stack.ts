@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -75,6 +76,7 @@ function prefixed(name: string, stream: NodeJS.ReadableStream | null, log: (line
 /**
  * Brings up the API, one worker and the three service stand-ins, on the configured Redis when one answers there,
  * else on a private `redis-server` (append-only file under ORCHESTRATOR_WORKSPACE, so runs survive a restart).
+ * Without SERVICE_SECRET in the environment it makes one for the stack's processes.
  */
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const env: Record<string, string> = {};
@@ -83,7 +85,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const port = Number(env.REDIS_PORT || 6379);
   const children: { name: string; child: ChildProcess }[] = [];
   let redis = { host, port, private: false };
-  if (env.REDIS_URL || (await redisAnswers(host, port))) {
+  if (!env.SERVICE_SECRET) {
+    // The workers and the services sign their messages with it; a fresh one per stack, known to its processes only.
+    env.SERVICE_SECRET = randomBytes(32).toString('hex');
+    options.log('generated a SERVICE_SECRET for the processes of this stack');
+  }
+  // A TLS port does not answer a plain-text PING: configured TLS means "use it".
+  if (env.REDIS_URL || env.REDIS_TLS === 'true' || (await redisAnswers(host, port))) {
     options.log(`using Redis at ${env.REDIS_URL ? 'REDIS_URL' : `${host}:${port}`}`);
   } else {
     const privatePort = await freePort();

@@ -19,7 +19,7 @@ export interface WorkerProcess {
 export async function startWorkerProcess(config: Readonly<Config>, logger: Logger): Promise<WorkerProcess> {
   const settings = config.redis;
   const connection = createRedisConnection(settings, 'worker', 'orch-worker', logger);
-  const subscriber = createRedisConnection(settings, 'worker', 'orch-worker-abort', logger);
+  const subscriber = createRedisConnection(settings, 'subscriber', 'orch-worker-abort', logger);
   const engine = new WorkflowEngine({
     connection,
     prefix: config.queuePrefix,
@@ -29,7 +29,7 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
     logger,
   });
   watchConnection(engine.bullConnection, logger, 'orch-worker-bullmq');
-  const coordinator = new MessageCoordinator({ logger, redis: settings });
+  const coordinator = new MessageCoordinator({ logger, redis: settings, secret: config.serviceSecret });
   // Sub-workflow tasks name templates; a broken template file is logged and left out, as in the API.
   const catalog = await TemplateCatalog.load(config.templatesDir);
   for (const problem of catalog.problems)

@@ -1,10 +1,39 @@
 import { DURATION_HINT, RECOVERY_STRATEGIES, type RecoveryStrategy, tryParseDuration } from '@orch/core';
 import { type ErrorDetail, ValidationError } from '@orch/errors';
 import Ajv from 'ajv';
+import { type ApiKey, parseApiKeys } from './api-keys';
+import { readTlsFiles } from './redis-tls';
+
+export interface ExecSettings {
+  /** `none`: commands get no network at all; `allowed`: a task that sets `network: true` gets the host's. */
+  network: 'none' | 'allowed';
+  /** Run commands as plain local processes: trusted single user only. */
+  unsandboxed: boolean;
+  cpuSeconds: number;
+  memoryMb: number;
+  maxProcesses: number;
+  maxFileMb: number;
+  /** Size of the writable scratch space (the /workspace tmpfs). */
+  scratchMb: number;
+  /** Docker's --cpus. */
+  cpus: number;
+  /** The uid (and gid) commands run as when the agent itself runs as root. */
+  uid: number;
+}
 
 /** Every setting, parsed once at start. Durations are milliseconds. */
 export interface Config {
-  redis: { host: string; port: number; password?: string; db: number; url?: string };
+  redis: {
+    host: string;
+    port: number;
+    /** An ACL user (Redis 6+); without it AUTH uses the password alone (the `default` user). */
+    username?: string;
+    password?: string;
+    db: number;
+    url?: string;
+    /** Set by REDIS_TLS=true or a `rediss://` URL: PEM contents of REDIS_TLS_CA / _CERT / _KEY when given. */
+    tls?: { ca?: string; cert?: string; key?: string };
+  };
   server: {
     host: string;
     port: number;
@@ -14,9 +43,13 @@ export interface Config {
     /** A request's headers must arrive within this, the whole request within `requestTimeoutMs` (else 408). */
     headersTimeoutMs: number;
     requestTimeoutMs: number;
-    apiKeys: string[];
+    apiKeys: ApiKey[];
     corsOrigins: string[];
   };
+  /** Signs and checks every service request and reply (HMAC-SHA256); required when API keys are set. */
+  serviceSecret?: string;
+  /** The exec-agent's sandbox and its limits. */
+  exec: ExecSettings;
   maxConcurrentWorkflows: number;
   defaultWorkflowTimeoutMs: number;
   executionTtlMs: number;
@@ -54,7 +87,22 @@ const envSchema = {
   properties: {
     REDIS_HOST: { type: 'string', minLength: 1, default: 'localhost' },
     REDIS_PORT: { type: 'integer', minimum: 1, maximum: 65535, default: 6379 },
+    REDIS_USERNAME: { type: 'string', minLength: 1 },
     REDIS_PASSWORD: { type: 'string' },
+    REDIS_TLS: { type: 'boolean', default: false },
+    REDIS_TLS_CA: { type: 'string', minLength: 1 },
+    REDIS_TLS_CERT: { type: 'string', minLength: 1 },
+    REDIS_TLS_KEY: { type: 'string', minLength: 1 },
+    SERVICE_SECRET: { type: 'string', minLength: 32 },
+    EXEC_NETWORK: { enum: ['none', 'allowed'], default: 'none' },
+    EXEC_UNSANDBOXED: { type: 'boolean', default: false },
+    EXEC_CPU_SECONDS: { type: 'integer', minimum: 1, default: 300 },
+    EXEC_MEMORY_MB: { type: 'integer', minimum: 16, default: 1024 },
+    EXEC_MAX_PROCESSES: { type: 'integer', minimum: 1, default: 256 },
+    EXEC_MAX_FILE_MB: { type: 'integer', minimum: 1, default: 100 },
+    EXEC_SCRATCH_MB: { type: 'integer', minimum: 1, default: 100 },
+    EXEC_CPUS: { type: 'number', exclusiveMinimum: 0, default: 1 },
+    EXEC_UID: { type: 'integer', minimum: 1, maximum: 4_294_967_294, default: 65534 },
     REDIS_DATABASE: { type: 'integer', minimum: 0, maximum: 15, default: 0 },
     REDIS_URL: { type: 'string', pattern: '^rediss?://' },
     ORCHESTRATOR_PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
@@ -87,6 +135,9 @@ const envSchema = {
   },
 } as const;
 
+/** Their values never appear in an error message. */
+const SECRET_VARS = new Set(['REDIS_PASSWORD', 'SERVICE_SECRET', 'ORCHESTRATOR_API_KEYS', 'OPENAI_API_KEY']);
+
 const ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, strict: true });
 const check = ajv.compile(envSchema);
 
@@ -104,7 +155,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   if (!check(raw)) {
     for (const e of check.errors ?? []) {
       const name = e.instancePath.slice(1);
-      errors.push({ pointer: name, message: `${e.message}; got ${JSON.stringify(env[name])}` });
+      const got = SECRET_VARS.has(name) ? `a value of ${env[name]?.length ?? 0} characters` : JSON.stringify(env[name]);
+      errors.push({ pointer: name, message: `${e.message}; got ${got}` });
     }
   }
   const ms: Record<string, number> = {};
@@ -115,6 +167,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     else ms[name] = parsed;
   }
   errors.push(...httpTimeoutErrors(ms, env));
+  const apiKeys = parseApiKeys(String(raw.ORCHESTRATOR_API_KEYS ?? ''));
+  errors.push(...apiKeys.errors);
+  if (apiKeys.keys.length > 0 && raw.SERVICE_SECRET === undefined) {
+    errors.push({
+      pointer: 'SERVICE_SECRET',
+      message:
+        'is required when ORCHESTRATOR_API_KEYS is set: it signs the requests to the data, ai and exec services (openssl rand -hex 32; the same value for every process)',
+    });
+  }
+  const tls = readTlsFiles(raw, errors);
   if (errors.length > 0) {
     throw new ValidationError(
       `invalid configuration: ${errors.map((e) => `${e.pointer} ${e.message}`).join('; ')}`,
@@ -131,9 +193,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     redis: {
       host: raw.REDIS_HOST as string,
       port: raw.REDIS_PORT as number,
+      username: raw.REDIS_USERNAME as string | undefined,
       password: raw.REDIS_PASSWORD as string | undefined,
       db: raw.REDIS_DATABASE as number,
       url: raw.REDIS_URL as string | undefined,
+      ...(tls ? { tls } : {}),
     },
     server: {
       host: raw.ORCHESTRATOR_HOST as string,
@@ -142,8 +206,20 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       jsonMaxDepth: raw.ORCHESTRATOR_JSON_MAX_DEPTH as number,
       headersTimeoutMs: ms.ORCHESTRATOR_HEADERS_TIMEOUT as number,
       requestTimeoutMs: ms.ORCHESTRATOR_REQUEST_TIMEOUT as number,
-      apiKeys: list(raw.ORCHESTRATOR_API_KEYS),
+      apiKeys: apiKeys.keys,
       corsOrigins: list(raw.ORCHESTRATOR_CORS_ORIGINS),
+    },
+    serviceSecret: raw.SERVICE_SECRET as string | undefined,
+    exec: {
+      network: raw.EXEC_NETWORK as ExecSettings['network'],
+      unsandboxed: raw.EXEC_UNSANDBOXED as boolean,
+      cpuSeconds: raw.EXEC_CPU_SECONDS as number,
+      memoryMb: raw.EXEC_MEMORY_MB as number,
+      maxProcesses: raw.EXEC_MAX_PROCESSES as number,
+      maxFileMb: raw.EXEC_MAX_FILE_MB as number,
+      scratchMb: raw.EXEC_SCRATCH_MB as number,
+      cpus: raw.EXEC_CPUS as number,
+      uid: raw.EXEC_UID as number,
     },
     maxConcurrentWorkflows: raw.MAX_CONCURRENT_WORKFLOWS as number,
     defaultWorkflowTimeoutMs: ms.DEFAULT_WORKFLOW_TIMEOUT as number,

@@ -103,6 +103,10 @@ export const TASK_CATALOG = {
         },
         env: stringMap,
         timeout: durationSchema,
+        network: {
+          type: 'boolean',
+          description: 'ask for network access; the exec-agent grants it only with EXEC_NETWORK=allowed',
+        },
       },
     },
   },

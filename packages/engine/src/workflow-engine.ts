@@ -5,6 +5,7 @@ import { type Logger, silentLogger } from '@orch/logger';
 import { QUEUES, RedisKeys } from '@orch/redis';
 import { type FlowJob, FlowProducer, Job, type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { checkApprover } from './approvers';
 import { type EngineScripts, engineScripts, scriptCommand } from './engine-scripts';
 import { compileExecution, type ExecutionDefinition } from './execution-definition';
 import { type ExecutionRecord, type ExecutionStatus, publicStatus, TERMINAL_STATUSES } from './execution-record';
@@ -53,6 +54,8 @@ export interface SubmitOptions {
   parent?: { executionId: string; taskId: string; jobId: string; depth: number };
   /** Pub/sub channel that gets the run's final message (the message bus sets `workflow-responses`). */
   respondTo?: string;
+  /** The API key name that submitted the run; shown in its record as `submitted_by`. */
+  submittedBy?: string;
 }
 
 export interface SubmitResult {
@@ -136,7 +139,10 @@ export class WorkflowEngine {
    * A new run of a finished run's workflow that reuses the checkpointed outputs of its completed tasks and runs the
    * rest: the failed, cancelled and never-run tasks.
    */
-  async retry(id: string): Promise<SubmitResult & { retried_from: string; reused: string[] }> {
+  async retry(
+    id: string,
+    options: Pick<SubmitOptions, 'submittedBy'> = {},
+  ): Promise<SubmitResult & { retried_from: string; reused: string[] }> {
     const [def, fin, outputs, meta] = await Promise.all([
       this.store.definition(id).catch(() => {
         throw new NotFoundError('execution', id);
@@ -158,7 +164,7 @@ export class WorkflowEngine {
     const seed = Object.fromEntries(reused.map((t) => [t, outputs[t] as string]));
     const result = await this.create(
       { workflow: def.workflow, variables: def.variables, dag: undefined as never, template: def.template },
-      { retriedFrom: id, seed, compiled: def },
+      { retriedFrom: id, seed, compiled: def, submittedBy: options.submittedBy },
     );
     return { ...result, retried_from: id, reused };
   }
@@ -200,6 +206,7 @@ export class WorkflowEngine {
     if (options.respondTo) extra.respond_to = options.respondTo;
     if (options.parent) extra.parent_execution_id = options.parent.executionId;
     if (options.retriedFrom) extra.retried_from = options.retriedFrom;
+    if (options.submittedBy) extra.submitted_by = options.submittedBy;
     // One round trip writes the run and admits it (marking it running, with its deadline) or queues it.
     const replies = await this.store.create(def, extra, options.seed, (multi) => {
       const admitRun = (multi as unknown as Record<string, (...args: (string | number)[]) => unknown>)[
@@ -449,6 +456,7 @@ export class WorkflowEngine {
     if (!task) throw new NotFoundError('task', taskId);
     if (task.type !== 'approval')
       throw new OrchestratorError('CONFLICT', `task ${taskId} is a ${task.type} task, not an approval`);
+    checkApprover(def.workflow.tasks.find((t) => t.id === taskId)?.parameters, taskId, by);
     if (await this.redis.hexists(this.keys.finished(id), taskId)) {
       throw new OrchestratorError('CONFLICT', `task ${taskId} has already finished`);
     }

@@ -1,4 +1,10 @@
-import { type ConnectionLogger, closeConnection, createRedisConnection, type RedisSettings } from '@orch/redis';
+import {
+  type ConnectionLogger,
+  type ConnectionProfile,
+  closeConnection,
+  createRedisConnection,
+  type RedisSettings,
+} from '@orch/redis';
 import type { Redis } from 'ioredis';
 
 /**
@@ -15,6 +21,7 @@ export class RedisClientSlot {
     injected: Redis | undefined,
     private readonly settings: RedisSettings | undefined,
     private readonly name: string,
+    private readonly profile: ConnectionProfile = 'worker',
     /** Logs the state changes of a client made here (an injected one is its owner's to watch). */
     private readonly logger?: ConnectionLogger,
   ) {
@@ -25,7 +32,7 @@ export class RedisClientSlot {
 
   get(): Redis {
     if (this.closed) throw new Error(`${this.what} is closed`);
-    this.client ??= createRedisConnection(this.settings as RedisSettings, 'worker', this.name, this.logger);
+    this.client ??= createRedisConnection(this.settings as RedisSettings, this.profile, this.name, this.logger);
     return this.client;
   }
 
