@@ -7,6 +7,7 @@ import { BOARD_PATH, createBoard } from './board';
 import { createDocsRouter, DOCS_PATH } from './docs-page';
 import type { SseSink } from './event-streams';
 import type { HandlerDeps, HandlerResult } from './handlers/handler';
+import { verifyJsonDepth } from './json-depth';
 import { authenticate, callerOf, missingScope, requireScope } from './middleware/auth';
 import { errorHandler, MethodNotAllowedError } from './middleware/error-handler';
 import { requestLog } from './middleware/request-log';
@@ -60,7 +61,7 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
   const readers = [authenticate(keys, new Set()), requireScope('read')];
   app.use(UI_PATH, labelled(UI_PATH), createUiRouter({ engine: deps.engine, guard: readers }));
   app.use(authenticate(keys, OPEN_PATHS));
-  app.use(express.json({ limit: config.server.bodyLimit }));
+  app.use(express.json({ limit: config.server.bodyLimit, verify: verifyJsonDepth(config.server.jsonMaxDepth) }));
 
   for (const route of ROUTES) app[route.method](route.path, requireScope(route.scope), adapt(route, handlerDeps));
   app.use(DOCS_PATH, labelled(DOCS_PATH), requireScope('read'), createDocsRouter(openapi));

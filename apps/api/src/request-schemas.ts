@@ -1,4 +1,4 @@
-import { ajv, formatAjvErrors } from '@orch/core';
+import { ajv, formatAjvErrors, namedValues, notReserved } from '@orch/core';
 import { EXECUTION_STATUSES } from '@orch/engine';
 import { type ErrorDetail, ValidationError } from '@orch/errors';
 
@@ -15,7 +15,7 @@ const correlationId = {
   'x-message': 'must be 1 to 256 characters without whitespace',
 };
 const templateId = { type: 'string', minLength: 1, maxLength: 200 };
-const variables = { type: 'object', description: 'Values for the template or workflow variables.' };
+const variables = { ...namedValues, description: 'Values for the template or workflow variables.' };
 
 /** `{correlation_id?, workflow_template, variables}` or `{correlation_id?, workflow, variables}`. */
 export const submitWorkflowBody = {
@@ -74,11 +74,12 @@ export const generateBody = {
     required_services: { type: 'array', items: { enum: ['data', 'ai', 'exec'] }, uniqueItems: true },
     dry_run: { type: 'boolean', description: 'Simulate the generated workflow with mock service outputs.' },
     execute: { type: 'boolean', description: 'Start the generated workflow (when valid) and return its execution id.' },
-    variables: { type: 'object', description: 'Variables for execute.' },
+    variables: { ...namedValues, description: 'Variables for execute.' },
     save_as: {
       type: 'string',
       pattern: '^[a-z0-9][a-z0-9._-]*$',
       maxLength: 200,
+      allOf: [notReserved],
       description: 'Write the workflow to the template catalog under this id (when valid).',
     },
     overwrite: {
@@ -94,12 +95,12 @@ export const scheduleBody = {
   additionalProperties: false,
   required: ['id', 'cron'],
   properties: {
-    id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' },
+    id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$', allOf: [notReserved] },
     cron: { type: 'string', minLength: 1, description: 'cron pattern (5 fields, or 6 with seconds first)' },
     timezone: { type: 'string', minLength: 1, description: 'IANA time zone, e.g. Europe/Paris' },
     workflow_template: { type: 'string', minLength: 1 },
     workflow: { type: 'object' },
-    variables: { type: 'object' },
+    variables: namedValues,
     overlap: {
       enum: ['skip', 'allow'],
       description: 'skip (default): a firing while the last run is active is skipped',

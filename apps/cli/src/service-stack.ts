@@ -19,8 +19,23 @@ export interface RunningStack {
   redis: { host: string; port: number; private: boolean };
   /** Resolves when a process of the stack exits on its own (the stack is then stopping). */
   exited: Promise<string>;
-  stop(): Promise<void>;
+  /** The running processes of the stack (a private redis-server included), for health and memory checks. */
+  processes(): { name: string; pid: number }[];
+  /** SIGTERM to each process, in reverse start order; SIGKILL after STOP_TIMEOUT_MS. Says how each one ended. */
+  stop(): Promise<StoppedProcess[]>;
 }
+
+export interface StoppedProcess {
+  name: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  ms: number;
+  /** It ignored SIGTERM for STOP_TIMEOUT_MS and was killed. */
+  killed: boolean;
+}
+
+/** How long a process may take to stop before it is killed; each stops in well under it, Redis down or not. */
+export const STOP_TIMEOUT_MS = 30_000;
 
 /** True when something at host:port answers the Redis protocol (any reply, even NOAUTH, counts). */
 export function redisAnswers(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
@@ -138,22 +153,36 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     throw new Error('the API did not become healthy; see the lines above');
   }
 
-  async function stopAll(): Promise<void> {
+  async function stopAll(): Promise<StoppedProcess[]> {
     stopping = true;
+    const stopped: StoppedProcess[] = [];
     // API first (stop taking work), then the worker (finishes or hands back its jobs), the stand-ins, Redis last.
-    for (const { child } of [...children].reverse()) {
+    for (const { name, child } of [...children].reverse()) {
       if (child.exitCode !== null || child.signalCode !== null) continue;
+      const started = Date.now();
+      let killed = false;
       await new Promise<void>((done) => {
-        const force = setTimeout(() => child.kill('SIGKILL'), 30_000);
-        child.once('exit', () => {
+        const force = setTimeout(() => {
+          killed = true;
+          child.kill('SIGKILL');
+        }, STOP_TIMEOUT_MS);
+        child.once('exit', (code, signal) => {
           clearTimeout(force);
+          const ms = Date.now() - started;
+          stopped.push({ name, code, signal, ms, killed });
+          options.log(`${name} ${killed ? 'killed after' : 'stopped in'} ${ms} ms (${signal ?? `exit ${code}`})`);
           done();
         });
         child.kill('SIGTERM');
       });
     }
+    return stopped;
   }
-  return { apiUrl, redis, exited, stop: stopAll };
+  const processes = () =>
+    children
+      .filter(({ child }) => child.exitCode === null && child.signalCode === null && child.pid !== undefined)
+      .map(({ name, child }) => ({ name, pid: child.pid as number }));
+  return { apiUrl, redis, exited, processes, stop: stopAll };
 }
 
 async function waitForHealth(url: string, exited: Promise<string>, timeoutMs = 30_000): Promise<boolean> {

@@ -54,6 +54,29 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('parses the HTTP limits: JSON depth, header and request timeouts', () => {
+    expect(loadConfig({}).server).toMatchObject({
+      jsonMaxDepth: 128,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+    });
+    const config = loadConfig({
+      ORCHESTRATOR_JSON_MAX_DEPTH: '32',
+      ORCHESTRATOR_HEADERS_TIMEOUT: '2s',
+      ORCHESTRATOR_REQUEST_TIMEOUT: '1m',
+    });
+    expect(config.server).toMatchObject({ jsonMaxDepth: 32, headersTimeoutMs: 2_000, requestTimeoutMs: 60_000 });
+    expect(() => loadConfig({ ORCHESTRATOR_HEADERS_TIMEOUT: '1m', ORCHESTRATOR_REQUEST_TIMEOUT: '30s' })).toThrow(
+      'ORCHESTRATOR_HEADERS_TIMEOUT must not be longer than ORCHESTRATOR_REQUEST_TIMEOUT (30000 ms); got 60000 ms',
+    );
+    expect(() => loadConfig({ ORCHESTRATOR_REQUEST_TIMEOUT: '0s' })).toThrow(
+      'ORCHESTRATOR_REQUEST_TIMEOUT must be longer than 0; got "0s"',
+    );
+    expect(() => loadConfig({ ORCHESTRATOR_JSON_MAX_DEPTH: '5000' })).toThrow(
+      'ORCHESTRATOR_JSON_MAX_DEPTH must be <= 1000; got "5000"',
+    );
+  });
+
   it('is frozen', () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config)).toBe(true);

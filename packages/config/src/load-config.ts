@@ -34,7 +34,18 @@ export interface Config {
     /** Set by REDIS_TLS=true or a `rediss://` URL: PEM contents of REDIS_TLS_CA / _CERT / _KEY when given. */
     tls?: { ca?: string; cert?: string; key?: string };
   };
-  server: { host: string; port: number; bodyLimit: string; apiKeys: ApiKey[]; corsOrigins: string[] };
+  server: {
+    host: string;
+    port: number;
+    bodyLimit: string;
+    /** Deepest nesting of `[`/`{` a JSON body or bus message may have; checked before it is parsed. */
+    jsonMaxDepth: number;
+    /** A request's headers must arrive within this, the whole request within `requestTimeoutMs` (else 408). */
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    apiKeys: ApiKey[];
+    corsOrigins: string[];
+  };
   /** Signs and checks every service request and reply (HMAC-SHA256); required when API keys are set. */
   serviceSecret?: string;
   /** The exec-agent's sandbox and its limits. */
@@ -66,6 +77,8 @@ const durationVars = [
   'OPENAI_TIMEOUT',
   'WORKER_LOCK_DURATION',
   'WORKER_STALLED_INTERVAL',
+  'ORCHESTRATOR_HEADERS_TIMEOUT',
+  'ORCHESTRATOR_REQUEST_TIMEOUT',
 ] as const;
 
 /** The environment variables (names from the reference) with their defaults; ajv coerces the strings. */
@@ -97,6 +110,9 @@ const envSchema = {
     ORCHESTRATOR_API_KEYS: { type: 'string', default: '' },
     ORCHESTRATOR_CORS_ORIGINS: { type: 'string', default: '' },
     ORCHESTRATOR_BODY_LIMIT: { type: 'string', pattern: '^\\d+(b|kb|mb)$', default: '1mb' },
+    ORCHESTRATOR_JSON_MAX_DEPTH: { type: 'integer', minimum: 2, maximum: 1000, default: 128 },
+    ORCHESTRATOR_HEADERS_TIMEOUT: { type: 'string', default: '10s' },
+    ORCHESTRATOR_REQUEST_TIMEOUT: { type: 'string', default: '30s' },
     MAX_CONCURRENT_WORKFLOWS: { type: 'integer', minimum: 1, default: 10 },
     DEFAULT_WORKFLOW_TIMEOUT: { type: 'string', default: '3600s' },
     EXECUTION_TTL: { type: 'string', default: '24h' },
@@ -150,6 +166,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       errors.push({ pointer: name, message: `must be ${DURATION_HINT}; got ${JSON.stringify(env[name])}` });
     else ms[name] = parsed;
   }
+  errors.push(...httpTimeoutErrors(ms, env));
   const apiKeys = parseApiKeys(String(raw.ORCHESTRATOR_API_KEYS ?? ''));
   errors.push(...apiKeys.errors);
   if (apiKeys.keys.length > 0 && raw.SERVICE_SECRET === undefined) {
@@ -186,6 +203,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       host: raw.ORCHESTRATOR_HOST as string,
       port: raw.ORCHESTRATOR_PORT as number,
       bodyLimit: raw.ORCHESTRATOR_BODY_LIMIT as string,
+      jsonMaxDepth: raw.ORCHESTRATOR_JSON_MAX_DEPTH as number,
+      headersTimeoutMs: ms.ORCHESTRATOR_HEADERS_TIMEOUT as number,
+      requestTimeoutMs: ms.ORCHESTRATOR_REQUEST_TIMEOUT as number,
       apiKeys: apiKeys.keys,
       corsOrigins: list(raw.ORCHESTRATOR_CORS_ORIGINS),
     },
@@ -226,6 +246,27 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     generateMaxAttempts: raw.GENERATE_MAX_ATTEMPTS as number,
   };
   return deepFreeze(config);
+}
+
+/** Node refuses a headers timeout above the request timeout, and 0 would turn the timeout off. */
+function httpTimeoutErrors(
+  ms: Record<string, number>,
+  env: Readonly<Record<string, string | undefined>>,
+): ErrorDetail[] {
+  const errors: ErrorDetail[] = [];
+  for (const name of ['ORCHESTRATOR_HEADERS_TIMEOUT', 'ORCHESTRATOR_REQUEST_TIMEOUT']) {
+    if (ms[name] === 0)
+      errors.push({ pointer: name, message: `must be longer than 0; got ${JSON.stringify(env[name])}` });
+  }
+  const headers = ms.ORCHESTRATOR_HEADERS_TIMEOUT;
+  const request = ms.ORCHESTRATOR_REQUEST_TIMEOUT;
+  if (headers !== undefined && request !== undefined && headers > request) {
+    errors.push({
+      pointer: 'ORCHESTRATOR_HEADERS_TIMEOUT',
+      message: `must not be longer than ORCHESTRATOR_REQUEST_TIMEOUT (${request} ms); got ${headers} ms`,
+    });
+  }
+  return errors;
 }
 
 function deepFreeze<T>(value: T): T {

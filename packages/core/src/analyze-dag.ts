@@ -25,7 +25,8 @@ export interface DagAnalysis {
 /** Every edge of a task, implicit ones included. Unknown ids are ignored: the validator reports them. */
 export function taskDependencies(tasks: readonly TaskDefinition[]): Record<string, string[]> {
   const known = new Set(tasks.map((t) => t.id));
-  const deps: Record<string, string[]> = {};
+  // Keyed by ids the validator may yet refuse (`__proto__`, `constructor`): no prototype to find them on.
+  const deps: Record<string, string[]> = Object.create(null);
   for (const t of tasks) deps[t.id] = [...new Set((t.depends_on ?? []).filter((d) => known.has(d) && d !== t.id))];
   for (const t of tasks) {
     for (const target of [...(t.on_success ?? []), ...(t.on_failure ?? [])]) {
@@ -39,7 +40,8 @@ export function taskDependencies(tasks: readonly TaskDefinition[]): Record<strin
 export function analyzeDag(tasks: readonly TaskDefinition[]): DagAnalysis {
   const ids = tasks.map((t) => t.id);
   const dependencies = taskDependencies(tasks);
-  const dependents: Record<string, string[]> = Object.fromEntries(ids.map((id) => [id, [] as string[]]));
+  const dependents: Record<string, string[]> = Object.create(null);
+  for (const id of ids) dependents[id] = [];
   for (const id of ids) for (const d of dependencies[id] ?? []) dependents[d]?.push(id);
 
   const remaining = new Map(ids.map((id) => [id, dependencies[id]?.length ?? 0]));

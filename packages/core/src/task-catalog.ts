@@ -1,3 +1,5 @@
+import { namedValues, notReserved } from './reserved-names';
+
 /**
  * THE catalog of task types. Each entry holds the JSON Schema of the type's `parameters` as they stand after
  * expressions are evaluated; `schemaWithExpressions()` derives the submit-time form in which any value may still be
@@ -10,12 +12,29 @@ type Schema = Record<string, unknown>;
 const stringMap: Schema = { type: 'object', additionalProperties: { type: 'string' } };
 const durationSchema: Schema = { type: ['number', 'string'], format: 'duration', minimum: 0 };
 
+/** As the exec-agent checks it again: a relative path that stays inside the request's input directory. */
+const inputFileName: Schema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 1024,
+  pattern: '^(?!/)(?![\\s\\S]*(?:^|/)\\.\\.(?:/|$))(?!\\.$)[^\\\\\\u0000]*[^/\\\\\\u0000]$',
+  'x-message': 'must be a relative file path inside /workspace/input: no leading /, no .. part, no \\ or NUL',
+};
+
+/** A catalog template, `id` or `id@version`: never a path. */
+const templateReference: Schema = {
+  type: 'string',
+  maxLength: 300,
+  pattern: '^[a-z0-9][a-z0-9._-]*(?:@[^@/\\\\\\s]+)?$',
+  'x-message': 'must be a catalog template id, optionally with @version (such as data-analysis-basic@1.0)',
+};
+
 const leafTask = (types: string[]): Schema => ({
   type: 'object',
   required: ['type'],
   additionalProperties: false,
   properties: {
-    id: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+    id: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', allOf: [notReserved] },
     type: { enum: types },
     parameters: { type: 'object' },
     timeout: durationSchema,
@@ -48,6 +67,7 @@ export const TASK_CATALOG = {
     schema: {
       type: 'object',
       required: ['prompt'],
+      additionalProperties: false,
       properties: {
         prompt: { type: 'string', minLength: 1 },
         system: { type: 'string' },
@@ -78,7 +98,7 @@ export const TASK_CATALOG = {
             type: 'object',
             required: ['name', 'content'],
             additionalProperties: false,
-            properties: { name: { type: 'string', minLength: 1 }, content: { type: 'string' } },
+            properties: { name: inputFileName, content: { type: 'string' } },
           },
         },
         env: stringMap,
@@ -118,9 +138,9 @@ export const TASK_CATALOG = {
     schema: {
       type: 'object',
       properties: {
-        template: { type: 'string', minLength: 1 },
+        template: templateReference,
         workflow: { type: 'object' },
-        variables: { type: 'object' },
+        variables: namedValues,
       },
       oneOf: [{ required: ['template'] }, { required: ['workflow'] }],
       'x-message': 'needs either template (a catalog id, optionally @version) or workflow (an inline workflow)',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from '@orch/logger';
-import type { RedisSettings } from '@orch/redis';
+import { type RedisSettings, unsubscribeQuietly, within } from '@orch/redis';
 import type { Redis } from 'ioredis';
 import { serviceForChannel } from './channels';
 import { type CancelMessage, parseResponseMessage, type ServiceRequest } from './envelope';
@@ -94,19 +94,10 @@ export class MessageCoordinator extends EventEmitter {
   constructor(options: MessageCoordinatorOptions) {
     super();
     this.logger = options.logger;
-    this.publisher = new RedisClientSlot(
-      'MessageCoordinator',
-      options.publisher,
-      options.redis,
-      'orch-coordinator-pub',
-    );
-    this.subscriber = new RedisClientSlot(
-      'MessageCoordinator',
-      options.subscriber,
-      options.redis,
-      'orch-coordinator-sub',
-      'subscriber',
-    );
+    const { publisher, subscriber, redis, logger } = options;
+    const what = 'MessageCoordinator';
+    this.publisher = new RedisClientSlot(what, publisher, redis, 'orch-coordinator-pub', 'worker', logger);
+    this.subscriber = new RedisClientSlot(what, subscriber, redis, 'orch-coordinator-sub', 'subscriber', logger);
     this.rememberSettled = options.rememberSettled ?? 10_000;
     this.signer = new MessageSigner(options.secret);
   }
@@ -196,7 +187,8 @@ export class MessageCoordinator extends EventEmitter {
       else entry.cancel = true;
       this.settle(entry, error);
     }
-    await Promise.allSettled(cancels);
+    // Cancels are a courtesy to the services: with Redis gone they would wait for it, so they get a second at most.
+    await within(Promise.allSettled(cancels), 1000);
     if (this.subscriber.created) {
       const subscriber = this.subscriber.get();
       subscriber.off('message', this.onMessage);
@@ -204,7 +196,7 @@ export class MessageCoordinator extends EventEmitter {
       const channels = [...this.subscriptions.keys()];
       this.subscriptions.clear();
       // An injected subscriber stays open for its owner, so give back what we subscribed to.
-      if (channels.length > 0) await subscriber.unsubscribe(...channels).catch(() => undefined);
+      if (channels.length > 0) await unsubscribeQuietly(subscriber, channels);
     }
     await Promise.all([this.subscriber.close(), this.publisher.close()]);
   }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { OrchestratorError } from '@orch/errors';
 import type { Logger } from '@orch/logger';
-import type { RedisSettings } from '@orch/redis';
+import { type RedisSettings, unsubscribeQuietly, whileReachable, within } from '@orch/redis';
 import type { Redis } from 'ioredis';
 import { serviceForChannel } from './channels';
 import {
@@ -102,13 +102,15 @@ export class ServiceResponder extends EventEmitter {
     this.service = options.service ?? serviceForChannel(options.channel);
     this.handler = options.handler;
     this.logger = options.logger;
-    this.publisher = new RedisClientSlot('ServiceResponder', options.publisher, options.redis, `${this.service}-pub`);
+    const { publisher, subscriber, redis, logger } = options;
+    this.publisher = new RedisClientSlot('ServiceResponder', publisher, redis, `${this.service}-pub`, 'worker', logger);
     this.subscriber = new RedisClientSlot(
       'ServiceResponder',
-      options.subscriber,
-      options.redis,
+      subscriber,
+      redis,
       `${this.service}-sub`,
       'subscriber',
+      logger,
     );
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.drainMs = options.drainMs ?? 5000;
@@ -156,7 +158,7 @@ export class ServiceResponder extends EventEmitter {
     if (this.subscriber.created) {
       const subscriber = this.subscriber.get();
       subscriber.off('message', this.onMessage);
-      await subscriber.unsubscribe(this.channel).catch(() => undefined);
+      await unsubscribeQuietly(subscriber, [this.channel]);
     }
     const running = [...this.inFlight.values()];
     for (const entry of running) {
@@ -164,10 +166,9 @@ export class ServiceResponder extends EventEmitter {
         new ServiceCallError('SERVICE_UNAVAILABLE', `${this.service} is shutting down`, { retryable: true }),
       );
     }
-    let timer: NodeJS.Timeout | undefined;
+    // Their last answers need Redis: with it gone, waiting the whole drain time would only delay the exit.
     const drained = Promise.allSettled(running.map((r) => r.done));
-    await Promise.race([drained, new Promise((resolve) => (timer = setTimeout(resolve, this.drainMs)))]);
-    clearTimeout(timer);
+    if (running.length > 0) await whileReachable(this.publisher.get(), within(drained, this.drainMs), 1000);
     await Promise.all([this.subscriber.close(), this.publisher.close()]);
   }
 

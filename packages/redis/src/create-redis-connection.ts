@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
+import { type ConnectionLogger, watchConnection } from './connection-log';
 
 export interface RedisSettings {
   host: string;
@@ -58,7 +59,14 @@ export function redisOptions(settings: RedisSettings, profile: ConnectionProfile
   return options;
 }
 
-/** The one place Redis clients are made. */
-export function createRedisConnection(settings: RedisSettings, profile: ConnectionProfile, name?: string): Redis {
-  return new Redis({ ...redisOptions(settings, profile), connectionName: name });
+/** The one place Redis clients are made. With a logger, the client's state changes are logged (watchConnection). */
+export function createRedisConnection(
+  settings: RedisSettings,
+  profile: ConnectionProfile,
+  name?: string,
+  logger?: ConnectionLogger,
+): Redis {
+  const client = new Redis({ ...redisOptions(settings, profile), connectionName: name });
+  if (logger) watchConnection(client, logger, name);
+  return client;
 }

@@ -1,5 +1,6 @@
+import { RESERVED_NAMES } from '@orch/core';
 import type { ExecutionStatus } from '@orch/engine';
-import { OrchestratorError } from '@orch/errors';
+import { NotFoundError, OrchestratorError } from '@orch/errors';
 import { checkRequest, decisionBody } from '../request-schemas';
 import { executionLinks, type Handler } from './handler';
 
@@ -29,6 +30,9 @@ function decisionHandler(decision: 'approve' | 'reject'): Handler {
   return async (input, deps) => {
     const id = input.params.id as string;
     const task = input.params.task as string;
+    // No task can have these ids (the validator refuses them); looked up in a plain object they would find its
+    // prototype's members.
+    if ((RESERVED_NAMES as readonly string[]).includes(task)) throw new NotFoundError('task', task);
     const body = checkRequest<DecisionBody>(decisionBody, input.body ?? {}, 'request body');
     const by = decider(input.caller.name, body.by);
     const payload =
