@@ -9,7 +9,7 @@ const shared = {
     '^@orch/([a-z-]+)$': '<rootDir>/packages/$1/src',
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
-  roots: ['<rootDir>/packages', '<rootDir>/apps'],
+  roots: ['<rootDir>/packages', '<rootDir>/apps', '<rootDir>/bench/src'],
   testEnvironment: 'node',
 };
 

@@ -8,7 +8,12 @@ import { AiAbstractor } from './ai-abstractor';
 runProcess('ai-abstractor', async () => {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, defaults: { service: 'ai-abstractor' } });
-  const service = new AiAbstractor({ redis: config.redis, openai: config.openai, logger });
+  const service = new AiAbstractor({
+    redis: config.redis,
+    openai: config.openai,
+    secret: config.serviceSecret,
+    logger,
+  });
   await service.start();
   logger.info('ai-abstractor started', { mode: service.mode, base_url: config.openai.baseUrl });
   return { logger, close: () => service.close() };

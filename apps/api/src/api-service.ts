@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Config } from '@orch/config';
 import { WorkflowEngine } from '@orch/engine';
 import { WorkflowGenerator } from '@orch/generator';
 import type { Logger } from '@orch/logger';
-import { createRedisConnection, RedisKeys } from '@orch/redis';
+import { closeConnection, createRedisConnection, RedisKeys, unsubscribeQuietly } from '@orch/redis';
 import { TemplateCatalog } from '@orch/templates';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
@@ -14,6 +14,7 @@ import type { ApiDeps } from './api-deps';
 import { createApp } from './app';
 import { byteLimit } from './byte-limit';
 import { EventStreams } from './event-streams';
+import { createHttpServer } from './http-limits';
 import { ApiMetrics } from './metrics';
 import { WorkflowBus } from './workflow-bus';
 
@@ -97,12 +98,9 @@ export class ApiService {
   /** Connects, listens on the configured host and port (0 picks a free one), then subscribes to the bus. */
   static async start(options: ApiServiceOptions): Promise<ApiService> {
     const { config, logger } = options;
-    const redis = createRedisConnection(config.redis, 'api', 'orch-api');
+    const redis = createRedisConnection(config.redis, 'api', 'orch-api', logger);
     // A subscribed client can do nothing else; it keeps its offline queue so it resubscribes after a reconnect.
-    const subscriber = createRedisConnection(config.redis, 'worker', 'orch-api-sub');
-    for (const client of [redis, subscriber]) {
-      client.on('error', (error: Error) => logger.warn('redis connection error', { error: error.message }));
-    }
+    const subscriber = createRedisConnection(config.redis, 'subscriber', 'orch-api-sub', logger);
     const engine = new WorkflowEngine({
       connection: redis,
       prefix: config.queuePrefix,
@@ -110,6 +108,7 @@ export class ApiService {
       executionTtlMs: config.executionTtlMs,
       defaultWorkflowTimeoutMs: config.defaultWorkflowTimeoutMs,
       logger,
+      bullConnectionName: 'orch-api-bullmq',
     });
     const catalog = options.catalog ?? (await TemplateCatalog.load(config.templatesDir));
     for (const problem of catalog.problems) {
@@ -119,9 +118,14 @@ export class ApiService {
       logger.warn('ORCHESTRATOR_API_KEYS is not set: every route, Bull Board included, is open without a key');
     }
     const generator = createGenerator(config, catalog, logger);
+    // One connection per event stream: its connecting is routine (debug), its outages are not.
+    const streamConnectionLog = {
+      info: (message: string, meta?: Record<string, unknown>) => logger.debug(message, meta),
+      warn: (message: string, meta?: Record<string, unknown>) => logger.warn(message, meta),
+    };
     const streams = new EventStreams({
       engine,
-      connect: () => createRedisConnection(config.redis, 'worker', 'orch-api-sse'),
+      connect: () => createRedisConnection(config.redis, 'worker', 'orch-api-sse', streamConnectionLog),
       logger,
       heartbeatMs: options.heartbeatMs,
     });
@@ -147,10 +151,11 @@ export class ApiService {
       logger,
       metrics,
       maxMessageBytes: byteLimit(config.server.bodyLimit),
+      maxJsonDepth: config.server.jsonMaxDepth,
     });
     let service: ApiService | undefined;
     const app = createApp(deps, { closing: () => service?.shuttingDown ?? false });
-    const server = createServer(app);
+    const server = createHttpServer(app, config.server, logger);
     service = new ApiService(deps, app, server, bus, subscriber, options.drainTimeoutMs ?? 10_000);
     await listen(server, config.server.port, config.server.host);
     const finished = engine.finishedChannel();
@@ -186,9 +191,9 @@ export class ApiService {
       }, this.drainTimeoutMs);
       await drained;
       clearTimeout(cut);
-      await this.subscriber.unsubscribe().catch(() => undefined);
+      await unsubscribeQuietly(this.subscriber);
       await engine.close();
-      await Promise.allSettled([this.subscriber, redis].map((c) => c.quit().catch(() => c.disconnect())));
+      await Promise.all([closeConnection(this.subscriber), closeConnection(redis)]);
       logger.info('api stopped');
     })();
     return this.closing;

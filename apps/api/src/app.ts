@@ -1,4 +1,3 @@
-import { dashboardQueues } from '@orch/engine';
 import { OrchestratorError } from '@orch/errors';
 import cors from 'cors';
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
@@ -8,7 +7,8 @@ import { BOARD_PATH, createBoard } from './board';
 import { createDocsRouter, DOCS_PATH } from './docs-page';
 import type { SseSink } from './event-streams';
 import type { HandlerDeps, HandlerResult } from './handlers/handler';
-import { requireApiKey } from './middleware/auth';
+import { verifyJsonDepth } from './json-depth';
+import { authenticate, callerOf, missingScope, requireScope } from './middleware/auth';
 import { errorHandler, MethodNotAllowedError } from './middleware/error-handler';
 import { requestLog } from './middleware/request-log';
 import { buildOpenApi } from './openapi';
@@ -20,8 +20,8 @@ export interface AppOptions {
   closing?: () => boolean;
 }
 
-/** Paths that never need an API key: load balancer and orchestrator probes. */
-const OPEN_PATHS: ReadonlySet<string> = new Set(['/health']);
+/** Paths that never need an API key (load balancer and orchestrator probes): the routes whose scope is `none`. */
+const OPEN_PATHS: ReadonlySet<string> = new Set(ROUTES.filter((r) => r.scope === 'none').map((r) => r.path));
 
 /**
  * The Express app: security middleware, the route table, Swagger UI, Bull Board, and the one error handler. Express
@@ -57,13 +57,15 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
     }),
   );
   // The web view's files hold no data and browsers cannot send a key with a page load; its data calls carry the key.
-  app.use(UI_PATH, labelled(UI_PATH), createUiRouter({ engine: deps.engine, apiKeys: config.server.apiKeys }));
-  app.use(requireApiKey(config.server.apiKeys, OPEN_PATHS));
-  app.use(express.json({ limit: config.server.bodyLimit }));
+  const keys = config.server.apiKeys;
+  const readers = [authenticate(keys, new Set()), requireScope('read')];
+  app.use(UI_PATH, labelled(UI_PATH), createUiRouter({ engine: deps.engine, guard: readers }));
+  app.use(authenticate(keys, OPEN_PATHS));
+  app.use(express.json({ limit: config.server.bodyLimit, verify: verifyJsonDepth(config.server.jsonMaxDepth) }));
 
-  for (const route of ROUTES) app[route.method](route.path, adapt(route, handlerDeps));
-  app.use(DOCS_PATH, labelled(DOCS_PATH), createDocsRouter(openapi));
-  app.use(BOARD_PATH, labelled(BOARD_PATH), createBoard(dashboardQueues(deps.engine)));
+  for (const route of ROUTES) app[route.method](route.path, requireScope(route.scope), adapt(route, handlerDeps));
+  app.use(DOCS_PATH, labelled(DOCS_PATH), requireScope('read'), createDocsRouter(openapi));
+  app.use(BOARD_PATH, labelled(BOARD_PATH), requireScope('read'), createBoard(deps.engine, deps.logger));
 
   const patterns = ROUTES.map((r) => ({ pattern: pathPattern(r.path), method: r.method.toUpperCase() }));
   app.use((req, _res, next) => {
@@ -101,6 +103,14 @@ function adapt(route: RouteSpec, deps: HandlerDeps): RequestHandler {
     res.locals.route = route.path;
     if (req.params.id && route.tag === 'workflows') res.locals.logFields = { execution_id: req.params.id };
     if (route.handler === 'events') return streamEvents(req, res, deps);
+    const caller = callerOf(res);
+    for (const [field, scope] of Object.entries(route.bodyScopes ?? {})) {
+      const problem =
+        (req.body as Record<string, unknown> | undefined)?.[field] === undefined
+          ? undefined
+          : missingScope(caller, scope, `\`${field}\``);
+      if (problem) throw new OrchestratorError('FORBIDDEN', problem);
+    }
     if (route.body && !route.bodyOptional && req.body === undefined) {
       throw new OrchestratorError(
         'BAD_REQUEST',
@@ -121,6 +131,7 @@ function adapt(route: RouteSpec, deps: HandlerDeps): RequestHandler {
         body: req.body,
         headers: req.headers,
         signal: left.signal,
+        caller,
       },
       deps,
     );

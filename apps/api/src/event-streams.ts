@@ -39,7 +39,19 @@ interface LiveStream {
   stop(): void;
 }
 
-const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+const STREAM_ID = /^(\d{1,20})-(\d{1,20})$/;
+const MAX_ID_PART = 2n ** 64n - 1n;
+
+/**
+ * A Redis stream id `<ms>-<seq>`, each part a 64-bit unsigned integer; the largest id of all is refused too, since
+ * nothing can come after it (Redis rejects it as an exclusive range start).
+ */
+function isStreamId(text: string): boolean {
+  const match = STREAM_ID.exec(text);
+  if (!match) return false;
+  const [ms, seq] = [BigInt(match[1] as string), BigInt(match[2] as string)];
+  return ms <= MAX_ID_PART && seq <= MAX_ID_PART && !(ms === MAX_ID_PART && seq === MAX_ID_PART);
+}
 const PAGE = 500;
 
 const isFinal = (event: ExecutionEvent) => isFinalEvent(event.type);
@@ -66,7 +78,7 @@ export class EventStreams {
 
   /** Checks the request before any byte is sent, so errors still get a JSON body and status. */
   async plan(executionId: string, lastEventId: string | undefined): Promise<StreamPlan> {
-    if (lastEventId !== undefined && !STREAM_ID.test(lastEventId)) {
+    if (lastEventId !== undefined && !isStreamId(lastEventId)) {
       throw new ValidationError('invalid Last-Event-ID header', [
         {
           pointer: '/headers/last-event-id',

@@ -42,6 +42,7 @@ const statusProperties = {
   execution_id: str,
   status,
   correlation_id: str,
+  submitted_by: { type: 'string', description: 'The name of the API key that submitted (or retried into) the run' },
   workflow: { type: 'object', properties: { id: str, name: str } },
   template: { type: 'object', properties: { id: str, version: str } },
   created_at: time,

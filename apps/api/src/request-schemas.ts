@@ -1,4 +1,4 @@
-import { ajv, formatAjvErrors } from '@orch/core';
+import { ajv, formatAjvErrors, namedValues, notReserved } from '@orch/core';
 import { type ErrorDetail, ValidationError } from '@orch/errors';
 import { EXECUTION_STATUSES } from '@orch/run-model';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
@@ -16,7 +16,7 @@ const correlationId = {
   'x-message': 'must be 1 to 256 characters without whitespace',
 } as const;
 const templateId = { type: 'string', minLength: 1, maxLength: 200 } as const;
-const variables = { type: 'object', description: 'Values for the template or workflow variables.' } as const;
+const variables = { ...namedValues, description: 'Values for the template or workflow variables.' } as const;
 
 /** `{correlation_id?, workflow_template, variables}` or `{correlation_id?, workflow, variables}`. */
 export const submitWorkflowBody = {
@@ -75,14 +75,18 @@ export const generateBody = {
     required_services: { type: 'array', items: { enum: ['data', 'ai', 'exec'] }, uniqueItems: true },
     dry_run: { type: 'boolean', description: 'Simulate the generated workflow with mock service outputs.' },
     execute: { type: 'boolean', description: 'Start the generated workflow (when valid) and return its execution id.' },
-    variables: { type: 'object', description: 'Variables for execute.' },
+    variables: { ...namedValues, description: 'Variables for execute.' },
     save_as: {
       type: 'string',
       pattern: '^[a-z0-9][a-z0-9._-]*$',
       maxLength: 200,
+      allOf: [notReserved],
       description: 'Write the workflow to the template catalog under this id (when valid).',
     },
-    overwrite: { type: 'boolean', description: 'Let save_as replace an existing template file.' },
+    overwrite: {
+      type: 'boolean',
+      description: 'With save_as naming an existing template: save a new version of it (no file is ever replaced).',
+    },
   },
 } as const;
 
@@ -92,12 +96,12 @@ export const scheduleBody = {
   additionalProperties: false,
   required: ['id', 'cron'],
   properties: {
-    id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' },
+    id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$', allOf: [notReserved] },
     cron: { type: 'string', minLength: 1, description: 'cron pattern (5 fields, or 6 with seconds first)' },
     timezone: { type: 'string', minLength: 1, description: 'IANA time zone, e.g. Europe/Paris' },
     workflow_template: { type: 'string', minLength: 1 },
     workflow: { type: 'object' },
-    variables: { type: 'object' },
+    variables: namedValues,
     overlap: {
       enum: ['skip', 'allow'],
       description: 'skip (default): a firing while the last run is active is skipped',
@@ -112,7 +116,12 @@ export const decisionBody = {
   additionalProperties: false,
   properties: {
     payload: { description: 'Becomes the task output when approved (any JSON value).' },
-    by: { type: 'string', minLength: 1, maxLength: 200, description: 'Who decided, for the record.' },
+    by: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 200,
+      description: "Who decided. With API keys it is the key's name (by may only repeat it); without keys, as given.",
+    },
     reason: { type: 'string', maxLength: 2000, description: 'Quoted in the error when rejected.' },
   },
 } as const;

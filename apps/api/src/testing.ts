@@ -83,9 +83,13 @@ export function testEnv(harness: Harness, env: Record<string, string> = {}): Rec
     ORCHESTRATOR_TEMPLATES: join(ROOT, 'templates'),
     EXECUTION_TTL: '10m',
     LOG_LEVEL: 'debug',
+    SERVICE_SECRET: TEST_SERVICE_SECRET,
     ...env,
   };
 }
+
+/** Signs service messages in tests; config requires one whenever API keys are set. */
+export const TEST_SERVICE_SECRET = 'test-service-secret-0123456789abcdef';
 
 export async function startApi(
   harness: Harness,

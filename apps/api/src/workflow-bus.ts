@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import type { WorkflowEngine } from '@orch/engine';
 import { OrchestratorError, toOrchestratorError } from '@orch/errors';
 import type { Logger } from '@orch/logger';
-import type { RedisKeys } from '@orch/redis';
+import { type RedisKeys, unsubscribeQuietly } from '@orch/redis';
 import type { TemplateCatalog } from '@orch/templates';
 import type { Redis } from 'ioredis';
+import { jsonDepthExceeded } from './json-depth';
 import type { ApiMetrics } from './metrics';
 import { busRequestBody, checkRequest } from './request-schemas';
 import { prepareRequest } from './workflow-request';
@@ -28,6 +29,8 @@ export interface WorkflowBusOptions {
   metrics: ApiMetrics;
   /** Messages above this many bytes are refused, like HTTP bodies. */
   maxMessageBytes: number;
+  /** Messages nested deeper than this are refused before they are parsed, like HTTP bodies. */
+  maxJsonDepth: number;
   channels?: { requests: string; responses: string };
 }
 
@@ -81,6 +84,14 @@ export class WorkflowBus {
       }
       const readable = (parsed as { correlation_id?: unknown } | null)?.correlation_id;
       if (typeof readable === 'string') correlationId = readable;
+      // JSON.parse copes with any depth (and the size is capped); what follows it would not. Checked after the
+      // parse only so that the error answer can carry the correlation id.
+      if (jsonDepthExceeded(raw, this.options.maxJsonDepth) !== undefined) {
+        throw new OrchestratorError(
+          'BAD_REQUEST',
+          `message nests arrays and objects deeper than ${this.options.maxJsonDepth} levels (ORCHESTRATOR_JSON_MAX_DEPTH)`,
+        );
+      }
       const request = checkRequest(busRequestBody, parsed, 'message');
       const prepared = prepareRequest(request, this.options.catalog);
       const result = await engine.submit(prepared, {
@@ -151,7 +162,7 @@ export class WorkflowBus {
     this.stopping ??= (async () => {
       this.stopped = true;
       this.options.subscriber.off('message', this.onMessage);
-      await this.options.subscriber.unsubscribe(this.channels.requests).catch(() => undefined);
+      await unsubscribeQuietly(this.options.subscriber, [this.channels.requests]);
       await Promise.allSettled([...this.inflight]);
     })();
     return this.stopping;

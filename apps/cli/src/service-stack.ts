@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -18,8 +19,23 @@ export interface RunningStack {
   redis: { host: string; port: number; private: boolean };
   /** Resolves when a process of the stack exits on its own (the stack is then stopping). */
   exited: Promise<string>;
-  stop(): Promise<void>;
+  /** The running processes of the stack (a private redis-server included), for health and memory checks. */
+  processes(): { name: string; pid: number }[];
+  /** SIGTERM to each process, in reverse start order; SIGKILL after STOP_TIMEOUT_MS. Says how each one ended. */
+  stop(): Promise<StoppedProcess[]>;
 }
+
+export interface StoppedProcess {
+  name: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  ms: number;
+  /** It ignored SIGTERM for STOP_TIMEOUT_MS and was killed. */
+  killed: boolean;
+}
+
+/** How long a process may take to stop before it is killed; each stops in well under it, Redis down or not. */
+export const STOP_TIMEOUT_MS = 30_000;
 
 /** True when something at host:port answers the Redis protocol (any reply, even NOAUTH, counts). */
 export function redisAnswers(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
@@ -60,28 +76,18 @@ function prefixed(name: string, stream: NodeJS.ReadableStream | null, log: (line
 /**
  * Brings up the API, one worker and the three service stand-ins, on the configured Redis when one answers there,
  * else on a private `redis-server` (append-only file under ORCHESTRATOR_WORKSPACE, so runs survive a restart).
+ * Without SERVICE_SECRET in the environment it makes one for the stack's processes.
  */
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(options.env)) if (v !== undefined) env[k] = v;
-  const host = env.REDIS_HOST || 'localhost';
-  const port = Number(env.REDIS_PORT || 6379);
   const children: { name: string; child: ChildProcess }[] = [];
-  let redis = { host, port, private: false };
-  if (env.REDIS_URL || (await redisAnswers(host, port))) {
-    options.log(`using Redis at ${env.REDIS_URL ? 'REDIS_URL' : `${host}:${port}`}`);
-  } else {
-    const privatePort = await freePort();
-    const dir = join(env.ORCHESTRATOR_WORKSPACE || '/tmp/orchestrator', 'redis');
-    mkdirSync(dir, { recursive: true });
-    children.push({ name: 'redis', child: await startPrivateRedis(privatePort, dir) });
-    redis = { host: '127.0.0.1', port: privatePort, private: true };
-    env.REDIS_HOST = redis.host;
-    env.REDIS_PORT = String(redis.port);
-    options.log(
-      `no Redis answered at ${host}:${port}; started a private redis-server on ${redis.host}:${redis.port} (data in ${dir})`,
-    );
+  if (!env.SERVICE_SECRET) {
+    // The workers and the services sign their messages with it; a fresh one per stack, known to its processes only.
+    env.SERVICE_SECRET = randomBytes(32).toString('hex');
+    options.log('generated a SERVICE_SECRET for the processes of this stack');
   }
+  const redis = await chooseRedis(env, options.log, children);
 
   let onExit: (name: string) => void = () => undefined;
   const exited = new Promise<string>((done) => {
@@ -112,22 +118,64 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     throw new Error('the API did not become healthy; see the lines above');
   }
 
-  async function stopAll(): Promise<void> {
+  async function stopAll(): Promise<StoppedProcess[]> {
     stopping = true;
+    const stopped: StoppedProcess[] = [];
     // API first (stop taking work), then the worker (finishes or hands back its jobs), the stand-ins, Redis last.
-    for (const { child } of [...children].reverse()) {
+    for (const { name, child } of [...children].reverse()) {
       if (child.exitCode !== null || child.signalCode !== null) continue;
+      const started = Date.now();
+      let killed = false;
       await new Promise<void>((done) => {
-        const force = setTimeout(() => child.kill('SIGKILL'), 30_000);
-        child.once('exit', () => {
+        const force = setTimeout(() => {
+          killed = true;
+          child.kill('SIGKILL');
+        }, STOP_TIMEOUT_MS);
+        child.once('exit', (code, signal) => {
           clearTimeout(force);
+          const ms = Date.now() - started;
+          stopped.push({ name, code, signal, ms, killed });
+          options.log(`${name} ${killed ? 'killed after' : 'stopped in'} ${ms} ms (${signal ?? `exit ${code}`})`);
           done();
         });
         child.kill('SIGTERM');
       });
     }
+    return stopped;
   }
-  return { apiUrl, redis, exited, stop: stopAll };
+  const processes = () =>
+    children
+      .filter(({ child }) => child.exitCode === null && child.signalCode === null && child.pid !== undefined)
+      .map(({ name, child }) => ({ name, pid: child.pid as number }));
+  return { apiUrl, redis, exited, processes, stop: stopAll };
+}
+
+/**
+ * The configured Redis when it answers (or TLS is configured), else a private redis-server, which `env` is then
+ * pointed at and `children` holds.
+ */
+async function chooseRedis(
+  env: Record<string, string>,
+  log: (line: string) => void,
+  children: { name: string; child: ChildProcess }[],
+): Promise<RunningStack['redis']> {
+  const host = env.REDIS_HOST || 'localhost';
+  const port = Number(env.REDIS_PORT || 6379);
+  // A TLS port does not answer a plain-text PING: configured TLS means "use it".
+  if (env.REDIS_URL || env.REDIS_TLS === 'true' || (await redisAnswers(host, port))) {
+    log(`using Redis at ${env.REDIS_URL ? 'REDIS_URL' : `${host}:${port}`}`);
+    return { host, port, private: false };
+  }
+  const privatePort = await freePort();
+  const dir = join(env.ORCHESTRATOR_WORKSPACE || '/tmp/orchestrator', 'redis');
+  mkdirSync(dir, { recursive: true });
+  children.push({ name: 'redis', child: await startPrivateRedis(privatePort, dir) });
+  env.REDIS_HOST = '127.0.0.1';
+  env.REDIS_PORT = String(privatePort);
+  log(
+    `no Redis answered at ${host}:${port}; started a private redis-server on 127.0.0.1:${privatePort} (data in ${dir})`,
+  );
+  return { host: '127.0.0.1', port: privatePort, private: true };
 }
 
 /** A redis-server on `port` with its append-only file in `dir`, once it accepts connections. */

@@ -8,7 +8,7 @@ import { DataAbstractor } from './data-abstractor';
 runProcess('data-abstractor', async () => {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, defaults: { service: 'data-abstractor' } });
-  const service = new DataAbstractor({ redis: config.redis, logger });
+  const service = new DataAbstractor({ redis: config.redis, secret: config.serviceSecret, logger });
   await service.start();
   logger.info('data-abstractor started (development stand-in with sample data)');
   return { logger, close: () => service.close() };

@@ -2,9 +2,12 @@ import type { Config } from '@orch/config';
 import { EngineWorker, type TaskHandlers, WorkflowEngine } from '@orch/engine';
 import type { Logger } from '@orch/logger';
 import { MessageCoordinator } from '@orch/messaging';
-import { createRedisConnection } from '@orch/redis';
+import { closeConnection, createRedisConnection, whileReachable } from '@orch/redis';
 import { TemplateCatalog } from '@orch/templates';
 import { createServiceHandlers } from './tasks/service-handlers';
+
+/** How long close() waits for an unreachable Redis to come back before it stops without it. */
+export const REDIS_GONE_GRACE_MS = 2000;
 
 export interface WorkerProcess {
   readonly worker: EngineWorker;
@@ -15,8 +18,8 @@ export interface WorkerProcess {
 /** Wires one worker process: Redis connections, the engine, every task handler, recovery. */
 export async function startWorkerProcess(config: Readonly<Config>, logger: Logger): Promise<WorkerProcess> {
   const settings = config.redis;
-  const connection = createRedisConnection(settings, 'worker', 'orch-worker');
-  const subscriber = createRedisConnection(settings, 'worker', 'orch-worker-abort');
+  const connection = createRedisConnection(settings, 'worker', 'orch-worker', logger);
+  const subscriber = createRedisConnection(settings, 'subscriber', 'orch-worker-abort', logger);
   const engine = new WorkflowEngine({
     connection,
     prefix: config.queuePrefix,
@@ -24,8 +27,9 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
     executionTtlMs: config.executionTtlMs,
     defaultWorkflowTimeoutMs: config.defaultWorkflowTimeoutMs,
     logger,
+    bullConnectionName: 'orch-worker-bullmq',
   });
-  const coordinator = new MessageCoordinator({ logger, redis: settings });
+  const coordinator = new MessageCoordinator({ logger, redis: settings, secret: config.serviceSecret });
   // Sub-workflow tasks name templates; a broken template file is logged and left out, as in the API.
   const catalog = await TemplateCatalog.load(config.templatesDir);
   for (const problem of catalog.problems)
@@ -72,11 +76,19 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
     worker,
     close() {
       closing ??= (async () => {
-        await worker.close();
-        await coordinator.close();
-        await engine.close();
-        await subscriber.quit().catch(() => subscriber.disconnect());
-        await connection.quit().catch(() => connection.disconnect());
+        const graceful = (async () => {
+          await worker.close();
+          await coordinator.close();
+          await engine.close();
+        })();
+        // Every step above needs Redis; with Redis gone they would wait for it forever (until the SIGKILL).
+        if (!(await whileReachable(connection, graceful, REDIS_GONE_GRACE_MS))) {
+          logger.warn('Redis is unreachable: stopping without waiting for running jobs', {
+            grace_ms: REDIS_GONE_GRACE_MS,
+            note: 'their locks expire and a worker runs them again once Redis is back',
+          });
+        }
+        await Promise.all([...[subscriber, connection].map((client) => closeConnection(client)), engine.disconnect()]);
       })();
       return closing;
     },

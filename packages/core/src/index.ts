@@ -3,6 +3,7 @@ export * from './analyze-dag';
 export * from './compile-workflow';
 export * from './duration';
 export * from './prepare-workflow';
+export * from './reserved-names';
 export * from './task-catalog';
 export * from './trigger-rule';
 export * from './validate-workflow';

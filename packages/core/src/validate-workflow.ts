@@ -6,7 +6,7 @@ import { tryParseDuration } from './duration';
 import { schemaWithExpressions } from './task-catalog';
 import { conditionExpression, TASK_CATALOG, TASK_TYPES, type TaskType, taskTypeOf } from './task-types';
 import { coerce } from './variables';
-import type { TaskDefinition, TemplateDefinition, WorkflowDefinition } from './workflow';
+import { type TaskDefinition, type TemplateDefinition, VARIABLE_TYPES, type WorkflowDefinition } from './workflow';
 import { templateSchema, workflowSchema } from './workflow-schema';
 
 export interface ValidationResult {
@@ -70,7 +70,9 @@ export function validateTemplate(doc: unknown): ValidationResult {
     const pointer = `/variables/${i}`;
     if (names.has(v.name)) errors.push({ pointer: `${pointer}/name`, message: `duplicate variable '${v.name}'` });
     names.add(v.name);
-    if (v.default !== undefined && !coerce(v.default, v.type).ok) {
+    // An unknown type was reported by the shape check; there is nothing to compare the default with.
+    const typed = v.type === undefined || (VARIABLE_TYPES as readonly unknown[]).includes(v.type);
+    if (v.default !== undefined && typed && !coerce(v.default, v.type).ok) {
       errors.push({ pointer: `${pointer}/default`, message: `default does not match type '${v.type}'` });
     }
   });
@@ -78,6 +80,19 @@ export function validateTemplate(doc: unknown): ValidationResult {
     ? checkSemantics(template.workflow as WorkflowDefinition, names, '/workflow')
     : { errors: [] };
   return mergeErrors(errors, workflowResult);
+}
+
+const stringList = (value: unknown): string[] | undefined =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined;
+
+/** The task with `depends_on`, `on_success` and `on_failure` as lists of strings (or absent). */
+function withEdgeLists(task: TaskDefinition): TaskDefinition {
+  return {
+    ...task,
+    depends_on: stringList(task.depends_on),
+    on_success: stringList(task.on_success),
+    on_failure: stringList(task.on_failure),
+  };
 }
 
 function mergeErrors(first: ErrorDetail[], result: ValidationResult): ValidationResult {
@@ -108,7 +123,8 @@ function checkSemantics(workflow: WorkflowDefinition, inputs: Set<string>, base:
     errors.push(...checkType(task, (...path) => at(i, ...path)));
     errors.push(...checkEdges(task, indexOf, (...path) => at(i, ...path)));
   });
-  const unique = tasks.filter((t) => indexOf.get(t.id) === workflow.tasks.indexOf(t));
+  // Edge lists of the wrong type were reported by the shape check; the graph is analysed without them.
+  const unique = tasks.filter((t) => indexOf.get(t.id) === workflow.tasks.indexOf(t)).map(withEdgeLists);
   const dag = analyzeDag(unique);
   if (dag.cycle) errors.push({ pointer: `${base}/tasks`, message: `dependency cycle: ${dag.cycle.join(' -> ')}` });
   checkExpressions(workflow.variables ?? {}, `${base}/variables`, errors, (root) =>

@@ -1,3 +1,5 @@
+import { namedValues, notReserved } from './reserved-names';
+
 /**
  * When a task with dependencies runs. The default, `none_failed_min_one_success`, runs it when no dependency failed
  * and at least one succeeded, so a join after a condition runs whichever branch was taken.
@@ -25,7 +27,12 @@ const IDENTIFIER_MESSAGE =
   'must start with a letter or _ and hold only letters, digits and _ (it is used in expressions such as ${id.output})';
 
 const duration = { type: ['number', 'string'], format: 'duration', minimum: 0 } as const;
-const idList = { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true } as const;
+const idList = {
+  type: 'array',
+  items: { type: 'string', minLength: 1 },
+  uniqueItems: true,
+  'x-message': 'must be a list of distinct task ids, such as ["fetch"]',
+} as const;
 
 export const retryPolicySchema = {
   type: 'object',
@@ -45,7 +52,7 @@ export const taskSchema = {
   additionalProperties: false,
   required: ['id', 'type'],
   properties: {
-    id: { type: 'string', pattern: IDENTIFIER, 'x-message': IDENTIFIER_MESSAGE },
+    id: { type: 'string', pattern: IDENTIFIER, 'x-message': IDENTIFIER_MESSAGE, allOf: [notReserved] },
     name: { type: 'string' },
     description: { type: 'string' },
     type: { type: 'string' },
@@ -70,7 +77,7 @@ export const workflowSchema = {
     name: { type: 'string' },
     description: { type: 'string' },
     timeout: duration,
-    variables: { type: 'object' },
+    variables: namedValues,
     tasks: { type: 'array', minItems: 1, maxItems: 20_000, items: taskSchema },
     fail_fast: { type: 'boolean' },
     recovery: {
@@ -86,7 +93,7 @@ export const variableSchema = {
   additionalProperties: false,
   required: ['name'],
   properties: {
-    name: { type: 'string', pattern: IDENTIFIER, 'x-message': IDENTIFIER_MESSAGE },
+    name: { type: 'string', pattern: IDENTIFIER, 'x-message': IDENTIFIER_MESSAGE, allOf: [notReserved] },
     type: { enum: [...VARIABLE_TYPES] },
     description: { type: 'string' },
     required: { type: 'boolean' },
@@ -104,6 +111,7 @@ export const templateSchema = {
       pattern: '^[a-z0-9][a-z0-9._-]*$',
       maxLength: 200,
       'x-message': 'must be lower-case letters, digits, ., _ and -, starting with a letter or digit',
+      allOf: [notReserved],
     },
     name: { type: 'string', minLength: 1 },
     description: { type: 'string' },
@@ -118,7 +126,7 @@ export const templateSchema = {
       properties: {
         cron: { type: 'string', minLength: 1, description: 'cron pattern; 6 fields for seconds' },
         timezone: { type: 'string', minLength: 1 },
-        variables: { type: 'object' },
+        variables: namedValues,
         overlap: { enum: ['skip', 'allow'] },
       },
     },

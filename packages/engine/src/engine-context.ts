@@ -1,5 +1,5 @@
 import { type Logger, silentLogger } from '@orch/logger';
-import { RedisKeys } from '@orch/redis';
+import { RedisKeys, watchConnection } from '@orch/redis';
 import type { Redis } from 'ioredis';
 import { EngineQueues } from './engine-queues';
 import { RunIndex } from './run-index';
@@ -15,6 +15,8 @@ export interface EngineOptions {
   executionTtlMs: number;
   defaultWorkflowTimeoutMs: number;
   logger?: Logger;
+  /** When set, the engine's BullMQ client's connection state is logged under this name (`watchConnection`). */
+  bullConnectionName?: string;
 }
 
 /** The limits every part of the engine applies alike. */
@@ -47,12 +49,14 @@ export function createEngineContext(options: EngineOptions): EngineContext {
   const prefix = options.prefix ?? 'orch';
   const keys = new RedisKeys(prefix);
   const logger = options.logger ?? silentLogger();
+  // BullMQ gets its own client: ioredis copies every script defined on a client into each pipeline it makes, and
+  // BullMQ defines about 60, which cost the engine's own pipelines ~10% CPU when they shared one.
+  const bull = options.connection.duplicate();
+  if (options.bullConnectionName) watchConnection(bull, logger, options.bullConnectionName);
   return {
     store: new RunStore(options.connection, keys),
     index: new RunIndex(options.connection, keys),
-    // BullMQ gets its own client: ioredis copies every script defined on a client into each pipeline it makes, and
-    // BullMQ defines about 60, which cost the engine's own pipelines ~10% CPU when they shared one.
-    queues: new EngineQueues(options.connection.duplicate(), options.connection, prefix, logger),
+    queues: new EngineQueues(bull, options.connection, prefix, logger),
     limits: {
       maxConcurrentWorkflows: options.maxConcurrentWorkflows,
       executionTtlMs: options.executionTtlMs,

@@ -90,21 +90,31 @@ describe('approval tasks', () => {
       waiting_for: { kind: 'approval', message: 'Ship it?', approvers: ['ops'] },
     });
     expect(await h.ctx.queues.tasks.getJobCounts('active')).toEqual({ active: 0 });
-    await h.engine.decide(id, 'review', 'approve', { note: 'go' }, 'alice');
+    // `approvers` are enforced: nobody else, and no anonymous decision, gets through.
+    await expect(h.engine.decide(id, 'review', 'approve', {}, 'mallory')).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'task review may be decided only by ops; not by mallory',
+    });
+    await expect(h.engine.decide(id, 'review', 'approve')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await h.engine.decide(id, 'review', 'approve', { note: 'go' }, 'ops');
     const record = await h.waitForEnd(id);
     expect(record.status).toBe('completed');
-    expect(byId(record).review?.output).toMatchObject({ approved: true, by: 'alice', payload: { note: 'go' } });
+    expect(byId(record).review?.output).toMatchObject({ approved: true, by: 'ops', payload: { note: 'go' } });
     expect(byId(record).ship?.output).toBe('go');
-    await expect(h.engine.decide(id, 'review', 'reject')).rejects.toThrow('task review has already finished');
+    await expect(h.engine.decide(id, 'review', 'reject', {}, 'ops')).rejects.toThrow(
+      'task review has already finished',
+    );
   });
 
   it('fails the task when rejected', async () => {
     const id = await h.submit(approvalFlow());
-    await h.engine.decide(id, 'review', 'reject', { reason: 'not today' }, 'bob');
-    await expect(h.engine.decide(id, 'review', 'approve')).rejects.toThrow(/already (been decided|finished)/);
+    await h.engine.decide(id, 'review', 'reject', { reason: 'not today' }, 'ops');
+    await expect(h.engine.decide(id, 'review', 'approve', {}, 'ops')).rejects.toThrow(
+      /already (been decided|finished)/,
+    );
     const record = await h.waitForEnd(id);
     expect(record.status).toBe('failed');
-    expect(byId(record).review?.error).toBe('rejected by bob: not today');
+    expect(byId(record).review?.error).toBe('rejected by ops: not today');
     expect(byId(record).ship?.status).toBe('upstream_failed');
   });
 

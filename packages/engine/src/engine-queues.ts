@@ -1,5 +1,5 @@
 import type { Logger } from '@orch/logger';
-import { QUEUES } from '@orch/redis';
+import { closeConnection, QUEUES } from '@orch/redis';
 import { FlowProducer, Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QUEUE_STATES, type QueueCounts } from './operational-state';
@@ -78,6 +78,11 @@ export class EngineQueues {
       }),
     );
     return Object.fromEntries(entries) as QueueCounts;
+  }
+
+  /** Ends the queues' client now, whatever it is doing: for a shutdown with Redis gone, after `close` gave up. */
+  async disconnect(): Promise<void> {
+    await closeConnection(this.connection);
   }
 
   /** Closes the queues and the flow producer, then their client. Idempotent. */

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { type Logger, silentLogger } from '@orch/logger';
-import { QUEUES } from '@orch/redis';
+import { isConnectionError, QUEUES } from '@orch/redis';
 import { type Job, type MinimalJob, WaitingChildrenError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { TaskHandlers } from './control-flow';
@@ -84,7 +84,10 @@ export class EngineWorker {
     if (options.recovery) this.recovery = new RecoveryManager(this.ctx, this.kernel, options.recovery, this.logger);
     this.schedules = new ScheduleManager(options.engine, this.logger);
     for (const worker of this.workers) {
-      worker.on('error', (error) => this.logger.error('worker error', { queue: worker.name, error: error.message }));
+      worker.on('error', (error) => {
+        const level = isConnectionError(error) ? 'debug' : 'error'; // outages: logged once by the connection watcher
+        this.logger.log(level, 'worker error', { queue: worker.name, error: error.message });
+      });
     }
   }
 

@@ -1,6 +1,8 @@
 import { DECISION_NOTE } from '@orch/core';
 import { NotFoundError, OrchestratorError } from '@orch/errors';
 import { type ApprovalDecision, type ExecutionStatus, publicStatus } from '@orch/run-model';
+import { checkApprover } from './approvers';
+import { sourceOf } from './definition-lookups';
 import type { EngineContext } from './engine-context';
 import type { RunKernel } from './run-kernel';
 import { jobIds } from './task-job';
@@ -77,6 +79,7 @@ export class RunControl {
     if (!task) throw new NotFoundError('task', taskId);
     if (task.type !== 'approval')
       throw new OrchestratorError('CONFLICT', `task ${taskId} is a ${task.type} task, not an approval`);
+    checkApprover(sourceOf(def, taskId).parameters, taskId, by);
     if (await store.isFinished(id, taskId)) {
       throw new OrchestratorError('CONFLICT', `task ${taskId} has already finished`);
     }

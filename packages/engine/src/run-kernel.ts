@@ -28,8 +28,8 @@ export class RunKernel {
     return this.submission.submit(prepared, options);
   }
 
-  retry(id: string): Promise<RetryResult> {
-    return this.submission.retry(id);
+  retry(id: string, options: Pick<SubmitOptions, 'submittedBy'> = {}): Promise<RetryResult> {
+    return this.submission.retry(id, options);
   }
 
   /**

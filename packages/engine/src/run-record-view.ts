@@ -34,6 +34,8 @@ export interface RunMeta {
   template_id?: string;
   template_version?: string;
   correlation_id?: string;
+  /** The API key name that submitted (or retried into) the run. */
+  submitted_by?: string;
   created_at?: string;
   started_at?: string;
   finished_at?: string;
@@ -74,6 +76,7 @@ export function toRecord(
     tasks,
   };
   if (meta.correlation_id) record.correlation_id = meta.correlation_id;
+  if (meta.submitted_by) record.submitted_by = meta.submitted_by;
   if (def.template) record.template = def.template;
   if (meta.started_at) record.started_at = iso(meta.started_at);
   if (meta.finished_at) record.finished_at = iso(meta.finished_at);

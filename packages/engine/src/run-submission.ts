@@ -11,6 +11,8 @@ export interface SubmitOptions {
   parent?: { executionId: string; taskId: string; jobId: string; depth: number };
   /** Pub/sub channel that gets the run's final message (the message bus sets `workflow-responses`). */
   respondTo?: string;
+  /** The API key name that submitted the run; shown in its record as `submitted_by`. */
+  submittedBy?: string;
 }
 
 export interface SubmitResult {
@@ -54,7 +56,7 @@ export class RunSubmission {
    * A new run of a finished run's workflow that reuses the checkpointed outputs of its completed tasks and runs the
    * rest: the failed, cancelled and never-run tasks.
    */
-  async retry(id: string): Promise<RetryResult> {
+  async retry(id: string, options: Pick<SubmitOptions, 'submittedBy'> = {}): Promise<RetryResult> {
     const { store } = this.ctx;
     const [def, fin, status] = await Promise.all([
       store.definition(id).catch(() => {
@@ -82,7 +84,7 @@ export class RunSubmission {
       correlationId: undefined,
       createdAt: Date.now(),
     };
-    const result = await this.create(fresh, {}, { retriedFrom: id, seed: outputs });
+    const result = await this.create(fresh, { submittedBy: options.submittedBy }, { retriedFrom: id, seed: outputs });
     return { ...result, retried_from: id, reused: [...outputs.keys()] };
   }
 
@@ -113,6 +115,7 @@ export class RunSubmission {
     if (options.respondTo) extra.respond_to = options.respondTo;
     if (options.parent) extra.parent_execution_id = options.parent.executionId;
     if (from.retriedFrom) extra.retried_from = from.retriedFrom;
+    if (options.submittedBy) extra.submitted_by = options.submittedBy;
     const seed = from.seed ?? new Map<string, string>();
     // One round trip writes the run and admits it (marking it running, with its deadline) or queues it.
     const admitted = await store.create({ def, extra, seed, limit: limits.maxConcurrentWorkflows });

@@ -63,8 +63,8 @@ export class WorkflowEngine {
    * A new run of a finished run's workflow that reuses the checkpointed outputs of its completed tasks and runs the
    * rest: the failed, cancelled and never-run tasks.
    */
-  retry(id: string): Promise<RetryResult> {
-    return this.kernel.retry(id);
+  retry(id: string, options: Pick<SubmitOptions, 'submittedBy'> = {}): Promise<RetryResult> {
+    return this.kernel.retry(id, options);
   }
 
   /** Cancels a run: pending runs end at once, running ones stop starting tasks and abort the running ones. */
@@ -160,6 +160,11 @@ export class WorkflowEngine {
   /** Closes the queues and the flow producer; the connection belongs to the caller. Idempotent. */
   close(): Promise<void> {
     return this.ctx.queues.close();
+  }
+
+  /** Ends the engine's own (BullMQ) connection at once: for a shutdown that gave up waiting on a Redis that is gone. */
+  disconnect(): Promise<void> {
+    return this.ctx.queues.disconnect();
   }
 }
 

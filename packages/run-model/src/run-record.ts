@@ -30,6 +30,8 @@ export interface ExecutionRecord {
   execution_id: string;
   status: ExecutionStatus;
   correlation_id?: string;
+  /** The API key name that submitted (or retried into) this run. */
+  submitted_by?: string;
   workflow: { id: string; name?: string };
   template?: { id: string; version?: string };
   variables: Record<string, unknown>;

@@ -1,5 +1,6 @@
 import type { ExecutionLinks } from '@orch/run-model';
 import type { ApiDeps } from '../api-deps';
+import type { Caller } from '../middleware/auth';
 
 /** What a handler sees of a request; no Express types, so handlers run in tests and other transports as they are. */
 export interface HandlerInput {
@@ -9,6 +10,8 @@ export interface HandlerInput {
   headers: Record<string, string | string[] | undefined>;
   /** Aborted when the client goes away before the answer. */
   signal?: AbortSignal;
+  /** The key that called: its name is recorded on what it submits and decides. */
+  caller: Caller;
 }
 
 export interface HandlerResult {

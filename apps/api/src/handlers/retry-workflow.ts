@@ -10,12 +10,13 @@ export const retryWorkflow: Handler = async (input, deps) => {
   const id = input.params.id as string;
   const meta = await deps.engine.meta(id);
   if (!meta.status) throw new NotFoundError('execution', id);
-  const result = await deps.engine.retry(id);
+  const result = await deps.engine.retry(id, { submittedBy: input.caller.name });
   deps.metrics.submitted('retry', meta.template_id ?? 'inline', true);
   deps.logger.info('workflow retried', {
     execution_id: result.executionId,
     retried_from: id,
     reused: result.reused,
+    submitted_by: input.caller.name,
     correlation_id: meta.correlation_id,
   });
   const links = executionLinks(result.executionId);

@@ -1,8 +1,7 @@
 import { dirname, join } from 'node:path';
 import type { WorkflowEngine } from '@orch/engine';
 import { OrchestratorError } from '@orch/errors';
-import { Router as createRouter, type Router } from 'express';
-import { requireApiKey } from '../middleware/auth';
+import { Router as createRouter, type RequestHandler, type Router } from 'express';
 
 /** Where the web view is served. */
 export const UI_PATH = '/ui';
@@ -44,7 +43,8 @@ export interface RunGraph {
 
 export interface UiOptions {
   engine: WorkflowEngine;
-  apiKeys: readonly string[];
+  /** Authentication and the `read` scope, for the page's one data route. */
+  guard: RequestHandler[];
 }
 
 /**
@@ -78,7 +78,7 @@ export function createUiRouter(options: UiOptions): Router {
     res.type(type);
     res.sendFile(join(UI_DIR, req.params.file as string), { headers: noStore });
   });
-  router.get('/api/runs/:id/graph', requireApiKey(options.apiKeys, new Set()), async (req, res) => {
+  router.get('/api/runs/:id/graph', ...options.guard, async (req, res) => {
     res.json(await runGraph(options.engine, req.params.id as string));
   });
   // Unknown paths under /ui end here, so they are a 404 with or without a key rather than a 401.

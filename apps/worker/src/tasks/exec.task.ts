@@ -12,7 +12,7 @@ interface ExecServiceResult {
   stderr: string;
   truncated?: boolean;
   files: { name: string; size: number; content?: string }[];
-  mode: 'docker' | 'local';
+  mode: 'docker' | 'sandbox' | 'local';
   duration_ms?: number;
 }
 

@@ -11,6 +11,8 @@ import { type RedisServer, startRedisServer } from '@orch/testing';
 import { createServiceHandlers } from './service-handlers';
 
 const logger = createLogger({ level: 'error' });
+/** The workers' and services' SERVICE_SECRET: every request and reply is signed. */
+const SECRET = 'contract-test-secret-0123456789abcdef';
 
 function context(overrides: Partial<TaskContext> = {}): TaskContext {
   return {
@@ -63,7 +65,7 @@ const contract: {
       files: [{ name: 'run.sh', content: 'echo \'{"rows": 3}\'' }],
       timeout: '10s',
     },
-    output: { exit_code: 0, mode: 'local', json: { rows: 3 }, files: [] },
+    output: { exit_code: 0, mode: 'sandbox', json: { rows: 3 }, files: [] },
     refused: { image: 'x', command: ['true'], files: [{ name: '/etc/passwd', content: '' }] },
   },
 ];
@@ -80,15 +82,15 @@ describe('service task handlers against the stand-ins (contract)', () => {
     server = await startRedisServer();
     workspace = mkdtempSync(join(tmpdir(), 'contract-'));
     const redis = { host: server.host, port: server.port };
-    coordinator = new MessageCoordinator({ redis, logger });
+    coordinator = new MessageCoordinator({ redis, logger, secret: SECRET });
     handlers = createServiceHandlers({
       coordinator,
       openai: { model: 'gpt-4o-mini', timeoutMs: 5000 },
     }) as unknown as typeof handlers;
     services = [
-      new DataAbstractor({ redis, logger }),
-      new AiAbstractor({ redis, logger }),
-      new ExecAgent({ redis, logger, workspaceDir: workspace }),
+      new DataAbstractor({ redis, logger, secret: SECRET }),
+      new AiAbstractor({ redis, logger, secret: SECRET }),
+      new ExecAgent({ redis, logger, workspaceDir: workspace, secret: SECRET }),
     ];
   });
   afterAll(async () => {

@@ -3,6 +3,7 @@ import { defineTaskType } from './task-type';
 const schema = {
   type: 'object',
   required: ['prompt'],
+  additionalProperties: false,
   properties: {
     prompt: { type: 'string', minLength: 1 },
     system: { type: 'string' },

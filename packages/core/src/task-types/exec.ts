@@ -1,4 +1,4 @@
-import { durationSchema, stringMapSchema } from './schema-parts';
+import { durationSchema, inputFileNameSchema, stringMapSchema } from './schema-parts';
 import { defineTaskType } from './task-type';
 
 const schema = {
@@ -18,11 +18,15 @@ const schema = {
         type: 'object',
         required: ['name', 'content'],
         additionalProperties: false,
-        properties: { name: { type: 'string', minLength: 1 }, content: { type: 'string' } },
+        properties: { name: inputFileNameSchema, content: { type: 'string' } },
       },
     },
     env: stringMapSchema,
     timeout: durationSchema,
+    network: {
+      type: 'boolean',
+      description: 'ask for network access; the exec-agent grants it only with EXEC_NETWORK=allowed',
+    },
   },
 } as const;
 

@@ -1,4 +1,6 @@
 import { PermanentTaskError } from '@orch/errors';
+import { namedValues } from '../reserved-names';
+import { templateReferenceSchema } from './schema-parts';
 import { defineTaskType, simulatedParameters } from './task-type';
 
 /** Sub-workflows may nest this deep; deeper is a permanent failure (it is almost surely a template calling itself). */
@@ -10,9 +12,9 @@ export const CHILD_RUN_NOTE = 'child';
 const schema = {
   type: 'object',
   properties: {
-    template: { type: 'string', minLength: 1 },
+    template: templateReferenceSchema,
     workflow: { type: 'object' },
-    variables: { type: 'object' },
+    variables: namedValues,
   },
   oneOf: [{ required: ['template'] }, { required: ['workflow'] }],
   'x-message': 'needs either template (a catalog id, optionally @version) or workflow (an inline workflow)',
