@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { loadConfig } from '@orch/config';
-import { createLogger, runProcess } from '@orch/logger';
+import { createLogger } from '@orch/logger';
+import { runProcess } from '@orch/process';
 import { AiAbstractor } from './ai-abstractor';
 
 /** The ai-abstractor process: answers `ai-requests` until SIGTERM or SIGINT. */

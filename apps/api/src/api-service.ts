@@ -6,7 +6,7 @@ import type { Config } from '@orch/config';
 import { WorkflowEngine } from '@orch/engine';
 import { WorkflowGenerator } from '@orch/generator';
 import type { Logger } from '@orch/logger';
-import { closeConnection, createRedisConnection, unsubscribeQuietly, watchConnection } from '@orch/redis';
+import { closeConnection, createRedisConnection, RedisKeys, unsubscribeQuietly } from '@orch/redis';
 import { TemplateCatalog } from '@orch/templates';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
@@ -35,6 +35,47 @@ function packageVersion(): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** The prompt -> workflow generator; the catalog's templates are the model's few-shot examples. */
+function createGenerator(config: Readonly<Config>, catalog: TemplateCatalog, logger: Logger): WorkflowGenerator {
+  return new WorkflowGenerator({
+    baseUrl: config.openai.baseUrl,
+    apiKey: config.openai.apiKey,
+    model: config.openai.model,
+    timeoutMs: config.openai.timeoutMs,
+    maxAttempts: config.generateMaxAttempts,
+    templates: catalog.list().map((t) => catalog.get(t.id)),
+    logger,
+  });
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Counts every run of the cluster that ends, heard on the finished channel. */
+function countFinished(channel: string, metrics: ApiMetrics, logger: Logger) {
+  return (ch: string, message: string) => {
+    if (ch !== channel) return;
+    try {
+      const run = JSON.parse(message) as { execution_id: string; status: string; correlation_id?: string };
+      metrics.finished(run.status);
+      logger.debug('run finished', {
+        execution_id: run.execution_id,
+        correlation_id: run.correlation_id || undefined,
+        status: run.status,
+      });
+    } catch {
+      logger.warn('unreadable message on the finished channel', { channel });
+    }
+  };
 }
 
 /**
@@ -67,8 +108,8 @@ export class ApiService {
       executionTtlMs: config.executionTtlMs,
       defaultWorkflowTimeoutMs: config.defaultWorkflowTimeoutMs,
       logger,
+      bullConnectionName: 'orch-api-bullmq',
     });
-    watchConnection(engine.bullConnection, logger, 'orch-api-bullmq');
     const catalog = options.catalog ?? (await TemplateCatalog.load(config.templatesDir));
     for (const problem of catalog.problems) {
       logger.warn('template file skipped', { path: problem.path, errors: problem.errors });
@@ -76,16 +117,7 @@ export class ApiService {
     if (config.server.apiKeys.length === 0) {
       logger.warn('ORCHESTRATOR_API_KEYS is not set: every route, Bull Board included, is open without a key');
     }
-    const generator = new WorkflowGenerator({
-      baseUrl: config.openai.baseUrl,
-      apiKey: config.openai.apiKey,
-      model: config.openai.model,
-      timeoutMs: config.openai.timeoutMs,
-      maxAttempts: config.generateMaxAttempts,
-      // The catalog's templates are the model's few-shot examples.
-      templates: catalog.list().map((t) => catalog.get(t.id)),
-      logger,
-    });
+    const generator = createGenerator(config, catalog, logger);
     // One connection per event stream: its connecting is routine (debug), its outages are not.
     const streamConnectionLog = {
       info: (message: string, meta?: Record<string, unknown>) => logger.debug(message, meta),
@@ -114,6 +146,7 @@ export class ApiService {
       subscriber,
       publisher: redis,
       engine,
+      keys: new RedisKeys(config.queuePrefix),
       catalog,
       logger,
       metrics,
@@ -124,28 +157,9 @@ export class ApiService {
     const app = createApp(deps, { closing: () => service?.shuttingDown ?? false });
     const server = createHttpServer(app, config.server, logger);
     service = new ApiService(deps, app, server, bus, subscriber, options.drainTimeoutMs ?? 10_000);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.server.port, config.server.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, config.server.port, config.server.host);
     const finished = engine.finishedChannel();
-    subscriber.on('message', (channel: string, message: string) => {
-      if (channel !== finished) return;
-      try {
-        const run = JSON.parse(message) as { execution_id: string; status: string; correlation_id?: string };
-        metrics.finished(run.status);
-        logger.debug('run finished', {
-          execution_id: run.execution_id,
-          correlation_id: run.correlation_id || undefined,
-          status: run.status,
-        });
-      } catch {
-        logger.warn('unreadable message on the finished channel', { channel });
-      }
-    });
+    subscriber.on('message', countFinished(finished, metrics, logger));
     await Promise.all([subscriber.subscribe(finished), bus.start()]);
     logger.info('api listening', { url: service.url, version: deps.version });
     return service;

@@ -1,6 +1,7 @@
-import { TERMINAL_STATUSES, type WorkflowEngine } from '@orch/engine';
+import { dashboardQueues, type WorkflowEngine } from '@orch/engine';
 import { OrchestratorError } from '@orch/errors';
 import type { Logger } from '@orch/logger';
+import { isFinalStatus } from '@orch/run-model';
 import { Job } from 'bullmq';
 import type { RequestHandler } from 'express';
 
@@ -48,7 +49,7 @@ async function refusal(engine: WorkflowEngine, path: string): Promise<string | u
   if (!job) return queueRefusal(path);
   const [, queueName, rawId, rawAction] = job as unknown as [string, string, string, string];
   const action = rawAction.toLowerCase();
-  const queue = Object.values(engine.queues).find((q) => q.name === decodeURIComponent(queueName));
+  const queue = dashboardQueues(engine).find((q) => q.name === decodeURIComponent(queueName));
   if (!queue) return undefined; // bull-board answers 404 itself
   const jobId = decodeURIComponent(rawId);
   if (action !== 'clean') return (WHY[action] as string).replace('{id}', await runOf(queue.name, jobId, engine));
@@ -56,8 +57,8 @@ async function refusal(engine: WorkflowEngine, path: string): Promise<string | u
     return "the control queue holds the engine's own jobs (recovery passes, schedules, pause holds); removing one breaks what it stands for";
   }
   const run = await runOf(queue.name, jobId, engine);
-  const status = (await engine.store.meta(run)).status;
-  if (status === undefined || TERMINAL_STATUSES.has(status)) return undefined;
+  const status = await engine.status(run);
+  if (status === undefined || isFinalStatus(status)) return undefined;
   return `job ${jobId} belongs to run ${run}, which is ${status}: deleting it would leave the run waiting forever; cancel the run (POST /api/v1/workflows/${run}/cancel) and its jobs go with it`;
 }
 
@@ -76,7 +77,7 @@ function queueRefusal(path: string): string {
 /** The run a job belongs to: a workflow job's id is the run's, a task job names its run in `data.e`. */
 async function runOf(queueName: string, jobId: string, engine: WorkflowEngine): Promise<string> {
   if (queueName === 'workflows') return jobId;
-  const queue = engine.queues.tasks;
-  const job = queueName === 'tasks' ? await Job.fromId<{ e?: string }>(queue, jobId) : undefined;
+  const queue = dashboardQueues(engine).find((q) => q.name === 'tasks');
+  const job = queueName === 'tasks' && queue ? await Job.fromId<{ e?: string }>(queue, jobId) : undefined;
   return job?.data?.e ?? jobId.split('.')[0] ?? jobId;
 }

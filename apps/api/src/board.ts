@@ -1,7 +1,7 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import type { WorkflowEngine } from '@orch/engine';
+import { dashboardQueues, type WorkflowEngine } from '@orch/engine';
 import { OrchestratorError } from '@orch/errors';
 import type { Logger } from '@orch/logger';
 import type { RequestHandler } from 'express';
@@ -15,7 +15,7 @@ function board(engine: WorkflowEngine, readOnlyMode: boolean): RequestHandler {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(BOARD_PATH);
   createBullBoard({
-    queues: Object.values(engine.queues).map((queue) => new BullMQAdapter(queue, { readOnlyMode })),
+    queues: dashboardQueues(engine).map((queue) => new BullMQAdapter(queue, { readOnlyMode })),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'Orchestrator' } },
   });

@@ -1,8 +1,8 @@
 import { cpSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { completion, type ModelServer, startModelServer } from '../../../packages/generator/src/test-model-server';
-import { type Harness, ROOT, startApi, startHarness, type TestApi } from './test-api';
+import { completion, type ModelServer, startModelServer } from '@orch/generator/testing';
+import { type Harness, ROOT, startApi, startHarness, type TestApi } from './testing';
 
 jest.setTimeout(60_000);
 

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { withDeadline } from '@orch/testing';
-import { ChannelRecorder, type Harness, readSse, startApi, startHarness, type TestApi, wf } from './test-api';
+import { ChannelRecorder, type Harness, readSse, startApi, startHarness, type TestApi, wf } from './testing';
 
 /** Inputs written to break the API: each is answered 4xx with a message that says what to change, never 500. */
 

@@ -1,5 +1,5 @@
 import { templateSchema } from '@orch/core';
-import { EXECUTION_STATUSES, TASK_STATUSES } from '@orch/engine';
+import { EVENT_TYPES, EXECUTION_STATUSES, TASK_STATUSES } from '@orch/run-model';
 
 /** Response schemas of the OpenAPI document; request schemas come from request-schemas.ts. */
 
@@ -119,6 +119,20 @@ export const RESPONSE_SCHEMAS: Record<string, object> = {
       },
       next_cursor: { type: ['string', 'null'] },
       links: { type: 'object', properties: { next: { type: ['string', 'null'] } } },
+    },
+  },
+  ExecutionEvent: {
+    type: 'object',
+    description: 'The `data` of one Server-Sent Event of `/api/v1/workflows/{id}/events`; its `event` is `type`',
+    required: ['id', 'type', 'at'],
+    properties: {
+      id: { type: 'string', description: 'Redis stream id, also the SSE id' },
+      type: { enum: [...EVENT_TYPES] },
+      task: str,
+      attempt: int,
+      at: time,
+      error: str,
+      worker: str,
     },
   },
   CancelResult: {

@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Harness, probe, ROOT, startApi, startHarness, type TestApi, wf } from './test-api';
+import { type Harness, probe, ROOT, startApi, startHarness, type TestApi, wf } from './testing';
 
 jest.setTimeout(60_000);
 

@@ -1,5 +1,5 @@
 import { ROUTES } from './routes';
-import { type Harness, probe, startApi, startHarness, type TestApi, wf } from './test-api';
+import { type Harness, probe, startApi, startHarness, type TestApi, wf } from './testing';
 
 jest.setTimeout(60_000);
 
@@ -115,7 +115,7 @@ describe('scoped API keys', () => {
         ['review', 'completed', 'ops'],
         ['after', 'completed', 'ops'],
       ]);
-      const events = await h.connection.xrange(h.engine.keys.events(id), '-', '+');
+      const events = await h.connection.xrange(h.ctx.keys.events(id), '-', '+');
       const approval = events.map(([, fields]) => fields).find((f) => f.includes('task.approved'));
       expect(approval?.slice(approval.indexOf('by'))).toEqual(['by', 'ops']);
     });

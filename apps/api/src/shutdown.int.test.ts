@@ -2,7 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { withDeadline } from '@orch/testing';
-import { type Harness, probe, ROOT, startApi, startHarness, type TestApi, testEnv, wf } from './test-api';
+import { type Harness, probe, ROOT, startApi, startHarness, type TestApi, testEnv, wf } from './testing';
 
 jest.setTimeout(90_000);
 

@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import type { WorkflowEngine } from '@orch/engine';
 import { OrchestratorError, toOrchestratorError } from '@orch/errors';
 import type { Logger } from '@orch/logger';
-import { unsubscribeQuietly } from '@orch/redis';
+import { type RedisKeys, unsubscribeQuietly } from '@orch/redis';
 import type { TemplateCatalog } from '@orch/templates';
 import type { Redis } from 'ioredis';
 import { jsonDepthExceeded } from './json-depth';
 import type { ApiMetrics } from './metrics';
 import { busRequestBody, checkRequest } from './request-schemas';
-import { prepareRequest, type WorkflowRequest } from './workflow-request';
+import { prepareRequest } from './workflow-request';
 
 /** The reference's message bus channels. */
 export const BUS_CHANNELS = { requests: 'workflow-requests', responses: 'workflow-responses' } as const;
@@ -22,6 +22,8 @@ export interface WorkflowBusOptions {
   /** Publishes answers and claims error answers. */
   publisher: Redis;
   engine: WorkflowEngine;
+  /** The claim keys of error answers (global keys under the engine's prefix). */
+  keys: RedisKeys;
   catalog: TemplateCatalog;
   logger: Logger;
   metrics: ApiMetrics;
@@ -90,7 +92,7 @@ export class WorkflowBus {
           `message nests arrays and objects deeper than ${this.options.maxJsonDepth} levels (ORCHESTRATOR_JSON_MAX_DEPTH)`,
         );
       }
-      const request = checkRequest<WorkflowRequest>(busRequestBody, parsed, 'message');
+      const request = checkRequest(busRequestBody, parsed, 'message');
       const prepared = prepareRequest(request, this.options.catalog);
       const result = await engine.submit(prepared, {
         correlationId: request.correlation_id,
@@ -130,7 +132,7 @@ export class WorkflowBus {
   private async reject(raw: string, correlationId: string | undefined, error: OrchestratorError): Promise<void> {
     const digest = createHash('sha256').update(raw).digest('hex');
     const claimed = await this.options.publisher.set(
-      this.options.engine.keys.busError(digest),
+      this.options.keys.busError(digest),
       '1',
       'PX',
       ERROR_CLAIM_MS,

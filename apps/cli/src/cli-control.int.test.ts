@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { completion, type ModelServer, startModelServer } from '../../../packages/generator/src/test-model-server';
-import { type Harness, probe, startApi, startHarness, type TestApi, wf } from '../../api/src/test-api';
+import { type Harness, probe, startApi, startHarness, type TestApi, wf } from '@orch/api/testing';
+import { completion, type ModelServer, startModelServer } from '@orch/generator/testing';
 import { runCli } from './cli';
 
 jest.setTimeout(60_000);

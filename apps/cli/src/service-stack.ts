@@ -81,48 +81,13 @@ function prefixed(name: string, stream: NodeJS.ReadableStream | null, log: (line
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(options.env)) if (v !== undefined) env[k] = v;
-  const host = env.REDIS_HOST || 'localhost';
-  const port = Number(env.REDIS_PORT || 6379);
   const children: { name: string; child: ChildProcess }[] = [];
-  let redis = { host, port, private: false };
   if (!env.SERVICE_SECRET) {
     // The workers and the services sign their messages with it; a fresh one per stack, known to its processes only.
     env.SERVICE_SECRET = randomBytes(32).toString('hex');
     options.log('generated a SERVICE_SECRET for the processes of this stack');
   }
-  // A TLS port does not answer a plain-text PING: configured TLS means "use it".
-  if (env.REDIS_URL || env.REDIS_TLS === 'true' || (await redisAnswers(host, port))) {
-    options.log(`using Redis at ${env.REDIS_URL ? 'REDIS_URL' : `${host}:${port}`}`);
-  } else {
-    const privatePort = await freePort();
-    const dir = join(env.ORCHESTRATOR_WORKSPACE || '/tmp/orchestrator', 'redis');
-    mkdirSync(dir, { recursive: true });
-    const child = spawn(
-      'redis-server',
-      ['--port', String(privatePort), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    children.push({ name: 'redis', child });
-    await new Promise<void>((ready, fail) => {
-      let out = '';
-      child.once('error', (e) =>
-        fail(new Error(`cannot start redis-server (${e.message}); install it: apt-get install -y redis-server`)),
-      );
-      child.once('exit', (code) => fail(new Error(`redis-server exited with ${code}: ${out}`)));
-      child.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('Ready to accept connections')) ready();
-      });
-    });
-    redis = { host: '127.0.0.1', port: privatePort, private: true };
-    env.REDIS_HOST = redis.host;
-    env.REDIS_PORT = String(redis.port);
-    options.log(
-      `no Redis answered at ${host}:${port}; started a private redis-server on ${redis.host}:${redis.port} (data in ${dir})`,
-    );
-  }
+  const redis = await chooseRedis(env, options.log, children);
 
   let onExit: (name: string) => void = () => undefined;
   const exited = new Promise<string>((done) => {
@@ -183,6 +148,55 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       .filter(({ child }) => child.exitCode === null && child.signalCode === null && child.pid !== undefined)
       .map(({ name, child }) => ({ name, pid: child.pid as number }));
   return { apiUrl, redis, exited, processes, stop: stopAll };
+}
+
+/**
+ * The configured Redis when it answers (or TLS is configured), else a private redis-server, which `env` is then
+ * pointed at and `children` holds.
+ */
+async function chooseRedis(
+  env: Record<string, string>,
+  log: (line: string) => void,
+  children: { name: string; child: ChildProcess }[],
+): Promise<RunningStack['redis']> {
+  const host = env.REDIS_HOST || 'localhost';
+  const port = Number(env.REDIS_PORT || 6379);
+  // A TLS port does not answer a plain-text PING: configured TLS means "use it".
+  if (env.REDIS_URL || env.REDIS_TLS === 'true' || (await redisAnswers(host, port))) {
+    log(`using Redis at ${env.REDIS_URL ? 'REDIS_URL' : `${host}:${port}`}`);
+    return { host, port, private: false };
+  }
+  const privatePort = await freePort();
+  const dir = join(env.ORCHESTRATOR_WORKSPACE || '/tmp/orchestrator', 'redis');
+  mkdirSync(dir, { recursive: true });
+  children.push({ name: 'redis', child: await startPrivateRedis(privatePort, dir) });
+  env.REDIS_HOST = '127.0.0.1';
+  env.REDIS_PORT = String(privatePort);
+  log(
+    `no Redis answered at ${host}:${port}; started a private redis-server on 127.0.0.1:${privatePort} (data in ${dir})`,
+  );
+  return { host: '127.0.0.1', port: privatePort, private: true };
+}
+
+/** A redis-server on `port` with its append-only file in `dir`, once it accepts connections. */
+async function startPrivateRedis(port: number, dir: string): Promise<ChildProcess> {
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  await new Promise<void>((ready, fail) => {
+    let out = '';
+    child.once('error', (e) =>
+      fail(new Error(`cannot start redis-server (${e.message}); install it: apt-get install -y redis-server`)),
+    );
+    child.once('exit', (code) => fail(new Error(`redis-server exited with ${code}: ${out}`)));
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('Ready to accept connections')) ready();
+    });
+  });
+  return child;
 }
 
 async function waitForHealth(url: string, exited: Promise<string>, timeoutMs = 30_000): Promise<boolean> {

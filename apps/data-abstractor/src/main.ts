@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { loadConfig } from '@orch/config';
-import { createLogger, runProcess } from '@orch/logger';
+import { createLogger } from '@orch/logger';
+import { runProcess } from '@orch/process';
 import { DataAbstractor } from './data-abstractor';
 
 /** The data-abstractor process: answers `data-requests` until SIGTERM or SIGINT. */

@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { runLocal } from './local-runner';
 import type { RunSpec } from './run-outcome';
-import { waitUntilGone } from './test-processes';
+import { waitUntilGone } from './testing';
 
 const spec = (argv: string[], overrides: Partial<RunSpec> = {}): RunSpec => ({
   argv,

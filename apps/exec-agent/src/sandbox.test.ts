@@ -7,7 +7,7 @@ import { RequestWorkspace } from './request-workspace';
 import type { RunSpec } from './run-outcome';
 import { isRoot, prepareWorkspace, Sandbox } from './sandbox';
 import { type ExecLimits, SANDBOX_PATH } from './sandbox-args';
-import { findProcesses, waitFor, waitUntilGone } from './test-processes';
+import { findProcesses, waitFor, waitUntilGone } from './testing';
 
 jest.setTimeout(30_000);
 

@@ -1,8 +1,8 @@
 import type { Config } from '@orch/config';
-import { builtinHandlers, EngineWorker, type TaskHandlers, WorkflowEngine } from '@orch/engine';
+import { EngineWorker, type TaskHandlers, WorkflowEngine } from '@orch/engine';
 import type { Logger } from '@orch/logger';
 import { MessageCoordinator } from '@orch/messaging';
-import { closeConnection, createRedisConnection, watchConnection, whileReachable } from '@orch/redis';
+import { closeConnection, createRedisConnection, whileReachable } from '@orch/redis';
 import { TemplateCatalog } from '@orch/templates';
 import { createServiceHandlers } from './tasks/service-handlers';
 
@@ -27,17 +27,15 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
     executionTtlMs: config.executionTtlMs,
     defaultWorkflowTimeoutMs: config.defaultWorkflowTimeoutMs,
     logger,
+    bullConnectionName: 'orch-worker-bullmq',
   });
-  watchConnection(engine.bullConnection, logger, 'orch-worker-bullmq');
   const coordinator = new MessageCoordinator({ logger, redis: settings, secret: config.serviceSecret });
   // Sub-workflow tasks name templates; a broken template file is logged and left out, as in the API.
   const catalog = await TemplateCatalog.load(config.templatesDir);
   for (const problem of catalog.problems)
     logger.warn('template skipped', { path: problem.path, errors: problem.errors });
-  const handlers: TaskHandlers = {
-    ...builtinHandlers,
-    ...createServiceHandlers({ coordinator, openai: config.openai }),
-  };
+  // The service types' handlers; the builtin and control types run from their modules.
+  const handlers: TaskHandlers = createServiceHandlers({ coordinator, openai: config.openai });
   const worker = new EngineWorker({
     engine,
     handlers,
@@ -90,7 +88,7 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
             note: 'their locks expire and a worker runs them again once Redis is back',
           });
         }
-        await Promise.all([subscriber, connection, engine.bullConnection].map((client) => closeConnection(client)));
+        await Promise.all([...[subscriber, connection].map((client) => closeConnection(client)), engine.disconnect()]);
       })();
       return closing;
     },

@@ -1,6 +1,7 @@
 import { DURATION_HINT, RECOVERY_STRATEGIES, type RecoveryStrategy, tryParseDuration } from '@orch/core';
 import { type ErrorDetail, ValidationError } from '@orch/errors';
 import Ajv from 'ajv';
+import type { FromSchema } from 'json-schema-to-ts';
 import { type ApiKey, parseApiKeys } from './api-keys';
 import { readTlsFiles } from './redis-tls';
 
@@ -138,8 +139,11 @@ const envSchema = {
 /** Their values never appear in an error message. */
 const SECRET_VARS = new Set(['REDIS_PASSWORD', 'SERVICE_SECRET', 'ORCHESTRATOR_API_KEYS', 'OPENAI_API_KEY']);
 
+/** The environment as the schema reads it: coerced, defaults filled in (so every defaulted variable is there). */
+type Env = FromSchema<typeof envSchema>;
+
 const ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, strict: true });
-const check = ajv.compile(envSchema);
+const check = ajv.compile<Env>(envSchema);
 
 /**
  * Parses the environment into a frozen Config. The env is a parameter so tests and tools pass their own.
@@ -152,12 +156,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     if (value !== undefined && value !== '') raw[name] = value;
   }
   const errors: ErrorDetail[] = [];
-  if (!check(raw)) {
-    for (const e of check.errors ?? []) {
-      const name = e.instancePath.slice(1);
-      const got = SECRET_VARS.has(name) ? `a value of ${env[name]?.length ?? 0} characters` : JSON.stringify(env[name]);
-      errors.push({ pointer: name, message: `${e.message}; got ${got}` });
-    }
+  const valid = check(raw);
+  for (const e of valid ? [] : (check.errors ?? [])) {
+    const name = e.instancePath.slice(1);
+    const got = SECRET_VARS.has(name) ? `a value of ${env[name]?.length ?? 0} characters` : JSON.stringify(env[name]);
+    errors.push({ pointer: name, message: `${e.message}; got ${got}` });
   }
   const ms: Record<string, number> = {};
   for (const name of durationVars) {
@@ -177,75 +180,80 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     });
   }
   const tls = readTlsFiles(raw, errors);
-  if (errors.length > 0) {
+  if (!valid || errors.length > 0) {
     throw new ValidationError(
       `invalid configuration: ${errors.map((e) => `${e.pointer} ${e.message}`).join('; ')}`,
       errors,
       { code: 'CONFIG_INVALID' },
     );
   }
-  const list = (v: unknown) =>
-    String(v)
+  return deepFreeze(toConfig(raw, (name) => ms[name] ?? 0, apiKeys.keys, tls));
+}
+
+/** The checked environment as the settings the processes use. */
+function toConfig(
+  raw: Env,
+  ms: (name: (typeof durationVars)[number]) => number,
+  apiKeys: ApiKey[],
+  tls: { ca?: string; cert?: string; key?: string } | undefined,
+): Config {
+  const list = (v: string) =>
+    v
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-  const config: Config = {
+  return {
     redis: {
-      host: raw.REDIS_HOST as string,
-      port: raw.REDIS_PORT as number,
-      username: raw.REDIS_USERNAME as string | undefined,
-      password: raw.REDIS_PASSWORD as string | undefined,
-      db: raw.REDIS_DATABASE as number,
-      url: raw.REDIS_URL as string | undefined,
+      host: raw.REDIS_HOST,
+      port: raw.REDIS_PORT,
+      username: raw.REDIS_USERNAME,
+      password: raw.REDIS_PASSWORD,
+      db: raw.REDIS_DATABASE,
+      url: raw.REDIS_URL,
       ...(tls ? { tls } : {}),
     },
     server: {
-      host: raw.ORCHESTRATOR_HOST as string,
-      port: raw.ORCHESTRATOR_PORT as number,
-      bodyLimit: raw.ORCHESTRATOR_BODY_LIMIT as string,
-      jsonMaxDepth: raw.ORCHESTRATOR_JSON_MAX_DEPTH as number,
-      headersTimeoutMs: ms.ORCHESTRATOR_HEADERS_TIMEOUT as number,
-      requestTimeoutMs: ms.ORCHESTRATOR_REQUEST_TIMEOUT as number,
-      apiKeys: apiKeys.keys,
+      host: raw.ORCHESTRATOR_HOST,
+      port: raw.ORCHESTRATOR_PORT,
+      bodyLimit: raw.ORCHESTRATOR_BODY_LIMIT,
+      jsonMaxDepth: raw.ORCHESTRATOR_JSON_MAX_DEPTH,
+      headersTimeoutMs: ms('ORCHESTRATOR_HEADERS_TIMEOUT'),
+      requestTimeoutMs: ms('ORCHESTRATOR_REQUEST_TIMEOUT'),
+      apiKeys,
       corsOrigins: list(raw.ORCHESTRATOR_CORS_ORIGINS),
     },
-    serviceSecret: raw.SERVICE_SECRET as string | undefined,
+    serviceSecret: raw.SERVICE_SECRET,
     exec: {
-      network: raw.EXEC_NETWORK as ExecSettings['network'],
-      unsandboxed: raw.EXEC_UNSANDBOXED as boolean,
-      cpuSeconds: raw.EXEC_CPU_SECONDS as number,
-      memoryMb: raw.EXEC_MEMORY_MB as number,
-      maxProcesses: raw.EXEC_MAX_PROCESSES as number,
-      maxFileMb: raw.EXEC_MAX_FILE_MB as number,
-      scratchMb: raw.EXEC_SCRATCH_MB as number,
-      cpus: raw.EXEC_CPUS as number,
-      uid: raw.EXEC_UID as number,
+      network: raw.EXEC_NETWORK,
+      unsandboxed: raw.EXEC_UNSANDBOXED,
+      cpuSeconds: raw.EXEC_CPU_SECONDS,
+      memoryMb: raw.EXEC_MEMORY_MB,
+      maxProcesses: raw.EXEC_MAX_PROCESSES,
+      maxFileMb: raw.EXEC_MAX_FILE_MB,
+      scratchMb: raw.EXEC_SCRATCH_MB,
+      cpus: raw.EXEC_CPUS,
+      uid: raw.EXEC_UID,
     },
-    maxConcurrentWorkflows: raw.MAX_CONCURRENT_WORKFLOWS as number,
-    defaultWorkflowTimeoutMs: ms.DEFAULT_WORKFLOW_TIMEOUT as number,
-    executionTtlMs: ms.EXECUTION_TTL as number,
-    recovery: {
-      enabled: raw.RECOVERY_ENABLED as boolean,
-      intervalMs: ms.RECOVERY_INTERVAL as number,
-      strategy: raw.RECOVERY_STRATEGY as RecoveryStrategy,
-    },
-    templatesDir: raw.ORCHESTRATOR_TEMPLATES as string,
-    workspaceDir: raw.ORCHESTRATOR_WORKSPACE as string,
-    workerConcurrency: raw.WORKER_CONCURRENCY as number,
-    workerName: raw.WORKER_NAME as string | undefined,
-    workerLockDurationMs: ms.WORKER_LOCK_DURATION as number,
-    workerStalledIntervalMs: ms.WORKER_STALLED_INTERVAL as number,
-    queuePrefix: raw.QUEUE_PREFIX as string,
-    logLevel: raw.LOG_LEVEL as Config['logLevel'],
+    maxConcurrentWorkflows: raw.MAX_CONCURRENT_WORKFLOWS,
+    defaultWorkflowTimeoutMs: ms('DEFAULT_WORKFLOW_TIMEOUT'),
+    executionTtlMs: ms('EXECUTION_TTL'),
+    recovery: { enabled: raw.RECOVERY_ENABLED, intervalMs: ms('RECOVERY_INTERVAL'), strategy: raw.RECOVERY_STRATEGY },
+    templatesDir: raw.ORCHESTRATOR_TEMPLATES,
+    workspaceDir: raw.ORCHESTRATOR_WORKSPACE,
+    workerConcurrency: raw.WORKER_CONCURRENCY,
+    workerName: raw.WORKER_NAME,
+    workerLockDurationMs: ms('WORKER_LOCK_DURATION'),
+    workerStalledIntervalMs: ms('WORKER_STALLED_INTERVAL'),
+    queuePrefix: raw.QUEUE_PREFIX,
+    logLevel: raw.LOG_LEVEL,
     openai: {
-      baseUrl: raw.OPENAI_BASE_URL as string | undefined,
-      apiKey: raw.OPENAI_API_KEY as string | undefined,
-      model: raw.OPENAI_MODEL as string,
-      timeoutMs: ms.OPENAI_TIMEOUT as number,
+      baseUrl: raw.OPENAI_BASE_URL,
+      apiKey: raw.OPENAI_API_KEY,
+      model: raw.OPENAI_MODEL,
+      timeoutMs: ms('OPENAI_TIMEOUT'),
     },
-    generateMaxAttempts: raw.GENERATE_MAX_ATTEMPTS as number,
+    generateMaxAttempts: raw.GENERATE_MAX_ATTEMPTS,
   };
-  return deepFreeze(config);
 }
 
 /** Node refuses a headers timeout above the request timeout, and 0 would turn the timeout off. */

@@ -1,5 +1,6 @@
 export { ajv, formatAjvErrors, pointerJoin } from './ajv';
 export * from './analyze-dag';
+export * from './compile-workflow';
 export * from './duration';
 export * from './prepare-workflow';
 export * from './reserved-names';

@@ -9,7 +9,7 @@ export const RESERVED_NAMES = ['__proto__', 'constructor', 'prototype'] as const
 export const notReserved = {
   not: { enum: [...RESERVED_NAMES] },
   'x-message': 'must not be __proto__, constructor or prototype: JavaScript objects reserve those names',
-};
+} as const;
 
 /** An object whose keys are names (variables): any JSON values, under names that are not reserved. */
-export const namedValues = { type: 'object', propertyNames: notReserved };
+export const namedValues = { type: 'object', propertyNames: notReserved } as const;

@@ -1,5 +1,20 @@
 import { namedValues, notReserved } from './reserved-names';
-import { RECOVERY_STRATEGIES, TRIGGER_RULES, VARIABLE_TYPES } from './workflow';
+
+/**
+ * When a task with dependencies runs. The default, `none_failed_min_one_success`, runs it when no dependency failed
+ * and at least one succeeded, so a join after a condition runs whichever branch was taken.
+ */
+export const TRIGGER_RULES = [
+  'all_success',
+  'all_done',
+  'one_success',
+  'none_failed',
+  'none_failed_min_one_success',
+] as const;
+
+export const RECOVERY_STRATEGIES = ['resume', 'restart', 'fail'] as const;
+
+export const VARIABLE_TYPES = ['string', 'number', 'integer', 'boolean', 'object', 'array'] as const;
 
 /**
  * JSON Schemas of the documents users write: templates (reference "Template Structure") and workflows.
@@ -11,13 +26,13 @@ const IDENTIFIER = '^[A-Za-z_][A-Za-z0-9_]*$';
 const IDENTIFIER_MESSAGE =
   'must start with a letter or _ and hold only letters, digits and _ (it is used in expressions such as ${id.output})';
 
-const duration = { type: ['number', 'string'], format: 'duration', minimum: 0 };
+const duration = { type: ['number', 'string'], format: 'duration', minimum: 0 } as const;
 const idList = {
   type: 'array',
   items: { type: 'string', minLength: 1 },
   uniqueItems: true,
   'x-message': 'must be a list of distinct task ids, such as ["fetch"]',
-};
+} as const;
 
 export const retryPolicySchema = {
   type: 'object',
@@ -30,7 +45,7 @@ export const retryPolicySchema = {
     max_delay: duration,
     jitter: { type: 'number', minimum: 0, maximum: 1 },
   },
-};
+} as const;
 
 export const taskSchema = {
   type: 'object',
@@ -51,7 +66,7 @@ export const taskSchema = {
     continue_on_failure: { type: 'boolean' },
     trigger_rule: { enum: [...TRIGGER_RULES] },
   },
-};
+} as const;
 
 export const workflowSchema = {
   type: 'object',
@@ -71,7 +86,7 @@ export const workflowSchema = {
       properties: { strategy: { enum: [...RECOVERY_STRATEGIES] } },
     },
   },
-};
+} as const;
 
 export const variableSchema = {
   type: 'object',
@@ -84,7 +99,7 @@ export const variableSchema = {
     required: { type: 'boolean' },
     default: {},
   },
-};
+} as const;
 
 export const templateSchema = {
   type: 'object',
@@ -116,4 +131,4 @@ export const templateSchema = {
       },
     },
   },
-};
+} as const;

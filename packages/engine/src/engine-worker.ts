@@ -4,11 +4,14 @@ import { isConnectionError, QUEUES } from '@orch/redis';
 import { type Job, type MinimalJob, WaitingChildrenError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { TaskHandlers } from './control-flow';
+import type { EngineContext } from './engine-context';
 import { type BackoffSpec, backoffDelay } from './execution-definition';
-import { RecoveryManager, type RecoveryOptions } from './recovery-manager';
+import { RecoveryManager, type RecoveryOptions } from './recovery/recovery-manager';
+import type { RunKernel } from './run-kernel';
 import { ScheduleManager } from './schedule-manager';
-import { type SubTaskJobData, TASK_TIMEOUT, TaskRunner, type TemplateResolver, WORKFLOW_ABORT } from './task-runner';
-import type { TaskJobData, WorkflowEngine } from './workflow-engine';
+import type { SubTaskJobData, TaskJobData } from './task-job';
+import { TASK_TIMEOUT, TaskRunner, type TemplateResolver, WORKFLOW_ABORT } from './task-runner';
+import { internalsOf, type WorkflowEngine } from './workflow-engine';
 
 export interface EngineWorkerOptions {
   engine: WorkflowEngine;
@@ -52,15 +55,16 @@ export class EngineWorker {
   private sweeping?: Promise<unknown>;
   readonly recovery?: RecoveryManager;
   readonly schedules: ScheduleManager;
+  private readonly ctx: EngineContext;
+  private readonly kernel: RunKernel;
 
   constructor(private readonly options: EngineWorkerOptions) {
-    const { engine } = options;
+    ({ ctx: this.ctx, kernel: this.kernel } = internalsOf(options.engine));
     this.logger = options.logger ?? silentLogger();
     this.name = options.name ?? `${hostname()}:${process.pid}`;
-    this.runner = new TaskRunner(engine, options.handlers, this.logger, this.name, options.templates);
+    this.runner = new TaskRunner(this.ctx, this.kernel, options.handlers, this.logger, this.name, options.templates);
     const base = {
-      connection: engine.bullConnection,
-      prefix: engine.prefix,
+      ...this.ctx.queues.workerConnection,
       lockDuration: options.lockDurationMs ?? 30_000,
       stalledInterval: options.stalledIntervalMs ?? 30_000,
       maxStalledCount: 2,
@@ -77,8 +81,8 @@ export class EngineWorker {
     });
     const controlWorker = new Worker(QUEUES.control, (job) => this.controlJob(job), { ...base, concurrency: 4 });
     this.workers = [this.taskWorker, workflowWorker, controlWorker];
-    if (options.recovery) this.recovery = new RecoveryManager(engine, options.recovery, this.logger);
-    this.schedules = new ScheduleManager(engine, this.logger);
+    if (options.recovery) this.recovery = new RecoveryManager(this.ctx, this.kernel, options.recovery, this.logger);
+    this.schedules = new ScheduleManager(options.engine, this.logger);
     for (const worker of this.workers) {
       worker.on('error', (error) => {
         const level = isConnectionError(error) ? 'debug' : 'error'; // outages: logged once by the connection watcher
@@ -89,7 +93,7 @@ export class EngineWorker {
 
   /** Subscribes to aborts, then starts taking jobs. */
   async start(): Promise<void> {
-    const channel = this.options.engine.keys.abortChannel();
+    const channel = this.ctx.channels.abort;
     this.options.subscriber.on('message', (ch: string, id: string) => {
       if (ch === channel) this.abortLocal(id);
     });
@@ -103,7 +107,7 @@ export class EngineWorker {
   /** One sweep at a time; a failed sweep (Redis away) is retried by the next tick. */
   private sweepDeadlines(): void {
     if (this.sweeping) return;
-    this.sweeping = this.options.engine
+    this.sweeping = this.kernel
       .timeOutDue()
       .catch((error: Error) => this.logger.debug('deadline sweep failed', { error: error.message }))
       .finally(() => {
@@ -140,16 +144,16 @@ export class EngineWorker {
 
   /** Runs when every task job of the run is done; a paused run goes back to waiting, behind a hold child. */
   private async finalizeJob(job: Job<{ e: string }>, token: string | undefined): Promise<{ status: string }> {
-    const { engine } = this.options;
-    if ((await engine.redis.hget(engine.keys.meta(job.data.e), 'status')) === 'paused') {
+    const { store } = this.ctx;
+    if ((await store.status(job.data.e)) === 'paused') {
       if (!(await job.moveToWaitingChildren(token as string))) {
-        await engine.hold(job.data.e, await engine.redis.hincrby(engine.keys.meta(job.data.e), 'pauses', 1));
+        await this.kernel.hold(job.data.e, await store.nextPause(job.data.e));
         if (!(await job.moveToWaitingChildren(token as string)))
           throw new Error('paused run could not wait for its hold');
       }
       throw new WaitingChildrenError();
     }
-    return { status: await engine.endRun(job.data.e) };
+    return { status: await this.kernel.endRun(job.data.e) };
   }
 
   private async controlJob(job: Job<{ e: string }>): Promise<unknown> {

@@ -1,16 +1,8 @@
 import { prepareInline } from '@orch/core';
-import { dryRun, type GenerationRequest, toTemplateYaml } from '@orch/generator';
+import { dryRun, toTemplateYaml } from '@orch/generator';
 import { TemplateCatalog } from '@orch/templates';
 import { checkRequest, generateBody } from '../request-schemas';
 import { executionLinks, type Handler } from './handler';
-
-interface GenerateBody extends GenerationRequest {
-  dry_run?: boolean;
-  execute?: boolean;
-  variables?: Record<string, unknown>;
-  save_as?: string;
-  overwrite?: boolean;
-}
 
 /**
  * `POST /api/v1/generate`: prompt -> workflow through the configured OpenAI-compatible endpoint, validated (and
@@ -21,11 +13,8 @@ interface GenerateBody extends GenerationRequest {
  * spending tokens.
  */
 export const generateWorkflow: Handler = async (input, deps) => {
-  const { dry_run, execute, variables, save_as, overwrite, ...request } = checkRequest<GenerateBody>(
-    generateBody,
-    input.body,
-    'request body',
-  );
+  const checked = checkRequest(generateBody, input.body, 'request body');
+  const { dry_run, execute, variables, save_as, overwrite, ...request } = checked;
   const result = await deps.generator.generate(request, { signal: input.signal });
   deps.logger.info('workflow generated', { valid: result.valid, attempts: result.attempts, model: result.model });
   const body: Record<string, unknown> = { ...result };

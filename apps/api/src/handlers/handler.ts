@@ -1,3 +1,4 @@
+import type { ExecutionLinks } from '@orch/run-model';
 import type { ApiDeps } from '../api-deps';
 import type { Caller } from '../middleware/auth';
 
@@ -28,7 +29,7 @@ export interface HandlerDeps extends ApiDeps {
 export type Handler = (input: HandlerInput, deps: HandlerDeps) => Promise<HandlerResult>;
 
 /** Relative links of one execution, returned wherever a run is created or named. */
-export function executionLinks(id: string): { self: string; status: string; events: string; cancel: string } {
+export function executionLinks(id: string): ExecutionLinks {
   const self = `/api/v1/workflows/${encodeURIComponent(id)}`;
   return { self, status: `${self}/status`, events: `${self}/events`, cancel: `${self}/cancel` };
 }

@@ -1,4 +1,5 @@
 import { NotFoundError } from '@orch/errors';
+import type { RetryResponse } from '@orch/run-model';
 import { executionLinks, type Handler } from './handler';
 
 /**
@@ -7,7 +8,7 @@ import { executionLinks, type Handler } from './handler';
  */
 export const retryWorkflow: Handler = async (input, deps) => {
   const id = input.params.id as string;
-  const meta = await deps.engine.store.meta(id);
+  const meta = await deps.engine.meta(id);
   if (!meta.status) throw new NotFoundError('execution', id);
   const result = await deps.engine.retry(id, { submittedBy: input.caller.name });
   deps.metrics.submitted('retry', meta.template_id ?? 'inline', true);
@@ -28,6 +29,6 @@ export const retryWorkflow: Handler = async (input, deps) => {
       retried_from: result.retried_from,
       reused: result.reused,
       links,
-    },
+    } satisfies RetryResponse,
   };
 };

@@ -1,6 +1,6 @@
 import { RESERVED_NAMES } from '@orch/core';
-import type { ExecutionStatus } from '@orch/engine';
 import { NotFoundError, OrchestratorError } from '@orch/errors';
+import type { DecisionResponse, ExecutionStatus, RunControlResponse } from '@orch/run-model';
 import { checkRequest, decisionBody } from '../request-schemas';
 import { executionLinks, type Handler } from './handler';
 
@@ -9,7 +9,7 @@ export const pauseWorkflow: Handler = async (input, deps) => {
   const id = input.params.id as string;
   const status: ExecutionStatus = await deps.engine.pause(id);
   deps.logger.info('workflow paused', { execution_id: id });
-  return { status: 200, body: { execution_id: id, status, links: executionLinks(id) } };
+  return { status: 200, body: { execution_id: id, status, links: executionLinks(id) } satisfies RunControlResponse };
 };
 
 /** `POST /api/v1/workflows/{id}/resume`: releases what became ready while paused. */
@@ -17,14 +17,8 @@ export const resumeWorkflow: Handler = async (input, deps) => {
   const id = input.params.id as string;
   const status = await deps.engine.resume(id);
   deps.logger.info('workflow resumed', { execution_id: id });
-  return { status: 200, body: { execution_id: id, status, links: executionLinks(id) } };
+  return { status: 200, body: { execution_id: id, status, links: executionLinks(id) } satisfies RunControlResponse };
 };
-
-interface DecisionBody {
-  payload?: unknown;
-  by?: string;
-  reason?: string;
-}
 
 function decisionHandler(decision: 'approve' | 'reject'): Handler {
   return async (input, deps) => {
@@ -33,7 +27,7 @@ function decisionHandler(decision: 'approve' | 'reject'): Handler {
     // No task can have these ids (the validator refuses them); looked up in a plain object they would find its
     // prototype's members.
     if ((RESERVED_NAMES as readonly string[]).includes(task)) throw new NotFoundError('task', task);
-    const body = checkRequest<DecisionBody>(decisionBody, input.body ?? {}, 'request body');
+    const body = checkRequest(decisionBody, input.body ?? {}, 'request body');
     const by = decider(input.caller.name, body.by);
     const payload =
       decision === 'reject' && body.reason !== undefined
@@ -41,7 +35,7 @@ function decisionHandler(decision: 'approve' | 'reject'): Handler {
         : body.payload;
     const recorded = await deps.engine.decide(id, task, decision, payload, by);
     deps.logger.info(`approval task ${decision}d`, { execution_id: id, task_id: task, by });
-    return { status: 200, body: { execution_id: id, task, ...recorded } };
+    return { status: 200, body: { execution_id: id, task, ...recorded } satisfies DecisionResponse };
   };
 }
 

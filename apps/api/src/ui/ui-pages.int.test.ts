@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { type Harness, probe, ROOT, startApi, startHarness, type TestApi, wf } from '../test-api';
+import { type Harness, probe, ROOT, startApi, startHarness, type TestApi, wf } from '../testing';
 
 jest.setTimeout(90_000);
 
@@ -184,7 +184,7 @@ describe('web view', () => {
     expect(await panel.locator('a.board-link').getAttribute('href')).toBe(`/admin/queues/queue/tasks/${id}.c`);
     expect(await page.locator('g.task[data-task="c"]').getAttribute('class')).toBe('task selected');
     // The record arrives before the event replay ends: wait for the log to hold every event of the run.
-    const stored = (await h.engine.store.events(id)).length;
+    const stored = (await h.engine.events(id)).length;
     await page.waitForFunction(`document.querySelectorAll('ol.events li').length === ${stored}`);
     await page.screenshot({ path: join(ARTIFACTS, 'run-page.png'), fullPage: true });
 

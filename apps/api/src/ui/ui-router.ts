@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import type { WorkflowEngine } from '@orch/engine';
-import { NotFoundError, OrchestratorError } from '@orch/errors';
+import { OrchestratorError } from '@orch/errors';
 import { Router as createRouter, type RequestHandler, type Router } from 'express';
 
 /** Where the web view is served. */
@@ -90,8 +90,7 @@ export function createUiRouter(options: UiOptions): Router {
 
 export async function runGraph(engine: WorkflowEngine, id: string): Promise<RunGraph> {
   // Checked first so that only a missing run is a 404; any other failure (Redis down) keeps its own status.
-  if ((await engine.redis.exists(engine.keys.def(id))) === 0) throw new NotFoundError('execution', id);
-  const def = await engine.store.definition(id);
+  const def = await engine.definition(id);
   const graph: RunGraph = {
     execution_id: id,
     workflow: { id: def.workflow.id, ...(def.workflow.name ? { name: def.workflow.name } : {}) },

@@ -2,14 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AiAbstractor } from '@orch/ai-abstractor/testing';
+import { DataAbstractor } from '@orch/data-abstractor/testing';
 import type { TaskContext, TaskHandler } from '@orch/engine';
+import { ExecAgent } from '@orch/exec-agent/testing';
 import { createLogger } from '@orch/logger';
 import { MessageCoordinator } from '@orch/messaging';
 import { parseDocument } from '@orch/templates';
 import { type RedisServer, startRedisServer } from '@orch/testing';
-import { AiAbstractor } from '../../../ai-abstractor/src/ai-abstractor';
-import { DataAbstractor } from '../../../data-abstractor/src/data-abstractor';
-import { ExecAgent } from '../../../exec-agent/src/exec-agent';
 import { createServiceHandlers } from './service-handlers';
 
 const logger = createLogger({ level: 'error' });
@@ -55,7 +55,8 @@ describe('built-in templates against the stand-ins', () => {
   let server: RedisServer;
   let workspace: string;
   let coordinator: MessageCoordinator;
-  let handlers: { data: TaskHandler; ai: TaskHandler; exec: TaskHandler };
+  // Loosely typed: these tests also send parameters the schemas refuse, to see what the services answer.
+  let handlers: Record<'data' | 'ai' | 'exec', TaskHandler>;
   let services: { close(): Promise<void> }[];
 
   beforeAll(async () => {
@@ -68,7 +69,10 @@ describe('built-in templates against the stand-ins', () => {
     await Promise.all([data.start(), ai.start(), exec.start()]);
     services = [data, ai, exec];
     coordinator = new MessageCoordinator({ redis, logger, secret: SECRET });
-    handlers = createServiceHandlers({ coordinator, openai: { model: 'gpt-4o-mini', timeoutMs: 5000 } });
+    handlers = createServiceHandlers({
+      coordinator,
+      openai: { model: 'gpt-4o-mini', timeoutMs: 5000 },
+    }) as unknown as typeof handlers;
   });
   afterAll(async () => {
     await coordinator.close();

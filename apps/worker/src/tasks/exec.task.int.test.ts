@@ -3,11 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PermanentTaskError, type TaskContext } from '@orch/engine';
+import { ExecAgent, type ExecFinished, findProcesses, isAlive, waitFor, waitUntilGone } from '@orch/exec-agent/testing';
 import { createLogger } from '@orch/logger';
 import { type CancelEvent, MessageCoordinator } from '@orch/messaging';
 import { type RedisServer, startRedisServer, withDeadline } from '@orch/testing';
-import { ExecAgent, type ExecFinished } from '../../../exec-agent/src/exec-agent';
-import { findProcesses, isAlive, waitFor, waitUntilGone } from '../../../exec-agent/src/test-processes';
 import { createExecTask } from './exec.task';
 
 const logger = createLogger({ level: 'error' });

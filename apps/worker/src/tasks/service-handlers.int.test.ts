@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AiAbstractor } from '@orch/ai-abstractor/testing';
+import { DataAbstractor } from '@orch/data-abstractor/testing';
 import { PermanentTaskError, type TaskContext, type TaskHandler } from '@orch/engine';
+import { ExecAgent } from '@orch/exec-agent/testing';
 import { createLogger } from '@orch/logger';
 import { MessageCoordinator, ServiceCallError } from '@orch/messaging';
 import { type RedisServer, startRedisServer } from '@orch/testing';
-import { AiAbstractor } from '../../../ai-abstractor/src/ai-abstractor';
-import { DataAbstractor } from '../../../data-abstractor/src/data-abstractor';
-import { ExecAgent } from '../../../exec-agent/src/exec-agent';
 import { createServiceHandlers } from './service-handlers';
 
 const logger = createLogger({ level: 'error' });
@@ -74,7 +74,8 @@ describe('service task handlers against the stand-ins (contract)', () => {
   let server: RedisServer;
   let workspace: string;
   let coordinator: MessageCoordinator;
-  let handlers: { data: TaskHandler; ai: TaskHandler; exec: TaskHandler };
+  // Loosely typed: these tests also send parameters the schemas refuse, to see what the services answer.
+  let handlers: Record<'data' | 'ai' | 'exec', TaskHandler>;
   let services: { start(): Promise<void>; close(): Promise<void> }[];
 
   beforeAll(async () => {
@@ -85,7 +86,7 @@ describe('service task handlers against the stand-ins (contract)', () => {
     handlers = createServiceHandlers({
       coordinator,
       openai: { model: 'gpt-4o-mini', timeoutMs: 5000 },
-    });
+    }) as unknown as typeof handlers;
     services = [
       new DataAbstractor({ redis, logger, secret: SECRET }),
       new AiAbstractor({ redis, logger, secret: SECRET }),

@@ -1,6 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { withDeadline } from '@orch/testing';
 
+/** The service as a library, for other packages' tests that run it in process, and probes of the processes it runs. */
+export * from './exec-agent';
+
 /** Alive means present and not a zombie (a killed process waits for its parent, maybe init, to reap it). */
 export function isAlive(pid: number): boolean {
   try {
