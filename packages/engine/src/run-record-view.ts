@@ -119,9 +119,11 @@ export function toEvent(id: string, fields: string[]): ExecutionEvent {
   const attempt = map.get('attempt');
   const error = map.get('error');
   const worker = map.get('worker');
+  const by = map.get('by');
   if (task) event.task = task;
   if (attempt && attempt !== '0') event.attempt = Number(attempt);
   if (error) event.error = error;
   if (worker) event.worker = worker;
+  if (by) event.by = by;
   return event;
 }

@@ -57,6 +57,8 @@ export interface ExecutionEvent {
   at: string;
   error?: string;
   worker?: string;
+  /** Who decided an approval task (`task.approved`, `task.rejected`). */
+  by?: string;
 }
 
 /** One run in a list. */
