@@ -49,7 +49,7 @@ export interface RouteSpec {
   /** The body may be left out (the handler then sees `{}`). */
   bodyOptional?: boolean;
   query?: object;
-  /** `false`: the route never reads Redis, so it answers as usual while Redis is down (no 503). */
+  /** `false`: the route answers as usual while Redis is down (it never reads Redis, or does without): no 503. */
   redis?: false;
   responses: Record<number, RouteResponse>;
 }

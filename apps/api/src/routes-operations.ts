@@ -51,6 +51,8 @@ export const OPERATION_ROUTES: readonly RouteSpec[] = [
     tag: 'operations',
     handler: prometheusMetrics,
     scope: 'read',
+    // With Redis down it still answers, with orchestrator_redis_up 0: the scrape that says Redis is down.
+    redis: false,
     responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain' } },
   },
 ];

@@ -80,7 +80,10 @@ export const CATALOG_SCHEMAS = {
   ),
   GenerateResult: object(
     {
-      workflow: { oneOf: [ref('Workflow'), { type: 'null' }], description: 'The last candidate' },
+      workflow: {
+        anyOf: [ref('Workflow'), { type: 'object', additionalProperties: true }, { type: 'null' }],
+        description: 'The last candidate: a Workflow when `valid`; null when no reply parsed as JSON',
+      },
       valid: bool,
       errors: planErrors,
       attempts: int,
