@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { completion, type ModelServer, startModelServer } from '@orch/generator/testing';
 import { buildOpenApi } from './openapi';
-import { openapiPath, ROUTES } from './routes';
+import { ROUTES } from './routes';
 import {
   CASES,
   CONTRACT_KEY_SCOPES,

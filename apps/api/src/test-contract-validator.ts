@@ -51,7 +51,7 @@ export class ContractValidator {
 
   /** The operation of `method` on the document path `path` (`/api/v1/workflows/{id}`). */
   operation(method: string, path: string): Operation {
-    const op = ((this.doc.paths as Record<string, Record<string, Operation>>)[path] ?? {})[method.toLowerCase()];
+    const op = (this.doc.paths as Record<string, Record<string, Operation>>)[path]?.[method.toLowerCase()];
     if (!op) throw new Error(`the document has no operation ${method} ${path}`);
     return op;
   }
@@ -178,6 +178,6 @@ export class ContractValidator {
     const ref = spec.$ref as string | undefined;
     if (!ref) return spec;
     const [, , kind, name] = ref.split('/');
-    return ((this.doc.components as Record<string, Record<string, Json>>)[kind as string] ?? {})[name as string] ?? {};
+    return (this.doc.components as Record<string, Record<string, Json>>)[kind as string]?.[name as string] ?? {};
   }
 }
