@@ -25,6 +25,13 @@ export type Schedule = Schemas['Schedule'];
 export type ScheduleDetail = Schemas['ScheduleDetail'];
 export type ApiErrorBody = Schemas['Error'];
 
+/** The JSON body an operation takes: `RequestBody<'submitWorkflow'>`. */
+export type RequestBody<K extends keyof operations> = operations[K] extends {
+  requestBody?: { content: { 'application/json': infer B } };
+}
+  ? B
+  : never;
+
 /** One event of a run's stream: a union discriminated by `type`. */
 export type ExecutionEvent = Schemas['ExecutionEvent'];
 export type EventType = ExecutionEvent['type'];
