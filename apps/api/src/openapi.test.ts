@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DURATION_FORMAT, tryParseDuration } from '@orch/core';
-import { EVENT_TYPES } from '@orch/run-model';
+import { EVENT_SHAPES, EVENT_TYPES } from '@orch/run-model';
 import { allResponses, buildOpenApi, publicSchema } from './openapi';
 import { API_LICENSE } from './openapi-common';
 import { openapiPath, pathPattern, ROUTES } from './routes';

@@ -1376,7 +1376,7 @@ export interface components {
             /** @description Why: the error message, or the reason given */
             error?: string;
         };
-        /** @description Recovery admitted a pending run whose admission was lost */
+        /** @description Recovery admitted a run that was created but never admitted */
         RecoveryAdmittedEvent: {
             /** @description The Redis stream id, also the SSE `id`: send it as Last-Event-ID to resume */
             id: string;
@@ -1390,7 +1390,7 @@ export interface components {
             /** @description Why: the error message, or the reason given */
             error?: string;
         };
-        /** @description Recovery started a run whose start was lost */
+        /** @description Recovery started a run that was admitted but never started */
         RecoveryStartedEvent: {
             /** @description The Redis stream id, also the SSE `id`: send it as Last-Event-ID to resume */
             id: string;
@@ -1404,7 +1404,7 @@ export interface components {
             /** @description Why: the error message, or the reason given */
             error?: string;
         };
-        /** @description Recovery timed out a run past its deadline */
+        /** @description Recovery ended a run past its deadline as `timed_out` */
         RecoveryTimedOutEvent: {
             /** @description The Redis stream id, also the SSE `id`: send it as Last-Event-ID to resume */
             id: string;
@@ -1460,7 +1460,7 @@ export interface components {
             /** @description Why: the error message, or the reason given */
             error?: string;
         };
-        /** @description Recovery finalised a run whose every task had finished */
+        /** @description Recovery ended a run whose workflow job ended (or waited on nothing) without ending it */
         RecoveryFinalizedEvent: {
             /** @description The Redis stream id, also the SSE `id`: send it as Last-Event-ID to resume */
             id: string;
@@ -1474,7 +1474,7 @@ export interface components {
             /** @description Why: the error message, or the reason given */
             error?: string;
         };
-        /** @description Recovery failed tasks past their timeout */
+        /** @description Recovery aborted a task past its timeout; it is retried per its policy */
         RecoveryTaskTimeoutsEvent: {
             /** @description The Redis stream id, also the SSE `id`: send it as Last-Event-ID to resume */
             id: string;
@@ -1488,7 +1488,7 @@ export interface components {
             /** @description Why: the error message, or the reason given */
             error?: string;
         };
-        /** @description Recovery freed concurrency slots held by runs that ended */
+        /** @description Recovery freed the slot of a run that ended */
         RecoverySlotsFreedEvent: {
             /** @description The Redis stream id, also the SSE `id`: send it as Last-Event-ID to resume */
             id: string;
@@ -1502,7 +1502,7 @@ export interface components {
             /** @description Why: the error message, or the reason given */
             error?: string;
         };
-        /** @description Recovery dropped expired runs from the index */
+        /** @description Recovery dropped expired runs from the run index */
         RecoveryIndexCleanedEvent: {
             /** @description The Redis stream id, also the SSE `id`: send it as Last-Event-ID to resume */
             id: string;
@@ -1516,7 +1516,7 @@ export interface components {
             /** @description Why: the error message, or the reason given */
             error?: string;
         };
-        /** @description Recovery removed jobs left by runs that ended */
+        /** @description Recovery removed finished BullMQ jobs older than EXECUTION_TTL */
         RecoveryJobsCleanedEvent: {
             /** @description The Redis stream id, also the SSE `id`: send it as Last-Event-ID to resume */
             id: string;

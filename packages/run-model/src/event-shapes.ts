@@ -46,17 +46,17 @@ const TASK_FINAL: Record<(typeof TASK_FINAL_STATUSES)[number], string> = {
 };
 
 const RECOVERY: Record<(typeof RECOVERY_ACTIONS)[number], string> = {
-  admitted: 'Recovery admitted a pending run whose admission was lost',
-  started: 'Recovery started a run whose start was lost',
-  timed_out: 'Recovery timed out a run past its deadline',
+  admitted: 'Recovery admitted a run that was created but never admitted',
+  started: 'Recovery started a run that was admitted but never started',
+  timed_out: 'Recovery ended a run past its deadline as `timed_out`',
   resumed: 'Recovery resumed an orphaned run (strategy `resume`)',
   restarted: 'Recovery restarted an orphaned run from scratch (strategy `restart`)',
   failed: 'Recovery failed an orphaned run (strategy `fail`)',
-  finalized: 'Recovery finalised a run whose every task had finished',
-  task_timeouts: 'Recovery failed tasks past their timeout',
-  slots_freed: 'Recovery freed concurrency slots held by runs that ended',
-  index_cleaned: 'Recovery dropped expired runs from the index',
-  jobs_cleaned: 'Recovery removed jobs left by runs that ended',
+  finalized: 'Recovery ended a run whose workflow job ended (or waited on nothing) without ending it',
+  task_timeouts: 'Recovery aborted a task past its timeout; it is retried per its policy',
+  slots_freed: 'Recovery freed the slot of a run that ended',
+  index_cleaned: 'Recovery dropped expired runs from the run index',
+  jobs_cleaned: 'Recovery removed finished BullMQ jobs older than EXECUTION_TTL',
 };
 
 function prefixed<P extends string, K extends string>(
