@@ -84,6 +84,15 @@ describe('buildOpenApi', () => {
     expect(doc.components.schemas.TaskStartedEvent?.properties?.type).toEqual({ const: 'task.started' });
   });
 
+  it("is described in the README's table of events, with each type's fields", () => {
+    const readme = readFileSync(join(__dirname, '../../../README.md'), 'utf8');
+    for (const type of EVENT_TYPES) {
+      const shape = EVENT_SHAPES[type];
+      const fields = [...shape.required.map((f) => `\`${f}\``), ...shape.optional.map((f) => `\`${f}\`?`)];
+      expect(readme).toContain(`| \`${type}\` | ${fields.join(', ') || '-'} | ${shape.description} |`);
+    }
+  });
+
   it('states the license package.json states', () => {
     const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { license: string };
     expect(doc.info.license.identifier).toBe(pkg.license);

@@ -20,6 +20,13 @@ export function registerScheduleCommands(program: Command, ctx: CommandContext):
       for (const s of schedules) io.out(line(s));
     });
 
+  registerScheduleCommand(program, ctx);
+}
+
+/** `schedule create|show|pause|resume|delete`. */
+function registerScheduleCommand(program: Command, ctx: CommandContext): void {
+  const { io } = ctx;
+  const line = scheduleLine;
   const schedule = program.command('schedule').description('create, show, pause, resume or delete one schedule');
   schedule
     .command('create')
