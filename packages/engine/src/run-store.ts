@@ -1,6 +1,6 @@
 import { type RedisKeys, taskNoteField } from '@orch/redis';
 import type { EventType, ExecutionEvent, ExecutionRecord, InternalStatus, TaskFinalStatus } from '@orch/run-model';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { ExecutionDefinition } from './execution-definition';
 import { type RunMeta, type TaskState, toEvent, toRecord } from './run-record-view';
 import { RunScripts } from './run-scripts';
@@ -47,7 +47,7 @@ export class RunStore {
       status: 'pending',
       workflow_id: def.workflow.id,
       created_at: String(def.createdAt),
-      total: String(Object.keys(def.tasks).length),
+      total: String(Object.keys(def.tasks).length + Object.keys(def.exitTasks ?? {}).length),
       ...extra,
     };
     if (def.workflow.name) meta.workflow_name = def.workflow.name;
@@ -64,6 +64,7 @@ export class RunStore {
       .zadd(this.keys.index(), def.createdAt, id);
     const waits = waitCounts(def, seed);
     if (waits.size > 0) multi.hset(this.keys.waits(id), waits);
+    if (def.untargeted) skipUntargeted(multi, this.keys, id, def.untargeted, def.createdAt);
     if (seed.size > 0) {
       const state = JSON.stringify({ s: 'completed', a: 0, reused: true } satisfies TaskState);
       const reused = [...seed.keys()];
@@ -170,6 +171,11 @@ export class RunStore {
       .exec();
   }
 
+  /** Sets the run's deadline in the deadline set (its exit handlers' deadline, once they run). */
+  async setDeadline(id: string, at: number): Promise<void> {
+    await this.redis.zadd(this.keys.deadlines(), at, id);
+  }
+
   /** Counts one more pause of the run: its hold job's sequence number. */
   async nextPause(id: string): Promise<number> {
     return this.redis.hincrby(this.keys.meta(id), 'pauses', 1);
@@ -248,6 +254,20 @@ export class RunStore {
     return Object.values(def.tasks)
       .filter((t) => !fin.has(t.id) && t.deps.every((d) => fin.has(d)))
       .map((t) => t.id);
+  }
+
+  /** Exit handlers not finished whose dependencies (other exit handlers) all are. */
+  async readyExitTasks(def: ExecutionDefinition): Promise<string[]> {
+    const fin = await this.finished(def.executionId);
+    return Object.values(def.exitTasks ?? {})
+      .filter((t) => !fin.has(t.id) && t.deps.every((d) => fin.has(d)))
+      .map((t) => t.id);
+  }
+
+  /** Drops the run's concurrency gates (`*` and its parallel tasks'): nothing holds or waits for a slot any more. */
+  async clearGates(id: string, gates: readonly string[]): Promise<void> {
+    if (gates.length === 0) return;
+    await this.redis.del(...gates.flatMap((g) => [this.keys.gateSlots(id, g), this.keys.gateQueue(id, g)]));
   }
 
   /** Sets each task's fan-in counter to its unfinished dependencies: all of them, for a run starting over. */
@@ -379,7 +399,18 @@ export class RunStore {
 function parseDefinition(json: string): ExecutionDefinition {
   const def = JSON.parse(json) as ExecutionDefinition;
   def.tasks = Object.assign(Object.create(null), def.tasks);
+  if (def.exitTasks) def.exitTasks = Object.assign(Object.create(null), def.exitTasks);
   return def;
+}
+
+/** Records the tasks `targets` left out as skipped (`not targeted`), each with its event, on `multi`. */
+function skipUntargeted(multi: ChainableCommander, keys: RedisKeys, id: string, tasks: string[], at: number): void {
+  const state = JSON.stringify({ s: 'skipped', a: 0, ft: at, r: 'not targeted' } satisfies TaskState);
+  multi
+    .hset(keys.finished(id), new Map(tasks.map((t) => [t, 'skipped'])))
+    .hset(keys.tasks(id), new Map(tasks.map((t) => [t, state])));
+  for (const t of tasks)
+    multi.xadd(keys.events(id), '*', ...eventFields('task.skipped', at), 'task', t, 'reason', 'not targeted');
 }
 
 /** The fields every event starts with. */
@@ -390,7 +421,7 @@ export function eventFields(type: EventType, at = Date.now()): string[] {
 /** Each task's fan-in counter: its dependencies that are not done (`done` holds tasks completed up front). */
 function waitCounts(def: ExecutionDefinition, done: ReadonlyMap<string, unknown>): Map<string, number> {
   const waits = new Map<string, number>();
-  for (const task of Object.values(def.tasks)) {
+  for (const task of [...Object.values(def.tasks), ...Object.values(def.exitTasks ?? {})]) {
     if (task.deps.length > 0) waits.set(task.id, task.deps.filter((d) => !done.has(d)).length);
   }
   return waits;

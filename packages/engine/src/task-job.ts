@@ -2,6 +2,7 @@ import type { ServiceTaskType } from '@orch/core';
 import { QUEUES } from '@orch/redis';
 import type { FlowJob, JobsOptions } from 'bullmq';
 import type { BackoffSpec, ExecutionDefinition } from './execution-definition';
+import type { Gate } from './run-scripts';
 
 /** Completed task jobs kept per queue (for Bull Board); the run record keeps every task. */
 export const COMPLETED_TASK_JOBS_KEPT = 1000;
@@ -26,6 +27,9 @@ export interface SubTaskJobData {
   params: Record<string, unknown>;
   timeoutMs?: number;
   bp?: BackoffSpec;
+  /** Under a concurrency limit: the gates it takes a slot of before it runs, and the parallel task's attempt. */
+  g?: Gate[];
+  a?: number;
 }
 
 /** Job ids: deterministic, so adding a job twice is a no-op while it exists, and a run's jobs share a prefix. */

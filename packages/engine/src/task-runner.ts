@@ -11,19 +11,20 @@ import {
 import { OrchestratorError, PermanentTaskError, ValidationError } from '@orch/errors';
 import { resolveValue } from '@orch/expressions';
 import type { Logger } from '@orch/logger';
-import type { TaskFinalStatus } from '@orch/run-model';
+import type { SkipReason, TaskFinalStatus } from '@orch/run-model';
 import { DelayedError, type Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
+import { ConcurrencyGates, taskGates } from './concurrency-gates';
 import { type ControlScope, controlContext, waitingJob } from './control-context';
 import type { TaskHandlers } from './control-flow';
 import { sourceOf, wantedBy } from './definition-lookups';
 import type { EngineContext } from './engine-context';
-import type { CompiledTask, ExecutionDefinition } from './execution-definition';
+import { type CompiledTask, type ExecutionDefinition, taskOf } from './execution-definition';
 import { PARKED_MS } from './parked-jobs';
 import type { RunKernel } from './run-kernel';
 import { runWithDeadline } from './run-with-deadline';
 import type { TaskContext } from './task-handler';
 import type { SubTaskJobData, TaskJobData } from './task-job';
-import { decide, edgeOutcome } from './trigger-rules';
+import { decide, edgeOutcome, skipReasonOf } from './trigger-rules';
 
 /** Resolves a template reference (`id` or `id@version`); throws NotFoundError. */
 export type TemplateResolver = (reference: string) => TemplateDefinition;
@@ -56,6 +57,7 @@ function checkParameters(type: string, params: unknown, task: string): void {
 export class TaskRunner {
   /** What every waiting task's context is built from. */
   private readonly controls: Pick<ControlScope, 'ctx' | 'kernel' | 'templates'>;
+  private readonly gates: ConcurrencyGates;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -68,15 +70,19 @@ export class TaskRunner {
     templates?: TemplateResolver,
   ) {
     this.controls = { ctx, kernel, templates };
+    this.gates = new ConcurrencyGates(ctx);
   }
 
   async runTask(job: Job<TaskJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<void> {
     const { e, t } = job.data;
     const def = await this.ctx.store.definition(e);
-    const task = Object.hasOwn(def.tasks, t) ? def.tasks[t] : undefined;
+    const task = taskOf(def, t);
     if (!task) throw new UnrecoverableError(`task ${t} is not part of execution ${e}`);
     const attempt = job.attemptsMade + 1;
     const wanted = wantedBy(def, task);
+    // Under the run's max_concurrency, a slot first: until one is free the job waits parked.
+    const gates = taskGates(def, task);
+    if (gates.length > 0 && !(await this.gates.enter(job, token, e, { member: t }, gates))) throw new DelayedError();
     const reply = await this.ctx.store.scripts.startTask(e, {
       taskId: t,
       attempt,
@@ -96,7 +102,8 @@ export class TaskRunner {
       await job.moveToDelayed(Date.now() + PARKED_MS, token);
       throw new DelayedError();
     }
-    if (runStatus !== 'running') return; // the run is ending; its workflow job marks what never ran
+    // The run is ending (its workflow job marks what never ran), unless this is one of its exit handlers.
+    if (runStatus !== 'running' && !(runStatus === 'exiting' && task.exit)) return;
     const statuses = new Map(wanted.map((id, i) => [id, reply.statuses[i] ?? '']));
     const outputs = new Map<string, unknown>();
     task.reads.forEach((id, i) => {
@@ -104,9 +111,9 @@ export class TaskRunner {
       outputs.set(id, raw ? JSON.parse(raw) : undefined);
     });
 
-    const decision = triggerDecision(def, task, statuses, outputs);
+    const { decision, reason } = triggerDecision(def, task, statuses, outputs);
     if (decision !== 'run') {
-      await this.complete(def, task, decision, undefined, undefined, 0);
+      await this.complete(def, task, decision, undefined, undefined, 0, reason);
       return;
     }
     // A child logger per task is measurable at thousands of tasks a second: made only when something is logged.
@@ -116,6 +123,11 @@ export class TaskRunner {
     let output: unknown;
     try {
       const scope = await this.scope(def, task, statuses, outputs);
+      // The task's own condition (Argo's `when`): false skips it, as a condition task's other branch is.
+      if (task.when !== undefined && !resolveValue(task.when, scope)) {
+        await this.complete(def, task, 'skipped', undefined, undefined, 0, 'condition false');
+        return;
+      }
       output = await this.execute(job, token, signal, def, task, attempt, scope, log);
     } catch (error) {
       if (error instanceof DelayedError || error instanceof WaitingChildrenError) throw error;
@@ -123,6 +135,8 @@ export class TaskRunner {
       // to a worker that does, which runs the attempt again; recording a failure here would end the task for good.
       if (lockLost(error)) throw error;
       if (signal?.aborted && signal.reason === WORKFLOW_ABORT) {
+        // An exit handler is stopped only when the grace period is over: its failure is recorded, the run ends.
+        if (task.exit) await this.complete(def, task, 'failed', undefined, EXIT_STOPPED, attempt);
         throw new UnrecoverableError(`task ${t} aborted: the workflow is ending`);
       }
       const message = errorText(error);
@@ -153,6 +167,7 @@ export class TaskRunner {
     output: string | undefined,
     error: string | undefined,
     attempt: number,
+    reason?: SkipReason,
   ): Promise<void> {
     const e = def.executionId;
     const { triggeredFailFast, ready } = await this.ctx.store.scripts.completeTask(e, {
@@ -161,9 +176,13 @@ export class TaskRunner {
       output,
       error,
       attempt,
-      failFast: status === 'failed' && def.failFast && task.failsWorkflow,
+      // An exit handler's failure is recorded; it does not change how the run ends.
+      failFast: status === 'failed' && def.failFast && task.failsWorkflow && !task.exit,
+      reason,
       dependents: task.dependents,
     });
+    // The slot first: whoever waited for it was ready before the dependents this completion releases.
+    await this.gates.leave(e, { member: task.id }, taskGates(def, task), status === 'failed' ? 'failed' : 'completed');
     if (triggeredFailFast) await this.kernel.broadcastAbort(e);
     await this.kernel.release(def, ready);
   }
@@ -180,6 +199,8 @@ export class TaskRunner {
     const errorOf = await this.ctx.store.taskErrors(def.executionId, failed);
     for (const r of task.reads)
       scope[r] = { output: outputs.get(r), status: statuses.get(r) || 'pending', error: errorOf.get(r) };
+    // Exit handlers see the run's outcome: ${workflow.status}, ${workflow.failures}, ${workflow.duration_ms}.
+    if (task.exit) scope.workflow = JSON.parse((await this.ctx.store.metaField(def.executionId, 'exit')) ?? '{}');
     return scope;
   }
 
@@ -198,7 +219,7 @@ export class TaskRunner {
     const { run } = type;
     if (run.kind === 'control') {
       // A parallel task's sub-tasks see `item` and `index`, so they are resolved per sub-task, not here.
-      const parameters = run.resolvesOwnParameters ? {} : resolveValue(source.parameters ?? {}, scope);
+      const parameters = run.resolvesOwnParameters ? {} : resolveOuter(type.literalParameters, source, scope);
       const context = controlContext({ ...this.controls, def, task, attempt, job, token });
       const control = run.run as (
         input: unknown,
@@ -237,13 +258,16 @@ export class TaskRunner {
   /** A sub-task of a parallel task: the run must still be running; its output is the job's return value. */
   async runSubTask(
     job: Job<SubTaskJobData>,
-    _token: string | undefined,
+    token: string | undefined,
     signal: AbortSignal | undefined,
   ): Promise<unknown> {
-    const { e, t, i, type } = job.data;
+    const { e, t, i, type, g: gates = [] } = job.data;
     const status = (await this.ctx.store.status(e)) ?? null;
-    if (status !== 'running')
+    if (status !== 'running' && status !== 'exiting')
       throw new UnrecoverableError(`sub-task ${t}[${i}] not started: the workflow is ${status}`);
+    // Under a max_concurrency (the parallel task's, the run's), a slot first: until one is free the job waits parked.
+    const who = { member: `${t}.${job.data.a ?? 0}.${i}`, item: { task: t, index: i } };
+    if (gates.length > 0 && !(await this.gates.enter(job, token, e, who, gates))) throw new DelayedError();
     const attempt = job.attemptsMade + 1;
     const logger = this.logger.child({ execution_id: e, task_id: `${t}[${i}]`, attempt });
     try {
@@ -255,7 +279,7 @@ export class TaskRunner {
         signal: signal as AbortSignal,
         logger,
       };
-      return await runWithDeadline(
+      const output = await runWithDeadline(
         this.handlerOf(type),
         job.data.params,
         context,
@@ -263,32 +287,59 @@ export class TaskRunner {
         job.data.timeoutMs,
         `${t}[${i}]`,
       );
+      await this.gates.leave(e, who, gates, 'completed');
+      return output;
     } catch (error) {
-      if (signal?.aborted && signal.reason === WORKFLOW_ABORT)
-        throw new UnrecoverableError('aborted: the workflow is ending');
-      if (isPermanent(error)) throw new UnrecoverableError(errorText(error));
+      if (lockLost(error)) throw error;
+      const aborted = signal?.aborted && signal.reason === WORKFLOW_ABORT;
+      const permanent = isPermanent(error);
+      // The slot is kept between attempts: a retry is the same item, still running.
+      if (aborted || permanent || attempt >= (job.opts.attempts ?? 1)) await this.gates.leave(e, who, gates, 'failed');
+      if (aborted) throw new UnrecoverableError('aborted: the workflow is ending');
+      if (permanent) throw new UnrecoverableError(errorText(error));
       throw error;
     }
   }
 }
 
-/** The task's trigger rule over its dependencies' outcomes: run, or complete as skipped or upstream_failed. */
+/**
+ * The task's trigger rule over its dependencies' outcomes: run, or complete as skipped (with why) or upstream_failed.
+ */
 function triggerDecision(
   def: ExecutionDefinition,
   task: CompiledTask,
   statuses: ReadonlyMap<string, string>,
   outputs: ReadonlyMap<string, unknown>,
-): 'run' | 'skipped' | 'upstream_failed' {
-  if (task.deps.length === 0) return 'run';
-  const outcomes = task.deps.map((d) =>
-    edgeOutcome(
-      statuses.get(d) ?? '',
-      def.tasks[d]?.failsWorkflow ?? true,
-      task.branches?.[d],
-      (outputs.get(d) as { result?: unknown } | undefined)?.result,
-    ),
+): { decision: 'run' | 'skipped' | 'upstream_failed'; reason?: SkipReason } {
+  if (task.deps.length === 0) return { decision: 'run' };
+  const edges = task.deps.map((d) => {
+    const status = statuses.get(d) ?? '';
+    const branch = task.branches?.[d];
+    const result = (outputs.get(d) as { result?: unknown } | undefined)?.result;
+    return { status, branch, outcome: edgeOutcome(status, taskOf(def, d)?.failsWorkflow ?? true, branch, result) };
+  });
+  const decision = decide(
+    task,
+    edges.map((edge) => edge.outcome),
   );
-  return decide(task, outcomes);
+  return decision === 'skipped' ? { decision, reason: skipReasonOf(edges) } : { decision };
+}
+
+/** The failure recorded for an exit handler stopped at the end of its grace period. */
+const EXIT_STOPPED = "stopped: the run's exit handlers ran past their grace period (EXIT_GRACE_PERIOD)";
+
+/** Parameters resolved in the task's scope, except those that are a scope of their own (kept as written). */
+function resolveOuter(
+  literal: readonly string[] | undefined,
+  source: { parameters?: Record<string, unknown> },
+  scope: Record<string, unknown>,
+): unknown {
+  const parameters = source.parameters ?? {};
+  if (!literal) return resolveValue(parameters, scope);
+  const outer = Object.fromEntries(Object.entries(parameters).filter(([key]) => !literal.includes(key)));
+  const resolved = resolveValue(outer, scope) as Record<string, unknown>;
+  for (const key of literal) if (Object.hasOwn(parameters, key)) resolved[key] = parameters[key];
+  return resolved;
 }
 
 /** BullMQ's answer when a job's lock is gone or held by another worker (its finished-errors codes -2 and -6). */

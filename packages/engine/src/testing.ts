@@ -90,7 +90,13 @@ export interface Harness {
 }
 
 export async function startHarness(
-  options: { maxConcurrentWorkflows?: number; defaultWorkflowTimeoutMs?: number; executionTtlMs?: number } = {},
+  options: {
+    maxConcurrentWorkflows?: number;
+    defaultWorkflowTimeoutMs?: number;
+    executionTtlMs?: number;
+    maxSubworkflowDepth?: number;
+    exitGraceMs?: number;
+  } = {},
 ): Promise<Harness> {
   const server = await startRedisServer();
   const settings = { host: server.host, port: server.port };
@@ -101,6 +107,8 @@ export async function startHarness(
     maxConcurrentWorkflows: options.maxConcurrentWorkflows ?? 100,
     executionTtlMs: options.executionTtlMs ?? 600_000,
     defaultWorkflowTimeoutMs: options.defaultWorkflowTimeoutMs ?? 120_000,
+    maxSubworkflowDepth: options.maxSubworkflowDepth,
+    exitGraceMs: options.exitGraceMs,
   });
   const calls: ProbeCall[] = [];
   const starts = new EventEmitter();

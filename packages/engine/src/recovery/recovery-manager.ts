@@ -111,6 +111,11 @@ export class RecoveryManager {
         report.timed_out.push(id);
         continue;
       }
+      if (status === 'exiting' && now > Number(meta.exit_deadline) + this.options.graceMs) {
+        await this.kernel.abort(id, 'timing_out', 'exit handlers ran past their deadline (found by recovery)');
+        report.timed_out.push(id);
+        continue;
+      }
       const parent = await queues.workflows.getJob(id);
       const state = parent ? await parent.getState() : 'missing';
       if (
