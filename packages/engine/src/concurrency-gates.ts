@@ -1,4 +1,4 @@
-import { TASK_CATALOG } from '@orch/core';
+import { taskTypeOf } from '@orch/core';
 import type { Job } from 'bullmq';
 import type { EngineContext } from './engine-context';
 import type { CompiledTask, ExecutionDefinition } from './execution-definition';
@@ -8,8 +8,9 @@ import type { Gate, GateMember } from './run-scripts';
  * Concurrency limits (`max_concurrency` on a workflow, on a parallel task): a task or parallel item takes a slot of
  * each gate it is under before it runs and gives it back when it ends. One that finds no free slot queues and parks
  * its job (a BullMQ delayed job: no worker is held while it waits); the one that frees a slot wakes the oldest in
- * the queue. Only the units that do work hold slots: tasks run by a handler and parallel items. Waiting types
- * (delay, approval, a sub-workflow, a parallel task itself) hold none. Runs without a limit never get here.
+ * the queue. Only the units that do work hold slots: tasks run by a handler, sub-workflows and parallel items. A
+ * parallel task itself, delays and approvals hold none (the module's `holdsSlot`). Runs without a limit never get
+ * here.
  */
 
 /** The run's gate: `max_concurrency` on the workflow. A parallel task's gate is named by its id. */
@@ -23,7 +24,9 @@ export const GATE_RECHECK_MS = 30_000;
 
 /** The gates a task is under: the run's, when it has a limit and the task does work. */
 export function taskGates(def: ExecutionDefinition, task: CompiledTask): Gate[] {
-  if (!def.maxConcurrency || TASK_CATALOG[task.type].kind === 'control') return [];
+  if (!def.maxConcurrency) return [];
+  const type = taskTypeOf(task.type);
+  if (type?.kind === 'control' && !type.holdsSlot) return [];
   return [{ name: RUN_GATE, limit: def.maxConcurrency }];
 }
 

@@ -88,7 +88,7 @@ export class ExitHandlers {
     const id = def.executionId;
     if (stopped) return false;
     for (let pass = 0; pass <= Object.keys(def.exitTasks ?? {}).length; pass++) {
-      const ready = await store.readyExitTasks(def);
+      const ready = await store.readyTasks(def, true);
       if (ready.length === 0) return false;
       const jobs = await Promise.all(ready.map((t) => queues.taskJob(jobIds.task(id, t))));
       const missing = ready.filter((_, i) => !jobs[i]);

@@ -1,7 +1,8 @@
 import { type RedisKeys, taskNoteField } from '@orch/redis';
 import type { EventType, ExecutionEvent, ExecutionRecord, InternalStatus, TaskFinalStatus } from '@orch/run-model';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { ExecutionDefinition } from './execution-definition';
+import { eventFields, parseDefinition, skipUntargeted, waitCounts } from './run-layout';
 import { type RunMeta, type TaskState, toEvent, toRecord } from './run-record-view';
 import { RunScripts } from './run-scripts';
 
@@ -248,18 +249,13 @@ export class RunStore {
     return (await this.redis.hexists(this.keys.finished(id), taskId)) === 1;
   }
 
-  /** Tasks not finished whose dependencies all are: the roots of a fresh run; for a retry, what did not complete. */
-  async readyTasks(def: ExecutionDefinition): Promise<string[]> {
+  /**
+   * Tasks not finished whose dependencies all are: the roots of a fresh run; for a retry, what did not complete. With
+   * `exit`, the same among its exit handlers.
+   */
+  async readyTasks(def: ExecutionDefinition, exit = false): Promise<string[]> {
     const fin = await this.finished(def.executionId);
-    return Object.values(def.tasks)
-      .filter((t) => !fin.has(t.id) && t.deps.every((d) => fin.has(d)))
-      .map((t) => t.id);
-  }
-
-  /** Exit handlers not finished whose dependencies (other exit handlers) all are. */
-  async readyExitTasks(def: ExecutionDefinition): Promise<string[]> {
-    const fin = await this.finished(def.executionId);
-    return Object.values(def.exitTasks ?? {})
+    return Object.values(exit ? (def.exitTasks ?? {}) : def.tasks)
       .filter((t) => !fin.has(t.id) && t.deps.every((d) => fin.has(d)))
       .map((t) => t.id);
   }
@@ -393,36 +389,4 @@ export class RunStore {
   async publish(channel: string, message: string): Promise<void> {
     await this.redis.publish(channel, message);
   }
-}
-
-/** A stored definition, its id-keyed records without a prototype again (JSON.parse gives them Object's). */
-function parseDefinition(json: string): ExecutionDefinition {
-  const def = JSON.parse(json) as ExecutionDefinition;
-  def.tasks = Object.assign(Object.create(null), def.tasks);
-  if (def.exitTasks) def.exitTasks = Object.assign(Object.create(null), def.exitTasks);
-  return def;
-}
-
-/** Records the tasks `targets` left out as skipped (`not targeted`), each with its event, on `multi`. */
-function skipUntargeted(multi: ChainableCommander, keys: RedisKeys, id: string, tasks: string[], at: number): void {
-  const state = JSON.stringify({ s: 'skipped', a: 0, ft: at, r: 'not targeted' } satisfies TaskState);
-  multi
-    .hset(keys.finished(id), new Map(tasks.map((t) => [t, 'skipped'])))
-    .hset(keys.tasks(id), new Map(tasks.map((t) => [t, state])));
-  for (const t of tasks)
-    multi.xadd(keys.events(id), '*', ...eventFields('task.skipped', at), 'task', t, 'reason', 'not targeted');
-}
-
-/** The fields every event starts with. */
-export function eventFields(type: EventType, at = Date.now()): string[] {
-  return ['type', type, 'at', String(at)];
-}
-
-/** Each task's fan-in counter: its dependencies that are not done (`done` holds tasks completed up front). */
-function waitCounts(def: ExecutionDefinition, done: ReadonlyMap<string, unknown>): Map<string, number> {
-  const waits = new Map<string, number>();
-  for (const task of [...Object.values(def.tasks), ...Object.values(def.exitTasks ?? {})]) {
-    if (task.deps.length > 0) waits.set(task.id, task.deps.filter((d) => !done.has(d)).length);
-  }
-  return waits;
 }

@@ -21,6 +21,7 @@ import type { EngineContext } from './engine-context';
 import { type CompiledTask, type ExecutionDefinition, taskOf } from './execution-definition';
 import { PARKED_MS } from './parked-jobs';
 import type { RunKernel } from './run-kernel';
+import type { StartTaskReply } from './run-scripts';
 import { runWithDeadline } from './run-with-deadline';
 import type { TaskContext } from './task-handler';
 import type { SubTaskJobData, TaskJobData } from './task-job';
@@ -104,13 +105,7 @@ export class TaskRunner {
     }
     // The run is ending (its workflow job marks what never ran), unless this is one of its exit handlers.
     if (runStatus !== 'running' && !(runStatus === 'exiting' && task.exit)) return;
-    const statuses = new Map(wanted.map((id, i) => [id, reply.statuses[i] ?? '']));
-    const outputs = new Map<string, unknown>();
-    task.reads.forEach((id, i) => {
-      const raw = reply.outputs[i];
-      outputs.set(id, raw ? JSON.parse(raw) : undefined);
-    });
-
+    const { statuses, outputs } = inputsOf(wanted, task.reads, reply);
     const { decision, reason } = triggerDecision(def, task, statuses, outputs);
     if (decision !== 'run') {
       await this.complete(def, task, decision, undefined, undefined, 0, reason);
@@ -300,6 +295,21 @@ export class TaskRunner {
       throw error;
     }
   }
+}
+
+/** What start-task read: the statuses of `wanted` tasks, the outputs of `reads` tasks. */
+function inputsOf(
+  wanted: readonly string[],
+  reads: readonly string[],
+  reply: StartTaskReply,
+): { statuses: Map<string, string>; outputs: Map<string, unknown> } {
+  const statuses = new Map(wanted.map((id, i) => [id, reply.statuses[i] ?? '']));
+  const outputs = new Map<string, unknown>();
+  reads.forEach((id, i) => {
+    const raw = reply.outputs[i];
+    outputs.set(id, raw ? JSON.parse(raw) : undefined);
+  });
+  return { statuses, outputs };
 }
 
 /**

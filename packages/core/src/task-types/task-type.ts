@@ -196,6 +196,12 @@ export interface TaskTypeModule<
   waitingFor?(parameters: Record<string, unknown>, note: (name: string) => string | undefined): WaitingFor | undefined;
   /** Branches: a `condition` task's `on_success`/`on_failure` follow its output's `result`. */
   branches?: boolean;
+  /**
+   * A control type that holds a slot of its run's `max_concurrency` while it runs, as every service and builtin type
+   * does: a sub-workflow (its child run is this run's work). The others hold none: a parallel task's items hold
+   * slots instead of it, and delays and approvals wait on time and people.
+   */
+  holdsSlot?: boolean;
 }
 
 /** What a type's `validate` may use to check a workflow it holds (an inline sub-workflow). */

@@ -37,6 +37,7 @@ export const workflow = defineTaskType<'workflow', typeof schema, 'control', { c
   schema,
   // An inline child is its own scope: its `${...}` are its own variables' and tasks', given through `variables`.
   literalParameters: ['workflow'],
+  holdsSlot: true,
   run: {
     kind: 'control',
     async run({ parameters }, job, context) {
