@@ -10,7 +10,8 @@ import { formatMs, s } from './dom.js';
  * @typedef {{id: string, name?: string, type: string, depends_on: string[], condition?: string,
  *   branches?: Record<string, 'on_success' | 'on_failure'>}} GraphTask
  * @typedef {{id: string, type: string, status: string, attempts: number, duration_ms?: number, started_at?: string,
- *   finished_at?: string, waiting_for?: object, error?: string, output?: unknown, worker?: string, name?: string}} TaskState
+ *   finished_at?: string, waiting_for?: object, skip_reason?: string, error?: string, output?: unknown,
+ *   worker?: string, name?: string}} TaskState
  */
 
 const NODE_HEIGHT = 54;

@@ -22,6 +22,7 @@ export function taskPanel(props) {
     ['worker', task.worker ?? '—'],
     ['depends on', graphTask.depends_on.length ? graphTask.depends_on.join(', ') : '—'],
   ];
+  if (task.skip_reason) rows.splice(2, 0, ['skipped because', task.skip_reason]);
   if (graphTask.condition) rows.push(['condition', h('code', {}, graphTask.condition)]);
   return h(
     'aside',

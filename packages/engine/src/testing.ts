@@ -78,6 +78,8 @@ export interface Harness {
     lockDurationMs?: number;
     stalledIntervalMs?: number;
     templates?: Record<string, TemplateDefinition>;
+    /** Handlers in place of the probe's (the real exec handler, say). */
+    handlers?: Partial<TaskHandlers>;
   }): Promise<EngineWorker>;
   submit(workflow: unknown, variables?: Record<string, unknown>, correlationId?: string): Promise<string>;
   run(workflow: unknown, variables?: Record<string, unknown>, timeoutMs?: number): Promise<ExecutionRecord>;
@@ -155,7 +157,7 @@ export async function startHarness(
     async startWorker(workerOptions = {}) {
       const worker = new EngineWorker({
         engine,
-        handlers,
+        handlers: { ...handlers, ...workerOptions.handlers },
         subscriber: fresh(),
         concurrency: workerOptions.concurrency ?? 50,
         lockDurationMs: workerOptions.lockDurationMs,
