@@ -3,7 +3,7 @@ import { type Logger, silentLogger } from '@orch/logger';
 import { isEndingStatus, isFinalStatus, RECOVERY_ACTIONS, type RecoveryAction } from '@orch/run-model';
 import type { Job } from 'bullmq';
 import type { EngineContext } from '../engine-context';
-import type { ExecutionDefinition } from '../execution-definition';
+import { type ExecutionDefinition, taskOf } from '../execution-definition';
 import type { RunKernel } from '../run-kernel';
 import { jobIds, type TaskJobData } from '../task-job';
 import type { Orphan, RecoveryTools } from './recovery-strategy';
@@ -162,7 +162,7 @@ export class RecoveryManager {
       if (job.name === 'subtask') continue;
       const { e, t } = job.data as TaskJobData;
       const def = await store.definition(e).catch(() => undefined);
-      const timeout = def?.tasks[t]?.timeoutMs;
+      const timeout = def ? taskOf(def, t)?.timeoutMs : undefined;
       if (timeout === undefined || !job.processedOn || now < job.processedOn + timeout + this.options.graceMs) continue;
       await store.broadcastJobTimeout(job.id as string);
       await this.note(e, 'task_timeouts', `task ${t} ran past its timeout`);
