@@ -1,0 +1,86 @@
+import { prepareInline, targetWorkflow } from '@orch/core';
+import { byId, type Harness, probe, startHarness, wf } from './testing';
+
+jest.setTimeout(60_000);
+
+/** The run-level hooks of issue #23 where the engine's own bookkeeping is what is checked. */
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ maxConcurrentWorkflows: 1 });
+  await h.startWorker({ concurrency: 10 });
+});
+afterAll(() => h.stop());
+beforeEach(() => {
+  h.calls.length = 0;
+});
+
+const bye = { id: 'bye', type: 'transform', parameters: { output: '${workflow.status}' } };
+
+describe('exit handlers', () => {
+  it('do not run for a run cancelled while it waited for a slot: it never started', async () => {
+    const busy = await h.submit(wf([probe('hold', [], { sleep_ms: 20_000 })]));
+    await h.started('hold');
+    const queued = await h.submit(wf([probe('never')], { on_exit: [bye] }));
+    expect(await h.engine.status(queued)).toBe('pending');
+    await h.engine.cancel(queued);
+    const record = await h.waitForEnd(queued);
+    expect(record.status).toBe('cancelled');
+    expect(byId(record).bye).toMatchObject({ status: 'cancelled', on_exit: true, attempts: 0 });
+    await h.engine.cancel(busy);
+    await h.waitForEnd(busy);
+  });
+});
+
+describe('targets', () => {
+  it('a retry of a targeted run runs only the targets that did not complete; the rest stays not targeted', async () => {
+    const prepared = targetWorkflow(
+      prepareInline(wf([probe('a'), probe('b', ['a'], { permanent: true }), probe('c', ['a']), probe('d', ['c'])])),
+      ['b'],
+    );
+    const first = await h.waitForEnd((await h.engine.submit(prepared)).executionId);
+    expect(first.status).toBe('failed');
+    expect(first.tasks.map((t) => [t.id, t.status, t.skip_reason])).toEqual([
+      ['a', 'completed', undefined],
+      ['b', 'failed', undefined],
+      ['c', 'skipped', 'not targeted'],
+      ['d', 'skipped', 'not targeted'],
+    ]);
+    h.calls.length = 0;
+    const retried = await h.engine.retry(first.execution_id);
+    expect(retried.reused).toEqual(['a']);
+    const second = await h.waitForEnd(retried.executionId);
+    expect(h.calls.map((c) => c.task)).toEqual(['b']);
+    expect(byId(second).c).toMatchObject({ status: 'skipped', skip_reason: 'not targeted' });
+  });
+});
+
+describe('max_concurrency', () => {
+  it('frees the slot of a task skipped by its condition, and leaves no gate behind', async () => {
+    const record = await h.run(
+      wf(
+        [
+          probe('a', [], {}, { condition: '${false}' }),
+          probe('b', [], {}, { condition: '${false}' }),
+          probe('c'),
+          probe('d', ['a', 'c'], {}, { trigger_rule: 'all_done' }),
+        ],
+        { max_concurrency: 1 },
+      ),
+    );
+    expect(record.status).toBe('completed');
+    expect(record.tasks.map((t) => [t.id, t.status, t.skip_reason])).toEqual([
+      ['a', 'skipped', 'condition false'],
+      ['b', 'skipped', 'condition false'],
+      ['c', 'completed', undefined],
+      ['d', 'completed', undefined],
+    ]);
+    const keys = [h.ctx.keys.gateSlots(record.execution_id, '*'), h.ctx.keys.gateQueue(record.execution_id, '*')];
+    expect(await h.connection.exists(...keys)).toBe(0);
+  });
+
+  it('costs nothing to a run without a limit: no gate key is ever written', async () => {
+    const record = await h.run(wf([probe('a'), probe('b', ['a'])]));
+    expect(record.status).toBe('completed');
+    expect(await h.connection.keys(`*{${record.execution_id}}:gate:*`)).toEqual([]);
+  });
+});
