@@ -156,8 +156,15 @@ function responseSink(res: Response): SseSink {
     write: (chunk) => res.write(chunk),
     drained: () =>
       new Promise<void>((resolve) => {
-        res.once('drain', resolve);
-        res.once('close', resolve);
+        // Each wait removes both listeners: a long replay waits for many drains, and left-over 'close'
+        // listeners piled up on the response (Node's MaxListenersExceededWarning).
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.once('drain', done);
+        res.once('close', done);
       }),
     end: () => {
       if (!res.writableEnded) res.end();
