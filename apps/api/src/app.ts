@@ -9,8 +9,10 @@ import type { SseSink } from './event-streams';
 import type { HandlerDeps, HandlerResult } from './handlers/handler';
 import { requireApiKey } from './middleware/auth';
 import { errorHandler, MethodNotAllowedError } from './middleware/error-handler';
+import { REQUEST_ID_HEADER, requestId } from './middleware/request-id';
 import { requestLog } from './middleware/request-log';
 import { buildOpenApi } from './openapi';
+import { openapiExamples } from './openapi-examples';
 import { pathPattern, ROUTES, type RouteSpec } from './routes';
 import { createUiRouter, UI_PATH } from './ui/ui-router';
 
@@ -28,7 +30,7 @@ const OPEN_PATHS: ReadonlySet<string> = new Set(['/health']);
  */
 export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
   const { config, logger, metrics } = deps;
-  const openapi = buildOpenApi(ROUTES, deps.version);
+  const openapi = buildOpenApi(ROUTES, deps.version, openapiExamples(deps.catalog));
   const handlerDeps: HandlerDeps = { ...deps, openapi };
   const app = express();
   app.disable('x-powered-by');
@@ -44,25 +46,38 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
     } as typeof res.writeHead;
     next();
   });
+  app.use(requestId());
   app.use(requestLog(logger, metrics));
   app.use(securityHeaders());
   const origins = config.server.corsOrigins;
   app.use(
     cors({
       origin: origins.includes('*') ? '*' : origins.length > 0 ? [...origins] : false,
-      allowedHeaders: ['authorization', 'content-type', 'last-event-id'],
-      exposedHeaders: ['location'],
+      allowedHeaders: ['authorization', 'content-type', 'last-event-id', REQUEST_ID_HEADER],
+      exposedHeaders: ['location', REQUEST_ID_HEADER],
       maxAge: 600,
     }),
   );
   // The web view's files hold no data and browsers cannot send a key with a page load; its data calls carry the key.
-  app.use(UI_PATH, labelled(UI_PATH), createUiRouter({ engine: deps.engine, apiKeys: config.server.apiKeys }));
+  app.use(
+    UI_PATH,
+    labelled(UI_PATH, (path) => path.startsWith('/assets/') || path.startsWith('/api/')),
+    createUiRouter({ engine: deps.engine, apiKeys: config.server.apiKeys }),
+  );
   app.use(requireApiKey(config.server.apiKeys, OPEN_PATHS));
   app.use(express.json({ limit: config.server.bodyLimit }));
 
   for (const route of ROUTES) app[route.method](route.path, adapt(route, handlerDeps));
-  app.use(DOCS_PATH, labelled(DOCS_PATH), createDocsRouter(openapi));
-  app.use(BOARD_PATH, labelled(BOARD_PATH), createBoard(Object.values(deps.engine.queues)));
+  app.use(
+    DOCS_PATH,
+    labelled(DOCS_PATH, (path) => path !== '/'),
+    createDocsRouter(openapi),
+  );
+  app.use(
+    BOARD_PATH,
+    labelled(BOARD_PATH, (path) => path.startsWith('/static/') || path.startsWith('/api/')),
+    createBoard(Object.values(deps.engine.queues)),
+  );
 
   const patterns = ROUTES.map((r) => ({ pattern: pathPattern(r.path), method: r.method.toUpperCase() }));
   app.use((req, _res, next) => {
@@ -88,9 +103,15 @@ function securityHeaders(): RequestHandler {
   };
 }
 
-function labelled(route: string): RequestHandler {
-  return (_req, res, next) => {
+/**
+ * Labels requests under a mounted page (Bull Board, Swagger UI, the web view) with its route for the metrics and
+ * the log. `quiet` picks the ones that are not the page itself (assets, polling): the log keeps those at debug.
+ */
+function labelled(route: string, quiet: (path: string) => boolean): RequestHandler {
+  return (req, res, next) => {
     res.locals.route = route;
+    if (quiet(req.path)) res.locals.quiet = true;
+    else res.locals.page = true;
     next();
   };
 }
@@ -119,6 +140,7 @@ function adapt(route: RouteSpec, deps: HandlerDeps): RequestHandler {
         query: req.query,
         body: req.body,
         headers: req.headers,
+        requestId: res.locals.requestId as string,
         signal: left.signal,
       },
       deps,

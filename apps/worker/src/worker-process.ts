@@ -1,13 +1,18 @@
+import { hostname } from 'node:os';
 import type { Config } from '@orch/config';
 import { builtinHandlers, EngineWorker, type TaskHandlers, WorkflowEngine } from '@orch/engine';
 import type { Logger } from '@orch/logger';
 import { MessageCoordinator } from '@orch/messaging';
 import { createRedisConnection } from '@orch/redis';
 import { TemplateCatalog } from '@orch/templates';
+import { type MetricsServer, startMetricsServer } from './metrics-server';
 import { createServiceHandlers } from './tasks/service-handlers';
+import { WorkerMetrics } from './worker-metrics';
 
 export interface WorkerProcess {
   readonly worker: EngineWorker;
+  /** Where `/metrics` is served, when WORKER_METRICS_PORT is set. */
+  readonly metricsUrl?: string;
   /** Stops taking jobs, lets running ones finish, then closes the coordinator, queues and Redis, in that order. */
   close(): Promise<void>;
 }
@@ -34,6 +39,21 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
     ...builtinHandlers,
     ...createServiceHandlers({ coordinator, openai: config.openai }),
   };
+  const name = config.workerName ?? `${hostname()}:${process.pid}`;
+  const metrics = config.workerMetricsPort === undefined ? undefined : new WorkerMetrics(name);
+  // Listening first: a port already taken stops the process before it takes any job.
+  let metricsServer: MetricsServer | undefined;
+  if (metrics && config.workerMetricsPort !== undefined) {
+    try {
+      metricsServer = await startMetricsServer(metrics.registry, config.workerMetricsPort);
+    } catch (error) {
+      await Promise.allSettled([coordinator.close(), engine.close()]);
+      subscriber.disconnect();
+      connection.disconnect();
+      throw error;
+    }
+    logger.info('worker metrics listening', { url: metricsServer.url });
+  }
   const worker = new EngineWorker({
     engine,
     handlers,
@@ -42,7 +62,8 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
     lockDurationMs: config.workerLockDurationMs,
     stalledIntervalMs: config.workerStalledIntervalMs,
     logger,
-    name: config.workerName,
+    name,
+    observer: metrics,
     templates: (reference) => catalog.get(reference),
     recovery: config.recovery.enabled
       ? {
@@ -72,9 +93,11 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
   let closing: Promise<void> | undefined;
   return {
     worker,
+    metricsUrl: metricsServer?.url,
     close() {
       closing ??= (async () => {
         await worker.close();
+        await metricsServer?.close();
         await coordinator.close();
         await engine.close();
         await subscriber.quit().catch(() => subscriber.disconnect());

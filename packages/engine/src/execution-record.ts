@@ -46,6 +46,8 @@ export interface ExecutionRecord {
   execution_id: string;
   status: ExecutionStatus;
   correlation_id?: string;
+  /** The request that created the run (X-Request-Id), also on its tasks' log lines. */
+  request_id?: string;
   workflow: { id: string; name?: string };
   template?: { id: string; version?: string };
   variables: Record<string, unknown>;

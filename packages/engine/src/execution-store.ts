@@ -165,6 +165,7 @@ export class ExecutionStore {
       tasks,
     };
     if (meta.correlation_id) record.correlation_id = meta.correlation_id;
+    if (meta.request_id) record.request_id = meta.request_id;
     if (def.template) record.template = def.template;
     if (meta.started_at) record.started_at = iso(meta.started_at);
     if (meta.finished_at) record.finished_at = iso(meta.finished_at);

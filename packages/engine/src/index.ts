@@ -7,6 +7,7 @@ export * from './parked-jobs';
 export * from './recovery-manager';
 export * from './schedule-manager';
 export * from './task-handler';
+export * from './task-observer';
 export * from './task-runner';
 export * from './trigger-rules';
 export * from './workflow-engine';

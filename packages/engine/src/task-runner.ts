@@ -27,6 +27,7 @@ import {
 import { hotData, sourceOf } from './run-index';
 import { runWithDeadline } from './run-with-deadline';
 import { PermanentTaskError, type TaskContext } from './task-handler';
+import type { TaskOutcome } from './task-observer';
 import { decide, edgeOutcome } from './trigger-rules';
 import type { TaskJobData, WorkflowEngine } from './workflow-engine';
 
@@ -42,12 +43,17 @@ export interface SubTaskJobData {
   params: Record<string, unknown>;
   timeoutMs?: number;
   bp?: [string, number, number, number];
+  /** The run's request id, for the sub-task's log lines. */
+  rid?: string;
 }
 
 /** Abort reasons sent through BullMQ's cancelJob: the run is ending, so the task must not be retried. */
 export const WORKFLOW_ABORT = 'workflow-abort';
 /** Abort reason when recovery finds a job past its timeout: it fails the attempt, which is retried per policy. */
 export const TASK_TIMEOUT = 'task-timeout';
+
+/** A task or sub-task stopped because its run is ending (cancel, timeout, fail-fast): never retried. */
+export class WorkflowAbortError extends UnrecoverableError {}
 
 const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
 const MAX_ERROR_CHARS = 2000;
@@ -80,7 +86,12 @@ export class TaskRunner {
     private readonly templates?: TemplateResolver,
   ) {}
 
-  async runTask(job: Job<TaskJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<void> {
+  /** Runs one task job; resolves to the task's outcome (thrown errors are retries, parks and failures). */
+  async runTask(
+    job: Job<TaskJobData>,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<TaskOutcome> {
     const { e, t } = job.data;
     const def = await this.engine.store.definition(e);
     const task = def.tasks[t];
@@ -103,14 +114,14 @@ export class TaskRunner {
       // A re-run after a crash: the completion is recorded, so replay its release instead of running again.
       await this.complete(def, task, recorded, recordedOutput || undefined, undefined, 0);
       if (recorded === 'failed') throw new UnrecoverableError(`task ${t} failed (recorded before a restart)`);
-      return;
+      return recorded as TaskOutcome;
     }
     if (runStatus === 'paused') {
       // Park the job until resume promotes it; it holds no worker meanwhile.
       await job.moveToDelayed(Date.now() + PARKED_MS, token);
       throw new DelayedError();
     }
-    if (runStatus !== 'running') return; // the run is ending; its workflow job marks what never ran
+    if (runStatus !== 'running') return 'not_running'; // the run is ending; its workflow job marks what never ran
     const statuses = new Map(wanted.map((id, i) => [id, reply[3 + i] ?? '']));
     const outputs: Record<string, unknown> = {};
     task.reads.forEach((id, i) => {
@@ -130,14 +141,20 @@ export class TaskRunner {
       const decision = decide(task, outcomes);
       if (decision !== 'run') {
         await this.complete(def, task, decision, undefined, undefined, 0);
-        return;
+        return decision;
       }
     }
 
     // A child logger per task is measurable at thousands of tasks a second: made only when something is logged.
     let child: Logger | undefined;
     const log = () =>
-      (child ??= this.logger.child({ execution_id: e, task_id: t, correlation_id: def.correlationId, attempt }));
+      (child ??= this.logger.child({
+        execution_id: e,
+        task_id: t,
+        correlation_id: def.correlationId,
+        request_id: def.requestId,
+        attempt,
+      }));
     let output: unknown;
     try {
       const scope = await this.scope(def, task, statuses, outputs);
@@ -145,7 +162,7 @@ export class TaskRunner {
     } catch (error) {
       if (error instanceof DelayedError || error instanceof WaitingChildrenError) throw error;
       if (signal?.aborted && signal.reason === WORKFLOW_ABORT) {
-        throw new UnrecoverableError(`task ${t} aborted: the workflow is ending`);
+        throw new WorkflowAbortError(`task ${t} aborted: the workflow is ending`);
       }
       const message = errorText(error);
       const permanent = isPermanent(error);
@@ -178,6 +195,7 @@ export class TaskRunner {
       throw new UnrecoverableError(message);
     }
     await this.complete(def, task, 'completed', json, undefined, attempt);
+    return 'completed';
   }
 
   /** Records the completion (once) and adds the dependents it made ready; fail-fast aborts the rest of the run. */
@@ -341,6 +359,7 @@ export class TaskRunner {
       const submitted = await this.engine.submit(prepared, {
         correlationId: `${def.executionId}.${task.id}.${attempt}`,
         parent: { executionId: def.executionId, taskId: task.id, jobId: job.id as string, depth },
+        requestId: def.requestId,
       });
       child = submitted.executionId;
       await this.engine.redis.hset(this.engine.keys.tasks(def.executionId), childField(task.id), child);
@@ -387,6 +406,7 @@ export class TaskRunner {
           };
           if (sub.timeout !== undefined) data.timeoutMs = parseDuration(sub.timeout);
           if (task.backoff) data.bp = task.backoff;
+          if (def.requestId) data.rid = def.requestId;
           return {
             name: 'subtask',
             data,
@@ -453,7 +473,7 @@ export class TaskRunner {
     if (status !== 'running')
       throw new UnrecoverableError(`sub-task ${t}[${i}] not started: the workflow is ${status}`);
     const attempt = job.attemptsMade + 1;
-    const logger = this.logger.child({ execution_id: e, task_id: `${t}[${i}]`, attempt });
+    const logger = this.logger.child({ execution_id: e, task_id: `${t}[${i}]`, attempt, request_id: job.data.rid });
     try {
       checkParameters(type, job.data.params, `${t}[${i}]`);
       const context: TaskContext = {
@@ -473,7 +493,7 @@ export class TaskRunner {
       );
     } catch (error) {
       if (signal?.aborted && signal.reason === WORKFLOW_ABORT)
-        throw new UnrecoverableError('aborted: the workflow is ending');
+        throw new WorkflowAbortError('aborted: the workflow is ending');
       if (isPermanent(error)) throw new UnrecoverableError(errorText(error));
       throw error;
     }

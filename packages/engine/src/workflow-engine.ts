@@ -53,6 +53,8 @@ export interface SubmitOptions {
   parent?: { executionId: string; taskId: string; jobId: string; depth: number };
   /** Pub/sub channel that gets the run's final message (the message bus sets `workflow-responses`). */
   respondTo?: string;
+  /** Kept with the run and put on every log line of its tasks; a sub-workflow inherits its parent's. */
+  requestId?: string;
 }
 
 export interface SubmitResult {
@@ -136,7 +138,10 @@ export class WorkflowEngine {
    * A new run of a finished run's workflow that reuses the checkpointed outputs of its completed tasks and runs the
    * rest: the failed, cancelled and never-run tasks.
    */
-  async retry(id: string): Promise<SubmitResult & { retried_from: string; reused: string[] }> {
+  async retry(
+    id: string,
+    options: { requestId?: string } = {},
+  ): Promise<SubmitResult & { retried_from: string; reused: string[] }> {
     const [def, fin, outputs, meta] = await Promise.all([
       this.store.definition(id).catch(() => {
         throw new NotFoundError('execution', id);
@@ -158,7 +163,7 @@ export class WorkflowEngine {
     const seed = Object.fromEntries(reused.map((t) => [t, outputs[t] as string]));
     const result = await this.create(
       { workflow: def.workflow, variables: def.variables, dag: undefined as never, template: def.template },
-      { retriedFrom: id, seed, compiled: def },
+      { retriedFrom: id, seed, compiled: def, requestId: options.requestId },
     );
     return { ...result, retried_from: id, reused };
   }
@@ -196,7 +201,10 @@ export class WorkflowEngine {
       def.parent = parent;
       def.depth = depth;
     }
+    if (options.requestId) def.requestId = options.requestId;
+    else delete def.requestId; // a retry's copy of the definition must not keep the first run's request
     const extra: Record<string, string> = {};
+    if (options.requestId) extra.request_id = options.requestId;
     if (options.respondTo) extra.respond_to = options.respondTo;
     if (options.parent) extra.parent_execution_id = options.parent.executionId;
     if (options.retriedFrom) extra.retried_from = options.retriedFrom;

@@ -48,7 +48,9 @@ export const generateWorkflow: Handler = async (input, deps) => {
     body.saved_as = { id: save_as, path: `${save_as}.yaml` };
   }
   if (execute) {
-    const submitted = await deps.engine.submit(prepareInline(result.workflow, variables ?? {}));
+    const submitted = await deps.engine.submit(prepareInline(result.workflow, variables ?? {}), {
+      requestId: input.requestId,
+    });
     body.execution = {
       execution_id: submitted.executionId,
       status: submitted.status,

@@ -9,13 +9,14 @@ export const retryWorkflow: Handler = async (input, deps) => {
   const id = input.params.id as string;
   const meta = await deps.engine.store.meta(id);
   if (!meta.status) throw new NotFoundError('execution', id);
-  const result = await deps.engine.retry(id);
+  const result = await deps.engine.retry(id, { requestId: input.requestId });
   deps.metrics.submitted('retry', meta.template_id ?? 'inline', true);
   deps.logger.info('workflow retried', {
     execution_id: result.executionId,
     retried_from: id,
     reused: result.reused,
     correlation_id: meta.correlation_id,
+    request_id: input.requestId,
   });
   const links = executionLinks(result.executionId);
   return {

@@ -9,7 +9,10 @@ import { executionLinks, type Handler } from './handler';
 export const submitWorkflow: Handler = async (input, deps) => {
   const request = checkRequest<WorkflowRequest>(submitWorkflowBody, input.body, 'request body');
   const prepared = prepareRequest(request, deps.catalog);
-  const result = await deps.engine.submit(prepared, { correlationId: request.correlation_id });
+  const result = await deps.engine.submit(prepared, {
+    correlationId: request.correlation_id,
+    requestId: input.requestId,
+  });
   const template = prepared.template?.id ?? 'inline';
   deps.metrics.submitted('http', template, result.created);
   deps.logger.info(result.created ? 'workflow submitted' : 'workflow already submitted', {
@@ -17,6 +20,7 @@ export const submitWorkflow: Handler = async (input, deps) => {
     correlation_id: request.correlation_id,
     template,
     source: 'http',
+    request_id: input.requestId,
   });
   const links = executionLinks(result.executionId);
   return {
