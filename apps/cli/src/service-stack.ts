@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
+import { freePort, portFree, portInUse } from './port-check';
 
 const ROOT = resolve(__dirname, '../../..');
 
@@ -16,6 +17,8 @@ export interface StackOptions {
 export interface RunningStack {
   apiUrl: string;
   redis: { host: string; port: number; private: boolean };
+  /** The worker's Prometheus endpoint. */
+  workerMetricsUrl: string;
   /** Resolves when a process of the stack exits on its own (the stack is then stopping). */
   exited: Promise<string>;
   stop(): Promise<void>;
@@ -36,17 +39,6 @@ export function redisAnswers(host: string, port: number, timeoutMs = 1000): Prom
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? done(address.port) : fail(new Error('no port'))));
-    });
-  });
-}
-
 function prefixed(name: string, stream: NodeJS.ReadableStream | null, log: (line: string) => void): void {
   let buffer = '';
   stream?.on('data', (chunk: Buffer) => {
@@ -60,10 +52,26 @@ function prefixed(name: string, stream: NodeJS.ReadableStream | null, log: (line
 /**
  * Brings up the API, one worker and the three service stand-ins, on the configured Redis when one answers there,
  * else on a private `redis-server` (append-only file under ORCHESTRATOR_WORKSPACE, so runs survive a restart).
+ * The ports it needs are checked first: a port another process holds stops it before anything starts, with the
+ * port and the variable that changes it. It reports the API up only once the API it started says it listens and
+ * answers there, so a healthy server of another process is never taken for it.
  */
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(options.env)) if (v !== undefined) env[k] = v;
+  const apiHost = env.ORCHESTRATOR_HOST || '0.0.0.0';
+  const apiPort = Number(env.ORCHESTRATOR_PORT || 8080);
+  if (apiPort !== 0 && !(await portFree(apiHost, apiPort))) {
+    throw portInUse('the API', 'ORCHESTRATOR_PORT', apiHost, apiPort);
+  }
+  if (env.WORKER_METRICS_PORT && env.WORKER_METRICS_PORT !== '0') {
+    const metricsPort = Number(env.WORKER_METRICS_PORT);
+    if (metricsPort !== 0 && !(await portFree('0.0.0.0', metricsPort))) {
+      throw portInUse("the worker's /metrics", 'WORKER_METRICS_PORT', '0.0.0.0', metricsPort);
+    }
+  } else {
+    env.WORKER_METRICS_PORT = String(await freePort());
+  }
   const host = env.REDIS_HOST || 'localhost';
   const port = Number(env.REDIS_PORT || 6379);
   const children: { name: string; child: ChildProcess }[] = [];
@@ -106,14 +114,28 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     onExit = done;
   });
   let stopping = false;
+  let apiErrors = '';
+  /** The URL the API we started says it listens on (over the IPC channel, whatever LOG_LEVEL is). */
+  let listening: (url: string) => void = () => undefined;
+  const apiListening = new Promise<string>((done) => {
+    listening = done;
+  });
   for (const name of SERVICES) {
     const child = spawn(process.execPath, [join(ROOT, 'apps', name, 'dist', 'main.js')], {
       cwd: ROOT,
       env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', ...(name === 'api' ? (['ipc'] as const) : [])],
     });
     prefixed(name, child.stdout, options.log);
     prefixed(name, child.stderr, options.log);
+    if (name === 'api') {
+      child.stderr?.on('data', (chunk: Buffer) => {
+        apiErrors += chunk.toString();
+      });
+      child.on('message', (message: { type?: string; url?: string }) => {
+        if (message?.type === 'listening' && typeof message.url === 'string') listening(message.url);
+      });
+    }
     child.once('exit', (code, signal) => {
       if (!stopping) {
         options.log(`${name} exited (${signal ?? code}); stopping the stack`);
@@ -123,10 +145,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     children.push({ name, child });
   }
 
-  const apiUrl = `http://127.0.0.1:${env.ORCHESTRATOR_PORT || 8080}`;
-  const healthy = await waitForHealth(apiUrl, exited);
-  if (!healthy) {
+  const apiUrl = await Promise.race([apiListening, exited.then(() => undefined), timeout(30_000)]);
+  const healthy = apiUrl !== undefined && (await waitForHealth(apiUrl, exited));
+  if (!apiUrl || !healthy) {
     await stopAll();
+    if (apiErrors.includes('EADDRINUSE')) throw portInUse('the API', 'ORCHESTRATOR_PORT', apiHost, apiPort);
     throw new Error('the API did not become healthy; see the lines above');
   }
 
@@ -145,7 +168,17 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       });
     }
   }
-  return { apiUrl, redis, exited, stop: stopAll };
+  return {
+    apiUrl,
+    redis,
+    workerMetricsUrl: `http://127.0.0.1:${env.WORKER_METRICS_PORT}/metrics`,
+    exited,
+    stop: stopAll,
+  };
+}
+
+function timeout(ms: number): Promise<undefined> {
+  return new Promise((done) => setTimeout(() => done(undefined), ms).unref());
 }
 
 async function waitForHealth(url: string, exited: Promise<string>, timeoutMs = 30_000): Promise<boolean> {

@@ -76,6 +76,14 @@ describe('orchestrator up', () => {
     expect(typeof report.summary).toBe('string');
   });
 
+  it("serves the worker's /metrics, with the tasks the runs above ran", async () => {
+    expect(stack.workerMetricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    const text = await (await fetch(stack.workerMetricsUrl)).text();
+    expect(text).toMatch(
+      /^orchestrator_worker_task_attempts_total\{[^}]*type="data"[^}]*outcome="completed"[^}]*\} [1-9]/m,
+    );
+  });
+
   it('runs ai-content-pipeline end to end, taking the quality gate', async () => {
     const submitted = await post('/api/v1/workflows', {
       workflow_template: 'ai-content-pipeline',
