@@ -35,6 +35,8 @@ export function runPage(root, id, query, ctx) {
   const events = [];
   /** @type {Map<string, import('./dag-view.js').ItemsSummary>} */
   const items = new Map();
+  /** Parallel tasks whose counts were read after they ended. */
+  const itemsDone = new Set();
   /** @type {any} */
   let graph;
   /** @type {import('./graph-model.js').DisplayGraph | undefined} */
@@ -254,16 +256,24 @@ export function runPage(root, id, query, ctx) {
 
   const itemsPath = (/** @type {string} */ task) =>
     `/ui/api/runs/${encodeURIComponent(id)}/tasks/${encodeURIComponent(task)}/items?limit=1`;
+  /** When each parallel task's counts were last read: at most once a second each (a for_each can be 10,000 items). */
+  /** @type {Map<string, number>} */
+  const itemsRead = new Map();
   /** Item counts of parallel tasks that started: while they run, and once more when they are done. */
   const loadItems = async () => {
-    const wanted = graph.tasks.filter(
-      (/** @type {any} */ t) =>
-        t.type === 'parallel' && statusOf(t.id) !== 'pending' && (statusOf(t.id) === 'running' || !items.has(t.id)),
-    );
+    const now = Date.now();
+    const wanted = graph.tasks.filter((/** @type {any} */ t) => {
+      if (t.type !== 'parallel' || statusOf(t.id) === 'pending') return false;
+      if (!items.has(t.id) || !itemsDone.has(t.id)) return now - (itemsRead.get(t.id) ?? 0) >= 1000 || !items.has(t.id);
+      return false;
+    });
+    for (const t of wanted) itemsRead.set(t.id, now);
     await Promise.all(
       wanted.map(async (/** @type {any} */ t) => {
         const page = await api('GET', itemsPath(t.id));
         items.set(t.id, { total: page.total, counts: page.counts });
+        // Read once more after the task ended, then never again: its items no longer change.
+        if (statusOf(t.id) !== 'running') itemsDone.add(t.id);
       }),
     );
   };
