@@ -263,9 +263,8 @@ export function runPage(root, id, query, ctx) {
   const loadItems = async () => {
     const now = Date.now();
     const wanted = graph.tasks.filter((/** @type {any} */ t) => {
-      if (t.type !== 'parallel' || statusOf(t.id) === 'pending') return false;
-      if (!items.has(t.id) || !itemsDone.has(t.id)) return now - (itemsRead.get(t.id) ?? 0) >= 1000 || !items.has(t.id);
-      return false;
+      if (t.type !== 'parallel' || statusOf(t.id) === 'pending' || itemsDone.has(t.id)) return false;
+      return now - (itemsRead.get(t.id) ?? 0) >= 1000;
     });
     for (const t of wanted) itemsRead.set(t.id, now);
     await Promise.all(
