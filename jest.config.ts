@@ -3,7 +3,11 @@ import type { Config } from 'jest';
 // Tests import workspace packages from source, never from a possibly stale dist/.
 const shared = {
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
-  moduleNameMapper: { '^@orch/([a-z-]+)$': '<rootDir>/packages/$1/src' },
+  moduleNameMapper: {
+    // `@orch/<name>/testing`: what a package or app offers other packages' tests (its src/testing.ts).
+    '^@orch/([a-z-]+)/testing$': ['<rootDir>/packages/$1/src/testing', '<rootDir>/apps/$1/src/testing'],
+    '^@orch/([a-z-]+)$': '<rootDir>/packages/$1/src',
+  },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   roots: ['<rootDir>/packages', '<rootDir>/apps', '<rootDir>/bench/src'],
   testEnvironment: 'node',

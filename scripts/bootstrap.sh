@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the service needs on a machine that has only Node 20 and Debian packages: pnpm at the pinned
-# version, redis-server and python3 when missing, and the workspace's dependencies. With --test it also installs
-# Chromium and docker-compose, which two tests drive, and PostgreSQL's binaries for the peers bench's harness test.
-# Safe to run again.
+# version, redis-server, bubblewrap, python3 and openssl when missing, and the workspace's dependencies. With
+# --test it also installs Chromium and docker-compose, which two tests drive, and PostgreSQL's binaries for the
+# peers bench's harness test. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,11 +12,14 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
   npm install -g "pnpm@$PNPM_VERSION" >/dev/null
 fi
 
-# redis-server for the service and the tests; python3 for the built-in template's exec step (the exec-agent
-# stand-in runs it as a local process when no Docker engine answers).
+# redis-server for the service and the tests; bubblewrap, the exec-agent's sandbox (it refuses to start without
+# one); python3 for the built-in template's exec step, at /usr/bin where the sandbox sees it (the exec-agent runs it
+# in the sandbox when no Docker engine answers); openssl for the TLS tests' throw-away certificates.
 missing=""
 command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
-command -v python3 >/dev/null 2>&1 || missing="$missing python3"
+[ -x /usr/bin/bwrap ] || missing="$missing bubblewrap"
+[ -x /usr/bin/python3 ] || missing="$missing python3"
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 if [ "${1:-}" = "--test" ]; then
   # The web view's browser test drives Chromium; the deployment check validates the compose files with docker-compose.
   [ -x /usr/bin/chromium ] || missing="$missing chromium"

@@ -97,7 +97,7 @@ async function costRep(
   inspectLive?: () => Promise<void>,
 ): Promise<CostRep> {
   const { redis } = ctx;
-  const keys = submitter.engine.keys;
+  const keys = submitter.keys;
   const baseline = await redis.usedMemory();
   const rss = sampleRss(children);
   const run = await submitter.run(randomDag(TASKS, RANDOM_SEED));

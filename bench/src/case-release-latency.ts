@@ -23,10 +23,10 @@ export interface ReleaseSamples {
 export async function releaseSamples(submitter: Submitter, id: string, length: number): Promise<ReleaseSamples> {
   const completed = new Map<string, [number, number]>();
   const started = new Map<string, [number, number]>();
-  const key = submitter.engine.keys.events(id);
+  const key = submitter.keys.events(id);
   let after = '-';
   for (;;) {
-    const page = await submitter.engine.redis.xrange(key, after, '+', 'COUNT', 5000);
+    const page = await submitter.connection.xrange(key, after, '+', 'COUNT', 5000);
     for (const [entryId, fields] of page) {
       const map: Record<string, string> = {};
       for (let i = 0; i + 1 < fields.length; i += 2) map[fields[i] as string] = fields[i + 1] as string;

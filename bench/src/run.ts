@@ -13,6 +13,7 @@ import { costCase } from './case-cost';
 import { e2eLatencyCase } from './case-e2e-latency';
 import { httpStartsCase } from './case-http-starts';
 import { releaseLatencyCase } from './case-release-latency';
+import { sandboxCase } from './case-sandbox';
 import { scaleCase } from './case-scale';
 import { throughputCase } from './case-throughput';
 import { environment } from './environment';
@@ -21,7 +22,15 @@ import { killAll } from './processes';
 import { profileFiles, renderProfile, summarizeProfile } from './profile-summary';
 import { renderTable } from './report';
 
-const CASES: BenchCase[] = [throughputCase, releaseLatencyCase, e2eLatencyCase, httpStartsCase, scaleCase, costCase];
+const CASES: BenchCase[] = [
+  throughputCase,
+  releaseLatencyCase,
+  e2eLatencyCase,
+  httpStartsCase,
+  scaleCase,
+  costCase,
+  sandboxCase,
+];
 
 interface Args {
   only?: Set<string>;

@@ -1,5 +1,6 @@
 import { prepareInline } from '@orch/core';
 import { WorkflowEngine } from '@orch/engine';
+import { RedisKeys } from '@orch/redis';
 import type { Redis } from 'ioredis';
 import type { BenchRedis } from './bench-redis';
 import { PREFIX } from './processes';
@@ -17,13 +18,16 @@ export interface Finished {
  */
 export class Submitter {
   readonly engine: WorkflowEngine;
+  /** The engine's key names, for cases that measure what Redis holds per run (the bench inspects; it writes none). */
+  readonly keys = new RedisKeys(PREFIX);
   private readonly waiters = new Map<string, (f: Finished) => void>();
   /** Runs that ended before anyone waited for them (a fast run can end before `submit` returns). */
   private readonly early = new Map<string, Finished>();
   private listener?: (id: string, f: Finished) => void;
 
   private constructor(
-    connection: Redis,
+    /** The engine's connection, also used by cases that read a run's keys. */
+    readonly connection: Redis,
     private readonly subscriber: Redis,
     options: { maxConcurrentWorkflows: number; executionTtlMs: number },
   ) {

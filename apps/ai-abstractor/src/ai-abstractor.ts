@@ -11,6 +11,8 @@ export interface AiAbstractorOptions {
   redis?: RedisSettings;
   publisher?: Redis;
   subscriber?: Redis;
+  /** SERVICE_SECRET: requests must be signed with it; see ServiceResponder. */
+  secret?: string;
   /** `config.openai`. With a `baseUrl`, requests are forwarded there; without one, answers are stand-ins. */
   openai?: OpenAiSettings;
 }
@@ -33,6 +35,7 @@ export class AiAbstractor {
       redis: options.redis,
       publisher: options.publisher,
       subscriber: options.subscriber,
+      secret: options.secret,
       handler: (request, signal) => this.handle(request, signal),
     });
   }

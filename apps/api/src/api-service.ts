@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Config } from '@orch/config';
 import { WorkflowEngine } from '@orch/engine';
 import { WorkflowGenerator } from '@orch/generator';
 import type { Logger } from '@orch/logger';
-import { createRedisConnection } from '@orch/redis';
+import { closeConnection, createRedisConnection, RedisKeys, unsubscribeQuietly } from '@orch/redis';
 import { TemplateCatalog } from '@orch/templates';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
@@ -14,6 +14,7 @@ import type { ApiDeps } from './api-deps';
 import { createApp } from './app';
 import { byteLimit } from './byte-limit';
 import { EventStreams } from './event-streams';
+import { createHttpServer } from './http-limits';
 import { ApiMetrics } from './metrics';
 import { WorkflowBus } from './workflow-bus';
 
@@ -36,6 +37,47 @@ function packageVersion(): string {
   }
 }
 
+/** The prompt -> workflow generator; the catalog's templates are the model's few-shot examples. */
+function createGenerator(config: Readonly<Config>, catalog: TemplateCatalog, logger: Logger): WorkflowGenerator {
+  return new WorkflowGenerator({
+    baseUrl: config.openai.baseUrl,
+    apiKey: config.openai.apiKey,
+    model: config.openai.model,
+    timeoutMs: config.openai.timeoutMs,
+    maxAttempts: config.generateMaxAttempts,
+    templates: catalog.list().map((t) => catalog.get(t.id)),
+    logger,
+  });
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Counts every run of the cluster that ends, heard on the finished channel. */
+function countFinished(channel: string, metrics: ApiMetrics, logger: Logger) {
+  return (ch: string, message: string) => {
+    if (ch !== channel) return;
+    try {
+      const run = JSON.parse(message) as { execution_id: string; status: string; correlation_id?: string };
+      metrics.finished(run.status);
+      logger.debug('run finished', {
+        execution_id: run.execution_id,
+        correlation_id: run.correlation_id || undefined,
+        status: run.status,
+      });
+    } catch {
+      logger.warn('unreadable message on the finished channel', { channel });
+    }
+  };
+}
+
 /**
  * The API process: its Redis connections, the engine's producer side, the HTTP server, the message bus and the
  * finished-run subscription, with one ordered, idempotent close.
@@ -56,12 +98,9 @@ export class ApiService {
   /** Connects, listens on the configured host and port (0 picks a free one), then subscribes to the bus. */
   static async start(options: ApiServiceOptions): Promise<ApiService> {
     const { config, logger } = options;
-    const redis = createRedisConnection(config.redis, 'api', 'orch-api');
+    const redis = createRedisConnection(config.redis, 'api', 'orch-api', logger);
     // A subscribed client can do nothing else; it keeps its offline queue so it resubscribes after a reconnect.
-    const subscriber = createRedisConnection(config.redis, 'worker', 'orch-api-sub');
-    for (const client of [redis, subscriber]) {
-      client.on('error', (error: Error) => logger.warn('redis connection error', { error: error.message }));
-    }
+    const subscriber = createRedisConnection(config.redis, 'subscriber', 'orch-api-sub', logger);
     const engine = new WorkflowEngine({
       connection: redis,
       prefix: config.queuePrefix,
@@ -69,6 +108,7 @@ export class ApiService {
       executionTtlMs: config.executionTtlMs,
       defaultWorkflowTimeoutMs: config.defaultWorkflowTimeoutMs,
       logger,
+      bullConnectionName: 'orch-api-bullmq',
     });
     const catalog = options.catalog ?? (await TemplateCatalog.load(config.templatesDir));
     for (const problem of catalog.problems) {
@@ -77,19 +117,15 @@ export class ApiService {
     if (config.server.apiKeys.length === 0) {
       logger.warn('ORCHESTRATOR_API_KEYS is not set: every route, Bull Board included, is open without a key');
     }
-    const generator = new WorkflowGenerator({
-      baseUrl: config.openai.baseUrl,
-      apiKey: config.openai.apiKey,
-      model: config.openai.model,
-      timeoutMs: config.openai.timeoutMs,
-      maxAttempts: config.generateMaxAttempts,
-      // The catalog's templates are the model's few-shot examples.
-      templates: catalog.list().map((t) => catalog.get(t.id)),
-      logger,
-    });
+    const generator = createGenerator(config, catalog, logger);
+    // One connection per event stream: its connecting is routine (debug), its outages are not.
+    const streamConnectionLog = {
+      info: (message: string, meta?: Record<string, unknown>) => logger.debug(message, meta),
+      warn: (message: string, meta?: Record<string, unknown>) => logger.warn(message, meta),
+    };
     const streams = new EventStreams({
       engine,
-      connect: () => createRedisConnection(config.redis, 'worker', 'orch-api-sse'),
+      connect: () => createRedisConnection(config.redis, 'worker', 'orch-api-sse', streamConnectionLog),
       logger,
       heartbeatMs: options.heartbeatMs,
     });
@@ -110,37 +146,20 @@ export class ApiService {
       subscriber,
       publisher: redis,
       engine,
+      keys: new RedisKeys(config.queuePrefix),
       catalog,
       logger,
       metrics,
       maxMessageBytes: byteLimit(config.server.bodyLimit),
+      maxJsonDepth: config.server.jsonMaxDepth,
     });
     let service: ApiService | undefined;
     const app = createApp(deps, { closing: () => service?.shuttingDown ?? false });
-    const server = createServer(app);
+    const server = createHttpServer(app, config.server, logger);
     service = new ApiService(deps, app, server, bus, subscriber, options.drainTimeoutMs ?? 10_000);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.server.port, config.server.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, config.server.port, config.server.host);
     const finished = engine.finishedChannel();
-    subscriber.on('message', (channel: string, message: string) => {
-      if (channel !== finished) return;
-      try {
-        const run = JSON.parse(message) as { execution_id: string; status: string; correlation_id?: string };
-        metrics.finished(run.status);
-        logger.debug('run finished', {
-          execution_id: run.execution_id,
-          correlation_id: run.correlation_id || undefined,
-          status: run.status,
-        });
-      } catch {
-        logger.warn('unreadable message on the finished channel', { channel });
-      }
-    });
+    subscriber.on('message', countFinished(finished, metrics, logger));
     await Promise.all([subscriber.subscribe(finished), bus.start()]);
     logger.info('api listening', { url: service.url, version: deps.version });
     return service;
@@ -172,9 +191,9 @@ export class ApiService {
       }, this.drainTimeoutMs);
       await drained;
       clearTimeout(cut);
-      await this.subscriber.unsubscribe().catch(() => undefined);
+      await unsubscribeQuietly(this.subscriber);
       await engine.close();
-      await Promise.allSettled([this.subscriber, redis].map((c) => c.quit().catch(() => c.disconnect())));
+      await Promise.all([closeConnection(this.subscriber), closeConnection(redis)]);
       logger.info('api stopped');
     })();
     return this.closing;

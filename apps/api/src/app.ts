@@ -7,7 +7,8 @@ import { BOARD_PATH, createBoard } from './board';
 import { createDocsRouter, DOCS_PATH } from './docs-page';
 import type { SseSink } from './event-streams';
 import type { HandlerDeps, HandlerResult } from './handlers/handler';
-import { requireApiKey } from './middleware/auth';
+import { verifyJsonDepth } from './json-depth';
+import { authenticate, callerOf, missingScope, requireScope } from './middleware/auth';
 import { errorHandler, MethodNotAllowedError } from './middleware/error-handler';
 import { REQUEST_ID_HEADER, requestId } from './middleware/request-id';
 import { requestLog } from './middleware/request-log';
@@ -21,8 +22,8 @@ export interface AppOptions {
   closing?: () => boolean;
 }
 
-/** Paths that never need an API key: load balancer and orchestrator probes. */
-const OPEN_PATHS: ReadonlySet<string> = new Set(['/health']);
+/** Paths that never need an API key (load balancer and orchestrator probes): the routes whose scope is `none`. */
+const OPEN_PATHS: ReadonlySet<string> = new Set(ROUTES.filter((r) => r.scope === 'none').map((r) => r.path));
 
 /**
  * The Express app: security middleware, the route table, Swagger UI, Bull Board, and the one error handler. Express
@@ -59,24 +60,28 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
     }),
   );
   // The web view's files hold no data and browsers cannot send a key with a page load; its data calls carry the key.
+  const keys = config.server.apiKeys;
+  const readers = [authenticate(keys, new Set()), requireScope('read')];
   app.use(
     UI_PATH,
     labelled(UI_PATH, (path) => path.startsWith('/assets/') || path.startsWith('/api/')),
-    createUiRouter({ engine: deps.engine, apiKeys: config.server.apiKeys }),
+    createUiRouter({ engine: deps.engine, guard: readers }),
   );
-  app.use(requireApiKey(config.server.apiKeys, OPEN_PATHS));
-  app.use(express.json({ limit: config.server.bodyLimit }));
+  app.use(authenticate(keys, OPEN_PATHS));
+  app.use(express.json({ limit: config.server.bodyLimit, verify: verifyJsonDepth(config.server.jsonMaxDepth) }));
 
-  for (const route of ROUTES) app[route.method](route.path, adapt(route, handlerDeps));
+  for (const route of ROUTES) app[route.method](route.path, requireScope(route.scope), adapt(route, handlerDeps));
   app.use(
     DOCS_PATH,
     labelled(DOCS_PATH, (path) => path !== '/'),
+    requireScope('read'),
     createDocsRouter(openapi),
   );
   app.use(
     BOARD_PATH,
     labelled(BOARD_PATH, (path) => path.startsWith('/static/') || path.startsWith('/api/')),
-    createBoard(Object.values(deps.engine.queues)),
+    requireScope('read'),
+    createBoard(deps.engine, deps.logger),
   );
 
   const patterns = ROUTES.map((r) => ({ pattern: pathPattern(r.path), method: r.method.toUpperCase() }));
@@ -121,6 +126,14 @@ function adapt(route: RouteSpec, deps: HandlerDeps): RequestHandler {
     res.locals.route = route.path;
     if (req.params.id && route.tag === 'workflows') res.locals.logFields = { execution_id: req.params.id };
     if (route.handler === 'events') return streamEvents(req, res, deps);
+    const caller = callerOf(res);
+    for (const [field, scope] of Object.entries(route.bodyScopes ?? {})) {
+      const problem =
+        (req.body as Record<string, unknown> | undefined)?.[field] === undefined
+          ? undefined
+          : missingScope(caller, scope, `\`${field}\``);
+      if (problem) throw new OrchestratorError('FORBIDDEN', problem);
+    }
     if (route.body && !route.bodyOptional && req.body === undefined) {
       throw new OrchestratorError(
         'BAD_REQUEST',
@@ -142,6 +155,7 @@ function adapt(route: RouteSpec, deps: HandlerDeps): RequestHandler {
         headers: req.headers,
         requestId: res.locals.requestId as string,
         signal: left.signal,
+        caller,
       },
       deps,
     );

@@ -1,14 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  ChannelRecorder,
-  type Harness,
-  probe,
-  startApi,
-  startHarness,
-  type TestApi,
-  waitForLogs,
-  wf,
-} from './test-api';
+import { ChannelRecorder, type Harness, probe, startApi, startHarness, type TestApi, waitForLogs, wf } from './testing';
 
 jest.setTimeout(60_000);
 
@@ -145,7 +136,7 @@ describe('malformed messages', () => {
     expect(answer.error.message).toMatch(/^message is not valid JSON: /);
     expect(answer.error.details).toEqual([]);
     expect(responses.messages.filter((m) => m.type === 'error' && m.error.code === 'BAD_REQUEST')).toHaveLength(1);
-    const ttl = await h.connection.pttl(h.engine.keys.busError(createHash('sha256').update(raw).digest('hex')));
+    const ttl = await h.connection.pttl(h.ctx.keys.busError(createHash('sha256').update(raw).digest('hex')));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60_000);
   });

@@ -1,4 +1,4 @@
-import { type Harness, probe, startApi, startHarness, type TestApi, wf } from './test-api';
+import { type Harness, probe, startApi, startHarness, type TestApi, wf } from './testing';
 
 jest.setTimeout(60_000);
 
@@ -141,7 +141,7 @@ describe('error bodies', () => {
       ],
     });
     // Nothing was enqueued for any of the invalid requests.
-    expect(await h.engine.redis.zcard(h.engine.keys.index())).toBe(0);
+    expect(await h.connection.zcard(h.ctx.keys.index())).toBe(0);
   });
 
   it('413 for a body above ORCHESTRATOR_BODY_LIMIT', async () => {
@@ -189,8 +189,8 @@ describe('error bodies', () => {
 
   it('500s keep internal messages out of the body', async () => {
     // A definition that is not JSON makes the record unreadable: an internal error, not the caller's fault.
-    await h.engine.redis.hset(h.engine.keys.meta('broken'), 'status', 'running');
-    await h.engine.redis.set(h.engine.keys.def('broken'), '{not json');
+    await h.connection.hset(h.ctx.keys.meta('broken'), 'status', 'running');
+    await h.connection.set(h.ctx.keys.def('broken'), '{not json');
     const answer = await api.call('GET', '/api/v1/workflows/broken');
     expect(answer.status).toBe(500);
     expect(answer.body).toEqual({

@@ -1,6 +1,7 @@
-import { type ExecutionEvent, TERMINAL_STATUSES, toEvent, type WorkflowEngine } from '@orch/engine';
+import type { WorkflowEngine } from '@orch/engine';
 import { NotFoundError, OrchestratorError, ValidationError } from '@orch/errors';
 import type { Logger } from '@orch/logger';
+import { type ExecutionEvent, isFinalEvent, isFinalStatus } from '@orch/run-model';
 import type { Redis } from 'ioredis';
 
 /** Where a stream's text goes: an HTTP response in the app, an array in a test. */
@@ -38,11 +39,22 @@ interface LiveStream {
   stop(): void;
 }
 
-const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+const STREAM_ID = /^(\d{1,20})-(\d{1,20})$/;
+const MAX_ID_PART = 2n ** 64n - 1n;
+
+/**
+ * A Redis stream id `<ms>-<seq>`, each part a 64-bit unsigned integer; the largest id of all is refused too, since
+ * nothing can come after it (Redis rejects it as an exclusive range start).
+ */
+function isStreamId(text: string): boolean {
+  const match = STREAM_ID.exec(text);
+  if (!match) return false;
+  const [ms, seq] = [BigInt(match[1] as string), BigInt(match[2] as string)];
+  return ms <= MAX_ID_PART && seq <= MAX_ID_PART && !(ms === MAX_ID_PART && seq === MAX_ID_PART);
+}
 const PAGE = 500;
 
-const isFinal = (event: ExecutionEvent) =>
-  event.type.startsWith('workflow.') && TERMINAL_STATUSES.has(event.type.slice('workflow.'.length));
+const isFinal = (event: ExecutionEvent) => isFinalEvent(event.type);
 
 /**
  * Server-Sent Events of runs: replays a run's event stream after `Last-Event-ID`, then follows it live with XREAD
@@ -66,7 +78,7 @@ export class EventStreams {
 
   /** Checks the request before any byte is sent, so errors still get a JSON body and status. */
   async plan(executionId: string, lastEventId: string | undefined): Promise<StreamPlan> {
-    if (lastEventId !== undefined && !STREAM_ID.test(lastEventId)) {
+    if (lastEventId !== undefined && !isStreamId(lastEventId)) {
       throw new ValidationError('invalid Last-Event-ID header', [
         {
           pointer: '/headers/last-event-id',
@@ -79,13 +91,11 @@ export class EventStreams {
       throw new OrchestratorError('SERVICE_UNAVAILABLE', `too many event streams open (${this.maxStreams})`);
     }
     const { engine } = this.options;
-    const status = await engine.redis.hget(engine.keys.meta(executionId), 'status');
+    const status = await engine.status(executionId);
     if (!status) throw new NotFoundError('execution', executionId);
     const after = lastEventId ?? '0';
     const finished =
-      lastEventId !== undefined &&
-      TERMINAL_STATUSES.has(status) &&
-      (await engine.store.events(executionId, after, 1)).length === 0;
+      lastEventId !== undefined && isFinalStatus(status) && (await engine.events(executionId, after, 1)).length === 0;
     return { executionId, after, finished };
   }
 
@@ -146,7 +156,7 @@ export class EventStreams {
     /** Sends what the stream holds after `last`; true once the final event went out or the client left. */
     const replay = async (): Promise<boolean> => {
       for (;;) {
-        const page = await engine.store.events(id, last, PAGE);
+        const page = await engine.events(id, last, PAGE);
         for (const event of page) {
           if (stream.stopped) return true;
           last = event.id;
@@ -157,27 +167,27 @@ export class EventStreams {
     };
     if (await replay()) return;
     // A run that ended between the replay and this read has its final event after `last`; one more pass gets it.
-    if (TERMINAL_STATUSES.has((await engine.redis.hget(engine.keys.meta(id), 'status')) ?? '')) {
+    if (isFinalStatus(await engine.status(id))) {
       await replay();
       return;
     }
     stream.connection = this.options.connect();
     if (stream.stopped) return;
-    const key = engine.keys.events(id);
     while (!stream.stopped) {
-      const reply = (await stream.connection.xread('COUNT', PAGE, 'BLOCK', this.heartbeatMs, 'STREAMS', key, last)) as
-        | [string, [string, string[]][]][]
-        | null;
+      const events = await engine.waitForEvents(stream.connection, id, last, {
+        count: PAGE,
+        blockMs: this.heartbeatMs,
+      });
       if (stream.stopped) return;
-      if (!reply) {
+      if (!events) {
         sink.write(': heartbeat\n\n');
         // The run's keys expire after its TTL; a stream that outlives them would wait forever.
-        if ((await engine.redis.exists(engine.keys.meta(id))) === 0) return;
+        if (!(await engine.exists(id))) return;
         continue;
       }
-      for (const [entryId, fields] of reply[0]?.[1] ?? []) {
-        last = entryId;
-        if (await send(toEvent(entryId, fields))) return;
+      for (const event of events) {
+        last = event.id;
+        if (await send(event)) return;
       }
     }
   }

@@ -1,4 +1,4 @@
-import { type Harness, probe, readSse, startApi, startHarness, type TestApi, wf } from './test-api';
+import { type Harness, probe, readSse, startApi, startHarness, type TestApi, wf } from './testing';
 
 jest.setTimeout(60_000);
 
@@ -27,7 +27,7 @@ describe('GET /api/v1/workflows/{id}/events', () => {
     expect(sse.contentType).toBe('text/event-stream; charset=utf-8');
     expect(sse.retry).toBe(3000);
     expect(sse.comments).toContain('heartbeat');
-    const stored = await h.engine.store.events(id);
+    const stored = await h.engine.events(id);
     expect(sse.events.map((e) => e.id)).toEqual(stored.map((e) => e.id));
     expect(sse.events.map((e) => e.data)).toEqual(stored);
     expect(sse.events.map((e) => e.event)).toEqual(stored.map((e) => e.type));
@@ -40,7 +40,7 @@ describe('GET /api/v1/workflows/{id}/events', () => {
     const created = await submit({ workflow: wf([probe('r1'), probe('r2', ['r1'])]) });
     const id = created.body.execution_id;
     await h.waitForEnd(id);
-    const all = await h.engine.store.events(id);
+    const all = await h.engine.events(id);
     const url = `${api.url}/api/v1/workflows/${id}/events`;
     const resumed = await readSse(url, { 'last-event-id': (all[1] as { id: string }).id });
     expect(resumed.events.map((e) => e.id)).toEqual(all.slice(2).map((e) => e.id));

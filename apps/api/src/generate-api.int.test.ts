@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { completion, type ModelServer, startModelServer } from '../../../packages/generator/src/test-model-server';
-import { type Harness, startApi, startHarness, type TestApi } from './test-api';
+import { completion, type ModelServer, startModelServer } from '@orch/generator/testing';
+import { type Harness, ROOT, startApi, startHarness, type TestApi } from './testing';
 
 jest.setTimeout(60_000);
 
@@ -115,7 +115,7 @@ describe('POST /api/v1/generate options', () => {
     expect((await api.call('GET', `/api/v1/workflows/${id}`)).body.workflow.id).toBe('graph-summary');
   });
 
-  it('save_as writes a template to the catalog and refuses to overwrite it unless asked', async () => {
+  it('save_as writes a template to the catalog; an existing id gets a new version, never a replaced file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'orch-gen-tpl-'));
     const saving = await startApi(h, {
       ORCHESTRATOR_TEMPLATES: dir,
@@ -127,7 +127,7 @@ describe('POST /api/v1/generate options', () => {
         body: { ...REFERENCE_BODY, save_as: 'graph-summary' },
       });
       expect(saved.status).toBe(200);
-      expect(saved.body.saved_as).toEqual({ id: 'graph-summary', path: 'graph-summary.yaml' });
+      expect(saved.body.saved_as).toEqual({ id: 'graph-summary', version: '1.0', path: 'graph-summary.yaml' });
       const yaml = readFileSync(join(dir, 'graph-summary.yaml'), 'utf8');
       expect(yaml).toMatch(/^# /); // provenance comment block
       expect((await saving.call('GET', '/api/v1/templates/graph-summary')).status).toBe(200);
@@ -136,12 +136,41 @@ describe('POST /api/v1/generate options', () => {
       });
       expect(again.status).toBe(409);
       expect(again.body.error.message).toBe(
-        "template 'graph-summary' already exists; send overwrite: true to replace it",
+        "template 'graph-summary' already exists; send overwrite: true to add a new version of it (catalog files are never replaced)",
       );
-      const replaced = await saving.call('POST', '/api/v1/generate', {
+      const next = await saving.call('POST', '/api/v1/generate', {
         body: { ...REFERENCE_BODY, save_as: 'graph-summary', overwrite: true },
       });
-      expect(replaced.status).toBe(200);
+      expect(next.status).toBe(200);
+      expect(next.body.saved_as).toEqual({ id: 'graph-summary', version: '1.1', path: 'graph-summary@1.1.yaml' });
+      expect(readFileSync(join(dir, 'graph-summary.yaml'), 'utf8')).toBe(yaml);
+      expect(readdirSync(dir).sort()).toEqual(['graph-summary.yaml', 'graph-summary@1.1.yaml']);
+    } finally {
+      await saving.service.close();
+    }
+  });
+
+  it('never replaces a built-in template (the save_as + overwrite attack of issue #15)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orch-gen-builtin-'));
+    cpSync(join(ROOT, 'templates'), dir, { recursive: true });
+    const builtin = readFileSync(join(dir, 'data-analysis-basic.yaml'), 'utf8');
+    const saving = await startApi(h, { ORCHESTRATOR_TEMPLATES: dir, OPENAI_BASE_URL: model.baseUrl });
+    try {
+      const before = await saving.call('GET', '/api/v1/templates/data-analysis-basic');
+      const attack = await saving.call('POST', '/api/v1/generate', {
+        body: { ...REFERENCE_BODY, save_as: 'data-analysis-basic', overwrite: true },
+      });
+      expect(attack.status).toBe(200);
+      expect(attack.body.saved_as.path).toBe(`data-analysis-basic@${attack.body.saved_as.version}.yaml`);
+      // The built-in file is byte for byte what it was, and its version still runs when pinned.
+      expect(readFileSync(join(dir, 'data-analysis-basic.yaml'), 'utf8')).toBe(builtin);
+      const pinned = await saving.call('GET', `/api/v1/templates/data-analysis-basic@${before.body.version}`);
+      expect(pinned.body).toEqual(before.body);
+      const versions = await saving.call('GET', '/api/v1/templates/data-analysis-basic/versions');
+      expect(versions.body.versions.map((v: { version: string }) => v.version)).toEqual([
+        attack.body.saved_as.version,
+        before.body.version,
+      ]);
     } finally {
       await saving.service.close();
     }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { loadConfig } from '@orch/config';
-import { createLogger, runProcess } from '@orch/logger';
+import { createLogger } from '@orch/logger';
+import { runProcess } from '@orch/process';
 import { ApiService } from './api-service';
 
 /** Starts the API; SIGTERM and SIGINT close it in order (see ApiService.close) and exit. */

@@ -1,5 +1,5 @@
 import { templateSchema } from '@orch/core';
-import { EXECUTION_STATUSES, TASK_STATUSES } from '@orch/engine';
+import { EVENT_TYPES, EXECUTION_STATUSES, TASK_STATUSES } from '@orch/run-model';
 
 /** Response schemas of the OpenAPI document; request schemas come from request-schemas.ts. */
 
@@ -43,6 +43,7 @@ const statusProperties = {
   status,
   correlation_id: str,
   request_id: { type: 'string', description: 'The X-Request-Id of the request that created the run' },
+  submitted_by: { type: 'string', description: 'The name of the API key that submitted (or retried into) the run' },
   workflow: { type: 'object', properties: { id: str, name: str } },
   template: { type: 'object', properties: { id: str, version: str } },
   created_at: time,
@@ -119,6 +120,20 @@ export const RESPONSE_SCHEMAS: Record<string, object> = {
       },
       next_cursor: { type: ['string', 'null'] },
       links: { type: 'object', properties: { next: { type: ['string', 'null'] } } },
+    },
+  },
+  ExecutionEvent: {
+    type: 'object',
+    description: 'The `data` of one Server-Sent Event of `/api/v1/workflows/{id}/events`; its `event` is `type`',
+    required: ['id', 'type', 'at'],
+    properties: {
+      id: { type: 'string', description: 'Redis stream id, also the SSE id' },
+      type: { enum: [...EVENT_TYPES] },
+      task: str,
+      attempt: int,
+      at: time,
+      error: str,
+      worker: str,
     },
   },
   CancelResult: {

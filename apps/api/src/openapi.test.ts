@@ -31,7 +31,7 @@ describe('buildOpenApi', () => {
         'application/json': { schema: { properties: { workflow: { $ref: '#/components/schemas/Workflow' } } } },
       },
     });
-    expect(Object.keys(submit?.responses ?? {})).toEqual(['200', '202', '400', '401', '413']);
+    expect(Object.keys(submit?.responses ?? {})).toEqual(['200', '202', '400', '401', '403', '413']);
     expect(Object.keys(doc.paths['/health']?.get?.responses ?? {})).toEqual(['200', '503']);
   });
 

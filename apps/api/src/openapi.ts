@@ -61,12 +61,17 @@ function operation(route: RouteSpec, examples: OpenApiExamples): Operation {
     else if (response.contentType) entry.content = { [response.contentType]: { schema: { type: 'string' } } };
     responses[code] = entry;
   }
-  if (route.auth)
-    responses[401] = {
-      description: 'Missing or wrong API key',
-      content: { 'application/json': { schema: ref('Error') } },
-    };
-  else op.security = [];
+  const error = (description: string) => ({ description, content: { 'application/json': { schema: ref('Error') } } });
+  if (route.scope === 'none') op.security = [];
+  else {
+    // OpenAPI 3.1 lets a bearer requirement list the roles it needs: the scope a key must have.
+    op.security = [{ bearer: [route.scope] }];
+    op['x-required-scope'] = route.scope;
+    const extra = Object.entries(route.bodyScopes ?? {}).map(([field, scope]) => `\`${field}\` needs '${scope}'`);
+    if (extra.length > 0) op['x-body-scopes'] = route.bodyScopes;
+    responses[401] = error('Missing or wrong API key');
+    responses[403] = error(`The key lacks the '${route.scope}' scope${extra.length ? ` (${extra.join('; ')})` : ''}`);
+  }
   op.responses = responses;
   return op;
 }
@@ -92,7 +97,7 @@ export function buildOpenApi(
       title: 'Orchestrator API',
       version,
       description:
-        'DAG workflow orchestration on BullMQ and Redis. Send `Authorization: Bearer <key>` when ORCHESTRATOR_API_KEYS is set.',
+        'DAG workflow orchestration on BullMQ and Redis. Send `Authorization: Bearer <key>` when ORCHESTRATOR_API_KEYS is set; each operation names the scope its key needs (`read`, `run` or `admin`, which includes the other two).',
     },
     tags: [
       { name: 'workflows', description: 'Runs: submit, read, follow, cancel, retry' },

@@ -1,5 +1,5 @@
 import { openapiPath, ROUTES } from './routes';
-import { type Harness, probe, startApi, startHarness, type TestApi, wf } from './test-api';
+import { type Harness, probe, startApi, startHarness, type TestApi, wf } from './testing';
 
 jest.setTimeout(60_000);
 
@@ -8,7 +8,7 @@ let api: TestApi;
 beforeAll(async () => {
   h = await startHarness();
   // The harness's queues print Redis errors without a listener; the outage test below causes some on purpose.
-  for (const queue of Object.values(h.engine.queues)) queue.on('error', () => undefined);
+  for (const queue of h.ctx.queues.all()) queue.on('error', () => undefined);
   await h.startWorker({ concurrency: 10 });
   api = await startApi(h);
 });
@@ -36,7 +36,7 @@ describe('GET /health', () => {
 
 describe('GET /status', () => {
   it('reports workflows, templates, recovery counters, Redis, queues, version and uptime', async () => {
-    await h.connection.hset(h.engine.keys.counters(), 'resumed', 3, 'orphans_failed', 1);
+    await h.connection.hset(h.ctx.keys.counters(), 'resumed', 3, 'orphans_failed', 1);
     const blocker = await api.call('POST', '/api/v1/workflows', {
       body: { workflow: wf([probe('status_hold', [], { sleep_ms: 30_000 })]) },
     });

@@ -11,7 +11,7 @@ import {
   testEnv,
   waitForLogs,
   wf,
-} from './test-api';
+} from './testing';
 
 jest.setTimeout(60_000);
 

@@ -1,6 +1,7 @@
-import { ajv, formatAjvErrors } from '@orch/core';
-import { EXECUTION_STATUSES } from '@orch/engine';
+import { ajv, formatAjvErrors, namedValues, notReserved } from '@orch/core';
 import { type ErrorDetail, ValidationError } from '@orch/errors';
+import { EXECUTION_STATUSES } from '@orch/run-model';
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 
 /**
  * JSON Schemas of every request body and query string. They only check the envelope: the workflow or template
@@ -13,9 +14,9 @@ const correlationId = {
   maxLength: 256,
   pattern: '^\\S+$',
   'x-message': 'must be 1 to 256 characters without whitespace',
-};
-const templateId = { type: 'string', minLength: 1, maxLength: 200 };
-const variables = { type: 'object', description: 'Values for the template or workflow variables.' };
+} as const;
+const templateId = { type: 'string', minLength: 1, maxLength: 200 } as const;
+const variables = { ...namedValues, description: 'Values for the template or workflow variables.' } as const;
 
 /** `{correlation_id?, workflow_template, variables}` or `{correlation_id?, workflow, variables}`. */
 export const submitWorkflowBody = {
@@ -28,10 +29,10 @@ export const submitWorkflowBody = {
     variables,
   },
   oneOf: [{ required: ['workflow_template'] }, { required: ['workflow'] }],
-};
+} as const;
 
 /** The message bus takes the POST body, but a correlation id is required: every replica gets every message. */
-export const busRequestBody = { ...submitWorkflowBody, required: ['correlation_id'] };
+export const busRequestBody = { ...submitWorkflowBody, required: ['correlation_id'] } as const;
 
 /** `POST /api/v1/validate`: a catalog template, an inline template or an inline workflow, with variables. */
 export const validateBody = {
@@ -45,7 +46,7 @@ export const validateBody = {
     variables,
   },
   oneOf: [{ required: ['workflow_template'] }, { required: ['template'] }, { required: ['workflow'] }],
-};
+} as const;
 
 export const listWorkflowsQuery = {
   type: 'object',
@@ -60,7 +61,7 @@ export const listWorkflowsQuery = {
     },
     cursor: { type: 'string', minLength: 1, maxLength: 200 },
   },
-};
+} as const;
 
 /** `POST /api/v1/generate`, as in the reference; @orch/generator checks the values again. */
 export const generateBody = {
@@ -74,16 +75,20 @@ export const generateBody = {
     required_services: { type: 'array', items: { enum: ['data', 'ai', 'exec'] }, uniqueItems: true },
     dry_run: { type: 'boolean', description: 'Simulate the generated workflow with mock service outputs.' },
     execute: { type: 'boolean', description: 'Start the generated workflow (when valid) and return its execution id.' },
-    variables: { type: 'object', description: 'Variables for execute.' },
+    variables: { ...namedValues, description: 'Variables for execute.' },
     save_as: {
       type: 'string',
       pattern: '^[a-z0-9][a-z0-9._-]*$',
       maxLength: 200,
+      allOf: [notReserved],
       description: 'Write the workflow to the template catalog under this id (when valid).',
     },
-    overwrite: { type: 'boolean', description: 'Let save_as replace an existing template file.' },
+    overwrite: {
+      type: 'boolean',
+      description: 'With save_as naming an existing template: save a new version of it (no file is ever replaced).',
+    },
   },
-};
+} as const;
 
 /** A cron schedule: a template or an inline workflow, with variables. */
 export const scheduleBody = {
@@ -91,19 +96,19 @@ export const scheduleBody = {
   additionalProperties: false,
   required: ['id', 'cron'],
   properties: {
-    id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' },
+    id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$', allOf: [notReserved] },
     cron: { type: 'string', minLength: 1, description: 'cron pattern (5 fields, or 6 with seconds first)' },
     timezone: { type: 'string', minLength: 1, description: 'IANA time zone, e.g. Europe/Paris' },
     workflow_template: { type: 'string', minLength: 1 },
     workflow: { type: 'object' },
-    variables: { type: 'object' },
+    variables: namedValues,
     overlap: {
       enum: ['skip', 'allow'],
       description: 'skip (default): a firing while the last run is active is skipped',
     },
   },
   oneOf: [{ required: ['workflow_template'] }, { required: ['workflow'] }],
-};
+} as const;
 
 /** Approve or reject an approval task. */
 export const decisionBody = {
@@ -111,13 +116,18 @@ export const decisionBody = {
   additionalProperties: false,
   properties: {
     payload: { description: 'Becomes the task output when approved (any JSON value).' },
-    by: { type: 'string', minLength: 1, maxLength: 200, description: 'Who decided, for the record.' },
+    by: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 200,
+      description: "Who decided. With API keys it is the key's name (by may only repeat it); without keys, as given.",
+    },
     reason: { type: 'string', maxLength: 2000, description: 'Quoted in the error when rejected.' },
   },
-};
+} as const;
 
 /** No query parameters at all. */
-export const emptyQuery = { type: 'object', additionalProperties: false, properties: {} };
+export const emptyQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
 
 type ValidateFunction = ReturnType<typeof ajv.compile>;
 
@@ -158,9 +168,12 @@ export function requestErrors(schema: object, value: unknown): ErrorDetail[] {
   return details;
 }
 
-/** Throws a 400 ValidationError naming `what` when `value` does not fit `schema`. */
-export function checkRequest<T>(schema: object, value: unknown, what: string): T {
-  const details = requestErrors(schema, value);
+/**
+ * Throws a 400 ValidationError naming `what` when `value` does not fit `schema`; otherwise returns it typed from the
+ * schema (the one place the schema's type is joined to the value, right after ajv checked it).
+ */
+export function checkRequest<S extends JSONSchema>(schema: S, value: unknown, what: string): FromSchema<S> {
+  const details = requestErrors(schema as object, value);
   if (details.length > 0) throw new ValidationError(`${what} is invalid`, details);
-  return value as T;
+  return value as FromSchema<S>;
 }

@@ -1,3 +1,4 @@
+import type { ApiScope } from '@orch/config';
 import { cancelWorkflow } from './handlers/cancel-workflow';
 import { generateWorkflow } from './handlers/generate-workflow';
 import { getWorkflow, getWorkflowStatus } from './handlers/get-workflow';
@@ -21,6 +22,7 @@ import { submitWorkflow } from './handlers/submit-workflow';
 import { templateVersions } from './handlers/template-versions';
 import { getTemplate, listTemplates } from './handlers/templates';
 import { validateWorkflow } from './handlers/validate-workflow';
+import type { RouteScope } from './middleware/auth';
 import {
   decisionBody,
   generateBody,
@@ -48,8 +50,10 @@ export interface RouteSpec {
   tag: 'workflows' | 'templates' | 'schedules' | 'operations';
   /** A `(input, deps) => {status, body}` handler, or `events` for the Server-Sent Events stream. */
   handler: Handler | 'events';
-  /** False only for /health: probes carry no key. */
-  auth: boolean;
+  /** What a key needs here (enforced, and stated in the OpenAPI document); `none` only for /health (probes). */
+  scope: RouteScope;
+  /** Body fields that need more than `scope` when present, e.g. `save_as` (a template write) needs `admin`. */
+  bodyScopes?: Record<string, ApiScope>;
   body?: object;
   /** The body may be left out (the handler then sees `{}`). */
   bodyOptional?: boolean;
@@ -71,7 +75,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Run a workflow from a catalog template or an inline definition',
     tag: 'workflows',
     handler: submitWorkflow,
-    auth: true,
+    scope: 'run',
     body: submitWorkflowBody,
     responses: {
       202: json('Accepted: the run was created', 'SubmitResult'),
@@ -87,7 +91,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'List runs, newest first',
     tag: 'workflows',
     handler: listWorkflows,
-    auth: true,
+    scope: 'read',
     query: listWorkflowsQuery,
     responses: { 200: json('One page of runs', 'ExecutionList'), 400: invalid },
   },
@@ -98,7 +102,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'The full record of a run, with variables and task outputs',
     tag: 'workflows',
     handler: getWorkflow,
-    auth: true,
+    scope: 'read',
     responses: { 200: json('The run', 'ExecutionRecord'), 404: notFound },
   },
   {
@@ -108,7 +112,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Status, progress counts and task states of a run (no outputs)',
     tag: 'workflows',
     handler: getWorkflowStatus,
-    auth: true,
+    scope: 'read',
     responses: { 200: json('The run without outputs and variables', 'ExecutionStatus'), 404: notFound },
   },
   {
@@ -118,7 +122,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Server-Sent Events of a run: replay, then live until the run ends (honours Last-Event-ID)',
     tag: 'workflows',
     handler: 'events',
-    auth: true,
+    scope: 'read',
     responses: {
       200: { description: 'An event stream; each `id` is the Redis stream id', contentType: 'text/event-stream' },
       204: { description: 'Last-Event-ID is the final event of a finished run: nothing more will come' },
@@ -134,7 +138,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Cancel a pending or running run',
     tag: 'workflows',
     handler: cancelWorkflow,
-    auth: true,
+    scope: 'run',
     responses: {
       200: json('The run was pending and is now cancelled', 'CancelResult'),
       202: json('The run is stopping; it ends as cancelled', 'CancelResult'),
@@ -149,7 +153,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Start a new run of a finished run, reusing the outputs of its completed tasks',
     tag: 'workflows',
     handler: retryWorkflow,
-    auth: true,
+    scope: 'run',
     responses: {
       202: json('The new run', 'RetryResult'),
       404: notFound,
@@ -163,7 +167,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Pause a running run: no task starts until resume; running tasks finish; the timeout keeps counting',
     tag: 'workflows',
     handler: pauseWorkflow,
-    auth: true,
+    scope: 'run',
     responses: { 200: json('The run is paused'), 404: notFound, 409: error('The run is not running') },
   },
   {
@@ -173,7 +177,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Resume a paused run: whatever became ready starts',
     tag: 'workflows',
     handler: resumeWorkflow,
-    auth: true,
+    scope: 'run',
     responses: { 200: json('The run is running again'), 404: notFound, 409: error('The run is not paused') },
   },
   {
@@ -183,7 +187,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Approve an approval task; `payload` becomes its output',
     tag: 'workflows',
     handler: approveTask,
-    auth: true,
+    scope: 'run',
     body: decisionBody,
     bodyOptional: true,
     responses: {
@@ -200,7 +204,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Reject an approval task; it fails with the reason',
     tag: 'workflows',
     handler: rejectTask,
-    auth: true,
+    scope: 'run',
     body: decisionBody,
     bodyOptional: true,
     responses: {
@@ -217,7 +221,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'The template catalog',
     tag: 'templates',
     handler: listTemplates,
-    auth: true,
+    scope: 'read',
     responses: { 200: json('Every loaded template', 'TemplateList') },
   },
   {
@@ -227,7 +231,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'One template document',
     tag: 'templates',
     handler: getTemplate,
-    auth: true,
+    scope: 'read',
     responses: { 200: json('The template', 'Template'), 404: error('No template with this id') },
   },
   {
@@ -238,7 +242,7 @@ export const ROUTES: readonly RouteSpec[] = [
       'Create or replace a cron schedule that starts a workflow; each firing has correlation id <id>:<fire time>',
     tag: 'schedules',
     handler: createSchedule,
-    auth: true,
+    scope: 'admin',
     body: scheduleBody,
     responses: { 201: json('The schedule'), 400: invalid },
   },
@@ -249,7 +253,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Every schedule with its next run, counters and last run',
     tag: 'schedules',
     handler: listSchedules,
-    auth: true,
+    scope: 'read',
     responses: { 200: json('The schedules') },
   },
   {
@@ -259,7 +263,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'One schedule with its latest firings (started or skipped)',
     tag: 'schedules',
     handler: getSchedule,
-    auth: true,
+    scope: 'read',
     responses: { 200: json('The schedule'), 404: error('No schedule with this id') },
   },
   {
@@ -269,7 +273,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Delete a schedule; runs it started are kept',
     tag: 'schedules',
     handler: deleteSchedule,
-    auth: true,
+    scope: 'admin',
     responses: { 204: { description: 'Deleted' }, 404: error('No schedule with this id') },
   },
   {
@@ -279,7 +283,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Stop firing until resumed',
     tag: 'schedules',
     handler: pauseSchedule,
-    auth: true,
+    scope: 'admin',
     responses: { 200: json('The schedule'), 404: error('No schedule with this id') },
   },
   {
@@ -289,7 +293,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Fire again from the next tick',
     tag: 'schedules',
     handler: resumeSchedule,
-    auth: true,
+    scope: 'admin',
     responses: { 200: json('The schedule'), 404: error('No schedule with this id') },
   },
   {
@@ -299,7 +303,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Every version of a template the catalog holds, newest first (pin one with workflow_template: "id@1.2")',
     tag: 'templates',
     handler: templateVersions,
-    auth: true,
+    scope: 'read',
     responses: { 200: json('The versions'), 404: error('No template with this id') },
   },
   {
@@ -309,7 +313,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Validate and plan a template or workflow with variables, without running it',
     tag: 'templates',
     handler: validateWorkflow,
-    auth: true,
+    scope: 'read',
     body: validateBody,
     responses: {
       200: json('`valid: true` with the plan, or `valid: false` with every error', 'ValidateResult'),
@@ -323,7 +327,8 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Generate a workflow from a prompt with the configured model, validated and planned',
     tag: 'templates',
     handler: generateWorkflow,
-    auth: true,
+    scope: 'run',
+    bodyScopes: { save_as: 'admin' },
     body: generateBody,
     responses: {
       200: json('The last candidate: `valid: true` with its plan, or `valid: false` with its errors', 'GenerateResult'),
@@ -343,7 +348,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'This document',
     tag: 'operations',
     handler: openapiDocument,
-    auth: true,
+    scope: 'read',
     responses: { 200: { description: 'OpenAPI 3.1' } },
   },
   {
@@ -353,7 +358,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Liveness and Redis reachability; needs no API key',
     tag: 'operations',
     handler: health,
-    auth: false,
+    scope: 'none',
     responses: { 200: json('Up, and Redis answers', 'Health'), 503: error('Redis is unreachable') },
   },
   {
@@ -363,7 +368,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Workflow counts, template statistics, recovery counters, Redis and queue state',
     tag: 'operations',
     handler: serviceStatus,
-    auth: true,
+    scope: 'read',
     responses: { 200: json('Service status', 'ServiceStatus'), 503: error('Redis is unreachable') },
   },
   {
@@ -373,7 +378,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Prometheus metrics',
     tag: 'operations',
     handler: prometheusMetrics,
-    auth: true,
+    scope: 'read',
     responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain' } },
   },
 ];

@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Harness, probe, ROOT, startApi, startHarness, type TestApi, wf } from './test-api';
+import { type Harness, probe, ROOT, startApi, startHarness, type TestApi, wf } from './testing';
 
 jest.setTimeout(60_000);
 
@@ -73,27 +73,38 @@ describe('approval over HTTP', () => {
       waiting_for: { kind: 'approval', message: 'Deploy?', approvers: ['ops'] },
     });
     const approved = await api.call('POST', `/api/v1/workflows/${id}/tasks/review/approve`, {
-      body: { payload: { ticket: 'OPS-1' }, by: 'alice' },
+      body: { payload: { ticket: 'OPS-1' }, by: 'ops' },
     });
     expect(approved).toMatchObject({
       status: 200,
-      body: { execution_id: id, task: 'review', decision: 'approve', by: 'alice' },
+      body: { execution_id: id, task: 'review', decision: 'approve', by: 'ops' },
     });
     const record = await h.waitForEnd(id);
     expect(record.tasks.find((t) => t.id === 'deploy')?.output).toBe('OPS-1');
   });
 
+  it('refuses a decision by someone not among approvers (the approvers attack of issue #15)', async () => {
+    const id = await submit({ workflow: gated });
+    for (const body of [{}, { by: 'mallory' }]) {
+      const refused = await api.call('POST', `/api/v1/workflows/${id}/tasks/review/approve`, { body });
+      expect(refused.status).toBe(403);
+      expect(refused.body.error.message).toMatch(/^task review may be decided only by ops; /);
+    }
+    expect((await api.call('GET', `/api/v1/workflows/${id}/status`)).body.tasks[0].status).toBe('running');
+    await api.call('POST', `/api/v1/workflows/${id}/cancel`);
+  });
+
   it('rejects with a reason; a second decision is a 409', async () => {
     const id = await submit({ workflow: gated });
     const rejected = await api.call('POST', `/api/v1/workflows/${id}/tasks/review/reject`, {
-      body: { reason: 'freeze', by: 'bob' },
+      body: { reason: 'freeze', by: 'ops' },
     });
     expect(rejected.status).toBe(200);
-    const second = await api.call('POST', `/api/v1/workflows/${id}/tasks/review/approve`);
+    const second = await api.call('POST', `/api/v1/workflows/${id}/tasks/review/approve`, { body: { by: 'ops' } });
     expect(second.status).toBe(409);
     const record = await h.waitForEnd(id);
     expect(record.status).toBe('failed');
-    expect(record.tasks.find((t) => t.id === 'review')?.error).toBe('rejected by bob: freeze');
+    expect(record.tasks.find((t) => t.id === 'review')?.error).toBe('rejected by ops: freeze');
   });
 
   it('answers 404 for an unknown task and 400 for a bad body', async () => {

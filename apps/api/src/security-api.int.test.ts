@@ -1,4 +1,4 @@
-import { type Harness, startApi, startHarness, type TestApi } from './test-api';
+import { type Harness, startApi, startHarness, type TestApi } from './testing';
 
 jest.setTimeout(60_000);
 

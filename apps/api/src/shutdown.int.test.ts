@@ -2,7 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { withDeadline } from '@orch/testing';
-import { type Harness, probe, ROOT, startApi, startHarness, type TestApi, testEnv, wf } from './test-api';
+import { type Harness, probe, ROOT, startApi, startHarness, type TestApi, testEnv, wf } from './testing';
 
 jest.setTimeout(90_000);
 
@@ -13,8 +13,11 @@ beforeAll(async () => {
 });
 afterAll(() => h?.stop());
 
-/** Opens an SSE stream and resolves `opened` once the server has sent its first bytes; `text` resolves at its end. */
-function follow(url: string): { opened: Promise<void>; text: Promise<string> } {
+/**
+ * Opens an SSE stream and resolves `opened` once the server has sent `until` (its first bytes when not given);
+ * `text` resolves at its end.
+ */
+function follow(url: string, until = ''): { opened: Promise<void>; text: Promise<string> } {
   let markOpen: () => void = () => undefined;
   const opened = new Promise<void>((resolve) => {
     markOpen = resolve;
@@ -27,7 +30,7 @@ function follow(url: string): { opened: Promise<void>; text: Promise<string> } {
       const { value, done } = await reader.read();
       if (done) return received;
       received += new TextDecoder().decode(value);
-      markOpen();
+      if (received.includes(until)) markOpen();
     }
   })();
   return { opened, text };
@@ -46,8 +49,9 @@ describe('ApiService.close() in process', () => {
     });
     const id = slow.body.execution_id;
     await h.started('shutdown_hold');
-    const stream = follow(`${api.url}/api/v1/workflows/${id}/events`);
-    await stream.opened;
+    // Opened once the replay has reached the run's start: closing before that would race the replay.
+    const stream = follow(`${api.url}/api/v1/workflows/${id}/events`, 'event: workflow.started');
+    await withDeadline(stream.opened, 10_000, 'the replay of workflow.started');
 
     // A request whose body is still arriving when shutdown starts.
     const body = JSON.stringify({ correlation_id: 'in-flight', workflow: wf([probe('late')]) });

@@ -2,11 +2,13 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { WorkflowEngine } from '@orch/engine';
 import { OrchestratorError, toOrchestratorError } from '@orch/errors';
 import type { Logger } from '@orch/logger';
+import { type RedisKeys, unsubscribeQuietly } from '@orch/redis';
 import type { TemplateCatalog } from '@orch/templates';
 import type { Redis } from 'ioredis';
+import { jsonDepthExceeded } from './json-depth';
 import type { ApiMetrics } from './metrics';
 import { busRequestBody, checkRequest } from './request-schemas';
-import { prepareRequest, type WorkflowRequest } from './workflow-request';
+import { prepareRequest } from './workflow-request';
 
 /** The reference's message bus channels. */
 export const BUS_CHANNELS = { requests: 'workflow-requests', responses: 'workflow-responses' } as const;
@@ -20,11 +22,15 @@ export interface WorkflowBusOptions {
   /** Publishes answers and claims error answers. */
   publisher: Redis;
   engine: WorkflowEngine;
+  /** The claim keys of error answers (global keys under the engine's prefix). */
+  keys: RedisKeys;
   catalog: TemplateCatalog;
   logger: Logger;
   metrics: ApiMetrics;
   /** Messages above this many bytes are refused, like HTTP bodies. */
   maxMessageBytes: number;
+  /** Messages nested deeper than this are refused before they are parsed, like HTTP bodies. */
+  maxJsonDepth: number;
   channels?: { requests: string; responses: string };
 }
 
@@ -80,7 +86,15 @@ export class WorkflowBus {
       }
       const readable = (parsed as { correlation_id?: unknown } | null)?.correlation_id;
       if (typeof readable === 'string') correlationId = readable;
-      const request = checkRequest<WorkflowRequest>(busRequestBody, parsed, 'message');
+      // JSON.parse copes with any depth (and the size is capped); what follows it would not. Checked after the
+      // parse only so that the error answer can carry the correlation id.
+      if (jsonDepthExceeded(raw, this.options.maxJsonDepth) !== undefined) {
+        throw new OrchestratorError(
+          'BAD_REQUEST',
+          `message nests arrays and objects deeper than ${this.options.maxJsonDepth} levels (ORCHESTRATOR_JSON_MAX_DEPTH)`,
+        );
+      }
+      const request = checkRequest(busRequestBody, parsed, 'message');
       const prepared = prepareRequest(request, this.options.catalog);
       const result = await engine.submit(prepared, {
         correlationId: request.correlation_id,
@@ -132,7 +146,7 @@ export class WorkflowBus {
   private async reject(raw: string, correlationId: string | undefined, error: OrchestratorError): Promise<void> {
     const digest = createHash('sha256').update(raw).digest('hex');
     const claimed = await this.options.publisher.set(
-      this.options.engine.keys.busError(digest),
+      this.options.keys.busError(digest),
       '1',
       'PX',
       ERROR_CLAIM_MS,
@@ -162,7 +176,7 @@ export class WorkflowBus {
     this.stopping ??= (async () => {
       this.stopped = true;
       this.options.subscriber.off('message', this.onMessage);
-      await this.options.subscriber.unsubscribe(this.channels.requests).catch(() => undefined);
+      await unsubscribeQuietly(this.options.subscriber, [this.channels.requests]);
       await Promise.allSettled([...this.inflight]);
     })();
     return this.stopping;

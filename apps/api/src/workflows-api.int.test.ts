@@ -1,5 +1,5 @@
-import { EXECUTION_STATUSES } from '@orch/engine';
-import { type Harness, probe, startApi, startHarness, type TestApi, wf } from './test-api';
+import { EXECUTION_STATUSES } from '@orch/run-model';
+import { type Harness, probe, startApi, startHarness, type TestApi, wf } from './testing';
 
 jest.setTimeout(60_000);
 

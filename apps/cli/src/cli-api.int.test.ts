@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Harness, probe, startApi, startHarness, type TestApi, wf } from '../../api/src/test-api';
+import { type Harness, probe, startApi, startHarness, type TestApi, wf } from '@orch/api/testing';
 import { runCli } from './cli';
 
 jest.setTimeout(60_000);

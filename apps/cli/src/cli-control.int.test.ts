@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { completion, type ModelServer, startModelServer } from '../../../packages/generator/src/test-model-server';
-import { type Harness, probe, startApi, startHarness, type TestApi, wf } from '../../api/src/test-api';
+import { type Harness, probe, startApi, startHarness, type TestApi, wf } from '@orch/api/testing';
+import { completion, type ModelServer, startModelServer } from '@orch/generator/testing';
 import { runCli } from './cli';
 
 jest.setTimeout(60_000);
@@ -111,12 +111,17 @@ describe('approvals', () => {
     const bad = await cli(['approve', id, 'review', '--payload', '{nope']);
     expect(bad.code).toBe(1);
     expect(bad.err[0]).toBe('--payload must be JSON');
-    const rejected = await cli(['reject', id, 'review', '--reason', 'freeze', '--by', 'bob']);
-    expect(rejected).toMatchObject({ code: 0, out: [`rejected task review of run ${id} (by bob)`] });
+    const outsider = await cli(['reject', id, 'review', '--reason', 'freeze', '--by', 'bob']);
+    expect(outsider).toMatchObject({
+      code: 1,
+      err: ['FORBIDDEN: task review may be decided only by alice; not by bob'],
+    });
+    const rejected = await cli(['reject', id, 'review', '--reason', 'freeze', '--by', 'alice']);
+    expect(rejected).toMatchObject({ code: 0, out: [`rejected task review of run ${id} (by alice)`] });
     const result = await watch.done;
     expect(result.code).toBe(1);
-    expect(result.err).toContain('  review failed (attempt 1): rejected by bob: freeze');
-    const again = await cli(['approve', id, 'review']);
+    expect(result.err).toContain('  review failed (attempt 1): rejected by alice: freeze');
+    const again = await cli(['approve', id, 'review', '--by', 'alice']);
     expect(again.code).toBe(1);
     expect(again.err[0]).toMatch(/^CONFLICT: /);
   });
@@ -183,7 +188,9 @@ describe('generate', () => {
     const conflict = await cli(['generate', 'keep it', '--save-as', 'kept']);
     expect(conflict).toMatchObject({
       code: 1,
-      err: ["CONFLICT: template 'kept' already exists; send overwrite: true to replace it"],
+      err: [
+        "CONFLICT: template 'kept' already exists; send overwrite: true to add a new version of it (catalog files are never replaced)",
+      ],
     });
     const run = await cli(['generate', 'run it', '--execute', '--watch']);
     expect(run.code).toBe(0);

@@ -5,15 +5,14 @@ import { watchRun } from './run-watch';
 
 /** `cancel`, `retry`, `pause`, `resume`, `approve`, `reject`: changing a run through the REST API. */
 export function registerControlCommands(program: Command, ctx: CommandContext): void {
-  const { io } = ctx;
+  registerRunControl(program, ctx);
+  registerApprovals(program, ctx);
+}
 
-  /** A POST whose answer is printed as JSON with --json, else as `line(answer)`. */
-  const post = async (path: string, body: unknown, opts: Flags, line: (answer: Json, status: number) => string) => {
-    const answer = await ctx.client().post(path, body);
-    if (opts.json) printJson(io, answer.body);
-    else io.out(line(answer.body, answer.status));
-    return answer.body as Json;
-  };
+/** `cancel`, `retry`, `pause`, `resume`. */
+function registerRunControl(program: Command, ctx: CommandContext): void {
+  const { io } = ctx;
+  const post = postAndPrint.bind(null, ctx);
 
   program
     .command('cancel')
@@ -57,6 +56,12 @@ export function registerControlCommands(program: Command, ctx: CommandContext): 
     .action(async (id: string, opts: Flags) => {
       await post(runPath(id, '/resume'), undefined, opts, (a) => `run ${id} ${a.status}`);
     });
+}
+
+/** `approve`, `reject`. */
+function registerApprovals(program: Command, ctx: CommandContext): void {
+  const { io } = ctx;
+  const post = postAndPrint.bind(null, ctx);
 
   program
     .command('approve')
@@ -91,6 +96,20 @@ export function registerControlCommands(program: Command, ctx: CommandContext): 
         decided('rejected', task, id, opts.by),
       );
     });
+}
+
+/** A POST whose answer is printed as JSON with --json, else as `line(answer)`. */
+async function postAndPrint(
+  ctx: CommandContext,
+  path: string,
+  body: unknown,
+  opts: Flags,
+  line: (answer: Json, status: number) => string,
+): Promise<Json> {
+  const answer = await ctx.client().post(path, body);
+  if (opts.json) printJson(ctx.io, answer.body);
+  else ctx.io.out(line(answer.body, answer.status));
+  return answer.body as Json;
 }
 
 function decided(what: string, task: string, id: string, by?: string): string {

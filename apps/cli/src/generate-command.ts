@@ -29,7 +29,7 @@ export function registerGenerateCommand(program: Command, ctx: CommandContext): 
     .addOption(new Option('--complexity <level>', 'how elaborate').choices(['low', 'medium', 'high']))
     .option('--dry-run', 'simulate it with mock service outputs and report branches and expression errors')
     .option('--save-as <template-id>', 'write it to the API catalog as a template')
-    .option('--overwrite', 'let --save-as replace an existing template')
+    .option('--overwrite', 'let --save-as add a new version of an existing template (no file is replaced)')
     .option('--execute', 'start it when valid')
     .option('--var <key=value>', 'a variable for --execute and --dry-run (repeatable)', collectVar, {})
     .option('--watch', 'with --execute: follow the run until it ends')

@@ -11,6 +11,12 @@ import { startStack } from './service-stack';
  * (ORCHESTRATOR_TEMPLATES), so they work offline and in CI; `up` starts the whole service.
  */
 export function registerLocalCommands(program: Command, ctx: CommandContext): void {
+  registerOfflineCommands(program, ctx);
+  registerUpCommand(program, ctx);
+}
+
+/** `validate`, `templates`, `plan`: offline. */
+function registerOfflineCommands(program: Command, ctx: CommandContext): void {
   const { io } = ctx;
 
   program
@@ -78,6 +84,11 @@ export function registerLocalCommands(program: Command, ctx: CommandContext): vo
         }
       });
     });
+}
+
+/** `up`: the whole service, locally. */
+function registerUpCommand(program: Command, ctx: CommandContext): void {
+  const { io } = ctx;
 
   program
     .command('up')

@@ -2,55 +2,13 @@
  * The state of a watched run, fed by its events, and the two ways of showing it: plain lines (one per change, for
  * pipes and CI logs) and a frame redrawn in place on a terminal.
  */
-
-export interface WaitingFor {
-  kind: string;
-  message?: string;
-  approvers?: string[];
-}
-
-/** The fields of a task record (`GET /api/v1/workflows/{id}` or `/status`) the CLI shows. */
-export interface TaskRecordLike {
-  id: string;
-  name?: string;
-  type: string;
-  status: string;
-  attempts: number;
-  started_at?: string;
-  finished_at?: string;
-  duration_ms?: number;
-  error?: string;
-  output?: unknown;
-  worker?: string;
-  waiting_for?: WaitingFor;
-}
-
-/** The fields of a run record the CLI shows. */
-export interface RunRecordLike {
-  execution_id: string;
-  status: string;
-  correlation_id?: string;
-  workflow: { id: string; name?: string };
-  template?: { id: string; version?: string };
-  created_at: string;
-  started_at?: string;
-  finished_at?: string;
-  duration_ms?: number;
-  error?: string;
-  progress?: Record<string, number>;
-  tasks: TaskRecordLike[];
-}
-
-/** One entry of a run's event stream (the SSE `data`). */
-export interface RunEvent {
-  id: string;
-  type: string;
-  task?: string;
-  attempt?: number;
-  at: string;
-  error?: string;
-  worker?: string;
-}
+import {
+  type ExecutionEvent,
+  type ExecutionStatusRecord,
+  TASK_FINAL_STATUSES,
+  TERMINAL_STATUSES,
+  type WaitingFor,
+} from '@orch/run-model';
 
 export interface TaskView {
   id: string;
@@ -74,11 +32,10 @@ export interface RunView {
   error?: string;
 }
 
-export const TERMINAL = new Set(['completed', 'failed', 'timed_out', 'cancelled']);
-const TASK_DONE = new Set(['completed', 'failed', 'skipped', 'upstream_failed', 'cancelled']);
+const TASK_DONE: ReadonlySet<string> = new Set(TASK_FINAL_STATUSES);
 
 /** A view with every task pending: the event replay then brings it up to date, in order. */
-export function emptyView(record: RunRecordLike): RunView {
+export function emptyView(record: ExecutionStatusRecord): RunView {
   return {
     id: record.execution_id,
     workflow: record.template ? `${record.template.id}@${record.template.version ?? '-'}` : record.workflow.id,
@@ -90,10 +47,10 @@ export function emptyView(record: RunRecordLike): RunView {
 const ms = (iso: string) => Date.parse(iso);
 
 /** Applies one event to the view and returns the plain lines that describe the change (none for noise). */
-export function applyEvent(view: RunView, event: RunEvent): string[] {
+export function applyEvent(view: RunView, event: ExecutionEvent): string[] {
   const at = ms(event.at);
   const [scope, what = ''] = event.type.split('.', 2) as [string, string?];
-  if (scope === 'workflow') return applyRunEvent(view, what, at, event.error);
+  if (scope === 'workflow') return applyExecutionEvent(view, what, at, event.error);
   const task = view.tasks.find((t) => t.id === event.task);
   if (scope !== 'task' || !task) return [];
   switch (what) {
@@ -130,7 +87,7 @@ export function applyEvent(view: RunView, event: RunEvent): string[] {
   }
 }
 
-function applyRunEvent(view: RunView, what: string, at: number, error?: string): string[] {
+function applyExecutionEvent(view: RunView, what: string, at: number, error?: string): string[] {
   switch (what) {
     case 'created':
       return [];
@@ -151,7 +108,7 @@ function applyRunEvent(view: RunView, what: string, at: number, error?: string):
       // Still running to the user: the run is ending and tasks are being stopped.
       return [`run ${what.replace('_', ' ')}${error ? `: ${error}` : ''}`];
     default:
-      if (!TERMINAL.has(what)) return [];
+      if (!TERMINAL_STATUSES.has(what)) return [];
       view.status = what;
       view.finishedAt = at;
       if (error) view.error = error;
@@ -160,7 +117,7 @@ function applyRunEvent(view: RunView, what: string, at: number, error?: string):
 }
 
 /** Takes what only a record knows (what tasks wait on) and returns lines for waits that just began. */
-export function mergeRecord(view: RunView, record: RunRecordLike): string[] {
+export function mergeRecord(view: RunView, record: ExecutionStatusRecord): string[] {
   const lines: string[] = [];
   for (const t of record.tasks) {
     const task = view.tasks.find((v) => v.id === t.id);

@@ -1,8 +1,15 @@
+import {
+  EXECUTION_STATUSES,
+  type ExecutionEvent,
+  type ExecutionListResponse,
+  type ExecutionStatusRecord,
+  isFinalEvent,
+  type SubmitResponse,
+} from '@orch/run-model';
 import { type Command, Option } from 'commander';
-import { type Json, runPath } from './api-client';
+import { runPath } from './api-client';
 import { type CommandContext, collectVar, type Flags, printJson } from './cli-io';
 import { runRequest } from './documents';
-import { type RunEvent, type RunRecordLike, TERMINAL } from './progress-view';
 import { printList, printStatus } from './run-format';
 import { watchRun } from './run-watch';
 import { followSse } from './sse-reader';
@@ -10,10 +17,16 @@ import { followSse } from './sse-reader';
 /** `logs` without --follow stops once the stream has been quiet this long: the replay of past events is over. */
 const QUIET_MS = 500;
 
-const STATUSES = ['pending', 'running', 'paused', 'completed', 'failed', 'timed_out', 'cancelled'];
+const STATUSES = EXECUTION_STATUSES;
 
 /** `run`, `status`, `list`, `logs`: starting runs and reading them through the REST API. */
 export function registerRunCommands(program: Command, ctx: CommandContext): void {
+  registerStartCommands(program, ctx);
+  registerReadCommands(program, ctx);
+}
+
+/** `run` and `status`. */
+function registerStartCommands(program: Command, ctx: CommandContext): void {
   const { io } = ctx;
 
   program
@@ -31,8 +44,7 @@ export function registerRunCommands(program: Command, ctx: CommandContext): void
       const body: Record<string, unknown> = await runRequest(source, opts.var);
       if (opts.correlationId) body.correlation_id = opts.correlationId;
       const client = ctx.client();
-      const answer = await client.post('/api/v1/workflows', body);
-      const run = answer.body as Json;
+      const run = (await client.post<SubmitResponse>('/api/v1/workflows', body)).body;
       if (opts.watch) {
         if (!opts.json) io.out(startedLine(run));
         ctx.exit(await watchRun(client, io, run.execution_id, { json: opts.json }));
@@ -60,10 +72,15 @@ export function registerRunCommands(program: Command, ctx: CommandContext): void
         ctx.exit(await watchRun(client, io, id, { json: opts.json }));
         return;
       }
-      const record = (await client.get(runPath(id, opts.outputs ? '' : '/status'))).body as RunRecordLike;
+      const record = (await client.get(runPath(id, opts.outputs ? '' : '/status'))).body as ExecutionStatusRecord;
       if (opts.json) printJson(io, record);
       else printStatus(io, record, { outputs: opts.outputs });
     });
+}
+
+/** `list` and `logs`. */
+function registerReadCommands(program: Command, ctx: CommandContext): void {
+  const { io } = ctx;
 
   program
     .command('list')
@@ -79,7 +96,7 @@ export function registerRunCommands(program: Command, ctx: CommandContext): void
       if (opts.template) query.set('template', opts.template);
       query.set('limit', opts.limit);
       if (opts.cursor) query.set('cursor', opts.cursor);
-      const page = (await ctx.client().get(`/api/v1/workflows?${query.toString()}`)).body as Json;
+      const page = (await ctx.client().get<ExecutionListResponse>(`/api/v1/workflows?${query.toString()}`)).body;
       if (opts.json) {
         printJson(io, page);
         return;
@@ -104,10 +121,10 @@ export function registerRunCommands(program: Command, ctx: CommandContext): void
         path: runPath(id, '/events'),
         signal: io.signal,
         idleMs: opts.follow ? undefined : QUIET_MS,
-        isFinal: (m) => m.event.startsWith('workflow.') && TERMINAL.has(m.event.slice('workflow.'.length)),
+        isFinal: (m) => isFinalEvent(m.event),
       });
       for await (const message of stream) {
-        const event = JSON.parse(message.data) as RunEvent;
+        const event = JSON.parse(message.data) as ExecutionEvent;
         // Without --follow, a busy run never goes quiet: stop at the first event that happened after the command.
         if (!opts.follow && Date.parse(event.at) > startedAt) break;
         io.out(opts.json ? JSON.stringify(event) : eventLine(event));
@@ -115,7 +132,7 @@ export function registerRunCommands(program: Command, ctx: CommandContext): void
     });
 }
 
-function startedLine(run: Json): string {
+function startedLine(run: SubmitResponse): string {
   if (run.created === false) {
     return `run ${run.execution_id} already exists for correlation id ${run.correlation_id} (${run.status})`;
   }
@@ -123,7 +140,7 @@ function startedLine(run: Json): string {
 }
 
 /** `2026-11-26T11:40:16.794Z  task.completed  graph_traversal  attempt 1  on worker-1  error` */
-export function eventLine(event: RunEvent): string {
+export function eventLine(event: ExecutionEvent): string {
   const parts = [event.at, event.type];
   if (event.task) parts.push(event.task);
   if (event.attempt) parts.push(`attempt ${event.attempt}`);

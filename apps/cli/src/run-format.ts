@@ -1,6 +1,6 @@
-import type { Json } from './api-client';
+import type { ExecutionListResponse, ExecutionStatusRecord, TaskRecord } from '@orch/run-model';
 import type { CliIo } from './cli-io';
-import { describeWaiting, formatMs, progressBar, type RunRecordLike, type TaskRecordLike } from './progress-view';
+import { describeWaiting, formatMs, progressBar } from './progress-view';
 
 /** Longest output shown per task after a watch; `status --outputs` shows them whole. */
 const OUTPUT_PREVIEW = 300;
@@ -17,7 +17,7 @@ function preview(value: unknown, limit: number): string {
 }
 
 /** The end of a watch: the outputs of a completed run, or the error and failed tasks (on stderr) of any other. */
-export function printOutcome(io: CliIo, record: RunRecordLike): void {
+export function printOutcome(io: CliIo, record: ExecutionStatusRecord): void {
   const done = record.tasks.filter((t) => t.status === 'completed').length;
   const summary = `run ${record.status} after ${took(record)} [${done}/${record.tasks.length} tasks completed]`;
   if (record.status === 'completed') {
@@ -34,7 +34,7 @@ export function printOutcome(io: CliIo, record: RunRecordLike): void {
 }
 
 /** `status`: the run, its tasks, and what it waits on with the command that would unblock it. */
-export function printStatus(io: CliIo, record: RunRecordLike, options: { outputs?: boolean } = {}): void {
+export function printStatus(io: CliIo, record: ExecutionStatusRecord, options: { outputs?: boolean } = {}): void {
   const done = record.tasks.filter((t) =>
     ['completed', 'failed', 'skipped', 'upstream_failed', 'cancelled'].includes(t.status),
   ).length;
@@ -56,7 +56,7 @@ export function printStatus(io: CliIo, record: RunRecordLike, options: { outputs
   const waiting = record.tasks.filter((t) => t.waiting_for);
   if (waiting.length > 0) io.out('waiting on');
   for (const t of waiting) {
-    io.out(`  ${t.id}: ${describeWaiting(t.waiting_for as NonNullable<TaskRecordLike['waiting_for']>)}`);
+    io.out(`  ${t.id}: ${describeWaiting(t.waiting_for as NonNullable<TaskRecord['waiting_for']>)}`);
     if (t.waiting_for?.kind === 'approval') {
       io.out(`    orchestrator approve ${record.execution_id} ${t.id} --by <name>   (or reject … --reason <text>)`);
     }
@@ -68,7 +68,7 @@ export function printStatus(io: CliIo, record: RunRecordLike, options: { outputs
   }
 }
 
-function taskRow(t: TaskRecordLike, width: number): string {
+function taskRow(t: TaskRecord, width: number): string {
   const attempt = t.attempts > 1 ? `#${t.attempts}` : '';
   // A running task's time so far ends in '…', which keeps the column aligned.
   const duration = t.started_at ? (t.duration_ms === undefined ? `${took(t).replace(' so far', '')}…` : took(t)) : '';
@@ -78,19 +78,19 @@ function taskRow(t: TaskRecordLike, width: number): string {
 }
 
 /** `list`: one line per run, newest first. */
-export function printList(io: CliIo, page: Json): void {
-  const items = page.items as Json[];
+export function printList(io: CliIo, page: ExecutionListResponse): void {
+  const { items } = page;
   if (items.length === 0) {
     io.out('no runs');
     return;
   }
   const rows = items.map((r) => [
-    r.execution_id as string,
-    r.status as string,
-    r.template ? `${r.template.id}@${r.template.version ?? '-'}` : (r.workflow_id as string),
-    r.created_at as string,
+    r.execution_id,
+    r.status,
+    r.template ? `${r.template.id}@${r.template.version ?? '-'}` : r.workflow_id,
+    r.created_at,
     r.finished_at ? formatMs(Date.parse(r.finished_at) - Date.parse(r.created_at)) : '',
-    (r.correlation_id as string | undefined) ?? '',
+    r.correlation_id ?? '',
   ]);
   const head = ['EXECUTION', 'STATUS', 'WORKFLOW', 'CREATED', 'TOOK', 'CORRELATION'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));

@@ -1,15 +1,7 @@
+import { type ExecutionEvent, type ExecutionStatusRecord, isFinalEvent, TERMINAL_STATUSES } from '@orch/run-model';
 import { type ApiClient, type Json, runPath } from './api-client';
 import { type CliIo, exitCodeFor, printJson, useColor } from './cli-io';
-import {
-  applyEvent,
-  emptyView,
-  mergeRecord,
-  type RunEvent,
-  type RunRecordLike,
-  type RunView,
-  renderFrame,
-  TERMINAL,
-} from './progress-view';
+import { applyEvent, emptyView, mergeRecord, type RunView, renderFrame } from './progress-view';
 import { printOutcome } from './run-format';
 import { followSse } from './sse-reader';
 
@@ -29,7 +21,7 @@ export const DETACHED = 130;
  * knows, such as an approval's approvers, is fetched when a task starts.
  */
 export async function watchRun(client: ApiClient, io: CliIo, id: string, options: WatchOptions = {}): Promise<number> {
-  const first = (await client.get<RunRecordLike>(runPath(id, '/status'))).body;
+  const first = (await client.get<ExecutionStatusRecord>(runPath(id, '/status'))).body;
   const view = emptyView(first);
   const display = options.json ? undefined : createDisplay(io, view);
   display?.lines([`watching run ${id} (${view.workflow}, ${view.tasks.length} tasks)`]);
@@ -45,7 +37,7 @@ export async function watchRun(client: ApiClient, io: CliIo, id: string, options
     fetching = (async () => {
       do {
         again = false;
-        const record = await client.get<RunRecordLike>(runPath(id, '/status')).catch(() => undefined);
+        const record = await client.get<ExecutionStatusRecord>(runPath(id, '/status')).catch(() => undefined);
         if (record) display?.lines(mergeRecord(view, record.body));
       } while (again);
       fetching = undefined;
@@ -58,11 +50,11 @@ export async function watchRun(client: ApiClient, io: CliIo, id: string, options
       path: runPath(id, '/events'),
       signal: io.signal,
       maxRetryMs: options.maxRetryMs,
-      isFinal: (m) => m.event.startsWith('workflow.') && TERMINAL.has(m.event.slice('workflow.'.length)),
+      isFinal: (m) => isFinalEvent(m.event),
       onReconnect: (attempt, reason) => display?.note(`event stream interrupted (${reason}); resuming (${attempt})`),
     });
     for await (const message of stream) {
-      const event = JSON.parse(message.data) as RunEvent;
+      const event = JSON.parse(message.data) as ExecutionEvent;
       display?.lines(applyEvent(view, event));
       if (event.type === 'task.started' || event.type === 'workflow.resumed') refresh();
     }
@@ -74,8 +66,8 @@ export async function watchRun(client: ApiClient, io: CliIo, id: string, options
     io.err(`stopped watching; the run goes on: orchestrator status ${id}`);
     return DETACHED;
   }
-  const record = (await client.get<Json>(runPath(id))).body as RunRecordLike;
-  if (!TERMINAL.has(record.status)) {
+  const record = (await client.get<Json>(runPath(id))).body as ExecutionStatusRecord;
+  if (!TERMINAL_STATUSES.has(record.status)) {
     io.err(`the event stream ended but run ${id} is still ${record.status}; follow it again with --watch`);
     return 1;
   }

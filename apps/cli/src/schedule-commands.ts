@@ -5,10 +5,7 @@ import { type CommandContext, collectVar, type Flags, printJson } from './cli-io
 /** `schedules` (list), `schedule create|show|pause|resume|delete`: cron schedules through the REST API. */
 export function registerScheduleCommands(program: Command, ctx: CommandContext): void {
   const { io } = ctx;
-  const line = (s: Json) =>
-    `${s.id}  ${s.cron}${s.timezone ? ` (${s.timezone})` : ''}  ${s.workflow_template ?? 'inline workflow'}  ${
-      s.paused ? 'paused' : `next ${s.next_run_at ?? '-'}`
-    }  fired ${s.fired}, skipped ${s.skipped}${s.last_execution_id ? `, last run ${s.last_execution_id}` : ''}`;
+  const line = scheduleLine;
 
   program
     .command('schedules')
@@ -83,4 +80,11 @@ export function registerScheduleCommands(program: Command, ctx: CommandContext):
       await ctx.client().request('DELETE', `/api/v1/schedules/${encodeURIComponent(id)}`);
       io.out(`schedule ${id} deleted`);
     });
+}
+
+/** One schedule on one line: id, cron, workflow, next run or paused, counters, last run. */
+function scheduleLine(s: Json): string {
+  return `${s.id}  ${s.cron}${s.timezone ? ` (${s.timezone})` : ''}  ${s.workflow_template ?? 'inline workflow'}  ${
+    s.paused ? 'paused' : `next ${s.next_run_at ?? '-'}`
+  }  fired ${s.fired}, skipped ${s.skipped}${s.last_execution_id ? `, last run ${s.last_execution_id}` : ''}`;
 }

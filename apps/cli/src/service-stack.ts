@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -21,8 +22,23 @@ export interface RunningStack {
   workerMetricsUrl: string;
   /** Resolves when a process of the stack exits on its own (the stack is then stopping). */
   exited: Promise<string>;
-  stop(): Promise<void>;
+  /** The running processes of the stack (a private redis-server included), for health and memory checks. */
+  processes(): { name: string; pid: number }[];
+  /** SIGTERM to each process, in reverse start order; SIGKILL after STOP_TIMEOUT_MS. Says how each one ended. */
+  stop(): Promise<StoppedProcess[]>;
 }
+
+export interface StoppedProcess {
+  name: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  ms: number;
+  /** It ignored SIGTERM for STOP_TIMEOUT_MS and was killed. */
+  killed: boolean;
+}
+
+/** How long a process may take to stop before it is killed; each stops in well under it, Redis down or not. */
+export const STOP_TIMEOUT_MS = 30_000;
 
 /** True when something at host:port answers the Redis protocol (any reply, even NOAUTH, counts). */
 export function redisAnswers(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
@@ -52,74 +68,29 @@ function prefixed(name: string, stream: NodeJS.ReadableStream | null, log: (line
 /**
  * Brings up the API, one worker and the three service stand-ins, on the configured Redis when one answers there,
  * else on a private `redis-server` (append-only file under ORCHESTRATOR_WORKSPACE, so runs survive a restart).
- * The ports it needs are checked first: a port another process holds stops it before anything starts, with the
- * port and the variable that changes it. It reports the API up only once the API it started says it listens and
- * answers there, so a healthy server of another process is never taken for it.
+ * Without SERVICE_SECRET in the environment it makes one for the stack's processes. The ports it needs are checked
+ * first: a port another process holds stops it before anything starts, with the port and the variable that changes
+ * it. It reports the API up only once the API it started says where it listens and answers there, so a healthy
+ * server of another process is never taken for it.
  */
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(options.env)) if (v !== undefined) env[k] = v;
-  const apiHost = env.ORCHESTRATOR_HOST || '0.0.0.0';
-  const apiPort = Number(env.ORCHESTRATOR_PORT || 8080);
-  if (apiPort !== 0 && !(await portFree(apiHost, apiPort))) {
-    throw portInUse('the API', 'ORCHESTRATOR_PORT', apiHost, apiPort);
-  }
-  if (env.WORKER_METRICS_PORT && env.WORKER_METRICS_PORT !== '0') {
-    const metricsPort = Number(env.WORKER_METRICS_PORT);
-    if (metricsPort !== 0 && !(await portFree('0.0.0.0', metricsPort))) {
-      throw portInUse("the worker's /metrics", 'WORKER_METRICS_PORT', '0.0.0.0', metricsPort);
-    }
-  } else {
-    env.WORKER_METRICS_PORT = String(await freePort());
-  }
-  const host = env.REDIS_HOST || 'localhost';
-  const port = Number(env.REDIS_PORT || 6379);
+  const ports = await checkPorts(env);
   const children: { name: string; child: ChildProcess }[] = [];
-  let redis = { host, port, private: false };
-  if (env.REDIS_URL || (await redisAnswers(host, port))) {
-    options.log(`using Redis at ${env.REDIS_URL ? 'REDIS_URL' : `${host}:${port}`}`);
-  } else {
-    const privatePort = await freePort();
-    const dir = join(env.ORCHESTRATOR_WORKSPACE || '/tmp/orchestrator', 'redis');
-    mkdirSync(dir, { recursive: true });
-    const child = spawn(
-      'redis-server',
-      ['--port', String(privatePort), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    children.push({ name: 'redis', child });
-    await new Promise<void>((ready, fail) => {
-      let out = '';
-      child.once('error', (e) =>
-        fail(new Error(`cannot start redis-server (${e.message}); install it: apt-get install -y redis-server`)),
-      );
-      child.once('exit', (code) => fail(new Error(`redis-server exited with ${code}: ${out}`)));
-      child.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('Ready to accept connections')) ready();
-      });
-    });
-    redis = { host: '127.0.0.1', port: privatePort, private: true };
-    env.REDIS_HOST = redis.host;
-    env.REDIS_PORT = String(redis.port);
-    options.log(
-      `no Redis answered at ${host}:${port}; started a private redis-server on ${redis.host}:${redis.port} (data in ${dir})`,
-    );
+  if (!env.SERVICE_SECRET) {
+    // The workers and the services sign their messages with it; a fresh one per stack, known to its processes only.
+    env.SERVICE_SECRET = randomBytes(32).toString('hex');
+    options.log('generated a SERVICE_SECRET for the processes of this stack');
   }
+  const redis = await chooseRedis(env, options.log, children);
 
   let onExit: (name: string) => void = () => undefined;
   const exited = new Promise<string>((done) => {
     onExit = done;
   });
   let stopping = false;
-  let apiErrors = '';
-  /** The URL the API we started says it listens on (over the IPC channel, whatever LOG_LEVEL is). */
-  let listening: (url: string) => void = () => undefined;
-  const apiListening = new Promise<string>((done) => {
-    listening = done;
-  });
+  let api: ReturnType<typeof watchApi> | undefined;
   for (const name of SERVICES) {
     const child = spawn(process.execPath, [join(ROOT, 'apps', name, 'dist', 'main.js')], {
       cwd: ROOT,
@@ -128,14 +99,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     });
     prefixed(name, child.stdout, options.log);
     prefixed(name, child.stderr, options.log);
-    if (name === 'api') {
-      child.stderr?.on('data', (chunk: Buffer) => {
-        apiErrors += chunk.toString();
-      });
-      child.on('message', (message: { type?: string; url?: string }) => {
-        if (message?.type === 'listening' && typeof message.url === 'string') listening(message.url);
-      });
-    }
+    if (name === 'api') api = watchApi(child);
     child.once('exit', (code, signal) => {
       if (!stopping) {
         options.log(`${name} exited (${signal ?? code}); stopping the stack`);
@@ -145,40 +109,132 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     children.push({ name, child });
   }
 
-  const apiUrl = await Promise.race([apiListening, exited.then(() => undefined), timeout(30_000)]);
+  const apiUrl = await Promise.race([api?.listening, exited.then(() => undefined), timeout(30_000)]);
   const healthy = apiUrl !== undefined && (await waitForHealth(apiUrl, exited));
   if (!apiUrl || !healthy) {
     await stopAll();
-    if (apiErrors.includes('EADDRINUSE')) throw portInUse('the API', 'ORCHESTRATOR_PORT', apiHost, apiPort);
+    if (api?.errors().includes('EADDRINUSE')) {
+      throw portInUse('the API', 'ORCHESTRATOR_PORT', ports.apiHost, ports.apiPort);
+    }
     throw new Error('the API did not become healthy; see the lines above');
   }
 
-  async function stopAll(): Promise<void> {
+  async function stopAll(): Promise<StoppedProcess[]> {
     stopping = true;
+    const stopped: StoppedProcess[] = [];
     // API first (stop taking work), then the worker (finishes or hands back its jobs), the stand-ins, Redis last.
-    for (const { child } of [...children].reverse()) {
+    for (const { name, child } of [...children].reverse()) {
       if (child.exitCode !== null || child.signalCode !== null) continue;
+      const started = Date.now();
+      let killed = false;
       await new Promise<void>((done) => {
-        const force = setTimeout(() => child.kill('SIGKILL'), 30_000);
-        child.once('exit', () => {
+        const force = setTimeout(() => {
+          killed = true;
+          child.kill('SIGKILL');
+        }, STOP_TIMEOUT_MS);
+        child.once('exit', (code, signal) => {
           clearTimeout(force);
+          const ms = Date.now() - started;
+          stopped.push({ name, code, signal, ms, killed });
+          options.log(`${name} ${killed ? 'killed after' : 'stopped in'} ${ms} ms (${signal ?? `exit ${code}`})`);
           done();
         });
         child.kill('SIGTERM');
       });
     }
+    return stopped;
   }
-  return {
-    apiUrl,
-    redis,
-    workerMetricsUrl: `http://127.0.0.1:${env.WORKER_METRICS_PORT}/metrics`,
-    exited,
-    stop: stopAll,
-  };
+  const processes = () =>
+    children
+      .filter(({ child }) => child.exitCode === null && child.signalCode === null && child.pid !== undefined)
+      .map(({ name, child }) => ({ name, pid: child.pid as number }));
+  const workerMetricsUrl = `http://127.0.0.1:${env.WORKER_METRICS_PORT}/metrics`;
+  return { apiUrl, redis, workerMetricsUrl, exited, processes, stop: stopAll };
+}
+
+/**
+ * The API's port and the worker's metrics port must be free (0 lets the API pick one). Without WORKER_METRICS_PORT
+ * (or with 0) the worker gets a free port, so `up` can print its /metrics URL.
+ */
+async function checkPorts(env: Record<string, string>): Promise<{ apiHost: string; apiPort: number }> {
+  const apiHost = env.ORCHESTRATOR_HOST || '0.0.0.0';
+  const apiPort = Number(env.ORCHESTRATOR_PORT || 8080);
+  if (apiPort !== 0 && !(await portFree(apiHost, apiPort))) {
+    throw portInUse('the API', 'ORCHESTRATOR_PORT', apiHost, apiPort);
+  }
+  const metricsPort = Number(env.WORKER_METRICS_PORT || 0);
+  if (metricsPort === 0) env.WORKER_METRICS_PORT = String(await freePort());
+  else if (!(await portFree('0.0.0.0', metricsPort))) {
+    throw portInUse("the worker's /metrics", 'WORKER_METRICS_PORT', '0.0.0.0', metricsPort);
+  }
+  return { apiHost, apiPort };
+}
+
+/** The URL the API process says it listens on (over its IPC channel, whatever LOG_LEVEL is), and its stderr. */
+function watchApi(child: ChildProcess): { listening: Promise<string>; errors: () => string } {
+  let errors = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    errors += chunk.toString();
+  });
+  const listening = new Promise<string>((done) => {
+    child.on('message', (message: { type?: string; url?: string }) => {
+      if (message?.type === 'listening' && typeof message.url === 'string') done(message.url);
+    });
+  });
+  return { listening, errors: () => errors };
 }
 
 function timeout(ms: number): Promise<undefined> {
   return new Promise((done) => setTimeout(() => done(undefined), ms).unref());
+}
+
+/**
+ * The configured Redis when it answers (or TLS is configured), else a private redis-server, which `env` is then
+ * pointed at and `children` holds.
+ */
+async function chooseRedis(
+  env: Record<string, string>,
+  log: (line: string) => void,
+  children: { name: string; child: ChildProcess }[],
+): Promise<RunningStack['redis']> {
+  const host = env.REDIS_HOST || 'localhost';
+  const port = Number(env.REDIS_PORT || 6379);
+  // A TLS port does not answer a plain-text PING: configured TLS means "use it".
+  if (env.REDIS_URL || env.REDIS_TLS === 'true' || (await redisAnswers(host, port))) {
+    log(`using Redis at ${env.REDIS_URL ? 'REDIS_URL' : `${host}:${port}`}`);
+    return { host, port, private: false };
+  }
+  const privatePort = await freePort();
+  const dir = join(env.ORCHESTRATOR_WORKSPACE || '/tmp/orchestrator', 'redis');
+  mkdirSync(dir, { recursive: true });
+  children.push({ name: 'redis', child: await startPrivateRedis(privatePort, dir) });
+  env.REDIS_HOST = '127.0.0.1';
+  env.REDIS_PORT = String(privatePort);
+  log(
+    `no Redis answered at ${host}:${port}; started a private redis-server on 127.0.0.1:${privatePort} (data in ${dir})`,
+  );
+  return { host: '127.0.0.1', port: privatePort, private: true };
+}
+
+/** A redis-server on `port` with its append-only file in `dir`, once it accepts connections. */
+async function startPrivateRedis(port: number, dir: string): Promise<ChildProcess> {
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  await new Promise<void>((ready, fail) => {
+    let out = '';
+    child.once('error', (e) =>
+      fail(new Error(`cannot start redis-server (${e.message}); install it: apt-get install -y redis-server`)),
+    );
+    child.once('exit', (code) => fail(new Error(`redis-server exited with ${code}: ${out}`)));
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('Ready to accept connections')) ready();
+    });
+  });
+  return child;
 }
 
 async function waitForHealth(url: string, exited: Promise<string>, timeoutMs = 30_000): Promise<boolean> {

@@ -55,6 +55,8 @@ describe('orchestrator up', () => {
   it('started a private Redis, the API, a worker and the stand-ins', () => {
     expect(stack.redis.private).toBe(true);
     expect(lines.some((l) => l.includes('started a private redis-server'))).toBe(true);
+    // Signed service messages need a shared secret; `up` made one since the environment had none.
+    expect(lines).toContain('generated a SERVICE_SECRET for the processes of this stack');
   });
 
   it('runs data-analysis-basic end to end through the stand-ins, via the reference curl body', async () => {
@@ -69,7 +71,9 @@ describe('orchestrator up', () => {
     const task = (id: string) => record.tasks.find((t) => t.id === id);
     const graph = task('graph_traversal')?.output as { rows: unknown[]; count: number };
     expect(graph.count).toBeGreaterThan(0);
-    const stats = (task('process_data')?.output as { exit_code: number; json: { rows: number } } | undefined)?.json;
+    const exec = task('process_data')?.output as { mode: string; json: { rows: number } } | undefined;
+    expect(exec?.mode).toBe('sandbox'); // the exec-agent ran it under bubblewrap
+    const stats = exec?.json;
     expect(stats?.rows).toBe(graph.count); // the exec step saw the data step's output
     const report = task('generate_report')?.output as { title: string; statistics: unknown; summary: unknown };
     expect(report.title).toBe('Data analysis: workflow orchestration');

@@ -32,6 +32,8 @@ export interface DataAbstractorOptions {
   redis?: RedisSettings;
   publisher?: Redis;
   subscriber?: Redis;
+  /** SERVICE_SECRET: requests must be signed with it; see ServiceResponder. */
+  secret?: string;
   /** See ServiceResponder. */
   maxResponseBytes?: number;
 }
@@ -54,6 +56,7 @@ export class DataAbstractor {
       publisher: options.publisher,
       subscriber: options.subscriber,
       maxResponseBytes: options.maxResponseBytes,
+      secret: options.secret,
       handler: async (request) => this.handle(request),
     });
   }

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import {
+  chmodSync,
   copyFileSync,
   cpSync,
   existsSync,
@@ -72,6 +73,7 @@ function serviceEnv(service: string): Record<string, string> {
     ORCHESTRATOR_TEMPLATES: join(bundle, 'templates'),
     ORCHESTRATOR_WORKSPACE: join(bundle, 'workspace'),
     ORCHESTRATOR_API_KEYS: KEY,
+    SERVICE_SECRET: 'bundle-check-service-secret-0123456789abcdef',
   };
 }
 
@@ -117,6 +119,7 @@ async function run(body: unknown): Promise<Record<string, unknown>> {
 beforeAll(async () => {
   buildApps(ROLES);
   bundle = mkdtempSync(join(tmpdir(), 'orch-bundle-'));
+  chmodSync(bundle, 0o755); // like the image's /app: the exec sandbox's user passes through to the workspace
   // Stage `manifests` (via `prod-deps`): the lockfile, the workspace file and every package.json.
   for (const copy of [...stage('manifests'), ...stage('prod-deps')].filter((i) => i.keyword === 'COPY'))
     copyLike(copy, REPO_ROOT, bundle);
@@ -203,7 +206,7 @@ describe('the production bundle', () => {
             id: 'count',
             type: 'exec',
             depends_on: ['fetch'],
-            // The image has node and no python: the exec-agent (local mode) runs what the image has.
+            // The image has node and no python: the exec-agent's sandbox runs what the image has.
             parameters: {
               image: 'node:20.20.2-bookworm-slim',
               command: ['node', '-e', 'console.log("{\\"ok\\":true}")'],

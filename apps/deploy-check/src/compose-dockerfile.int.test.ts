@@ -288,6 +288,8 @@ describe('Dockerfile', () => {
     expect(users.length).toBeGreaterThan(0);
     expect(users.at(-1)).not.toMatch(/^(root|0)(:|$)/);
     expect(runtime.some((i) => i.keyword === 'RUN' && /apt-get install .*\btini\b/.test(i.args))).toBe(true);
+    // The exec-agent's sandbox: without bubblewrap it refuses to start.
+    expect(runtime.some((i) => i.keyword === 'RUN' && /apt-get install .*\bbubblewrap\b/.test(i.args))).toBe(true);
     const entrypoint = runtime.filter((i) => i.keyword === 'ENTRYPOINT').at(-1);
     expect(JSON.parse(entrypoint?.args ?? '[]')).toEqual(['/usr/bin/tini', '--', '/usr/local/bin/orchestrator']);
     expect(JSON.parse(runtime.filter((i) => i.keyword === 'CMD').at(-1)?.args ?? '[]')).toEqual(['api']);

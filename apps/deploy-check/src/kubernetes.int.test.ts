@@ -87,7 +87,11 @@ describe('Kubernetes manifests', () => {
     const configured = new Set([...Object.keys(config.data), ...Object.keys(secret.stringData)]);
     expect(REFERENCE_VARS.filter((v) => !configured.has(v))).toEqual([]);
     expect([...configured].filter((v) => !known.has(v))).toEqual([]);
-    expect(Object.keys(secret.stringData).sort()).toEqual(['ORCHESTRATOR_API_KEYS', 'REDIS_PASSWORD']);
+    expect(Object.keys(secret.stringData).sort()).toEqual([
+      'ORCHESTRATOR_API_KEYS',
+      'REDIS_PASSWORD',
+      'SERVICE_SECRET',
+    ]);
     expect(Object.keys(config.data)).not.toContain('REDIS_PASSWORD');
   });
 
@@ -174,6 +178,10 @@ describe('Kubernetes manifests', () => {
     expect(worker.spec.template.metadata.annotations['prometheus.io/port']).toBe('9464');
     expect(container.livenessProbe ?? container.readinessProbe).toBeUndefined();
     expect(container.env.map((e: Manifest) => e.name)).not.toContain('ORCHESTRATOR_API_KEYS');
+    // It signs its service requests: the same SERVICE_SECRET as the services, from the Secret.
+    expect(container.env.find((e: Manifest) => e.name === 'SERVICE_SECRET')?.valueFrom).toEqual({
+      secretKeyRef: { name: 'orchestrator-secrets', key: 'SERVICE_SECRET' },
+    });
   });
 
   it('scales workers on CPU between 2 and 10, leaving the count to the autoscaler', () => {

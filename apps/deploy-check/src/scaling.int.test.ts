@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { WorkflowEngine } from '@orch/engine';
+import { internalsOf } from '@orch/engine/testing';
 import { createRedisConnection } from '@orch/redis';
 import { type RedisServer, startRedisServer, withDeadline } from '@orch/testing';
 import { REPO_ROOT } from './deploy-files';
@@ -71,10 +72,11 @@ function workflow(i: number) {
 
 /** True when `worker` started a delay whose job is parked until at least `marginMs` from now. */
 async function hasParkedDelay(worker: string, marginMs: number): Promise<boolean> {
-  for (const job of await engine.queues.tasks.getDelayed()) {
+  const { ctx } = internalsOf(engine);
+  for (const job of await ctx.queues.tasks.getDelayed()) {
     const { e, t, until } = job.data as { e: string; t: string; until?: number };
     if (until === undefined || until < Date.now() + marginMs) continue;
-    const state = await connection.hget(engine.keys.tasks(e), t);
+    const state = await connection.hget(ctx.keys.tasks(e), t);
     if (state && (JSON.parse(state) as { w?: string }).w === worker) return true;
   }
   return false;
@@ -203,7 +205,7 @@ describe('horizontal scaling', () => {
       expect([id, record.status]).toEqual([id, 'completed']);
       const join = record.tasks.find((t) => t.id === 'join');
       expect(join?.output).toBe(4 * index + 6);
-      const events = await engine.store.events(id, '0', 10_000);
+      const events = await engine.events(id, '0', 10_000);
       // Exactly one completion per task: nothing ran twice, nothing was lost when w3 left.
       const completions = events.filter((e) => e.type === 'task.completed').map((e) => e.task);
       expect([id, completions.length, new Set(completions).size]).toEqual([

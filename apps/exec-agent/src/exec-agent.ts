@@ -1,14 +1,19 @@
 import { EventEmitter } from 'node:events';
+import { chmod, mkdir } from 'node:fs/promises';
+import { type ExecSettings, loadConfig } from '@orch/config';
 import type { Logger } from '@orch/logger';
 import { SERVICE_CHANNELS, ServiceCallError, type ServiceRequest, ServiceResponder } from '@orch/messaging';
 import type { RedisSettings } from '@orch/redis';
 import type { Redis } from 'ioredis';
 import { DockerRunner } from './docker-runner';
+import { type ExecParameters, localEnv, readParameters, tail } from './exec-parameters';
 import { runLocal } from './local-runner';
-import { type InputFile, type OutputFile, RequestWorkspace } from './request-workspace';
+import { type OutputFile, RequestWorkspace } from './request-workspace';
 import type { RunOutcome, RunSpec } from './run-outcome';
+import { ExecAgentStartError, isRoot, prepareWorkspace, Sandbox } from './sandbox';
 
-export type ExecMode = 'docker' | 'local';
+/** `sandbox`: bubblewrap; `local`: plain processes of this user (EXEC_UNSANDBOXED=true); `docker`: containers. */
+export type ExecMode = 'docker' | 'sandbox' | 'local';
 
 export interface ExecAgentOptions {
   /** ORCHESTRATOR_WORKSPACE: request directories are made under it. */
@@ -17,7 +22,14 @@ export interface ExecAgentOptions {
   redis?: RedisSettings;
   publisher?: Redis;
   subscriber?: Redis;
-  /** `auto` (default) uses Docker when an engine answers at start, local processes otherwise. */
+  /** SERVICE_SECRET: only requests signed with it run. Required: without it start() refuses. */
+  secret?: string;
+  /** EXEC_* settings; the defaults of @orch/config where left out. */
+  exec?: Partial<ExecSettings>;
+  /**
+   * `auto` (default): Docker when an engine answers at start, else the bubblewrap sandbox, or plain processes when
+   * EXEC_UNSANDBOXED=true. A mode that cannot be had makes start() fail.
+   */
   mode?: 'auto' | ExecMode;
   /** Per stream; more is dropped and the result says `truncated`. */
   maxOutputBytes?: number;
@@ -25,6 +37,8 @@ export interface ExecAgentOptions {
   defaultTimeoutMs?: number;
   /** Leave request directories behind, for debugging. */
   keepWorkspaces?: boolean;
+  /** Where bwrap is, when not /usr/bin/bwrap or on PATH. */
+  bwrap?: string;
 }
 
 /** The `run` operation's result. */
@@ -50,25 +64,27 @@ export interface ExecFinished {
   outcome: RunOutcome;
 }
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MiB = 1024 * 1024;
 
 /**
- * The exec-agent: runs `exec` tasks. Files go to `<request dir>/input/`, the command runs in a container (the
- * request directory mounted at /workspace) or, without a Docker engine, as a local process in its own process
- * group with a scrubbed environment, `/workspace/...` arguments pointing into the request directory. Local mode
- * runs commands as this process's user: it is for development, not for untrusted workflows.
+ * The exec-agent: runs `exec` tasks. Files go to `<request dir>/input/`, which the command sees read-only at
+ * /workspace/input; what it writes to /workspace/output is returned. By default every command runs in a sandbox
+ * (sandbox.ts: bubblewrap, an unprivileged user, its own namespaces, no network, limits) or a locked-down container
+ * (docker-runner.ts). Only signed requests (SERVICE_SECRET) run.
  */
 export class ExecAgent extends EventEmitter {
   private readonly responder: ServiceResponder;
   private readonly options: ExecAgentOptions;
+  private readonly settings: ExecSettings;
   private readonly logger: Logger;
   private docker?: DockerRunner;
+  private sandbox?: Sandbox;
   private currentMode?: ExecMode;
 
   constructor(options: ExecAgentOptions) {
     super();
     this.options = options;
+    this.settings = { ...loadConfig({}).exec, ...options.exec };
     this.logger = options.logger;
     this.responder = new ServiceResponder({
       channel: SERVICE_CHANNELS.exec.requests,
@@ -77,6 +93,7 @@ export class ExecAgent extends EventEmitter {
       redis: options.redis,
       publisher: options.publisher,
       subscriber: options.subscriber,
+      secret: options.secret,
       handler: (request, signal) => this.handle(request, signal),
     });
   }
@@ -91,19 +108,48 @@ export class ExecAgent extends EventEmitter {
     return this.responder;
   }
 
+  /** The uid commands run as (in the sandbox or the container). */
+  get commandUid(): number {
+    return isRoot() ? this.settings.uid : (process.getuid?.() ?? this.settings.uid);
+  }
+
   async start(): Promise<void> {
-    const wanted = this.options.mode ?? 'auto';
-    if (wanted !== 'local') this.docker = await DockerRunner.detect();
-    if (wanted === 'docker' && !this.docker) throw new Error('exec-agent: no Docker engine answers');
-    this.currentMode = this.docker ? 'docker' : 'local';
+    if (!this.options.secret) {
+      throw new ExecAgentStartError(
+        'SERVICE_SECRET is not set, so anyone able to PUBLISH on exec-requests could run commands; give the workers and the exec-agent the same SERVICE_SECRET (openssl rand -hex 32; orchestrator up makes one)',
+      );
+    }
+    await mkdir(this.options.workspaceDir, { recursive: true, mode: 0o700 });
+    // The sandbox user must pass through the workspace to its request directory, not list it.
+    if (isRoot()) await chmod(this.options.workspaceDir, 0o711);
+    this.currentMode = await this.pickMode(this.options.mode ?? 'auto');
     if (this.currentMode === 'local') {
-      this.logger.warn('no Docker engine: commands run as local processes of this user (development only)');
+      this.logger.warn(
+        'EXEC_UNSANDBOXED=true: commands run as plain processes of this user, with its network and files (trusted single user only)',
+      );
     }
     await this.responder.start();
   }
 
   close(): Promise<void> {
     return this.responder.close();
+  }
+
+  private async pickMode(wanted: 'auto' | ExecMode): Promise<ExecMode> {
+    if (wanted === 'docker' || wanted === 'auto') {
+      this.docker = await DockerRunner.detect(this.settings, this.commandUid);
+      if (this.docker) return 'docker';
+      if (wanted === 'docker') throw new Error('exec-agent: no Docker engine answers');
+    }
+    if (wanted === 'local' || (wanted === 'auto' && this.settings.unsandboxed)) return 'local';
+    // Throws ExecAgentStartError naming what is missing.
+    this.sandbox = await Sandbox.detect({
+      limits: this.settings,
+      uid: this.settings.uid,
+      bwrap: this.options.bwrap,
+      workspace: this.options.workspaceDir,
+    });
+    return 'sandbox';
   }
 
   private async handle(request: ServiceRequest, signal: AbortSignal): Promise<ExecResult> {
@@ -113,7 +159,14 @@ export class ExecAgent extends EventEmitter {
       });
     }
     const params = readParameters(request.parameters);
-    const mode = this.currentMode ?? 'local';
+    if (params.network && this.settings.network !== 'allowed') {
+      throw new ServiceCallError(
+        'BAD_REQUEST',
+        'the task asks for network access (network: true) but this exec-agent runs with EXEC_NETWORK=none',
+        { retryable: false },
+      );
+    }
+    const mode = this.currentMode ?? 'sandbox';
     const timeoutMs = Math.max(
       1,
       Math.min(params.timeoutMs ?? this.options.defaultTimeoutMs ?? 600_000, request.deadline - Date.now()),
@@ -121,18 +174,10 @@ export class ExecAgent extends EventEmitter {
     const workspace = await RequestWorkspace.create(this.options.workspaceDir, params.files);
     const log = this.logger.child({ request_id: request.request_id, execution_id: request.execution_id });
     try {
-      const spec: RunSpec = {
-        argv: mode === 'local' ? workspace.rewritePaths(params.command) : params.command,
-        dir: workspace.dir,
-        env: mode === 'local' ? localEnv(workspace.dir, params.env) : { ...params.env },
-        image: params.image,
-        timeoutMs,
-        maxOutputBytes: this.options.maxOutputBytes ?? MiB,
-        signal,
-        onStart: (pid) => this.emit('started', { requestId: request.request_id, pid, dir: workspace.dir }),
-      };
+      if (mode !== 'local') await prepareWorkspace(workspace.dir, this.settings.uid);
+      const spec = this.spec(mode, params, workspace, timeoutMs, signal, request.request_id);
       log.info('running command', { mode, image: params.image, argv0: params.command[0], timeout_ms: timeoutMs });
-      const outcome = mode === 'docker' && this.docker ? await this.docker.run(spec) : await runLocal(spec);
+      const outcome = await this.runner(mode)(spec);
       this.emit('finished', { requestId: request.request_id, outcome } satisfies ExecFinished);
       log.info('command ended', {
         exit_code: outcome.exitCode,
@@ -162,51 +207,33 @@ export class ExecAgent extends EventEmitter {
       if (!this.options.keepWorkspaces) await workspace.remove().catch(() => undefined);
     }
   }
-}
 
-interface ExecParameters {
-  image: string;
-  command: string[];
-  files: InputFile[];
-  env: Record<string, string>;
-  timeoutMs?: number;
-}
-
-function readParameters(p: Record<string, unknown>): ExecParameters {
-  const bad = (message: string) => new ServiceCallError('BAD_REQUEST', message, { retryable: false });
-  const { image, command, files = [], env = {}, timeout_ms: timeoutMs } = p;
-  if (typeof image !== 'string' || image.length === 0) throw bad('image must be a non-empty string');
-  if (!Array.isArray(command) || command.length === 0 || !command.every((a) => typeof a === 'string')) {
-    throw bad('command must be a non-empty array of strings (an argv, never a shell string)');
+  private spec(
+    mode: ExecMode,
+    params: ExecParameters,
+    workspace: RequestWorkspace,
+    timeoutMs: number,
+    signal: AbortSignal,
+    requestId: string,
+  ): RunSpec {
+    const local = mode === 'local';
+    return {
+      // Sandboxes and containers see /workspace itself; a plain process gets the paths rewritten.
+      argv: local ? workspace.rewritePaths(params.command) : params.command,
+      dir: workspace.dir,
+      env: local ? localEnv(workspace.dir, params.env) : { ...params.env },
+      image: params.image,
+      timeoutMs,
+      maxOutputBytes: this.options.maxOutputBytes ?? MiB,
+      signal,
+      network: params.network,
+      onStart: (pid) => this.emit('started', { requestId, pid, dir: workspace.dir } satisfies ExecStarted),
+    };
   }
-  if (!Array.isArray(files) || !files.every(isInputFile)) throw bad('files must be a list of {name, content} strings');
-  if (!env || typeof env !== 'object' || Array.isArray(env)) throw bad('env must be an object of strings');
-  for (const [name, value] of Object.entries(env)) {
-    if (!ENV_NAME.test(name) || typeof value !== 'string') throw bad(`env ${JSON.stringify(name)} must name a string`);
+
+  private runner(mode: ExecMode): (spec: RunSpec) => Promise<RunOutcome> {
+    if (mode === 'docker' && this.docker) return (spec) => (this.docker as DockerRunner).run(spec);
+    if (mode === 'sandbox' && this.sandbox) return (spec) => (this.sandbox as Sandbox).run(spec);
+    return runLocal;
   }
-  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs > 0))) {
-    throw bad('timeout_ms must be a positive number');
-  }
-  return { image, command, files, env: env as Record<string, string>, timeoutMs };
-}
-
-function isInputFile(value: unknown): value is InputFile {
-  const file = value as InputFile;
-  return !!file && typeof file === 'object' && typeof file.name === 'string' && typeof file.content === 'string';
-}
-
-/** Nothing of the agent's own environment (credentials, REDIS_*) leaks into commands: PATH, HOME, LANG, the request's. */
-function localEnv(dir: string, requested: Record<string, string>): Record<string, string> {
-  return {
-    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-    HOME: dir,
-    LANG: process.env.LANG ?? 'C.UTF-8',
-    ...requested,
-  };
-}
-
-function tail(text: string, prefix: string, max = 500): string {
-  const trimmed = text.trim();
-  if (!trimmed) return '';
-  return prefix + (trimmed.length > max ? `…${trimmed.slice(-max)}` : trimmed);
 }

@@ -1,17 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { runLocal } from './local-runner';
 import type { RunSpec } from './run-outcome';
-
-/** Alive means present and not a zombie (a killed process waits for its parent, maybe init, to reap it). */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
+import { waitUntilGone } from './testing';
 
 const spec = (argv: string[], overrides: Partial<RunSpec> = {}): RunSpec => ({
   argv,
@@ -58,7 +48,7 @@ describe('runLocal', () => {
     expect(outcome).toMatchObject({ timedOut: true, signal: 'SIGKILL', exitCode: 137 });
     const pids = outcome.stdout.trim().split('\n').map(Number);
     expect(pids).toHaveLength(2);
-    expect(pids.filter(isAlive)).toEqual([]);
+    await waitUntilGone(pids);
   });
 
   it('kills the process group when cancelled, and what the command left running when it exits', async () => {
@@ -76,12 +66,12 @@ describe('runLocal', () => {
     const outcome = await running;
     expect(outcome.cancelled).toBe(true);
     expect(pid).toBe(outcome.pid);
-    expect(isAlive(pid as number)).toBe(false);
-    expect(isAlive(Number(outcome.stdout.trim()))).toBe(false);
+    // SIGKILL is asynchronous and an orphan waits for init to reap it: gone within a deadline, not at once.
+    await waitUntilGone([pid as number, Number(outcome.stdout.trim())]);
 
     const leftover = await runLocal(spec(['sh', '-c', 'sleep 30 > /dev/null & echo $!']));
     expect(leftover.exitCode).toBe(0);
-    expect(isAlive(Number(leftover.stdout.trim()))).toBe(false);
+    await waitUntilGone([Number(leftover.stdout.trim())]);
   });
 
   it('fails permanently when the program does not exist', async () => {

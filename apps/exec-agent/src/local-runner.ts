@@ -7,21 +7,44 @@ import type { RunOutcome, RunSpec } from './run-outcome';
 /** After the command's own process exits, how long leftover pipe holders (daemonised grandchildren) may keep its output open. */
 const PIPE_GRACE_MS = 2000;
 
+/** What is actually spawned: the command itself (unsandboxed) or the sandbox wrapping it. */
+export interface Launch {
+  file: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  /** Set when the agent runs as root: the process starts as this unprivileged user. */
+  uid?: number;
+  gid?: number;
+}
+
 /**
- * Runs an argv (never a shell string) as a local process in its own process group, so a timeout or a cancel can
- * kill everything it started (`kill(-pgid)`), and so does the command's own exit, as when a container's first
- * process ends. The environment is exactly `spec.env`.
+ * Runs an argv (never a shell string) as a local process of this user in its own process group: trusted single user
+ * only (EXEC_UNSANDBOXED=true). The environment is exactly `spec.env`.
  */
 export function runLocal(spec: RunSpec): Promise<RunOutcome> {
   const [file, ...args] = spec.argv;
   if (!file) return Promise.reject(new ServiceCallError('BAD_REQUEST', 'command is empty', { retryable: false }));
+  return runLaunched(spec, { file, args, cwd: spec.dir, env: spec.env });
+}
+
+/**
+ * Spawns `launch` in its own process group, so a timeout or a cancel can kill everything it started
+ * (`kill(-pgid)`), and so does the command's own exit, as when a container's first process ends.
+ */
+export function runLaunched(spec: RunSpec, launch: Launch): Promise<RunOutcome> {
   const started = Date.now();
   const stdout = new CappedOutput(spec.maxOutputBytes);
   const stderr = new CappedOutput(spec.maxOutputBytes);
-  const child = spawn(file, args, { cwd: spec.dir, env: spec.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(launch.file, launch.args, {
+    cwd: launch.cwd,
+    env: launch.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(launch.uid === undefined ? {} : { uid: launch.uid, gid: launch.gid ?? launch.uid }),
+  });
   child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-
   let timedOut = false;
   let cancelled = false;
   const killGroup = () => {
@@ -36,7 +59,6 @@ export function runLocal(spec: RunSpec): Promise<RunOutcome> {
     cancelled = true;
     killGroup();
   };
-
   return new Promise<RunOutcome>((resolve, reject) => {
     let graceTimer: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
@@ -50,7 +72,6 @@ export function runLocal(spec: RunSpec): Promise<RunOutcome> {
     };
     spec.signal.addEventListener('abort', onAbort, { once: true });
     if (spec.signal.aborted) onAbort();
-
     child.once('spawn', () => spec.onStart?.(child.pid));
     child.once('error', (error: NodeJS.ErrnoException) => {
       finish();
@@ -58,7 +79,7 @@ export function runLocal(spec: RunSpec): Promise<RunOutcome> {
       reject(
         new ServiceCallError(
           'BAD_REQUEST',
-          missing ? `command not found: ${file}` : `could not start ${file}: ${error.message}`,
+          missing ? `command not found: ${launch.file}` : `could not start ${launch.file}: ${error.message}`,
           { retryable: !missing, cause: error },
         ),
       );

@@ -1,14 +1,26 @@
 #!/usr/bin/env node
 import { loadConfig } from '@orch/config';
-import { createLogger, runProcess } from '@orch/logger';
+import { createLogger } from '@orch/logger';
+import { runProcess } from '@orch/process';
 import { ExecAgent } from './exec-agent';
 
-/** The exec-agent process: answers `exec-requests` until SIGTERM or SIGINT. */
+/** The exec-agent process: answers signed `exec-requests` until SIGTERM or SIGINT. */
 runProcess('exec-agent', async () => {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, defaults: { service: 'exec-agent' } });
-  const agent = new ExecAgent({ redis: config.redis, workspaceDir: config.workspaceDir, logger });
+  const agent = new ExecAgent({
+    redis: config.redis,
+    workspaceDir: config.workspaceDir,
+    secret: config.serviceSecret,
+    exec: config.exec,
+    logger,
+  });
   await agent.start();
-  logger.info('exec-agent started', { mode: agent.mode, workspace: config.workspaceDir });
+  logger.info('exec-agent started', {
+    mode: agent.mode,
+    workspace: config.workspaceDir,
+    uid: agent.commandUid,
+    network: config.exec.network,
+  });
   return { logger, close: () => agent.close() };
 });

@@ -38,12 +38,13 @@ export class RequestWorkspace {
     await mkdir(root, { recursive: true, mode: 0o700 });
     const workspace = new RequestWorkspace(await mkdtemp(join(root, 'req-')));
     try {
-      await mkdir(workspace.inputDir, { recursive: true });
-      await mkdir(workspace.outputDir, { recursive: true });
+      // Readable by the sandbox's user whatever this process's umask is; writable by this process only.
+      await mkdir(workspace.inputDir, { recursive: true, mode: 0o755 });
+      await mkdir(workspace.outputDir, { recursive: true, mode: 0o755 });
       for (const [index, file] of files.entries()) {
         const path = join(workspace.inputDir, names[index] as string);
-        await mkdir(dirname(path), { recursive: true });
-        await writeFile(path, file.content, { flag: 'wx' });
+        await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+        await writeFile(path, file.content, { flag: 'wx', mode: 0o644 });
       }
     } catch (error) {
       await workspace.remove();

@@ -10,7 +10,7 @@ export interface RunOutcome {
   timedOut: boolean;
   cancelled: boolean;
   durationMs: number;
-  /** The local process (and process group) id; absent in Docker mode. */
+  /** The local process (and process group) id: the command's, or bwrap's in a sandbox; absent in Docker mode. */
   pid?: number;
 }
 
@@ -23,5 +23,7 @@ export interface RunSpec {
   timeoutMs: number;
   maxOutputBytes: number;
   signal: AbortSignal;
+  /** The task asked for network access and the operator allows it (EXEC_NETWORK=allowed). */
+  network?: boolean;
   onStart?: (pid: number | undefined) => void;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { loadConfig } from '@orch/config';
-import { createLogger, runProcess } from '@orch/logger';
+import { createLogger } from '@orch/logger';
+import { runProcess } from '@orch/process';
 import { startWorkerProcess } from './worker-process';
 
 /** A worker process; SIGTERM lets running jobs finish (or hands them back), then closes Redis last. */

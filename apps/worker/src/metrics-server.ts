@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { WorkerMetrics } from './worker-metrics';
 
 export interface MetricsServer {
   readonly url: string;
@@ -49,4 +50,13 @@ export async function startMetricsServer(registry: Registry, port: number, host 
         server.closeAllConnections();
       }),
   };
+}
+
+/** A worker's metrics (named `worker`), served on `port`. */
+export async function serveMetrics(
+  worker: string,
+  port: number,
+): Promise<{ metrics: WorkerMetrics; server: MetricsServer }> {
+  const metrics = new WorkerMetrics(worker);
+  return { metrics, server: await startMetricsServer(metrics.registry, port) };
 }

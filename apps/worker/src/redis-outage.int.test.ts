@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { prepareInline } from '@orch/core';
+import { waitForEnd } from '@orch/engine/testing';
 import { freePort, type RedisServer, startRedisServer } from '@orch/testing';
 import { buildWorker, startFleet, type WorkerFleet } from './test-worker-processes';
 
@@ -88,7 +89,7 @@ it('answers 503 while Redis is unreachable for 10 s, crashes nothing, and resume
   }
   expect(probes).toBeGreaterThan(10);
   await server.restart();
-  const record = await fleet.engine.waitForEnd(executionId, fleet.waiter, 60_000);
+  const record = await waitForEnd(fleet.engine, executionId, fleet.waiter, 60_000);
   expect(record.status).toBe('completed');
   expect(record.tasks.find((t) => t.id === 'after')?.output).toBe('done');
   expect((await submit()).status).toBe(202);

@@ -1,4 +1,5 @@
 import { prepareInline } from '@orch/core';
+import { waitForEnd } from '@orch/engine/testing';
 import { type RedisServer, startRedisServer } from '@orch/testing';
 import { buildWorker, randomDag, startFleet, type WorkerFleet } from './test-worker-processes';
 
@@ -36,7 +37,7 @@ it('completes every run when Redis (appendonly yes) restarts mid-run', async () 
   for (const run of runs) await fleet.waitForEvent(run.executionId, 'task.started', 'pause');
   await server.restart();
   for (const run of runs) {
-    const record = await fleet.engine.waitForEnd(run.executionId, fleet.waiter, 90_000);
+    const record = await waitForEnd(fleet.engine, run.executionId, fleet.waiter, 90_000);
     expect([run.executionId, record.status]).toEqual([run.executionId, 'completed']);
     for (const t of record.tasks)
       if (t.id !== 'pause') expect([t.id, t.output]).toEqual([t.id, run.expected.get(t.id)]);

@@ -89,13 +89,10 @@ export async function startFleet(server: RedisServer, env: Record<string, string
         for (;;) {
           const left = deadline - Date.now();
           if (left <= 0) throw new Error(`no ${type} of ${task} in ${id} within ${timeoutMs} ms`);
-          const reply = await reader.xread('BLOCK', left, 'STREAMS', engine.keys.events(id), last);
-          for (const [, entries] of reply ?? []) {
-            for (const [entryId, fields] of entries) {
-              last = entryId;
-              const at = (name: string) => fields[fields.indexOf(name) + 1];
-              if (at('type') === type && at('task') === task) return;
-            }
+          const events = await engine.waitForEvents(reader, id, last, { count: 1000, blockMs: left });
+          for (const event of events ?? []) {
+            last = event.id;
+            if (event.type === type && event.task === task) return;
           }
         }
       } finally {

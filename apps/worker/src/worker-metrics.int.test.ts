@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import { loadConfig } from '@orch/config';
 import { prepareInline } from '@orch/core';
 import { WorkflowEngine } from '@orch/engine';
+import { waitForEnd } from '@orch/engine/testing';
 import { createLogger } from '@orch/logger';
 import { createRedisConnection } from '@orch/redis';
 import { type RedisServer, startRedisServer, withDeadline } from '@orch/testing';
@@ -140,7 +141,7 @@ describe('worker /metrics', () => {
       ],
     };
     const { executionId } = await engine.submit(prepareInline(workflow), { requestId: 'req-metrics-1' });
-    const record = await engine.waitForEnd(executionId, waiter, 30_000);
+    const record = await waitForEnd(engine, executionId, waiter, 30_000);
     expect(record.tasks.map((t) => [t.id, t.status])).toEqual([
       ['shape', 'completed'],
       ['pause', 'completed'],
@@ -225,7 +226,7 @@ describe('worker /metrics', () => {
     // Once the dead worker's lock (2 s) expires, this worker's stall check (every 1 s) moves the job back to wait
     // and runs it; the chat endpoint now answers, so the run completes here.
     chat.release();
-    const record = await engine.waitForEnd(executionId, waiter, 20_000);
+    const record = await waitForEnd(engine, executionId, waiter, 20_000);
     expect(record.status).toBe('completed');
     const stalls = value((await scrape()).text, 'orchestrator_worker_job_stalls_total', {
       queue: 'tasks',

@@ -1,13 +1,15 @@
 import { hostname } from 'node:os';
 import type { Config } from '@orch/config';
-import { builtinHandlers, EngineWorker, type TaskHandlers, WorkflowEngine } from '@orch/engine';
+import { EngineWorker, type TaskHandlers, WorkflowEngine } from '@orch/engine';
 import type { Logger } from '@orch/logger';
 import { MessageCoordinator } from '@orch/messaging';
-import { createRedisConnection } from '@orch/redis';
+import { closeConnection, createRedisConnection, whileReachable } from '@orch/redis';
 import { TemplateCatalog } from '@orch/templates';
-import { type MetricsServer, startMetricsServer } from './metrics-server';
+import { serveMetrics } from './metrics-server';
 import { createServiceHandlers } from './tasks/service-handlers';
-import { WorkerMetrics } from './worker-metrics';
+
+/** How long close() waits for an unreachable Redis to come back before it stops without it. */
+export const REDIS_GONE_GRACE_MS = 2000;
 
 export interface WorkerProcess {
   readonly worker: EngineWorker;
@@ -19,9 +21,14 @@ export interface WorkerProcess {
 
 /** Wires one worker process: Redis connections, the engine, every task handler, recovery. */
 export async function startWorkerProcess(config: Readonly<Config>, logger: Logger): Promise<WorkerProcess> {
+  const name = config.workerName ?? `${hostname()}:${process.pid}`;
+  // Listening first: a metrics port already taken stops the process before it connects or takes any job.
+  const served =
+    config.workerMetricsPort === undefined ? undefined : await serveMetrics(name, config.workerMetricsPort);
+  if (served) logger.info('worker metrics listening', { url: served.server.url });
   const settings = config.redis;
-  const connection = createRedisConnection(settings, 'worker', 'orch-worker');
-  const subscriber = createRedisConnection(settings, 'worker', 'orch-worker-abort');
+  const connection = createRedisConnection(settings, 'worker', 'orch-worker', logger);
+  const subscriber = createRedisConnection(settings, 'subscriber', 'orch-worker-abort', logger);
   const engine = new WorkflowEngine({
     connection,
     prefix: config.queuePrefix,
@@ -29,31 +36,15 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
     executionTtlMs: config.executionTtlMs,
     defaultWorkflowTimeoutMs: config.defaultWorkflowTimeoutMs,
     logger,
+    bullConnectionName: 'orch-worker-bullmq',
   });
-  const coordinator = new MessageCoordinator({ logger, redis: settings });
+  const coordinator = new MessageCoordinator({ logger, redis: settings, secret: config.serviceSecret });
   // Sub-workflow tasks name templates; a broken template file is logged and left out, as in the API.
   const catalog = await TemplateCatalog.load(config.templatesDir);
   for (const problem of catalog.problems)
     logger.warn('template skipped', { path: problem.path, errors: problem.errors });
-  const handlers: TaskHandlers = {
-    ...builtinHandlers,
-    ...createServiceHandlers({ coordinator, openai: config.openai }),
-  };
-  const name = config.workerName ?? `${hostname()}:${process.pid}`;
-  const metrics = config.workerMetricsPort === undefined ? undefined : new WorkerMetrics(name);
-  // Listening first: a port already taken stops the process before it takes any job.
-  let metricsServer: MetricsServer | undefined;
-  if (metrics && config.workerMetricsPort !== undefined) {
-    try {
-      metricsServer = await startMetricsServer(metrics.registry, config.workerMetricsPort);
-    } catch (error) {
-      await Promise.allSettled([coordinator.close(), engine.close()]);
-      subscriber.disconnect();
-      connection.disconnect();
-      throw error;
-    }
-    logger.info('worker metrics listening', { url: metricsServer.url });
-  }
+  // The service types' handlers; the builtin and control types run from their modules.
+  const handlers: TaskHandlers = createServiceHandlers({ coordinator, openai: config.openai });
   const worker = new EngineWorker({
     engine,
     handlers,
@@ -63,7 +54,7 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
     stalledIntervalMs: config.workerStalledIntervalMs,
     logger,
     name,
-    observer: metrics,
+    observer: served?.metrics,
     templates: (reference) => catalog.get(reference),
     recovery: config.recovery.enabled
       ? {
@@ -76,7 +67,35 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
       : undefined,
   });
   await worker.start();
-  // Schedules declared in templates: upserting with a fixed id is idempotent across workers and restarts.
+  await scheduleTemplates(worker, catalog, logger);
+  let closing: Promise<void> | undefined;
+  return {
+    worker,
+    metricsUrl: served?.server.url,
+    close() {
+      closing ??= (async () => {
+        const graceful = (async () => {
+          await worker.close();
+          await coordinator.close();
+          await engine.close();
+        })();
+        // Every step above needs Redis; with Redis gone they would wait for it forever (until the SIGKILL).
+        if (!(await whileReachable(connection, graceful, REDIS_GONE_GRACE_MS))) {
+          logger.warn('Redis is unreachable: stopping without waiting for running jobs', {
+            grace_ms: REDIS_GONE_GRACE_MS,
+            note: 'their locks expire and a worker runs them again once Redis is back',
+          });
+        }
+        await served?.server.close();
+        await Promise.all([...[subscriber, connection].map((client) => closeConnection(client)), engine.disconnect()]);
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Schedules declared in templates: upserting with a fixed id is idempotent across workers and restarts. */
+async function scheduleTemplates(worker: EngineWorker, catalog: TemplateCatalog, logger: Logger): Promise<void> {
   for (const summary of catalog.list()) {
     const template = catalog.get(summary.id);
     if (!template.schedule) continue;
@@ -90,20 +109,4 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
         logger.error('template schedule not created', { template: template.id, error: error.message }),
       );
   }
-  let closing: Promise<void> | undefined;
-  return {
-    worker,
-    metricsUrl: metricsServer?.url,
-    close() {
-      closing ??= (async () => {
-        await worker.close();
-        await metricsServer?.close();
-        await coordinator.close();
-        await engine.close();
-        await subscriber.quit().catch(() => subscriber.disconnect());
-        await connection.quit().catch(() => connection.disconnect());
-      })();
-      return closing;
-    },
-  };
 }

@@ -1,4 +1,5 @@
 import { prepareInline } from '@orch/core';
+import { waitForEnd } from '@orch/engine/testing';
 import { type RedisServer, startRedisServer } from '@orch/testing';
 import { buildWorker, randomDag, startFleet, type WorkerFleet } from './test-worker-processes';
 
@@ -34,7 +35,7 @@ describe('worker processes', () => {
       ],
     };
     const { executionId } = await fleet.engine.submit(prepareInline(workflow));
-    const record = await fleet.engine.waitForEnd(executionId, fleet.waiter, 60_000);
+    const record = await waitForEnd(fleet.engine, executionId, fleet.waiter, 60_000);
     expect(record.status).toBe('completed');
     const split = new Map<string, number>();
     for (const t of record.tasks) split.set(t.worker as string, (split.get(t.worker as string) ?? 0) + 1);
@@ -70,10 +71,10 @@ describe('worker processes', () => {
     }
     expect(kills).toBe(5);
     for (const run of runs) {
-      const record = await fleet.engine.waitForEnd(run.executionId, fleet.waiter, 90_000);
+      const record = await waitForEnd(fleet.engine, run.executionId, fleet.waiter, 90_000);
       expect([run.executionId, record.status]).toEqual([run.executionId, 'completed']);
       for (const t of record.tasks) expect([t.id, t.output]).toEqual([t.id, run.expected.get(t.id)]);
-      const events = await fleet.engine.store.events(run.executionId, '0', 10_000);
+      const events = await fleet.engine.events(run.executionId, '0', 10_000);
       const completions = events.filter((e) => e.type === 'task.completed').map((e) => e.task);
       expect(completions).toHaveLength(100);
       expect(new Set(completions).size).toBe(100);

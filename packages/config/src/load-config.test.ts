@@ -1,10 +1,20 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ValidationError } from '@orch/errors';
 import { loadConfig } from './load-config';
 
 describe('loadConfig', () => {
   it('applies the reference defaults', () => {
     const config = loadConfig({});
-    expect(config.redis).toEqual({ host: 'localhost', port: 6379, password: undefined, db: 0, url: undefined });
+    expect(config.redis).toEqual({
+      host: 'localhost',
+      port: 6379,
+      username: undefined,
+      password: undefined,
+      db: 0,
+      url: undefined,
+    });
     expect(config.server.port).toBe(8080);
     expect(config.server.host).toBe('0.0.0.0');
     expect(config.maxConcurrentWorkflows).toBe(10);
@@ -30,9 +40,8 @@ describe('loadConfig', () => {
       RECOVERY_ENABLED: 'false',
       RECOVERY_INTERVAL: '30s',
       ORCHESTRATOR_API_KEYS: 'a, b ,',
-      WORKER_METRICS_PORT: '9464',
+      SERVICE_SECRET: 's'.repeat(32),
     });
-    expect(config.workerMetricsPort).toBe(9464);
     expect(config.redis).toMatchObject({ host: 'redis', port: 6380, password: 's3cret', db: 2 });
     expect(config.server.port).toBe(9090);
     expect(config.maxConcurrentWorkflows).toBe(3);
@@ -40,7 +49,33 @@ describe('loadConfig', () => {
     expect(config.executionTtlMs).toBe(3_600_000);
     expect(config.recovery.enabled).toBe(false);
     expect(config.recovery.intervalMs).toBe(30_000);
-    expect(config.server.apiKeys).toEqual(['a', 'b']);
+    expect(config.server.apiKeys).toEqual([
+      { name: 'key-1', key: 'a', scopes: ['admin'] },
+      { name: 'key-2', key: 'b', scopes: ['admin'] },
+    ]);
+  });
+
+  it('parses the HTTP limits: JSON depth, header and request timeouts', () => {
+    expect(loadConfig({}).server).toMatchObject({
+      jsonMaxDepth: 128,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+    });
+    const config = loadConfig({
+      ORCHESTRATOR_JSON_MAX_DEPTH: '32',
+      ORCHESTRATOR_HEADERS_TIMEOUT: '2s',
+      ORCHESTRATOR_REQUEST_TIMEOUT: '1m',
+    });
+    expect(config.server).toMatchObject({ jsonMaxDepth: 32, headersTimeoutMs: 2_000, requestTimeoutMs: 60_000 });
+    expect(() => loadConfig({ ORCHESTRATOR_HEADERS_TIMEOUT: '1m', ORCHESTRATOR_REQUEST_TIMEOUT: '30s' })).toThrow(
+      'ORCHESTRATOR_HEADERS_TIMEOUT must not be longer than ORCHESTRATOR_REQUEST_TIMEOUT (30000 ms); got 60000 ms',
+    );
+    expect(() => loadConfig({ ORCHESTRATOR_REQUEST_TIMEOUT: '0s' })).toThrow(
+      'ORCHESTRATOR_REQUEST_TIMEOUT must be longer than 0; got "0s"',
+    );
+    expect(() => loadConfig({ ORCHESTRATOR_JSON_MAX_DEPTH: '5000' })).toThrow(
+      'ORCHESTRATOR_JSON_MAX_DEPTH must be <= 1000; got "5000"',
+    );
   });
 
   it('is frozen', () => {
@@ -72,5 +107,58 @@ describe('loadConfig', () => {
     ]);
     expect(message).toContain('REDIS_PORT must be integer; got "abc"');
     expect(message).toContain('EXECUTION_TTL must be a duration');
+  });
+
+  it('requires SERVICE_SECRET once API keys are set, and never prints a secret value', () => {
+    expect(() => loadConfig({ ORCHESTRATOR_API_KEYS: 'k' })).toThrow(
+      'SERVICE_SECRET is required when ORCHESTRATOR_API_KEYS is set',
+    );
+    let error: ValidationError | undefined;
+    try {
+      loadConfig({ SERVICE_SECRET: 'too-short-secret', REDIS_PORT: 'x' });
+    } catch (e) {
+      error = e as ValidationError;
+    }
+    expect(error?.message).toContain(
+      'SERVICE_SECRET must NOT have fewer than 32 characters; got a value of 16 characters',
+    );
+    expect(error?.message).not.toContain('too-short-secret');
+    expect(loadConfig({ SERVICE_SECRET: 'x'.repeat(64) }).serviceSecret).toBe('x'.repeat(64));
+  });
+
+  it('takes an ACL user and TLS files for Redis, and refuses TLS files without TLS or unreadable ones', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'config-tls-'));
+    writeFileSync(join(dir, 'ca.pem'), 'CA PEM');
+    const config = loadConfig({ REDIS_USERNAME: 'orch-api', REDIS_TLS: 'true', REDIS_TLS_CA: join(dir, 'ca.pem') });
+    expect(config.redis).toMatchObject({ username: 'orch-api', tls: { ca: 'CA PEM' } });
+    expect(loadConfig({ REDIS_URL: 'rediss://h:6380' }).redis.tls).toEqual({});
+    expect(loadConfig({}).redis.tls).toBeUndefined();
+    expect(() => loadConfig({ REDIS_TLS_CA: join(dir, 'ca.pem') })).toThrow(
+      'REDIS_TLS_CA has no effect without REDIS_TLS=true or a rediss:// URL',
+    );
+    expect(() => loadConfig({ REDIS_TLS: 'true', REDIS_TLS_CA: join(dir, 'missing.pem') })).toThrow(
+      `REDIS_TLS_CA cannot read ${join(dir, 'missing.pem')}: ENOENT`,
+    );
+    expect(() => loadConfig({ REDIS_TLS: 'true', REDIS_TLS_CERT: join(dir, 'ca.pem') })).toThrow(
+      'REDIS_TLS_CERT and REDIS_TLS_KEY go together',
+    );
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('has sandbox defaults: no network, sandboxed, limits', () => {
+    expect(loadConfig({}).exec).toEqual({
+      network: 'none',
+      unsandboxed: false,
+      cpuSeconds: 300,
+      memoryMb: 1024,
+      maxProcesses: 256,
+      maxFileMb: 100,
+      scratchMb: 100,
+      cpus: 1,
+      uid: 65534,
+    });
+    expect(() => loadConfig({ EXEC_NETWORK: 'host' })).toThrow(
+      'EXEC_NETWORK must be equal to one of the allowed values',
+    );
   });
 });

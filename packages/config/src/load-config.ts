@@ -1,11 +1,56 @@
 import { DURATION_HINT, RECOVERY_STRATEGIES, type RecoveryStrategy, tryParseDuration } from '@orch/core';
 import { type ErrorDetail, ValidationError } from '@orch/errors';
 import Ajv from 'ajv';
+import type { FromSchema } from 'json-schema-to-ts';
+import { type ApiKey, parseApiKeys } from './api-keys';
+import { readTlsFiles } from './redis-tls';
+
+export interface ExecSettings {
+  /** `none`: commands get no network at all; `allowed`: a task that sets `network: true` gets the host's. */
+  network: 'none' | 'allowed';
+  /** Run commands as plain local processes: trusted single user only. */
+  unsandboxed: boolean;
+  cpuSeconds: number;
+  memoryMb: number;
+  maxProcesses: number;
+  maxFileMb: number;
+  /** Size of the writable scratch space (the /workspace tmpfs). */
+  scratchMb: number;
+  /** Docker's --cpus. */
+  cpus: number;
+  /** The uid (and gid) commands run as when the agent itself runs as root. */
+  uid: number;
+}
 
 /** Every setting, parsed once at start. Durations are milliseconds. */
 export interface Config {
-  redis: { host: string; port: number; password?: string; db: number; url?: string };
-  server: { host: string; port: number; bodyLimit: string; apiKeys: string[]; corsOrigins: string[] };
+  redis: {
+    host: string;
+    port: number;
+    /** An ACL user (Redis 6+); without it AUTH uses the password alone (the `default` user). */
+    username?: string;
+    password?: string;
+    db: number;
+    url?: string;
+    /** Set by REDIS_TLS=true or a `rediss://` URL: PEM contents of REDIS_TLS_CA / _CERT / _KEY when given. */
+    tls?: { ca?: string; cert?: string; key?: string };
+  };
+  server: {
+    host: string;
+    port: number;
+    bodyLimit: string;
+    /** Deepest nesting of `[`/`{` a JSON body or bus message may have; checked before it is parsed. */
+    jsonMaxDepth: number;
+    /** A request's headers must arrive within this, the whole request within `requestTimeoutMs` (else 408). */
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    apiKeys: ApiKey[];
+    corsOrigins: string[];
+  };
+  /** Signs and checks every service request and reply (HMAC-SHA256); required when API keys are set. */
+  serviceSecret?: string;
+  /** The exec-agent's sandbox and its limits. */
+  exec: ExecSettings;
   maxConcurrentWorkflows: number;
   defaultWorkflowTimeoutMs: number;
   executionTtlMs: number;
@@ -35,6 +80,8 @@ const durationVars = [
   'OPENAI_TIMEOUT',
   'WORKER_LOCK_DURATION',
   'WORKER_STALLED_INTERVAL',
+  'ORCHESTRATOR_HEADERS_TIMEOUT',
+  'ORCHESTRATOR_REQUEST_TIMEOUT',
 ] as const;
 
 /** The environment variables (names from the reference) with their defaults; ajv coerces the strings. */
@@ -43,7 +90,22 @@ const envSchema = {
   properties: {
     REDIS_HOST: { type: 'string', minLength: 1, default: 'localhost' },
     REDIS_PORT: { type: 'integer', minimum: 1, maximum: 65535, default: 6379 },
+    REDIS_USERNAME: { type: 'string', minLength: 1 },
     REDIS_PASSWORD: { type: 'string' },
+    REDIS_TLS: { type: 'boolean', default: false },
+    REDIS_TLS_CA: { type: 'string', minLength: 1 },
+    REDIS_TLS_CERT: { type: 'string', minLength: 1 },
+    REDIS_TLS_KEY: { type: 'string', minLength: 1 },
+    SERVICE_SECRET: { type: 'string', minLength: 32 },
+    EXEC_NETWORK: { enum: ['none', 'allowed'], default: 'none' },
+    EXEC_UNSANDBOXED: { type: 'boolean', default: false },
+    EXEC_CPU_SECONDS: { type: 'integer', minimum: 1, default: 300 },
+    EXEC_MEMORY_MB: { type: 'integer', minimum: 16, default: 1024 },
+    EXEC_MAX_PROCESSES: { type: 'integer', minimum: 1, default: 256 },
+    EXEC_MAX_FILE_MB: { type: 'integer', minimum: 1, default: 100 },
+    EXEC_SCRATCH_MB: { type: 'integer', minimum: 1, default: 100 },
+    EXEC_CPUS: { type: 'number', exclusiveMinimum: 0, default: 1 },
+    EXEC_UID: { type: 'integer', minimum: 1, maximum: 4_294_967_294, default: 65534 },
     REDIS_DATABASE: { type: 'integer', minimum: 0, maximum: 15, default: 0 },
     REDIS_URL: { type: 'string', pattern: '^rediss?://' },
     ORCHESTRATOR_PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
@@ -51,6 +113,9 @@ const envSchema = {
     ORCHESTRATOR_API_KEYS: { type: 'string', default: '' },
     ORCHESTRATOR_CORS_ORIGINS: { type: 'string', default: '' },
     ORCHESTRATOR_BODY_LIMIT: { type: 'string', pattern: '^\\d+(b|kb|mb)$', default: '1mb' },
+    ORCHESTRATOR_JSON_MAX_DEPTH: { type: 'integer', minimum: 2, maximum: 1000, default: 128 },
+    ORCHESTRATOR_HEADERS_TIMEOUT: { type: 'string', default: '10s' },
+    ORCHESTRATOR_REQUEST_TIMEOUT: { type: 'string', default: '30s' },
     MAX_CONCURRENT_WORKFLOWS: { type: 'integer', minimum: 1, default: 10 },
     DEFAULT_WORKFLOW_TIMEOUT: { type: 'string', default: '3600s' },
     EXECUTION_TTL: { type: 'string', default: '24h' },
@@ -74,8 +139,14 @@ const envSchema = {
   },
 } as const;
 
+/** Their values never appear in an error message. */
+const SECRET_VARS = new Set(['REDIS_PASSWORD', 'SERVICE_SECRET', 'ORCHESTRATOR_API_KEYS', 'OPENAI_API_KEY']);
+
+/** The environment as the schema reads it: coerced, defaults filled in (so every defaulted variable is there). */
+type Env = FromSchema<typeof envSchema>;
+
 const ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, strict: true });
-const check = ajv.compile(envSchema);
+const check = ajv.compile<Env>(envSchema);
 
 /**
  * Parses the environment into a frozen Config. The env is a parameter so tests and tools pass their own.
@@ -88,11 +159,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     if (value !== undefined && value !== '') raw[name] = value;
   }
   const errors: ErrorDetail[] = [];
-  if (!check(raw)) {
-    for (const e of check.errors ?? []) {
-      const name = e.instancePath.slice(1);
-      errors.push({ pointer: name, message: `${e.message}; got ${JSON.stringify(env[name])}` });
-    }
+  const valid = check(raw);
+  for (const e of valid ? [] : (check.errors ?? [])) {
+    const name = e.instancePath.slice(1);
+    const got = SECRET_VARS.has(name) ? `a value of ${env[name]?.length ?? 0} characters` : JSON.stringify(env[name]);
+    errors.push({ pointer: name, message: `${e.message}; got ${got}` });
   }
   const ms: Record<string, number> = {};
   for (const name of durationVars) {
@@ -101,59 +172,113 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       errors.push({ pointer: name, message: `must be ${DURATION_HINT}; got ${JSON.stringify(env[name])}` });
     else ms[name] = parsed;
   }
-  if (errors.length > 0) {
+  errors.push(...httpTimeoutErrors(ms, env));
+  const apiKeys = parseApiKeys(String(raw.ORCHESTRATOR_API_KEYS ?? ''));
+  errors.push(...apiKeys.errors);
+  if (apiKeys.keys.length > 0 && raw.SERVICE_SECRET === undefined) {
+    errors.push({
+      pointer: 'SERVICE_SECRET',
+      message:
+        'is required when ORCHESTRATOR_API_KEYS is set: it signs the requests to the data, ai and exec services (openssl rand -hex 32; the same value for every process)',
+    });
+  }
+  const tls = readTlsFiles(raw, errors);
+  if (!valid || errors.length > 0) {
     throw new ValidationError(
       `invalid configuration: ${errors.map((e) => `${e.pointer} ${e.message}`).join('; ')}`,
       errors,
       { code: 'CONFIG_INVALID' },
     );
   }
-  const list = (v: unknown) =>
-    String(v)
+  return deepFreeze(toConfig(raw, (name) => ms[name] ?? 0, apiKeys.keys, tls));
+}
+
+/** The checked environment as the settings the processes use. */
+function toConfig(
+  raw: Env,
+  ms: (name: (typeof durationVars)[number]) => number,
+  apiKeys: ApiKey[],
+  tls: { ca?: string; cert?: string; key?: string } | undefined,
+): Config {
+  const list = (v: string) =>
+    v
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-  const config: Config = {
+  return {
     redis: {
-      host: raw.REDIS_HOST as string,
-      port: raw.REDIS_PORT as number,
-      password: raw.REDIS_PASSWORD as string | undefined,
-      db: raw.REDIS_DATABASE as number,
-      url: raw.REDIS_URL as string | undefined,
+      host: raw.REDIS_HOST,
+      port: raw.REDIS_PORT,
+      username: raw.REDIS_USERNAME,
+      password: raw.REDIS_PASSWORD,
+      db: raw.REDIS_DATABASE,
+      url: raw.REDIS_URL,
+      ...(tls ? { tls } : {}),
     },
     server: {
-      host: raw.ORCHESTRATOR_HOST as string,
-      port: raw.ORCHESTRATOR_PORT as number,
-      bodyLimit: raw.ORCHESTRATOR_BODY_LIMIT as string,
-      apiKeys: list(raw.ORCHESTRATOR_API_KEYS),
+      host: raw.ORCHESTRATOR_HOST,
+      port: raw.ORCHESTRATOR_PORT,
+      bodyLimit: raw.ORCHESTRATOR_BODY_LIMIT,
+      jsonMaxDepth: raw.ORCHESTRATOR_JSON_MAX_DEPTH,
+      headersTimeoutMs: ms('ORCHESTRATOR_HEADERS_TIMEOUT'),
+      requestTimeoutMs: ms('ORCHESTRATOR_REQUEST_TIMEOUT'),
+      apiKeys,
       corsOrigins: list(raw.ORCHESTRATOR_CORS_ORIGINS),
     },
-    maxConcurrentWorkflows: raw.MAX_CONCURRENT_WORKFLOWS as number,
-    defaultWorkflowTimeoutMs: ms.DEFAULT_WORKFLOW_TIMEOUT as number,
-    executionTtlMs: ms.EXECUTION_TTL as number,
-    recovery: {
-      enabled: raw.RECOVERY_ENABLED as boolean,
-      intervalMs: ms.RECOVERY_INTERVAL as number,
-      strategy: raw.RECOVERY_STRATEGY as RecoveryStrategy,
+    serviceSecret: raw.SERVICE_SECRET,
+    exec: {
+      network: raw.EXEC_NETWORK,
+      unsandboxed: raw.EXEC_UNSANDBOXED,
+      cpuSeconds: raw.EXEC_CPU_SECONDS,
+      memoryMb: raw.EXEC_MEMORY_MB,
+      maxProcesses: raw.EXEC_MAX_PROCESSES,
+      maxFileMb: raw.EXEC_MAX_FILE_MB,
+      scratchMb: raw.EXEC_SCRATCH_MB,
+      cpus: raw.EXEC_CPUS,
+      uid: raw.EXEC_UID,
     },
-    templatesDir: raw.ORCHESTRATOR_TEMPLATES as string,
-    workspaceDir: raw.ORCHESTRATOR_WORKSPACE as string,
-    workerConcurrency: raw.WORKER_CONCURRENCY as number,
-    workerName: raw.WORKER_NAME as string | undefined,
-    workerLockDurationMs: ms.WORKER_LOCK_DURATION as number,
-    workerStalledIntervalMs: ms.WORKER_STALLED_INTERVAL as number,
-    workerMetricsPort: raw.WORKER_METRICS_PORT as number | undefined,
-    queuePrefix: raw.QUEUE_PREFIX as string,
-    logLevel: raw.LOG_LEVEL as Config['logLevel'],
+    maxConcurrentWorkflows: raw.MAX_CONCURRENT_WORKFLOWS,
+    defaultWorkflowTimeoutMs: ms('DEFAULT_WORKFLOW_TIMEOUT'),
+    executionTtlMs: ms('EXECUTION_TTL'),
+    recovery: { enabled: raw.RECOVERY_ENABLED, intervalMs: ms('RECOVERY_INTERVAL'), strategy: raw.RECOVERY_STRATEGY },
+    templatesDir: raw.ORCHESTRATOR_TEMPLATES,
+    workspaceDir: raw.ORCHESTRATOR_WORKSPACE,
+    workerConcurrency: raw.WORKER_CONCURRENCY,
+    workerName: raw.WORKER_NAME,
+    workerLockDurationMs: ms('WORKER_LOCK_DURATION'),
+    workerStalledIntervalMs: ms('WORKER_STALLED_INTERVAL'),
+    workerMetricsPort: raw.WORKER_METRICS_PORT,
+    queuePrefix: raw.QUEUE_PREFIX,
+    logLevel: raw.LOG_LEVEL,
     openai: {
-      baseUrl: raw.OPENAI_BASE_URL as string | undefined,
-      apiKey: raw.OPENAI_API_KEY as string | undefined,
-      model: raw.OPENAI_MODEL as string,
-      timeoutMs: ms.OPENAI_TIMEOUT as number,
+      baseUrl: raw.OPENAI_BASE_URL,
+      apiKey: raw.OPENAI_API_KEY,
+      model: raw.OPENAI_MODEL,
+      timeoutMs: ms('OPENAI_TIMEOUT'),
     },
-    generateMaxAttempts: raw.GENERATE_MAX_ATTEMPTS as number,
+    generateMaxAttempts: raw.GENERATE_MAX_ATTEMPTS,
   };
-  return deepFreeze(config);
+}
+
+/** Node refuses a headers timeout above the request timeout, and 0 would turn the timeout off. */
+function httpTimeoutErrors(
+  ms: Record<string, number>,
+  env: Readonly<Record<string, string | undefined>>,
+): ErrorDetail[] {
+  const errors: ErrorDetail[] = [];
+  for (const name of ['ORCHESTRATOR_HEADERS_TIMEOUT', 'ORCHESTRATOR_REQUEST_TIMEOUT']) {
+    if (ms[name] === 0)
+      errors.push({ pointer: name, message: `must be longer than 0; got ${JSON.stringify(env[name])}` });
+  }
+  const headers = ms.ORCHESTRATOR_HEADERS_TIMEOUT;
+  const request = ms.ORCHESTRATOR_REQUEST_TIMEOUT;
+  if (headers !== undefined && request !== undefined && headers > request) {
+    errors.push({
+      pointer: 'ORCHESTRATOR_HEADERS_TIMEOUT',
+      message: `must not be longer than ORCHESTRATOR_REQUEST_TIMEOUT (${request} ms); got ${headers} ms`,
+    });
+  }
+  return errors;
 }
 
 function deepFreeze<T>(value: T): T {

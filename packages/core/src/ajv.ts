@@ -39,7 +39,12 @@ export function formatAjvErrors(errors: ErrorObject[] | null | undefined, base =
 }
 
 function formatOne(error: ErrorObject, base: string): ErrorDetail | undefined {
-  const pointer = base + error.instancePath;
+  // A `propertyNames` failure is reported twice: by the failing keyword (with the key) and as a summary.
+  if (error.keyword === 'propertyNames') return undefined;
+  const pointer =
+    error.propertyName === undefined
+      ? base + error.instancePath
+      : pointerJoin(base + error.instancePath, error.propertyName);
   const parent = error.parentSchema as Record<string, unknown> | undefined;
   if (/\/anyOf\/1\//.test(error.schemaPath) || error.schemaPath.endsWith('/anyOf/1/type')) return undefined;
   if (error.keyword === 'anyOf' && parent?.['x-or-expression']) return undefined;

@@ -25,7 +25,7 @@ export interface DagAnalysis {
 /** Every edge of a task, implicit ones included. Unknown ids are ignored: the validator reports them. */
 export function taskDependencies(tasks: readonly TaskDefinition[]): Record<string, string[]> {
   const known = new Set(tasks.map((t) => t.id));
-  const deps: Record<string, string[]> = {};
+  const deps: Record<string, string[]> = Object.create(null);
   for (const t of tasks) deps[t.id] = [...new Set((t.depends_on ?? []).filter((d) => known.has(d) && d !== t.id))];
   for (const t of tasks) {
     for (const target of [...(t.on_success ?? []), ...(t.on_failure ?? [])]) {
@@ -39,9 +39,57 @@ export function taskDependencies(tasks: readonly TaskDefinition[]): Record<strin
 export function analyzeDag(tasks: readonly TaskDefinition[]): DagAnalysis {
   const ids = tasks.map((t) => t.id);
   const dependencies = taskDependencies(tasks);
-  const dependents: Record<string, string[]> = Object.fromEntries(ids.map((id) => [id, [] as string[]]));
+  const dependents: Record<string, string[]> = byId(ids.map((id) => [id, [] as string[]]));
   for (const id of ids) for (const d of dependencies[id] ?? []) dependents[d]?.push(id);
+  const roots = ids.filter((id) => (dependencies[id]?.length ?? 0) === 0);
+  const leaves = ids.filter((id) => (dependents[id]?.length ?? 0) === 0);
+  const sorted = topologicalOrder(ids, dependencies, dependents);
+  const base = { ids, dependencies, dependents, roots, leaves };
+  if (sorted.order.length < ids.length) {
+    const stuck = ids.filter((id) => (sorted.remaining.get(id) ?? 0) > 0);
+    return {
+      ...base,
+      order: [],
+      levels: [],
+      depth: 0,
+      width: 0,
+      cycle: findCycle(stuck, dependencies),
+      criticalPath: [],
+      criticalPathMs: 0,
+    };
+  }
+  const levels: string[][] = [];
+  for (const id of sorted.order) {
+    const k = sorted.level.get(id) ?? 0;
+    const bucket = levels[k] ?? [];
+    levels[k] = bucket;
+    bucket.push(id);
+  }
+  const critical = criticalPath(tasks, sorted.order, dependencies);
+  return {
+    ...base,
+    order: sorted.order,
+    levels,
+    depth: levels.length,
+    width: Math.max(...levels.map((l) => l.length)),
+    criticalPath: critical.path,
+    criticalPathMs: critical.ms,
+  };
+}
 
+/** An id-keyed record without a prototype, so a task named `__proto__` or `constructor` is just a key. */
+function byId<T>(entries: Iterable<readonly [string, T]>): Record<string, T> {
+  const record: Record<string, T> = Object.create(null);
+  for (const [id, value] of entries) record[id] = value;
+  return record;
+}
+
+/** Kahn's algorithm, ties broken by declaration order; each task's level is its longest dependency chain. */
+function topologicalOrder(
+  ids: readonly string[],
+  dependencies: Record<string, string[]>,
+  dependents: Record<string, string[]>,
+): { order: string[]; level: Map<string, number>; remaining: Map<string, number> } {
   const remaining = new Map(ids.map((id) => [id, dependencies[id]?.length ?? 0]));
   const level = new Map<string, number>();
   const order: string[] = [];
@@ -60,37 +108,15 @@ export function analyzeDag(tasks: readonly TaskDefinition[]): DagAnalysis {
     }
     frontier = next;
   }
+  return { order, level, remaining };
+}
 
-  const roots = ids.filter((id) => (dependencies[id]?.length ?? 0) === 0);
-  const leaves = ids.filter((id) => (dependents[id]?.length ?? 0) === 0);
-  if (order.length < ids.length) {
-    return {
-      ids,
-      dependencies,
-      dependents,
-      roots,
-      leaves,
-      order: [],
-      levels: [],
-      depth: 0,
-      width: 0,
-      cycle: findCycle(
-        ids.filter((id) => (remaining.get(id) ?? 0) > 0),
-        dependencies,
-      ),
-      criticalPath: [],
-      criticalPathMs: 0,
-    };
-  }
-
-  const levels: string[][] = [];
-  for (const id of order) {
-    const k = level.get(id) ?? 0;
-    const bucket = levels[k] ?? [];
-    levels[k] = bucket;
-    bucket.push(id);
-  }
-
+/** The longest chain when each task costs its declared timeout (0 when it declares none). */
+function criticalPath(
+  tasks: readonly TaskDefinition[],
+  order: readonly string[],
+  dependencies: Record<string, string[]>,
+): { path: string[]; ms: number } {
   const cost = new Map(tasks.map((t) => [t.id, t.timeout === undefined ? 0 : safeDuration(t.timeout)]));
   const best = new Map<string, { ms: number; via?: string }>();
   for (const id of order) {
@@ -104,22 +130,9 @@ export function analyzeDag(tasks: readonly TaskDefinition[]): DagAnalysis {
   }
   let end = order[0] as string;
   for (const id of order) if ((best.get(id)?.ms ?? 0) > (best.get(end)?.ms ?? 0)) end = id;
-  const criticalPath: string[] = [];
-  for (let at: string | undefined = end; at !== undefined; at = best.get(at)?.via) criticalPath.unshift(at);
-
-  return {
-    ids,
-    dependencies,
-    dependents,
-    roots,
-    leaves,
-    order,
-    levels,
-    depth: levels.length,
-    width: Math.max(...levels.map((l) => l.length)),
-    criticalPath,
-    criticalPathMs: best.get(end)?.ms ?? 0,
-  };
+  const path: string[] = [];
+  for (let at: string | undefined = end; at !== undefined; at = best.get(at)?.via) path.unshift(at);
+  return { path, ms: best.get(end)?.ms ?? 0 };
 }
 
 function safeDuration(value: unknown): number {

@@ -1,7 +1,9 @@
 export { ajv, formatAjvErrors, pointerJoin } from './ajv';
 export * from './analyze-dag';
+export * from './compile-workflow';
 export * from './duration';
 export * from './prepare-workflow';
+export * from './reserved-names';
 export * from './task-catalog';
 export * from './trigger-rule';
 export * from './validate-workflow';

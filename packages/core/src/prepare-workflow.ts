@@ -1,16 +1,21 @@
 import { ValidationError } from '@orch/errors';
 import { partiallyResolve, resolveValue } from '@orch/expressions';
 import type { DagAnalysis } from './analyze-dag';
+import { type CompiledWorkflow, compileWorkflow } from './compile-workflow';
 import { validateTemplate, validateWorkflow } from './validate-workflow';
 import { resolveInputs } from './variables';
 import type { TemplateDefinition, WorkflowDefinition } from './workflow';
 
-/** A workflow ready to run: validated, with its variables resolved. Task expressions stay for run time. */
+/**
+ * A workflow ready to run: validated and compiled, with its variables resolved. Task expressions stay for run
+ * time. Plan, the dry run and the engine all read `compiled`.
+ */
 export interface PreparedWorkflow {
   workflow: WorkflowDefinition;
   /** Every name a task expression may read besides task results. */
   variables: Record<string, unknown>;
   dag: DagAnalysis;
+  compiled: CompiledWorkflow;
   template?: { id: string; version?: string };
 }
 
@@ -31,6 +36,7 @@ export function prepareFromTemplate(
     workflow: template.workflow,
     variables: { ...inputs.values, ...own },
     dag: checked.dag,
+    compiled: compileWorkflow(template.workflow, checked.dag, checked.reads ?? new Map()),
     template: { id: template.id, version: template.version },
   };
 }
@@ -45,7 +51,12 @@ export function prepareInline(
   if (checked.errors.length > 0 || !checked.dag) throw new ValidationError('workflow is invalid', checked.errors);
   const wf = workflow as WorkflowDefinition;
   const own = resolveValue(wf.variables ?? {}, given) as Record<string, unknown>;
-  return { workflow: wf, variables: { ...own, ...given }, dag: checked.dag };
+  return {
+    workflow: wf,
+    variables: { ...own, ...given },
+    dag: checked.dag,
+    compiled: compileWorkflow(wf, checked.dag, checked.reads ?? new Map()),
+  };
 }
 
 export interface PlannedTask {
@@ -73,7 +84,7 @@ export function planWorkflow(prepared: PreparedWorkflow): {
       const planned: PlannedTask = {
         id,
         type: t.type,
-        depends_on: prepared.dag.dependencies[id] ?? [],
+        depends_on: prepared.compiled.tasks[id]?.deps ?? [],
         parameters: partiallyResolve(t.parameters ?? {}, prepared.variables, known),
       };
       if (t.condition !== undefined) planned.condition = t.condition;

@@ -26,3 +26,24 @@ export function applyTriggerRule(rule: TriggerRule | undefined, outcomes: readon
       return failed ? 'upstream_failed' : succeeded ? 'run' : 'skipped';
   }
 }
+
+/**
+ * What one dependency's end means for a dependent: the engine's and the dry run's one implementation. A condition
+ * dependency whose branch does not include the task counts as skipped; a failure of a `continue_on_failure` task
+ * counts as success, since it lets dependents run.
+ */
+export function edgeOutcome(
+  status: string,
+  depFailsWorkflow: boolean,
+  branch: 'on_success' | 'on_failure' | undefined,
+  conditionResult: unknown,
+): EdgeOutcome {
+  if (status === 'completed') {
+    if (branch === undefined) return 'success';
+    const taken = branch === 'on_success' ? conditionResult === true : conditionResult === false;
+    return taken ? 'success' : 'skipped';
+  }
+  if (status === 'failed') return depFailsWorkflow ? 'failed' : 'success';
+  if (status === 'upstream_failed') return 'failed';
+  return 'skipped';
+}

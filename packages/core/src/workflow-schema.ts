@@ -1,4 +1,20 @@
-import { RECOVERY_STRATEGIES, TRIGGER_RULES, VARIABLE_TYPES } from './workflow';
+import { namedValues, notReserved } from './reserved-names';
+
+/**
+ * When a task with dependencies runs. The default, `none_failed_min_one_success`, runs it when no dependency failed
+ * and at least one succeeded, so a join after a condition runs whichever branch was taken.
+ */
+export const TRIGGER_RULES = [
+  'all_success',
+  'all_done',
+  'one_success',
+  'none_failed',
+  'none_failed_min_one_success',
+] as const;
+
+export const RECOVERY_STRATEGIES = ['resume', 'restart', 'fail'] as const;
+
+export const VARIABLE_TYPES = ['string', 'number', 'integer', 'boolean', 'object', 'array'] as const;
 
 /**
  * JSON Schemas of the documents users write: templates (reference "Template Structure") and workflows.
@@ -10,8 +26,13 @@ const IDENTIFIER = '^[A-Za-z_][A-Za-z0-9_]*$';
 const IDENTIFIER_MESSAGE =
   'must start with a letter or _ and hold only letters, digits and _ (it is used in expressions such as ${id.output})';
 
-const duration = { type: ['number', 'string'], format: 'duration', minimum: 0 };
-const idList = { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true };
+const duration = { type: ['number', 'string'], format: 'duration', minimum: 0 } as const;
+const idList = {
+  type: 'array',
+  items: { type: 'string', minLength: 1 },
+  uniqueItems: true,
+  'x-message': 'must be a list of distinct task ids, such as ["fetch"]',
+} as const;
 
 export const retryPolicySchema = {
   type: 'object',
@@ -24,14 +45,14 @@ export const retryPolicySchema = {
     max_delay: duration,
     jitter: { type: 'number', minimum: 0, maximum: 1 },
   },
-};
+} as const;
 
 export const taskSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['id', 'type'],
   properties: {
-    id: { type: 'string', pattern: IDENTIFIER, 'x-message': IDENTIFIER_MESSAGE },
+    id: { type: 'string', pattern: IDENTIFIER, 'x-message': IDENTIFIER_MESSAGE, allOf: [notReserved] },
     name: { type: 'string' },
     description: { type: 'string' },
     type: { type: 'string' },
@@ -45,7 +66,7 @@ export const taskSchema = {
     continue_on_failure: { type: 'boolean' },
     trigger_rule: { enum: [...TRIGGER_RULES] },
   },
-};
+} as const;
 
 export const workflowSchema = {
   type: 'object',
@@ -56,7 +77,7 @@ export const workflowSchema = {
     name: { type: 'string' },
     description: { type: 'string' },
     timeout: duration,
-    variables: { type: 'object' },
+    variables: namedValues,
     tasks: { type: 'array', minItems: 1, maxItems: 20_000, items: taskSchema },
     fail_fast: { type: 'boolean' },
     recovery: {
@@ -65,20 +86,20 @@ export const workflowSchema = {
       properties: { strategy: { enum: [...RECOVERY_STRATEGIES] } },
     },
   },
-};
+} as const;
 
 export const variableSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['name'],
   properties: {
-    name: { type: 'string', pattern: IDENTIFIER, 'x-message': IDENTIFIER_MESSAGE },
+    name: { type: 'string', pattern: IDENTIFIER, 'x-message': IDENTIFIER_MESSAGE, allOf: [notReserved] },
     type: { enum: [...VARIABLE_TYPES] },
     description: { type: 'string' },
     required: { type: 'boolean' },
     default: {},
   },
-};
+} as const;
 
 export const templateSchema = {
   type: 'object',
@@ -90,6 +111,7 @@ export const templateSchema = {
       pattern: '^[a-z0-9][a-z0-9._-]*$',
       maxLength: 200,
       'x-message': 'must be lower-case letters, digits, ., _ and -, starting with a letter or digit',
+      allOf: [notReserved],
     },
     name: { type: 'string', minLength: 1 },
     description: { type: 'string' },
@@ -104,9 +126,9 @@ export const templateSchema = {
       properties: {
         cron: { type: 'string', minLength: 1, description: 'cron pattern; 6 fields for seconds' },
         timezone: { type: 'string', minLength: 1 },
-        variables: { type: 'object' },
+        variables: namedValues,
         overlap: { enum: ['skip', 'allow'] },
       },
     },
   },
-};
+} as const;

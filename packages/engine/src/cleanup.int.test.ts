@@ -1,7 +1,7 @@
 import { createRedisConnection } from '@orch/redis';
 import { withDeadline } from '@orch/testing';
-import { RecoveryManager } from './recovery-manager';
-import { type Harness, startHarness, wf } from './test-harness';
+import { RecoveryManager } from './recovery/recovery-manager';
+import { type Harness, startHarness, wf } from './testing';
 
 jest.setTimeout(120_000);
 
@@ -36,17 +36,17 @@ async function runAndExpire(count: number) {
   const ids: string[] = [];
   for (let batch = 0; batch < count / 100; batch++) {
     const submitted = await Promise.all(Array.from({ length: 100 }, () => h.submit(twoTasks())));
-    for (const id of submitted) pending.add(h.engine.keys.meta(id));
+    for (const id of submitted) pending.add(h.ctx.keys.meta(id));
     ids.push(...submitted);
     for (const id of submitted) expect((await h.waitForEnd(id)).status).toBe('completed');
   }
   // Every key of a finished run carries the TTL, so Redis expires them: wait for every run's meta key to go.
-  const ttls = await Promise.all(h.engine.keys.executionKeys(ids.at(-1) as string).map((k) => h.connection.pttl(k)));
+  const ttls = await Promise.all(h.ctx.keys.executionKeys(ids.at(-1) as string).map((k) => h.connection.pttl(k)));
   for (const ttl of ttls) expect(ttl === -2 || (ttl > 0 && ttl <= 1500)).toBe(true);
   for (const key of [...pending]) if ((await h.connection.exists(key)) === 0) pending.delete(key);
   if (pending.size > 0) await withDeadline(expired, 20_000, `expiry of ${pending.size} runs`);
   listener.disconnect();
-  const report = await new RecoveryManager(h.engine, {
+  const report = await new RecoveryManager(h.ctx, h.kernel, {
     orphanAfterMs: 60_000,
     graceMs: 1000,
     strategy: 'resume',
@@ -61,9 +61,9 @@ it('removes the keys, index entries and jobs of 1,000 finished runs once their T
   const { report } = await runAndExpire(1000);
   expect(report.index_cleaned).toHaveLength(1000);
   expect(await h.connection.keys('test:x:*')).toEqual([]);
-  expect(await h.connection.zcard(h.engine.keys.index())).toBe(0);
-  expect(await h.engine.queues.tasks.getJobCounts('completed', 'failed')).toEqual({ completed: 0, failed: 0 });
-  expect(await h.engine.queues.workflows.getJobCounts('completed')).toEqual({ completed: 0 });
+  expect(await h.connection.zcard(h.ctx.keys.index())).toBe(0);
+  expect(await h.ctx.queues.tasks.getJobCounts('completed', 'failed')).toEqual({ completed: 0, failed: 0 });
+  expect(await h.ctx.queues.workflows.getJobCounts('completed')).toEqual({ completed: 0 });
   const after = await usedMemory();
   // Flat: what 1,000 runs leave behind is allocator slack and stream trimming granularity, a few hundred KB at most
   // (a live run of two tasks holds about 7 KB).

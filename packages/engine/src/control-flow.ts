@@ -1,26 +1,34 @@
-import type { TaskType } from '@orch/core';
-import type { TaskHandler } from './task-handler';
+import {
+  type ControlTaskType,
+  type ServiceTaskType,
+  TASK_CATALOG,
+  TASK_TYPE_MODULES,
+  type TaskHandler,
+  type TaskParameters,
+  type TaskType,
+} from '@orch/core';
 
 /**
- * Task types the engine runs itself, because they shape the job graph: `delay`, `approval` and `workflow` park their
- * job as a BullMQ delayed job (until a timer, a decision, or the child run's end wakes it), and `parallel` adds its
- * sub-tasks as child jobs. Every other type in the catalog needs a handler.
+ * Task types the engine runs itself, because they shape the job graph (their modules' `run.kind` is `control`):
+ * `delay`, `approval` and `workflow` park their job as a BullMQ delayed job (until a timer, a decision, or the child
+ * run's end wakes it), and `parallel` adds its sub-tasks as child jobs.
  */
-export const CONTROL_FLOW_TYPES = ['delay', 'parallel', 'approval', 'workflow'] as const;
-export type ControlFlowType = (typeof CONTROL_FLOW_TYPES)[number];
+export const CONTROL_FLOW_TYPES = (TASK_TYPE_MODULES as readonly { name: string; kind: string }[])
+  .filter((m) => m.kind === 'control')
+  .map((m) => m.name) as ControlTaskType[];
+export type ControlFlowType = ControlTaskType;
+/** Types run by a handler: the service types' come from the worker, the builtin types' from their modules. */
 export type HandledTaskType = Exclude<TaskType, ControlFlowType>;
 
-/** One handler per handled task type: the worker does not compile while a catalog type lacks one. */
-export type TaskHandlers = { readonly [K in HandledTaskType]: TaskHandler };
+/** One handler per service task type, typed by its parameter schema: the worker does not compile without them. */
+export type TaskHandlers = { readonly [K in ServiceTaskType]: TaskHandler<TaskParameters<K>> };
 
 export function isControlFlow(type: TaskType): type is ControlFlowType {
-  return (CONTROL_FLOW_TYPES as readonly string[]).includes(type);
+  return TASK_CATALOG[type].kind === 'control';
 }
 
-/** Handlers with no side effects, which every worker has. */
-export const builtinHandlers: Pick<TaskHandlers, 'transform' | 'condition'> = {
-  /** The output is `parameters.output`, already evaluated. */
-  transform: async (parameters) => parameters.output,
-  /** The engine evaluates the task's `condition` into `parameters.condition`; dependents follow `result`. */
-  condition: async (parameters) => ({ result: Boolean(parameters.condition), value: parameters.condition }),
+/** The builtin types' handlers (no side effects; the runner uses them whatever the worker passes). */
+export const builtinHandlers = {
+  transform: TASK_CATALOG.transform.run.handler,
+  condition: TASK_CATALOG.condition.run.handler,
 };

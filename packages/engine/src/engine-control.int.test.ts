@@ -1,4 +1,4 @@
-import { byId, type Harness, probe, startHarness, wf } from './test-harness';
+import { byId, type Harness, probe, startHarness, wf } from './testing';
 
 jest.setTimeout(60_000);
 
@@ -151,7 +151,7 @@ describe('delay and transform', () => {
     expect(record.status).toBe('completed');
     expect(Date.now() - started).toBeGreaterThanOrEqual(400);
     expect(byId(record).after?.output).toEqual({ waited: 400 });
-    const delayed = await h.engine.queues.tasks.getJob(`${record.execution_id}.wait`);
+    const delayed = await h.ctx.queues.tasks.getJob(`${record.execution_id}.wait`);
     expect(delayed?.data.until).toBeGreaterThanOrEqual(started + 400);
   });
 

@@ -1,4 +1,4 @@
-import { byId, type Harness, probe, startHarness, wf } from './test-harness';
+import { byId, type Harness, probe, startHarness, wf } from './testing';
 
 jest.setTimeout(60_000);
 
@@ -55,7 +55,7 @@ describe('DAG execution', () => {
       tasks.map((t) => ({ id: t.id, depends_on: t.depends_on })),
       record,
     );
-    const events = await h.engine.store.events(record.execution_id);
+    const events = await h.engine.events(record.execution_id);
     expect(events[0]?.type).toBe('workflow.created');
     expect(events.at(-1)?.type).toBe('workflow.completed');
     expect(events.filter((e) => e.type === 'task.completed').map((e) => e.task)).toEqual([
@@ -122,5 +122,18 @@ describe('DAG execution', () => {
       tasks.map((t) => ({ id: t.id, depends_on: t.depends_on })),
       record,
     );
+  });
+});
+
+describe('task ids that are Object.prototype names', () => {
+  it('runs and records them like any other id (id-keyed maps have no prototype)', async () => {
+    // `__proto__`, `constructor` and `prototype` are refused as ids; the other names of Object.prototype are not.
+    const record = await h.run(
+      wf([probe('toString'), probe('valueOf', ['toString']), probe('hasOwnProperty', ['valueOf'])]),
+    );
+    expect(record.status).toBe('completed');
+    const outputs = new Map(record.tasks.map((t) => [t.id, t.output]));
+    expect(['toString', 'valueOf', 'hasOwnProperty'].map((id) => outputs.get(id))).toEqual([1, 2, 3]);
+    expect(h.calls.map((c) => c.task)).toEqual(['toString', 'valueOf', 'hasOwnProperty']);
   });
 });

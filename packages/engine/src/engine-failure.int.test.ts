@@ -1,4 +1,4 @@
-import { byId, type Harness, probe, startHarness, wf } from './test-harness';
+import { byId, type Harness, probe, startHarness, wf } from './testing';
 
 jest.setTimeout(60_000);
 
@@ -44,7 +44,7 @@ describe('retries', () => {
     expect(gaps[0]).toBeGreaterThanOrEqual(100);
     expect(gaps[1]).toBeGreaterThanOrEqual(200);
     expect(gaps[2]).toBeGreaterThanOrEqual(400);
-    const events = await h.engine.store.events(record.execution_id);
+    const events = await h.engine.events(record.execution_id);
     expect(events.filter((e) => e.type === 'task.retrying').map((e) => [e.attempt, e.error])).toEqual([
       [1, 'flaky failure 1'],
       [2, 'flaky failure 2'],
@@ -105,23 +105,23 @@ describe('timeouts', () => {
   it('drops a finished run from the deadline set', async () => {
     const record = await h.run(wf([probe('a')], { timeout: '1h' }));
     expect(record.status).toBe('completed');
-    expect(await h.connection.zscore(h.engine.keys.deadlines(), record.execution_id)).toBeNull();
+    expect(await h.connection.zscore(h.ctx.keys.deadlines(), record.execution_id)).toBeNull();
   });
 
   it('times each due run out once when several sweeps race for them', async () => {
     const ids = await longRuns('long1', 'long2');
-    for (const id of ids) expect(await h.connection.zscore(h.engine.keys.deadlines(), id)).not.toBeNull();
+    for (const id of ids) expect(await h.connection.zscore(h.ctx.keys.deadlines(), id)).not.toBeNull();
     // Five sweeps at once, as if an hour had passed (the worker's own sweep, on the real clock, does not see them
     // due), each claiming one run per script call so that they loop and interleave.
     const later = Date.now() + 3_600_000;
-    const claims = await Promise.all(Array.from({ length: 5 }, () => h.engine.timeOutDue(later, 1)));
+    const claims = await Promise.all(Array.from({ length: 5 }, () => h.kernel.timeOutDue(later, 1)));
     expect(claims.flat().sort()).toEqual([...ids].sort());
     for (const id of ids) expect((await h.waitForEnd(id)).status).toBe('timed_out');
   });
 
   it('claims due runs batch after batch until none is left', async () => {
     const ids = await longRuns('batch1', 'batch2');
-    const claimed = await h.engine.timeOutDue(Date.now() + 3_600_000, 1);
+    const claimed = await h.kernel.timeOutDue(Date.now() + 3_600_000, 1);
     expect(claimed.sort()).toEqual([...ids].sort());
     for (const id of ids) expect((await h.waitForEnd(id)).status).toBe('timed_out');
   });

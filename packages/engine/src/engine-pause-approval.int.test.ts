@@ -1,4 +1,4 @@
-import { byId, type Harness, probe, startHarness, wf } from './test-harness';
+import { byId, type Harness, probe, startHarness, wf } from './testing';
 
 jest.setTimeout(60_000);
 
@@ -29,7 +29,7 @@ describe('pause and resume', () => {
     const record = await h.waitForEnd(id);
     expect(record.status).toBe('completed');
     expect(h.calls.map((c) => c.task)).toEqual(['first', 'second', 'third']);
-    const types = (await h.engine.store.events(id)).map((e) => e.type);
+    const types = (await h.engine.events(id)).map((e) => e.type);
     expect(types.indexOf('workflow.paused')).toBeLessThan(types.indexOf('workflow.resumed'));
   });
 
@@ -38,7 +38,7 @@ describe('pause and resume', () => {
     await h.started('a');
     await h.engine.pause(id);
     // As if `b` had been released just before the pause: its job runs with the run paused, so it must park.
-    await h.engine.release(await h.engine.store.definition(id), ['b']);
+    await h.kernel.release(await h.ctx.store.definition(id), ['b']);
     await h.delayed(`${id}.b`);
     expect(h.calls.map((c) => c.task)).toEqual(['a']);
     await h.engine.resume(id);
@@ -89,22 +89,32 @@ describe('approval tasks', () => {
       status: 'running',
       waiting_for: { kind: 'approval', message: 'Ship it?', approvers: ['ops'] },
     });
-    expect(await h.engine.queues.tasks.getJobCounts('active')).toEqual({ active: 0 });
-    await h.engine.decide(id, 'review', 'approve', { note: 'go' }, 'alice');
+    expect(await h.ctx.queues.tasks.getJobCounts('active')).toEqual({ active: 0 });
+    // `approvers` are enforced: nobody else, and no anonymous decision, gets through.
+    await expect(h.engine.decide(id, 'review', 'approve', {}, 'mallory')).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'task review may be decided only by ops; not by mallory',
+    });
+    await expect(h.engine.decide(id, 'review', 'approve')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await h.engine.decide(id, 'review', 'approve', { note: 'go' }, 'ops');
     const record = await h.waitForEnd(id);
     expect(record.status).toBe('completed');
-    expect(byId(record).review?.output).toMatchObject({ approved: true, by: 'alice', payload: { note: 'go' } });
+    expect(byId(record).review?.output).toMatchObject({ approved: true, by: 'ops', payload: { note: 'go' } });
     expect(byId(record).ship?.output).toBe('go');
-    await expect(h.engine.decide(id, 'review', 'reject')).rejects.toThrow('task review has already finished');
+    await expect(h.engine.decide(id, 'review', 'reject', {}, 'ops')).rejects.toThrow(
+      'task review has already finished',
+    );
   });
 
   it('fails the task when rejected', async () => {
     const id = await h.submit(approvalFlow());
-    await h.engine.decide(id, 'review', 'reject', { reason: 'not today' }, 'bob');
-    await expect(h.engine.decide(id, 'review', 'approve')).rejects.toThrow(/already (been decided|finished)/);
+    await h.engine.decide(id, 'review', 'reject', { reason: 'not today' }, 'ops');
+    await expect(h.engine.decide(id, 'review', 'approve', {}, 'ops')).rejects.toThrow(
+      /already (been decided|finished)/,
+    );
     const record = await h.waitForEnd(id);
     expect(record.status).toBe('failed');
-    expect(byId(record).review?.error).toBe('rejected by bob: not today');
+    expect(byId(record).review?.error).toBe('rejected by ops: not today');
     expect(byId(record).ship?.status).toBe('upstream_failed');
   });
 

@@ -1,4 +1,4 @@
-import { byId, type Harness, probe, startHarness, wf } from './test-harness';
+import { byId, type Harness, probe, startHarness, wf } from './testing';
 
 jest.setTimeout(60_000);
 
@@ -62,11 +62,11 @@ describe('records', () => {
   it('lists runs newest first, filtered, in stable pages', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await h.run(wf([probe(`l${i}`)]))).execution_id);
-    const first = await h.engine.store.list({ limit: 2 });
-    const second = await h.engine.store.list({ limit: 2, cursor: first.next_cursor });
+    const first = await h.engine.list({ limit: 2 });
+    const second = await h.engine.list({ limit: 2, cursor: first.next_cursor });
     expect(first.items.map((i) => i.execution_id)).toEqual([ids[4], ids[3]]);
     expect(second.items.map((i) => i.execution_id)).toEqual([ids[2], ids[1]]);
-    const cancelled = await h.engine.store.list({ status: 'cancelled' });
+    const cancelled = await h.engine.list({ status: 'cancelled' });
     expect(cancelled.items.every((i) => i.status === 'cancelled')).toBe(true);
     expect(cancelled.items.length).toBeGreaterThanOrEqual(1);
   });

@@ -1,5 +1,5 @@
 import type { TemplateDefinition } from '@orch/core';
-import { byId, type Harness, probe, startHarness, wf } from './test-harness';
+import { byId, type Harness, probe, startHarness, wf } from './testing';
 
 jest.setTimeout(60_000);
 
@@ -45,7 +45,7 @@ describe('workflow tasks (sub-workflows)', () => {
     expect(byId(record).after?.output).toBe(41);
     const childRecord = await h.engine.get(sub.execution_id);
     expect(childRecord.status).toBe('completed');
-    expect((await h.engine.store.meta(sub.execution_id)).parent_execution_id).toBe(record.execution_id);
+    expect((await h.engine.meta(sub.execution_id)).parent_execution_id).toBe(record.execution_id);
   });
 
   it('fails the task when the child fails', async () => {
@@ -64,7 +64,7 @@ describe('workflow tasks (sub-workflows)', () => {
     await h.engine.cancel(id);
     const record = await h.waitForEnd(id);
     expect(record.status).toBe('cancelled');
-    const childId = (await h.connection.hget(h.engine.keys.tasks(id), '@child:sub')) as string;
+    const childId = (await h.connection.hget(h.ctx.keys.tasks(id), '@child:sub')) as string;
     expect((await h.waitForEnd(childId)).status).toBe('cancelled');
     expect(h.calls.find((c) => c.task === 'slow')?.outcome).toBe('aborted');
   });

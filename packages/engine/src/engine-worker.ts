@@ -1,22 +1,25 @@
 import { hostname } from 'node:os';
 import { type Logger, silentLogger } from '@orch/logger';
-import { QUEUES } from '@orch/redis';
+import { isConnectionError, QUEUES } from '@orch/redis';
 import { DelayedError, type Job, type MinimalJob, UnrecoverableError, WaitingChildrenError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { TaskHandlers } from './control-flow';
+import type { EngineContext } from './engine-context';
 import { type BackoffSpec, backoffDelay } from './execution-definition';
-import { RecoveryManager, type RecoveryOptions } from './recovery-manager';
+import { RecoveryManager, type RecoveryOptions } from './recovery/recovery-manager';
+import type { RunKernel } from './run-kernel';
 import { ScheduleManager } from './schedule-manager';
+import type { SubTaskJobData, TaskJobData } from './task-job';
 import type { TaskObserver, TaskOutcome } from './task-observer';
 import {
-  type SubTaskJobData,
+  lockLost,
   TASK_TIMEOUT,
   TaskRunner,
   type TemplateResolver,
   WORKFLOW_ABORT,
   WorkflowAbortError,
 } from './task-runner';
-import type { TaskJobData, WorkflowEngine } from './workflow-engine';
+import { internalsOf, type WorkflowEngine } from './workflow-engine';
 
 export interface EngineWorkerOptions {
   engine: WorkflowEngine;
@@ -62,15 +65,16 @@ export class EngineWorker {
   private sweeping?: Promise<unknown>;
   readonly recovery?: RecoveryManager;
   readonly schedules: ScheduleManager;
+  private readonly ctx: EngineContext;
+  private readonly kernel: RunKernel;
 
   constructor(private readonly options: EngineWorkerOptions) {
-    const { engine } = options;
+    ({ ctx: this.ctx, kernel: this.kernel } = internalsOf(options.engine));
     this.logger = options.logger ?? silentLogger();
     this.name = options.name ?? `${hostname()}:${process.pid}`;
-    this.runner = new TaskRunner(engine, options.handlers, this.logger, this.name, options.templates);
+    this.runner = new TaskRunner(this.ctx, this.kernel, options.handlers, this.logger, this.name, options.templates);
     const base = {
-      connection: engine.bullConnection,
-      prefix: engine.prefix,
+      ...this.ctx.queues.workerConnection,
       lockDuration: options.lockDurationMs ?? 30_000,
       stalledInterval: options.stalledIntervalMs ?? 30_000,
       maxStalledCount: 2,
@@ -87,10 +91,13 @@ export class EngineWorker {
     });
     const controlWorker = new Worker(QUEUES.control, (job) => this.controlJob(job), { ...base, concurrency: 4 });
     this.workers = [this.taskWorker, workflowWorker, controlWorker];
-    if (options.recovery) this.recovery = new RecoveryManager(engine, options.recovery, this.logger);
-    this.schedules = new ScheduleManager(engine, this.logger);
+    if (options.recovery) this.recovery = new RecoveryManager(this.ctx, this.kernel, options.recovery, this.logger);
+    this.schedules = new ScheduleManager(options.engine, this.logger);
     for (const worker of this.workers) {
-      worker.on('error', (error) => this.logger.error('worker error', { queue: worker.name, error: error.message }));
+      worker.on('error', (error) => {
+        const level = isConnectionError(error) ? 'debug' : 'error'; // outages: logged once by the connection watcher
+        this.logger.log(level, 'worker error', { queue: worker.name, error: error.message });
+      });
       const observer = options.observer;
       if (observer?.jobStalled) worker.on('stalled', (jobId) => observer.jobStalled?.({ queue: worker.name, jobId }));
     }
@@ -98,7 +105,7 @@ export class EngineWorker {
 
   /** Subscribes to aborts, then starts taking jobs. */
   async start(): Promise<void> {
-    const channel = this.options.engine.keys.abortChannel();
+    const channel = this.ctx.channels.abort;
     this.options.subscriber.on('message', (ch: string, id: string) => {
       if (ch === channel) this.abortLocal(id);
     });
@@ -112,7 +119,7 @@ export class EngineWorker {
   /** One sweep at a time; a failed sweep (Redis away) is retried by the next tick. */
   private sweepDeadlines(): void {
     if (this.sweeping) return;
-    this.sweeping = this.options.engine
+    this.sweeping = this.kernel
       .timeOutDue()
       .catch((error: Error) => this.logger.debug('deadline sweep failed', { error: error.message }))
       .finally(() => {
@@ -147,10 +154,11 @@ export class EngineWorker {
       outcome = outcomeOf(error);
       throw error;
     } finally {
+      if (observed) {
+        this.options.observer?.jobEnded?.({ ...observed, outcome, durationMs: performance.now() - observed.at });
+      }
       ids.delete(job.id as string);
       if (ids.size === 0) this.running.delete(e);
-      if (observed)
-        this.options.observer?.jobEnded?.({ ...observed, outcome, durationMs: performance.now() - observed.at });
     }
   }
 
@@ -160,8 +168,7 @@ export class EngineWorker {
     const type =
       job.name === 'subtask'
         ? (data.type ?? 'unknown')
-        : ((await this.options.engine.store.definition(data.e).catch(() => undefined))?.tasks[data.t]?.type ??
-          'unknown');
+        : ((await this.ctx.store.definition(data.e).catch(() => undefined))?.tasks[data.t]?.type ?? 'unknown');
     const attempt = job.attemptsMade + 1;
     // attemptsStarted counts every move to active: 1 is the job's first run, the only one whose wait is queueing.
     const first = job.attemptsStarted <= 1 && job.processedOn !== undefined;
@@ -174,16 +181,16 @@ export class EngineWorker {
 
   /** Runs when every task job of the run is done; a paused run goes back to waiting, behind a hold child. */
   private async finalizeJob(job: Job<{ e: string }>, token: string | undefined): Promise<{ status: string }> {
-    const { engine } = this.options;
-    if ((await engine.redis.hget(engine.keys.meta(job.data.e), 'status')) === 'paused') {
+    const { store } = this.ctx;
+    if ((await store.status(job.data.e)) === 'paused') {
       if (!(await job.moveToWaitingChildren(token as string))) {
-        await engine.hold(job.data.e, await engine.redis.hincrby(engine.keys.meta(job.data.e), 'pauses', 1));
+        await this.kernel.hold(job.data.e, await store.nextPause(job.data.e));
         if (!(await job.moveToWaitingChildren(token as string)))
           throw new Error('paused run could not wait for its hold');
       }
       throw new WaitingChildrenError();
     }
-    return { status: await engine.endRun(job.data.e) };
+    return { status: await this.kernel.endRun(job.data.e) };
   }
 
   private async controlJob(job: Job<{ e: string }>): Promise<unknown> {
@@ -209,6 +216,7 @@ export class EngineWorker {
 function outcomeOf(error: unknown): TaskOutcome {
   if (error instanceof DelayedError || error instanceof WaitingChildrenError) return 'parked';
   if (error instanceof WorkflowAbortError) return 'aborted';
+  if (lockLost(error)) return 'lost';
   return error instanceof UnrecoverableError ? 'failed' : 'retrying';
 }
 

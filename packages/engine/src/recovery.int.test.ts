@@ -1,7 +1,7 @@
 import { prepareInline } from '@orch/core';
 import { compileExecution } from './execution-definition';
-import { RecoveryManager } from './recovery-manager';
-import { byId, type Harness, probe, startHarness, wf } from './test-harness';
+import { RecoveryManager } from './recovery/recovery-manager';
+import { byId, type Harness, probe, startHarness, wf } from './testing';
 
 jest.setTimeout(60_000);
 
@@ -10,7 +10,7 @@ let recovery: RecoveryManager;
 beforeAll(async () => {
   h = await startHarness();
   await h.startWorker({ concurrency: 10 });
-  recovery = new RecoveryManager(h.engine, { orphanAfterMs: 0, graceMs: 0, strategy: 'resume' });
+  recovery = new RecoveryManager(h.ctx, h.kernel, { orphanAfterMs: 0, graceMs: 0, strategy: 'resume' });
 });
 afterAll(() => h.stop());
 beforeEach(() => {
@@ -31,9 +31,9 @@ async function runThenLoseJobs(strategy?: string): Promise<string> {
   await h.delayed(`${id}.park`);
   // Lose every job of the run behind the engine's back, as a Redis without persistence would after a restart.
   // Top-down, as BullMQ requires: removing the parked child first would release the workflow job.
-  await (await h.engine.queues.workflows.getJob(id))?.remove();
-  expect(await h.engine.queues.tasks.getJob(`${id}.park`)).toBeUndefined();
-  expect(await h.engine.queues.workflows.getJob(id)).toBeUndefined();
+  await (await h.ctx.queues.workflows.getJob(id))?.remove();
+  expect(await h.ctx.queues.tasks.getJob(`${id}.park`)).toBeUndefined();
+  expect(await h.ctx.queues.workflows.getJob(id)).toBeUndefined();
   return id;
 }
 
@@ -46,7 +46,7 @@ describe('orphan recovery strategies', () => {
     expect(record.status).toBe('completed');
     expect(h.calls.map((c) => c.task)).toEqual(['a', 'c']); // a ran once: its output was reused
     expect(byId(record).c?.output).toBe('done');
-    const events = await h.engine.store.events(id);
+    const events = await h.engine.events(id);
     expect(events.find((e) => e.type === 'recovery.resumed')?.error).toBe('its workflow job was missing');
   });
 
@@ -76,7 +76,7 @@ describe('admission recovery', () => {
       defaultTimeoutMs: 60_000,
       now: Date.now() - 1,
     });
-    await h.engine.store.create(def);
+    await h.ctx.store.create({ def });
     const report = await recovery.run();
     expect(report.admitted).toEqual(['lost-submit']);
     const record = await h.waitForEnd('lost-submit');
@@ -86,8 +86,8 @@ describe('admission recovery', () => {
 
   it('starts a run that was admitted but never started', async () => {
     const def = compileExecution('lost-start', prepareInline(wf([probe('one')])), { defaultTimeoutMs: 60_000 });
-    await h.engine.store.create(def);
-    await h.engine.scripts.admit([h.engine.keys.active(), h.engine.keys.pending()], ['lost-start', 100]);
+    await h.ctx.store.create({ def });
+    await h.ctx.store.scripts.admit('lost-start', 100);
     const report = await recovery.run();
     expect(report.started).toEqual(['lost-start']);
     expect((await h.waitForEnd('lost-start')).status).toBe('completed');
@@ -97,7 +97,7 @@ describe('admission recovery', () => {
     const id = await h.submit(wf([probe('long', [], { sleep_ms: 10_000 })], { timeout: 1 }));
     await h.started('long');
     // As if a worker claimed the deadline and died before aborting the run.
-    expect(await h.connection.zrem(h.engine.keys.deadlines(), id)).toBe(1);
+    expect(await h.connection.zrem(h.ctx.keys.deadlines(), id)).toBe(1);
     const report = await recovery.run(Date.now() + 5_000);
     expect(report.timed_out).toEqual([id]);
     const record = await h.waitForEnd(id);
@@ -106,7 +106,7 @@ describe('admission recovery', () => {
   });
 
   it('counts every action', async () => {
-    const counters = await h.connection.hgetall(h.engine.keys.counters());
+    const counters = await h.connection.hgetall(h.ctx.keys.counters());
 
     expect(Number(counters.recovery_resumed)).toBeGreaterThanOrEqual(1);
     expect(Number(counters.recovery_admitted)).toBeGreaterThanOrEqual(1);
@@ -115,10 +115,10 @@ describe('admission recovery', () => {
 
 describe('the schedule', () => {
   it('is one scheduler however many workers upsert it', async () => {
-    const other = new RecoveryManager(h.engine, { orphanAfterMs: 60_000, graceMs: 1000, strategy: 'resume' });
+    const other = new RecoveryManager(h.ctx, h.kernel, { orphanAfterMs: 60_000, graceMs: 1000, strategy: 'resume' });
     await recovery.schedule(60_000);
     await other.schedule(60_000);
-    const schedulers = await h.engine.queues.control.getJobSchedulers();
+    const schedulers = await h.ctx.queues.control.getJobSchedulers();
     expect(schedulers.map((s) => s.key)).toEqual(['recovery']);
     await recovery.unschedule();
   });

@@ -1,48 +1,113 @@
-import type { TaskDefinition } from '@orch/core';
-import type { CompiledTask, ExecutionDefinition } from './execution-definition';
-import type { WorkflowEngine } from './workflow-engine';
+import { ValidationError } from '@orch/errors';
+import type { RedisKeys } from '@orch/redis';
+import { type ExecutionSummary, publicStatus } from '@orch/run-model';
+import type { Redis } from 'ioredis';
+import { iso } from './run-record-view';
 
-export interface HotData {
-  /** The run's task keys, for complete-task; the first five are start-task's. */
-  keys: string[];
-  startKeys: string[];
-  /** A task's dependencies and read tasks, each once: whose statuses start-task returns. */
-  wanted(task: CompiledTask): string[];
+export interface ListOptions {
+  status?: string;
+  template?: string;
+  limit?: number;
+  /** The `next_cursor` of the previous page. */
+  cursor?: string;
 }
 
-const hot = new WeakMap<ExecutionDefinition, HotData>();
+/** The global index of runs by creation time (part of the store: it reads each listed run's meta). */
+export class RunIndex {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
 
-/** What every task of a run computes alike, computed once per cached definition. */
-export function hotData(def: ExecutionDefinition, engine: WorkflowEngine): HotData {
-  let data = hot.get(def);
-  if (!data) {
-    const keys = engine.keys.taskKeys(def.executionId);
-    const wanted = new Map<string, string[]>();
-    data = {
-      keys,
-      startKeys: keys.slice(0, 5),
-      wanted: (task) => {
-        let ids = wanted.get(task.id);
-        if (!ids) {
-          ids = [...new Set([...task.deps, ...task.reads])];
-          wanted.set(task.id, ids);
-        }
-        return ids;
-      },
-    };
-    hot.set(def, data);
+  /**
+   * Runs, newest first, optionally filtered by status and template. `cursor` is a creation time and id, so pages
+   * stay stable while new runs arrive.
+   */
+  async list(options: ListOptions = {}): Promise<{ items: ExecutionSummary[]; next_cursor?: string }> {
+    const limit = Math.min(Math.max(options.limit ?? 20, 1), 200);
+    const batch = limit * 2 + 1;
+    const items: ExecutionSummary[] = [];
+    let [max, after] = options.cursor ? splitCursor(options.cursor) : ['+inf', ''];
+    for (;;) {
+      const page = await this.redis.zrevrangebyscore(this.keys.index(), max, '-inf', 'WITHSCORES', 'LIMIT', 0, batch);
+      const entries: [string, string][] = [];
+      for (let i = 0; i + 1 < page.length; i += 2) entries.push([page[i] as string, page[i + 1] as string]);
+      // Same-score members come in descending id order: those at or above the cursor's id were already returned.
+      const fresh = entries.filter(([id, score]) => !(after && score === max && id >= after));
+      if (fresh.length === 0) return { items };
+      const summaries = await this.summaries(fresh);
+      for (let i = 0; i < fresh.length; i++) {
+        const [id, score] = fresh[i] as [string, string];
+        [max, after] = [score, id];
+        const summary = summaries[i];
+        if (!summary) continue; // expired
+        if (options.status && summary.status !== options.status) continue;
+        if (options.template && summary.template?.id !== options.template) continue;
+        items.push(summary);
+        if (items.length === limit) return { items, next_cursor: `${max}:${after}` };
+      }
+      if (entries.length < batch) return { items };
+    }
   }
-  return data;
+
+  private async summaries(runs: [string, string][]): Promise<(ExecutionSummary | undefined)[]> {
+    const pipeline = this.redis.pipeline();
+    for (const [id] of runs) {
+      pipeline.hmget(
+        this.keys.meta(id),
+        'status',
+        'workflow_id',
+        'template_id',
+        'template_version',
+        'correlation_id',
+        'created_at',
+        'finished_at',
+      );
+    }
+    const metas = (await pipeline.exec()) ?? [];
+    return runs.map(([id, score], i) => {
+      const [status, workflow, template, version, correlation, created, finished] = (metas[i]?.[1] ?? []) as (
+        | string
+        | null
+      )[];
+      if (!status) return undefined;
+      const summary: ExecutionSummary = {
+        execution_id: id,
+        status: publicStatus(status),
+        workflow_id: workflow ?? '',
+        created_at: iso(created ?? score) as string,
+      };
+      if (template) summary.template = { id: template, ...(version ? { version } : {}) };
+      if (correlation) summary.correlation_id = correlation;
+      if (finished) summary.finished_at = iso(finished);
+      return summary;
+    });
+  }
+
+  /** Runs created at or after `since` (epoch ms). */
+  async createdSince(since: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.index(), since, '+inf');
+  }
+
+  /** Drops the entries of runs created before `before` whose keys have expired; returns them. */
+  async dropExpired(before: number, batch = 5000): Promise<string[]> {
+    const old = await this.redis.zrangebyscore(this.keys.index(), '-inf', before, 'LIMIT', 0, batch);
+    if (old.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of old) pipeline.exists(this.keys.meta(id));
+    const exists = (await pipeline.exec()) ?? [];
+    const gone = old.filter((_, i) => exists[i]?.[1] === 0);
+    if (gone.length > 0) await this.redis.zrem(this.keys.index(), ...gone);
+    return gone;
+  }
 }
 
-const sources = new WeakMap<ExecutionDefinition, Map<string, TaskDefinition>>();
-
-/** A task's definition as written; indexed once per cached definition, since a linear find per task is O(n²). */
-export function sourceOf(def: ExecutionDefinition, id: string): TaskDefinition {
-  let byId = sources.get(def);
-  if (!byId) {
-    byId = new Map(def.workflow.tasks.map((t) => [t.id, t]));
-    sources.set(def, byId);
-  }
-  return byId.get(id) as TaskDefinition;
+function splitCursor(cursor: string): [string, string] {
+  const at = cursor.indexOf(':');
+  const score = at > 0 ? cursor.slice(0, at) : '';
+  if (!/^\d+$/.test(score))
+    throw new ValidationError('invalid cursor', [
+      { pointer: '/cursor', message: 'must be a next_cursor returned by this endpoint' },
+    ]);
+  return [score, cursor.slice(at + 1)];
 }

@@ -1,6 +1,5 @@
 import { OrchestratorError } from '@orch/errors';
-import type { HandledTaskType, TaskHandlers } from './control-flow';
-import type { TaskContext } from './task-handler';
+import type { TaskContext, TaskHandler } from './task-handler';
 
 class TaskTimeoutError extends OrchestratorError {
   constructor(task: string, ms: number) {
@@ -14,7 +13,7 @@ class TaskTimeoutError extends OrchestratorError {
  * on as it is (an AbortController per task is measurable at thousands of tasks a second).
  */
 export async function runWithDeadline(
-  handler: TaskHandlers[HandledTaskType],
+  handler: TaskHandler,
   params: Record<string, unknown>,
   context: TaskContext,
   outer: AbortSignal | undefined,

@@ -2,10 +2,12 @@ import { EventEmitter } from 'node:events';
 import { prepareFromTemplate, prepareInline } from '@orch/core';
 import { NotFoundError, OrchestratorError, ValidationError } from '@orch/errors';
 import { type Logger, silentLogger } from '@orch/logger';
+import { isFinalStatus } from '@orch/run-model';
 import type { Job } from 'bullmq';
-import { TERMINAL_STATUSES } from './execution-record';
+import type { EngineContext } from './engine-context';
+import type { RunKernel } from './run-kernel';
 import type { TemplateResolver } from './task-runner';
-import type { WorkflowEngine } from './workflow-engine';
+import { internalsOf, type WorkflowEngine } from './workflow-engine';
 
 export interface ScheduleSpec {
   id: string;
@@ -47,17 +49,22 @@ const schedulerId = (id: string) => `schedule:${id}`;
  */
 export class ScheduleManager extends EventEmitter {
   private readonly logger: Logger;
+  private readonly ctx: EngineContext;
+  private readonly kernel: RunKernel;
 
-  constructor(
-    private readonly engine: WorkflowEngine,
-    logger?: Logger,
-  ) {
+  constructor(engine: WorkflowEngine, logger?: Logger) {
     super();
+    ({ ctx: this.ctx, kernel: this.kernel } = internalsOf(engine));
     this.logger = logger ?? silentLogger();
   }
 
+  /** Schedules are global data (not a run's), in the engine's keys. */
   private get key(): string {
-    return this.engine.keys.schedules();
+    return this.ctx.keys.schedules();
+  }
+
+  private get redis() {
+    return this.ctx.redis;
   }
 
   /** Creates or replaces a schedule; an invalid cron pattern or time zone is a ValidationError. */
@@ -79,13 +86,13 @@ export class ScheduleManager extends EventEmitter {
     };
     if (existing?.last_execution_id) schedule.last_execution_id = existing.last_execution_id;
     if (!schedule.paused) await this.arm(schedule);
-    await this.engine.redis.hset(this.key, spec.id, JSON.stringify(strip(schedule)));
+    await this.redis.hset(this.key, spec.id, JSON.stringify(strip(schedule)));
     return this.get(spec.id);
   }
 
   private async arm(schedule: Schedule): Promise<void> {
     try {
-      await this.engine.queues.control.upsertJobScheduler(
+      await this.ctx.queues.control.upsertJobScheduler(
         schedulerId(schedule.id),
         { pattern: schedule.cron, ...(schedule.timezone ? { tz: schedule.timezone } : {}) },
         { name: 'schedule', data: { s: schedule.id }, opts: { removeOnComplete: true, removeOnFail: 100 } },
@@ -101,7 +108,7 @@ export class ScheduleManager extends EventEmitter {
   }
 
   async list(): Promise<Schedule[]> {
-    const all = await this.engine.redis.hgetall(this.key);
+    const all = await this.redis.hgetall(this.key);
     const schedules = await Promise.all(
       Object.keys(all)
         .sort()
@@ -111,28 +118,28 @@ export class ScheduleManager extends EventEmitter {
   }
 
   private async find(id: string): Promise<Schedule | undefined> {
-    const raw = await this.engine.redis.hget(this.key, id);
+    const raw = await this.redis.hget(this.key, id);
     return raw ? (JSON.parse(raw) as Schedule) : undefined;
   }
 
   async get(id: string): Promise<Schedule> {
     const schedule = await this.find(id);
     if (!schedule) throw new NotFoundError('schedule', id);
-    const scheduler = schedule.paused ? undefined : await this.engine.queues.control.getJobScheduler(schedulerId(id));
+    const scheduler = schedule.paused ? undefined : await this.ctx.queues.control.getJobScheduler(schedulerId(id));
     if (scheduler?.next) schedule.next_run_at = new Date(scheduler.next).toISOString();
     return schedule;
   }
 
   async remove(id: string): Promise<void> {
     await this.get(id);
-    await this.engine.queues.control.removeJobScheduler(schedulerId(id));
-    await this.engine.redis.multi().hdel(this.key, id).del(this.engine.keys.scheduleFirings(id)).exec();
+    await this.ctx.queues.control.removeJobScheduler(schedulerId(id));
+    await this.redis.multi().hdel(this.key, id).del(this.ctx.keys.scheduleFirings(id)).exec();
   }
 
   async pause(id: string): Promise<Schedule> {
     const schedule = await this.get(id);
-    await this.engine.queues.control.removeJobScheduler(schedulerId(id));
-    await this.engine.redis.hset(this.key, id, JSON.stringify(strip({ ...schedule, paused: true })));
+    await this.ctx.queues.control.removeJobScheduler(schedulerId(id));
+    await this.redis.hset(this.key, id, JSON.stringify(strip({ ...schedule, paused: true })));
     return this.get(id);
   }
 
@@ -140,13 +147,13 @@ export class ScheduleManager extends EventEmitter {
     const schedule = await this.get(id);
     const resumed = { ...schedule, paused: false };
     await this.arm(resumed);
-    await this.engine.redis.hset(this.key, id, JSON.stringify(strip(resumed)));
+    await this.redis.hset(this.key, id, JSON.stringify(strip(resumed)));
     return this.get(id);
   }
 
   /** The latest firings, newest first. */
   async firings(id: string, count = 50): Promise<Firing[]> {
-    return (await this.engine.redis.lrange(this.engine.keys.scheduleFirings(id), 0, count - 1)).map(
+    return (await this.redis.lrange(this.ctx.keys.scheduleFirings(id), 0, count - 1)).map(
       (f) => JSON.parse(f) as Firing,
     );
   }
@@ -158,9 +165,8 @@ export class ScheduleManager extends EventEmitter {
     const at = (job.opts as { prevMillis?: number }).prevMillis ?? job.timestamp;
     const firing: Firing = { fired_at: new Date(at).toISOString() };
     if (schedule.overlap === 'skip' && schedule.last_execution_id) {
-      const status = await this.engine.redis.hget(this.engine.keys.meta(schedule.last_execution_id), 'status');
-      if (status && !TERMINAL_STATUSES.has(status))
-        firing.skipped = `run ${schedule.last_execution_id} is still ${status}`;
+      const status = await this.ctx.store.status(schedule.last_execution_id);
+      if (status && !isFinalStatus(status)) firing.skipped = `run ${schedule.last_execution_id} is still ${status}`;
     }
     if (!firing.skipped) {
       const variables = schedule.variables ?? {};
@@ -171,7 +177,7 @@ export class ScheduleManager extends EventEmitter {
       } else {
         prepared = prepareInline(schedule.workflow, variables);
       }
-      const started = await this.engine.submit(prepared, { correlationId: `${schedule.id}:${at}` });
+      const started = await this.kernel.submit(prepared, { correlationId: `${schedule.id}:${at}` });
       firing.execution_id = started.executionId;
     }
     // Read-modify-write of the counters: firings of one schedule never overlap (one scheduler, ticks apart).
@@ -183,11 +189,11 @@ export class ScheduleManager extends EventEmitter {
       last_fired_at: firing.fired_at,
     };
     if (firing.execution_id) updated.last_execution_id = firing.execution_id;
-    await this.engine.redis
+    await this.redis
       .multi()
       .hset(this.key, schedule.id, JSON.stringify(strip(updated)))
-      .lpush(this.engine.keys.scheduleFirings(schedule.id), JSON.stringify(firing))
-      .ltrim(this.engine.keys.scheduleFirings(schedule.id), 0, 199)
+      .lpush(this.ctx.keys.scheduleFirings(schedule.id), JSON.stringify(firing))
+      .ltrim(this.ctx.keys.scheduleFirings(schedule.id), 0, 199)
       .exec();
     this.logger.info(firing.skipped ? 'schedule firing skipped' : 'schedule fired', {
       schedule: schedule.id,

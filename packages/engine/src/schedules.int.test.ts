@@ -1,7 +1,7 @@
 import { withDeadline } from '@orch/testing';
 import type { EngineWorker } from './engine-worker';
 import { ScheduleManager } from './schedule-manager';
-import { type Harness, startHarness, wf } from './test-harness';
+import { type Harness, startHarness, wf } from './testing';
 
 jest.setTimeout(60_000);
 
@@ -60,13 +60,13 @@ describe('schedules', () => {
     const paused = await schedules.pause('every-second');
     expect(paused.paused).toBe(true);
     expect(paused.next_run_at).toBeUndefined();
-    expect(await h.engine.queues.control.getJobScheduler('schedule:every-second')).toBeUndefined();
+    expect(await h.ctx.queues.control.getJobScheduler('schedule:every-second')).toBeUndefined();
     const before = paused.fired;
     await schedules.resume('every-second');
     expect((await firedAtLeast('every-second', before + 1)).paused).toBe(false);
     await schedules.remove('every-second');
     await expect(schedules.get('every-second')).rejects.toThrow("schedule 'every-second' was not found");
-    expect(await h.engine.queues.control.getJobScheduler('schedule:every-second')).toBeUndefined();
+    expect(await h.ctx.queues.control.getJobScheduler('schedule:every-second')).toBeUndefined();
   });
 
   it('records a firing as skipped while the previous run is still active (overlap: skip)', async () => {

@@ -1,17 +1,20 @@
 /**
  * How a task job's run on a worker ended: the task's recorded outcome (`completed`, `failed`, `skipped`,
  * `upstream_failed`), `retrying` (the attempt failed and will be retried), `parked` (a delay, approval, sub-workflow,
- * parallel task or a paused run's task let go of the worker and will come back), `aborted` (its run is ending), or
- * `not_running` (it found its run ending and did nothing).
+ * parallel task or a paused run's task let go of the worker and will come back), `aborted` (its run is ending),
+ * `lost` (this worker lost the job's lock, so another worker runs the attempt again), `not_running` (it found its
+ * run ending and did nothing), or `cancelled` (a re-run found the task recorded as cancelled).
  */
 export type TaskOutcome =
   | 'completed'
   | 'failed'
   | 'skipped'
   | 'upstream_failed'
+  | 'cancelled'
   | 'retrying'
   | 'parked'
   | 'aborted'
+  | 'lost'
   | 'not_running';
 
 /**

@@ -1,51 +1,33 @@
 import {
   ajv,
+  type ControlContext,
   formatAjvErrors,
-  parseDuration,
-  prepareFromTemplate,
-  prepareInline,
-  type SubTaskDefinition,
   TASK_CATALOG,
-  type TaskDefinition,
+  type TaskHandler,
   type TemplateDefinition,
+  taskTypeOf,
+  type WaitingJob,
 } from '@orch/core';
-import { OrchestratorError, ValidationError } from '@orch/errors';
+import { OrchestratorError, PermanentTaskError, ValidationError } from '@orch/errors';
 import { resolveValue } from '@orch/expressions';
 import type { Logger } from '@orch/logger';
+import type { TaskFinalStatus } from '@orch/run-model';
 import { DelayedError, type Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
-import { type HandledTaskType, isControlFlow, type TaskHandlers } from './control-flow';
+import { type ControlScope, controlContext, waitingJob } from './control-context';
+import type { TaskHandlers } from './control-flow';
+import { sourceOf, wantedBy } from './definition-lookups';
+import type { EngineContext } from './engine-context';
 import type { CompiledTask, ExecutionDefinition } from './execution-definition';
-import { TERMINAL_STATUSES } from './execution-record';
-import {
-  APPROVAL_TIMEOUT_MS,
-  type ApprovalDecision,
-  approvalField,
-  childField,
-  MAX_WORKFLOW_DEPTH,
-  PARKED_MS,
-} from './parked-jobs';
-import { hotData, sourceOf } from './run-index';
+import { PARKED_MS } from './parked-jobs';
+import type { RunKernel } from './run-kernel';
 import { runWithDeadline } from './run-with-deadline';
-import { PermanentTaskError, type TaskContext } from './task-handler';
+import type { TaskContext } from './task-handler';
+import type { SubTaskJobData, TaskJobData } from './task-job';
 import type { TaskOutcome } from './task-observer';
 import { decide, edgeOutcome } from './trigger-rules';
-import type { TaskJobData, WorkflowEngine } from './workflow-engine';
 
 /** Resolves a template reference (`id` or `id@version`); throws NotFoundError. */
 export type TemplateResolver = (reference: string) => TemplateDefinition;
-
-/** Data of a parallel sub-task job: its parameters are resolved when the parallel task adds it. */
-export interface SubTaskJobData {
-  e: string;
-  t: string;
-  i: number;
-  type: HandledTaskType;
-  params: Record<string, unknown>;
-  timeoutMs?: number;
-  bp?: [string, number, number, number];
-  /** The run's request id, for the sub-task's log lines. */
-  rid?: string;
-}
 
 /** Abort reasons sent through BullMQ's cancelJob: the run is ending, so the task must not be retried. */
 export const WORKFLOW_ABORT = 'workflow-abort';
@@ -59,10 +41,10 @@ const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
 const MAX_ERROR_CHARS = 2000;
 
 const checkers = new Map<string, ReturnType<typeof ajv.compile>>();
-function checkParameters(type: HandledTaskType, params: unknown, task: string): void {
+function checkParameters(type: string, params: unknown, task: string): void {
   let check = checkers.get(type);
   if (!check) {
-    check = ajv.compile(TASK_CATALOG[type].schema);
+    check = ajv.compile(taskTypeOf(type)?.schema ?? {});
     checkers.set(type, check);
   }
   if (!check(params)) {
@@ -76,15 +58,21 @@ function checkParameters(type: HandledTaskType, params: unknown, task: string): 
 
 /** Runs task and sub-task jobs: checkpoint replay, trigger rules, parameters, handler, completion and release. */
 export class TaskRunner {
+  /** What every waiting task's context is built from. */
+  private readonly controls: Pick<ControlScope, 'ctx' | 'kernel' | 'templates'>;
+
   constructor(
-    private readonly engine: WorkflowEngine,
+    private readonly ctx: EngineContext,
+    private readonly kernel: RunKernel,
     private readonly handlers: TaskHandlers,
     private readonly logger: Logger,
     /** Recorded on each attempt, so a run shows which worker ran what. */
     private readonly workerName: string,
     /** Finds `id` or `id@version` in the template catalog, for `workflow` tasks. */
-    private readonly templates?: TemplateResolver,
-  ) {}
+    templates?: TemplateResolver,
+  ) {
+    this.controls = { ctx, kernel, templates };
+  }
 
   /** Runs one task job; resolves to the task's outcome (thrown errors are retries, parks and failures). */
   async runTask(
@@ -93,28 +81,24 @@ export class TaskRunner {
     signal: AbortSignal | undefined,
   ): Promise<TaskOutcome> {
     const { e, t } = job.data;
-    const def = await this.engine.store.definition(e);
-    const task = def.tasks[t];
+    const def = await this.ctx.store.definition(e);
+    const task = Object.hasOwn(def.tasks, t) ? def.tasks[t] : undefined;
     if (!task) throw new UnrecoverableError(`task ${t} is not part of execution ${e}`);
     const attempt = job.attemptsMade + 1;
-    const hot = hotData(def, this.engine);
-    const wanted = hot.wanted(task);
-    const k = this.engine.keys;
-    const reply = await this.engine.scripts.startTask(hot.startKeys, [
-      t,
+    const wanted = wantedBy(def, task);
+    const reply = await this.ctx.store.scripts.startTask(e, {
+      taskId: t,
       attempt,
-      Date.now(),
-      this.workerName,
-      wanted.length,
-      ...wanted,
-      ...task.reads,
-    ]);
-    const [runStatus = '', recorded = '', recordedOutput = ''] = reply;
+      worker: this.workerName,
+      wanted,
+      reads: task.reads,
+    });
+    const { runStatus, recorded } = reply;
     if (recorded) {
       // A re-run after a crash: the completion is recorded, so replay its release instead of running again.
-      await this.complete(def, task, recorded, recordedOutput || undefined, undefined, 0);
-      if (recorded === 'failed') throw new UnrecoverableError(`task ${t} failed (recorded before a restart)`);
-      return recorded as TaskOutcome;
+      await this.complete(def, task, recorded.status, recorded.output, undefined, 0);
+      if (recorded.status === 'failed') throw new UnrecoverableError(`task ${t} failed (recorded before a restart)`);
+      return recorded.status;
     }
     if (runStatus === 'paused') {
       // Park the job until resume promotes it; it holds no worker meanwhile.
@@ -122,45 +106,30 @@ export class TaskRunner {
       throw new DelayedError();
     }
     if (runStatus !== 'running') return 'not_running'; // the run is ending; its workflow job marks what never ran
-    const statuses = new Map(wanted.map((id, i) => [id, reply[3 + i] ?? '']));
-    const outputs: Record<string, unknown> = {};
+    const statuses = new Map(wanted.map((id, i) => [id, reply.statuses[i] ?? '']));
+    const outputs = new Map<string, unknown>();
     task.reads.forEach((id, i) => {
-      const raw = reply[3 + wanted.length + i];
-      outputs[id] = raw ? JSON.parse(raw) : undefined;
+      const raw = reply.outputs[i];
+      outputs.set(id, raw ? JSON.parse(raw) : undefined);
     });
 
-    if (task.deps.length > 0) {
-      const outcomes = task.deps.map((d) =>
-        edgeOutcome(
-          statuses.get(d) ?? '',
-          def.tasks[d]?.failsWorkflow ?? true,
-          task.branches?.[d],
-          (outputs[d] as { result?: unknown })?.result,
-        ),
-      );
-      const decision = decide(task, outcomes);
-      if (decision !== 'run') {
-        await this.complete(def, task, decision, undefined, undefined, 0);
-        return decision;
-      }
+    const decision = triggerDecision(def, task, statuses, outputs);
+    if (decision !== 'run') {
+      await this.complete(def, task, decision, undefined, undefined, 0);
+      return decision;
     }
-
     // A child logger per task is measurable at thousands of tasks a second: made only when something is logged.
     let child: Logger | undefined;
-    const log = () =>
-      (child ??= this.logger.child({
-        execution_id: e,
-        task_id: t,
-        correlation_id: def.correlationId,
-        request_id: def.requestId,
-        attempt,
-      }));
+    const log = () => (child ??= this.logger.child(logFields(def, t, attempt)));
     let output: unknown;
     try {
       const scope = await this.scope(def, task, statuses, outputs);
       output = await this.execute(job, token, signal, def, task, attempt, scope, log);
     } catch (error) {
       if (error instanceof DelayedError || error instanceof WaitingChildrenError) throw error;
+      // This worker no longer holds the job (its lock expired, say while Redis restarted): the stall check hands it
+      // to a worker that does, which runs the attempt again; recording a failure here would end the task for good.
+      if (lockLost(error)) throw error;
       if (signal?.aborted && signal.reason === WORKFLOW_ABORT) {
         throw new WorkflowAbortError(`task ${t} aborted: the workflow is ending`);
       }
@@ -168,20 +137,7 @@ export class TaskRunner {
       const permanent = isPermanent(error);
       if (!permanent && attempt < task.attempts) {
         log().warn('task attempt failed; it will be retried', { error: message });
-        await this.engine.redis.xadd(
-          k.events(e),
-          '*',
-          'type',
-          'task.retrying',
-          'task',
-          t,
-          'attempt',
-          String(attempt),
-          'at',
-          String(Date.now()),
-          'error',
-          message,
-        );
+        await this.ctx.store.appendEvent(e, 'task.retrying', { task: t, attempt, error: message });
         throw error;
       }
       log().error('task failed', { error: message, permanent });
@@ -202,43 +158,37 @@ export class TaskRunner {
   private async complete(
     def: ExecutionDefinition,
     task: CompiledTask,
-    status: string,
-    outputJson: string | undefined,
+    status: TaskFinalStatus,
+    output: string | undefined,
     error: string | undefined,
     attempt: number,
   ): Promise<void> {
     const e = def.executionId;
-    const failFast = status === 'failed' && def.failFast && task.failsWorkflow ? '1' : '0';
-    const [, triggered, ...ready] = await this.engine.scripts.completeTask(hotData(def, this.engine).keys, [
-      task.id,
+    const { triggeredFailFast, ready } = await this.ctx.store.scripts.completeTask(e, {
+      taskId: task.id,
       status,
-      outputJson ?? '',
-      error ?? '',
-      Date.now(),
+      output,
+      error,
       attempt,
-      failFast,
-      ...task.dependents,
-    ]);
-    if (triggered === '1') await this.engine.broadcastAbort(e);
-    await this.engine.release(def, ready);
+      failFast: status === 'failed' && def.failFast && task.failsWorkflow,
+      dependents: task.dependents,
+    });
+    if (triggeredFailFast) await this.kernel.broadcastAbort(e);
+    await this.kernel.release(def, ready);
   }
 
   /** Variables, plus `{output, status, error}` of every task this one reads. */
   private async scope(
     def: ExecutionDefinition,
     task: CompiledTask,
-    statuses: Map<string, string>,
-    outputs: Record<string, unknown>,
+    statuses: ReadonlyMap<string, string>,
+    outputs: ReadonlyMap<string, unknown>,
   ): Promise<Record<string, unknown>> {
     const scope: Record<string, unknown> = { ...def.variables };
     const failed = task.reads.filter((r) => statuses.get(r) === 'failed');
-    const errors =
-      failed.length > 0 ? await this.engine.redis.hmget(this.engine.keys.tasks(def.executionId), ...failed) : [];
-    const errorOf = new Map(
-      failed.map((r, i) => [r, errors[i] ? (JSON.parse(errors[i] as string) as { e?: string }).e : undefined]),
-    );
+    const errorOf = await this.ctx.store.taskErrors(def.executionId, failed);
     for (const r of task.reads)
-      scope[r] = { output: outputs[r], status: statuses.get(r) || 'pending', error: errorOf.get(r) };
+      scope[r] = { output: outputs.get(r), status: statuses.get(r) || 'pending', error: errorOf.get(r) };
     return scope;
   }
 
@@ -253,19 +203,23 @@ export class TaskRunner {
     logger: () => Logger,
   ): Promise<unknown> {
     const source = sourceOf(def, task.id);
-    // A parallel task's sub-tasks see `item` and `index`, so they are resolved per sub-task, not here.
-    if (task.type === 'parallel') return this.parallel(job, token, def, task, source, attempt, scope);
-    const params = resolveValue(source.parameters ?? {}, scope) as Record<string, unknown>;
-    if (task.type === 'delay') return this.delay(job, token, params);
-    if (task.type === 'approval') return this.approval(job, token, def, task);
-    if (task.type === 'workflow') return this.subWorkflow(job, token, def, task, params, attempt);
-    if (isControlFlow(task.type)) throw new UnrecoverableError(`no runner for ${task.type}`);
-    const type = task.type as HandledTaskType;
-    if (type === 'condition' && source.condition !== undefined) {
-      const text = source.condition.includes('${') ? source.condition : `\${${source.condition}}`;
-      params.condition = resolveValue(text, scope);
+    const type = TASK_CATALOG[task.type];
+    const { run } = type;
+    if (run.kind === 'control') {
+      // A parallel task's sub-tasks see `item` and `index`, so they are resolved per sub-task, not here.
+      const parameters = run.resolvesOwnParameters ? {} : resolveValue(source.parameters ?? {}, scope);
+      const context = controlContext({ ...this.controls, def, task, attempt, job, token });
+      const control = run.run as (
+        input: unknown,
+        job: WaitingJob<unknown>,
+        context: ControlContext,
+      ) => Promise<unknown>;
+      return control({ parameters, source, scope }, waitingJob(job, token), context);
     }
-    checkParameters(type, params, task.id);
+    const extra = run.kind === 'builtin' ? run.extraParameters?.(source) : undefined;
+    const raw = extra ? { ...(source.parameters ?? {}), ...extra } : (source.parameters ?? {});
+    const params = resolveValue(raw, scope) as Record<string, unknown>;
+    checkParameters(type.name, params, task.id);
     const context: TaskContext = {
       executionId: def.executionId,
       taskId: task.id,
@@ -276,190 +230,17 @@ export class TaskRunner {
         return logger();
       },
     };
-    return runWithDeadline(this.handlers[type], params, context, signal, task.timeoutMs, task.id);
+    return runWithDeadline(this.handlerOf(type.name), params, context, signal, task.timeoutMs, task.id);
   }
 
-  /** A delay parks its job as a BullMQ delayed job; no worker waits. Its second run completes it. */
-  private async delay(
-    job: Job<TaskJobData>,
-    token: string | undefined,
-    params: Record<string, unknown>,
-  ): Promise<unknown> {
-    const ms = parseDuration(params.duration, 'delay duration');
-    if (job.data.until === undefined) {
-      const until = Date.now() + ms;
-      await job.updateData({ ...job.data, until });
-      await job.moveToDelayed(until, token);
-      throw new DelayedError();
-    }
-    if (Date.now() < job.data.until) {
-      // Promoted early (by a dashboard, say) while the run goes on: wait out the rest.
-      await job.moveToDelayed(job.data.until, token);
-      throw new DelayedError();
-    }
-    return { delayed_ms: ms };
-  }
-
-  /**
-   * An approval parks its job until a decision promotes it (or its timeout, default 7 days, passes). The decision is
-   * stored first, so one made before the job runs is found on its first run.
-   */
-  private async approval(
-    job: Job<TaskJobData>,
-    token: string | undefined,
-    def: ExecutionDefinition,
-    task: CompiledTask,
-  ): Promise<unknown> {
-    const raw = await this.engine.redis.hget(this.engine.keys.tasks(def.executionId), approvalField(task.id));
-    if (raw) {
-      const decision = JSON.parse(raw) as ApprovalDecision;
-      if (decision.decision === 'approve')
-        return { approved: true, by: decision.by ?? null, at: decision.at, payload: decision.payload ?? null };
-      const reason = (decision.payload as { reason?: unknown } | undefined)?.reason;
-      throw new PermanentTaskError(
-        `rejected${decision.by ? ` by ${decision.by}` : ''}${typeof reason === 'string' ? `: ${reason}` : ''}`,
-      );
-    }
-    const timeout = task.timeoutMs ?? APPROVAL_TIMEOUT_MS;
-    const until = job.data.until ?? Date.now() + timeout;
-    if (job.data.until === undefined) await job.updateData({ ...job.data, until });
-    if (Date.now() >= until) throw new PermanentTaskError(`no decision within ${timeout} ms`);
-    await job.moveToDelayed(until, token);
-    throw new DelayedError();
-  }
-
-  /**
-   * A `workflow` task starts a child run (idempotently: its correlation id is this task attempt) and parks until the
-   * child's end promotes it. Completed: the output is the child's task outputs. Failed: the attempt fails, and a
-   * retry starts a new child run.
-   */
-  private async subWorkflow(
-    job: Job<TaskJobData>,
-    token: string | undefined,
-    def: ExecutionDefinition,
-    task: CompiledTask,
-    params: Record<string, unknown>,
-    attempt: number,
-  ): Promise<unknown> {
-    const depth = (def.depth ?? 0) + 1;
-    if (depth > MAX_WORKFLOW_DEPTH) {
-      throw new PermanentTaskError(
-        `sub-workflow depth limit ${MAX_WORKFLOW_DEPTH} reached at task ${task.id}; does a template run itself?`,
-      );
-    }
-    let child = job.data.child;
-    if (!child || job.data.childAttempt !== attempt) {
-      if (!this.templates && params.template !== undefined)
-        throw new PermanentTaskError('this worker has no template catalog');
-      const variables = (params.variables ?? {}) as Record<string, unknown>;
-      const prepared =
-        typeof params.template === 'string'
-          ? prepareFromTemplate((this.templates as TemplateResolver)(params.template), variables)
-          : prepareInline(params.workflow, variables, '/parameters/workflow');
-      const submitted = await this.engine.submit(prepared, {
-        correlationId: `${def.executionId}.${task.id}.${attempt}`,
-        parent: { executionId: def.executionId, taskId: task.id, jobId: job.id as string, depth },
-        requestId: def.requestId,
-      });
-      child = submitted.executionId;
-      await this.engine.redis.hset(this.engine.keys.tasks(def.executionId), childField(task.id), child);
-      await job.updateData({ ...job.data, child, childAttempt: attempt });
-    }
-    const status = await this.engine.redis.hget(this.engine.keys.meta(child), 'status');
-    if (!status || !TERMINAL_STATUSES.has(status)) {
-      await job.moveToDelayed(Date.now() + PARKED_MS, token);
-      throw new DelayedError();
-    }
-    const record = await this.engine.get(child);
-    if (record.status !== 'completed')
-      throw new Error(`sub-workflow ${child} ${record.status}: ${record.error ?? 'no error recorded'}`);
-    const outputs = Object.fromEntries(
-      record.tasks.filter((t) => t.status === 'completed').map((t) => [t.id, t.output]),
-    );
-    return { execution_id: child, status: record.status, outputs };
-  }
-
-  /**
-   * A parallel task adds one child job per sub-task and waits, holding no worker, until they are all done
-   * (BullMQ's step-job pattern); its output is their outputs in declared order.
-   */
-  private async parallel(
-    job: Job<TaskJobData>,
-    token: string | undefined,
-    def: ExecutionDefinition,
-    task: CompiledTask,
-    source: TaskDefinition,
-    attempt: number,
-    scope: Record<string, unknown>,
-  ): Promise<unknown> {
-    if (job.data.step !== 'children') {
-      const subs = this.subTasks(source, scope);
-      const parent = { id: job.id as string, queue: job.queueQualifiedName };
-      await this.engine.queues.tasks.addBulk(
-        subs.map((sub, i) => {
-          const data: SubTaskJobData = {
-            e: def.executionId,
-            t: task.id,
-            i,
-            type: sub.type as HandledTaskType,
-            params: sub.parameters ?? {},
-          };
-          if (sub.timeout !== undefined) data.timeoutMs = parseDuration(sub.timeout);
-          if (task.backoff) data.bp = task.backoff;
-          if (def.requestId) data.rid = def.requestId;
-          return {
-            name: 'subtask',
-            data,
-            opts: {
-              jobId: `${job.id}.${attempt}.${i}`,
-              parent,
-              attempts: task.attempts,
-              ...(task.backoff ? { backoff: { type: 'orch' } } : {}),
-              ignoreDependencyOnFailure: true,
-              removeOnComplete: { age: this.engine.ttlSeconds },
-              removeOnFail: { age: this.engine.ttlSeconds },
-            },
-          };
-        }),
-      );
-      await job.updateData({ ...job.data, step: 'children' });
-      if (await job.moveToWaitingChildren(token as string)) throw new WaitingChildrenError();
-    }
-    const failures = await job.getIgnoredChildrenFailures();
-    const failed = Object.entries(failures);
-    if (failed.length > 0) {
-      const [key, reason] = failed[0] as [string, string];
-      throw new PermanentTaskError(
-        `${failed.length} sub-task(s) failed; ${key.slice(key.lastIndexOf(':') + 1)}: ${reason}`,
-      );
-    }
-    const values = await job.getChildrenValues();
-    const ordered: unknown[] = [];
-    for (const [key, value] of Object.entries(values)) ordered[Number(key.slice(key.lastIndexOf('.') + 1))] = value;
-    return ordered;
-  }
-
-  private subTasks(source: TaskDefinition, scope: Record<string, unknown>): SubTaskDefinition[] {
-    const params = (source.parameters ?? {}) as {
-      tasks?: SubTaskDefinition[];
-      for_each?: unknown;
-      task?: SubTaskDefinition;
-    };
-    if (params.tasks)
-      return params.tasks.map((sub) => ({
-        ...sub,
-        parameters: resolveValue(sub.parameters ?? {}, scope) as Record<string, unknown>,
-      }));
-    const items = typeof params.for_each === 'string' ? resolveValue(params.for_each, scope) : params.for_each;
-    if (!Array.isArray(items))
-      throw new PermanentTaskError(`for_each of task ${source.id} must be a list; got ${typeof items}`);
-    if (items.length > 10_000)
-      throw new PermanentTaskError(`for_each of task ${source.id} has ${items.length} items; the limit is 10000`);
-    const template = params.task as SubTaskDefinition;
-    return items.map((item, index) => ({
-      ...template,
-      parameters: resolveValue(template.parameters ?? {}, { ...scope, item, index }) as Record<string, unknown>,
-    }));
+  /** A builtin type's own handler, or the worker's for a service type. */
+  private handlerOf(type: string): TaskHandler {
+    const module = taskTypeOf(type);
+    if (module?.run.kind === 'builtin') return module.run.handler as TaskHandler;
+    // By name: the parameters were checked against the type's schema just before, which is what types them.
+    const handler = (this.handlers as unknown as Partial<Record<string, TaskHandler>>)[type];
+    if (!handler) throw new UnrecoverableError(`this worker has no handler for ${type} tasks`);
+    return handler;
   }
 
   /** A sub-task of a parallel task: the run must still be running; its output is the job's return value. */
@@ -469,7 +250,7 @@ export class TaskRunner {
     signal: AbortSignal | undefined,
   ): Promise<unknown> {
     const { e, t, i, type } = job.data;
-    const status = await this.engine.redis.hget(this.engine.keys.meta(e), 'status');
+    const status = (await this.ctx.store.status(e)) ?? null;
     if (status !== 'running')
       throw new UnrecoverableError(`sub-task ${t}[${i}] not started: the workflow is ${status}`);
     const attempt = job.attemptsMade + 1;
@@ -484,7 +265,7 @@ export class TaskRunner {
         logger,
       };
       return await runWithDeadline(
-        this.handlers[type],
+        this.handlerOf(type),
         job.data.params,
         context,
         signal,
@@ -498,6 +279,41 @@ export class TaskRunner {
       throw error;
     }
   }
+}
+
+/** The task's trigger rule over its dependencies' outcomes: run, or complete as skipped or upstream_failed. */
+function triggerDecision(
+  def: ExecutionDefinition,
+  task: CompiledTask,
+  statuses: ReadonlyMap<string, string>,
+  outputs: ReadonlyMap<string, unknown>,
+): 'run' | 'skipped' | 'upstream_failed' {
+  if (task.deps.length === 0) return 'run';
+  const outcomes = task.deps.map((d) =>
+    edgeOutcome(
+      statuses.get(d) ?? '',
+      def.tasks[d]?.failsWorkflow ?? true,
+      task.branches?.[d],
+      (outputs.get(d) as { result?: unknown } | undefined)?.result,
+    ),
+  );
+  return decide(task, outcomes);
+}
+
+/** BullMQ's answer when a job's lock is gone or held by another worker (its finished-errors codes -2 and -6). */
+/** What every log line of a task attempt carries. */
+function logFields(def: ExecutionDefinition, task: string, attempt: number): Record<string, unknown> {
+  return {
+    execution_id: def.executionId,
+    task_id: task,
+    correlation_id: def.correlationId,
+    request_id: def.requestId,
+    attempt,
+  };
+}
+
+export function lockLost(error: unknown): boolean {
+  return error instanceof Error && /^(Missing lock|Lock mismatch) for job /.test(error.message);
 }
 
 function isPermanent(error: unknown): boolean {

@@ -1,1 +1,2 @@
 export * from './orchestrator-error';
+export * from './permanent-task-error';

@@ -1,11 +1,17 @@
-import type { planWorkflow, TemplateDefinition, WorkflowDefinition } from '@orch/core';
+import {
+  type planWorkflow,
+  SERVICE_TASK_TYPES,
+  type ServiceTaskType,
+  type TemplateDefinition,
+  type WorkflowDefinition,
+} from '@orch/core';
 import type { ErrorDetail } from '@orch/errors';
 import type { Logger } from '@orch/logger';
 import type { ClientOptions } from 'openai';
 
-/** The external services a generated workflow may call; the other task types need none. */
-export const SERVICE_TYPES = ['data', 'ai', 'exec'] as const;
-export type ServiceType = (typeof SERVICE_TYPES)[number];
+/** The external services a generated workflow may call (the catalog's service types); the others need none. */
+export const SERVICE_TYPES = SERVICE_TASK_TYPES;
+export type ServiceType = ServiceTaskType;
 
 export const COMPLEXITIES = ['low', 'medium', 'high'] as const;
 export type Complexity = (typeof COMPLEXITIES)[number];

@@ -17,7 +17,6 @@ export {
 } from './generation-prompt';
 export { buildGenerationSchema } from './generation-schema';
 export * from './generation-types';
-export { mockOutput } from './mock-outputs';
 export { parseReply } from './parse-reply';
 export { toTemplateYaml } from './template-yaml';
 export { UpstreamError } from './upstream-error';

@@ -1,5 +1,5 @@
 import { failure, reply, useModelServer, VALID } from './test-generator-fixtures';
-import { startModelServer, withDeadline } from './test-model-server';
+import { startModelServer, withDeadline } from './testing';
 import { UpstreamError } from './upstream-error';
 import { WorkflowGenerator } from './workflow-generator';
 

@@ -12,7 +12,7 @@ const MAX_DESCRIPTION_CHARS = 300;
  * the provenance (prompt, model, attempts) goes into a leading comment block, which loaders ignore. The text is
  * parsed back and validated before it is returned: what we hand out loads.
  */
-export function toTemplateYaml(result: GenerationResult, templateId: string): string {
+export function toTemplateYaml(result: GenerationResult, templateId: string, version = '1.0'): string {
   const workflow = result.workflow;
   if (!result.valid || !workflow) {
     throw new OrchestratorError('BAD_REQUEST', 'only a valid generated workflow can become a template', {
@@ -25,7 +25,7 @@ export function toTemplateYaml(result: GenerationResult, templateId: string): st
     name: workflow.name ?? templateId,
     description: workflow.description ?? truncate(oneLine(provenance.prompt)),
     category: provenance.domain ?? 'generated',
-    version: '1.0',
+    version,
     variables: [],
     workflow,
   };

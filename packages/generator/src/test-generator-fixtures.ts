@@ -1,6 +1,6 @@
 import type { TemplateDefinition } from '@orch/core';
 import { OrchestratorError } from '@orch/errors';
-import { completion, type ModelServer, type Responder, startModelServer } from './test-model-server';
+import { completion, type ModelServer, type Responder, startModelServer } from './testing';
 import { WorkflowGenerator } from './workflow-generator';
 
 /** Test helper: fixtures and setup shared by the generator's test files. */

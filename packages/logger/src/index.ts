@@ -1,2 +1,1 @@
 export * from './create-logger';
-export * from './run-process';

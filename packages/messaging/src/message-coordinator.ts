@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from '@orch/logger';
-import type { RedisSettings } from '@orch/redis';
+import { type RedisSettings, unsubscribeQuietly, within } from '@orch/redis';
 import type { Redis } from 'ioredis';
 import { serviceForChannel } from './channels';
 import { type CancelMessage, parseResponseMessage, type ServiceRequest } from './envelope';
+import { MessageSigner } from './message-signer';
 import { RedisClientSlot } from './redis-clients';
 import { ServiceCallError } from './service-call-error';
 
@@ -18,6 +19,8 @@ export interface MessageCoordinatorOptions {
   subscriber?: Redis;
   /** Settled request ids remembered, to tell a late response (ours, warn) from another process's (debug). */
   rememberSettled?: number;
+  /** SERVICE_SECRET: requests and cancels are signed with it, and replies without its valid HMAC are dropped. */
+  secret?: string;
 }
 
 /** The envelope fields a caller chooses; the coordinator adds ids, reply channel and deadline. */
@@ -42,7 +45,7 @@ export interface RequestOptions {
 /** Why a message on a reply channel was not delivered to a caller. */
 export interface DroppedMessage {
   channel: string;
-  reason: 'late' | 'unknown' | 'malformed';
+  reason: 'late' | 'unknown' | 'malformed' | 'forged';
   requestId?: string;
   detail?: string;
 }
@@ -82,6 +85,7 @@ export class MessageCoordinator extends EventEmitter {
   private readonly pending = new Map<string, Pending>();
   private readonly settledIds = new Map<string, true>();
   private readonly rememberSettled: number;
+  private readonly signer: MessageSigner;
   private readonly subscriptions = new Map<string, Promise<void>>();
   private listening = false;
   private closing?: Promise<void>;
@@ -90,19 +94,12 @@ export class MessageCoordinator extends EventEmitter {
   constructor(options: MessageCoordinatorOptions) {
     super();
     this.logger = options.logger;
-    this.publisher = new RedisClientSlot(
-      'MessageCoordinator',
-      options.publisher,
-      options.redis,
-      'orch-coordinator-pub',
-    );
-    this.subscriber = new RedisClientSlot(
-      'MessageCoordinator',
-      options.subscriber,
-      options.redis,
-      'orch-coordinator-sub',
-    );
+    const { publisher, subscriber, redis, logger } = options;
+    const what = 'MessageCoordinator';
+    this.publisher = new RedisClientSlot(what, publisher, redis, 'orch-coordinator-pub', 'worker', logger);
+    this.subscriber = new RedisClientSlot(what, subscriber, redis, 'orch-coordinator-sub', 'subscriber', logger);
     this.rememberSettled = options.rememberSettled ?? 10_000;
+    this.signer = new MessageSigner(options.secret);
   }
 
   /** Calls in flight. */
@@ -190,7 +187,8 @@ export class MessageCoordinator extends EventEmitter {
       else entry.cancel = true;
       this.settle(entry, error);
     }
-    await Promise.allSettled(cancels);
+    // Cancels are a courtesy to the services: with Redis gone they would wait for it, so they get a second at most.
+    await within(Promise.allSettled(cancels), 1000);
     if (this.subscriber.created) {
       const subscriber = this.subscriber.get();
       subscriber.off('message', this.onMessage);
@@ -198,7 +196,7 @@ export class MessageCoordinator extends EventEmitter {
       const channels = [...this.subscriptions.keys()];
       this.subscriptions.clear();
       // An injected subscriber stays open for its owner, so give back what we subscribed to.
-      if (channels.length > 0) await subscriber.unsubscribe(...channels).catch(() => undefined);
+      if (channels.length > 0) await unsubscribeQuietly(subscriber, channels);
     }
     await Promise.all([this.subscriber.close(), this.publisher.close()]);
   }
@@ -208,7 +206,7 @@ export class MessageCoordinator extends EventEmitter {
     try {
       await this.subscribe(request.reply_channel);
       if (entry.settled) return;
-      const receivers = await this.publisher.get().publish(channel, JSON.stringify(request));
+      const receivers = await this.publisher.get().publish(channel, this.signer.wrap(channel, JSON.stringify(request)));
       entry.published = true;
       if (receivers === 0) {
         this.settle(
@@ -261,7 +259,7 @@ export class MessageCoordinator extends EventEmitter {
   private async sendCancel(entry: Pending): Promise<void> {
     const cancel: CancelMessage = { type: 'cancel', request_id: entry.request.request_id };
     try {
-      await this.publisher.get().publish(entry.channel, JSON.stringify(cancel));
+      await this.publisher.get().publish(entry.channel, this.signer.wrap(entry.channel, JSON.stringify(cancel)));
     } catch (error) {
       this.logger.warn('could not send a cancel message', {
         channel: entry.channel,
@@ -287,8 +285,15 @@ export class MessageCoordinator extends EventEmitter {
     else entry.resolve(outcome.value);
   }
 
-  private receive(channel: string, text: string): void {
+  private receive(channel: string, raw: string): void {
     if (!this.subscriptions.has(channel)) return;
+    const unwrapped = this.signer.unwrap(channel, raw);
+    if (!unwrapped.ok) {
+      // A forged reply settles nothing: the real one may still come, or the call times out.
+      this.drop({ channel, reason: 'forged', detail: `${unwrapped.reason}: ${unwrapped.detail}` }, raw);
+      return;
+    }
+    const text = unwrapped.text;
     const parsed = parseResponseMessage(text);
     if (parsed.kind === 'invalid') {
       const entry = parsed.requestId ? this.pending.get(parsed.requestId) : undefined;
@@ -341,6 +346,7 @@ export class MessageCoordinator extends EventEmitter {
     // Reply channels are shared by every worker, so a response for an id we never sent is normal: debug only.
     if (dropped.reason === 'unknown') this.logger.debug('dropped a response for a request of another process', fields);
     else if (dropped.reason === 'late') this.logger.warn('dropped a late response: its caller stopped waiting', fields);
+    else if (dropped.reason === 'forged') this.logger.warn('dropped a reply that failed the signature check', fields);
     else this.logger.warn('dropped a malformed message on a reply channel', fields);
     this.emit('dropped', dropped);
   }

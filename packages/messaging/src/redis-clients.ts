@@ -1,4 +1,10 @@
-import { createRedisConnection, type RedisSettings } from '@orch/redis';
+import {
+  type ConnectionLogger,
+  type ConnectionProfile,
+  closeConnection,
+  createRedisConnection,
+  type RedisSettings,
+} from '@orch/redis';
 import type { Redis } from 'ioredis';
 
 /**
@@ -15,6 +21,9 @@ export class RedisClientSlot {
     injected: Redis | undefined,
     private readonly settings: RedisSettings | undefined,
     private readonly name: string,
+    private readonly profile: ConnectionProfile = 'worker',
+    /** Logs the state changes of a client made here (an injected one is its owner's to watch). */
+    private readonly logger?: ConnectionLogger,
   ) {
     this.client = injected;
     this.owned = injected === undefined;
@@ -23,7 +32,7 @@ export class RedisClientSlot {
 
   get(): Redis {
     if (this.closed) throw new Error(`${this.what} is closed`);
-    this.client ??= createRedisConnection(this.settings as RedisSettings, 'worker', this.name);
+    this.client ??= createRedisConnection(this.settings as RedisSettings, this.profile, this.name, this.logger);
     return this.client;
   }
 
@@ -31,18 +40,12 @@ export class RedisClientSlot {
     return this.client !== undefined;
   }
 
-  /** Closes the client if we made it. QUIT is bounded: with the worker profile it would wait for a Redis that is down. */
+  /** Closes the client if we made it; bounded, since a worker-profile QUIT would wait for a Redis that is down. */
   async close(): Promise<void> {
     this.closed = true;
     const client = this.client;
     if (!client || !this.owned) return;
     this.client = undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, 1000);
-    });
-    await Promise.race([client.quit().then(() => undefined), bound]).catch(() => undefined);
-    clearTimeout(timer);
-    client.disconnect();
+    await closeConnection(client);
   }
 }

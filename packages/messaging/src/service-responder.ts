@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { OrchestratorError } from '@orch/errors';
 import type { Logger } from '@orch/logger';
-import type { RedisSettings } from '@orch/redis';
+import { type RedisSettings, unsubscribeQuietly, whileReachable, within } from '@orch/redis';
 import type { Redis } from 'ioredis';
 import { serviceForChannel } from './channels';
 import {
@@ -10,6 +10,7 @@ import {
   type ServiceRequest,
   type ServiceResponse,
 } from './envelope';
+import { MessageSigner } from './message-signer';
 import { RedisClientSlot } from './redis-clients';
 import { ServiceCallError } from './service-call-error';
 
@@ -37,6 +38,17 @@ export interface ServiceResponderOptions {
   maxResponseBytes?: number;
   /** How long close() lets aborted handlers send their last responses. */
   drainMs?: number;
+  /**
+   * SERVICE_SECRET: requests must carry its HMAC (see message-signer.ts) and responses are signed with it. Without it
+   * anyone who can PUBLISH on the channel is obeyed.
+   */
+  secret?: string;
+}
+
+/** A message on the request channel that failed the signature check; it is logged and nothing runs. */
+export interface RejectedMessage {
+  reason: string;
+  detail: string;
 }
 
 /** A cancel message arrived; `active` is false when the request had already finished or was never seen. */
@@ -62,7 +74,10 @@ const PERMANENT_CODES = new Set(['BAD_REQUEST', 'VALIDATION_FAILED', 'NOT_FOUND'
  * answered with a BAD_REQUEST error when its reply channel can be read, and logged either way. It never throws
  * out of a message callback.
  *
- * Emits `request` (ServiceRequest), `response` (ServiceResponse), `cancel` (CancelEvent) and `invalid` (reason).
+ * With a secret, unsigned, wrongly signed, stale and replayed messages are dropped before anything reads them.
+ *
+ * Emits `request` (ServiceRequest), `response` (ServiceResponse), `cancel` (CancelEvent), `invalid` (reason) and
+ * `rejected` (RejectedMessage).
  */
 export class ServiceResponder extends EventEmitter {
   readonly channel: string;
@@ -73,6 +88,7 @@ export class ServiceResponder extends EventEmitter {
   private readonly subscriber: RedisClientSlot;
   private readonly maxResponseBytes: number;
   private readonly drainMs: number;
+  private readonly signer: MessageSigner;
   private readonly inFlight = new Map<string, InFlight>();
   private started?: Promise<void>;
   private closing?: Promise<void>;
@@ -86,10 +102,24 @@ export class ServiceResponder extends EventEmitter {
     this.service = options.service ?? serviceForChannel(options.channel);
     this.handler = options.handler;
     this.logger = options.logger;
-    this.publisher = new RedisClientSlot('ServiceResponder', options.publisher, options.redis, `${this.service}-pub`);
-    this.subscriber = new RedisClientSlot('ServiceResponder', options.subscriber, options.redis, `${this.service}-sub`);
+    const { publisher, subscriber, redis, logger } = options;
+    this.publisher = new RedisClientSlot('ServiceResponder', publisher, redis, `${this.service}-pub`, 'worker', logger);
+    this.subscriber = new RedisClientSlot(
+      'ServiceResponder',
+      subscriber,
+      redis,
+      `${this.service}-sub`,
+      'subscriber',
+      logger,
+    );
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.drainMs = options.drainMs ?? 5000;
+    this.signer = new MessageSigner(options.secret, { rejectReplays: true });
+  }
+
+  /** True when requests must be signed. */
+  get authenticated(): boolean {
+    return this.signer.enabled;
   }
 
   /** Requests being handled. */
@@ -104,7 +134,16 @@ export class ServiceResponder extends EventEmitter {
       subscriber.on('message', this.onMessage);
       await subscriber.subscribe(this.channel);
       this.publisher.get();
-      this.logger.info('listening for requests', { service: this.service, channel: this.channel });
+      this.logger.info('listening for requests', {
+        service: this.service,
+        channel: this.channel,
+        signed: this.signer.enabled,
+      });
+      if (!this.signer.enabled) {
+        this.logger.warn(`SERVICE_SECRET is not set: anyone who can PUBLISH on ${this.channel} is obeyed`, {
+          service: this.service,
+        });
+      }
     })();
     return this.started;
   }
@@ -119,7 +158,7 @@ export class ServiceResponder extends EventEmitter {
     if (this.subscriber.created) {
       const subscriber = this.subscriber.get();
       subscriber.off('message', this.onMessage);
-      await subscriber.unsubscribe(this.channel).catch(() => undefined);
+      await unsubscribeQuietly(subscriber, [this.channel]);
     }
     const running = [...this.inFlight.values()];
     for (const entry of running) {
@@ -127,15 +166,26 @@ export class ServiceResponder extends EventEmitter {
         new ServiceCallError('SERVICE_UNAVAILABLE', `${this.service} is shutting down`, { retryable: true }),
       );
     }
-    let timer: NodeJS.Timeout | undefined;
+    // Their last answers need Redis: with it gone, waiting the whole drain time would only delay the exit.
     const drained = Promise.allSettled(running.map((r) => r.done));
-    await Promise.race([drained, new Promise((resolve) => (timer = setTimeout(resolve, this.drainMs)))]);
-    clearTimeout(timer);
+    if (running.length > 0) await whileReachable(this.publisher.get(), within(drained, this.drainMs), 1000);
     await Promise.all([this.subscriber.close(), this.publisher.close()]);
   }
 
-  private receive(text: string): void {
+  private receive(raw: string): void {
     try {
+      const unwrapped = this.signer.unwrap(this.channel, raw);
+      if (!unwrapped.ok) {
+        this.logger.warn('rejected a message that failed the signature check', {
+          channel: this.channel,
+          reason: unwrapped.reason,
+          detail: unwrapped.detail,
+          message_start: raw.slice(0, 200),
+        });
+        this.emit('rejected', { reason: unwrapped.reason, detail: unwrapped.detail } satisfies RejectedMessage);
+        return;
+      }
+      const text = unwrapped.text;
       const message = parseRequestChannelMessage(text);
       if (message.kind === 'request') {
         this.track(message.request);
@@ -257,7 +307,7 @@ export class ServiceResponder extends EventEmitter {
       text = JSON.stringify(response);
     }
     try {
-      const receivers = await this.publisher.get().publish(replyChannel, text);
+      const receivers = await this.publisher.get().publish(replyChannel, this.signer.wrap(replyChannel, text));
       if (receivers === 0) log.warn('nobody was listening for the response', { reply_channel: replyChannel });
       this.emit('response', response);
     } catch (error) {

@@ -1,2 +1,4 @@
+export * from './connection-log';
 export * from './create-redis-connection';
 export * from './keys';
+export * from './shutdown-steps';

@@ -109,7 +109,18 @@ export class RedisKeys {
   abortChannel(): string {
     return `${this.prefix}:abort`;
   }
+
+  /** Pub/sub channel with one message per finished run: `{execution_id, status, correlation_id}`. */
+  finishedChannel(): string {
+    return `${this.prefix}:finished`;
+  }
 }
+
+/**
+ * A field of a run's `tasks` hash that holds a note a task type keeps beside the task's state (`@approval:<task>`
+ * for an approval's decision, `@child:<task>` for a sub-workflow's child run), so it expires with the run.
+ */
+export const taskNoteField = (note: string, task: string): string => `@${note}:${task}`;
 
 /** Queue names; BullMQ prefixes them with QUEUE_PREFIX. */
 export const QUEUES = {

@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { type TemplateDefinition, validateTemplate } from '@orch/core';
 import { type ErrorDetail, NotFoundError, OrchestratorError } from '@orch/errors';
@@ -133,12 +133,53 @@ export class TemplateCatalog {
     return [...this.templates.values()].map((entries) => summary(entries[0] as Entry, entries));
   }
 
+  /**
+   * Writes a template through the API without ever replacing a file of the catalog directory (the built-in templates
+   * are its files): a new id gets `<id>.yaml`; an existing one, with `overwrite`, a new version newer than every
+   * version there is, in `<id>@<version>.yaml`, so pinned references (`id@1.0`) keep their meaning. Without
+   * `overwrite` an existing id is a CONFLICT. `render` makes the file's text for the version chosen.
+   */
+  async save(
+    id: string,
+    render: (version: string) => string,
+    options: { overwrite?: boolean } = {},
+  ): Promise<{ file: string; version: string }> {
+    const existing = this.versions(id);
+    if (existing.length > 0 && !options.overwrite) {
+      throw new OrchestratorError(
+        'CONFLICT',
+        `template '${id}' already exists; send overwrite: true to add a new version of it (catalog files are never replaced)`,
+      );
+    }
+    const version = existing.length > 0 ? nextVersion(existing) : '1.0';
+    const file = existing.length > 0 ? `${id}@${version}.yaml` : `${id}.yaml`;
+    try {
+      await writeFile(join(this.dir, file), render(version), { encoding: 'utf8', flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      throw new OrchestratorError('CONFLICT', `the catalog already has a file named ${file}; it is never replaced`, {
+        cause: error,
+      });
+    }
+    return { file, version };
+  }
+
   /** Every version of one template, newest first. */
   listVersions(id: string): TemplateSummary[] {
     const entries = this.templates.get(id);
     if (!entries) throw new NotFoundError('template', id);
     return entries.map((e) => summary(e, entries));
   }
+}
+
+/** One past the newest: the last numeric part counts up (1.0 -> 1.1, 2 -> 3); a version ending otherwise gets `.1`. */
+export function nextVersion(versions: string[]): string {
+  const newest = [...versions].sort((a, b) => compareVersions(b, a))[0] ?? '0';
+  const parts = newest.split('.');
+  const last = parts.at(-1) as string;
+  let next = /^\d+$/.test(last) ? [...parts.slice(0, -1), String(Number(last) + 1)].join('.') : `${newest}.1`;
+  while (versions.includes(next)) next = `${next}.1`;
+  return next;
 }
 
 function summary({ template: t, path }: Entry, all: Entry[]): TemplateSummary {

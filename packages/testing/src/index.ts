@@ -1,2 +1,3 @@
+export * from './certificates';
 export * from './deadline';
 export * from './redis-server';

@@ -20,6 +20,10 @@ export interface RedisServerOptions {
   appendonly?: boolean;
   /** Seconds; also what `redis-server` is told to bind for. */
   startTimeoutMs?: number;
+  /** An ACL file (`user ... on >password ~keys &channels +commands` lines), loaded with --aclfile. */
+  aclFile?: string;
+  /** Serve TLS only (`--port 0 --tls-port`), with these PEM files; clients must present a certificate unless told. */
+  tls?: { cert: string; key: string; ca: string; authClients?: 'yes' | 'no' | 'optional' };
 }
 
 export async function freePort(): Promise<number> {
@@ -49,7 +53,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
         host,
         port,
         dir,
-        url: `redis://${host}:${port}`,
+        url: `${options.tls ? 'rediss' : 'redis'}://${host}:${port}`,
         async stop({ keepDir = false } = {}) {
           await stopChild(child);
           if (!keepDir) rmSync(dir, { recursive: true, force: true });
@@ -69,9 +73,25 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
 }
 
 function launchRedis(port: number, dir: string, options: RedisServerOptions): Promise<ChildProcess> {
+  const listen = options.tls
+    ? [
+        '--port',
+        '0',
+        '--tls-port',
+        String(port),
+        '--tls-cert-file',
+        options.tls.cert,
+        '--tls-key-file',
+        options.tls.key,
+        '--tls-ca-cert-file',
+        options.tls.ca,
+        '--tls-auth-clients',
+        options.tls.authClients ?? 'yes',
+      ]
+    : ['--port', String(port)];
   const args = [
-    '--port',
-    String(port),
+    ...listen,
+    ...(options.aclFile ? ['--aclfile', options.aclFile] : []),
     '--bind',
     '127.0.0.1',
     '--dir',

@@ -1,5 +1,6 @@
-import { TERMINAL_STATUSES } from '@orch/engine';
 import { NotFoundError, OrchestratorError } from '@orch/errors';
+import type { CancelResponse } from '@orch/run-model';
+import { TERMINAL_STATUSES } from '@orch/run-model';
 import { executionLinks, type Handler } from './handler';
 
 /**
@@ -8,7 +9,7 @@ import { executionLinks, type Handler } from './handler';
  */
 export const cancelWorkflow: Handler = async (input, deps) => {
   const id = input.params.id as string;
-  const before = await deps.engine.store.meta(id);
+  const before = await deps.engine.meta(id);
   if (!before.status) throw new NotFoundError('execution', id);
   if (TERMINAL_STATUSES.has(before.status)) {
     throw new OrchestratorError(
@@ -21,6 +22,6 @@ export const cancelWorkflow: Handler = async (input, deps) => {
   const ended = TERMINAL_STATUSES.has(status);
   return {
     status: ended ? 200 : 202,
-    body: { execution_id: id, status, cancel_requested: true, links: executionLinks(id) },
+    body: { execution_id: id, status, cancel_requested: true, links: executionLinks(id) } satisfies CancelResponse,
   };
 };

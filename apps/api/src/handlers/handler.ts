@@ -1,4 +1,6 @@
+import type { ExecutionLinks } from '@orch/run-model';
 import type { ApiDeps } from '../api-deps';
+import type { Caller } from '../middleware/auth';
 
 /** What a handler sees of a request; no Express types, so handlers run in tests and other transports as they are. */
 export interface HandlerInput {
@@ -10,6 +12,8 @@ export interface HandlerInput {
   requestId?: string;
   /** Aborted when the client goes away before the answer. */
   signal?: AbortSignal;
+  /** The key that called: its name is recorded on what it submits and decides. */
+  caller: Caller;
 }
 
 export interface HandlerResult {
@@ -27,7 +31,7 @@ export interface HandlerDeps extends ApiDeps {
 export type Handler = (input: HandlerInput, deps: HandlerDeps) => Promise<HandlerResult>;
 
 /** Relative links of one execution, returned wherever a run is created or named. */
-export function executionLinks(id: string): { self: string; status: string; events: string; cancel: string } {
+export function executionLinks(id: string): ExecutionLinks {
   const self = `/api/v1/workflows/${encodeURIComponent(id)}`;
   return { self, status: `${self}/status`, events: `${self}/events`, cancel: `${self}/cancel` };
 }

@@ -1,18 +1,12 @@
+import type { ExecutionListResponse } from '@orch/run-model';
 import { checkRequest, listWorkflowsQuery } from '../request-schemas';
 import type { Handler } from './handler';
 
-interface ListQuery {
-  status?: string;
-  template?: string;
-  limit?: string;
-  cursor?: string;
-}
-
 /** `GET /api/v1/workflows?status=&template=&limit=&cursor=`: runs newest first, a page at a time. */
 export const listWorkflows: Handler = async (input, deps) => {
-  const query = checkRequest<ListQuery>(listWorkflowsQuery, input.query, 'query string');
+  const query = checkRequest(listWorkflowsQuery, input.query, 'query string');
   const limit = query.limit === undefined ? 20 : Number(query.limit);
-  const page = await deps.engine.store.list({ ...query, limit });
+  const page = await deps.engine.list({ ...query, limit });
   let next: string | null = null;
   if (page.next_cursor) {
     const params = new URLSearchParams();
@@ -22,5 +16,8 @@ export const listWorkflows: Handler = async (input, deps) => {
     params.set('cursor', page.next_cursor);
     next = `/api/v1/workflows?${params.toString()}`;
   }
-  return { status: 200, body: { items: page.items, next_cursor: page.next_cursor ?? null, links: { next } } };
+  return {
+    status: 200,
+    body: { items: page.items, next_cursor: page.next_cursor ?? null, links: { next } } satisfies ExecutionListResponse,
+  };
 };

@@ -1,4 +1,5 @@
 import { NotFoundError } from '@orch/errors';
+import type { RetryResponse } from '@orch/run-model';
 import { executionLinks, type Handler } from './handler';
 
 /**
@@ -7,14 +8,15 @@ import { executionLinks, type Handler } from './handler';
  */
 export const retryWorkflow: Handler = async (input, deps) => {
   const id = input.params.id as string;
-  const meta = await deps.engine.store.meta(id);
+  const meta = await deps.engine.meta(id);
   if (!meta.status) throw new NotFoundError('execution', id);
-  const result = await deps.engine.retry(id, { requestId: input.requestId });
+  const result = await deps.engine.retry(id, { submittedBy: input.caller.name, requestId: input.requestId });
   deps.metrics.submitted('retry', meta.template_id ?? 'inline', true);
   deps.logger.info('workflow retried', {
     execution_id: result.executionId,
     retried_from: id,
     reused: result.reused,
+    submitted_by: input.caller.name,
     correlation_id: meta.correlation_id,
     request_id: input.requestId,
   });
@@ -28,6 +30,6 @@ export const retryWorkflow: Handler = async (input, deps) => {
       retried_from: result.retried_from,
       reused: result.reused,
       links,
-    },
+    } satisfies RetryResponse,
   };
 };

@@ -1,4 +1,4 @@
-import { ScheduleManager, type ScheduleSpec } from '@orch/engine';
+import { ScheduleManager } from '@orch/engine';
 import { checkRequest, scheduleBody } from '../request-schemas';
 import { prepareRequest } from '../workflow-request';
 import type { Handler, HandlerDeps } from './handler';
@@ -18,7 +18,7 @@ function schedules(deps: HandlerDeps): ScheduleManager {
  * are validated now, so a schedule never starts firing runs that cannot start.
  */
 export const createSchedule: Handler = async (input, deps) => {
-  const spec = checkRequest<ScheduleSpec>(scheduleBody, input.body, 'request body');
+  const spec = checkRequest(scheduleBody, input.body, 'request body');
   prepareRequest(
     { workflow_template: spec.workflow_template, workflow: spec.workflow, variables: spec.variables },
     deps.catalog,

@@ -1,5 +1,6 @@
+import type { SubmitResponse } from '@orch/run-model';
 import { checkRequest, submitWorkflowBody } from '../request-schemas';
-import { prepareRequest, type WorkflowRequest } from '../workflow-request';
+import { prepareRequest } from '../workflow-request';
 import { executionLinks, type Handler } from './handler';
 
 /**
@@ -7,11 +8,12 @@ import { executionLinks, type Handler } from './handler';
  * within the TTL returns the existing run with 200; the engine's SET NX makes that hold across replicas.
  */
 export const submitWorkflow: Handler = async (input, deps) => {
-  const request = checkRequest<WorkflowRequest>(submitWorkflowBody, input.body, 'request body');
+  const request = checkRequest(submitWorkflowBody, input.body, 'request body');
   const prepared = prepareRequest(request, deps.catalog);
   const result = await deps.engine.submit(prepared, {
     correlationId: request.correlation_id,
     requestId: input.requestId,
+    submittedBy: input.caller.name,
   });
   const template = prepared.template?.id ?? 'inline';
   deps.metrics.submitted('http', template, result.created);
@@ -21,6 +23,7 @@ export const submitWorkflow: Handler = async (input, deps) => {
     template,
     source: 'http',
     request_id: input.requestId,
+    submitted_by: input.caller.name,
   });
   const links = executionLinks(result.executionId);
   return {
@@ -32,6 +35,6 @@ export const submitWorkflow: Handler = async (input, deps) => {
       correlation_id: request.correlation_id ?? null,
       created: result.created,
       links,
-    },
+    } satisfies SubmitResponse,
   };
 };

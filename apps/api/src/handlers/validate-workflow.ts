@@ -1,7 +1,7 @@
 import { planWorkflow } from '@orch/core';
 import { ValidationError } from '@orch/errors';
 import { checkRequest, validateBody } from '../request-schemas';
-import { prepareRequest, type WorkflowRequest } from '../workflow-request';
+import { prepareRequest } from '../workflow-request';
 import type { Handler } from './handler';
 
 /**
@@ -9,7 +9,7 @@ import type { Handler } from './handler';
  * without running anything. A malformed envelope is a 400; problems in the document are `200 {valid: false}`.
  */
 export const validateWorkflow: Handler = async (input, deps) => {
-  const request = checkRequest<WorkflowRequest>(validateBody, input.body, 'request body');
+  const request = checkRequest(validateBody, input.body, 'request body');
   try {
     const prepared = prepareRequest(request, deps.catalog);
     return { status: 200, body: { valid: true, plan: planWorkflow(prepared) } };

@@ -1,5 +1,4 @@
-import { childField, type WorkflowEngine } from '@orch/engine';
-import { NotFoundError } from '@orch/errors';
+import type { WorkflowEngine } from '@orch/engine';
 
 /** What the run page draws: the task graph, which the run record (statuses, outputs) does not carry. */
 export interface RunGraph {
@@ -20,24 +19,17 @@ export interface RunGraph {
   parent?: { execution_id: string; task: string };
 }
 
-/**
- * The graph of one run from its stored definition, with the child run of each `workflow` task (kept in the run's
- * task hash by the task that started it) and the parent of a sub-workflow.
- */
+/** The graph of one run from its stored definition, with each `workflow` task's child run and a sub-workflow's parent. */
 export async function runGraph(engine: WorkflowEngine, id: string): Promise<RunGraph> {
-  // Checked first so that only a missing run is a 404; any other failure (Redis down) keeps its own status.
-  if ((await engine.redis.exists(engine.keys.def(id))) === 0) throw new NotFoundError('execution', id);
-  const def = await engine.store.definition(id);
-  const subWorkflows = def.workflow.tasks.filter((t) => t.type === 'workflow').map((t) => t.id);
-  const children =
-    subWorkflows.length > 0 ? await engine.redis.hmget(engine.keys.tasks(id), ...subWorkflows.map(childField)) : [];
-  const childOf = new Map(subWorkflows.map((t, i) => [t, children[i]]));
+  // definition() is a 404 only for a missing run; any other failure (Redis down) keeps its own status.
+  const def = await engine.definition(id);
+  const children = await engine.childRuns(id);
   const graph: RunGraph = {
     execution_id: id,
     workflow: { id: def.workflow.id, ...(def.workflow.name ? { name: def.workflow.name } : {}) },
     tasks: def.workflow.tasks.map((t) => {
       const compiled = def.tasks[t.id];
-      const child = childOf.get(t.id);
+      const child = children.get(t.id);
       return {
         id: t.id,
         ...(t.name ? { name: t.name } : {}),

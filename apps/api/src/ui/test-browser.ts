@@ -1,10 +1,8 @@
-/// <reference lib="dom" />
-// Functions passed to page.evaluate run in the browser: they are typed against the DOM.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { ROOT } from '../test-api';
+import { ROOT } from '../testing';
 
 /** Debian's Chromium (`apt-get install -y chromium`); playwright-core drives it and downloads no browser. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -82,30 +80,32 @@ export interface LabelMeasure {
  * Only labels inside the graph's viewport count: those are what a screenshot shows.
  */
 export function measureLabels(page: Page): Promise<LabelMeasure> {
-  return page.evaluate(() => {
-    const svg = document.querySelector('svg.dag') as SVGSVGElement;
-    const frame = svg.getBoundingClientRect();
-    const inside = (r: DOMRect) =>
-      r.left >= frame.left && r.right <= frame.right && r.top >= frame.top && r.bottom <= frame.bottom;
-    const boxes: DOMRect[] = [];
-    let minFontPx = Number.POSITIVE_INFINITY;
-    let minHeightPx = Number.POSITIVE_INFINITY;
-    for (const label of svg.querySelectorAll<SVGTextElement>('g.task > .task-id, g.group > .task-id')) {
-      const rect = label.getBoundingClientRect();
-      if (!inside(rect)) continue;
-      const scale = label.getScreenCTM()?.a ?? 1;
-      minFontPx = Math.min(minFontPx, Number.parseFloat(getComputedStyle(label).fontSize) * scale);
-      minHeightPx = Math.min(minHeightPx, rect.height);
-      boxes.push((label.parentElement as Element).querySelector('.box')?.getBoundingClientRect() ?? rect);
-    }
-    let overlaps = 0;
-    for (let i = 0; i < boxes.length; i++) {
-      for (let j = i + 1; j < boxes.length; j++) {
-        const a = boxes[i] as DOMRect;
-        const b = boxes[j] as DOMRect;
-        if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1) overlaps++;
-      }
-    }
-    return { visible: boxes.length, minFontPx, minHeightPx, overlaps };
-  });
+  // A script rather than a function: the tests are type-checked without the DOM's types.
+  return page.evaluate(MEASURE_LABELS) as Promise<LabelMeasure>;
 }
+
+const MEASURE_LABELS = `(() => {
+  const svg = document.querySelector('svg.dag');
+  const frame = svg.getBoundingClientRect();
+  const inside = (r) => r.left >= frame.left && r.right <= frame.right && r.top >= frame.top && r.bottom <= frame.bottom;
+  const boxes = [];
+  let minFontPx = Infinity;
+  let minHeightPx = Infinity;
+  for (const label of svg.querySelectorAll('g.task > .task-id, g.group > .task-id')) {
+    const rect = label.getBoundingClientRect();
+    if (!inside(rect)) continue;
+    const scale = label.getScreenCTM()?.a ?? 1;
+    minFontPx = Math.min(minFontPx, Number.parseFloat(getComputedStyle(label).fontSize) * scale);
+    minHeightPx = Math.min(minHeightPx, rect.height);
+    boxes.push(label.parentElement.querySelector('.box')?.getBoundingClientRect() ?? rect);
+  }
+  let overlaps = 0;
+  for (let i = 0; i < boxes.length; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i];
+      const b = boxes[j];
+      if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1) overlaps++;
+    }
+  }
+  return { visible: boxes.length, minFontPx, minHeightPx, overlaps };
+})()`;

@@ -1,4 +1,4 @@
-import { type Harness, startApi, startHarness, type TestApi } from '../test-api';
+import { type Harness, startApi, startHarness, type TestApi } from '../testing';
 import { type Browser, startBrowser } from './test-browser';
 
 jest.setTimeout(90_000);

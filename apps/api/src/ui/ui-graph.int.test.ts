@@ -1,8 +1,6 @@
-/// <reference lib="dom" />
-// Functions passed to page.evaluate run in the browser: they are typed against the DOM.
 import type { Page } from 'playwright-core';
 import { randomDag } from '../../../worker/src/test-worker-processes';
-import { type Harness, probe, startApi, startHarness, type TestApi, wf } from '../test-api';
+import { type Harness, probe, startApi, startHarness, type TestApi, wf } from '../testing';
 import { type Browser, measureLabels, startBrowser } from './test-browser';
 
 jest.setTimeout(120_000);
@@ -98,7 +96,7 @@ describe('big graphs', () => {
 
     // Expanded: 502 nodes, still opening at a readable scale, with the rest a pan (or the minimap) away.
     await panel.locator('button.expand').click();
-    await page.waitForFunction(() => document.querySelectorAll('svg.dag g.task').length === 502);
+    await page.waitForFunction(`document.querySelectorAll('svg.dag g.task').length === 502`);
     expect(await page.locator('svg.dag g.group').count()).toBe(0);
     const expanded = await measureLabels(page);
     expect(expanded.minFontPx).toBeGreaterThanOrEqual(10);
@@ -236,8 +234,8 @@ describe('sub-workflows and parallel items', () => {
     const { page, errors } = await browser.tab(KEY);
     await open(page, record.execution_id, 'fan', 'failed');
     const counts = page.locator('g.task[data-task="fan"] .counts');
-    await page.waitForFunction(() =>
-      document.querySelector('g.task[data-task="fan"] .counts')?.hasAttribute('data-counts'),
+    await page.waitForFunction(
+      `document.querySelector('g.task[data-task="fan"] .counts')?.hasAttribute('data-counts')`,
     );
     expect(JSON.parse((await counts.getAttribute('data-counts')) as string)).toEqual({ completed: 27, failed: 3 });
     expect(await counts.textContent()).toBe('30 items: 27 completed · 3 failed');

@@ -2,10 +2,8 @@ import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { WorkflowEngine } from '@orch/engine';
 import { OrchestratorError } from '@orch/errors';
-import { Router as createRouter, type Router } from 'express';
-import { requireApiKey } from '../middleware/auth';
+import { Router as createRouter, type RequestHandler, type Router } from 'express';
 import { runGraph } from './run-graph';
-import { taskItems } from './task-items';
 
 export type { RunGraph } from './run-graph';
 
@@ -36,7 +34,8 @@ function yamlDir(): string {
 
 export interface UiOptions {
   engine: WorkflowEngine;
-  apiKeys: readonly string[];
+  /** Authentication and the `read` scope, for the page's data routes. */
+  guard: RequestHandler[];
 }
 
 /**
@@ -81,12 +80,11 @@ export function createUiRouter(options: UiOptions): Router {
     res.type(TYPES[name.slice(name.lastIndexOf('.') + 1)] as string);
     res.sendFile(join(UI_DIR, name), { headers: noStore });
   });
-  const keyed = requireApiKey(options.apiKeys, new Set());
-  router.get('/api/runs/:id/graph', keyed, async (req, res) => {
+  router.get('/api/runs/:id/graph', ...options.guard, async (req, res) => {
     res.json(await runGraph(options.engine, req.params.id as string));
   });
-  router.get('/api/runs/:id/tasks/:task/items', keyed, async (req, res) => {
-    res.json(await taskItems(options.engine, req.params.id as string, req.params.task as string, req.query));
+  router.get('/api/runs/:id/tasks/:task/items', ...options.guard, async (req, res) => {
+    res.json(await options.engine.parallelItems(req.params.id as string, req.params.task as string, req.query));
   });
   // Unknown paths under /ui end here, so they are a 404 with or without a key rather than a 401.
   router.use((req, _res, next) => {

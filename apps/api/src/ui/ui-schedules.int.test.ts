@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Firing } from '@orch/engine';
 import { withDeadline } from '@orch/testing';
-import { type Harness, startApi, startHarness, type TestApi } from '../test-api';
+import { type Harness, startApi, startHarness, type TestApi } from '../testing';
 import { type Browser, startBrowser } from './test-browser';
 
 jest.setTimeout(90_000);

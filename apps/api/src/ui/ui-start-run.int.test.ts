@@ -1,7 +1,5 @@
-/// <reference lib="dom" />
-// Functions passed to page.evaluate run in the browser: they are typed against the DOM.
 import type { Page } from 'playwright-core';
-import { type Harness, startApi, startHarness, type TestApi } from '../test-api';
+import { type Harness, startApi, startHarness, type TestApi } from '../testing';
 import { type Browser, startBrowser } from './test-browser';
 
 jest.setTimeout(90_000);
@@ -72,7 +70,7 @@ describe('templates', () => {
     expect(await fieldError(page, 'topic').textContent()).toBe('is required');
     expect(await fieldError(page, 'min_quality').textContent()).toBe('must be a number');
     expect(await page.locator('#var-topic').getAttribute('aria-invalid')).toBe('true');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('var-topic');
+    expect(await page.evaluate('document.activeElement?.id')).toBe('var-topic');
     await browser.screenshot(page, 'template-form-checked-before-sending');
     expect(submits).toEqual([]);
 
@@ -179,10 +177,9 @@ describe('inline workflow submit', () => {
     const item = invalid.locator('li[data-pointer="/workflow/tasks/1/type"]');
     expect(await item.textContent()).toMatch(/^line 9 \/workflow\/tasks\/1\/type unknown task type 'sleep'/);
     await item.locator('button.line').click();
-    const selected = await page.evaluate(() => {
-      const area = document.getElementById('workflow-source') as HTMLTextAreaElement;
-      return area.value.slice(area.selectionStart, area.selectionEnd);
-    });
+    const selected = await page.evaluate(
+      `(() => { const a = document.getElementById('workflow-source'); return a.value.slice(a.selectionStart, a.selectionEnd); })()`,
+    );
     expect(selected).toBe('sleep');
     expect(await page.locator('button.run').isDisabled()).toBe(true);
     await browser.screenshot(page, 'submit-errors-with-lines');

@@ -1,6 +1,4 @@
-/// <reference lib="dom" />
-// Functions passed to page.evaluate run in the browser: they are typed against the DOM.
-import { type Harness, probe, startApi, startHarness, type TestApi, wf } from '../test-api';
+import { type Harness, probe, startApi, startHarness, type TestApi, wf } from '../testing';
 import { type Browser, startBrowser } from './test-browser';
 
 jest.setTimeout(90_000);
@@ -128,7 +126,7 @@ describe('timeline', () => {
     expect(await group.locator('.row-label').evaluate((t) => t.firstChild?.textContent)).toBe('20 × part_0 … part_19');
     await browser.screenshot(page, 'timeline-fan-out-folded');
     await group.locator('.row-label').click();
-    await page.waitForFunction(() => document.querySelectorAll('svg.gantt g.row').length === 22);
+    await page.waitForFunction(`document.querySelectorAll('svg.gantt g.row').length === 22`);
     expect(await page.locator('svg.gantt g.row[data-task="part_13"] rect.attempt').count()).toBe(1);
     await browser.screenshot(page, 'timeline-fan-out-expanded');
     expect(errors).toEqual([]);

@@ -1,11 +1,11 @@
 import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AiAbstractor } from '@orch/ai-abstractor/testing';
 import { PermanentTaskError, type TaskContext } from '@orch/engine';
 import { createLogger } from '@orch/logger';
 import { MessageCoordinator, ServiceResponder } from '@orch/messaging';
 import { type RedisServer, startRedisServer, withDeadline } from '@orch/testing';
-import { AiAbstractor } from '../../../ai-abstractor/src/ai-abstractor';
 import { createAiTask } from './ai.task';
 
 const logger = createLogger({ level: 'error' });

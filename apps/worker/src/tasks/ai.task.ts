@@ -1,6 +1,7 @@
+import type { TaskParameters } from '@orch/core';
 import { PermanentTaskError, type TaskHandler } from '@orch/engine';
 import { OrchestratorError } from '@orch/errors';
-import { type AiParameters, type AiResult, OpenAiChat, type OpenAiSettings } from '@orch/llm';
+import { type AiResult, OpenAiChat, type OpenAiSettings } from '@orch/llm';
 import { callService, type ServiceTaskDeps, toTaskError } from './call-service';
 import { parseJsonReply, truncateText } from './json-reply';
 
@@ -15,10 +16,9 @@ export interface AiTaskDeps extends ServiceTaskDeps {
  * With `response_format: json` the reply must read as JSON (a ```json fence is fine); otherwise the attempt fails,
  * retryably, since a model asked again often complies.
  */
-export function createAiTask(deps: AiTaskDeps): TaskHandler {
+export function createAiTask(deps: AiTaskDeps): TaskHandler<TaskParameters<'ai'>> {
   let chat: OpenAiChat | undefined;
-  return async (parameters, context) => {
-    const params = parameters as unknown as AiParameters;
+  return async (params, context) => {
     const direct = params.provider === 'openai' || Boolean(deps.openai?.baseUrl);
     let result: AiResult;
     if (direct) {
@@ -38,7 +38,7 @@ export function createAiTask(deps: AiTaskDeps): TaskHandler {
         throw toTaskError(error);
       }
     } else {
-      result = (await callService(deps, 'ai', 'complete', parameters, context)) as AiResult;
+      result = (await callService(deps, 'ai', 'complete', params, context)) as AiResult;
       if (!result || typeof result.text !== 'string') {
         throw new OrchestratorError('UPSTREAM_ERROR', 'the ai-abstractor answered without a text');
       }

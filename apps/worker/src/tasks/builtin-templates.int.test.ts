@@ -2,17 +2,19 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AiAbstractor } from '@orch/ai-abstractor/testing';
+import { DataAbstractor } from '@orch/data-abstractor/testing';
 import type { TaskContext, TaskHandler } from '@orch/engine';
+import { ExecAgent } from '@orch/exec-agent/testing';
 import { createLogger } from '@orch/logger';
 import { MessageCoordinator } from '@orch/messaging';
 import { parseDocument } from '@orch/templates';
 import { type RedisServer, startRedisServer } from '@orch/testing';
-import { AiAbstractor } from '../../../ai-abstractor/src/ai-abstractor';
-import { DataAbstractor } from '../../../data-abstractor/src/data-abstractor';
-import { ExecAgent } from '../../../exec-agent/src/exec-agent';
 import { createServiceHandlers } from './service-handlers';
 
 const logger = createLogger({ level: 'error' });
+/** The workers' and services' SERVICE_SECRET: every request and reply is signed. */
+const SECRET = 'contract-test-secret-0123456789abcdef';
 const templatesDir = join(__dirname, '../../../../templates');
 
 interface TemplateTask {
@@ -53,20 +55,24 @@ describe('built-in templates against the stand-ins', () => {
   let server: RedisServer;
   let workspace: string;
   let coordinator: MessageCoordinator;
-  let handlers: { data: TaskHandler; ai: TaskHandler; exec: TaskHandler };
+  // Loosely typed: these tests also send parameters the schemas refuse, to see what the services answer.
+  let handlers: Record<'data' | 'ai' | 'exec', TaskHandler>;
   let services: { close(): Promise<void> }[];
 
   beforeAll(async () => {
     server = await startRedisServer();
     workspace = mkdtempSync(join(tmpdir(), 'templates-'));
     const redis = { host: server.host, port: server.port };
-    const data = new DataAbstractor({ redis, logger });
-    const ai = new AiAbstractor({ redis, logger });
-    const exec = new ExecAgent({ redis, logger, workspaceDir: workspace });
+    const data = new DataAbstractor({ redis, logger, secret: SECRET });
+    const ai = new AiAbstractor({ redis, logger, secret: SECRET });
+    const exec = new ExecAgent({ redis, logger, workspaceDir: workspace, secret: SECRET });
     await Promise.all([data.start(), ai.start(), exec.start()]);
     services = [data, ai, exec];
-    coordinator = new MessageCoordinator({ redis, logger });
-    handlers = createServiceHandlers({ coordinator, openai: { model: 'gpt-4o-mini', timeoutMs: 5000 } });
+    coordinator = new MessageCoordinator({ redis, logger, secret: SECRET });
+    handlers = createServiceHandlers({
+      coordinator,
+      openai: { model: 'gpt-4o-mini', timeoutMs: 5000 },
+    }) as unknown as typeof handlers;
   });
   afterAll(async () => {
     await coordinator.close();
@@ -94,9 +100,9 @@ describe('built-in templates against the stand-ins', () => {
   };
 
   it('data-analysis-basic', async () => {
-    // The exec step runs python3 as a local process; ./scripts/bootstrap.sh installs it when missing.
-    if (spawnSync('python3', ['--version']).status !== 0)
-      throw new Error('python3 is not installed: run ./scripts/bootstrap.sh');
+    // The exec step runs python3 in the sandbox, which sees /usr/bin; ./scripts/bootstrap.sh installs it there.
+    if (spawnSync('/usr/bin/python3', ['--version']).status !== 0)
+      throw new Error('/usr/bin/python3 is not installed: run ./scripts/bootstrap.sh');
     const tasks = loadTasks('data-analysis-basic.yaml');
     const vars = { query_limit: 50, search_text: 'workflow orchestration', top_k: 5, analysis_prompt: 'Find trends' };
     const graph = await run(tasks, 'graph_traversal', vars);

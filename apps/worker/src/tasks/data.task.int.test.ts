@@ -1,16 +1,16 @@
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
+import { DataAbstractor } from '@orch/data-abstractor/testing';
 import { PermanentTaskError, type TaskContext } from '@orch/engine';
 import { createLogger } from '@orch/logger';
 import { type DroppedMessage, MessageCoordinator, ServiceCallError, ServiceResponder } from '@orch/messaging';
 import { createRedisConnection } from '@orch/redis';
 import { type RedisServer, startRedisServer, withDeadline } from '@orch/testing';
 import type { Redis } from 'ioredis';
-import { DataAbstractor } from '../../../data-abstractor/src/data-abstractor';
 import { createDataTask } from './data.task';
 
 const quiet = createLogger({ level: 'error' });
-const traverse = { operation: 'traverse', query: { cypher: 'MATCH (n)-[r]->(m) RETURN n, r, m LIMIT 100' } };
+const traverse = { operation: 'traverse', query: { cypher: 'MATCH (n)-[r]->(m) RETURN n, r, m LIMIT 100' } } as const;
 
 /**
  * The data handler against services that misbehave on purpose: a scripted responder, or a raw subscriber that

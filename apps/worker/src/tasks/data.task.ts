@@ -1,3 +1,4 @@
+import type { TaskParameters } from '@orch/core';
 import type { TaskHandler } from '@orch/engine';
 import { callService, type ServiceTaskDeps } from './call-service';
 
@@ -5,6 +6,6 @@ import { callService, type ServiceTaskDeps } from './call-service';
  * `data` tasks: `traverse`, `search` and `enrich` on the data-abstractor (`data-requests`). The parameters go as
  * they are; the output is the service's result (`{rows, count}`, `{matches, count}`, `{items, enriched_with}`).
  */
-export function createDataTask(deps: ServiceTaskDeps): TaskHandler {
-  return (parameters, context) => callService(deps, 'data', String(parameters.operation), parameters, context);
+export function createDataTask(deps: ServiceTaskDeps): TaskHandler<TaskParameters<'data'>> {
+  return (parameters, context) => callService(deps, 'data', parameters.operation, parameters, context);
 }

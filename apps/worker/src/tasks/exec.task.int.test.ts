@@ -1,49 +1,27 @@
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync, watch } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { PermanentTaskError, type TaskContext } from '@orch/engine';
+import { ExecAgent, type ExecFinished, findProcesses, isAlive, waitFor, waitUntilGone } from '@orch/exec-agent/testing';
 import { createLogger } from '@orch/logger';
 import { type CancelEvent, MessageCoordinator } from '@orch/messaging';
 import { type RedisServer, startRedisServer, withDeadline } from '@orch/testing';
-import { ExecAgent, type ExecFinished } from '../../../exec-agent/src/exec-agent';
 import { createExecTask } from './exec.task';
 
 const logger = createLogger({ level: 'error' });
 
-/** Present and not a zombie (a killed orphan may wait a moment for init to reap it). */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z';
-  } catch {
-    return false;
-  }
-}
+const SECRET = 'exec-task-test-secret-0123456789abcdef';
 
-/** Resolves with the file's text once it appears; the script writes it atomically (write, then rename). */
-function fileAppears(path: string): Promise<string> {
-  return new Promise((resolve) => {
-    const check = () => {
-      if (!existsSync(path)) return false;
-      watcher.close();
-      resolve(readFileSync(path, 'utf8'));
-      return true;
-    };
-    const watcher = watch(dirname(path), (_event, name) => {
-      if (name === basename(path)) check();
-    });
-    check();
-  });
-}
-
-/** sh starts a background sleep, records both pids in $0, and waits: two processes in one group. */
-const TREE = 'sleep 30 & echo "$! $$" > "$0.tmp" && mv "$0.tmp" "$0"; wait';
+/**
+ * sh starts a background sleep and waits for it: two processes of the sandbox, found from the host by their argv
+ * (inside, the sandbox numbers its processes from 1, so it cannot tell us their host pids).
+ */
+const tree = (marker: string) => `sleep ${marker} & sleep ${marker}; wait`;
 
 describe('exec task handler against the exec-agent', () => {
   let server: RedisServer;
   let workspace: string;
-  let scratch: string;
   let agent: ExecAgent;
   let coordinator: MessageCoordinator;
   const exec = () => createExecTask({ coordinator });
@@ -51,18 +29,16 @@ describe('exec task handler against the exec-agent', () => {
   beforeAll(async () => {
     server = await startRedisServer();
     workspace = mkdtempSync(join(tmpdir(), 'exec-task-'));
-    scratch = mkdtempSync(join(tmpdir(), 'exec-scratch-'));
     const redis = { host: server.host, port: server.port };
-    agent = new ExecAgent({ redis, logger, workspaceDir: workspace, maxOutputBytes: 64 * 1024 });
+    agent = new ExecAgent({ redis, logger, workspaceDir: workspace, maxOutputBytes: 64 * 1024, secret: SECRET });
     await agent.start();
-    coordinator = new MessageCoordinator({ redis, logger });
+    coordinator = new MessageCoordinator({ redis, logger, secret: SECRET });
   });
   afterAll(async () => {
     await coordinator.close();
     await agent.close();
     await server.stop();
     rmSync(workspace, { recursive: true, force: true });
-    rmSync(scratch, { recursive: true, force: true });
   });
 
   const context = (overrides: Partial<TaskContext> = {}): TaskContext => ({
@@ -87,7 +63,7 @@ describe('exec task handler against the exec-agent', () => {
       },
       context(),
     );
-    expect(output).toMatchObject({ exit_code: 0, mode: 'local', json: { size: 19 }, stderr: '', truncated: false });
+    expect(output).toMatchObject({ exit_code: 0, mode: 'sandbox', json: { size: 19 }, stderr: '', truncated: false });
   });
 
   it('fails the attempt retryably on a non-zero exit, with the code and the end of stderr', async () => {
@@ -113,40 +89,40 @@ describe('exec task handler against the exec-agent', () => {
   });
 
   it('on timeout kills the whole process tree and fails retryably', async () => {
-    const pidsFile = join(scratch, 'timeout.pids');
+    const marker = '300.0501';
     const finished = once(agent, 'finished');
-    const call = exec()({ image: 'x', command: ['sh', '-c', TREE, pidsFile], timeout: '1s' }, context()).catch(
+    const call = exec()({ image: 'x', command: ['sh', '-c', tree(marker)], timeout: '3s' }, context()).catch(
       (e: unknown) => e,
     );
-    const pids = (await withDeadline(fileAppears(pidsFile), 5000, 'the pids file')).trim().split(' ').map(Number);
-    expect(pids.every(isAlive)).toBe(true);
+    await waitFor(() => findProcesses(['sleep', marker]).length === 2, 3000, 'both sleeps to run');
+    const pids = findProcesses(['sleep', marker]);
     const error = await call;
     expect(error).not.toBeInstanceOf(PermanentTaskError);
     expect(error).toMatchObject({ retryable: true, remoteCode: 'TIMEOUT' });
-    expect((error as Error).message).toMatch(/command timed out after 1000 ms and was killed/);
+    expect((error as Error).message).toMatch(/command timed out after 3000 ms and was killed/);
     const [event] = (await withDeadline(finished, 5000, 'the agent finishing')) as [ExecFinished];
     expect(event.outcome.timedOut).toBe(true);
-    expect(pids.filter(isAlive)).toEqual([]);
+    await waitUntilGone(pids);
   });
 
   it('cancel mid-call reaches the agent and kills the process group', async () => {
-    const pidsFile = join(scratch, 'cancel.pids');
+    const marker = '300.0502';
     const controller = new AbortController();
     const cancelled = once(agent.service, 'cancel');
     const finished = once(agent, 'finished');
     const call = exec()(
-      { image: 'x', command: ['sh', '-c', TREE, pidsFile] },
+      { image: 'x', command: ['sh', '-c', tree(marker)] },
       context({ signal: controller.signal }),
     ).catch((e: unknown) => e);
-    const pids = (await withDeadline(fileAppears(pidsFile), 5000, 'the pids file')).trim().split(' ').map(Number);
-    expect(pids.every(isAlive)).toBe(true);
+    await waitFor(() => findProcesses(['sleep', marker]).length === 2, 10_000, 'both sleeps to run');
+    const pids = findProcesses(['sleep', marker]);
     controller.abort(new Error('workflow cancelled'));
     expect(await call).toMatchObject({ message: 'the call to exec-agent was cancelled: workflow cancelled' });
     const [cancel] = (await withDeadline(cancelled, 5000, 'the cancel at the agent')) as [CancelEvent];
     expect(cancel.active).toBe(true);
     const [event] = (await withDeadline(finished, 5000, 'the agent finishing')) as [ExecFinished];
     expect(event.outcome.cancelled).toBe(true);
-    expect(pids.filter(isAlive)).toEqual([]);
+    await waitUntilGone(pids);
   });
 
   it('at the attempt deadline stops waiting, fails retryably, and the command dies', async () => {
@@ -157,6 +133,7 @@ describe('exec task handler against the exec-agent', () => {
     expect(error).not.toBeInstanceOf(PermanentTaskError);
     expect(error).toMatchObject({ code: 'TIMEOUT', retryable: true });
     const [event] = (await withDeadline(finished, 5000, 'the agent finishing')) as [ExecFinished];
+    await waitUntilGone([event.outcome.pid as number]);
     expect(isAlive(event.outcome.pid as number)).toBe(false);
   });
 

@@ -1,4 +1,4 @@
-import { parseDuration } from '@orch/core';
+import { parseDuration, type TaskParameters } from '@orch/core';
 import { PermanentTaskError, type TaskHandler } from '@orch/engine';
 import { OrchestratorError } from '@orch/errors';
 import { callService, type ServiceTaskDeps } from './call-service';
@@ -12,7 +12,7 @@ interface ExecServiceResult {
   stderr: string;
   truncated?: boolean;
   files: { name: string; size: number; content?: string }[];
-  mode: 'docker' | 'local';
+  mode: 'docker' | 'sandbox' | 'local';
   duration_ms?: number;
 }
 
@@ -24,7 +24,7 @@ export type ExecTaskOutput = ExecServiceResult & { json?: unknown };
  * `timeout` (a duration, sent as `timeout_ms`). A non-zero exit fails the attempt, retryably, naming the exit code
  * and the end of stderr.
  */
-export function createExecTask(deps: ServiceTaskDeps): TaskHandler {
+export function createExecTask(deps: ServiceTaskDeps): TaskHandler<TaskParameters<'exec'>> {
   return async (parameters, context) => {
     const { timeout, ...rest } = parameters;
     let timeoutMs: number | undefined;

@@ -1,16 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AiAbstractor } from '@orch/ai-abstractor/testing';
+import { DataAbstractor } from '@orch/data-abstractor/testing';
 import { PermanentTaskError, type TaskContext, type TaskHandler } from '@orch/engine';
+import { ExecAgent } from '@orch/exec-agent/testing';
 import { createLogger } from '@orch/logger';
 import { MessageCoordinator, ServiceCallError } from '@orch/messaging';
 import { type RedisServer, startRedisServer } from '@orch/testing';
-import { AiAbstractor } from '../../../ai-abstractor/src/ai-abstractor';
-import { DataAbstractor } from '../../../data-abstractor/src/data-abstractor';
-import { ExecAgent } from '../../../exec-agent/src/exec-agent';
 import { createServiceHandlers } from './service-handlers';
 
 const logger = createLogger({ level: 'error' });
+/** The workers' and services' SERVICE_SECRET: every request and reply is signed. */
+const SECRET = 'contract-test-secret-0123456789abcdef';
 
 function context(overrides: Partial<TaskContext> = {}): TaskContext {
   return {
@@ -63,7 +65,7 @@ const contract: {
       files: [{ name: 'run.sh', content: 'echo \'{"rows": 3}\'' }],
       timeout: '10s',
     },
-    output: { exit_code: 0, mode: 'local', json: { rows: 3 }, files: [] },
+    output: { exit_code: 0, mode: 'sandbox', json: { rows: 3 }, files: [] },
     refused: { image: 'x', command: ['true'], files: [{ name: '/etc/passwd', content: '' }] },
   },
 ];
@@ -72,22 +74,23 @@ describe('service task handlers against the stand-ins (contract)', () => {
   let server: RedisServer;
   let workspace: string;
   let coordinator: MessageCoordinator;
-  let handlers: { data: TaskHandler; ai: TaskHandler; exec: TaskHandler };
+  // Loosely typed: these tests also send parameters the schemas refuse, to see what the services answer.
+  let handlers: Record<'data' | 'ai' | 'exec', TaskHandler>;
   let services: { start(): Promise<void>; close(): Promise<void> }[];
 
   beforeAll(async () => {
     server = await startRedisServer();
     workspace = mkdtempSync(join(tmpdir(), 'contract-'));
     const redis = { host: server.host, port: server.port };
-    coordinator = new MessageCoordinator({ redis, logger });
+    coordinator = new MessageCoordinator({ redis, logger, secret: SECRET });
     handlers = createServiceHandlers({
       coordinator,
       openai: { model: 'gpt-4o-mini', timeoutMs: 5000 },
-    });
+    }) as unknown as typeof handlers;
     services = [
-      new DataAbstractor({ redis, logger }),
-      new AiAbstractor({ redis, logger }),
-      new ExecAgent({ redis, logger, workspaceDir: workspace }),
+      new DataAbstractor({ redis, logger, secret: SECRET }),
+      new AiAbstractor({ redis, logger, secret: SECRET }),
+      new ExecAgent({ redis, logger, workspaceDir: workspace, secret: SECRET }),
     ];
   });
   afterAll(async () => {

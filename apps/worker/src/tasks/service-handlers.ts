@@ -1,4 +1,4 @@
-import type { TaskHandler } from '@orch/engine';
+import type { TaskHandlers } from '@orch/engine';
 import type { OpenAiSettings } from '@orch/llm';
 import type { MessageCoordinator } from '@orch/messaging';
 import { createAiTask } from './ai.task';
@@ -15,13 +15,9 @@ export interface ServiceHandlerDeps {
 }
 
 /**
- * The handlers of the three service task types, to spread into the worker's handler table:
- * `{ ...builtinHandlers, ...createServiceHandlers({ coordinator, openai: config.openai }), ... }`.
+ * The handlers of the service task types: the worker's whole handler table (builtin and control types run from
+ * their modules). It does not compile while a service type of the catalog lacks a handler.
  */
-export function createServiceHandlers(deps: ServiceHandlerDeps): {
-  data: TaskHandler;
-  ai: TaskHandler;
-  exec: TaskHandler;
-} {
+export function createServiceHandlers(deps: ServiceHandlerDeps): TaskHandlers {
   return { data: createDataTask(deps), ai: createAiTask(deps), exec: createExecTask(deps) };
 }

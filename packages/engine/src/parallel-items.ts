@@ -1,6 +1,7 @@
-import type { WorkflowEngine } from '@orch/engine';
 import { NotFoundError, ValidationError } from '@orch/errors';
 import { Job } from 'bullmq';
+import type { EngineContext } from './engine-context';
+import { jobIds } from './task-job';
 
 export type ItemStatus = 'pending' | 'running' | 'completed' | 'failed';
 
@@ -27,13 +28,18 @@ export interface TaskItems {
   items: TaskItem[];
 }
 
+export interface TaskItemsQuery {
+  attempt?: unknown;
+  offset?: unknown;
+  limit?: unknown;
+}
+
 /** The engine refuses more for_each items than this; probing stops there too. */
 const MAX_ITEMS = 10_000;
 const PROBE_BATCH = 500;
 const MAX_PAGE = 500;
 
-const iso = (ms: string | number | null | undefined) =>
-  ms === null || ms === undefined || ms === '' ? undefined : new Date(Number(ms)).toISOString();
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 function statusOf(processedOn: unknown, finishedOn: unknown, failed: boolean): ItemStatus {
   // `failedReason` stays on a job that failed an attempt and then completed: the failed set is what tells.
@@ -43,37 +49,38 @@ function statusOf(processedOn: unknown, finishedOn: unknown, failed: boolean): I
 }
 
 /**
- * Reads a parallel task's sub-task jobs, which the run record does not hold: they are BullMQ children of the task's
- * job with ids `<run>.<task>.<attempt>.<i>` (task-runner.ts), kept for the run's TTL. Their count is not stored, so
- * it is found by probing ids in batches; the job hashes' `processedOn`/`finishedOn` and the queue's failed set give
- * the counts, and BullMQ's Job gives the details of the page asked for.
+ * Reads a parallel task's sub-task jobs, which the run record does not hold: BullMQ children of the task's job (ids
+ * from `jobIds.subTask`), kept for the run's TTL. Their count is not stored, so it is found by probing ids in
+ * batches; the job hashes' `processedOn`/`finishedOn` and the queue's failed set give the counts, and BullMQ's Job
+ * the details of the page asked for. Read-only.
  */
-export async function taskItems(
-  engine: WorkflowEngine,
+export async function parallelItems(
+  ctx: EngineContext,
   id: string,
   task: string,
-  query: { attempt?: unknown; offset?: unknown; limit?: unknown },
+  query: TaskItemsQuery,
 ): Promise<TaskItems> {
-  if ((await engine.redis.exists(engine.keys.def(id))) === 0) throw new NotFoundError('execution', id);
-  const def = await engine.store.definition(id);
-  const compiled = def.tasks[task];
-  if (!compiled) throw new NotFoundError(`task of execution ${id}`, task);
-  if (compiled.type !== 'parallel') throw new NotFoundError(`parallel task of execution ${id}`, task);
-  const state = await engine.redis.hget(engine.keys.tasks(id), task);
-  const latest = state ? ((JSON.parse(state) as { a?: number }).a ?? 1) : 1;
+  if (!(await ctx.store.hasDefinition(id))) throw new NotFoundError('execution', id);
+  const def = await ctx.store.definition(id);
+  const compiled = Object.hasOwn(def.tasks, task) ? def.tasks[task] : undefined;
+  if (!compiled || compiled.type !== 'parallel') throw new NotFoundError(`parallel task of execution ${id}`, task);
+  const record = await ctx.store.get(id, { outputs: false });
+  const latest = Math.max(1, record?.tasks.find((t) => t.id === task)?.attempts ?? 1);
   const attempt = integer(query.attempt, latest, '/attempt', 1, compiled.attempts);
   const offset = integer(query.offset, 0, '/offset', 0, MAX_ITEMS);
   const limit = integer(query.limit, 200, '/limit', 1, MAX_PAGE);
-  const queue = engine.queues.tasks;
-  const key = (i: number) => queue.toKey(`${id}.${task}.${attempt}.${i}`);
-
+  const queue = ctx.queues.tasks;
+  // The engine's own connection: the same Redis as the queue's, and a plain client (no BullMQ scripts to copy).
+  const client = ctx.redis;
+  const itemId = (i: number) => jobIds.subTask(jobIds.task(id, task), attempt, i);
   const failedSet = queue.toKey('failed');
+
   const rows: ItemStatus[] = [];
   for (let from = 0; from < MAX_ITEMS; from += PROBE_BATCH) {
-    const pipeline = engine.redis.pipeline();
+    const pipeline = client.pipeline();
     for (let i = from; i < from + PROBE_BATCH; i++) {
-      pipeline.hmget(key(i), 'timestamp', 'processedOn', 'finishedOn');
-      pipeline.zscore(failedSet, `${id}.${task}.${attempt}.${i}`);
+      pipeline.hmget(queue.toKey(itemId(i)), 'timestamp', 'processedOn', 'finishedOn');
+      pipeline.zscore(failedSet, itemId(i));
     }
     const replies = (await pipeline.exec()) ?? [];
     let ended = false;
@@ -94,16 +101,12 @@ export async function taskItems(
   for (const status of rows) counts[status]++;
 
   const page = Array.from({ length: Math.max(0, Math.min(limit, rows.length - offset)) }, (_, k) => offset + k);
-  const jobs = await Promise.all(page.map((i) => Job.fromId(queue, `${id}.${task}.${attempt}.${i}`)));
+  const jobs = await Promise.all(page.map((i) => Job.fromId(queue, itemId(i))));
   const items = page.map((index, k): TaskItem => {
     const job = jobs[k];
     if (!job) return { index, status: 'pending', attempts: 0 };
     const status = rows[index] as ItemStatus;
-    const item: TaskItem = {
-      index,
-      status,
-      attempts: job.attemptsMade + (status === 'running' ? 1 : 0),
-    };
+    const item: TaskItem = { index, status, attempts: job.attemptsMade + (status === 'running' ? 1 : 0) };
     const started = iso(job.processedOn);
     const finished = iso(job.finishedOn);
     if (started) item.started_at = started;

@@ -2,11 +2,11 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '@orch/config';
+import { type Harness, startHarness } from '@orch/engine/testing';
 import { createLogger } from '@orch/logger';
 import { createRedisConnection } from '@orch/redis';
 import { withDeadline } from '@orch/testing';
 import type { Redis } from 'ioredis';
-import { type Harness, startHarness } from '../../../packages/engine/src/test-harness';
 import { ApiService } from './api-service';
 
 export const ROOT = join(__dirname, '../../..');
@@ -83,9 +83,13 @@ export function testEnv(harness: Harness, env: Record<string, string> = {}): Rec
     ORCHESTRATOR_TEMPLATES: join(ROOT, 'templates'),
     EXECUTION_TTL: '10m',
     LOG_LEVEL: 'debug',
+    SERVICE_SECRET: TEST_SERVICE_SECRET,
     ...env,
   };
 }
+
+/** Signs service messages in tests; config requires one whenever API keys are set. */
+export const TEST_SERVICE_SECRET = 'test-service-secret-0123456789abcdef';
 
 export async function startApi(
   harness: Harness,
@@ -213,5 +217,5 @@ export async function readSse(
   return { status: response.status, events, comments, retry, contentType: response.headers.get('content-type') };
 }
 
-export { byId, probe, wf } from '../../../packages/engine/src/test-harness';
+export { byId, probe, wf } from '@orch/engine/testing';
 export { type Harness, startHarness };

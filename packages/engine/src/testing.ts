@@ -1,16 +1,17 @@
 import { EventEmitter, once } from 'node:events';
 import { prepareInline, type TemplateDefinition, type WorkflowDefinition } from '@orch/core';
-import { NotFoundError } from '@orch/errors';
+import { NotFoundError, OrchestratorError } from '@orch/errors';
 import { createRedisConnection } from '@orch/redis';
+import { type ExecutionEvent, type ExecutionRecord, isFinalStatus } from '@orch/run-model';
 import { type RedisServer, startRedisServer, withDeadline } from '@orch/testing';
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { builtinHandlers, type TaskHandlers } from './control-flow';
+import type { TaskHandlers } from './control-flow';
+import type { EngineContext } from './engine-context';
 import { EngineWorker } from './engine-worker';
-import type { ExecutionEvent, ExecutionRecord } from './execution-record';
-import { toEvent } from './execution-store';
+import type { RunKernel } from './run-kernel';
 import { PermanentTaskError, type TaskHandler } from './task-handler';
-import { WorkflowEngine } from './workflow-engine';
+import { internalsOf, WorkflowEngine } from './workflow-engine';
 
 /** One call of the probe handler, as the test sees it: an independent witness of what ran and when. */
 export interface ProbeCall {
@@ -65,6 +66,9 @@ export function probeHandler(calls: ProbeCall[], started = new EventEmitter()): 
 export interface Harness {
   server: RedisServer;
   engine: WorkflowEngine;
+  /** The engine's insides, for tests that set up or inspect what the facade does not show. */
+  ctx: EngineContext;
+  kernel: RunKernel;
   connection: Redis;
   calls: ProbeCall[];
   /** Resolves when the probe handler starts `task` (or already has). */
@@ -101,7 +105,7 @@ export async function startHarness(
   const calls: ProbeCall[] = [];
   const starts = new EventEmitter();
   const probe = probeHandler(calls, starts);
-  const handlers: TaskHandlers = { ...builtinHandlers, data: probe, ai: probe, exec: probe };
+  const handlers: TaskHandlers = { data: probe, ai: probe, exec: probe };
   const workers: EngineWorker[] = [];
   const clients: Redis[] = [connection];
   const fresh = () => {
@@ -122,6 +126,7 @@ export async function startHarness(
   const harness: Harness = {
     server,
     engine,
+    ...internalsOf(engine),
     connection,
     calls,
     async started(task, timeoutMs = 10_000) {
@@ -165,7 +170,7 @@ export async function startHarness(
       return harness.waitForEnd(await harness.submit(workflow, variables), timeoutMs);
     },
     waitForEnd(id, timeoutMs = 30_000) {
-      return engine.waitForEnd(id, waiter, timeoutMs);
+      return waitForEnd(engine, id, waiter, timeoutMs);
     },
     async delayed(jobId, timeoutMs = 10_000) {
       if (delayedIds.has(jobId)) return;
@@ -188,13 +193,10 @@ export async function startHarness(
         for (;;) {
           const left = deadline - Date.now();
           if (left <= 0) throw new Error(`no matching event of ${id} within ${timeoutMs} ms`);
-          const reply = await reader.xread('COUNT', 100, 'BLOCK', left, 'STREAMS', engine.keys.events(id), last);
-          for (const [, entries] of reply ?? []) {
-            for (const [entryId, fields] of entries) {
-              last = entryId;
-              const event = toEvent(entryId, fields);
-              if (match(event)) return event;
-            }
+          const events = await engine.waitForEvents(reader, id, last, { count: 100, blockMs: left });
+          for (const event of events ?? []) {
+            last = event.id;
+            if (match(event)) return event;
           }
         }
       } finally {
@@ -210,6 +212,37 @@ export async function startHarness(
     },
   };
   return harness;
+}
+
+/**
+ * Resolves with the record once the run has ended; for tools and tests. Uses the finished channel, no polling.
+ * `subscriber` is a connection the caller gives over to the subscription.
+ */
+export async function waitForEnd(
+  engine: WorkflowEngine,
+  id: string,
+  subscriber: Redis,
+  timeoutMs: number,
+): Promise<ExecutionRecord> {
+  const channel = engine.finishedChannel();
+  let onMessage: ((ch: string, message: string) => void) | undefined;
+  const ended = new Promise<void>((resolve) => {
+    onMessage = (ch, message) => {
+      if (ch === channel && (JSON.parse(message) as { execution_id: string }).execution_id === id) resolve();
+    };
+    subscriber.on('message', onMessage);
+  });
+  await subscriber.subscribe(channel);
+  try {
+    if (!isFinalStatus(await engine.status(id))) {
+      await withDeadline(ended, timeoutMs, `execution ${id} to end`).catch(() => {
+        throw new OrchestratorError('TIMEOUT', `execution ${id} did not end within ${timeoutMs} ms`);
+      });
+    }
+    return await engine.get(id);
+  } finally {
+    if (onMessage) subscriber.off('message', onMessage);
+  }
 }
 
 /** Builders for test workflows. */
@@ -234,3 +267,5 @@ export function probe(
 
 /** Tasks by id from a record. */
 export const byId = (record: ExecutionRecord) => Object.fromEntries(record.tasks.map((t) => [t.id, t]));
+
+export { type EngineInternals, internalsOf } from './workflow-engine';

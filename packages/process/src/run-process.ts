@@ -1,4 +1,4 @@
-import type { Logger } from './create-logger';
+import type { Logger } from '@orch/logger';
 
 export interface RunningProcess {
   logger: Logger;

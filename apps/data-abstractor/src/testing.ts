@@ -1,0 +1,2 @@
+/** The service as a library, for other packages' tests that run it in process. */
+export * from './data-abstractor';

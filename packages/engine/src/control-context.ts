@@ -1,0 +1,124 @@
+import {
+  type ControlContext,
+  prepareFromTemplate,
+  prepareInline,
+  type SubTaskSpec,
+  type TemplateDefinition,
+  type WaitingJob,
+} from '@orch/core';
+import { isFinalStatus } from '@orch/run-model';
+import { DelayedError, type Job, WaitingChildrenError } from 'bullmq';
+import type { EngineContext } from './engine-context';
+import type { CompiledTask, ExecutionDefinition } from './execution-definition';
+import { PARKED_MS } from './parked-jobs';
+import type { RunKernel } from './run-kernel';
+import { jobIds, type SubTaskJobData, type TaskJobData } from './task-job';
+
+/** The BullMQ side of one waiting task's job: its state in the job data, and parking it as a delayed job. */
+export function waitingJob<State>(job: Job<TaskJobData>, token: string | undefined): WaitingJob<State> {
+  const sleepUntil = async (at: number): Promise<never> => {
+    await job.moveToDelayed(at, token);
+    throw new DelayedError();
+  };
+  return {
+    id: job.id as string,
+    state: job.data as unknown as Partial<State>,
+    save: (state) => job.updateData({ ...job.data, ...state }),
+    sleepUntil,
+    park: () => sleepUntil(Date.now() + PARKED_MS),
+  };
+}
+
+export interface ControlScope {
+  ctx: EngineContext;
+  kernel: RunKernel;
+  def: ExecutionDefinition;
+  task: CompiledTask;
+  attempt: number;
+  job: Job<TaskJobData>;
+  token: string | undefined;
+  templates?: (reference: string) => TemplateDefinition;
+}
+
+/** What waiting task types may do, over the run store, the kernel and the task's BullMQ job. */
+export function controlContext(scope: ControlScope): ControlContext {
+  const { ctx, kernel, def, task, attempt, job, token, templates } = scope;
+  const id = def.executionId;
+  return {
+    executionId: id,
+    taskId: task.id,
+    attempt,
+    timeoutMs: task.timeoutMs,
+    depth: def.depth ?? 0,
+    note: (name) => ctx.store.note(id, name, task.id),
+    setNote: (name, value) => ctx.store.setNote(id, name, task.id, value),
+    hasTemplates: templates !== undefined,
+    async startChildRun(source, variables, correlationId) {
+      const prepared =
+        'template' in source && templates
+          ? prepareFromTemplate(templates(source.template), variables)
+          : prepareInline((source as { workflow: unknown }).workflow, variables, '/parameters/workflow');
+      const submitted = await kernel.submit(prepared, {
+        correlationId,
+        parent: { executionId: id, taskId: task.id, jobId: job.id as string, depth: (def.depth ?? 0) + 1 },
+        requestId: def.requestId,
+      });
+      return submitted.executionId;
+    },
+    async runOutcome(child) {
+      if (!isFinalStatus(await ctx.store.status(child))) return { ended: false };
+      const record = await ctx.store.get(child);
+      if (!record) throw new Error(`sub-workflow ${child} has expired`);
+      const outputs = Object.fromEntries(
+        record.tasks.filter((t) => t.status === 'completed').map((t) => [t.id, t.output]),
+      );
+      return { ended: true, status: record.status, error: record.error, outputs };
+    },
+    addSubTasks: (subTasks) => addSubTasks(scope, subTasks),
+    async waitForSubTasks() {
+      if (await job.moveToWaitingChildren(token as string)) throw new WaitingChildrenError();
+    },
+    async subTaskResults() {
+      const failures = Object.entries(await job.getIgnoredChildrenFailures()).map(
+        ([key, reason]) => [key.slice(key.lastIndexOf(':') + 1), reason] as [string, string],
+      );
+      const ordered: unknown[] = [];
+      for (const [key, value] of Object.entries(await job.getChildrenValues()))
+        ordered[Number(key.slice(key.lastIndexOf('.') + 1))] = value;
+      return { failures, outputs: ordered };
+    },
+  };
+}
+
+/** Sub-task jobs as children of the parallel task's job, one per sub-task, with the task's retry policy. */
+async function addSubTasks({ ctx, def, task, attempt, job }: ControlScope, subTasks: SubTaskSpec[]): Promise<void> {
+  const parent = { id: job.id as string, queue: job.queueQualifiedName };
+  const { ttlSeconds } = ctx.limits;
+  await ctx.queues.tasks.addBulk(
+    subTasks.map((sub, i) => {
+      const data: SubTaskJobData = {
+        e: def.executionId,
+        t: task.id,
+        i,
+        type: sub.type as SubTaskJobData['type'],
+        params: sub.parameters,
+      };
+      if (sub.timeoutMs !== undefined) data.timeoutMs = sub.timeoutMs;
+      if (task.backoff) data.bp = task.backoff;
+      if (def.requestId) data.rid = def.requestId;
+      return {
+        name: 'subtask',
+        data,
+        opts: {
+          jobId: jobIds.subTask(job.id as string, attempt, i),
+          parent,
+          attempts: task.attempts,
+          ...(task.backoff ? { backoff: { type: 'orch' } } : {}),
+          ignoreDependencyOnFailure: true,
+          removeOnComplete: { age: ttlSeconds },
+          removeOnFail: { age: ttlSeconds },
+        },
+      };
+    }),
+  );
+}

@@ -1,0 +1,71 @@
+import { type Logger, silentLogger } from '@orch/logger';
+import { RedisKeys, watchConnection } from '@orch/redis';
+import type { Redis } from 'ioredis';
+import { EngineQueues } from './engine-queues';
+import { RunIndex } from './run-index';
+import { RunStore } from './run-store';
+import { ttlSecondsOf } from './task-job';
+
+export interface EngineOptions {
+  /** Used for the engine's own commands; the caller owns it. */
+  connection: Redis;
+  /** BullMQ's key prefix, and the prefix of the engine's own keys. */
+  prefix?: string;
+  maxConcurrentWorkflows: number;
+  executionTtlMs: number;
+  defaultWorkflowTimeoutMs: number;
+  logger?: Logger;
+  /** When set, the engine's BullMQ client's connection state is logged under this name (`watchConnection`). */
+  bullConnectionName?: string;
+}
+
+/** The limits every part of the engine applies alike. */
+export interface EngineLimits {
+  maxConcurrentWorkflows: number;
+  executionTtlMs: number;
+  defaultWorkflowTimeoutMs: number;
+  /** `executionTtlMs` in seconds, BullMQ's unit for keeping finished jobs. */
+  ttlSeconds: number;
+}
+
+/**
+ * What the engine's parts share, built once per engine: the run store (the only owner of run keys), the run index,
+ * the queues (created only here), the limits and the logger. Internal to the package: apps see the facade.
+ */
+export interface EngineContext {
+  store: RunStore;
+  index: RunIndex;
+  queues: EngineQueues;
+  limits: EngineLimits;
+  logger: Logger;
+  /** Pub/sub channels: abort (workers stop a run's tasks) and finished (one message per ended run). */
+  channels: { abort: string; finished: string };
+  /** For the schedule manager's own (global, non-run) keys. */
+  redis: Redis;
+  keys: RedisKeys;
+}
+
+export function createEngineContext(options: EngineOptions): EngineContext {
+  const prefix = options.prefix ?? 'orch';
+  const keys = new RedisKeys(prefix);
+  const logger = options.logger ?? silentLogger();
+  // BullMQ gets its own client: ioredis copies every script defined on a client into each pipeline it makes, and
+  // BullMQ defines about 60, which cost the engine's own pipelines ~10% CPU when they shared one.
+  const bull = options.connection.duplicate();
+  if (options.bullConnectionName) watchConnection(bull, logger, options.bullConnectionName);
+  return {
+    store: new RunStore(options.connection, keys),
+    index: new RunIndex(options.connection, keys),
+    queues: new EngineQueues(bull, options.connection, prefix, logger),
+    limits: {
+      maxConcurrentWorkflows: options.maxConcurrentWorkflows,
+      executionTtlMs: options.executionTtlMs,
+      defaultWorkflowTimeoutMs: options.defaultWorkflowTimeoutMs,
+      ttlSeconds: ttlSecondsOf(options.executionTtlMs),
+    },
+    logger,
+    channels: { abort: keys.abortChannel(), finished: keys.finishedChannel() },
+    redis: options.connection,
+    keys,
+  };
+}

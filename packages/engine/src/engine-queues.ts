@@ -1,0 +1,95 @@
+import type { Logger } from '@orch/logger';
+import { closeConnection, QUEUES } from '@orch/redis';
+import { FlowProducer, Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { QUEUE_STATES, type QueueCounts } from './operational-state';
+
+/**
+ * The engine's BullMQ queues and flow producer, created here and nowhere else, on one client of their own. A
+ * partitioned deployment gets one set per partition (its prefix carries the partition's hash tag).
+ */
+export class EngineQueues {
+  readonly workflows: Queue;
+  readonly tasks: Queue;
+  readonly control: Queue;
+  readonly flows: FlowProducer;
+  /** What a BullMQ Worker of these queues is constructed with. */
+  readonly workerConnection: { connection: Redis; prefix: string };
+  private closing?: Promise<void>;
+
+  constructor(
+    /** BullMQ's own client: a duplicate of the engine's (see `createEngineContext`). */
+    private readonly connection: Redis,
+    /** The engine's client, for reading BullMQ's delayed sets without BullMQ's script-laden pipelines. */
+    private readonly reader: Redis,
+    readonly prefix: string,
+    logger: Logger,
+  ) {
+    const shared = { connection, prefix };
+    this.workerConnection = shared;
+    // BullMQ's own event streams are capped (default 10,000 entries, ~700 KB per queue); the engine reads none of
+    // them (runs have their own streams), so a short tail for dashboards is enough.
+    const queueOptions = { ...shared, streams: { events: { maxLen: 1000 } } };
+    this.workflows = new Queue(QUEUES.workflows, queueOptions);
+    this.tasks = new Queue(QUEUES.tasks, queueOptions);
+    this.control = new Queue(QUEUES.control, queueOptions);
+    this.flows = new FlowProducer(shared);
+    // The connection's owner logs its errors; without a listener BullMQ would print each one to the console.
+    const quiet = (error: Error) => logger.debug('queue connection error', { error: error.message });
+    for (const queue of this.all()) queue.on('error', quiet);
+    this.flows.on('error', quiet);
+    connection.on('error', quiet);
+  }
+
+  all(): Queue[] {
+    return [this.workflows, this.tasks, this.control];
+  }
+
+  /** The parent reference of a child of the run's workflow job. */
+  workflowParent(executionId: string): { id: string; queue: string } {
+    return { id: executionId, queue: this.workflows.qualifiedName };
+  }
+
+  taskJob(jobId: string): Promise<Job | undefined> {
+    return this.tasks.getJob(jobId);
+  }
+
+  /** Promotes a delayed task job (a parked wait) so it runs now; a job that moved on meanwhile is left alone. */
+  async wake(jobId: string): Promise<void> {
+    const job = await Job.fromId(this.tasks, jobId);
+    if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
+  }
+
+  /** Promotes the delayed jobs whose ids start with `prefix`: they run now instead of when their timer fires. */
+  async promoteDelayed(queue: Queue, prefix: string): Promise<void> {
+    const delayed = await this.reader.zrange(queue.toKey('delayed'), 0, -1);
+    for (const jobId of delayed.filter((j) => j.startsWith(prefix))) {
+      const job = await Job.fromId(queue, jobId);
+      await job?.promote().catch(() => undefined); // it may have moved on by itself meanwhile
+    }
+  }
+
+  /** Job counts per queue and state, for `/status` and `/metrics`. */
+  async counts(): Promise<QueueCounts> {
+    const entries = await Promise.all(
+      (['workflows', 'tasks', 'control'] as const).map(async (name) => {
+        const counts = await this[name].getJobCounts(...QUEUE_STATES);
+        return [name, Object.fromEntries(QUEUE_STATES.map((s) => [s, counts[s] ?? 0]))] as const;
+      }),
+    );
+    return Object.fromEntries(entries) as QueueCounts;
+  }
+
+  /** Ends the queues' client now, whatever it is doing: for a shutdown with Redis gone, after `close` gave up. */
+  async disconnect(): Promise<void> {
+    await closeConnection(this.connection);
+  }
+
+  /** Closes the queues and the flow producer, then their client. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= Promise.allSettled([this.flows.close(), ...this.all().map((q) => q.close())]).then(async () => {
+      await this.connection.quit().catch(() => this.connection.disconnect());
+    });
+    return this.closing;
+  }
+}

@@ -1,0 +1,129 @@
+import type { FinalStatus, TaskFinalStatus } from '@orch/run-model';
+import type { Job } from 'bullmq';
+import type { EngineContext } from './engine-context';
+import type { ExecutionDefinition } from './execution-definition';
+import { jobIds, type TaskJobData } from './task-job';
+
+/** What the workflow job ends a run as, by the status the run has when no task job is pending. */
+const ENDINGS: Record<string, { final: FinalStatus; mark: TaskFinalStatus } | undefined> = {
+  cancelling: { final: 'cancelled', mark: 'cancelled' },
+  timing_out: { final: 'timed_out', mark: 'cancelled' },
+  failing: { final: 'failed', mark: 'upstream_failed' },
+};
+
+/** Ending runs: the final status, the finalize script, the final message, the freed slot. */
+export class RunEnding {
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly admitWaiting: (id: string) => Promise<void>,
+  ) {}
+
+  /**
+   * Decides a run's final status once no task job is pending, and ends it: `cancelling` -> cancelled, `timing_out`
+   * -> timed_out, `failing` -> failed, otherwise failed when a task failed, else completed. A task whose job failed
+   * without a completion record (it stalled too often: its worker kept dying) counts as failed.
+   */
+  async endRun(id: string): Promise<string> {
+    const { store } = this.ctx;
+    const def = await store.definition(id);
+    const meta = await store.meta(id);
+    const status = meta.status ?? '';
+    let fin = await store.finished(id);
+    if (status === 'running' && (await this.recordLostJobs(def, fin))) fin = await store.finished(id);
+    const unfinished = Object.keys(def.tasks).filter((t) => !fin.has(t));
+    const ending = Object.hasOwn(ENDINGS, status) ? ENDINGS[status] : undefined;
+    if (ending) {
+      await this.finish(def, ending.final, meta.error ?? '', ending.mark, unfinished);
+      return ending.final;
+    }
+    if (status !== 'running') return status; // already ended
+    const failed = Object.keys(def.tasks).filter((t) => fin.get(t) === 'failed' && def.tasks[t]?.failsWorkflow);
+    const error =
+      failed.length > 0 ? `task${failed.length > 1 ? 's' : ''} failed: ${failed.join(', ')}` : (meta.error ?? '');
+    const final = failed.length > 0 ? 'failed' : 'completed';
+    await this.finish(def, final, error, 'skipped', unfinished);
+    return final;
+  }
+
+  /** Records a failure for each unfinished task whose job failed for good without one; true if there was any. */
+  private async recordLostJobs(def: ExecutionDefinition, fin: ReadonlyMap<string, string>): Promise<boolean> {
+    const { store, queues } = this.ctx;
+    const id = def.executionId;
+    const missing = Object.keys(def.tasks).filter((t) => !fin.has(t));
+    const jobs = await Promise.all(missing.map((t) => queues.taskJob(jobIds.task(id, t))));
+    const lost = jobs.filter((j): j is Job => !!j && !!j.failedReason && !!j.finishedOn);
+    for (const job of lost) {
+      const taskId = (job.data as TaskJobData).t;
+      await store.scripts.completeTask(id, {
+        taskId,
+        status: 'failed',
+        error: `task job lost: ${job.failedReason}`,
+        attempt: job.attemptsMade,
+        failFast: false,
+        dependents: def.tasks[taskId]?.dependents ?? [],
+      });
+    }
+    return lost.length > 0;
+  }
+
+  /**
+   * Ends a run once (Lua-guarded, which also drops its deadline), frees its slot, starts whatever waited for one.
+   * Returns whether this call ended it.
+   */
+  async finish(
+    def: ExecutionDefinition,
+    status: FinalStatus,
+    error: string,
+    unfinishedStatus: TaskFinalStatus,
+    unfinished: string[],
+  ): Promise<boolean> {
+    const { store, queues, limits, channels, logger } = this.ctx;
+    const id = def.executionId;
+    const ended = await store.scripts.finalize(id, {
+      status,
+      error,
+      ttlMs: limits.executionTtlMs,
+      unfinishedStatus,
+      unfinished,
+      channel: channels.finished,
+    });
+    if (!ended) return false;
+    await this.respond(id);
+    // Wake the parent's waiting task: it reads this run's outcome.
+    if (def.parent) await queues.wake(def.parent.jobId);
+    if (def.correlationId) await store.keepCorrelation(def.correlationId, limits.executionTtlMs);
+    store.forget(id);
+    logger.info('workflow finished', {
+      execution_id: id,
+      correlation_id: def.correlationId,
+      status,
+      error: error || undefined,
+    });
+    await this.admitWaiting(id);
+    return true;
+  }
+
+  /**
+   * Runs submitted over the message bus get their final message on the channel they named, exactly once: only the
+   * call that ended the run gets here.
+   */
+  private async respond(id: string): Promise<void> {
+    const { store } = this.ctx;
+    const channel = await store.metaField(id, 'respond_to');
+    if (!channel) return;
+    const record = await store.get(id);
+    if (!record) return;
+    const outputs = Object.fromEntries(
+      record.tasks.filter((t) => t.status === 'completed').map((t) => [t.id, t.output]),
+    );
+    const message: Record<string, unknown> = {
+      type: record.status,
+      execution_id: id,
+      correlation_id: record.correlation_id ?? null,
+      status: record.status,
+    };
+    if (record.status === 'completed') message.outputs = outputs;
+    else message.error = record.error ?? record.status;
+    await store.publish(channel, JSON.stringify(message));
+  }
+}

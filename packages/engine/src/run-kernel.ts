@@ -1,0 +1,193 @@
+import { CHILD_RUN_NOTE, type PreparedWorkflow } from '@orch/core';
+import { NotFoundError } from '@orch/errors';
+import { type ExecutionStatus, publicStatus } from '@orch/run-model';
+import type { EngineContext } from './engine-context';
+import type { ExecutionDefinition } from './execution-definition';
+import { PARKED_MS } from './parked-jobs';
+import { RunEnding } from './run-ending';
+import { type RetryResult, RunSubmission, type SubmitOptions, type SubmitResult } from './run-submission';
+import { jobIds, taskJob, workflowFlow } from './task-job';
+
+/** Ready tasks released with separate adds rather than one addBulk (see `release`). */
+const SEPARATE_ADDS_UP_TO = 8;
+
+/**
+ * The run lifecycle: admission, starting, releasing ready tasks, aborting and ending runs. The facade (the API's
+ * side) and the worker's parts (task runner, workflow job, recovery, schedules) drive runs only through this.
+ */
+export class RunKernel {
+  private readonly submission: RunSubmission;
+  private readonly ending: RunEnding;
+
+  constructor(private readonly ctx: EngineContext) {
+    this.submission = new RunSubmission(ctx, (def, first) => this.launch(def, first));
+    this.ending = new RunEnding(ctx, (id) => this.admitWaiting(id));
+  }
+
+  submit(prepared: PreparedWorkflow, options: SubmitOptions = {}): Promise<SubmitResult> {
+    return this.submission.submit(prepared, options);
+  }
+
+  retry(id: string, options: Pick<SubmitOptions, 'submittedBy' | 'requestId'> = {}): Promise<RetryResult> {
+    return this.submission.retry(id, options);
+  }
+
+  /**
+   * Starts an admitted run: status and deadline first (tasks start only in a running run), then its jobs.
+   * `first` are the tasks to enqueue with the run: its roots, or for a retry the tasks that did not complete.
+   */
+  async start(def: ExecutionDefinition, first: string[] = def.roots): Promise<void> {
+    await this.ctx.store.markStarted(def.executionId, def.timeoutMs);
+    await this.launch(def, first);
+  }
+
+  /** Starts an admitted run from where it stands: the tasks that are ready. */
+  async startReady(def: ExecutionDefinition): Promise<void> {
+    await this.start(def, await this.ctx.store.readyTasks(def));
+  }
+
+  /**
+   * Adds a running run's first jobs. Its deadline is an entry in the deadline set, written with its status; the
+   * workers sweep that set (a delayed job per run cost two BullMQ scripts, one to add and one to remove it).
+   */
+  private async launch(def: ExecutionDefinition, first: string[]): Promise<void> {
+    await this.startJobs(def, first);
+    this.ctx.logger.info('workflow started', {
+      execution_id: def.executionId,
+      correlation_id: def.correlationId,
+      tasks: Object.keys(def.tasks).length,
+    });
+  }
+
+  /** Adds the workflow job with `first` as its children, in one atomic FlowProducer.add. */
+  async startJobs(def: ExecutionDefinition, first: string[]): Promise<void> {
+    await this.ctx.queues.flows.add(workflowFlow(def, first, this.ctx.limits.ttlSeconds));
+  }
+
+  /** Adds ready tasks as children of the workflow job. */
+  async release(def: ExecutionDefinition, taskIds: readonly string[]): Promise<void> {
+    if (taskIds.length === 0) return;
+    const { queues, limits } = this.ctx;
+    const parent = queues.workflowParent(def.executionId);
+    if (taskIds.length <= SEPARATE_ADDS_UP_TO) {
+      // A few adds cost less one by one: BullMQ's addBulk makes an ioredis pipeline, and every pipeline copies the
+      // ~60 scripts BullMQ defines on its client (~30 µs, more than the round trips it saves for a handful).
+      await Promise.all(
+        taskIds.map((t) => {
+          const { name, data, opts } = taskJob(def, t, limits.ttlSeconds, parent);
+          return queues.tasks.add(name, data, opts);
+        }),
+      );
+      return;
+    }
+    await queues.tasks.addBulk(taskIds.map((t) => taskJob(def, t, limits.ttlSeconds, parent)));
+  }
+
+  /**
+   * Times out every run whose deadline has passed; each is claimed by one caller (the workers call this on a timer).
+   * Returns the runs it timed out.
+   */
+  async timeOutDue(now = Date.now(), batch = 100): Promise<string[]> {
+    const { store, logger } = this.ctx;
+    const due: string[] = [];
+    // Claimed in batches, so one script call never holds Redis for long however many runs are due at once.
+    for (;;) {
+      const claimed = await store.scripts.claimDeadlines(now, batch);
+      due.push(...claimed);
+      if (claimed.length < batch) break;
+    }
+    for (const id of due) {
+      const def = await store.definition(id).catch(() => undefined);
+      if (!def) continue; // expired meanwhile
+      await this.abort(id, 'timing_out', `workflow timed out after ${def.timeoutMs} ms`).catch((error: Error) =>
+        logger.warn('could not time out a run', { execution_id: id, error: error.message }),
+      );
+    }
+    return due;
+  }
+
+  /** Cancels a run: pending runs end at once, running ones stop starting tasks and abort the running ones. */
+  cancel(id: string, reason = 'cancelled by request'): Promise<ExecutionStatus> {
+    return this.abort(id, 'cancelling', reason);
+  }
+
+  /** Moves a run to `cancelling` or `timing_out`, and tells every worker to abort its tasks. */
+  async abort(id: string, status: 'cancelling' | 'timing_out', reason: string): Promise<ExecutionStatus> {
+    const { store } = this.ctx;
+    const before = await store.scripts.abort(id, { status, reason });
+    if (before === undefined) throw new NotFoundError('execution', id);
+    if (before === 'pending') {
+      await store.removePending(id);
+      const def = await store.definition(id);
+      const final = status === 'cancelling' ? 'cancelled' : 'timed_out';
+      await this.ending.finish(def, final, reason, 'cancelled', Object.keys(def.tasks));
+      return final;
+    }
+    if (before === 'running' || before === 'paused') await this.broadcastAbort(id);
+    return publicStatus((await store.status(id)) ?? before);
+  }
+
+  /**
+   * Asks every worker to abort this run's running tasks, and brings its delayed jobs (delay tasks, retry backoffs)
+   * forward so they end now instead of when their timer fires.
+   */
+  async broadcastAbort(id: string): Promise<void> {
+    const { store, queues } = this.ctx;
+    await store.broadcastAbort(id);
+    await queues.promoteDelayed(queues.tasks, jobIds.runTasks(id));
+    await queues.promoteDelayed(queues.control, jobIds.runHolds(id));
+    // Sub-workflows end with the run that started them.
+    const def = await store.definition(id).catch(() => undefined);
+    const subTasks = def ? Object.values(def.tasks).filter((t) => t.type === 'workflow') : [];
+    for (const child of await store.notes(
+      id,
+      CHILD_RUN_NOTE,
+      subTasks.map((t) => t.id),
+    )) {
+      if (child) await this.cancel(child, `the run that started it (${id}) is ending`).catch(() => undefined);
+    }
+  }
+
+  /** A parked child of the workflow job: while it is pending, BullMQ will not run the workflow job. */
+  async hold(id: string, n: number): Promise<void> {
+    const { queues, logger } = this.ctx;
+    await queues.control
+      .add(
+        'hold',
+        { e: id },
+        {
+          jobId: jobIds.hold(id, n),
+          delay: PARKED_MS,
+          parent: queues.workflowParent(id),
+          removeOnComplete: true,
+          removeOnFail: true,
+        },
+      )
+      .catch((error: Error) => logger.warn('could not add hold job', { execution_id: id, error: error.message }));
+  }
+
+  /** Brings a paused run's parked jobs (queued tasks, its holds) back now. */
+  async unpark(id: string): Promise<void> {
+    const { queues } = this.ctx;
+    await queues.promoteDelayed(queues.tasks, jobIds.runTasks(id));
+    await queues.promoteDelayed(queues.control, jobIds.runHolds(id));
+  }
+
+  /**
+   * Decides a run's final status once no task job is pending, and ends it. Returns the final status (or the status
+   * it had already ended with).
+   */
+  endRun(id: string): Promise<string> {
+    return this.ending.endRun(id);
+  }
+
+  /** Frees `id`'s slot (if any) and starts the runs that were waiting for one, oldest first. */
+  async admitWaiting(id?: string): Promise<void> {
+    const { store, limits } = this.ctx;
+    const admitted = await store.scripts.releaseSlot(id, limits.maxConcurrentWorkflows);
+    for (const next of admitted) {
+      if ((await store.status(next)) === 'pending') await this.startReady(await store.definition(next));
+      else await this.admitWaiting(next); // it ended while it waited: give the slot on
+    }
+  }
+}

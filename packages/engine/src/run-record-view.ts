@@ -1,0 +1,129 @@
+import { type TaskDefinition, taskTypeOf } from '@orch/core';
+import { taskNoteField } from '@orch/redis';
+import {
+  type EventType,
+  type ExecutionEvent,
+  type ExecutionRecord,
+  publicStatus,
+  TASK_STATUSES,
+  type TaskRecord,
+  type TaskStatus,
+} from '@orch/run-model';
+import type { ExecutionDefinition } from './execution-definition';
+
+/**
+ * A task's state in the run's `tasks` hash: JSON with one-letter fields, since the scripts rewrite it on every
+ * start and completion. `s` status, `a` attempts, `st`/`ft` start and finish (epoch ms), `e` error, `w` worker.
+ */
+export interface TaskState {
+  s?: TaskStatus;
+  a?: number;
+  st?: number;
+  ft?: number;
+  e?: string;
+  w?: string;
+  /** Completed by a retry that reused the checkpointed output. */
+  reused?: boolean;
+}
+
+/** The fields of a run's meta hash. */
+export interface RunMeta {
+  status?: string;
+  workflow_id?: string;
+  workflow_name?: string;
+  template_id?: string;
+  template_version?: string;
+  correlation_id?: string;
+  /** The API key name that submitted (or retried into) the run. */
+  submitted_by?: string;
+  request_id?: string;
+  created_at?: string;
+  started_at?: string;
+  finished_at?: string;
+  error?: string;
+  total?: string;
+  pauses?: string;
+  respond_to?: string;
+  parent_execution_id?: string;
+  retried_from?: string;
+}
+
+export const iso = (ms: string | number | null | undefined) =>
+  ms === undefined || ms === null || ms === '' ? undefined : new Date(Number(ms)).toISOString();
+
+/** The record as the API shows it, from the run's meta, definition, task states and (optionally) outputs. */
+export function toRecord(
+  id: string,
+  meta: RunMeta,
+  def: ExecutionDefinition,
+  states: ReadonlyMap<string, string>,
+  outputs: ReadonlyMap<string, string>,
+): ExecutionRecord {
+  const progress = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as ExecutionRecord['progress'];
+  progress.total = 0;
+  const tasks = def.workflow.tasks.map((t) => {
+    const record = toTaskRecord(t, states, outputs);
+    progress[record.status] += 1;
+    progress.total += 1;
+    return record;
+  });
+  const record: ExecutionRecord = {
+    execution_id: id,
+    status: publicStatus(meta.status ?? 'pending'),
+    workflow: { id: def.workflow.id, ...(def.workflow.name ? { name: def.workflow.name } : {}) },
+    variables: def.variables,
+    created_at: iso(meta.created_at) as string,
+    progress,
+    tasks,
+  };
+  if (meta.correlation_id) record.correlation_id = meta.correlation_id;
+  if (meta.submitted_by) record.submitted_by = meta.submitted_by;
+  if (meta.request_id) record.request_id = meta.request_id;
+  if (def.template) record.template = def.template;
+  if (meta.started_at) record.started_at = iso(meta.started_at);
+  if (meta.finished_at) record.finished_at = iso(meta.finished_at);
+  if (meta.started_at && meta.finished_at) record.duration_ms = Number(meta.finished_at) - Number(meta.started_at);
+  if (meta.error) record.error = meta.error;
+  return record;
+}
+
+function toTaskRecord(
+  t: TaskDefinition,
+  states: ReadonlyMap<string, string>,
+  outputs: ReadonlyMap<string, string>,
+): TaskRecord {
+  const raw = states.get(t.id);
+  const state: TaskState = raw ? JSON.parse(raw) : {};
+  const status = state.s ?? 'pending';
+  const record: TaskRecord = { id: t.id, type: t.type, status, attempts: state.a ?? 0 };
+  if (t.name) record.name = t.name;
+  if (state.st) record.started_at = iso(state.st);
+  if (state.ft) record.finished_at = iso(state.ft);
+  if (state.st && state.ft) record.duration_ms = state.ft - state.st;
+  if (state.e) record.error = state.e;
+  if (state.w) record.worker = state.w;
+  if (status === 'running') {
+    const note = (name: string) => states.get(taskNoteField(name, t.id));
+    const waiting = taskTypeOf(t.type)?.waitingFor?.(t.parameters ?? {}, note);
+    if (waiting) record.waiting_for = waiting;
+  }
+  const output = outputs.get(t.id);
+  if (output !== undefined) record.output = JSON.parse(output);
+  return record;
+}
+
+/** One stream entry (`[id, [field, value, ...]]`) as an event. */
+export function toEvent(id: string, fields: string[]): ExecutionEvent {
+  const map = new Map<string, string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i] as string, fields[i + 1] as string);
+  const event: ExecutionEvent = { id, type: (map.get('type') ?? 'unknown') as EventType, at: iso(map.get('at')) ?? '' };
+  const task = map.get('task');
+  const attempt = map.get('attempt');
+  const error = map.get('error');
+  const worker = map.get('worker');
+  if (task) event.task = task;
+  if (attempt && attempt !== '0') event.attempt = Number(attempt);
+  if (error) event.error = error;
+  if (worker) event.worker = worker;
+  return event;
+}

@@ -1,0 +1,235 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RedisKeys } from '@orch/redis';
+import type { EndingStatus, FinalStatus, InternalStatus, TaskFinalStatus } from '@orch/run-model';
+import type { ChainableCommander, Redis } from 'ioredis';
+
+/** Lua files are named `<command>-<number of KEYS>.lua` and live beside src/ and dist/ in ../lua. */
+const FILES = [
+  'start-task-5',
+  'complete-task-6',
+  'finalize-8',
+  'abort-2',
+  'admit-2',
+  'admit-run-5',
+  'release-slot-2',
+  'claim-deadlines-1',
+] as const;
+type ScriptFile = (typeof FILES)[number];
+
+type Arg = string | number;
+type Command = (...args: Arg[]) => Promise<unknown>;
+
+let sources: Map<ScriptFile, string> | undefined;
+function loadSources(): Map<ScriptFile, string> {
+  sources ??= new Map(FILES.map((file) => [file, readFileSync(join(__dirname, '..', 'lua', `${file}.lua`), 'utf8')]));
+  return sources;
+}
+
+/** `admit-run-5` is registered as `orch_admitRun`: the command name a MULTI calls it by. */
+const commandOf = (file: ScriptFile) =>
+  `orch_${file.slice(0, file.lastIndexOf('-')).replace(/-(\w)/g, (_, c: string) => c.toUpperCase())}`;
+
+/** What start-task found: the run's status, a completion recorded before (a replay), and the inputs it reads. */
+export interface StartTaskReply {
+  runStatus: InternalStatus | '';
+  /** Set when the task's completion is already recorded: the attempt replays it instead of running. */
+  recorded?: { status: TaskFinalStatus; output?: string };
+  /** The completion status of each `wanted` task, in order ('' while it has none). */
+  statuses: string[];
+  /** The output JSON of each `reads` task, in order ('' when it has none). */
+  outputs: string[];
+}
+
+export interface CompleteTaskInput {
+  taskId: string;
+  status: TaskFinalStatus;
+  output?: string;
+  error?: string;
+  /** 0 for a completion that no attempt made (a skip, a replay). */
+  attempt: number;
+  /** This failure fails the run now (fail-fast). */
+  failFast: boolean;
+  dependents: readonly string[];
+  now?: number;
+}
+
+export interface CompleteTaskReply {
+  runStatus: InternalStatus | '';
+  /** This call moved the run to `failing`: the caller aborts the run's other tasks. */
+  triggeredFailFast: boolean;
+  /** Dependents made ready, to add as jobs (none unless the run is running). */
+  ready: string[];
+}
+
+export interface FinalizeInput {
+  status: FinalStatus;
+  error: string;
+  ttlMs: number;
+  /** The status given to tasks that never finished, listed in `unfinished`. */
+  unfinishedStatus: TaskFinalStatus;
+  unfinished: readonly string[];
+  /** Pub/sub channel told about the end. */
+  channel: string;
+  now?: number;
+}
+
+/**
+ * The engine's Lua scripts behind typed calls: named arguments in, typed replies out. Each call builds its own KEYS
+ * (from one run's keys, or the global ones) and ARGV in the order the script's header gives, so no caller knows
+ * either. Every script touches one run's keys or the global `{g}` ones, never both, except the two admission
+ * scripts, which read and write one run's meta beside the global slots (noted in their headers).
+ */
+export class RunScripts {
+  private readonly commands = new Map<ScriptFile, Command>();
+
+  constructor(
+    client: Redis,
+    private readonly keys: RedisKeys,
+  ) {
+    for (const [file, lua] of loadSources()) {
+      const numberOfKeys = Number(file.slice(file.lastIndexOf('-') + 1));
+      const name = commandOf(file);
+      // EVALSHA, falling back to EVAL once per connection.
+      if (!(name in client)) client.defineCommand(name, { numberOfKeys, lua });
+      const fn = (client as unknown as Record<string, Command>)[name] as Command;
+      this.commands.set(file, (...args) => fn.call(client, ...args));
+    }
+  }
+
+  private run(file: ScriptFile, keys: string[], args: Arg[]): Promise<unknown> {
+    return (this.commands.get(file) as Command)(...keys, ...args);
+  }
+
+  /** Marks an attempt running and reads its dependencies' statuses and its inputs, in one round trip. */
+  async startTask(
+    executionId: string,
+    input: { taskId: string; attempt: number; worker: string; wanted: readonly string[]; reads: readonly string[] },
+  ): Promise<StartTaskReply> {
+    const { meta, tasks, finished, outputs, events } = this.runKeys(executionId);
+    const reply = (await this.run(
+      'start-task-5',
+      [meta, tasks, finished, outputs, events],
+      [input.taskId, input.attempt, Date.now(), input.worker, input.wanted.length, ...input.wanted, ...input.reads],
+    )) as string[];
+    const [runStatus = '', recorded = '', recordedOutput = ''] = reply;
+    const result: StartTaskReply = {
+      runStatus: runStatus as StartTaskReply['runStatus'],
+      statuses: reply.slice(3, 3 + input.wanted.length),
+      outputs: reply.slice(3 + input.wanted.length),
+    };
+    if (recorded) result.recorded = { status: recorded as TaskFinalStatus, output: recordedOutput || undefined };
+    return result;
+  }
+
+  /** Records a completion exactly once and returns the dependents it made ready. */
+  async completeTask(executionId: string, input: CompleteTaskInput): Promise<CompleteTaskReply> {
+    const k = this.runKeys(executionId);
+    const [runStatus = '', triggered, ...ready] = (await this.run(
+      'complete-task-6',
+      [k.meta, k.tasks, k.finished, k.outputs, k.events, k.waits],
+      [
+        input.taskId,
+        input.status,
+        input.output ?? '',
+        input.error ?? '',
+        input.now ?? Date.now(),
+        input.attempt,
+        input.failFast ? '1' : '0',
+        ...input.dependents,
+      ],
+    )) as string[];
+    return { runStatus: runStatus as CompleteTaskReply['runStatus'], triggeredFailFast: triggered === '1', ready };
+  }
+
+  /** Ends a run once; true when this call ended it. */
+  async finalize(executionId: string, input: FinalizeInput): Promise<boolean> {
+    const k = this.runKeys(executionId);
+    const now = input.now ?? Date.now();
+    const ended = await this.run(
+      'finalize-8',
+      [k.meta, k.tasks, k.finished, k.outputs, k.events, k.waits, k.def, this.keys.deadlines()],
+      [
+        executionId,
+        input.status,
+        input.error,
+        now,
+        input.ttlMs,
+        input.unfinishedStatus,
+        input.channel,
+        ...input.unfinished,
+      ],
+    );
+    return ended === 1;
+  }
+
+  /** Moves a running or paused run to `status`; returns the status before, undefined when the run does not exist. */
+  async abort(
+    executionId: string,
+    input: { status: Extract<EndingStatus, 'cancelling' | 'timing_out'>; reason: string },
+  ): Promise<InternalStatus | undefined> {
+    const before = (await this.run(
+      'abort-2',
+      [this.keys.meta(executionId), this.keys.events(executionId)],
+      [input.status, input.reason, Date.now()],
+    )) as string;
+    return before === '' ? undefined : (before as InternalStatus);
+  }
+
+  /** Takes a concurrency slot for a run, or queues it; true when admitted. */
+  async admit(executionId: string, limit: number): Promise<boolean> {
+    return (await this.run('admit-2', [this.keys.active(), this.keys.pending()], [executionId, limit])) === 1;
+  }
+
+  /**
+   * Queues admit-run on `multi` (the MULTI that creates the run): it takes a slot and marks the run running with its
+   * deadline, or queues it. Its reply, last in the MULTI, is 1 when admitted.
+   */
+  queueAdmitRun(
+    multi: ChainableCommander,
+    executionId: string,
+    input: { limit: number; timeoutMs: number; now?: number },
+  ): void {
+    const command = (multi as unknown as Record<string, (...args: Arg[]) => unknown>)[commandOf('admit-run-5')];
+    if (!command) throw new Error('admit-run is not defined on this connection');
+    command.call(
+      multi,
+      this.keys.active(),
+      this.keys.pending(),
+      this.keys.meta(executionId),
+      this.keys.events(executionId),
+      this.keys.deadlines(),
+      executionId,
+      input.limit,
+      input.now ?? Date.now(),
+      input.timeoutMs,
+    );
+  }
+
+  /** Frees a run's slot (none when `executionId` is undefined) and admits the oldest waiting runs into free slots. */
+  async releaseSlot(executionId: string | undefined, limit: number): Promise<string[]> {
+    return (await this.run(
+      'release-slot-2',
+      [this.keys.active(), this.keys.pending()],
+      [executionId ?? '', limit],
+    )) as string[];
+  }
+
+  /** Takes up to `batch` runs whose deadline is past out of the deadline set, for exactly one caller to time out. */
+  async claimDeadlines(now: number, batch: number): Promise<string[]> {
+    return (await this.run('claim-deadlines-1', [this.keys.deadlines()], [now, batch])) as string[];
+  }
+
+  private runKeys(executionId: string) {
+    const k = this.keys;
+    return {
+      meta: k.meta(executionId),
+      tasks: k.tasks(executionId),
+      finished: k.finished(executionId),
+      outputs: k.outputs(executionId),
+      events: k.events(executionId),
+      waits: k.waits(executionId),
+      def: k.def(executionId),
+    };
+  }
+}

@@ -1,0 +1,397 @@
+import { type RedisKeys, taskNoteField } from '@orch/redis';
+import type { EventType, ExecutionEvent, ExecutionRecord, InternalStatus, TaskFinalStatus } from '@orch/run-model';
+import type { Redis } from 'ioredis';
+import type { ExecutionDefinition } from './execution-definition';
+import { type RunMeta, type TaskState, toEvent, toRecord } from './run-record-view';
+import { RunScripts } from './run-scripts';
+
+/** A hash as a Map: own fields only, so a task named `constructor` or `__proto__` reads as what Redis holds. */
+const entries = (hash: Record<string, string>): Map<string, string> => new Map(Object.entries(hash));
+
+export interface CreateRunInput {
+  def: ExecutionDefinition;
+  /** Extra meta fields (`respond_to`, `parent_execution_id`, `retried_from`). */
+  extra?: Record<string, string>;
+  /** Outputs of tasks recorded as completed up front (a retry reusing checkpoints), by task id. */
+  seed?: ReadonlyMap<string, string>;
+  /** Admission in the same round trip, under this concurrency limit; without one the run is only written. */
+  limit?: number;
+}
+
+/**
+ * The one owner of a run's Redis keys: its definition (cached, it never changes), meta, task states, completion
+ * records, outputs, fan-in counters and event stream, plus the global admission and deadline keys the scripts use.
+ * Nothing else in the engine builds a run key; every read and write of run data goes through here or `scripts`.
+ * Every MULTI and script touches one run's keys or the global `{g}` keys, except creation and admission (one run
+ * plus the global slots, index and deadlines), which is what a partitioned deployment must keep in one slot.
+ */
+export class RunStore {
+  readonly scripts: RunScripts;
+  private readonly cache = new Map<string, Promise<ExecutionDefinition>>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly cacheSize = 1000,
+  ) {
+    this.scripts = new RunScripts(redis, keys);
+  }
+
+  /**
+   * Writes the definition, meta, first event, index entry and fan-in counters, and admits the run (marking it running
+   * with its deadline) or queues it, in one MULTI. Returns whether it was admitted.
+   */
+  async create({ def, extra = {}, seed = new Map(), limit }: CreateRunInput): Promise<boolean> {
+    const id = def.executionId;
+    const meta: Record<string, string> = {
+      status: 'pending',
+      workflow_id: def.workflow.id,
+      created_at: String(def.createdAt),
+      total: String(Object.keys(def.tasks).length),
+      ...extra,
+    };
+    if (def.workflow.name) meta.workflow_name = def.workflow.name;
+    if (def.template) {
+      meta.template_id = def.template.id;
+      if (def.template.version) meta.template_version = def.template.version;
+    }
+    if (def.correlationId) meta.correlation_id = def.correlationId;
+    const multi = this.redis
+      .multi()
+      .set(this.keys.def(id), JSON.stringify(def))
+      .hset(this.keys.meta(id), meta)
+      .xadd(this.keys.events(id), '*', ...eventFields('workflow.created', def.createdAt))
+      .zadd(this.keys.index(), def.createdAt, id);
+    const waits = waitCounts(def, seed);
+    if (waits.size > 0) multi.hset(this.keys.waits(id), waits);
+    if (seed.size > 0) {
+      const state = JSON.stringify({ s: 'completed', a: 0, reused: true } satisfies TaskState);
+      const reused = [...seed.keys()];
+      multi
+        .hset(this.keys.finished(id), new Map(reused.map((t) => [t, 'completed'])))
+        .hset(this.keys.outputs(id), seed)
+        .hset(this.keys.tasks(id), new Map(reused.map((t) => [t, state])));
+    }
+    if (limit !== undefined) this.scripts.queueAdmitRun(multi, id, { limit, timeoutMs: def.timeoutMs });
+    const replies = (await multi.exec()) ?? [];
+    this.remember(id, Promise.resolve(def));
+    const values = replies.map(([error, reply]) => {
+      if (error) throw error;
+      return reply;
+    });
+    return limit !== undefined && values.at(-1) === 1;
+  }
+
+  /**
+   * Claims `correlationId` for `executionId` for `ttlMs` (SET NX, so replicas racing on one id agree). Returns the
+   * run that already holds it, if any.
+   */
+  async claimCorrelation(correlationId: string, executionId: string, ttlMs: number): Promise<string | undefined> {
+    const key = this.keys.correlation(correlationId);
+    if ((await this.redis.set(key, executionId, 'PX', ttlMs, 'NX')) !== null) return undefined;
+    const existing = await this.redis.get(key);
+    if (existing) return existing;
+    await this.redis.set(key, executionId, 'PX', ttlMs); // it expired in between
+    return undefined;
+  }
+
+  /** Keeps a finished run's correlation id claimed as long as its record. */
+  async keepCorrelation(correlationId: string, ttlMs: number): Promise<void> {
+    await this.redis.pexpire(this.keys.correlation(correlationId), ttlMs);
+  }
+
+  /** The compiled definition; cached per process since it is immutable. Rejects when the run does not exist. */
+  definition(id: string): Promise<ExecutionDefinition> {
+    const cached = this.cache.get(id);
+    if (cached) return cached;
+    const loading = this.redis.get(this.keys.def(id)).then((json) => {
+      if (!json) throw new Error(`execution ${id} has no definition (expired or never created)`);
+      return parseDefinition(json);
+    });
+    loading.catch(() => this.cache.delete(id));
+    this.remember(id, loading);
+    return loading;
+  }
+
+  private remember(id: string, def: Promise<ExecutionDefinition>): void {
+    this.cache.set(id, def);
+    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
+  }
+
+  /** Drops a finished run's definition from the cache. */
+  forget(id: string): void {
+    this.cache.delete(id);
+  }
+
+  /** True when the run's definition exists (it has not expired). */
+  async hasDefinition(id: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.def(id))) === 1;
+  }
+
+  async meta(id: string): Promise<RunMeta> {
+    return this.redis.hgetall(this.keys.meta(id));
+  }
+
+  async metaField(id: string, field: keyof RunMeta): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.meta(id), field)) ?? undefined;
+  }
+
+  /** The run's status; undefined when it does not exist (or has expired). */
+  async status(id: string): Promise<InternalStatus | undefined> {
+    return ((await this.redis.hget(this.keys.meta(id), 'status')) ?? undefined) as InternalStatus | undefined;
+  }
+
+  /** Sets the run's status and appends the event that says so, in one MULTI. */
+  async setStatus(
+    id: string,
+    status: InternalStatus,
+    event: EventType,
+    fields: Record<string, string> = {},
+  ): Promise<void> {
+    await this.redis
+      .multi()
+      .hset(this.keys.meta(id), 'status', status, ...Object.entries(fields).flat())
+      .xadd(this.keys.events(id), '*', ...eventFields(event))
+      .exec();
+  }
+
+  /** Writes meta fields, with no event (the caller appends its own). */
+  async setMeta(id: string, fields: Partial<Record<keyof RunMeta, string>>): Promise<void> {
+    await this.redis.hset(this.keys.meta(id), fields);
+  }
+
+  /** Marks an admitted run running, with its deadline in the deadline set. */
+  async markStarted(id: string, timeoutMs: number, now = Date.now()): Promise<void> {
+    await this.redis
+      .multi()
+      .hset(this.keys.meta(id), 'status', 'running', 'started_at', String(now))
+      .xadd(this.keys.events(id), '*', ...eventFields('workflow.started', now))
+      .zadd(this.keys.deadlines(), now + timeoutMs, id)
+      .exec();
+  }
+
+  /** Counts one more pause of the run: its hold job's sequence number. */
+  async nextPause(id: string): Promise<number> {
+    return this.redis.hincrby(this.keys.meta(id), 'pauses', 1);
+  }
+
+  /** Appends one event to the run's stream. */
+  async appendEvent(
+    id: string,
+    type: EventType,
+    fields: Record<string, string | number | undefined> = {},
+  ): Promise<void> {
+    const extra = Object.entries(fields).flatMap(([k, v]) => (v === undefined ? [] : [k, String(v)]));
+    await this.redis.xadd(this.keys.events(id), '*', ...eventFields(type), ...extra);
+  }
+
+  /** Events after `after` (exclusive; '0' for all), oldest first. */
+  async events(id: string, after = '0', count = 1000): Promise<ExecutionEvent[]> {
+    const start = after === '0' ? '-' : `(${after}`;
+    const entries = await this.redis.xrange(this.keys.events(id), start, '+', 'COUNT', count);
+    return entries.map(([entryId, fields]) => toEvent(entryId, fields));
+  }
+
+  /**
+   * Waits up to `blockMs` for events after `after` (XREAD BLOCK on `connection`, which then serves nobody else).
+   * Resolves with them, or with null when none came.
+   */
+  async waitForEvents(
+    connection: Redis,
+    id: string,
+    after: string,
+    options: { count: number; blockMs: number },
+  ): Promise<ExecutionEvent[] | null> {
+    const reply = (await connection.xread(
+      'COUNT',
+      options.count,
+      'BLOCK',
+      options.blockMs,
+      'STREAMS',
+      this.keys.events(id),
+      after,
+    )) as [string, [string, string[]][]][] | null;
+    if (!reply) return null;
+    return (reply[0]?.[1] ?? []).map(([entryId, fields]) => toEvent(entryId, fields));
+  }
+
+  /** Epoch ms of the run's latest event; 0 without one. */
+  async lastEventAt(id: string): Promise<number> {
+    const [last] = await this.redis.xrevrange(this.keys.events(id), '+', '-', 'COUNT', 1);
+    return last ? Number(last[0].split('-')[0]) : 0;
+  }
+
+  /** The completion records: task id -> its terminal status. */
+  async finished(id: string): Promise<Map<string, TaskFinalStatus>> {
+    return entries(await this.redis.hgetall(this.keys.finished(id))) as Map<string, TaskFinalStatus>;
+  }
+
+  /** The recorded outputs of `taskIds` (those without one are absent), in that order. */
+  async outputsOf(id: string, taskIds: readonly string[]): Promise<Map<string, string>> {
+    const outputs = new Map<string, string>();
+    if (taskIds.length === 0) return outputs;
+    const values = await this.redis.hmget(this.keys.outputs(id), ...taskIds);
+    taskIds.forEach((t, i) => {
+      const value = values[i];
+      if (value !== null && value !== undefined) outputs.set(t, value);
+    });
+    return outputs;
+  }
+
+  async isFinished(id: string, taskId: string): Promise<boolean> {
+    return (await this.redis.hexists(this.keys.finished(id), taskId)) === 1;
+  }
+
+  /** Tasks not finished whose dependencies all are: the roots of a fresh run; for a retry, what did not complete. */
+  async readyTasks(def: ExecutionDefinition): Promise<string[]> {
+    const fin = await this.finished(def.executionId);
+    return Object.values(def.tasks)
+      .filter((t) => !fin.has(t.id) && t.deps.every((d) => fin.has(d)))
+      .map((t) => t.id);
+  }
+
+  /** Sets each task's fan-in counter to its unfinished dependencies: all of them, for a run starting over. */
+  async resetWaits(def: ExecutionDefinition): Promise<void> {
+    const key = this.keys.waits(def.executionId);
+    const waits = waitCounts(def, new Map());
+    const multi = this.redis.multi().del(key);
+    if (waits.size > 0) multi.hset(key, waits);
+    await multi.exec();
+  }
+
+  /** Forgets every task's progress (states, completions, outputs): the run starts over. */
+  async clearProgress(id: string): Promise<void> {
+    await this.redis.del(this.keys.finished(id), this.keys.outputs(id), this.keys.tasks(id));
+  }
+
+  /** The recorded errors of `taskIds`, by task (those without an error are absent). */
+  async taskErrors(id: string, taskIds: readonly string[]): Promise<Map<string, string>> {
+    const errors = new Map<string, string>();
+    if (taskIds.length === 0) return errors;
+    const states = await this.redis.hmget(this.keys.tasks(id), ...taskIds);
+    taskIds.forEach((t, i) => {
+      const error = states[i] ? (JSON.parse(states[i] as string) as TaskState).e : undefined;
+      if (error !== undefined) errors.set(t, error);
+    });
+    return errors;
+  }
+
+  /** A task type's note on a task (see `taskNoteField`). */
+  async note(id: string, note: string, taskId: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.tasks(id), taskNoteField(note, taskId))) ?? undefined;
+  }
+
+  async setNote(id: string, note: string, taskId: string, value: string): Promise<void> {
+    await this.redis.hset(this.keys.tasks(id), taskNoteField(note, taskId), value);
+  }
+
+  /** Writes the note unless the task has one; true when this call wrote it. */
+  async setNoteOnce(id: string, note: string, taskId: string, value: string): Promise<boolean> {
+    return (await this.redis.hsetnx(this.keys.tasks(id), taskNoteField(note, taskId), value)) === 1;
+  }
+
+  /** One note of several tasks, in order. */
+  async notes(id: string, note: string, taskIds: readonly string[]): Promise<(string | undefined)[]> {
+    if (taskIds.length === 0) return [];
+    const values = await this.redis.hmget(this.keys.tasks(id), ...taskIds.map((t) => taskNoteField(note, t)));
+    return values.map((v) => v ?? undefined);
+  }
+
+  /** The whole record in one round trip; undefined when the execution does not exist (or has expired). */
+  async get(id: string, options: { outputs?: boolean } = {}): Promise<ExecutionRecord | undefined> {
+    const pipeline = this.redis
+      .pipeline()
+      .hgetall(this.keys.meta(id))
+      .get(this.keys.def(id))
+      .hgetall(this.keys.tasks(id));
+    if (options.outputs !== false) pipeline.hgetall(this.keys.outputs(id));
+    const results = (await pipeline.exec()) ?? [];
+    const [meta, def, states, outputs] = results.map(([error, value]) => {
+      if (error) throw error;
+      return value;
+    }) as [RunMeta, string | null, Record<string, string>, Record<string, string> | undefined];
+    if (!meta || Object.keys(meta).length === 0 || !def) return undefined;
+    return toRecord(id, meta, parseDefinition(def), entries(states), entries(outputs ?? {}));
+  }
+
+  /** True while the run's keys exist (they expire a TTL after it ends). */
+  async exists(id: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.meta(id))) === 1;
+  }
+
+  /** Runs holding a concurrency slot. */
+  async activeRuns(): Promise<string[]> {
+    return this.redis.smembers(this.keys.active());
+  }
+
+  async isActive(id: string): Promise<boolean> {
+    return (await this.redis.sismember(this.keys.active(), id)) === 1;
+  }
+
+  /** Runs waiting for a slot, oldest first. */
+  async pendingRuns(): Promise<string[]> {
+    return this.redis.lrange(this.keys.pending(), 0, -1);
+  }
+
+  async removePending(id: string): Promise<void> {
+    await this.redis.lrem(this.keys.pending(), 0, id);
+  }
+
+  /** Slots in use and runs waiting for one. */
+  async admissionCounts(): Promise<{ active: number; pending: number }> {
+    const [active, pending] = await Promise.all([
+      this.redis.scard(this.keys.active()),
+      this.redis.llen(this.keys.pending()),
+    ]);
+    return { active, pending };
+  }
+
+  /** The recovery counters, by counter name. */
+  async counters(): Promise<Map<string, number>> {
+    const counters = entries(await this.redis.hgetall(this.keys.counters()));
+    return new Map([...counters].map(([k, v]) => [k, Number(v)]));
+  }
+
+  async addToCounters(increments: ReadonlyMap<string, number>): Promise<void> {
+    if (increments.size === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const [name, by] of increments) pipeline.hincrby(this.keys.counters(), name, by);
+    await pipeline.exec();
+  }
+
+  /** Tells every worker to abort the run's running tasks. */
+  async broadcastAbort(id: string): Promise<void> {
+    await this.redis.publish(this.keys.abortChannel(), id);
+  }
+
+  /** Tells the worker running `jobId` that it overran its timeout. */
+  async broadcastJobTimeout(jobId: string): Promise<void> {
+    await this.redis.publish(this.keys.abortChannel(), `job:${jobId}`);
+  }
+
+  /** Publishes a run's final message on the channel it named at submission. */
+  async publish(channel: string, message: string): Promise<void> {
+    await this.redis.publish(channel, message);
+  }
+}
+
+/** A stored definition, its id-keyed records without a prototype again (JSON.parse gives them Object's). */
+function parseDefinition(json: string): ExecutionDefinition {
+  const def = JSON.parse(json) as ExecutionDefinition;
+  def.tasks = Object.assign(Object.create(null), def.tasks);
+  return def;
+}
+
+/** The fields every event starts with. */
+export function eventFields(type: EventType, at = Date.now()): string[] {
+  return ['type', type, 'at', String(at)];
+}
+
+/** Each task's fan-in counter: its dependencies that are not done (`done` holds tasks completed up front). */
+function waitCounts(def: ExecutionDefinition, done: ReadonlyMap<string, unknown>): Map<string, number> {
+  const waits = new Map<string, number>();
+  for (const task of Object.values(def.tasks)) {
+    if (task.deps.length > 0) waits.set(task.id, task.deps.filter((d) => !done.has(d)).length);
+  }
+  return waits;
+}

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import type { PreparedWorkflow } from '@orch/core';
+import { NotFoundError, OrchestratorError } from '@orch/errors';
+import { type ExecutionStatus, isFinalStatus, publicStatus } from '@orch/run-model';
+import type { EngineContext } from './engine-context';
+import { compileExecution, type ExecutionDefinition, taskIds } from './execution-definition';
+
+export interface SubmitOptions {
+  correlationId?: string;
+  /** For a sub-workflow: the waiting task, and the depth of the run it belongs to plus one. */
+  parent?: { executionId: string; taskId: string; jobId: string; depth: number };
+  /** Pub/sub channel that gets the run's final message (the message bus sets `workflow-responses`). */
+  respondTo?: string;
+  /** The API key name that submitted the run; shown in its record as `submitted_by`. */
+  submittedBy?: string;
+  /** Kept with the run (`request_id`) and put on its tasks' log lines; a sub-workflow inherits its parent's. */
+  requestId?: string;
+}
+
+export interface SubmitResult {
+  executionId: string;
+  status: ExecutionStatus;
+  /** False when `correlationId` was already used: `executionId` is the existing run. */
+  created: boolean;
+}
+
+export interface RetryResult extends SubmitResult {
+  retried_from: string;
+  reused: string[];
+}
+
+/** A run written and admitted, or queued for a slot: `first` are the tasks to add as jobs once it runs. */
+export type Launch = (def: ExecutionDefinition, first: string[]) => Promise<void>;
+
+/**
+ * Creates runs: compiles (unless given the compiled form), claims the correlation id, writes and admits the run in one
+ * round trip, and launches it when admitted.
+ */
+export class RunSubmission {
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly launch: Launch,
+  ) {}
+
+  /**
+   * With a `correlationId` already used within the TTL, returns the existing run instead: the SET NX makes that hold
+   * across API replicas racing on the same id.
+   */
+  submit(prepared: PreparedWorkflow, options: SubmitOptions = {}): Promise<SubmitResult> {
+    const def = compileExecution(randomUUID(), prepared, {
+      defaultTimeoutMs: this.ctx.limits.defaultWorkflowTimeoutMs,
+      correlationId: options.correlationId,
+    });
+    return this.create(def, options);
+  }
+
+  /**
+   * A new run of a finished run's workflow that reuses the checkpointed outputs of its completed tasks and runs the
+   * rest: the failed, cancelled and never-run tasks.
+   */
+  async retry(id: string, options: Pick<SubmitOptions, 'submittedBy' | 'requestId'> = {}): Promise<RetryResult> {
+    const { store } = this.ctx;
+    const [def, fin, status] = await Promise.all([
+      store.definition(id).catch(() => {
+        throw new NotFoundError('execution', id);
+      }),
+      store.finished(id),
+      store.status(id),
+    ]);
+    if (!isFinalStatus(status)) {
+      throw new OrchestratorError(
+        'CONFLICT',
+        `execution ${id} is ${publicStatus(status)}; only a finished run can be retried`,
+      );
+    }
+    const outputs = await store.outputsOf(
+      id,
+      taskIds(def).filter((t) => fin.get(t) === 'completed'),
+    );
+    if (outputs.size === taskIds(def).length) {
+      throw new OrchestratorError('CONFLICT', `execution ${id} completed every task; there is nothing to retry`);
+    }
+    const fresh: ExecutionDefinition = {
+      ...def,
+      executionId: randomUUID(),
+      correlationId: undefined,
+      requestId: undefined,
+      createdAt: Date.now(),
+    };
+    const result = await this.create(
+      fresh,
+      { submittedBy: options.submittedBy, requestId: options.requestId },
+      { retriedFrom: id, seed: outputs },
+    );
+    return { ...result, retried_from: id, reused: [...outputs.keys()] };
+  }
+
+  private async create(
+    def: ExecutionDefinition,
+    options: SubmitOptions,
+    from: { retriedFrom?: string; seed?: Map<string, string> } = {},
+  ): Promise<SubmitResult> {
+    const { store, limits } = this.ctx;
+    const executionId = def.executionId;
+    if (options.correlationId) {
+      const ttl = def.timeoutMs + limits.executionTtlMs;
+      const existing = await store.claimCorrelation(options.correlationId, executionId, ttl);
+      if (existing) {
+        return {
+          executionId: existing,
+          status: publicStatus((await store.status(existing)) ?? 'pending'),
+          created: false,
+        };
+      }
+    }
+    if (options.parent) {
+      const { depth, ...parent } = options.parent;
+      def.parent = parent;
+      def.depth = depth;
+    }
+    const extra: Record<string, string> = {};
+    if (options.respondTo) extra.respond_to = options.respondTo;
+    if (options.parent) extra.parent_execution_id = options.parent.executionId;
+    if (from.retriedFrom) extra.retried_from = from.retriedFrom;
+    if (options.submittedBy) extra.submitted_by = options.submittedBy;
+    if (options.requestId) {
+      def.requestId = options.requestId;
+      extra.request_id = options.requestId;
+    }
+    const seed = from.seed ?? new Map<string, string>();
+    // One round trip writes the run and admits it (marking it running, with its deadline) or queues it.
+    const admitted = await store.create({ def, extra, seed, limit: limits.maxConcurrentWorkflows });
+    if (!admitted) return { executionId, status: 'pending', created: true };
+    await this.launch(def, seed.size > 0 ? await store.readyTasks(def) : def.roots);
+    return { executionId, status: 'running', created: true };
+  }
+}

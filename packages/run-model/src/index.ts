@@ -1,0 +1,4 @@
+export * from './api-responses';
+export * from './run-events';
+export * from './run-record';
+export * from './run-status';

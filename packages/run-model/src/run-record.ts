@@ -1,0 +1,81 @@
+import type { EventType } from './run-events';
+import type { ExecutionStatus, TaskStatus } from './run-status';
+
+/** What a running task is waiting on, such as an approval and who may give it. */
+export interface WaitingFor {
+  kind: 'approval';
+  message?: string;
+  approvers?: string[];
+}
+
+/** One task of a run, as the API returns it. */
+export interface TaskRecord {
+  id: string;
+  name?: string;
+  type: string;
+  status: TaskStatus;
+  attempts: number;
+  started_at?: string;
+  finished_at?: string;
+  duration_ms?: number;
+  error?: string;
+  output?: unknown;
+  /** The worker that ran the latest attempt. */
+  worker?: string;
+  waiting_for?: WaitingFor;
+}
+
+/** One run, as the API returns it (`GET /api/v1/workflows/{id}`; `/status` omits variables and outputs). */
+export interface ExecutionRecord {
+  execution_id: string;
+  status: ExecutionStatus;
+  correlation_id?: string;
+  /** The API key name that submitted (or retried into) this run. */
+  submitted_by?: string;
+  /** The request that created the run (X-Request-Id), also on its tasks' log lines. */
+  request_id?: string;
+  workflow: { id: string; name?: string };
+  template?: { id: string; version?: string };
+  variables: Record<string, unknown>;
+  created_at: string;
+  started_at?: string;
+  finished_at?: string;
+  duration_ms?: number;
+  error?: string;
+  progress: Record<TaskStatus, number> & { total: number };
+  tasks: TaskRecord[];
+}
+
+/** `GET /api/v1/workflows/{id}/status`: the record without variables (and without task outputs). */
+export type ExecutionStatusRecord = Omit<ExecutionRecord, 'variables'>;
+
+/** One entry of a run's event stream. */
+export interface ExecutionEvent {
+  /** The Redis stream id, also the SSE `id`. */
+  id: string;
+  type: EventType;
+  task?: string;
+  attempt?: number;
+  at: string;
+  error?: string;
+  worker?: string;
+}
+
+/** One run in a list. */
+export interface ExecutionSummary {
+  execution_id: string;
+  status: ExecutionStatus;
+  workflow_id: string;
+  template?: { id: string; version?: string };
+  correlation_id?: string;
+  created_at: string;
+  finished_at?: string;
+}
+
+/** A decision on an approval task (the first one wins). */
+export interface ApprovalDecision {
+  decision: 'approve' | 'reject';
+  payload?: unknown;
+  by?: string;
+  at: string;
+}
