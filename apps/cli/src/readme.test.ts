@@ -13,7 +13,7 @@ const blocks = [...README.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].map((m) => (
 
 describe('README', () => {
   it('opens with the Quick start: two command lines, install-and-start and install-and-test', () => {
-    expect(lines.findIndex((l) => l === '## Quick start')).toBeLessThan(15);
+    expect(lines.indexOf('## Quick start')).toBeLessThan(15);
     expect(blocks[0]?.body.trim().split('\n')).toEqual([
       './scripts/bootstrap.sh && pnpm start',
       './scripts/bootstrap.sh --test && pnpm test',

@@ -63,7 +63,7 @@ export async function parallelItems(
   if (!(await ctx.store.hasDefinition(id))) throw new NotFoundError('execution', id);
   const def = await ctx.store.definition(id);
   const compiled = Object.hasOwn(def.tasks, task) ? def.tasks[task] : undefined;
-  if (!compiled || compiled.type !== 'parallel') throw new NotFoundError(`parallel task of execution ${id}`, task);
+  if (compiled?.type !== 'parallel') throw new NotFoundError(`parallel task of execution ${id}`, task);
   const record = await ctx.store.get(id, { outputs: false });
   const latest = Math.max(1, record?.tasks.find((t) => t.id === task)?.attempts ?? 1);
   const attempt = integer(query.attempt, latest, '/attempt', 1, compiled.attempts);
