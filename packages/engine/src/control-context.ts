@@ -61,6 +61,7 @@ export function controlContext(scope: ControlScope): ControlContext {
       const submitted = await kernel.submit(prepared, {
         correlationId,
         parent: { executionId: id, taskId: task.id, jobId: job.id as string, depth: (def.depth ?? 0) + 1 },
+        requestId: def.requestId,
       });
       return submitted.executionId;
     },
@@ -104,6 +105,7 @@ async function addSubTasks({ ctx, def, task, attempt, job }: ControlScope, subTa
       };
       if (sub.timeoutMs !== undefined) data.timeoutMs = sub.timeoutMs;
       if (task.backoff) data.bp = task.backoff;
+      if (def.requestId) data.rid = def.requestId;
       return {
         name: 'subtask',
         data,

@@ -26,6 +26,8 @@ export interface SubTaskJobData {
   params: Record<string, unknown>;
   timeoutMs?: number;
   bp?: BackoffSpec;
+  /** The run's request id, for the sub-task's log lines. */
+  rid?: string;
 }
 
 /** Job ids: deterministic, so adding a job twice is a no-op while it exists, and a run's jobs share a prefix. */

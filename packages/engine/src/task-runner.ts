@@ -23,6 +23,7 @@ import type { RunKernel } from './run-kernel';
 import { runWithDeadline } from './run-with-deadline';
 import type { TaskContext } from './task-handler';
 import type { SubTaskJobData, TaskJobData } from './task-job';
+import type { TaskOutcome } from './task-observer';
 import { decide, edgeOutcome } from './trigger-rules';
 
 /** Resolves a template reference (`id` or `id@version`); throws NotFoundError. */
@@ -32,6 +33,9 @@ export type TemplateResolver = (reference: string) => TemplateDefinition;
 export const WORKFLOW_ABORT = 'workflow-abort';
 /** Abort reason when recovery finds a job past its timeout: it fails the attempt, which is retried per policy. */
 export const TASK_TIMEOUT = 'task-timeout';
+
+/** A task or sub-task stopped because its run is ending (cancel, timeout, fail-fast): never retried. */
+export class WorkflowAbortError extends UnrecoverableError {}
 
 const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
 const MAX_ERROR_CHARS = 2000;
@@ -70,7 +74,12 @@ export class TaskRunner {
     this.controls = { ctx, kernel, templates };
   }
 
-  async runTask(job: Job<TaskJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<void> {
+  /** Runs one task job; resolves to the task's outcome (thrown errors are retries, parks and failures). */
+  async runTask(
+    job: Job<TaskJobData>,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<TaskOutcome> {
     const { e, t } = job.data;
     const def = await this.ctx.store.definition(e);
     const task = Object.hasOwn(def.tasks, t) ? def.tasks[t] : undefined;
@@ -89,14 +98,14 @@ export class TaskRunner {
       // A re-run after a crash: the completion is recorded, so replay its release instead of running again.
       await this.complete(def, task, recorded.status, recorded.output, undefined, 0);
       if (recorded.status === 'failed') throw new UnrecoverableError(`task ${t} failed (recorded before a restart)`);
-      return;
+      return recorded.status;
     }
     if (runStatus === 'paused') {
       // Park the job until resume promotes it; it holds no worker meanwhile.
       await job.moveToDelayed(Date.now() + PARKED_MS, token);
       throw new DelayedError();
     }
-    if (runStatus !== 'running') return; // the run is ending; its workflow job marks what never ran
+    if (runStatus !== 'running') return 'not_running'; // the run is ending; its workflow job marks what never ran
     const statuses = new Map(wanted.map((id, i) => [id, reply.statuses[i] ?? '']));
     const outputs = new Map<string, unknown>();
     task.reads.forEach((id, i) => {
@@ -107,12 +116,11 @@ export class TaskRunner {
     const decision = triggerDecision(def, task, statuses, outputs);
     if (decision !== 'run') {
       await this.complete(def, task, decision, undefined, undefined, 0);
-      return;
+      return decision;
     }
     // A child logger per task is measurable at thousands of tasks a second: made only when something is logged.
     let child: Logger | undefined;
-    const log = () =>
-      (child ??= this.logger.child({ execution_id: e, task_id: t, correlation_id: def.correlationId, attempt }));
+    const log = () => (child ??= this.logger.child(logFields(def, t, attempt)));
     let output: unknown;
     try {
       const scope = await this.scope(def, task, statuses, outputs);
@@ -123,7 +131,7 @@ export class TaskRunner {
       // to a worker that does, which runs the attempt again; recording a failure here would end the task for good.
       if (lockLost(error)) throw error;
       if (signal?.aborted && signal.reason === WORKFLOW_ABORT) {
-        throw new UnrecoverableError(`task ${t} aborted: the workflow is ending`);
+        throw new WorkflowAbortError(`task ${t} aborted: the workflow is ending`);
       }
       const message = errorText(error);
       const permanent = isPermanent(error);
@@ -143,6 +151,7 @@ export class TaskRunner {
       throw new UnrecoverableError(message);
     }
     await this.complete(def, task, 'completed', json, undefined, attempt);
+    return 'completed';
   }
 
   /** Records the completion (once) and adds the dependents it made ready; fail-fast aborts the rest of the run. */
@@ -245,7 +254,7 @@ export class TaskRunner {
     if (status !== 'running')
       throw new UnrecoverableError(`sub-task ${t}[${i}] not started: the workflow is ${status}`);
     const attempt = job.attemptsMade + 1;
-    const logger = this.logger.child({ execution_id: e, task_id: `${t}[${i}]`, attempt });
+    const logger = this.logger.child({ execution_id: e, task_id: `${t}[${i}]`, attempt, request_id: job.data.rid });
     try {
       checkParameters(type, job.data.params, `${t}[${i}]`);
       const context: TaskContext = {
@@ -265,7 +274,7 @@ export class TaskRunner {
       );
     } catch (error) {
       if (signal?.aborted && signal.reason === WORKFLOW_ABORT)
-        throw new UnrecoverableError('aborted: the workflow is ending');
+        throw new WorkflowAbortError('aborted: the workflow is ending');
       if (isPermanent(error)) throw new UnrecoverableError(errorText(error));
       throw error;
     }
@@ -292,7 +301,18 @@ function triggerDecision(
 }
 
 /** BullMQ's answer when a job's lock is gone or held by another worker (its finished-errors codes -2 and -6). */
-function lockLost(error: unknown): boolean {
+/** What every log line of a task attempt carries. */
+function logFields(def: ExecutionDefinition, task: string, attempt: number): Record<string, unknown> {
+  return {
+    execution_id: def.executionId,
+    task_id: task,
+    correlation_id: def.correlationId,
+    request_id: def.requestId,
+    attempt,
+  };
+}
+
+export function lockLost(error: unknown): boolean {
   return error instanceof Error && /^(Missing lock|Lock mismatch) for job /.test(error.message);
 }
 
