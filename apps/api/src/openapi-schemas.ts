@@ -44,6 +44,7 @@ const statusProperties = {
   execution_id: str,
   status,
   correlation_id: str,
+  request_id: { type: 'string', description: 'The X-Request-Id of the request that created the run' },
   submitted_by: { type: 'string', description: 'The name of the API key that submitted (or retried into) the run' },
   workflow: { type: 'object', properties: { id: str, name: str } },
   template: { type: 'object', properties: { id: str, version: str } },

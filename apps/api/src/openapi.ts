@@ -1,4 +1,5 @@
 import { workflowSchema } from '@orch/core';
+import type { OpenApiExamples } from './openapi-examples';
 import { RESPONSE_SCHEMAS, ref } from './openapi-schemas';
 import { openapiPath, type RouteSpec } from './routes';
 
@@ -15,10 +16,11 @@ function publicSchema(schema: unknown): unknown {
   );
 }
 
-function parameters(route: RouteSpec): object[] {
+function parameters(route: RouteSpec, examples: OpenApiExamples): object[] {
   const result: object[] = [];
   for (const [, name] of route.path.matchAll(/:([A-Za-z_]+)/g)) {
-    result.push({ name, in: 'path', required: true, schema: { type: 'string' } });
+    const example = examples.params[route.operationId]?.[name as string];
+    result.push({ name, in: 'path', required: true, schema: { type: 'string' }, ...(example ? { example } : {}) });
   }
   const query = (route.query as { properties?: Record<string, unknown> } | undefined)?.properties ?? {};
   for (const [name, schema] of Object.entries(query)) {
@@ -36,15 +38,21 @@ function parameters(route: RouteSpec): object[] {
   return result;
 }
 
-function operation(route: RouteSpec): Operation {
+function operation(route: RouteSpec, examples: OpenApiExamples): Operation {
   const op: Operation = { operationId: route.operationId, summary: route.summary, tags: [route.tag] };
-  const params = parameters(route);
+  const params = parameters(route, examples);
   if (params.length > 0) op.parameters = params;
   if (route.body) {
     const body = publicSchema(route.body) as { properties?: Record<string, unknown> };
     if (body.properties?.workflow) body.properties.workflow = ref('Workflow');
     if (body.properties?.template) body.properties.template = ref('Template');
-    op.requestBody = { required: !route.bodyOptional, content: { 'application/json': { schema: body } } };
+    // Swagger UI's "Try it out" starts from `example`; without one it builds a body from the schema, which for a
+    // oneOf of workflow_template and workflow holds both and is refused.
+    const example = examples.bodies[route.operationId];
+    op.requestBody = {
+      required: !route.bodyOptional,
+      content: { 'application/json': { schema: body, ...(example === undefined ? {} : { example }) } },
+    };
   }
   const responses: Record<string, unknown> = {};
   for (const [code, response] of Object.entries(route.responses)) {
@@ -68,13 +76,20 @@ function operation(route: RouteSpec): Operation {
   return op;
 }
 
-/** The OpenAPI 3.1 document of `routes`; every route is in it, so it cannot drift from what is served. */
-export function buildOpenApi(routes: readonly RouteSpec[], version: string): object {
+/**
+ * The OpenAPI 3.1 document of `routes`; every route is in it, so it cannot drift from what is served. `examples`
+ * (from the catalog, see openapi-examples.ts) make "Try it out" run as is.
+ */
+export function buildOpenApi(
+  routes: readonly RouteSpec[],
+  version: string,
+  examples: OpenApiExamples = { bodies: {}, params: {} },
+): object {
   const paths: Record<string, Record<string, Operation>> = {};
   for (const route of routes) {
     const path = openapiPath(route.path);
     paths[path] ??= {};
-    (paths[path] as Record<string, Operation>)[route.method] = operation(route);
+    (paths[path] as Record<string, Operation>)[route.method] = operation(route, examples);
   }
   return {
     openapi: '3.1.0',
@@ -87,6 +102,7 @@ export function buildOpenApi(routes: readonly RouteSpec[], version: string): obj
     tags: [
       { name: 'workflows', description: 'Runs: submit, read, follow, cancel, retry' },
       { name: 'templates', description: 'The template catalog and validation' },
+      { name: 'schedules', description: 'Cron schedules that start workflows' },
       { name: 'operations', description: 'Health, status, metrics' },
     ],
     security: [{ bearer: [] }],

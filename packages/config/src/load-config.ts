@@ -67,6 +67,8 @@ export interface Config {
   /** BullMQ job lock, and how often workers look for jobs whose lock expired (their worker died). */
   workerLockDurationMs: number;
   workerStalledIntervalMs: number;
+  /** Where a worker serves Prometheus `/metrics` (0: any free port); none when unset. */
+  workerMetricsPort?: number;
   /** BullMQ's key prefix; wrap it in braces (`{orch}`) on Redis Cluster so a queue's keys share a slot. */
   queuePrefix: string;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
@@ -133,6 +135,7 @@ const envSchema = {
     WORKER_NAME: { type: 'string', minLength: 1, maxLength: 100 },
     WORKER_LOCK_DURATION: { type: 'string', default: '30s' },
     WORKER_STALLED_INTERVAL: { type: 'string', default: '15s' },
+    WORKER_METRICS_PORT: { type: 'integer', minimum: 0, maximum: 65535 },
     QUEUE_PREFIX: { type: 'string', minLength: 1, pattern: '^[^:]+$', default: 'orch' },
     LOG_LEVEL: { enum: ['error', 'warn', 'info', 'debug'], default: 'info' },
     OPENAI_BASE_URL: { type: 'string', pattern: '^https?://' },
@@ -253,6 +256,7 @@ function toConfig(
     workerName: raw.WORKER_NAME,
     workerLockDurationMs: ms('WORKER_LOCK_DURATION'),
     workerStalledIntervalMs: ms('WORKER_STALLED_INTERVAL'),
+    workerMetricsPort: raw.WORKER_METRICS_PORT,
     queuePrefix: raw.QUEUE_PREFIX,
     logLevel: raw.LOG_LEVEL,
     openai: {

@@ -63,6 +63,7 @@ export function controlContext(scope: ControlScope): ControlContext {
       const submitted = await kernel.submit(prepared, {
         correlationId,
         parent: { executionId: id, taskId: task.id, jobId: job.id as string, depth: (def.depth ?? 0) + 1 },
+        requestId: def.requestId,
       });
       return submitted.executionId;
     },
@@ -118,6 +119,7 @@ async function addSubTasks(
         data.g = gates;
         data.a = attempt;
       }
+      if (def.requestId) data.rid = def.requestId;
       return {
         name: 'subtask',
         data,

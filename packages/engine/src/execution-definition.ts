@@ -13,6 +13,8 @@ export interface ExecutionDefinition {
   timeoutMs: number;
   template?: { id: string; version?: string };
   correlationId?: string;
+  /** The request that created the run (the API's X-Request-Id, or the id it made up), for log correlation. */
+  requestId?: string;
   createdAt: number;
   /** 0 for a top-level run; a sub-workflow is one deeper than the run that started it. */
   depth?: number;

@@ -32,7 +32,7 @@ export class RunKernel {
     return this.submission.submit(prepared, options);
   }
 
-  retry(id: string, options: Pick<SubmitOptions, 'submittedBy'> = {}): Promise<RetryResult> {
+  retry(id: string, options: Pick<SubmitOptions, 'submittedBy' | 'requestId'> = {}): Promise<RetryResult> {
     return this.submission.retry(id, options);
   }
 

@@ -30,6 +30,8 @@ export interface SubTaskJobData {
   /** Under a concurrency limit: the gates it takes a slot of before it runs, and the parallel task's attempt. */
   g?: Gate[];
   a?: number;
+  /** The run's request id, for the sub-task's log lines. */
+  rid?: string;
 }
 
 /** Job ids: deterministic, so adding a job twice is a no-op while it exists, and a run's jobs share a prefix. */

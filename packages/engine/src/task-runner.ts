@@ -25,6 +25,7 @@ import type { StartTaskReply } from './run-scripts';
 import { runWithDeadline } from './run-with-deadline';
 import type { TaskContext } from './task-handler';
 import type { SubTaskJobData, TaskJobData } from './task-job';
+import type { TaskOutcome } from './task-observer';
 import { decide, edgeOutcome, skipReasonOf } from './trigger-rules';
 
 /** Resolves a template reference (`id` or `id@version`); throws NotFoundError. */
@@ -34,6 +35,9 @@ export type TemplateResolver = (reference: string) => TemplateDefinition;
 export const WORKFLOW_ABORT = 'workflow-abort';
 /** Abort reason when recovery finds a job past its timeout: it fails the attempt, which is retried per policy. */
 export const TASK_TIMEOUT = 'task-timeout';
+
+/** A task or sub-task stopped because its run is ending (cancel, timeout, fail-fast): never retried. */
+export class WorkflowAbortError extends UnrecoverableError {}
 
 const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
 const MAX_ERROR_CHARS = 2000;
@@ -74,7 +78,12 @@ export class TaskRunner {
     this.gates = new ConcurrencyGates(ctx);
   }
 
-  async runTask(job: Job<TaskJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<void> {
+  /** Runs one task job; resolves to the task's outcome (thrown errors are retries, parks and failures). */
+  async runTask(
+    job: Job<TaskJobData>,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<TaskOutcome> {
     const { e, t } = job.data;
     const def = await this.ctx.store.definition(e);
     const task = taskOf(def, t);
@@ -96,7 +105,7 @@ export class TaskRunner {
       // A re-run after a crash: the completion is recorded, so replay its release instead of running again.
       await this.complete(def, task, recorded.status, recorded.output, undefined, 0);
       if (recorded.status === 'failed') throw new UnrecoverableError(`task ${t} failed (recorded before a restart)`);
-      return;
+      return recorded.status;
     }
     if (runStatus === 'paused') {
       // Park the job until resume promotes it; it holds no worker meanwhile.
@@ -104,24 +113,23 @@ export class TaskRunner {
       throw new DelayedError();
     }
     // The run is ending (its workflow job marks what never ran), unless this is one of its exit handlers.
-    if (runStatus !== 'running' && !(runStatus === 'exiting' && task.exit)) return;
+    if (runStatus !== 'running' && !(runStatus === 'exiting' && task.exit)) return 'not_running';
     const { statuses, outputs } = inputsOf(wanted, task.reads, reply);
     const { decision, reason } = triggerDecision(def, task, statuses, outputs);
     if (decision !== 'run') {
       await this.complete(def, task, decision, undefined, undefined, 0, reason);
-      return;
+      return decision;
     }
     // A child logger per task is measurable at thousands of tasks a second: made only when something is logged.
     let child: Logger | undefined;
-    const log = () =>
-      (child ??= this.logger.child({ execution_id: e, task_id: t, correlation_id: def.correlationId, attempt }));
+    const log = () => (child ??= this.logger.child(logFields(def, t, attempt)));
     let output: unknown;
     try {
       const scope = await this.scope(def, task, statuses, outputs);
       // The task's own condition (Argo's `when`): false skips it, as a condition task's other branch is.
       if (task.when !== undefined && !resolveValue(task.when, scope)) {
         await this.complete(def, task, 'skipped', undefined, undefined, 0, 'condition false');
-        return;
+        return 'skipped';
       }
       output = await this.execute(job, token, signal, def, task, attempt, scope, log);
     } catch (error) {
@@ -132,7 +140,7 @@ export class TaskRunner {
       if (signal?.aborted && signal.reason === WORKFLOW_ABORT) {
         // An exit handler is stopped only when the grace period is over: its failure is recorded, the run ends.
         if (task.exit) await this.complete(def, task, 'failed', undefined, EXIT_STOPPED, attempt);
-        throw new UnrecoverableError(`task ${t} aborted: the workflow is ending`);
+        throw new WorkflowAbortError(`task ${t} aborted: the workflow is ending`);
       }
       const message = errorText(error);
       const permanent = isPermanent(error);
@@ -152,6 +160,7 @@ export class TaskRunner {
       throw new UnrecoverableError(message);
     }
     await this.complete(def, task, 'completed', json, undefined, attempt);
+    return 'completed';
   }
 
   /** Records the completion (once) and adds the dependents it made ready; fail-fast aborts the rest of the run. */
@@ -264,7 +273,7 @@ export class TaskRunner {
     const who = { member: `${t}.${job.data.a ?? 0}.${i}`, item: { task: t, index: i } };
     if (gates.length > 0 && !(await this.gates.enter(job, token, e, who, gates))) throw new DelayedError();
     const attempt = job.attemptsMade + 1;
-    const logger = this.logger.child({ execution_id: e, task_id: `${t}[${i}]`, attempt });
+    const logger = this.logger.child({ execution_id: e, task_id: `${t}[${i}]`, attempt, request_id: job.data.rid });
     try {
       checkParameters(type, job.data.params, `${t}[${i}]`);
       const context: TaskContext = {
@@ -290,7 +299,7 @@ export class TaskRunner {
       const permanent = isPermanent(error);
       // The slot is kept between attempts: a retry is the same item, still running.
       if (aborted || permanent || attempt >= (job.opts.attempts ?? 1)) await this.gates.leave(e, who, gates, 'failed');
-      if (aborted) throw new UnrecoverableError('aborted: the workflow is ending');
+      if (aborted) throw new WorkflowAbortError('aborted: the workflow is ending');
       if (permanent) throw new UnrecoverableError(errorText(error));
       throw error;
     }
@@ -353,7 +362,18 @@ function resolveOuter(
 }
 
 /** BullMQ's answer when a job's lock is gone or held by another worker (its finished-errors codes -2 and -6). */
-function lockLost(error: unknown): boolean {
+/** What every log line of a task attempt carries. */
+function logFields(def: ExecutionDefinition, task: string, attempt: number): Record<string, unknown> {
+  return {
+    execution_id: def.executionId,
+    task_id: task,
+    correlation_id: def.correlationId,
+    request_id: def.requestId,
+    attempt,
+  };
+}
+
+export function lockLost(error: unknown): boolean {
   return error instanceof Error && /^(Missing lock|Lock mismatch) for job /.test(error.message);
 }
 

@@ -36,6 +36,8 @@ export interface ExecutionRecord {
   correlation_id?: string;
   /** The API key name that submitted (or retried into) this run. */
   submitted_by?: string;
+  /** The request that created the run (X-Request-Id), also on its tasks' log lines. */
+  request_id?: string;
   workflow: { id: string; name?: string };
   template?: { id: string; version?: string };
   variables: Record<string, unknown>;
