@@ -66,7 +66,7 @@ describe('Argo examples: DAGs, run through the API with real commands', () => {
       const tasks = tasksOf(level);
       if (tasks.heads?.status === 'completed') break;
       expect(tasks.heads).toMatchObject({ status: 'skipped', skip_reason: 'condition false' });
-      const child = (tasks.tails?.output as { execution_id: string }).execution_id;
+      const child = (tasks.tails?.output as { execution_id?: string } | undefined)?.execution_id;
       level = (await stack.api.call('GET', `/api/v1/workflows/${child}`)).body;
       depth += 1;
     }

@@ -25,8 +25,10 @@ describe('Argo examples: loops, retries, timeouts', () => {
     const { record } = await stack.run({ workflow_template: 'loops-param-result' });
     expect(record.status).toBe('completed');
     const tasks = tasksOf(record);
-    expect((tasks.generate?.output as { json: number[] }).json).toEqual([20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30]);
-    const slept = (tasks.sleep?.output as { stdout: string }[]).map((o) => o.stdout);
+    expect((tasks.generate?.output as { json?: number[] } | undefined)?.json).toEqual([
+      20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
+    ]);
+    const slept = ((tasks.sleep?.output ?? []) as { stdout: string }[]).map((o) => o.stdout);
     expect(slept).toHaveLength(11);
     expect(slept[0]).toBe('sleeping for 0.2 seconds\ndone\n');
     expect(slept[10]).toBe('sleeping for 0.3 seconds\ndone\n');
@@ -45,9 +47,9 @@ describe('Argo examples: loops, retries, timeouts', () => {
     expect(failed).toHaveLength(10);
     expect(started).toHaveLength(11);
     // Each attempt starts at least its backoff after the one before failed: 40, 80, 160, 160, ...
-    failed.forEach((at, k) =>
-      expect((started[k + 1] as number) - at).toBeGreaterThanOrEqual(Math.min(40 * 2 ** k, 160)),
-    );
+    for (const [k, at] of failed.entries()) {
+      expect((started[k + 1] as number) - at).toBeGreaterThanOrEqual(Math.min(40 * 2 ** k, 160));
+    }
     const passing = await stack.run({ workflow_template: 'retry-backoff', variables: { exit_codes: [0] } });
     expect(tasksOf(passing.record).retry_backoff).toMatchObject({ status: 'completed', attempts: 1 });
   });

@@ -50,6 +50,13 @@ export function gateNames(def: ExecutionDefinition): string[] {
 export class ConcurrencyGates {
   constructor(private readonly ctx: EngineContext) {}
 
+  /** Takes a task's slot of the run's gate, if it is under one; false when it must wait (its job is parked). */
+  enterTask(job: Job, token: string | undefined, def: ExecutionDefinition, task: CompiledTask): Promise<boolean> {
+    const gates = taskGates(def, task);
+    if (gates.length === 0) return Promise.resolve(true);
+    return this.enter(job, token, def.executionId, { member: task.id }, gates);
+  }
+
   /**
    * Takes `who`'s slots. False when it must wait: its job is then parked (the caller throws BullMQ's DelayedError).
    */

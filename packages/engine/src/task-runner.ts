@@ -91,8 +91,7 @@ export class TaskRunner {
     const attempt = job.attemptsMade + 1;
     const wanted = wantedBy(def, task);
     // Under the run's max_concurrency, a slot first: until one is free the job waits parked.
-    const gates = taskGates(def, task);
-    if (gates.length > 0 && !(await this.gates.enter(job, token, e, { member: t }, gates))) throw new DelayedError();
+    if (!(await this.gates.enterTask(job, token, def, task))) throw new DelayedError();
     const reply = await this.ctx.store.scripts.startTask(e, {
       taskId: t,
       attempt,
@@ -126,11 +125,7 @@ export class TaskRunner {
     let output: unknown;
     try {
       const scope = await this.scope(def, task, statuses, outputs);
-      // The task's own condition (Argo's `when`): false skips it, as a condition task's other branch is.
-      if (task.when !== undefined && !resolveValue(task.when, scope)) {
-        await this.complete(def, task, 'skipped', undefined, undefined, 0, 'condition false');
-        return 'skipped';
-      }
+      if (await this.skippedByCondition(def, task, scope)) return 'skipped';
       output = await this.execute(job, token, signal, def, task, attempt, scope, log);
     } catch (error) {
       if (error instanceof DelayedError || error instanceof WaitingChildrenError) throw error;
@@ -161,6 +156,17 @@ export class TaskRunner {
     }
     await this.complete(def, task, 'completed', json, undefined, attempt);
     return 'completed';
+  }
+
+  /** The task's own condition (Argo's `when`): false skips it, as a condition task's other branch is. */
+  private async skippedByCondition(
+    def: ExecutionDefinition,
+    task: CompiledTask,
+    scope: Record<string, unknown>,
+  ): Promise<boolean> {
+    if (task.when === undefined || resolveValue(task.when, scope)) return false;
+    await this.complete(def, task, 'skipped', undefined, undefined, 0, 'condition false');
+    return true;
   }
 
   /** Records the completion (once) and adds the dependents it made ready; fail-fast aborts the rest of the run. */
