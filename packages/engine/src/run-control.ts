@@ -24,6 +24,9 @@ export class RunControl {
     const status = await store.status(id);
     if (!status) throw new NotFoundError('execution', id);
     if (status === 'paused') return 'paused';
+    if (status === 'exiting') {
+      throw new OrchestratorError('CONFLICT', `execution ${id} is running its exit handlers; they cannot be paused`);
+    }
     if (status !== 'running') {
       throw new OrchestratorError(
         'CONFLICT',
