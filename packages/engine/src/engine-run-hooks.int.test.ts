@@ -1,4 +1,5 @@
 import { prepareInline, targetWorkflow } from '@orch/core';
+import { RecoveryManager } from './recovery/recovery-manager';
 import { byId, type Harness, probe, startHarness, wf } from './testing';
 
 jest.setTimeout(60_000);
@@ -82,5 +83,30 @@ describe('max_concurrency', () => {
     const record = await h.run(wf([probe('a'), probe('b', ['a'])]));
     expect(record.status).toBe('completed');
     expect(await h.connection.keys(`*{${record.execution_id}}:gate:*`)).toEqual([]);
+  });
+});
+
+describe('a run that recovery restarts', () => {
+  it('starts with empty gates and its untargeted tasks still skipped', async () => {
+    const workflow = wf(
+      [
+        probe('a'),
+        { id: 'park', type: 'delay', depends_on: ['a'], parameters: { duration: '3s' } },
+        probe('c', ['park']),
+        probe('left_out', ['a']),
+      ],
+      { max_concurrency: 1, recovery: { strategy: 'restart' } },
+    );
+    const { executionId: id } = await h.engine.submit(targetWorkflow(prepareInline(workflow), ['c']));
+    await h.delayed(`${id}.park`);
+    // A holder that will never leave (its worker died with the run's jobs), then every job of the run lost.
+    await h.connection.sadd(h.ctx.keys.gateSlots(id, '*'), 'ghost');
+    await (await h.ctx.queues.workflows.getJob(id))?.remove();
+    const recovery = new RecoveryManager(h.ctx, h.kernel, { orphanAfterMs: 0, graceMs: 0, strategy: 'resume' });
+    expect((await recovery.run()).restarted).toEqual([id]);
+    const record = await h.waitForEnd(id);
+    expect(record.status).toBe('completed');
+    expect(byId(record).left_out).toMatchObject({ status: 'skipped', skip_reason: 'not targeted' });
+    expect(h.calls.map((c) => c.task)).toEqual(['a', 'a', 'c']);
   });
 });

@@ -260,10 +260,17 @@ export class RunStore {
       .map((t) => t.id);
   }
 
+  /** For a run starting over: empty gates, and its untargeted tasks recorded skipped again. */
+  async resetRunHooks(def: ExecutionDefinition, gates: readonly string[]): Promise<void> {
+    await this.clearGates(def.executionId, gates);
+    const multi = this.redis.multi();
+    if (def.untargeted) skipUntargeted(multi, this.keys, def.executionId, def.untargeted, Date.now());
+    await multi.exec();
+  }
+
   /** Drops the run's concurrency gates (`*` and its parallel tasks'): nothing holds or waits for a slot any more. */
   async clearGates(id: string, gates: readonly string[]): Promise<void> {
-    if (gates.length === 0) return;
-    await this.redis.del(...gates.flatMap((g) => [this.keys.gateSlots(id, g), this.keys.gateQueue(id, g)]));
+    if (gates.length > 0) await this.redis.del(...gates.flatMap((g) => this.keys.gateKeys(id, g)));
   }
 
   /** Sets each task's fan-in counter to its unfinished dependencies: all of them, for a run starting over. */

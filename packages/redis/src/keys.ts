@@ -60,6 +60,11 @@ export class RedisKeys {
     return this.exec(id, `gate:${gate}:queue`);
   }
 
+  /** A gate's slots and queue. */
+  gateKeys(id: string, gate: string): [string, string] {
+    return [this.gateSlots(id, gate), this.gateQueue(id, gate)];
+  }
+
   /** The keys of the task scripts, in their KEYS order: meta, tasks, fin, out, events, waits. */
   taskKeys(id: string): string[] {
     return [this.meta(id), this.tasks(id), this.finished(id), this.outputs(id), this.events(id), this.waits(id)];
