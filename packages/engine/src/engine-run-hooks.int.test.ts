@@ -79,6 +79,20 @@ describe('max_concurrency', () => {
     expect(await h.connection.exists(...keys)).toBe(0);
   });
 
+  it('lets a run with tasks waiting for a slot end at once when it is cancelled', async () => {
+    const id = await h.submit(
+      wf([probe('first', [], { sleep_ms: 20_000 }), probe('second', [], { sleep_ms: 20_000 })], { max_concurrency: 1 }),
+    );
+    await h.started('first');
+    await h.delayed(`${id}.second`); // parked: waiting for the slot `first` holds
+    const cancelledAt = Date.now();
+    await h.engine.cancel(id);
+    const record = await h.waitForEnd(id, 10_000);
+    expect(record.status).toBe('cancelled');
+    expect(Date.now() - cancelledAt).toBeLessThan(5_000);
+    expect(h.calls.map((c) => c.task)).toEqual(['first']);
+  });
+
   it('costs nothing to a run without a limit: no gate key is ever written', async () => {
     const record = await h.run(wf([probe('a'), probe('b', ['a'])]));
     expect(record.status).toBe('completed');

@@ -16,7 +16,7 @@ const FILES = [
   'claim-deadlines-1',
   'begin-exit-4',
   'cut-exit-2',
-  'gate-enter-5',
+  'gate-enter-6',
   'gate-leave-5',
 ] as const;
 type ScriptFile = (typeof FILES)[number];
@@ -227,7 +227,7 @@ export class RunScripts {
 
   /**
    * Takes a slot of each gate (one or two) for `who`, or queues it. `wake`: members it stopped waiting for at a gate
-   * with a free slot, whose jobs the caller wakes.
+   * with a free slot, whose jobs the caller wakes. A run that is not running has nothing wait: entered, no slot.
    */
   async gateEnter(
     executionId: string,
@@ -235,7 +235,8 @@ export class RunScripts {
     gates: readonly Gate[],
     now = Date.now(),
   ): Promise<{ entered: boolean; wake: string[] }> {
-    const [entered, ...wake] = (await this.run('gate-enter-5', this.gateKeys(executionId, gates), [
+    const keys = [...this.gateKeys(executionId, gates), this.keys.meta(executionId)];
+    const [entered, ...wake] = (await this.run('gate-enter-6', keys, [
       who.member,
       now,
       ...gateLimits(gates),

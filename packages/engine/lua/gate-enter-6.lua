@@ -3,13 +3,17 @@
   parallel item, or queues it. First come, first served: a member may take a slot only if the members queued ahead
   of it would leave one free, so a newcomer never overtakes one that was woken for a freed slot.
   KEYS[1] gate A's slots  KEYS[2] gate A's queue  KEYS[3] gate B's slots  KEYS[4] gate B's queue  KEYS[5] events
+  KEYS[6] the run's meta
   ARGV[1] member (a task id, or <task>.<attempt>.<item>)  ARGV[2] now (ms)  ARGV[3] gate A's limit
   ARGV[4] gate B's limit (0: no gate B)  ARGV[5] the item's task id, or '' for a task  ARGV[6] the item's index
   Returns {1} when the member holds a slot of every gate (it may run), {0, members to wake...} when it waits: it then
   waits in the queues of the gates that are full and in no other (there it would hold up members that can run; those
   it leaves at the head of a gate with a free slot are to be woken). Asking again while holding the slots is
-  harmless. An item's start is an `item.started` event, written here with the slot it takes.
+  harmless. An item's start is an `item.started` event, written here with the slot it takes. In a run that is not
+  running (paused, ending) nothing waits here: {1} without a slot, and the caller's start-task sees the status.
 ]]
+local status = redis.call('HGET', KEYS[6], 'status')
+if status ~= 'running' and status ~= 'exiting' then return {1} end
 local member = ARGV[1]
 local gates = {{KEYS[1], KEYS[2], tonumber(ARGV[3])}}
 if tonumber(ARGV[4]) > 0 then gates[2] = {KEYS[3], KEYS[4], tonumber(ARGV[4])} end
