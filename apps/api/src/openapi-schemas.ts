@@ -1,5 +1,5 @@
 import { templateSchema } from '@orch/core';
-import { EVENT_TYPES, EXECUTION_STATUSES, TASK_STATUSES } from '@orch/run-model';
+import { EVENT_TYPES, EXECUTION_STATUSES, FINAL_STATUSES, SKIP_REASONS, TASK_STATUSES } from '@orch/run-model';
 
 /** Response schemas of the OpenAPI document; request schemas come from request-schemas.ts. */
 
@@ -22,6 +22,8 @@ const task = {
     name: str,
     type: str,
     status: { enum: [...TASK_STATUSES] },
+    skip_reason: { enum: [...SKIP_REASONS], description: 'Why a skipped task did not run' },
+    on_exit: { const: true, description: "An exit handler (the workflow's on_exit)" },
     attempts: int,
     started_at: time,
     finished_at: time,
@@ -134,6 +136,12 @@ export const RESPONSE_SCHEMAS: Record<string, object> = {
       at: time,
       error: str,
       worker: str,
+      reason: { enum: [...SKIP_REASONS], description: 'task.skipped: why the task did not run' },
+      item: { type: 'integer', description: 'item.started, item.finished: the index of the parallel item' },
+      status: {
+        enum: [...FINAL_STATUSES],
+        description: 'item.finished: how the item ended; workflow.exiting: the status the run ends with',
+      },
     },
   },
   CancelResult: {

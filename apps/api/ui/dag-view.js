@@ -19,7 +19,8 @@ const SMALL_CHAR_PX = 6.2;
  * @typedef {{id: string, name?: string, type: string, depends_on: string[], condition?: string,
  *   branches?: Record<string, 'on_success' | 'on_failure'>, child_execution_id?: string}} GraphTask
  * @typedef {{id: string, type: string, status: string, attempts: number, duration_ms?: number, started_at?: string,
- *   finished_at?: string, waiting_for?: object, error?: string, output?: unknown, worker?: string, name?: string}} TaskState
+ *   finished_at?: string, waiting_for?: object, skip_reason?: string, error?: string, output?: unknown, worker?: string,
+ *   name?: string}} TaskState
  * @typedef {{total: number, counts: Record<string, number>}} ItemsSummary
  * @typedef {{statusOf: (id: string) => string, states: Map<string, TaskState>, items: Map<string, ItemsSummary>,
  *   now: number, preview?: boolean}} DagState  `preview`: a template's graph, which has no statuses

@@ -67,6 +67,7 @@ function overview(props, task) {
     ['worker', task.worker ?? '—'],
     ['depends on', graphTask.depends_on.length ? graphTask.depends_on.join(', ') : '—'],
   ];
+  if (task.skip_reason) rows.splice(2, 0, ['skipped because', task.skip_reason]);
   if (graphTask.condition) rows.push(['condition', h('code', {}, graphTask.condition)]);
   const child = graphTask.child_execution_id;
   if (child) {

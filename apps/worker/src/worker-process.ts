@@ -35,6 +35,8 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
     maxConcurrentWorkflows: config.maxConcurrentWorkflows,
     executionTtlMs: config.executionTtlMs,
     defaultWorkflowTimeoutMs: config.defaultWorkflowTimeoutMs,
+    maxSubworkflowDepth: config.maxSubworkflowDepth,
+    exitGraceMs: config.exitGracePeriodMs,
     logger,
     bullConnectionName: 'orch-worker-bullmq',
   });

@@ -78,6 +78,16 @@ describe('loadConfig', () => {
     );
   });
 
+  it("parses the sub-workflow depth and the exit handlers' grace period, with their defaults", () => {
+    expect(loadConfig({})).toMatchObject({ maxSubworkflowDepth: 20, exitGracePeriodMs: 30_000 });
+    expect(loadConfig({ MAX_SUBWORKFLOW_DEPTH: '100', EXIT_GRACE_PERIOD: '2m' })).toMatchObject({
+      maxSubworkflowDepth: 100,
+      exitGracePeriodMs: 120_000,
+    });
+    expect(() => loadConfig({ MAX_SUBWORKFLOW_DEPTH: '0' })).toThrow('MAX_SUBWORKFLOW_DEPTH must be >= 1; got "0"');
+    expect(() => loadConfig({ EXIT_GRACE_PERIOD: 'soon' })).toThrow('EXIT_GRACE_PERIOD must be a duration');
+  });
+
   it('is frozen', () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config)).toBe(true);

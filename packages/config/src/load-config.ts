@@ -52,6 +52,10 @@ export interface Config {
   /** The exec-agent's sandbox and its limits. */
   exec: ExecSettings;
   maxConcurrentWorkflows: number;
+  /** How deep sub-workflows may nest. */
+  maxSubworkflowDepth: number;
+  /** How long exit handlers (`on_exit`) may still run after a run is cancelled or times out. */
+  exitGracePeriodMs: number;
   defaultWorkflowTimeoutMs: number;
   executionTtlMs: number;
   recovery: { enabled: boolean; intervalMs: number; strategy: RecoveryStrategy };
@@ -82,6 +86,7 @@ const durationVars = [
   'WORKER_STALLED_INTERVAL',
   'ORCHESTRATOR_HEADERS_TIMEOUT',
   'ORCHESTRATOR_REQUEST_TIMEOUT',
+  'EXIT_GRACE_PERIOD',
 ] as const;
 
 /** The environment variables (names from the reference) with their defaults; ajv coerces the strings. */
@@ -117,6 +122,8 @@ const envSchema = {
     ORCHESTRATOR_HEADERS_TIMEOUT: { type: 'string', default: '10s' },
     ORCHESTRATOR_REQUEST_TIMEOUT: { type: 'string', default: '30s' },
     MAX_CONCURRENT_WORKFLOWS: { type: 'integer', minimum: 1, default: 10 },
+    MAX_SUBWORKFLOW_DEPTH: { type: 'integer', minimum: 1, maximum: 1000, default: 20 },
+    EXIT_GRACE_PERIOD: { type: 'string', default: '30s' },
     DEFAULT_WORKFLOW_TIMEOUT: { type: 'string', default: '3600s' },
     EXECUTION_TTL: { type: 'string', default: '24h' },
     RECOVERY_ENABLED: { type: 'boolean', default: true },
@@ -238,6 +245,8 @@ function toConfig(
       uid: raw.EXEC_UID,
     },
     maxConcurrentWorkflows: raw.MAX_CONCURRENT_WORKFLOWS,
+    maxSubworkflowDepth: raw.MAX_SUBWORKFLOW_DEPTH,
+    exitGracePeriodMs: ms('EXIT_GRACE_PERIOD'),
     defaultWorkflowTimeoutMs: ms('DEFAULT_WORKFLOW_TIMEOUT'),
     executionTtlMs: ms('EXECUTION_TTL'),
     recovery: { enabled: raw.RECOVERY_ENABLED, intervalMs: ms('RECOVERY_INTERVAL'), strategy: raw.RECOVERY_STRATEGY },

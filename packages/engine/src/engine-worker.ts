@@ -190,7 +190,13 @@ export class EngineWorker {
       }
       throw new WaitingChildrenError();
     }
-    return { status: await this.kernel.endRun(job.data.e) };
+    // `exiting`: the run's exit handlers were added as this job's children; it runs again once they are done.
+    for (let pass = 0; pass < 3; pass++) {
+      const status = await this.kernel.endRun(job.data.e);
+      if (status !== 'exiting') return { status };
+      if (await job.moveToWaitingChildren(token as string)) throw new WaitingChildrenError();
+    }
+    throw new Error(`run ${job.data.e}: its exit handlers neither ran nor ended`);
   }
 
   private async controlJob(job: Job<{ e: string }>): Promise<unknown> {

@@ -4,7 +4,9 @@ import {
   type EventType,
   type ExecutionEvent,
   type ExecutionRecord,
+  type FinalStatus,
   publicStatus,
+  type SkipReason,
   TASK_STATUSES,
   type TaskRecord,
   type TaskStatus,
@@ -22,6 +24,8 @@ export interface TaskState {
   ft?: number;
   e?: string;
   w?: string;
+  /** Why a skipped task did not run. */
+  r?: SkipReason;
   /** Completed by a retry that reused the checkpointed output. */
   reused?: boolean;
 }
@@ -46,6 +50,12 @@ export interface RunMeta {
   respond_to?: string;
   parent_execution_id?: string;
   retried_from?: string;
+  /** While exit handlers run (`exiting`): the status and error the run will end with, and the `${workflow}` they see. */
+  exit_status?: string;
+  exit_error?: string;
+  exit?: string;
+  /** Epoch ms by which the exit handlers must be done. */
+  exit_deadline?: string;
 }
 
 export const iso = (ms: string | number | null | undefined) =>
@@ -61,12 +71,15 @@ export function toRecord(
 ): ExecutionRecord {
   const progress = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as ExecutionRecord['progress'];
   progress.total = 0;
-  const tasks = def.workflow.tasks.map((t) => {
-    const record = toTaskRecord(t, states, outputs);
+  const exits = (def.workflow.on_exit ?? []).map((t) => ({
+    ...toTaskRecord(t, states, outputs),
+    on_exit: true as const,
+  }));
+  const tasks = [...def.workflow.tasks.map((t) => toTaskRecord(t, states, outputs)), ...exits];
+  for (const record of tasks) {
     progress[record.status] += 1;
     progress.total += 1;
-    return record;
-  });
+  }
   const record: ExecutionRecord = {
     execution_id: id,
     status: publicStatus(meta.status ?? 'pending'),
@@ -101,6 +114,7 @@ function toTaskRecord(
   if (state.ft) record.finished_at = iso(state.ft);
   if (state.st && state.ft) record.duration_ms = state.ft - state.st;
   if (state.e) record.error = state.e;
+  if (state.r && status === 'skipped') record.skip_reason = state.r;
   if (state.w) record.worker = state.w;
   if (status === 'running') {
     const note = (name: string) => states.get(taskNoteField(name, t.id));
@@ -121,7 +135,13 @@ export function toEvent(id: string, fields: string[]): ExecutionEvent {
   const attempt = map.get('attempt');
   const error = map.get('error');
   const worker = map.get('worker');
+  const reason = map.get('reason');
+  const item = map.get('item');
+  const status = map.get('status');
   if (task) event.task = task;
+  if (reason) event.reason = reason as SkipReason;
+  if (item) event.item = Number(item);
+  if (status) event.status = status as FinalStatus;
   if (attempt && attempt !== '0') event.attempt = Number(attempt);
   if (error) event.error = error;
   if (worker) event.worker = worker;

@@ -77,7 +77,7 @@ export class RunSubmission {
       id,
       taskIds(def).filter((t) => fin.get(t) === 'completed'),
     );
-    if (outputs.size === taskIds(def).length) {
+    if (outputs.size + (def.untargeted?.length ?? 0) === taskIds(def).length) {
       throw new OrchestratorError('CONFLICT', `execution ${id} completed every task; there is nothing to retry`);
     }
     const fresh: ExecutionDefinition = {
