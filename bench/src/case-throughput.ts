@@ -6,7 +6,7 @@ import { callDelta, scriptCalls, totalCalls } from './bench-redis';
 import { cpuMeter } from './cpu';
 import { type BenchChild, type RawWorker, sleep, startOrchWorkers, startRawWorker } from './processes';
 import { workerCommands } from './round-trips';
-import { type BenchWorkflow, chain, describeShape, randomDag, wide } from './shapes';
+import { type BenchWorkflow, chain, describeShape, randomDag, wide, wideLimited } from './shapes';
 import { summarize } from './stats';
 import { Submitter } from './submitter';
 
@@ -135,6 +135,12 @@ export const SHAPES = [
   { key: 'wide', label: 'wide 1->2,000->1', make: () => wide(2000), target: 0.5 },
   { key: 'chain', label: 'chain of 200', make: () => chain(200), target: undefined },
   { key: 'random', label: 'random DAG 2,000', make: () => randomDag(2000, RANDOM_SEED), target: 0.5 },
+  {
+    key: 'limited',
+    label: 'wide 1->2,000->1, max_concurrency 50',
+    make: () => wideLimited(2000, 50),
+    target: undefined,
+  },
 ] as const;
 
 /**

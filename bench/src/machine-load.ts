@@ -5,7 +5,7 @@ import { processCpuSeconds } from './cpu';
 const TICKS_PER_SECOND = 100;
 
 /** Busy and stolen CPU seconds of the whole machine since boot (/proc/stat, first line). */
-function systemSeconds(): { busy: number; steal: number } {
+export function systemSeconds(): { busy: number; steal: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
   const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line
     .trim()

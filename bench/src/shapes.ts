@@ -14,6 +14,8 @@ export interface BenchWorkflow {
   id: string;
   name: string;
   tasks: BenchTask[];
+  /** At most this many tasks running at once (the engine's concurrency gate). */
+  max_concurrency?: number;
 }
 
 const task = (id: string, deps: string[] = []): BenchTask =>
@@ -35,6 +37,16 @@ export function wide(width: number): BenchWorkflow {
         middle.map((t) => t.id),
       ),
     ],
+  };
+}
+
+/** `wide(width)` under a `max_concurrency`: what a limit costs per task (a gate slot taken and given back). */
+export function wideLimited(width: number, limit: number): BenchWorkflow {
+  return {
+    ...wide(width),
+    id: `bench-wide-${width}-limit-${limit}`,
+    name: 'bench wide limited',
+    max_concurrency: limit,
   };
 }
 

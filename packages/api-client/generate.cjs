@@ -12,11 +12,15 @@ const GENERATED =
 const DOCUMENT = join(__dirname, 'openapi.json');
 const TYPES = join(__dirname, 'src', 'schema.ts');
 
-/** The document as the API builds it at start, for its package version. */
-function buildDocument(build = require(join(ROOT, 'apps/api/dist/openapi'))) {
+/** The document as the API builds it at start with the built-in templates, for its package version. */
+async function buildDocument() {
+  const { buildOpenApi } = require(join(ROOT, 'apps/api/dist/openapi'));
+  const { openapiExamples } = require(join(ROOT, 'apps/api/dist/openapi-examples'));
   const { ROUTES } = require(join(ROOT, 'apps/api/dist/routes'));
+  const { TemplateCatalog } = require(join(ROOT, 'packages/templates/dist'));
   const { version } = JSON.parse(readFileSync(join(ROOT, 'apps/api/package.json'), 'utf8'));
-  return build.buildOpenApi(ROUTES, version);
+  const catalog = await TemplateCatalog.load(join(ROOT, 'templates'));
+  return buildOpenApi(ROUTES, version, openapiExamples(catalog));
 }
 
 /** The file text of the document: what `GET /api/v1/openapi.json` answers, pretty-printed. */
@@ -32,7 +36,7 @@ async function typesText(document) {
 }
 
 async function main() {
-  const document = buildDocument();
+  const document = await buildDocument();
   writeFileSync(DOCUMENT, documentText(document));
   writeFileSync(TYPES, await typesText(document));
   process.stdout.write(`wrote ${DOCUMENT} and ${TYPES}\n`);

@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TemplateCatalog } from '@orch/templates';
 import { buildOpenApi } from './openapi';
+import { openapiExamples } from './openapi-examples';
 import { ROUTES } from './routes';
 
 /**
@@ -22,7 +24,14 @@ function typesOf(document: object): string {
 
 const version = (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string })
   .version;
-const document = buildOpenApi(ROUTES, version);
+let document: object;
+beforeAll(async () => {
+  document = buildOpenApi(
+    ROUTES,
+    version,
+    openapiExamples(await TemplateCatalog.load(join(__dirname, '../../../templates'))),
+  );
+});
 const REGENERATE = 'run `pnpm generate:api-client` and commit what it writes';
 
 /** The first line where `actual` and `expected` differ, to say where without printing 4,000 lines. */

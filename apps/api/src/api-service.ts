@@ -107,6 +107,8 @@ export class ApiService {
       maxConcurrentWorkflows: config.maxConcurrentWorkflows,
       executionTtlMs: config.executionTtlMs,
       defaultWorkflowTimeoutMs: config.defaultWorkflowTimeoutMs,
+      maxSubworkflowDepth: config.maxSubworkflowDepth,
+      exitGraceMs: config.exitGracePeriodMs,
       logger,
       bullConnectionName: 'orch-api-bullmq',
     });

@@ -10,8 +10,10 @@ import type { HandlerDeps, HandlerResult } from './handlers/handler';
 import { verifyJsonDepth } from './json-depth';
 import { authenticate, callerOf, missingScope, requireScope } from './middleware/auth';
 import { errorHandler, MethodNotAllowedError } from './middleware/error-handler';
+import { REQUEST_ID_HEADER, requestId } from './middleware/request-id';
 import { requestLog } from './middleware/request-log';
 import { buildOpenApi } from './openapi';
+import { openapiExamples } from './openapi-examples';
 import { pathPattern, ROUTES, type RouteSpec } from './routes';
 import { createUiRouter, UI_PATH } from './ui/ui-router';
 
@@ -29,7 +31,7 @@ const OPEN_PATHS: ReadonlySet<string> = new Set(ROUTES.filter((r) => r.scope ===
  */
 export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
   const { config, logger, metrics } = deps;
-  const openapi = buildOpenApi(ROUTES, deps.version);
+  const openapi = buildOpenApi(ROUTES, deps.version, openapiExamples(deps.catalog));
   const handlerDeps: HandlerDeps = { ...deps, openapi };
   const app = express();
   app.disable('x-powered-by');
@@ -45,21 +47,26 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
     } as typeof res.writeHead;
     next();
   });
+  app.use(requestId());
   app.use(requestLog(logger, metrics));
   app.use(securityHeaders());
   const origins = config.server.corsOrigins;
   app.use(
     cors({
       origin: origins.includes('*') ? '*' : origins.length > 0 ? [...origins] : false,
-      allowedHeaders: ['authorization', 'content-type', 'last-event-id'],
-      exposedHeaders: ['location'],
+      allowedHeaders: ['authorization', 'content-type', 'last-event-id', REQUEST_ID_HEADER],
+      exposedHeaders: ['location', REQUEST_ID_HEADER],
       maxAge: 600,
     }),
   );
   // The web view's files hold no data and browsers cannot send a key with a page load; its data calls carry the key.
   const keys = config.server.apiKeys;
   const readers = [authenticate(keys, new Set()), requireScope('read')];
-  app.use(UI_PATH, labelled(UI_PATH), createUiRouter({ engine: deps.engine, guard: readers }));
+  app.use(
+    UI_PATH,
+    labelled(UI_PATH, (path) => path.startsWith('/assets/') || path.startsWith('/api/')),
+    createUiRouter({ engine: deps.engine, guard: readers }),
+  );
   app.use(authenticate(keys, OPEN_PATHS));
   // Only routes that take a body read one (after the scope check): a body sent elsewhere is ignored, not inflated.
   const parseJson = express.json({
@@ -71,8 +78,18 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
     const body = route.body ? [parseJson, requireJsonBody(route)] : [];
     app[route.method](route.path, requireScope(route.scope), ...body, adapt(route, handlerDeps));
   }
-  app.use(DOCS_PATH, labelled(DOCS_PATH), requireScope('read'), createDocsRouter(openapi));
-  app.use(BOARD_PATH, labelled(BOARD_PATH), requireScope('read'), createBoard(deps.engine, deps.logger));
+  app.use(
+    DOCS_PATH,
+    labelled(DOCS_PATH, (path) => path !== '/'),
+    requireScope('read'),
+    createDocsRouter(openapi),
+  );
+  app.use(
+    BOARD_PATH,
+    labelled(BOARD_PATH, (path) => path.startsWith('/static/') || path.startsWith('/api/')),
+    requireScope('read'),
+    createBoard(deps.engine, deps.logger),
+  );
 
   const patterns = ROUTES.map((r) => ({ pattern: pathPattern(r.path), method: r.method.toUpperCase() }));
   app.use((req, _res, next) => {
@@ -98,9 +115,15 @@ function securityHeaders(): RequestHandler {
   };
 }
 
-function labelled(route: string): RequestHandler {
-  return (_req, res, next) => {
+/**
+ * Labels requests under a mounted page (Bull Board, Swagger UI, the web view) with its route for the metrics and
+ * the log. `quiet` picks the ones that are not the page itself (assets, polling): the log keeps those at debug.
+ */
+function labelled(route: string, quiet: (path: string) => boolean): RequestHandler {
+  return (req, res, next) => {
     res.locals.route = route;
+    if (quiet(req.path)) res.locals.quiet = true;
+    else res.locals.page = true;
     next();
   };
 }
@@ -160,6 +183,7 @@ function adapt(route: RouteSpec, deps: HandlerDeps): RequestHandler {
         query: req.query,
         body: req.body,
         headers: req.headers,
+        requestId: res.locals.requestId as string,
         signal: left.signal,
         caller,
       },
@@ -198,8 +222,15 @@ function responseSink(res: Response): SseSink {
     write: (chunk) => res.write(chunk),
     drained: () =>
       new Promise<void>((resolve) => {
-        res.once('drain', resolve);
-        res.once('close', resolve);
+        // Each wait removes both listeners: a long replay waits for many drains, and left-over 'close'
+        // listeners piled up on the response (Node's MaxListenersExceededWarning).
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.once('drain', done);
+        res.once('close', done);
       }),
     end: () => {
       if (!res.writableEnded) res.end();

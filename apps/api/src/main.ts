@@ -9,5 +9,10 @@ runProcess('orchestrator-api', async () => {
   const config = loadConfig(process.env);
   const logger = createLogger({ level: config.logLevel, defaults: { service: 'orchestrator-api' } });
   const service = await ApiService.start({ config, logger });
+  // Started by `orchestrator up` (an IPC channel): say where this process listens, so `up` checks this very
+  // process's health and not whatever else answers on the port.
+  if (process.send) {
+    process.send({ type: 'listening', url: service.url, pid: process.pid }, () => process.disconnect?.());
+  }
   return { logger, close: () => service.close() };
 });

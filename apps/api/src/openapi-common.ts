@@ -53,6 +53,11 @@ export const COMMON_HEADERS: Record<ResponseHeader, object> = {
     schema: { type: 'integer', minimum: 0 },
   },
   'WWW-Authenticate': { description: 'The scheme to authenticate with', required: true, schema: { type: 'string' } },
+  'X-Request-Id': {
+    description: 'The X-Request-Id sent (when it is a plain token of up to 128 characters), else a new id',
+    required: true,
+    schema: { type: 'string' },
+  },
 };
 
 export const DOCUMENT_DESCRIPTION = [

@@ -2,10 +2,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DURATION_FORMAT, tryParseDuration } from '@orch/core';
 import { EVENT_SHAPES, EVENT_TYPES } from '@orch/run-model';
+import { TemplateCatalog } from '@orch/templates';
 import { allResponses, buildOpenApi, publicSchema } from './openapi';
 import { API_LICENSE } from './openapi-common';
+import { openapiExamples } from './openapi-examples';
+import { requestErrors } from './request-schemas';
 import { openapiPath, pathPattern, ROUTES } from './routes';
 import { eventSchemaName } from './schemas/events';
+import { prepareRequest } from './workflow-request';
 
 type Doc = {
   openapi: string;
@@ -129,5 +133,54 @@ describe('route paths', () => {
     expect(pattern.test('/api/v1/workflows/abc/status/')).toBe(true);
     expect(pattern.test('/api/v1/workflows/a/b/status')).toBe(false);
     expect(pathPattern('/api/v1/openapi.json').test('/api/v1/openapiXjson')).toBe(false);
+  });
+});
+
+describe('Try it out examples', () => {
+  it('give every body a runnable example: a real template with fitting variables, or an inline workflow, not both', async () => {
+    const catalog = await TemplateCatalog.load(join(__dirname, '../../../templates'));
+    const examples = openapiExamples(catalog);
+    const doc = buildOpenApi(ROUTES, '1', examples) as {
+      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { example?: unknown }> } }>>;
+    };
+    for (const route of ROUTES.filter((r) => r.body)) {
+      const example =
+        doc.paths[openapiPath(route.path)]?.[route.method]?.requestBody?.content['application/json']?.example;
+      expect([route.operationId, example === undefined]).toEqual([route.operationId, false]);
+      expect([route.operationId, requestErrors(route.body as object, example)]).toEqual([route.operationId, []]);
+      const body = example as Record<string, unknown>;
+      expect([route.operationId, 'workflow_template' in body && 'workflow' in body]).toEqual([
+        route.operationId,
+        false,
+      ]);
+      if ('workflow_template' in body || 'workflow' in body) {
+        // It fits: the template exists and the variables pass its types (or the inline workflow validates).
+        expect(() => prepareRequest(body, catalog)).not.toThrow();
+      }
+    }
+    expect(examples.bodies.submitWorkflow).toEqual({
+      workflow_template: 'data-analysis-basic',
+      variables: { query_limit: 50, analysis_prompt: 'Identify key trends in the data' },
+    });
+    expect(Object.keys(examples.bodies.validateWorkflow as object).sort()).toEqual(['variables', 'workflow']);
+  });
+
+  it('fall back to the first template, with its required variables, when the built-in one is not there', () => {
+    const catalog = {
+      list: () => [
+        {
+          id: 'mine',
+          variables: [
+            { name: 'topic', type: 'string', required: true },
+            { name: 'n', type: 'integer' },
+          ],
+        },
+      ],
+    } as unknown as TemplateCatalog;
+    expect(openapiExamples(catalog).bodies.submitWorkflow).toEqual({
+      workflow_template: 'mine',
+      variables: { topic: 'example' },
+    });
+    expect(openapiExamples(catalog).params.getTemplate).toEqual({ id: 'mine' });
   });
 });

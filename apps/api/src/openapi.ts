@@ -1,5 +1,6 @@
 import { DURATION_FORMAT, DURATION_PATTERN } from '@orch/core';
 import { API_LICENSE, COMMON_HEADERS, commonResponses, DOCUMENT_DESCRIPTION } from './openapi-common';
+import type { OpenApiExamples } from './openapi-examples';
 import { COMPONENT_SCHEMAS, ref } from './openapi-schemas';
 import { openapiPath, type RouteResponse, type RouteSpec, TAGS } from './routes';
 
@@ -21,10 +22,11 @@ export function publicSchema(schema: unknown): unknown {
   return out;
 }
 
-function parameters(route: RouteSpec): object[] {
+function parameters(route: RouteSpec, examples: OpenApiExamples): object[] {
   const result: object[] = [];
   for (const [, name] of route.path.matchAll(/:([A-Za-z_]+)/g)) {
-    result.push({ name, in: 'path', required: true, schema: { type: 'string' } });
+    const example = examples.params[route.operationId]?.[name as string];
+    result.push({ name, in: 'path', required: true, schema: { type: 'string' }, ...(example ? { example } : {}) });
   }
   const query = (route.query ?? {}) as { properties?: Record<string, unknown>; required?: string[] };
   for (const [name, schema] of Object.entries(query.properties ?? {})) {
@@ -33,6 +35,7 @@ function parameters(route: RouteSpec): object[] {
     result.push({ name, in: 'query', required, schema: publicSchema(schema), ...(description ? { description } : {}) });
   }
   if (route.handler === 'events') result.push({ $ref: '#/components/parameters/LastEventId' });
+  result.push({ $ref: '#/components/parameters/RequestId' });
   return result;
 }
 
@@ -57,9 +60,9 @@ export function allResponses(route: RouteSpec): Record<number, RouteResponse> {
 
 function response(route: RouteSpec, entry: RouteResponse): object {
   const out: Record<string, unknown> = { description: entry.description };
-  if (entry.headers?.length) {
-    out.headers = Object.fromEntries(entry.headers.map((h) => [h, { $ref: `#/components/headers/${h}` }]));
-  }
+  // Every answer carries the request's id, the HTTP server's own (408, 431) included.
+  const headers = [...(entry.headers ?? []), 'X-Request-Id'];
+  out.headers = Object.fromEntries(headers.map((h) => [h, { $ref: `#/components/headers/${h}` }]));
   if (entry.contentType === 'text/event-stream') {
     // The stream is text; contentSchema (JSON Schema 2020-12) names what each message's `data` decodes to.
     const schema = {
@@ -79,20 +82,26 @@ function response(route: RouteSpec, entry: RouteResponse): object {
   return out;
 }
 
-function operation(route: RouteSpec): Operation {
+function operation(route: RouteSpec, examples: OpenApiExamples): Operation {
   const op: Operation = {
     operationId: route.operationId,
     summary: route.summary,
     description: route.description,
     tags: [route.tag],
   };
-  const params = parameters(route);
+  const params = parameters(route, examples);
   if (params.length > 0) op.parameters = params;
   if (route.body) {
     const body = publicSchema(route.body) as { properties?: Record<string, unknown> };
     if (body.properties?.workflow) body.properties.workflow = ref('Workflow');
     if (body.properties?.template) body.properties.template = ref('Template');
-    op.requestBody = { required: !route.bodyOptional, content: { 'application/json': { schema: body } } };
+    // Swagger UI's "Try it out" starts from `example`; without one it builds a body from the schema, which for a
+    // oneOf of workflow_template and workflow holds both and is refused.
+    const example = examples.bodies[route.operationId];
+    op.requestBody = {
+      required: !route.bodyOptional,
+      content: { 'application/json': { schema: body, ...(example === undefined ? {} : { example }) } },
+    };
   }
   if (route.scope === 'none') op.security = [];
   else {
@@ -110,13 +119,20 @@ function operation(route: RouteSpec): Operation {
   return op;
 }
 
-/** The OpenAPI 3.1 document of `routes`; every route is in it, so it cannot drift from what is served. */
-export function buildOpenApi(routes: readonly RouteSpec[], version: string): object {
+/**
+ * The OpenAPI 3.1 document of `routes`; every route is in it, so it cannot drift from what is served. `examples`
+ * (from the catalog, see openapi-examples.ts) make "Try it out" run as is; the contract test runs them too.
+ */
+export function buildOpenApi(
+  routes: readonly RouteSpec[],
+  version: string,
+  examples: OpenApiExamples = { bodies: {}, params: {} },
+): object {
   const paths: Record<string, Record<string, Operation>> = {};
   for (const route of routes) {
     const path = openapiPath(route.path);
     paths[path] ??= {};
-    (paths[path] as Record<string, Operation>)[route.method] = operation(route);
+    (paths[path] as Record<string, Operation>)[route.method] = operation(route, examples);
   }
   return {
     openapi: '3.1.0',
@@ -136,6 +152,13 @@ export function buildOpenApi(routes: readonly RouteSpec[], version: string): obj
       },
       headers: COMMON_HEADERS,
       parameters: {
+        RequestId: {
+          name: 'X-Request-Id',
+          in: 'header',
+          required: false,
+          description: 'Your id for the request: echoed in the answer, logged, and stored with a run it creates',
+          schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$' },
+        },
         LastEventId: {
           name: 'Last-Event-ID',
           in: 'header',

@@ -134,6 +134,7 @@ describe('logs', () => {
       route: '/api/v1/workflows/:id/status',
       status: 200,
       ms: expect.any(Number),
+      request_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       execution_id: id,
       timestamp: expect.any(String),
     });

@@ -27,6 +27,15 @@ export const submitWorkflowBody = {
     workflow_template: { ...templateId, description: 'Id of a template in the catalog.' },
     workflow: { type: 'object', description: 'An inline workflow definition.' },
     variables,
+    targets: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 1000,
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1, maxLength: 200 },
+      description:
+        'Run only these tasks and what they depend on (Argo\'s dag.target); the others are recorded skipped, "not targeted".',
+    },
   },
   oneOf: [{ required: ['workflow_template'] }, { required: ['workflow'] }],
 } as const;

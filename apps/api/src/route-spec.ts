@@ -4,7 +4,7 @@ import type { RouteScope } from './middleware/auth';
 import type { ResponseSchema } from './openapi-schemas';
 
 /** Response headers the document describes (components.headers of openapi.ts). */
-export type ResponseHeader = 'Location' | 'Retry-After' | 'WWW-Authenticate';
+export type ResponseHeader = 'Location' | 'Retry-After' | 'WWW-Authenticate' | 'X-Request-Id';
 
 export interface RouteResponse {
   description: string;

@@ -126,7 +126,9 @@ describe('with ORCHESTRATOR_API_KEYS set', () => {
     const allowed = await preflight('https://app.example');
     expect(allowed.status).toBe(204);
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
-    expect(allowed.headers.get('access-control-allow-headers')).toBe('authorization,content-type,last-event-id');
+    expect(allowed.headers.get('access-control-allow-headers')).toBe(
+      'authorization,content-type,last-event-id,x-request-id',
+    );
     const other = await preflight('https://evil.example');
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
   });

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { WorkflowEngine } from '@orch/engine';
 import { OrchestratorError, toOrchestratorError } from '@orch/errors';
 import type { Logger } from '@orch/logger';
@@ -67,6 +67,8 @@ export class WorkflowBus {
   async handle(raw: string): Promise<void> {
     const { engine, logger, metrics } = this.options;
     let correlationId: string | undefined;
+    // A message has no headers: each gets an id here, kept with the run it starts and on its tasks' log lines.
+    const requestId = randomUUID();
     try {
       if (Buffer.byteLength(raw) > this.options.maxMessageBytes) {
         throw new OrchestratorError(
@@ -97,10 +99,17 @@ export class WorkflowBus {
       const result = await engine.submit(prepared, {
         correlationId: request.correlation_id,
         respondTo: this.channels.responses,
+        requestId,
       });
       const template = prepared.template?.id ?? 'inline';
       metrics.submitted('bus', template, result.created);
-      const fields = { execution_id: result.executionId, correlation_id: correlationId, template, source: 'bus' };
+      const fields = {
+        execution_id: result.executionId,
+        correlation_id: correlationId,
+        template,
+        source: 'bus',
+        request_id: requestId,
+      };
       if (!result.created) {
         metrics.busMessage('duplicate');
         logger.debug('bus request for an existing run', fields);
@@ -122,7 +131,12 @@ export class WorkflowBus {
       if (error.status >= 500) {
         // Another replica may well have started it: an error answer could contradict its `accepted`.
         metrics.busMessage('failed');
-        logger.error('bus request failed', { correlation_id: correlationId, code: error.code, error: error.message });
+        logger.error('bus request failed', {
+          correlation_id: correlationId,
+          request_id: requestId,
+          code: error.code,
+          error: error.message,
+        });
         return;
       }
       await this.reject(raw, correlationId, error);

@@ -1,4 +1,10 @@
-import { type PreparedWorkflow, prepareFromTemplate, prepareInline, type TemplateDefinition } from '@orch/core';
+import {
+  type PreparedWorkflow,
+  prepareFromTemplate,
+  prepareInline,
+  type TemplateDefinition,
+  targetWorkflow,
+} from '@orch/core';
 import { ValidationError } from '@orch/errors';
 import type { TemplateCatalog } from '@orch/templates';
 
@@ -10,6 +16,8 @@ export interface WorkflowRequest {
   template?: unknown;
   workflow?: unknown;
   variables?: Record<string, unknown>;
+  /** Run only these tasks and what they depend on. */
+  targets?: readonly string[];
 }
 
 /**
@@ -18,6 +26,11 @@ export interface WorkflowRequest {
  * `/workflow/tasks/0/...`, `/template/...`.
  */
 export function prepareRequest(request: WorkflowRequest, catalog: TemplateCatalog): PreparedWorkflow {
+  const prepared = prepareDocument(request, catalog);
+  return request.targets ? targetWorkflow(prepared, request.targets, '/targets') : prepared;
+}
+
+function prepareDocument(request: WorkflowRequest, catalog: TemplateCatalog): PreparedWorkflow {
   const variables = request.variables ?? {};
   if (request.workflow_template !== undefined) {
     const id = request.workflow_template;

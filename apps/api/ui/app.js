@@ -3,10 +3,16 @@ import { ApiError, getKey, setKey } from './api.js';
 import { clear, h } from './dom.js';
 import { runPage } from './run-page.js';
 import { runsPage } from './runs-page.js';
+import { schedulesPage } from './schedules-page.js';
+import { submitPage } from './submit-page.js';
+import { templatePage } from './template-page.js';
+import { templatesPage } from './templates-page.js';
 
 /**
- * The page's router: `#/` and `#/runs?status=…` list runs, `#/runs/<id>` (or the path `/ui/runs/<id>`) shows one.
- * A 401 from any call opens the API key dialog; the key is then kept in sessionStorage and the page reloads its view.
+ * The page's router: `#/` and `#/runs?status=…` list runs, `#/runs/<id>` (or the path `/ui/runs/<id>`) shows one,
+ * `#/templates` and `#/templates/<id>` the catalog and a template's run form, `#/submit` an inline workflow,
+ * `#/schedules` the schedules. A 401 from any call opens the API key dialog; the key is then kept in sessionStorage
+ * and the page reloads its view.
  */
 
 const view = /** @type {HTMLElement} */ (document.getElementById('view'));
@@ -45,23 +51,41 @@ dialog.addEventListener('close', () => {
   askKey(getKey() ? 'A key is set for this tab.' : 'No key is set.'),
 );
 
+/**
+ * Each route: its pattern, the navigation section it belongs to, the page title, and the page. A page returns the
+ * function that stops its timers and streams.
+ * @typedef {{onError: (error: unknown) => void}} PageContext
+ * @type {[RegExp, string, (id: string) => string, (id: string, query: URLSearchParams, ctx: PageContext) => () => void][]}
+ */
+const ROUTES = [
+  [/^\/runs\/([^/]+)$/, 'runs', (id) => `run ${id}`, (id, q, ctx) => runPage(view, id, q, ctx)],
+  [/^\/templates\/([^/]+)$/, 'templates', (id) => `template ${id}`, (id, q, ctx) => templatePage(view, id, q, ctx)],
+  [/^\/templates$/, 'templates', () => 'Templates', (_id, _q, ctx) => templatesPage(view, ctx)],
+  [/^\/submit$/, 'submit', () => 'Run a workflow', (_id, _q, ctx) => submitPage(view, ctx)],
+  [/^\/schedules$/, 'schedules', () => 'Schedules', (_id, _q, ctx) => schedulesPage(view, ctx)],
+  [/^\/(?:runs)?$/, 'runs', () => 'Runs', (_id, q, ctx) => runsPage(view, q, ctx)],
+];
+
 function route() {
   dispose?.();
   dispose = undefined;
   clear(view);
   const hash = location.hash.replace(/^#/, '');
   const fromPath = /^\/ui\/runs\/([^/]+)$/.exec(location.pathname);
-  const runMatch = /^\/runs\/([^/?]+)$/.exec(hash);
-  const id = runMatch?.[1] ?? (hash ? undefined : fromPath?.[1]);
-  if (id) {
-    const runId = decodeURIComponent(id);
-    document.title = `run ${runId} · Orchestrator`;
-    dispose = runPage(view, runId, { onError });
+  const [path = '', search = ''] = hash || !fromPath ? hash.split('?') : [`/runs/${fromPath[1]}`];
+  const query = new URLSearchParams(search);
+  for (const [pattern, section, title, page] of ROUTES) {
+    const match = pattern.exec(path || '/');
+    if (!match) continue;
+    for (const link of document.querySelectorAll('header.top nav a[data-section]')) {
+      link.classList.toggle('active', link.getAttribute('data-section') === section);
+    }
+    const id = decodeURIComponent(match[1] ?? '');
+    document.title = `${title(id)} · Orchestrator`;
+    dispose = page(id, query, { onError });
     return;
   }
-  document.title = 'Runs · Orchestrator';
-  const query = new URLSearchParams(hash.split('?')[1] ?? '');
-  dispose = runsPage(view, query, { onError });
+  view.append(h('p', { class: 'alert' }, `no page ${hash}`));
 }
 
 window.addEventListener('hashchange', route);

@@ -1,55 +1,106 @@
 // @ts-check
 import { api, followEvents, runPath } from './api.js';
 import { createDag } from './dag-view.js';
-import { badge, clear, formatMs, h, time } from './dom.js';
+import { clear, h } from './dom.js';
+import { displayGraph } from './graph-model.js';
+import { groupPanel } from './group-panel.js';
+import { runHead } from './run-head.js';
+import { readyAt, runHistory } from './run-history.js';
 import { taskPanel } from './task-panel.js';
+import { createTimeline } from './timeline-view.js';
 
 const TERMINAL = new Set(['completed', 'failed', 'timed_out', 'cancelled']);
 const TASK_DONE = new Set(['completed', 'failed', 'skipped', 'upstream_failed', 'cancelled']);
-/** Events shown in the log, newest first; the API keeps them all. */
+/** Events shown in the log, newest first; the page keeps them all for the timeline. */
 const EVENT_ROWS = 200;
 
 /**
- * The run page: header with progress and actions, the DAG coloured by task status, the selected task's details,
- * and the event log. Live from the event stream: each event updates the graph at once, and the full record
- * (outputs, waits, attempts) is re-read shortly after, at most a few times a second.
+ * The run page: header with progress and actions, the DAG (or the timeline) coloured by task status, the selected
+ * task's or group's panel, and the event log. Live from the event stream: each event updates the view at once, and
+ * the full record (outputs, waits, attempts) is re-read shortly after, at most a few times a second.
+ * `#/runs/<id>?view=timeline` opens the timeline.
  * @param {HTMLElement} root
  * @param {string} id
+ * @param {URLSearchParams} query
  * @param {{onError: (error: unknown) => void}} ctx
  * @returns {() => void} stops the live updates
  */
-export function runPage(root, id, ctx) {
+export function runPage(root, id, query, ctx) {
   const stop = new AbortController();
   /** @type {any} */
   let record;
   /** @type {Map<string, import('./dag-view.js').TaskState>} */
   const states = new Map();
+  /** @type {import('./api.js').RunEvent[]} */
+  const events = [];
+  /** @type {Map<string, import('./dag-view.js').ItemsSummary>} */
+  const items = new Map();
+  /** Parallel tasks whose counts were read after they ended. */
+  const itemsDone = new Set();
+  /** @type {any} */
+  let graph;
+  /** @type {import('./graph-model.js').DisplayGraph | undefined} */
+  let shape;
   /** @type {ReturnType<typeof createDag> | undefined} */
   let dag;
-  /** @type {import('./dag-view.js').GraphTask[]} */
-  let graphTasks = [];
-  /** @type {string | undefined} */
-  let selected;
+  /** @type {ReturnType<typeof createTimeline> | undefined} */
+  let timeline;
+  const expanded = new Set();
+  const ui = {
+    view: query.get('view') === 'timeline' ? 'timeline' : 'graph',
+    /** @type {string | undefined} a display node: a task or `group:<key>` */
+    selected: undefined,
+    /** @type {string | undefined} a group member opened from the group's panel */
+    member: undefined,
+    /** @type {string | undefined} */
+    tab: undefined,
+    /** @type {string | undefined} */
+    filter: undefined,
+    /** @type {'TB' | 'LR' | 'auto'} */
+    direction: 'auto',
+  };
   let liveState = 'connecting';
 
   const head = h('div', { class: 'run-head' });
-  const graphWrap = h('div', { class: 'graph-wrap' });
+  const viewTabs = h('div', { class: 'view-tabs', role: 'tablist', 'aria-label': 'run view' });
+  const stage = h('div', { class: 'stage' }, h('p', { class: 'muted' }, 'loading…'));
   const panelSlot = h('div', { class: 'panel-slot' });
-  const events = h('ol', { class: 'events', reversed: true });
+  const log = h('ol', { class: 'events', reversed: true });
   clear(root);
   root.append(
     h('p', { class: 'crumbs' }, h('a', { href: '#/' }, '← runs')),
     head,
-    h('div', { class: 'run-body' }, graphWrap, panelSlot),
-    h('section', { class: 'event-log' }, h('h2', {}, 'events'), events),
+    viewTabs,
+    h('div', { class: 'run-body' }, stage, panelSlot),
+    h('section', { class: 'event-log' }, h('h2', {}, 'events'), log),
   );
 
+  const statusOf = (/** @type {string} */ taskId) => {
+    const t = states.get(taskId);
+    return t?.waiting_for && t.status === 'running' ? 'waiting' : (t?.status ?? 'pending');
+  };
+
   const draw = () => {
-    if (!record) return;
-    renderHead();
-    dag?.update(states, Date.now());
-    dag?.select(selected);
-    renderPanel();
+    if (!record || !graph) return;
+    const done = [...states.values()].filter((t) => TASK_DONE.has(t.status)).length;
+    const parentId = graph.parent?.execution_id ?? record.parent_execution_id;
+    head.replaceChildren(
+      ...runHead({
+        id,
+        record,
+        done,
+        total: graph.tasks.length,
+        liveState,
+        parent: parentId ? { execution_id: parentId, task: graph.parent?.task } : undefined,
+        act,
+      }),
+    );
+    const now = Date.now();
+    const history = runHistory(events);
+    if (ui.view === 'graph') dag?.update({ statusOf, states, items, now });
+    else timeline?.update({ history, statusOf, now, selected: ui.selected });
+    dag?.select(ui.selected);
+    renderPanel(history);
   };
 
   /** Many events can arrive at once (the replay of a long run): draw once per animation frame. */
@@ -61,81 +112,132 @@ export function runPage(root, id, ctx) {
     });
   };
 
-  const renderHead = () => {
-    const done = [...states.values()].filter((t) => TASK_DONE.has(t.status)).length;
-    const total = graphTasks.length;
-    const took = record.duration_ms ?? (record.started_at ? Date.now() - Date.parse(record.started_at) : undefined);
-    const status = record.status;
-    const action = (/** @type {string} */ label, /** @type {string} */ path, /** @type {(a: any) => void} */ then) =>
-      h('button', { type: 'button', class: `action ${label.toLowerCase()}`, onclick: () => act(path, then) }, label);
-    clear(head);
-    head.append(
-      h('h1', {}, 'run ', h('code', { class: 'run-id' }, id), ' ', badge(status)),
-      h(
-        'p',
-        { class: 'meta' },
-        h('strong', {}, record.workflow.name ?? record.workflow.id),
-        record.template ? ` · template ${record.template.id}@${record.template.version ?? '-'}` : ' · inline workflow',
-        record.correlation_id ? ` · correlation ${record.correlation_id}` : '',
-        ' · created ',
-        time(record.created_at),
-      ),
-      h(
-        'div',
-        { class: 'progress-line' },
-        h('progress', { max: total, value: done, dataset: { status } }),
-        ` ${done}/${total} tasks`,
-        took === undefined ? '' : ` · ${formatMs(took)}`,
-      ),
-      record.error ? h('p', { class: 'run-error' }, record.error) : '',
-      h(
-        'div',
-        { class: 'actions' },
-        status === 'running' ? action('Pause', 'pause', () => undefined) : null,
-        status === 'paused' ? action('Resume', 'resume', () => undefined) : null,
-        TERMINAL.has(status) ? null : action('Cancel', 'cancel', () => undefined),
-        status === 'failed' || status === 'cancelled' || status === 'timed_out'
-          ? action('Retry', 'retry', (answer) => {
-              location.hash = `#/runs/${encodeURIComponent(answer.execution_id)}`;
-            })
-          : null,
+  /** (Re)builds the graph and the timeline for the current set of expanded groups. */
+  const build = () => {
+    shape = displayGraph(graph.tasks, expanded);
+    dag = createDag(shape, {
+      onSelect: select,
+      onExpand: expand,
+      direction: ui.direction,
+      onDirection: (direction) => {
+        ui.direction = direction;
+        build();
+      },
+    });
+    timeline = createTimeline({ tasks: graph.tasks, graph: shape, onSelect: select, onExpand: expand });
+    showView();
+  };
+
+  const showView = () => {
+    viewTabs.replaceChildren(
+      ...['graph', 'timeline'].map((v) =>
         h(
-          'a',
-          { href: `/admin/queues/queue/workflows/${encodeURIComponent(id)}`, target: '_blank', rel: 'noopener' },
-          'run job in Bull Board',
+          'button',
+          {
+            type: 'button',
+            role: 'tab',
+            class: 'tab',
+            dataset: { view: v },
+            'aria-selected': String(ui.view === v),
+            onclick: () => {
+              ui.view = v;
+              history.replaceState(null, '', `#/runs/${encodeURIComponent(id)}${v === 'graph' ? '' : `?view=${v}`}`);
+              showView();
+            },
+          },
+          v === 'graph' ? 'Graph' : 'Timeline',
         ),
-        h('span', { class: 'live', dataset: { state: TERMINAL.has(status) ? 'ended' : liveState } }),
       ),
     );
+    stage.replaceChildren(ui.view === 'graph' ? (dag?.element ?? '') : (timeline?.element ?? ''));
+    if (ui.view === 'graph') dag?.start();
+    draw();
+  };
+
+  /** @param {string} groupKey */
+  const expand = (groupKey) => {
+    expanded.add(groupKey);
+    ui.selected = ui.member ?? (ui.selected === `group:${groupKey}` ? undefined : ui.selected);
+    ui.member = undefined;
+    build();
+    if (ui.selected) dag?.reveal(ui.selected);
   };
 
   /** What the panel shows; it is rebuilt only when this changes, so a half-filled approval form survives updates. */
   let shown = '';
-  const renderPanel = () => {
-    const graphTask = graphTasks.find((t) => t.id === selected);
-    const key = JSON.stringify([selected, graphTask && states.get(graphTask.id)]);
+  /** @param {ReturnType<typeof runHistory>} history */
+  const renderPanel = (history = runHistory(events)) => {
+    if (!graph) return;
+    const group = shape?.groups.find((g) => g.id === ui.selected);
+    const taskId = group ? ui.member : ui.selected;
+    const graphTask = graph.tasks.find((/** @type {any} */ t) => t.id === taskId);
+    const own = taskId ? history.tasks.get(taskId) : undefined;
+    const key = JSON.stringify([
+      ui.selected,
+      ui.member,
+      ui.filter,
+      graphTask && states.get(graphTask.id),
+      own?.attempts,
+      group?.members.map(statusOf).join(),
+    ]);
     if (key === shown) return;
     shown = key;
-    clear(panelSlot);
-    if (!graphTask) {
-      panelSlot.append(h('p', { class: 'hint muted' }, 'Click a task for its attempts, timings, output and errors.'));
-      return;
+    if (graphTask) {
+      const h0 = own;
+      const ready = readyAt(graphTask, history.tasks, history.started);
+      const first = h0?.attempts[0]?.started;
+      panelSlot.replaceChildren(
+        taskPanel({
+          runId: id,
+          task: states.get(graphTask.id),
+          graphTask,
+          attempts: h0?.attempts ?? [],
+          waitedMs: ready !== undefined && first !== undefined ? Math.max(0, first - ready) : undefined,
+          tab: ui.tab,
+          onTab: (tab) => {
+            ui.tab = tab;
+          },
+          onDecided: () => refresh(),
+          onClose: () => select(undefined),
+          back: group
+            ? { label: `${group.members.length} × ${group.type}`, onClick: () => openMember(undefined) }
+            : undefined,
+        }),
+      );
+    } else if (group) {
+      panelSlot.replaceChildren(
+        groupPanel({
+          group,
+          statusOf,
+          states,
+          filter: ui.filter,
+          onFilter: (status) => {
+            ui.filter = status;
+            renderPanel();
+          },
+          onOpen: openMember,
+          onExpand: () => expand(group.key),
+          onClose: () => select(undefined),
+        }),
+      );
+    } else {
+      panelSlot.replaceChildren(
+        h('p', { class: 'hint muted' }, 'Click a task for its attempts, timings, output and errors.'),
+      );
     }
-    panelSlot.append(
-      taskPanel({
-        runId: id,
-        task: states.get(graphTask.id),
-        graphTask,
-        onDecided: () => refresh(),
-        onClose: () => select(undefined),
-      }),
-    );
+  };
+
+  /** @param {string | undefined} nodeId */
+  const select = (nodeId) => {
+    ui.selected = nodeId;
+    ui.member = undefined;
+    ui.filter = undefined;
+    draw();
   };
 
   /** @param {string | undefined} taskId */
-  const select = (taskId) => {
-    selected = taskId;
-    dag?.select(selected);
+  const openMember = (taskId) => {
+    ui.member = taskId;
     renderPanel();
   };
 
@@ -152,10 +254,47 @@ export function runPage(root, id, ctx) {
     }
   };
 
+  const itemsPath = (/** @type {string} */ task) =>
+    `/ui/api/runs/${encodeURIComponent(id)}/tasks/${encodeURIComponent(task)}/items?limit=1`;
+  /** When each parallel task's counts were last read: at most once a second each (a for_each can be 10,000 items). */
+  /** @type {Map<string, number>} */
+  const itemsRead = new Map();
+  /** Item counts of parallel tasks that started: while they run, and once more when they are done. */
+  const loadItems = async () => {
+    const now = Date.now();
+    const wanted = graph.tasks.filter((/** @type {any} */ t) => {
+      if (t.type !== 'parallel' || statusOf(t.id) === 'pending' || itemsDone.has(t.id)) return false;
+      return now - (itemsRead.get(t.id) ?? 0) >= 1000;
+    });
+    for (const t of wanted) itemsRead.set(t.id, now);
+    await Promise.all(
+      wanted.map(async (/** @type {any} */ t) => {
+        const page = await api('GET', itemsPath(t.id));
+        items.set(t.id, { total: page.total, counts: page.counts });
+        // Read once more after the task ended, then never again: its items no longer change.
+        if (statusOf(t.id) !== 'running') itemsDone.add(t.id);
+      }),
+    );
+  };
+
+  /** A sub-workflow task that started has a child run: read the graph again for its id. */
+  const loadChildren = async () => {
+    const missing = graph.tasks.filter(
+      (/** @type {any} */ t) => t.type === 'workflow' && !t.child_execution_id && statusOf(t.id) !== 'pending',
+    );
+    if (missing.length === 0) return;
+    const fresh = await api('GET', `/ui/api/runs/${encodeURIComponent(id)}/graph`);
+    for (const t of fresh.tasks) {
+      const mine = graph.tasks.find((/** @type {any} */ g) => g.id === t.id);
+      if (mine && t.child_execution_id) mine.child_execution_id = t.child_execution_id;
+    }
+  };
+
   const load = async () => {
     record = await api('GET', runPath(id));
     states.clear();
     for (const t of record.tasks) states.set(t.id, t);
+    if (graph) await Promise.all([loadItems(), loadChildren()]);
     draw();
   };
 
@@ -170,7 +309,8 @@ export function runPage(root, id, ctx) {
 
   /** @param {import('./api.js').RunEvent} event */
   const onEvent = (event) => {
-    events.prepend(
+    events.push(event);
+    log.prepend(
       h(
         'li',
         { dataset: { type: event.type } },
@@ -181,7 +321,7 @@ export function runPage(root, id, ctx) {
         event.error ? h('span', { class: 'error' }, ` ${event.error}`) : '',
       ),
     );
-    while (events.children.length > EVENT_ROWS) events.lastElementChild?.remove();
+    while (log.children.length > EVENT_ROWS) log.lastElementChild?.remove();
     const [scope, what] = event.type.split('.');
     const task = event.task ? states.get(event.task) : undefined;
     if (scope === 'task' && task && what === 'started') {
@@ -202,23 +342,10 @@ export function runPage(root, id, ctx) {
 
   (async () => {
     try {
-      const [graph] = await Promise.all([api('GET', `/ui/api/runs/${encodeURIComponent(id)}/graph`), load()]);
-      graphTasks = graph.tasks;
-      dag = createDag(graphTasks, { onSelect: select });
-      clear(graphWrap);
-      graphWrap.append(dag.svg);
-      if (graph.parent) {
-        graphWrap.prepend(
-          h(
-            'p',
-            { class: 'muted' },
-            'sub-workflow of ',
-            h('a', { href: `#/runs/${encodeURIComponent(graph.parent.execution_id)}` }, graph.parent.execution_id),
-            ` (task ${graph.parent.task})`,
-          ),
-        );
-      }
-      draw();
+      const [g] = await Promise.all([api('GET', `/ui/api/runs/${encodeURIComponent(id)}/graph`), load()]);
+      graph = g;
+      await loadItems();
+      build();
       const ticker = setInterval(() => {
         if (record && !TERMINAL.has(record.status)) draw();
       }, 1000);

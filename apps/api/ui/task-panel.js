@@ -1,31 +1,42 @@
 // @ts-check
-import { ApiError, api, runPath } from './api.js';
+import { waitingSection } from './approval-form.js';
 import { badge, formatMs, h, time } from './dom.js';
+import { itemsView } from './items-view.js';
+import { tabs } from './tabs.js';
 
 /**
- * The details of one task: attempts, timings, worker, error, output, what it waits on, and for a waiting approval
- * task a form to approve or reject it. `onDecided` refreshes the run page after a decision.
+ * The details of one task, in tabs: Overview (status, timings, the wait before it started, worker, its attempts,
+ * what it waits on, its error), Output, and for a parallel task its Items. The tab list is where a Logs tab goes.
  * @param {{runId: string, task: import('./dag-view.js').TaskState | undefined,
- *   graphTask: import('./dag-view.js').GraphTask, onDecided: () => void, onClose: () => void}} props
+ *   graphTask: import('./dag-view.js').GraphTask, attempts: import('./run-history.js').Attempt[],
+ *   waitedMs?: number, tab?: string, onTab: (tab: string) => void, onDecided: () => void, onClose: () => void,
+ *   back?: {label: string, onClick: () => void}}} props
  */
 export function taskPanel(props) {
   const { runId, graphTask } = props;
   const task = props.task ?? { id: graphTask.id, type: graphTask.type, status: 'pending', attempts: 0 };
-  const jobId = `${runId}.${task.id}`;
-  const rows = [
-    ['type', task.type],
-    ['status', badge(task.status)],
-    ['attempts', String(task.attempts)],
-    ['started', time(task.started_at)],
-    ['finished', time(task.finished_at)],
-    ['duration', formatMs(task.duration_ms) || '—'],
-    ['worker', task.worker ?? '—'],
-    ['depends on', graphTask.depends_on.length ? graphTask.depends_on.join(', ') : '—'],
-  ];
-  if (graphTask.condition) rows.push(['condition', h('code', {}, graphTask.condition)]);
+  /** @type {import('./tabs.js').Tab[]} */
+  const list = [{ id: 'overview', label: 'Overview', render: () => overview(props, task) }];
+  if (task.output !== undefined) {
+    list.push({
+      id: 'output',
+      label: 'Output',
+      render: () => h('pre', { class: 'output' }, JSON.stringify(task.output, null, 2)),
+    });
+  }
+  if (graphTask.type === 'parallel') {
+    list.push({
+      id: 'items',
+      label: 'Items',
+      render: () => itemsView(runId, task.id, Array.isArray(task.output) ? task.output : undefined),
+    });
+  }
   return h(
     'aside',
     { class: 'panel', dataset: { task: task.id }, 'aria-label': `task ${task.id}` },
+    props.back
+      ? h('button', { type: 'button', class: 'link back', onclick: props.back.onClick }, `← ${props.back.label}`)
+      : null,
     h(
       'header',
       {},
@@ -33,12 +44,42 @@ export function taskPanel(props) {
       h('button', { type: 'button', class: 'link close', onclick: props.onClose, 'aria-label': 'close' }, '×'),
     ),
     task.name ? h('p', { class: 'muted' }, task.name) : null,
+    tabs(list, { selected: props.tab, onChange: props.onTab, label: `task ${task.id}` }),
+  );
+}
+
+/**
+ * @param {Parameters<typeof taskPanel>[0]} props
+ * @param {import('./dag-view.js').TaskState} task
+ */
+function overview(props, task) {
+  const { runId, graphTask } = props;
+  const jobId = `${runId}.${task.id}`;
+  /** @type {[string, Node | string][]} */
+  const rows = [
+    ['type', task.type],
+    ['status', badge(task.status)],
+    ['attempts', String(task.attempts)],
+    ['started', time(task.started_at)],
+    ['finished', time(task.finished_at)],
+    ['duration', formatMs(task.duration_ms) || '—'],
+    ['waited', props.waitedMs === undefined ? '—' : formatMs(props.waitedMs)],
+    ['worker', task.worker ?? '—'],
+    ['depends on', graphTask.depends_on.length ? graphTask.depends_on.join(', ') : '—'],
+  ];
+  if (task.skip_reason) rows.splice(2, 0, ['skipped because', task.skip_reason]);
+  if (graphTask.condition) rows.push(['condition', h('code', {}, graphTask.condition)]);
+  const child = graphTask.child_execution_id;
+  if (child) {
+    rows.push(['child run', h('a', { href: `#/runs/${encodeURIComponent(child)}`, class: 'child-run' }, child)]);
+  }
+  return h(
+    'div',
+    { class: 'overview' },
     h('dl', {}, ...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
-    task.waiting_for ? waiting(runId, task, props.onDecided) : null,
+    task.waiting_for ? waitingSection(runId, task, props.onDecided) : null,
     task.error ? h('section', {}, h('h3', {}, 'error'), h('pre', { class: 'error' }, task.error)) : null,
-    task.output !== undefined
-      ? h('section', {}, h('h3', {}, 'output'), h('pre', { class: 'output' }, JSON.stringify(task.output, null, 2)))
-      : null,
+    attemptsSection(props.attempts),
     h(
       'p',
       {},
@@ -57,65 +98,48 @@ export function taskPanel(props) {
 }
 
 /**
- * @param {string} runId
- * @param {import('./dag-view.js').TaskState} task
- * @param {() => void} onDecided
+ * Every attempt: when it started, on which worker, how long it took and how it ended.
+ * @param {import('./run-history.js').Attempt[]} attempts
  */
-function waiting(runId, task, onDecided) {
-  const w = /** @type {{kind: string, message?: string, approvers?: string[]}} */ (task.waiting_for);
-  const section = h(
+function attemptsSection(attempts) {
+  if (attempts.length === 0) return null;
+  return h(
     'section',
-    { class: 'waiting' },
-    h('h3', {}, `waiting for ${w.kind}`),
-    w.message ? h('p', { class: 'message' }, w.message) : null,
-    h('p', { class: 'approvers' }, w.approvers?.length ? `approvers: ${w.approvers.join(', ')}` : 'anyone may decide'),
-  );
-  if (w.kind !== 'approval') return section;
-  const by = /** @type {HTMLInputElement} */ (
-    h('input', { name: 'by', placeholder: 'your name', autocomplete: 'name' })
-  );
-  const payload = /** @type {HTMLTextAreaElement} */ (
-    h('textarea', { name: 'payload', rows: 3, placeholder: 'payload (JSON, optional): becomes the output' })
-  );
-  const reason = /** @type {HTMLInputElement} */ (h('input', { name: 'reason', placeholder: 'reason (for reject)' }));
-  const result = h('p', { class: 'result', role: 'status' });
-  /** @param {'approve' | 'reject'} decision */
-  const decide = async (decision) => {
-    /** @type {Record<string, unknown>} */
-    const body = {};
-    if (by.value.trim()) body.by = by.value.trim();
-    if (decision === 'approve' && payload.value.trim()) {
-      try {
-        body.payload = JSON.parse(payload.value);
-      } catch (error) {
-        result.textContent = `payload is not JSON: ${/** @type {Error} */ (error).message}`;
-        return;
-      }
-    }
-    if (decision === 'reject' && reason.value.trim()) body.reason = reason.value.trim();
-    try {
-      await api('POST', `${runPath(runId)}/tasks/${encodeURIComponent(task.id)}/${decision}`, body);
-      result.textContent = `${decision === 'approve' ? 'approved' : 'rejected'}`;
-      onDecided();
-    } catch (error) {
-      result.textContent = error instanceof ApiError ? error.describe() : String(error);
-    }
-  };
-  section.append(
+    { class: 'attempts' },
+    h('h3', {}, 'attempts'),
     h(
-      'form',
-      { class: 'decision', onsubmit: (/** @type {Event} */ e) => e.preventDefault() },
-      by,
-      payload,
-      reason,
+      'table',
+      { class: 'attempts-table' },
+      h('thead', {}, h('tr', {}, ...['#', 'worker', 'started', 'took', 'outcome'].map((c) => h('th', {}, c)))),
       h(
-        'div',
-        { class: 'buttons' },
-        h('button', { type: 'button', class: 'approve', onclick: () => decide('approve') }, 'Approve'),
-        h('button', { type: 'button', class: 'reject', onclick: () => decide('reject') }, 'Reject'),
+        'tbody',
+        {},
+        ...attempts.map((a) =>
+          h(
+            'tr',
+            { dataset: { attempt: a.attempt, status: a.status } },
+            h('td', {}, String(a.attempt)),
+            h('td', {}, a.worker ?? '—'),
+            h('td', {}, clock(a.started)),
+            h('td', {}, a.ended ? formatMs(a.ended - a.started) : 'running'),
+            h('td', { title: a.error ?? '' }, a.status === 'retried' ? 'failed, retried' : a.status),
+          ),
+        ),
       ),
-      result,
     ),
+    ...attempts
+      .filter((a) => a.status === 'retried' && a.error)
+      .map((a) =>
+        h('p', { class: 'attempt-error' }, `#${a.attempt}: `, h('span', { class: 'error' }, String(a.error))),
+      ),
   );
-  return section;
+}
+
+/**
+ * A time of day with milliseconds (as in the event log), the full timestamp as a tooltip.
+ * @param {number} ms
+ */
+function clock(ms) {
+  const iso = new Date(ms).toISOString();
+  return h('time', { datetime: iso, title: iso }, iso.slice(11, 23));
 }

@@ -121,6 +121,18 @@ describe('orchestrator run --watch (no TTY)', () => {
     });
   });
 
+  it('--target runs only the targets and what they need (Argo dag-targets); status says why the rest was skipped', async () => {
+    const result = await cli(['run', file('diamond.json', DIAMOND), '--target', 'b', '--watch']);
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('c: skipped (not targeted) [1/4]');
+    const id = /^run (\S+) started/.exec(result.out[0] as string)?.[1] as string;
+    const status = await cli(['status', id]);
+    expect(status.out.find((l) => l.trim().startsWith('d '))).toMatch(/^ {2}d +data +skipped .*\(not targeted\)$/);
+    const unknown = await cli(['run', file('diamond.json', DIAMOND), '--target', 'z']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err[1]).toBe("  /targets/0: unknown task 'z'; the workflow's tasks are: a, b, c, d");
+  });
+
   it('exits 1 with the error of a failed run, on stderr', async () => {
     const failing = wf([probe('ok'), probe('boom', ['ok'], { permanent: true }), probe('after', ['boom'])]);
     const result = await cli(['run', file('failing.json', failing), '--watch']);

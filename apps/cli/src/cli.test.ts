@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from './cli';
+import { CLI_VERSION, createProgram, runCli } from './cli';
+import { commandPaths, EXAMPLES } from './help-examples';
 
 const TEMPLATES = join(__dirname, '../../../templates');
 
@@ -99,3 +100,68 @@ describe('orchestrator CLI', () => {
     expect(result).toMatchObject({ code: 1, err: "error: template 'nope' was not found" });
   });
 });
+
+describe('orchestrator --version and --help', () => {
+  it('prints the version', async () => {
+    expect(CLI_VERSION).toMatch(/^\d+\.\d+\.\d+/);
+    for (const flag of ['--version', '-v']) {
+      expect(await run(flag)).toEqual({ code: 0, out: `orchestrator ${CLI_VERSION}`, err: '' });
+    }
+  });
+
+  it('ends the help of the program and of every command with examples', async () => {
+    const top = await run('--help');
+    expect(top.code).toBe(0);
+    expect(top.out).toContain('-v, --version');
+    expect(top.out).toContain('Examples:\n  $ orchestrator up');
+    expect(top.out).toContain('  $ orchestrator run data-analysis-basic --var query_limit=50 --watch');
+    const run_ = await run('run', '--help');
+    expect(run_.out).toMatch(/Examples:\n {2}\$ orchestrator run data-analysis-basic --var query_limit=50 --watch\n/);
+    const create = await run('schedule', 'create', '--help');
+    expect(create.out).toContain('$ orchestrator schedule create nightly "0 3 * * *" data-analysis-basic');
+    const paths = commandPaths(createProgram({ out: () => undefined, err: () => undefined, env: {} }, () => undefined));
+    const missing = paths.map(([path]) => path).filter((path) => !EXAMPLES[path]?.length);
+    expect(missing).toEqual([]);
+    expect(Object.keys(EXAMPLES).filter((k) => k && !paths.some(([p]) => p === k))).toEqual([]);
+  });
+
+  it('gives examples that parse: known commands, options and enough arguments', async () => {
+    for (const [path, lines] of Object.entries(EXAMPLES)) {
+      for (const line of lines) {
+        const argv = words(line);
+        const program = createProgram({ out: () => undefined, err: () => undefined, env: {} }, () => undefined);
+        // Parse only: every action is replaced, so nothing runs.
+        for (const [, command] of commandPaths(program)) command.action(() => undefined);
+        await expect(program.parseAsync(argv, { from: 'user' })).resolves.toBe(program);
+        expect([path, argv.slice(0, path ? path.split(' ').length : 1)]).toEqual([
+          path,
+          path ? path.split(' ') : [argv[0]],
+        ]);
+      }
+    }
+  });
+});
+
+/** An example line as argv: without `orchestrator`, leading VAR=value settings and a `# comment`; quotes honoured. */
+function words(line: string): string[] {
+  const text = line.replace(/\s+#[^"']*$/, '');
+  const found: string[] = [];
+  let word: string | undefined;
+  let quote = '';
+  for (const c of text) {
+    if (quote) {
+      if (c === quote) quote = '';
+      else word += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      word ??= '';
+    } else if (/\s/.test(c)) {
+      if (word !== undefined) found.push(word);
+      word = undefined;
+    } else word = (word ?? '') + c;
+  }
+  if (word !== undefined) found.push(word);
+  while (found.length && /^[A-Z_]+=/.test(found[0] as string)) found.shift();
+  expect(found.shift()).toBe('orchestrator');
+  return found.map((w) => (w === '<execution-id>' ? '0b7c3f0e-6a57-4f0e-9d1b-2f1f3c9a8e21' : w));
+}

@@ -95,10 +95,17 @@ function registerUpCommand(program: Command, ctx: CommandContext): void {
     .description('run the whole service: API, a worker and the service stand-ins (and Redis when none answers)')
     .action(async () => {
       const stack = await startStack({ env: io.env, log: io.out });
-      io.out(`API          ${stack.apiUrl}/api/v1`);
-      io.out(`API docs     ${stack.apiUrl}/docs`);
-      io.out(`Web view     ${stack.apiUrl}/ui/`);
-      io.out(`Bull Board   ${stack.apiUrl}/admin/queues`);
+      const { host, port } = stack.redis;
+      io.out(`API             ${stack.apiUrl}/api/v1`);
+      io.out(`API docs        ${stack.apiUrl}/docs`);
+      io.out(`Web view        ${stack.apiUrl}/ui/`);
+      io.out(`Bull Board      ${stack.apiUrl}/admin/queues`);
+      io.out(`Worker metrics  ${stack.workerMetricsUrl}`);
+      io.out(
+        io.env.REDIS_URL
+          ? 'Redis           REDIS_URL'
+          : `Redis           ${host}:${port}${stack.redis.private ? ' (private)' : ''}   redis-cli -h ${host} -p ${port}`,
+      );
       io.out('press Ctrl+C to stop');
       const signal = await Promise.race([
         stack.exited.then(() => 'exit'),

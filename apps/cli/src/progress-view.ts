@@ -77,6 +77,7 @@ export function applyEvent(view: RunView, event: AnyExecutionEvent): string[] {
       if (what === 'completed') return [`${task.id}: completed in ${took} ${count}`];
       if (what === 'failed') return [`${task.id}: failed${took ? ` after ${took}` : ''}: ${task.error ?? ''} ${count}`];
       if (what === 'upstream_failed') return [`${task.id}: not run, an upstream task failed ${count}`];
+      if (what === 'skipped' && event.reason) return [`${task.id}: skipped (${event.reason}) ${count}`];
       return [`${task.id}: ${what} ${count}`];
     }
   }
@@ -102,6 +103,10 @@ function applyExecutionEvent(view: RunView, what: string, at: number, error?: st
     case 'timing_out':
       // Still running to the user: the run is ending and tasks are being stopped.
       return [`run ${what.replace('_', ' ')}${error ? `: ${error}` : ''}`];
+    case 'exiting':
+      return ['run ending: its exit handlers run (on_exit)'];
+    case 'exit_grace_expired':
+      return [`run ending: ${error ?? 'its exit handlers ran past their grace period'}`];
     default:
       if (!TERMINAL_STATUSES.has(what)) return [];
       view.status = what;

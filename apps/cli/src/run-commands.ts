@@ -30,28 +30,40 @@ function registerStartCommands(program: Command, ctx: CommandContext): void {
     .option('--var <key=value>', 'a variable (repeatable)', collectVar, {} as Record<string, string>)
     .option('--correlation-id <id>', 'an idempotency key: the same id within EXECUTION_TTL returns the same run')
     .option(
+      '--target <task>',
+      'run only this task and what it depends on (repeatable; the others are skipped, "not targeted")',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option(
       '--watch',
       'follow the run until it ends; the exit code is its outcome (0, 1 failed, 2 cancelled/timed out)',
     )
     .option('--json', 'print the API answer (with --watch: the final record) as JSON')
-    .action(async (source: string, opts: { var: Record<string, string>; correlationId?: string } & Flags) => {
-      const body: RequestBody<'submitWorkflow'> = await runRequest(source, opts.var);
-      if (opts.correlationId) body.correlation_id = opts.correlationId;
-      const client = ctx.client();
-      const run = (await client.call(client.api.POST('/api/v1/workflows', { body }))).body;
-      if (opts.watch) {
-        if (!opts.json) io.out(startedLine(run));
-        ctx.exit(await watchRun(client, io, run.execution_id, { json: opts.json }));
-        return;
-      }
-      if (opts.json) printJson(io, run);
-      else {
-        io.out(startedLine(run));
-        io.out(
-          `follow it: orchestrator status ${run.execution_id}   (or: orchestrator logs ${run.execution_id} --follow)`,
-        );
-      }
-    });
+    .action(
+      async (
+        source: string,
+        opts: { var: Record<string, string>; correlationId?: string; target: string[] } & Flags,
+      ) => {
+        const body: RequestBody<'submitWorkflow'> = await runRequest(source, opts.var);
+        if (opts.correlationId) body.correlation_id = opts.correlationId;
+        if (opts.target.length > 0) body.targets = opts.target;
+        const client = ctx.client();
+        const run = (await client.call(client.api.POST('/api/v1/workflows', { body }))).body;
+        if (opts.watch) {
+          if (!opts.json) io.out(startedLine(run));
+          ctx.exit(await watchRun(client, io, run.execution_id, { json: opts.json }));
+          return;
+        }
+        if (opts.json) printJson(io, run);
+        else {
+          io.out(startedLine(run));
+          io.out(
+            `follow it: orchestrator status ${run.execution_id}   (or: orchestrator logs ${run.execution_id} --follow)`,
+          );
+        }
+      },
+    );
 
   program
     .command('status')
@@ -144,7 +156,10 @@ export function eventLine(event: AnyExecutionEvent): string {
   const parts = [event.at, event.type];
   if (event.task) parts.push(event.task);
   if (event.attempt) parts.push(`attempt ${event.attempt}`);
+  if (event.item !== undefined) parts.push(`item ${event.item}`);
   if (event.worker) parts.push(`on ${event.worker}`);
+  if (event.status) parts.push(event.status);
+  if (event.reason) parts.push(`(${event.reason})`);
   if (event.error) parts.push(event.error);
   return parts.join('  ');
 }

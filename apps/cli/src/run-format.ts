@@ -86,7 +86,9 @@ function taskRow(t: TaskState, width: number): string {
   const duration = t.started_at ? (t.duration_ms === undefined ? `${took(t).replace(' so far', '')}…` : took(t)) : '';
   const worker = t.worker ? `  on ${t.worker}` : '';
   const error = t.error ? `  ${t.error}` : '';
-  return `${t.id.padEnd(width)} ${t.type.padEnd(10)} ${t.status.padEnd(15)} ${attempt.padEnd(3)} ${duration.padStart(8)}${worker}${error}`.trimEnd();
+  const why = t.skip_reason ? `  (${t.skip_reason})` : '';
+  const exit = t.on_exit ? '  [on_exit]' : '';
+  return `${t.id.padEnd(width)} ${t.type.padEnd(10)} ${t.status.padEnd(15)} ${attempt.padEnd(3)} ${duration.padStart(8)}${worker}${error}${why}${exit}`.trimEnd();
 }
 
 /** `list`: one line per run, newest first. */

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
+import { freePort, portFree, portInUse } from './port-check';
 
 const ROOT = resolve(__dirname, '../../..');
 
@@ -17,6 +18,8 @@ export interface StackOptions {
 export interface RunningStack {
   apiUrl: string;
   redis: { host: string; port: number; private: boolean };
+  /** The worker's Prometheus endpoint. */
+  workerMetricsUrl: string;
   /** Resolves when a process of the stack exits on its own (the stack is then stopping). */
   exited: Promise<string>;
   /** The running processes of the stack (a private redis-server included), for health and memory checks. */
@@ -52,17 +55,6 @@ export function redisAnswers(host: string, port: number, timeoutMs = 1000): Prom
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? done(address.port) : fail(new Error('no port'))));
-    });
-  });
-}
-
 function prefixed(name: string, stream: NodeJS.ReadableStream | null, log: (line: string) => void): void {
   let buffer = '';
   stream?.on('data', (chunk: Buffer) => {
@@ -76,11 +68,15 @@ function prefixed(name: string, stream: NodeJS.ReadableStream | null, log: (line
 /**
  * Brings up the API, one worker and the three service stand-ins, on the configured Redis when one answers there,
  * else on a private `redis-server` (append-only file under ORCHESTRATOR_WORKSPACE, so runs survive a restart).
- * Without SERVICE_SECRET in the environment it makes one for the stack's processes.
+ * Without SERVICE_SECRET in the environment it makes one for the stack's processes. The ports it needs are checked
+ * first: a port another process holds stops it before anything starts, with the port and the variable that changes
+ * it. It reports the API up only once the API it started says where it listens and answers there, so a healthy
+ * server of another process is never taken for it.
  */
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(options.env)) if (v !== undefined) env[k] = v;
+  const ports = await checkPorts(env);
   const children: { name: string; child: ChildProcess }[] = [];
   if (!env.SERVICE_SECRET) {
     // The workers and the services sign their messages with it; a fresh one per stack, known to its processes only.
@@ -94,14 +90,16 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     onExit = done;
   });
   let stopping = false;
+  let api: ReturnType<typeof watchApi> | undefined;
   for (const name of SERVICES) {
     const child = spawn(process.execPath, [join(ROOT, 'apps', name, 'dist', 'main.js')], {
       cwd: ROOT,
       env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', ...(name === 'api' ? (['ipc'] as const) : [])],
     });
     prefixed(name, child.stdout, options.log);
     prefixed(name, child.stderr, options.log);
+    if (name === 'api') api = watchApi(child);
     child.once('exit', (code, signal) => {
       if (!stopping) {
         options.log(`${name} exited (${signal ?? code}); stopping the stack`);
@@ -111,10 +109,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     children.push({ name, child });
   }
 
-  const apiUrl = `http://127.0.0.1:${env.ORCHESTRATOR_PORT || 8080}`;
-  const healthy = await waitForHealth(apiUrl, exited);
-  if (!healthy) {
+  const apiUrl = await Promise.race([api?.listening, exited.then(() => undefined), timeout(30_000)]);
+  const healthy = apiUrl !== undefined && (await waitForHealth(apiUrl, exited));
+  if (!apiUrl || !healthy) {
     await stopAll();
+    if (api?.errors().includes('EADDRINUSE')) {
+      throw portInUse('the API', 'ORCHESTRATOR_PORT', ports.apiHost, ports.apiPort);
+    }
     throw new Error('the API did not become healthy; see the lines above');
   }
 
@@ -147,7 +148,44 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     children
       .filter(({ child }) => child.exitCode === null && child.signalCode === null && child.pid !== undefined)
       .map(({ name, child }) => ({ name, pid: child.pid as number }));
-  return { apiUrl, redis, exited, processes, stop: stopAll };
+  const workerMetricsUrl = `http://127.0.0.1:${env.WORKER_METRICS_PORT}/metrics`;
+  return { apiUrl, redis, workerMetricsUrl, exited, processes, stop: stopAll };
+}
+
+/**
+ * The API's port and the worker's metrics port must be free (0 lets the API pick one). Without WORKER_METRICS_PORT
+ * (or with 0) the worker gets a free port, so `up` can print its /metrics URL.
+ */
+async function checkPorts(env: Record<string, string>): Promise<{ apiHost: string; apiPort: number }> {
+  const apiHost = env.ORCHESTRATOR_HOST || '0.0.0.0';
+  const apiPort = Number(env.ORCHESTRATOR_PORT || 8080);
+  if (apiPort !== 0 && !(await portFree(apiHost, apiPort))) {
+    throw portInUse('the API', 'ORCHESTRATOR_PORT', apiHost, apiPort);
+  }
+  const metricsPort = Number(env.WORKER_METRICS_PORT || 0);
+  if (metricsPort === 0) env.WORKER_METRICS_PORT = String(await freePort());
+  else if (!(await portFree('0.0.0.0', metricsPort))) {
+    throw portInUse("the worker's /metrics", 'WORKER_METRICS_PORT', '0.0.0.0', metricsPort);
+  }
+  return { apiHost, apiPort };
+}
+
+/** The URL the API process says it listens on (over its IPC channel, whatever LOG_LEVEL is), and its stderr. */
+function watchApi(child: ChildProcess): { listening: Promise<string>; errors: () => string } {
+  let errors = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    errors += chunk.toString();
+  });
+  const listening = new Promise<string>((done) => {
+    child.on('message', (message: { type?: string; url?: string }) => {
+      if (message?.type === 'listening' && typeof message.url === 'string') done(message.url);
+    });
+  });
+  return { listening, errors: () => errors };
+}
+
+function timeout(ms: number): Promise<undefined> {
+  return new Promise((done) => setTimeout(() => done(undefined), ms).unref());
 }
 
 /**

@@ -1,7 +1,8 @@
-import { mkdtempSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@orch/testing';
+import { freePort, withDeadline } from '@orch/testing';
 import { type RunningStack, redisAnswers, startStack } from './service-stack';
 
 jest.setTimeout(180_000);
@@ -80,6 +81,14 @@ describe('orchestrator up', () => {
     expect(typeof report.summary).toBe('string');
   });
 
+  it("serves the worker's /metrics, with the tasks the runs above ran", async () => {
+    expect(stack.workerMetricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    const text = await (await fetch(stack.workerMetricsUrl)).text();
+    expect(text).toMatch(
+      /^orchestrator_worker_task_attempts_total\{[^}]*type="data"[^}]*outcome="completed"[^}]*\} [1-9]/m,
+    );
+  });
+
   it('runs ai-content-pipeline end to end, taking the quality gate', async () => {
     const submitted = await post('/api/v1/workflows', {
       workflow_template: 'ai-content-pipeline',
@@ -97,5 +106,82 @@ describe('orchestrator up', () => {
     const taken = status.package === 'completed' ? 'package' : 'flag_for_review';
     expect(status[taken === 'package' ? 'flag_for_review' : 'package']).toBe('skipped');
     expect(record.tasks.find((t) => t.id === taken)?.output).toMatchObject({ topic: 'Redis streams' });
+  });
+});
+
+/** The bash blocks of one README section, as written. */
+function readmeBlocks(section: string): string[] {
+  const text = readFileSync(join(__dirname, '../../../README.md'), 'utf8');
+  const start = text.indexOf(`\n${section}\n`);
+  const end = text.indexOf('\n## ', start + section.length + 2);
+  return [...text.slice(start, end).matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+}
+
+function bash(script: string, env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      'bash',
+      ['-c', script],
+      { cwd: join(__dirname, '../../..'), env: { ...process.env, ...env } },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, out: `${stdout}${stderr}` }),
+    );
+  });
+}
+
+describe('the README examples, against `pnpm start`', () => {
+  it('First run: the curl and the CLI commands work as written (with the stack’s port)', async () => {
+    const [block] = readmeBlocks('### First run');
+    const script = (block as string).replaceAll('http://localhost:8080', stack.apiUrl);
+    const [curl, cli] = script.split('\npnpm orchestrator');
+    const created = await bash(`curl -s ${(curl as string).trim().slice('curl '.length)}`);
+    expect(JSON.parse(created.out)).toMatchObject({ status: 'running', created: true });
+    const run = await bash(`pnpm orchestrator${cli}`, { ORCHESTRATOR_URL: stack.apiUrl });
+    expect([run.code, run.out]).toEqual([0, expect.stringMatching(/run completed after/)]);
+  });
+
+  it('Message bus: the redis-cli commands work as written (with the host and port `pnpm start` printed)', async () => {
+    const [block] = readmeBlocks('## Message bus');
+    const script = (block as string).replaceAll(
+      '-h 127.0.0.1 -p 6379',
+      `-h ${stack.redis.host} -p ${stack.redis.port}`,
+    );
+    const [listen, publish] = script.split('\n\n');
+    const subscriber = spawn('bash', ['-c', (listen as string).trim()]);
+    let heard = '';
+    // Only whole lines: a chunk of redis-cli's output can end in the middle of a message.
+    const messages = () =>
+      heard
+        .split('\n')
+        .slice(0, -1)
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l));
+    try {
+      await withDeadline(
+        new Promise<void>((resolve) => {
+          subscriber.stdout.on('data', (chunk: Buffer) => {
+            heard += chunk.toString();
+            if (heard.includes('workflow-responses')) resolve();
+          });
+        }),
+        10_000,
+        'redis-cli SUBSCRIBE to answer',
+      );
+      expect((await bash(publish as string)).out.trim()).toMatch(/^[1-9]\d*$/); // receivers: the API replica
+      await withDeadline(
+        new Promise<void>((resolve) => {
+          const check = () => messages().some((m) => m.type === 'completed') && resolve();
+          subscriber.stdout.on('data', check);
+          check();
+        }),
+        30_000,
+        'the run to complete',
+      );
+      expect(messages().map((m) => [m.type, m.correlation_id])).toEqual([
+        ['accepted', 'test-workflow'],
+        ['completed', 'test-workflow'],
+      ]);
+    } finally {
+      subscriber.kill();
+    }
   });
 });

@@ -172,8 +172,10 @@ describe('Kubernetes manifests', () => {
     });
     // The worker's default deadline for one service call is 300 s (apps/worker/src/tasks/call-service.ts).
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(300);
-    // It serves nothing: no port, so no HTTP probe could be right; and it needs no API keys.
-    expect(container.ports).toBeUndefined();
+    // It serves only its Prometheus /metrics (scraped per pod; no Service), no probe; and it needs no API keys.
+    expect(container.ports).toEqual([{ name: 'metrics', containerPort: 9464 }]);
+    expect(container.env.find((e: Manifest) => e.name === 'WORKER_METRICS_PORT')?.value).toBe('9464');
+    expect(worker.spec.template.metadata.annotations['prometheus.io/port']).toBe('9464');
     expect(container.livenessProbe ?? container.readinessProbe).toBeUndefined();
     expect(container.env.map((e: Manifest) => e.name)).not.toContain('ORCHESTRATOR_API_KEYS');
     // It signs its service requests: the same SERVICE_SECRET as the services, from the Secret.

@@ -1,9 +1,11 @@
+import { hostname } from 'node:os';
 import type { Config } from '@orch/config';
 import { EngineWorker, type TaskHandlers, WorkflowEngine } from '@orch/engine';
 import type { Logger } from '@orch/logger';
 import { MessageCoordinator } from '@orch/messaging';
 import { closeConnection, createRedisConnection, whileReachable } from '@orch/redis';
 import { TemplateCatalog } from '@orch/templates';
+import { serveMetrics } from './metrics-server';
 import { createServiceHandlers } from './tasks/service-handlers';
 
 /** How long close() waits for an unreachable Redis to come back before it stops without it. */
@@ -11,12 +13,19 @@ export const REDIS_GONE_GRACE_MS = 2000;
 
 export interface WorkerProcess {
   readonly worker: EngineWorker;
+  /** Where `/metrics` is served, when WORKER_METRICS_PORT is set. */
+  readonly metricsUrl?: string;
   /** Stops taking jobs, lets running ones finish, then closes the coordinator, queues and Redis, in that order. */
   close(): Promise<void>;
 }
 
 /** Wires one worker process: Redis connections, the engine, every task handler, recovery. */
 export async function startWorkerProcess(config: Readonly<Config>, logger: Logger): Promise<WorkerProcess> {
+  const name = config.workerName ?? `${hostname()}:${process.pid}`;
+  // Listening first: a metrics port already taken stops the process before it connects or takes any job.
+  const served =
+    config.workerMetricsPort === undefined ? undefined : await serveMetrics(name, config.workerMetricsPort);
+  if (served) logger.info('worker metrics listening', { url: served.server.url });
   const settings = config.redis;
   const connection = createRedisConnection(settings, 'worker', 'orch-worker', logger);
   const subscriber = createRedisConnection(settings, 'subscriber', 'orch-worker-abort', logger);
@@ -26,6 +35,8 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
     maxConcurrentWorkflows: config.maxConcurrentWorkflows,
     executionTtlMs: config.executionTtlMs,
     defaultWorkflowTimeoutMs: config.defaultWorkflowTimeoutMs,
+    maxSubworkflowDepth: config.maxSubworkflowDepth,
+    exitGraceMs: config.exitGracePeriodMs,
     logger,
     bullConnectionName: 'orch-worker-bullmq',
   });
@@ -44,7 +55,8 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
     lockDurationMs: config.workerLockDurationMs,
     stalledIntervalMs: config.workerStalledIntervalMs,
     logger,
-    name: config.workerName,
+    name,
+    observer: served?.metrics,
     templates: (reference) => catalog.get(reference),
     recovery: config.recovery.enabled
       ? {
@@ -57,23 +69,11 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
       : undefined,
   });
   await worker.start();
-  // Schedules declared in templates: upserting with a fixed id is idempotent across workers and restarts.
-  for (const summary of catalog.list()) {
-    const template = catalog.get(summary.id);
-    if (!template.schedule) continue;
-    const { cron, timezone, variables, overlap } = template.schedule;
-    await worker.schedules
-      .upsert(
-        { id: `template.${template.id}`, cron, timezone, variables, overlap, workflow_template: template.id },
-        `template:${template.id}`,
-      )
-      .catch((error: Error) =>
-        logger.error('template schedule not created', { template: template.id, error: error.message }),
-      );
-  }
+  await scheduleTemplates(worker, catalog, logger);
   let closing: Promise<void> | undefined;
   return {
     worker,
+    metricsUrl: served?.server.url,
     close() {
       closing ??= (async () => {
         const graceful = (async () => {
@@ -88,9 +88,27 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
             note: 'their locks expire and a worker runs them again once Redis is back',
           });
         }
+        await served?.server.close();
         await Promise.all([...[subscriber, connection].map((client) => closeConnection(client)), engine.disconnect()]);
       })();
       return closing;
     },
   };
+}
+
+/** Schedules declared in templates: upserting with a fixed id is idempotent across workers and restarts. */
+async function scheduleTemplates(worker: EngineWorker, catalog: TemplateCatalog, logger: Logger): Promise<void> {
+  for (const summary of catalog.list()) {
+    const template = catalog.get(summary.id);
+    if (!template.schedule) continue;
+    const { cron, timezone, variables, overlap } = template.schedule;
+    await worker.schedules
+      .upsert(
+        { id: `template.${template.id}`, cron, timezone, variables, overlap, workflow_template: template.id },
+        `template:${template.id}`,
+      )
+      .catch((error: Error) =>
+        logger.error('template schedule not created', { template: template.id, error: error.message }),
+      );
+  }
 }

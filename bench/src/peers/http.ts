@@ -1,9 +1,7 @@
 import { Agent, request } from 'node:http';
+import { type JsonResponse, readJsonResponse } from '../http-client';
 
-export interface JsonResponse {
-  status: number;
-  body: unknown;
-}
+export type { JsonResponse };
 
 /**
  * One client's HTTP connection: keep-alive, one socket, as a caller that submits one run after another holds. Every
@@ -30,21 +28,9 @@ export class HttpClient {
       headers['content-length'] = payload.length;
     }
     return new Promise((resolve, reject) => {
-      const req = request(new URL(path, this.baseUrl), { method, agent: this.agent, headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          let parsed: unknown = text;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            // not JSON: keep the text for the error message
-          }
-          resolve({ status: res.statusCode ?? 0, body: parsed });
-        });
-        res.on('error', reject);
-      });
+      const req = request(new URL(path, this.baseUrl), { method, agent: this.agent, headers }, (res) =>
+        readJsonResponse(res).then(resolve, reject),
+      );
       req.on('error', reject);
       req.end(payload);
     });

@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { systemSeconds } from '../machine-load';
 import { allStats, readStat, treeCpuSeconds } from './proc-tree';
-
-const TICKS_PER_SECOND = 100;
 
 /** CPU counters at one moment: the machine's, the bench process's and each system's process trees. */
 export interface CpuSnapshot {
@@ -25,20 +23,10 @@ export interface WindowLoad {
   stealCores: number;
 }
 
-function machineSeconds(): { busy: number; steal: number } {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line
-    .trim()
-    .split(/\s+/)
-    .slice(1)
-    .map(Number);
-  return { busy: (user + nice + system + irq + softirq) / TICKS_PER_SECOND, steal: steal / TICKS_PER_SECOND };
-}
-
 export function cpuSnapshot(systems: Record<string, readonly number[]>): CpuSnapshot {
   const stats = allStats();
   const self = readStat(process.pid);
-  const machine = machineSeconds();
+  const machine = systemSeconds();
   return {
     at: Date.now(),
     busy: machine.busy,

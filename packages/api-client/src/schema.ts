@@ -526,6 +526,16 @@ export interface components {
             type: string;
             /** @enum {string} */
             status: "pending" | "running" | "completed" | "failed" | "skipped" | "upstream_failed" | "cancelled";
+            /**
+             * @description Why a skipped task did not run
+             * @enum {string}
+             */
+            skip_reason?: "condition false" | "branch not taken" | "upstream skipped" | "not targeted";
+            /**
+             * @description An exit handler (one of the workflow's on_exit tasks)
+             * @constant
+             */
+            on_exit?: true;
             /** @description Attempts started so far */
             attempts: number;
             /** Format: date-time */
@@ -545,6 +555,16 @@ export interface components {
             type: string;
             /** @enum {string} */
             status: "pending" | "running" | "completed" | "failed" | "skipped" | "upstream_failed" | "cancelled";
+            /**
+             * @description Why a skipped task did not run
+             * @enum {string}
+             */
+            skip_reason?: "condition false" | "branch not taken" | "upstream skipped" | "not targeted";
+            /**
+             * @description An exit handler (one of the workflow's on_exit tasks)
+             * @constant
+             */
+            on_exit?: true;
             /** @description Attempts started so far */
             attempts: number;
             /** Format: date-time */
@@ -576,6 +596,8 @@ export interface components {
             correlation_id?: string;
             /** @description The name of the API key that submitted (or retried into) the run */
             submitted_by?: string;
+            /** @description The X-Request-Id of the request that created the run */
+            request_id?: string;
             workflow: {
                 id: string;
                 name?: string;
@@ -604,6 +626,8 @@ export interface components {
             correlation_id?: string;
             /** @description The name of the API key that submitted (or retried into) the run */
             submitted_by?: string;
+            /** @description The X-Request-Id of the request that created the run */
+            request_id?: string;
             workflow: {
                 id: string;
                 name?: string;
@@ -1037,6 +1061,37 @@ export interface components {
                     /** @enum {unknown} */
                     trigger_rule?: "all_success" | "all_done" | "one_success" | "none_failed" | "none_failed_min_one_success";
                 }[];
+                /** @description Exit handlers: tasks run once the run's tasks have ended, whatever its outcome */
+                on_exit?: {
+                    id: string & unknown;
+                    name?: string;
+                    description?: string;
+                    type: string;
+                    depends_on?: string[];
+                    parameters?: {
+                        [key: string]: unknown;
+                    };
+                    retry_policy?: {
+                        max_retries: number;
+                        /** @enum {unknown} */
+                        backoff_type?: "fixed" | "exponential";
+                        /** Format: orchestrator-duration */
+                        initial_delay?: number | string;
+                        /** Format: orchestrator-duration */
+                        max_delay?: number | string;
+                        jitter?: number;
+                    };
+                    /** Format: orchestrator-duration */
+                    timeout?: number | string;
+                    condition?: string;
+                    on_success?: string[];
+                    on_failure?: string[];
+                    continue_on_failure?: boolean;
+                    /** @enum {unknown} */
+                    trigger_rule?: "all_success" | "all_done" | "one_success" | "none_failed" | "none_failed_min_one_success";
+                }[];
+                /** @description At most this many of its tasks (and parallel items) run at once */
+                max_concurrency?: number;
                 fail_fast?: boolean;
                 recovery?: {
                     /** @enum {unknown} */
@@ -1114,6 +1169,20 @@ export interface components {
             /** Format: date-time */
             at: string;
         };
+        /** @description The exit handlers ran past their grace period and were stopped */
+        WorkflowExitGraceExpiredEvent: {
+            /** @description The Redis stream id, also the SSE `id`: send it as Last-Event-ID to resume */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "workflow.exit_grace_expired";
+            /** Format: date-time */
+            at: string;
+            /** @description Why: the error message, or the reason given */
+            error?: string;
+        };
         /** @description A task failed and the run fails fast: no task starts; the run then ends `failed` */
         WorkflowFailingEvent: {
             /** @description The Redis stream id, also the SSE `id`: send it as Last-Event-ID to resume */
@@ -1141,8 +1210,6 @@ export interface components {
             type: "workflow.cancelling";
             /** Format: date-time */
             at: string;
-            /** @description The task id */
-            task?: string;
             /** @description Why: the error message, or the reason given */
             error?: string;
         };
@@ -1157,10 +1224,25 @@ export interface components {
             type: "workflow.timing_out";
             /** Format: date-time */
             at: string;
-            /** @description The task id */
-            task?: string;
             /** @description Why: the error message, or the reason given */
             error?: string;
+        };
+        /** @description The run's tasks are done and its exit handlers (`on_exit`) run; `status` is how it will end */
+        WorkflowExitingEvent: {
+            /** @description The Redis stream id, also the SSE `id`: send it as Last-Event-ID to resume */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "workflow.exiting";
+            /** Format: date-time */
+            at: string;
+            /**
+             * @description How it ends (or ended)
+             * @enum {string}
+             */
+            status?: "completed" | "failed" | "timed_out" | "cancelled";
         };
         /** @description The run completed: the last event of its stream */
         WorkflowCompletedEvent: {
@@ -1339,6 +1421,11 @@ export interface components {
             attempt?: number;
             /** @description Why: the error message, or the reason given */
             error?: string;
+            /**
+             * @description Why the task did not run
+             * @enum {string}
+             */
+            reason?: "condition false" | "branch not taken" | "upstream skipped" | "not targeted";
         };
         /** @description A task will not run: a task it depends on failed */
         TaskUpstreamFailedEvent: {
@@ -1375,6 +1462,43 @@ export interface components {
             attempt?: number;
             /** @description Why: the error message, or the reason given */
             error?: string;
+        };
+        /** @description An item of a parallel task with `max_concurrency` took a slot and started */
+        ItemStartedEvent: {
+            /** @description The Redis stream id, also the SSE `id`: send it as Last-Event-ID to resume */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "item.started";
+            /** Format: date-time */
+            at: string;
+            /** @description The task id */
+            task: string;
+            /** @description The index of the item of a parallel task */
+            item: number;
+        };
+        /** @description An item of a parallel task with `max_concurrency` ended and gave its slot back */
+        ItemFinishedEvent: {
+            /** @description The Redis stream id, also the SSE `id`: send it as Last-Event-ID to resume */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "item.finished";
+            /** Format: date-time */
+            at: string;
+            /** @description The task id */
+            task: string;
+            /** @description The index of the item of a parallel task */
+            item: number;
+            /**
+             * @description How it ends (or ended)
+             * @enum {string}
+             */
+            status?: "completed" | "failed" | "timed_out" | "cancelled";
         };
         /** @description Recovery admitted a run that was created but never admitted */
         RecoveryAdmittedEvent: {
@@ -1531,7 +1655,7 @@ export interface components {
             error?: string;
         };
         /** @description The `data` of one Server-Sent Event of `GET /api/v1/workflows/{id}/events`, as JSON; the SSE `event` is its `type` */
-        ExecutionEvent: components["schemas"]["WorkflowCreatedEvent"] | components["schemas"]["WorkflowQueuedEvent"] | components["schemas"]["WorkflowStartedEvent"] | components["schemas"]["WorkflowPausedEvent"] | components["schemas"]["WorkflowResumedEvent"] | components["schemas"]["WorkflowFailingEvent"] | components["schemas"]["WorkflowCancellingEvent"] | components["schemas"]["WorkflowTimingOutEvent"] | components["schemas"]["WorkflowCompletedEvent"] | components["schemas"]["WorkflowFailedEvent"] | components["schemas"]["WorkflowTimedOutEvent"] | components["schemas"]["WorkflowCancelledEvent"] | components["schemas"]["TaskStartedEvent"] | components["schemas"]["TaskRetryingEvent"] | components["schemas"]["TaskApprovedEvent"] | components["schemas"]["TaskRejectedEvent"] | components["schemas"]["TaskCompletedEvent"] | components["schemas"]["TaskFailedEvent"] | components["schemas"]["TaskSkippedEvent"] | components["schemas"]["TaskUpstreamFailedEvent"] | components["schemas"]["TaskCancelledEvent"] | components["schemas"]["RecoveryAdmittedEvent"] | components["schemas"]["RecoveryStartedEvent"] | components["schemas"]["RecoveryTimedOutEvent"] | components["schemas"]["RecoveryResumedEvent"] | components["schemas"]["RecoveryRestartedEvent"] | components["schemas"]["RecoveryFailedEvent"] | components["schemas"]["RecoveryFinalizedEvent"] | components["schemas"]["RecoveryTaskTimeoutsEvent"] | components["schemas"]["RecoverySlotsFreedEvent"] | components["schemas"]["RecoveryIndexCleanedEvent"] | components["schemas"]["RecoveryJobsCleanedEvent"];
+        ExecutionEvent: components["schemas"]["WorkflowCreatedEvent"] | components["schemas"]["WorkflowQueuedEvent"] | components["schemas"]["WorkflowStartedEvent"] | components["schemas"]["WorkflowPausedEvent"] | components["schemas"]["WorkflowResumedEvent"] | components["schemas"]["WorkflowExitGraceExpiredEvent"] | components["schemas"]["WorkflowFailingEvent"] | components["schemas"]["WorkflowCancellingEvent"] | components["schemas"]["WorkflowTimingOutEvent"] | components["schemas"]["WorkflowExitingEvent"] | components["schemas"]["WorkflowCompletedEvent"] | components["schemas"]["WorkflowFailedEvent"] | components["schemas"]["WorkflowTimedOutEvent"] | components["schemas"]["WorkflowCancelledEvent"] | components["schemas"]["TaskStartedEvent"] | components["schemas"]["TaskRetryingEvent"] | components["schemas"]["TaskApprovedEvent"] | components["schemas"]["TaskRejectedEvent"] | components["schemas"]["TaskCompletedEvent"] | components["schemas"]["TaskFailedEvent"] | components["schemas"]["TaskSkippedEvent"] | components["schemas"]["TaskUpstreamFailedEvent"] | components["schemas"]["TaskCancelledEvent"] | components["schemas"]["ItemStartedEvent"] | components["schemas"]["ItemFinishedEvent"] | components["schemas"]["RecoveryAdmittedEvent"] | components["schemas"]["RecoveryStartedEvent"] | components["schemas"]["RecoveryTimedOutEvent"] | components["schemas"]["RecoveryResumedEvent"] | components["schemas"]["RecoveryRestartedEvent"] | components["schemas"]["RecoveryFailedEvent"] | components["schemas"]["RecoveryFinalizedEvent"] | components["schemas"]["RecoveryTaskTimeoutsEvent"] | components["schemas"]["RecoverySlotsFreedEvent"] | components["schemas"]["RecoveryIndexCleanedEvent"] | components["schemas"]["RecoveryJobsCleanedEvent"];
         Workflow: {
             id: string;
             name?: string;
@@ -1569,6 +1693,37 @@ export interface components {
                 /** @enum {unknown} */
                 trigger_rule?: "all_success" | "all_done" | "one_success" | "none_failed" | "none_failed_min_one_success";
             }[];
+            /** @description Exit handlers: tasks run once the run's tasks have ended, whatever its outcome */
+            on_exit?: {
+                id: string & unknown;
+                name?: string;
+                description?: string;
+                type: string;
+                depends_on?: string[];
+                parameters?: {
+                    [key: string]: unknown;
+                };
+                retry_policy?: {
+                    max_retries: number;
+                    /** @enum {unknown} */
+                    backoff_type?: "fixed" | "exponential";
+                    /** Format: orchestrator-duration */
+                    initial_delay?: number | string;
+                    /** Format: orchestrator-duration */
+                    max_delay?: number | string;
+                    jitter?: number;
+                };
+                /** Format: orchestrator-duration */
+                timeout?: number | string;
+                condition?: string;
+                on_success?: string[];
+                on_failure?: string[];
+                continue_on_failure?: boolean;
+                /** @enum {unknown} */
+                trigger_rule?: "all_success" | "all_done" | "one_success" | "none_failed" | "none_failed_min_one_success";
+            }[];
+            /** @description At most this many of its tasks (and parallel items) run at once */
+            max_concurrency?: number;
             fail_fast?: boolean;
             recovery?: {
                 /** @enum {unknown} */
@@ -1578,6 +1733,8 @@ export interface components {
     };
     responses: never;
     parameters: {
+        /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+        RequestId: string;
         /** @description Resume after this event: the `id` of the last event received */
         LastEventId: string;
     };
@@ -1589,6 +1746,8 @@ export interface components {
         "Retry-After": number;
         /** @description The scheme to authenticate with */
         "WWW-Authenticate": string;
+        /** @description The X-Request-Id sent (when it is a plain token of up to 128 characters), else a new id */
+        "X-Request-Id": string;
     };
     pathItems: never;
 }
@@ -1603,7 +1762,10 @@ export interface operations {
                 limit?: number;
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1612,6 +1774,7 @@ export interface operations {
             /** @description One page of runs */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1621,6 +1784,7 @@ export interface operations {
             /** @description The body or query is invalid; `details` point at each problem */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1631,6 +1795,7 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1640,6 +1805,7 @@ export interface operations {
             /** @description The key lacks the 'read' scope */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1649,6 +1815,7 @@ export interface operations {
             /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
             408: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1658,6 +1825,7 @@ export interface operations {
             /** @description The request headers are larger than 16 KB */
             431: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1668,6 +1836,7 @@ export interface operations {
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1679,12 +1848,24 @@ export interface operations {
     submitWorkflow: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "workflow_template": "data-analysis-basic",
+                 *       "variables": {
+                 *         "query_limit": 50,
+                 *         "analysis_prompt": "Identify key trends in the data"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     correlation_id?: string;
                     /** @description Id of a template in the catalog. */
@@ -1694,6 +1875,8 @@ export interface operations {
                     variables?: {
                         [key: string]: unknown;
                     };
+                    /** @description Run only these tasks and what they depend on (Argo's dag.target); the others are recorded skipped, "not targeted". */
+                    targets?: string[];
                 } & (unknown | unknown);
             };
         };
@@ -1702,6 +1885,7 @@ export interface operations {
             200: {
                 headers: {
                     Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1712,6 +1896,7 @@ export interface operations {
             202: {
                 headers: {
                     Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1721,6 +1906,7 @@ export interface operations {
             /** @description The body or query is invalid; `details` point at each problem; or: The body is not JSON, nests deeper than ORCHESTRATOR_JSON_MAX_DEPTH, or does not inflate as its Content-Encoding says; the body is missing */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1731,6 +1917,7 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1740,6 +1927,7 @@ export interface operations {
             /** @description The key lacks the 'run' scope */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1749,6 +1937,7 @@ export interface operations {
             /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
             408: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1758,6 +1947,7 @@ export interface operations {
             /** @description The body (inflated) is larger than ORCHESTRATOR_BODY_LIMIT */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1767,6 +1957,7 @@ export interface operations {
             /** @description The body is not sent as Content-Type: application/json, or its Content-Encoding is not gzip, deflate or br */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1776,6 +1967,7 @@ export interface operations {
             /** @description The request headers are larger than 16 KB */
             431: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1786,6 +1978,7 @@ export interface operations {
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1797,7 +1990,10 @@ export interface operations {
     getWorkflow: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path: {
                 id: string;
             };
@@ -1808,6 +2004,7 @@ export interface operations {
             /** @description The run */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1817,6 +2014,7 @@ export interface operations {
             /** @description A percent-escape in the path is not UTF-8 */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1827,6 +2025,7 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1836,6 +2035,7 @@ export interface operations {
             /** @description The key lacks the 'read' scope */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1845,6 +2045,7 @@ export interface operations {
             /** @description No execution with this id (or it expired) */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1854,6 +2055,7 @@ export interface operations {
             /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
             408: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1863,6 +2065,7 @@ export interface operations {
             /** @description The request headers are larger than 16 KB */
             431: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1873,6 +2076,7 @@ export interface operations {
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1884,7 +2088,10 @@ export interface operations {
     getWorkflowStatus: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path: {
                 id: string;
             };
@@ -1895,6 +2102,7 @@ export interface operations {
             /** @description The run without outputs and variables */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1904,6 +2112,7 @@ export interface operations {
             /** @description A percent-escape in the path is not UTF-8 */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1914,6 +2123,7 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1923,6 +2133,7 @@ export interface operations {
             /** @description The key lacks the 'read' scope */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1932,6 +2143,7 @@ export interface operations {
             /** @description No execution with this id (or it expired) */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1941,6 +2153,7 @@ export interface operations {
             /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
             408: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1950,6 +2163,7 @@ export interface operations {
             /** @description The request headers are larger than 16 KB */
             431: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1960,6 +2174,7 @@ export interface operations {
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1974,6 +2189,8 @@ export interface operations {
             header?: {
                 /** @description Resume after this event: the `id` of the last event received */
                 "Last-Event-ID"?: components["parameters"]["LastEventId"];
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
             };
             path: {
                 id: string;
@@ -1985,6 +2202,7 @@ export interface operations {
             /** @description An event stream of ExecutionEvent */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1994,6 +2212,7 @@ export interface operations {
             /** @description Last-Event-ID is the final event of a finished run: nothing more will come */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2001,6 +2220,7 @@ export interface operations {
             /** @description Last-Event-ID is not an event id; or: A percent-escape in the path is not UTF-8 */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2011,6 +2231,7 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2020,6 +2241,7 @@ export interface operations {
             /** @description The key lacks the 'read' scope */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2029,6 +2251,7 @@ export interface operations {
             /** @description No execution with this id (or it expired) */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2038,6 +2261,7 @@ export interface operations {
             /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
             408: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2047,6 +2271,7 @@ export interface operations {
             /** @description The request headers are larger than 16 KB */
             431: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2057,6 +2282,7 @@ export interface operations {
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2068,7 +2294,10 @@ export interface operations {
     cancelWorkflow: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path: {
                 id: string;
             };
@@ -2079,6 +2308,7 @@ export interface operations {
             /** @description The run was pending and is now cancelled */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2088,6 +2318,7 @@ export interface operations {
             /** @description The run is stopping; it ends as cancelled */
             202: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2097,6 +2328,7 @@ export interface operations {
             /** @description A percent-escape in the path is not UTF-8 */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2107,6 +2339,7 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2116,6 +2349,7 @@ export interface operations {
             /** @description The key lacks the 'run' scope */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2125,6 +2359,7 @@ export interface operations {
             /** @description No execution with this id (or it expired) */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2134,6 +2369,7 @@ export interface operations {
             /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
             408: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2143,6 +2379,7 @@ export interface operations {
             /** @description The run already ended */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2152,6 +2389,7 @@ export interface operations {
             /** @description The request headers are larger than 16 KB */
             431: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2162,6 +2400,7 @@ export interface operations {
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2173,7 +2412,10 @@ export interface operations {
     retryWorkflow: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path: {
                 id: string;
             };
@@ -2185,6 +2427,7 @@ export interface operations {
             202: {
                 headers: {
                     Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2194,6 +2437,7 @@ export interface operations {
             /** @description A percent-escape in the path is not UTF-8 */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2204,6 +2448,7 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2213,6 +2458,7 @@ export interface operations {
             /** @description The key lacks the 'run' scope */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2222,6 +2468,7 @@ export interface operations {
             /** @description No execution with this id (or it expired) */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2231,6 +2478,7 @@ export interface operations {
             /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
             408: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2240,6 +2488,7 @@ export interface operations {
             /** @description The run has not finished, or every task completed */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2249,6 +2498,7 @@ export interface operations {
             /** @description The request headers are larger than 16 KB */
             431: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2259,6 +2509,7 @@ export interface operations {
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2270,7 +2521,10 @@ export interface operations {
     pauseWorkflow: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path: {
                 id: string;
             };
@@ -2281,6 +2535,7 @@ export interface operations {
             /** @description The run is paused (or already was) */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2290,6 +2545,7 @@ export interface operations {
             /** @description A percent-escape in the path is not UTF-8 */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2300,6 +2556,7 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2309,6 +2566,7 @@ export interface operations {
             /** @description The key lacks the 'run' scope */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2318,6 +2576,7 @@ export interface operations {
             /** @description No execution with this id (or it expired) */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2327,6 +2586,7 @@ export interface operations {
             /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
             408: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2336,6 +2596,7 @@ export interface operations {
             /** @description The run is pending, ending or ended: only a running run can be paused */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2345,6 +2606,7 @@ export interface operations {
             /** @description The request headers are larger than 16 KB */
             431: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2355,6 +2617,7 @@ export interface operations {
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2366,7 +2629,10 @@ export interface operations {
     resumeWorkflow: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path: {
                 id: string;
             };
@@ -2377,6 +2643,7 @@ export interface operations {
             /** @description The run is running again */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2386,6 +2653,7 @@ export interface operations {
             /** @description A percent-escape in the path is not UTF-8 */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2396,6 +2664,7 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2405,6 +2674,7 @@ export interface operations {
             /** @description The key lacks the 'run' scope */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2414,6 +2684,7 @@ export interface operations {
             /** @description No execution with this id (or it expired) */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2423,6 +2694,7 @@ export interface operations {
             /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
             408: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2432,6 +2704,7 @@ export interface operations {
             /** @description The run is not paused */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2441,6 +2714,7 @@ export interface operations {
             /** @description The request headers are larger than 16 KB */
             431: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2451,6 +2725,7 @@ export interface operations {
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2462,7 +2737,10 @@ export interface operations {
     approveTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path: {
                 id: string;
                 task: string;
@@ -2471,6 +2749,14 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "by": "alice",
+                 *       "payload": {
+                 *         "ticket": "OPS-1"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     /** @description Becomes the task output when approved (any JSON value). */
                     payload?: unknown;
@@ -2485,6 +2771,7 @@ export interface operations {
             /** @description The decision was recorded */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2494,6 +2781,7 @@ export interface operations {
             /** @description The body or query is invalid; `details` point at each problem; or: A percent-escape in the path is not UTF-8; the body is not JSON, nests deeper than ORCHESTRATOR_JSON_MAX_DEPTH, or does not inflate as its Content-Encoding says */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2504,6 +2792,7 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2513,6 +2802,7 @@ export interface operations {
             /** @description The key is not among the task's `approvers`, or `by` names another key; or: The key lacks the 'run' scope */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2522,6 +2812,7 @@ export interface operations {
             /** @description No such run or task */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2531,6 +2822,7 @@ export interface operations {
             /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
             408: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2540,6 +2832,7 @@ export interface operations {
             /** @description Not an approval task, already decided, or already finished */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2549,6 +2842,7 @@ export interface operations {
             /** @description The body (inflated) is larger than ORCHESTRATOR_BODY_LIMIT */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2558,6 +2852,7 @@ export interface operations {
             /** @description The body is not sent as Content-Type: application/json, or its Content-Encoding is not gzip, deflate or br */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2567,6 +2862,7 @@ export interface operations {
             /** @description The request headers are larger than 16 KB */
             431: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2577,6 +2873,7 @@ export interface operations {
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2588,7 +2885,10 @@ export interface operations {
     rejectTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path: {
                 id: string;
                 task: string;
@@ -2597,6 +2897,12 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "by": "bob",
+                 *       "reason": "change freeze"
+                 *     }
+                 */
                 "application/json": {
                     /** @description Becomes the task output when approved (any JSON value). */
                     payload?: unknown;
@@ -2611,6 +2917,7 @@ export interface operations {
             /** @description The decision was recorded */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2620,6 +2927,7 @@ export interface operations {
             /** @description The body or query is invalid; `details` point at each problem; or: A percent-escape in the path is not UTF-8; the body is not JSON, nests deeper than ORCHESTRATOR_JSON_MAX_DEPTH, or does not inflate as its Content-Encoding says */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2630,6 +2938,7 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2639,6 +2948,7 @@ export interface operations {
             /** @description The key is not among the task's `approvers`, or `by` names another key; or: The key lacks the 'run' scope */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2648,6 +2958,7 @@ export interface operations {
             /** @description No such run or task */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2657,6 +2968,7 @@ export interface operations {
             /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
             408: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2666,6 +2978,7 @@ export interface operations {
             /** @description Not an approval task, already decided, or already finished */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2675,6 +2988,7 @@ export interface operations {
             /** @description The body (inflated) is larger than ORCHESTRATOR_BODY_LIMIT */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2684,6 +2998,7 @@ export interface operations {
             /** @description The body is not sent as Content-Type: application/json, or its Content-Encoding is not gzip, deflate or br */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2693,6 +3008,7 @@ export interface operations {
             /** @description The request headers are larger than 16 KB */
             431: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2703,6 +3019,7 @@ export interface operations {
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2714,7 +3031,10 @@ export interface operations {
     listTemplates: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2723,6 +3043,7 @@ export interface operations {
             /** @description Every loaded template */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2733,6 +3054,7 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2742,6 +3064,7 @@ export interface operations {
             /** @description The key lacks the 'read' scope */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2751,6 +3074,7 @@ export interface operations {
             /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
             408: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2760,6 +3084,7 @@ export interface operations {
             /** @description The request headers are larger than 16 KB */
             431: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2771,8 +3096,12 @@ export interface operations {
     getTemplate: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path: {
+                /** @example data-analysis-basic */
                 id: string;
             };
             cookie?: never;
@@ -2782,6 +3111,7 @@ export interface operations {
             /** @description The template */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2791,6 +3121,7 @@ export interface operations {
             /** @description A percent-escape in the path is not UTF-8 */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2801,6 +3132,7 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2810,6 +3142,7 @@ export interface operations {
             /** @description The key lacks the 'read' scope */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2819,6 +3152,7 @@ export interface operations {
             /** @description No template with this id */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2828,6 +3162,7 @@ export interface operations {
             /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
             408: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2837,6 +3172,7 @@ export interface operations {
             /** @description The request headers are larger than 16 KB */
             431: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2848,8 +3184,12 @@ export interface operations {
     listTemplateVersions: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path: {
+                /** @example data-analysis-basic */
                 id: string;
             };
             cookie?: never;
@@ -2859,6 +3199,7 @@ export interface operations {
             /** @description The versions */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2868,6 +3209,7 @@ export interface operations {
             /** @description A percent-escape in the path is not UTF-8 */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2878,6 +3220,7 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2887,6 +3230,7 @@ export interface operations {
             /** @description The key lacks the 'read' scope */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2896,6 +3240,7 @@ export interface operations {
             /** @description No template with this id */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2905,6 +3250,7 @@ export interface operations {
             /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
             408: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2914,6 +3260,7 @@ export interface operations {
             /** @description The request headers are larger than 16 KB */
             431: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2925,12 +3272,44 @@ export interface operations {
     validateWorkflow: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "workflow": {
+                 *         "id": "hello",
+                 *         "tasks": [
+                 *           {
+                 *             "id": "greet",
+                 *             "type": "transform",
+                 *             "parameters": {
+                 *               "output": "hello ${who}"
+                 *             }
+                 *           },
+                 *           {
+                 *             "id": "shout",
+                 *             "type": "transform",
+                 *             "depends_on": [
+                 *               "greet"
+                 *             ],
+                 *             "parameters": {
+                 *               "output": "${upper(greet.output)}!"
+                 *             }
+                 *           }
+                 *         ]
+                 *       },
+                 *       "variables": {
+                 *         "who": "world"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     correlation_id?: string;
                     workflow_template?: string;
@@ -2947,6 +3326,7 @@ export interface operations {
             /** @description `valid: true` with the plan, or `valid: false` with every error */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2956,6 +3336,7 @@ export interface operations {
             /** @description The body or query is invalid; `details` point at each problem; or: The body is not JSON, nests deeper than ORCHESTRATOR_JSON_MAX_DEPTH, or does not inflate as its Content-Encoding says; the body is missing */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2966,6 +3347,7 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2975,6 +3357,7 @@ export interface operations {
             /** @description The key lacks the 'read' scope */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2984,6 +3367,7 @@ export interface operations {
             /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
             408: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2993,6 +3377,7 @@ export interface operations {
             /** @description The body (inflated) is larger than ORCHESTRATOR_BODY_LIMIT */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3002,6 +3387,7 @@ export interface operations {
             /** @description The body is not sent as Content-Type: application/json, or its Content-Encoding is not gzip, deflate or br */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3011,6 +3397,7 @@ export interface operations {
             /** @description The request headers are larger than 16 KB */
             431: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3022,12 +3409,27 @@ export interface operations {
     generateWorkflow: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "prompt": "Fetch graph data, search similar documents, and write an AI summary report",
+                 *       "domain": "data-science",
+                 *       "complexity": "medium",
+                 *       "required_services": [
+                 *         "data",
+                 *         "ai"
+                 *       ],
+                 *       "dry_run": true
+                 *     }
+                 */
                 "application/json": {
                     /** @description What the workflow should do, in plain language. */
                     prompt: string;
@@ -3054,6 +3456,7 @@ export interface operations {
             /** @description The last candidate: `valid: true` with its plan, or `valid: false` with its errors */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3063,6 +3466,7 @@ export interface operations {
             /** @description With execute: the generated workflow was started (`execution`) */
             202: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3072,6 +3476,7 @@ export interface operations {
             /** @description The body or query is invalid; `details` point at each problem; or: The body is not JSON, nests deeper than ORCHESTRATOR_JSON_MAX_DEPTH, or does not inflate as its Content-Encoding says; the body is missing */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3082,6 +3487,7 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3091,6 +3497,7 @@ export interface operations {
             /** @description The key lacks the 'run' scope; `save_as` needs 'admin' */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3100,6 +3507,7 @@ export interface operations {
             /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
             408: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3109,6 +3517,7 @@ export interface operations {
             /** @description save_as names a template that exists and overwrite is not set */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3118,6 +3527,7 @@ export interface operations {
             /** @description The prompt is longer than the generator allows; or: The body (inflated) is larger than ORCHESTRATOR_BODY_LIMIT */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3127,6 +3537,7 @@ export interface operations {
             /** @description The body is not sent as Content-Type: application/json, or its Content-Encoding is not gzip, deflate or br */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3136,6 +3547,7 @@ export interface operations {
             /** @description The request headers are larger than 16 KB */
             431: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3145,6 +3557,7 @@ export interface operations {
             /** @description The model endpoint failed */
             502: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3155,6 +3568,7 @@ export interface operations {
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3164,6 +3578,7 @@ export interface operations {
             /** @description The model did not answer in time (OPENAI_TIMEOUT) */
             504: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3175,7 +3590,10 @@ export interface operations {
     listSchedules: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3184,6 +3602,7 @@ export interface operations {
             /** @description The schedules */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3194,6 +3613,7 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3203,6 +3623,7 @@ export interface operations {
             /** @description The key lacks the 'read' scope */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3212,6 +3633,7 @@ export interface operations {
             /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
             408: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3221,6 +3643,7 @@ export interface operations {
             /** @description The request headers are larger than 16 KB */
             431: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3231,6 +3654,7 @@ export interface operations {
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3242,12 +3666,27 @@ export interface operations {
     createSchedule: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "weekly-report",
+                 *       "cron": "0 9 * * 1",
+                 *       "timezone": "UTC",
+                 *       "workflow_template": "data-analysis-basic",
+                 *       "variables": {
+                 *         "query_limit": 50,
+                 *         "analysis_prompt": "Identify key trends in the data"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     id: string & unknown;
                     /** @description cron pattern (5 fields, or 6 with seconds first) */
@@ -3271,6 +3710,7 @@ export interface operations {
             /** @description The schedule */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3280,6 +3720,7 @@ export interface operations {
             /** @description The body or query is invalid; `details` point at each problem; or: The body is not JSON, nests deeper than ORCHESTRATOR_JSON_MAX_DEPTH, or does not inflate as its Content-Encoding says; the body is missing */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3290,6 +3731,7 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3299,6 +3741,7 @@ export interface operations {
             /** @description The key lacks the 'admin' scope */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3308,6 +3751,7 @@ export interface operations {
             /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
             408: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3317,6 +3761,7 @@ export interface operations {
             /** @description The body (inflated) is larger than ORCHESTRATOR_BODY_LIMIT */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3326,6 +3771,7 @@ export interface operations {
             /** @description The body is not sent as Content-Type: application/json, or its Content-Encoding is not gzip, deflate or br */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3335,6 +3781,7 @@ export interface operations {
             /** @description The request headers are larger than 16 KB */
             431: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3345,6 +3792,7 @@ export interface operations {
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3356,8 +3804,12 @@ export interface operations {
     getSchedule: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path: {
+                /** @example weekly-report */
                 id: string;
             };
             cookie?: never;
@@ -3367,6 +3819,7 @@ export interface operations {
             /** @description The schedule */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3376,6 +3829,7 @@ export interface operations {
             /** @description A percent-escape in the path is not UTF-8 */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3386,6 +3840,7 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3395,6 +3850,7 @@ export interface operations {
             /** @description The key lacks the 'read' scope */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3404,6 +3860,7 @@ export interface operations {
             /** @description No schedule with this id */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3413,6 +3870,7 @@ export interface operations {
             /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
             408: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3422,6 +3880,7 @@ export interface operations {
             /** @description The request headers are larger than 16 KB */
             431: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3432,6 +3891,7 @@ export interface operations {
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3443,8 +3903,12 @@ export interface operations {
     deleteSchedule: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path: {
+                /** @example weekly-report */
                 id: string;
             };
             cookie?: never;
@@ -3454,6 +3918,7 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3461,6 +3926,7 @@ export interface operations {
             /** @description A percent-escape in the path is not UTF-8 */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3471,6 +3937,7 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3480,6 +3947,7 @@ export interface operations {
             /** @description The key lacks the 'admin' scope */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3489,6 +3957,7 @@ export interface operations {
             /** @description No schedule with this id */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3498,6 +3967,7 @@ export interface operations {
             /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
             408: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3507,6 +3977,7 @@ export interface operations {
             /** @description The request headers are larger than 16 KB */
             431: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3517,6 +3988,7 @@ export interface operations {
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3528,8 +4000,12 @@ export interface operations {
     pauseSchedule: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path: {
+                /** @example weekly-report */
                 id: string;
             };
             cookie?: never;
@@ -3539,6 +4015,7 @@ export interface operations {
             /** @description The schedule */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3548,6 +4025,7 @@ export interface operations {
             /** @description A percent-escape in the path is not UTF-8 */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3558,6 +4036,7 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3567,6 +4046,7 @@ export interface operations {
             /** @description The key lacks the 'admin' scope */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3576,6 +4056,7 @@ export interface operations {
             /** @description No schedule with this id */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3585,6 +4066,7 @@ export interface operations {
             /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
             408: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3594,6 +4076,7 @@ export interface operations {
             /** @description The request headers are larger than 16 KB */
             431: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3604,6 +4087,7 @@ export interface operations {
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3615,8 +4099,12 @@ export interface operations {
     resumeSchedule: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path: {
+                /** @example weekly-report */
                 id: string;
             };
             cookie?: never;
@@ -3626,6 +4114,7 @@ export interface operations {
             /** @description The schedule */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3635,6 +4124,7 @@ export interface operations {
             /** @description A percent-escape in the path is not UTF-8 */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3645,6 +4135,7 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3654,6 +4145,7 @@ export interface operations {
             /** @description The key lacks the 'admin' scope */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3663,6 +4155,7 @@ export interface operations {
             /** @description No schedule with this id */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3672,6 +4165,7 @@ export interface operations {
             /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
             408: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3681,6 +4175,7 @@ export interface operations {
             /** @description The request headers are larger than 16 KB */
             431: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3691,6 +4186,7 @@ export interface operations {
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3702,7 +4198,10 @@ export interface operations {
     getOpenApi: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3711,6 +4210,7 @@ export interface operations {
             /** @description OpenAPI 3.1 */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3721,6 +4221,7 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3730,6 +4231,7 @@ export interface operations {
             /** @description The key lacks the 'read' scope */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3739,6 +4241,7 @@ export interface operations {
             /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
             408: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3748,6 +4251,7 @@ export interface operations {
             /** @description The request headers are larger than 16 KB */
             431: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3759,7 +4263,10 @@ export interface operations {
     health: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3768,6 +4275,7 @@ export interface operations {
             /** @description Up, and Redis answers */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3777,6 +4285,7 @@ export interface operations {
             /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
             408: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3786,6 +4295,7 @@ export interface operations {
             /** @description The request headers are larger than 16 KB */
             431: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3796,6 +4306,7 @@ export interface operations {
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3807,7 +4318,10 @@ export interface operations {
     serviceStatus: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3816,6 +4330,7 @@ export interface operations {
             /** @description Service status */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3826,6 +4341,7 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3835,6 +4351,7 @@ export interface operations {
             /** @description The key lacks the 'read' scope */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3844,6 +4361,7 @@ export interface operations {
             /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
             408: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3853,6 +4371,7 @@ export interface operations {
             /** @description The request headers are larger than 16 KB */
             431: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3863,6 +4382,7 @@ export interface operations {
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3874,7 +4394,10 @@ export interface operations {
     metrics: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3883,6 +4406,7 @@ export interface operations {
             /** @description Prometheus text exposition format */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3893,6 +4417,7 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3902,6 +4427,7 @@ export interface operations {
             /** @description The key lacks the 'read' scope */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3911,6 +4437,7 @@ export interface operations {
             /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
             408: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3920,6 +4447,7 @@ export interface operations {
             /** @description The request headers are larger than 16 KB */
             431: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {

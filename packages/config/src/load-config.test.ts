@@ -24,6 +24,7 @@ describe('loadConfig', () => {
     expect(config.templatesDir).toBe('./templates');
     expect(config.workspaceDir).toBe('/tmp/orchestrator');
     expect(config.server.apiKeys).toEqual([]);
+    expect(config.workerMetricsPort).toBeUndefined();
   });
 
   it('parses the reference variables', () => {
@@ -77,6 +78,16 @@ describe('loadConfig', () => {
     );
   });
 
+  it("parses the sub-workflow depth and the exit handlers' grace period, with their defaults", () => {
+    expect(loadConfig({})).toMatchObject({ maxSubworkflowDepth: 20, exitGracePeriodMs: 30_000 });
+    expect(loadConfig({ MAX_SUBWORKFLOW_DEPTH: '100', EXIT_GRACE_PERIOD: '2m' })).toMatchObject({
+      maxSubworkflowDepth: 100,
+      exitGracePeriodMs: 120_000,
+    });
+    expect(() => loadConfig({ MAX_SUBWORKFLOW_DEPTH: '0' })).toThrow('MAX_SUBWORKFLOW_DEPTH must be >= 1; got "0"');
+    expect(() => loadConfig({ EXIT_GRACE_PERIOD: 'soon' })).toThrow('EXIT_GRACE_PERIOD must be a duration');
+  });
+
   it('is frozen', () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config)).toBe(true);
@@ -86,14 +97,24 @@ describe('loadConfig', () => {
   it('names every bad variable at once', () => {
     let error: unknown;
     try {
-      loadConfig({ REDIS_PORT: 'abc', EXECUTION_TTL: 'forever', MAX_CONCURRENT_WORKFLOWS: '0' });
+      loadConfig({
+        REDIS_PORT: 'abc',
+        EXECUTION_TTL: 'forever',
+        MAX_CONCURRENT_WORKFLOWS: '0',
+        WORKER_METRICS_PORT: '-1',
+      });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ValidationError);
     const { code, details, message } = error as ValidationError;
     expect(code).toBe('CONFIG_INVALID');
-    expect(details.map((d) => d.pointer).sort()).toEqual(['EXECUTION_TTL', 'MAX_CONCURRENT_WORKFLOWS', 'REDIS_PORT']);
+    expect(details.map((d) => d.pointer).sort()).toEqual([
+      'EXECUTION_TTL',
+      'MAX_CONCURRENT_WORKFLOWS',
+      'REDIS_PORT',
+      'WORKER_METRICS_PORT',
+    ]);
     expect(message).toContain('REDIS_PORT must be integer; got "abc"');
     expect(message).toContain('EXECUTION_TTL must be a duration');
   });

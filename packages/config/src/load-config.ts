@@ -52,6 +52,10 @@ export interface Config {
   /** The exec-agent's sandbox and its limits. */
   exec: ExecSettings;
   maxConcurrentWorkflows: number;
+  /** How deep sub-workflows may nest. */
+  maxSubworkflowDepth: number;
+  /** How long exit handlers (`on_exit`) may still run after a run is cancelled or times out. */
+  exitGracePeriodMs: number;
   defaultWorkflowTimeoutMs: number;
   executionTtlMs: number;
   recovery: { enabled: boolean; intervalMs: number; strategy: RecoveryStrategy };
@@ -63,6 +67,8 @@ export interface Config {
   /** BullMQ job lock, and how often workers look for jobs whose lock expired (their worker died). */
   workerLockDurationMs: number;
   workerStalledIntervalMs: number;
+  /** Where a worker serves Prometheus `/metrics` (0: any free port); none when unset. */
+  workerMetricsPort?: number;
   /** BullMQ's key prefix; wrap it in braces (`{orch}`) on Redis Cluster so a queue's keys share a slot. */
   queuePrefix: string;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
@@ -80,6 +86,7 @@ const durationVars = [
   'WORKER_STALLED_INTERVAL',
   'ORCHESTRATOR_HEADERS_TIMEOUT',
   'ORCHESTRATOR_REQUEST_TIMEOUT',
+  'EXIT_GRACE_PERIOD',
 ] as const;
 
 /** The environment variables (names from the reference) with their defaults; ajv coerces the strings. */
@@ -115,6 +122,8 @@ const envSchema = {
     ORCHESTRATOR_HEADERS_TIMEOUT: { type: 'string', default: '10s' },
     ORCHESTRATOR_REQUEST_TIMEOUT: { type: 'string', default: '30s' },
     MAX_CONCURRENT_WORKFLOWS: { type: 'integer', minimum: 1, default: 10 },
+    MAX_SUBWORKFLOW_DEPTH: { type: 'integer', minimum: 1, maximum: 1000, default: 20 },
+    EXIT_GRACE_PERIOD: { type: 'string', default: '30s' },
     DEFAULT_WORKFLOW_TIMEOUT: { type: 'string', default: '3600s' },
     EXECUTION_TTL: { type: 'string', default: '24h' },
     RECOVERY_ENABLED: { type: 'boolean', default: true },
@@ -126,6 +135,7 @@ const envSchema = {
     WORKER_NAME: { type: 'string', minLength: 1, maxLength: 100 },
     WORKER_LOCK_DURATION: { type: 'string', default: '30s' },
     WORKER_STALLED_INTERVAL: { type: 'string', default: '15s' },
+    WORKER_METRICS_PORT: { type: 'integer', minimum: 0, maximum: 65535 },
     QUEUE_PREFIX: { type: 'string', minLength: 1, pattern: '^[^:]+$', default: 'orch' },
     LOG_LEVEL: { enum: ['error', 'warn', 'info', 'debug'], default: 'info' },
     OPENAI_BASE_URL: { type: 'string', pattern: '^https?://' },
@@ -235,6 +245,8 @@ function toConfig(
       uid: raw.EXEC_UID,
     },
     maxConcurrentWorkflows: raw.MAX_CONCURRENT_WORKFLOWS,
+    maxSubworkflowDepth: raw.MAX_SUBWORKFLOW_DEPTH,
+    exitGracePeriodMs: ms('EXIT_GRACE_PERIOD'),
     defaultWorkflowTimeoutMs: ms('DEFAULT_WORKFLOW_TIMEOUT'),
     executionTtlMs: ms('EXECUTION_TTL'),
     recovery: { enabled: raw.RECOVERY_ENABLED, intervalMs: ms('RECOVERY_INTERVAL'), strategy: raw.RECOVERY_STRATEGY },
@@ -244,6 +256,7 @@ function toConfig(
     workerName: raw.WORKER_NAME,
     workerLockDurationMs: ms('WORKER_LOCK_DURATION'),
     workerStalledIntervalMs: ms('WORKER_STALLED_INTERVAL'),
+    workerMetricsPort: raw.WORKER_METRICS_PORT,
     queuePrefix: raw.QUEUE_PREFIX,
     logLevel: raw.LOG_LEVEL,
     openai: {

@@ -1,6 +1,6 @@
 import type { DagAnalysis } from './analyze-dag';
 import { parseDuration } from './duration';
-import type { TaskType } from './task-types';
+import { conditionExpression, type TaskType, taskTypeOf } from './task-types';
 import type { TaskDefinition, TriggerRule, WorkflowDefinition } from './workflow';
 
 /** [kind, first delay ms, cap ms, jitter 0..1]: compact, it rides in every task job's data. */
@@ -22,6 +22,13 @@ export interface CompiledTask {
   rule: TriggerRule;
   /** For each condition dependency, the branch this task sits on. */
   branches?: Record<string, 'on_success' | 'on_failure'>;
+  /**
+   * The task's own `condition` on a type without branches (Argo's `when`), as an expression: checked once the
+   * trigger rule says run; false skips the task (`condition false`).
+   */
+  when?: string;
+  /** An exit handler (`on_exit`): run once the run's tasks have ended. */
+  exit?: true;
 }
 
 /** A validated workflow's compiled form: what plan, the dry run and the engine read. */
@@ -32,6 +39,13 @@ export interface CompiledWorkflow {
   failFast: boolean;
   /** The workflow's own timeout, when it declares one. */
   timeoutMs?: number;
+  /** Exit handlers by id, in declaration order (a record without a prototype), and those without dependencies. */
+  exitTasks?: Record<string, CompiledTask>;
+  exitRoots?: string[];
+  /** At most this many tasks and parallel items running at once. */
+  maxConcurrency?: number;
+  /** Tasks a submission's `targets` do not need: recorded `skipped` (`not targeted`) when the run is created. */
+  untargeted?: string[];
 }
 
 /**
@@ -42,11 +56,33 @@ export function compileWorkflow(
   workflow: WorkflowDefinition,
   dag: DagAnalysis,
   reads: ReadonlyMap<string, readonly string[]>,
+  exitDag?: DagAnalysis,
 ): CompiledWorkflow {
+  const compiled: CompiledWorkflow = {
+    tasks: compileTasks(workflow.tasks, dag, reads),
+    roots: dag.roots,
+    failFast: workflow.fail_fast !== false,
+  };
+  if (workflow.timeout !== undefined) compiled.timeoutMs = parseDuration(workflow.timeout);
+  if (workflow.max_concurrency !== undefined) compiled.maxConcurrency = workflow.max_concurrency;
+  if (workflow.on_exit && exitDag) {
+    compiled.exitTasks = compileTasks(workflow.on_exit, exitDag, reads);
+    for (const task of Object.values(compiled.exitTasks)) task.exit = true;
+    compiled.exitRoots = exitDag.roots;
+  }
+  return compiled;
+}
+
+/** One list of tasks (the workflow's, or its exit handlers) over its graph. */
+function compileTasks(
+  list: readonly TaskDefinition[],
+  dag: DagAnalysis,
+  reads: ReadonlyMap<string, readonly string[]>,
+): Record<string, CompiledTask> {
   // Keyed by task id: no prototype, so an id such as `constructor` is only ever a task.
   const tasks: Record<string, CompiledTask> = Object.create(null);
-  const byId = new Map(workflow.tasks.map((t) => [t.id, t]));
-  for (const t of workflow.tasks) {
+  const byId = new Map(list.map((t) => [t.id, t]));
+  for (const t of list) {
     const deps = dag.dependencies[t.id] ?? [];
     const branches: Record<string, 'on_success' | 'on_failure'> = Object.create(null);
     for (const d of deps) {
@@ -56,6 +92,7 @@ export function compileWorkflow(
     }
     const read = new Set(reads.get(t.id) ?? []);
     for (const d of Object.keys(branches)) read.add(d);
+    const guarded = t.condition !== undefined && taskTypeOf(t.type)?.branches !== true;
     tasks[t.id] = {
       id: t.id,
       type: t.type,
@@ -68,11 +105,10 @@ export function compileWorkflow(
       failsWorkflow: t.continue_on_failure !== true,
       rule: t.trigger_rule ?? 'none_failed_min_one_success',
       ...(Object.keys(branches).length > 0 ? { branches } : {}),
+      ...(guarded ? { when: conditionExpression(t.condition as string) } : {}),
     };
   }
-  const compiled: CompiledWorkflow = { tasks, roots: dag.roots, failFast: workflow.fail_fast !== false };
-  if (workflow.timeout !== undefined) compiled.timeoutMs = parseDuration(workflow.timeout);
-  return compiled;
+  return tasks;
 }
 
 function backoffOf(task: TaskDefinition): BackoffSpec | undefined {

@@ -4,6 +4,7 @@ export * from './compile-workflow';
 export * from './duration';
 export * from './prepare-workflow';
 export * from './reserved-names';
+export * from './targets';
 export * from './task-catalog';
 export * from './trigger-rule';
 export * from './validate-workflow';

@@ -2,6 +2,7 @@ import { ValidationError } from '@orch/errors';
 import { partiallyResolve, resolveValue } from '@orch/expressions';
 import type { DagAnalysis } from './analyze-dag';
 import { type CompiledWorkflow, compileWorkflow } from './compile-workflow';
+import { taskTypeOf } from './task-types';
 import { validateTemplate, validateWorkflow } from './validate-workflow';
 import { resolveInputs } from './variables';
 import type { TemplateDefinition, WorkflowDefinition } from './workflow';
@@ -36,7 +37,7 @@ export function prepareFromTemplate(
     workflow: template.workflow,
     variables: { ...inputs.values, ...own },
     dag: checked.dag,
-    compiled: compileWorkflow(template.workflow, checked.dag, checked.reads ?? new Map()),
+    compiled: compileWorkflow(template.workflow, checked.dag, checked.reads ?? new Map(), checked.exitDag),
     template: { id: template.id, version: template.version },
   };
 }
@@ -55,7 +56,7 @@ export function prepareInline(
     workflow: wf,
     variables: { ...own, ...given },
     dag: checked.dag,
-    compiled: compileWorkflow(wf, checked.dag, checked.reads ?? new Map()),
+    compiled: compileWorkflow(wf, checked.dag, checked.reads ?? new Map(), checked.exitDag),
   };
 }
 
@@ -85,7 +86,7 @@ export function planWorkflow(prepared: PreparedWorkflow): {
         id,
         type: t.type,
         depends_on: prepared.compiled.tasks[id]?.deps ?? [],
-        parameters: partiallyResolve(t.parameters ?? {}, prepared.variables, known),
+        parameters: planParameters(t.type, t.parameters ?? {}, prepared.variables, known),
       };
       if (t.condition !== undefined) planned.condition = t.condition;
       return planned;
@@ -98,4 +99,18 @@ export function planWorkflow(prepared: PreparedWorkflow): {
     critical_path: prepared.dag.criticalPath,
     critical_path_ms: prepared.dag.criticalPathMs,
   };
+}
+
+/** Parameters with what needs only variables resolved; those that are a scope of their own stay as written. */
+function planParameters(
+  type: string,
+  parameters: Record<string, unknown>,
+  variables: Record<string, unknown>,
+  known: (root: string) => boolean,
+): unknown {
+  const literal = taskTypeOf(type)?.literalParameters ?? [];
+  const outer = Object.fromEntries(Object.entries(parameters).filter(([key]) => !literal.includes(key)));
+  const resolved = partiallyResolve(outer, variables, known) as Record<string, unknown>;
+  for (const key of literal) if (Object.hasOwn(parameters, key)) resolved[key] = parameters[key];
+  return resolved;
 }

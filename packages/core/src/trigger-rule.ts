@@ -1,3 +1,4 @@
+import type { SkipReason } from '@orch/run-model';
 import type { TriggerRule } from './workflow';
 
 /** How one dependency's end looks to a dependent. */
@@ -46,4 +47,15 @@ export function edgeOutcome(
   if (status === 'failed') return depFailsWorkflow ? 'failed' : 'success';
   if (status === 'upstream_failed') return 'failed';
   return 'skipped';
+}
+
+/**
+ * Why a task the trigger rule skipped did not run: `branch not taken` when a condition dependency went the other way
+ * (Argo's skipped), otherwise `upstream skipped` (its dependencies were skipped: Argo's omitted).
+ */
+export function skipReasonOf(
+  edges: readonly { status: string; branch?: 'on_success' | 'on_failure'; outcome: EdgeOutcome }[],
+): SkipReason {
+  const notTaken = edges.some((e) => e.outcome === 'skipped' && e.status === 'completed' && e.branch !== undefined);
+  return notTaken ? 'branch not taken' : 'upstream skipped';
 }

@@ -1,10 +1,16 @@
 import type { ErrorDetail } from '@orch/errors';
-import { collectExpressions, expressionReferences } from '@orch/expressions';
 import { ajv, formatAjvErrors, pointerJoin } from './ajv';
-import { analyzeDag, type DagAnalysis, dependsTransitively } from './analyze-dag';
-import { tryParseDuration } from './duration';
-import { schemaWithExpressions } from './task-catalog';
-import { conditionExpression, TASK_CATALOG, TASK_TYPES, type TaskType, taskTypeOf } from './task-types';
+import { analyzeDag, type DagAnalysis } from './analyze-dag';
+import {
+  checkEdges,
+  checkExpressions,
+  checkRetry,
+  checkTaskExpressions,
+  checkType,
+  type Pointer,
+  type ReadContext,
+} from './check-task';
+import type { NestedValidation } from './task-types';
 import { coerce } from './variables';
 import { type TaskDefinition, type TemplateDefinition, VARIABLE_TYPES, type WorkflowDefinition } from './workflow';
 import { templateSchema, workflowSchema } from './workflow-schema';
@@ -13,26 +19,14 @@ export interface ValidationResult {
   errors: ErrorDetail[];
   /** Present when the task graph could be analysed (no cycle, ids unique). */
   dag?: DagAnalysis;
-  /** With `dag`: by task, the tasks its expressions read (what compiling needs; found while checking them). */
+  /** With `dag`, when the workflow has exit handlers: their own graph. */
+  exitDag?: DagAnalysis;
+  /** With `dag`: by task (exit handlers too), the tasks its expressions read (found while checking them). */
   reads?: Map<string, string[]>;
 }
 
 const checkWorkflowShape = ajv.compile(workflowSchema);
 const checkTemplateShape = ajv.compile(templateSchema);
-const parameterCheckers = new Map<string, ReturnType<typeof ajv.compile>>();
-
-/** The submit-time check of a type's parameters (any value may still be a `${...}` expression), compiled once. */
-function parameterChecker(type: string): ReturnType<typeof ajv.compile> {
-  let check = parameterCheckers.get(type);
-  if (!check) {
-    check = ajv.compile(schemaWithExpressions(TASK_CATALOG[type as TaskType].schema as Record<string, unknown>));
-    parameterCheckers.set(type, check);
-  }
-  return check;
-}
-
-/** What a task may read, besides workflow variables: `${id.output}`, `${id.status}`, `${id.error}`. */
-const TASK_FIELDS = new Set(['output', 'status', 'error']);
 
 /**
  * Validates a workflow document and reports every problem at once. `inputs` names the variables the caller
@@ -98,178 +92,125 @@ function withEdgeLists(task: TaskDefinition): TaskDefinition {
 function mergeErrors(first: ErrorDetail[], result: ValidationResult): ValidationResult {
   const seen = new Set(first.map((e) => `${e.pointer}\u0000${e.message}`));
   const extra = result.errors.filter((e) => !seen.has(`${e.pointer}\u0000${e.message}`));
-  return { errors: [...first, ...extra], dag: result.dag, reads: result.reads };
+  return { ...result, errors: [...first, ...extra] };
 }
 
-/** The rules that look across a workflow's tasks: ids, names, types, edges, the graph, expressions, retries. */
+/** One list of tasks: the workflow's `tasks`, or its exit handlers (`on_exit`). */
+interface TaskList {
+  tasks: TaskDefinition[];
+  /** Pointer to a task of the list (`/tasks/3/...`). */
+  at: (i: number, ...path: (string | number)[]) => string;
+  /** Id -> index of its first use in this list. */
+  indexOf: Map<string, number>;
+}
+
+const nested: NestedValidation = {
+  workflow: (doc, inputs, base) => validateWorkflow(doc, { inputs, base }).errors,
+};
+
+/**
+ * The rules that look across a workflow's tasks: ids, names, types, edges, the graph, expressions, retries. Exit
+ * handlers are a second list: their ids are distinct from the tasks', their edges stay among themselves, and they
+ * may read any task (all have ended when they run) and `${workflow.status}`, `.failures`, `.duration_ms`.
+ */
 function checkSemantics(workflow: WorkflowDefinition, inputs: Set<string>, base: string): ValidationResult {
   const errors: ErrorDetail[] = [];
-  const tasks = workflow.tasks.filter(
-    (t): t is TaskDefinition => !!t && typeof t === 'object' && typeof t.id === 'string',
-  );
-  const at = (i: number, ...path: (string | number)[]) =>
-    path.reduce<string>((p, s) => pointerJoin(p, s), `${base}/tasks/${i}`);
-  const indexOf = uniqueIds(workflow, at, errors);
+  const list = (tasks: unknown, path: string): TaskList => ({
+    tasks: Array.isArray(tasks) ? tasks : [],
+    at: (i, ...rest) => rest.reduce<string>((p, s) => pointerJoin(p, s), `${base}/${path}/${i}`),
+    indexOf: new Map(),
+  });
+  const main = list(workflow.tasks, 'tasks');
+  const exit = list(workflow.on_exit, 'on_exit');
+  uniqueIds([main, exit], errors);
   const variableNames = new Set([...inputs, ...Object.keys(workflow.variables ?? {})]);
   for (const name of variableNames) {
-    if (indexOf.has(name))
+    if (main.indexOf.has(name) || exit.indexOf.has(name))
       errors.push({
         pointer: `${base}/variables`,
         message: `variable '${name}' has the same name as a task; rename one`,
       });
   }
-  workflow.tasks.forEach((task, i) => {
-    if (!task || typeof task !== 'object' || typeof task.id !== 'string') return;
-    errors.push(...checkType(task, (...path) => at(i, ...path)));
-    errors.push(...checkEdges(task, indexOf, (...path) => at(i, ...path)));
-  });
-  // Edge lists of the wrong type were reported by the shape check; the graph is analysed without them.
-  const unique = tasks.filter((t) => indexOf.get(t.id) === workflow.tasks.indexOf(t)).map(withEdgeLists);
-  const dag = analyzeDag(unique);
-  if (dag.cycle) errors.push({ pointer: `${base}/tasks`, message: `dependency cycle: ${dag.cycle.join(' -> ')}` });
+  if (
+    exit.tasks.length > 0 &&
+    (variableNames.has('workflow') || main.indexOf.has('workflow') || exit.indexOf.has('workflow'))
+  )
+    errors.push({
+      pointer: `${base}/on_exit`,
+      message: "exit handlers read the run as ${workflow.status}: rename the variable or task named 'workflow'",
+    });
+  const toExit = (target: string) => `'${target}' is an exit handler (on_exit); tasks cannot depend on it`;
+  const toMain = (target: string) =>
+    `'${target}' is a task, not an exit handler: exit handlers run after every task, so read ${'${'}${target}.output${'}'} without depends_on`;
+  checkList(main, { ids: exit.indexOf, message: toExit }, errors);
+  checkList(exit, { ids: main.indexOf, message: toMain }, errors);
+  const dag = graphOf(main, `${base}/tasks`, errors);
+  const exitDag = exit.tasks.length > 0 ? graphOf(exit, `${base}/on_exit`, errors) : undefined;
   checkExpressions(workflow.variables ?? {}, `${base}/variables`, errors, (root) =>
     inputs.has(root) ? undefined : `unknown variable '${root}' (workflow variables may use only the template's inputs)`,
   );
   const reads = new Map<string, string[]>();
-  workflow.tasks.forEach((task, i) => {
-    if (!task || typeof task.id !== 'string' || indexOf.get(task.id) !== i) return;
+  collectReads(main, { dag, ended: new Map(), variableNames }, reads, errors);
+  if (exitDag) {
+    const names = new Set([...variableNames, 'workflow']);
+    collectReads(exit, { dag: exitDag, ended: main.indexOf, variableNames: names }, reads, errors);
+  }
+  const duplicates = main.indexOf.size + exit.indexOf.size < main.tasks.length + exit.tasks.length;
+  if (dag.cycle || exitDag?.cycle || duplicates) return { errors };
+  return { errors, dag, reads, ...(exitDag ? { exitDag } : {}) };
+}
+
+/** Each task's type and edges. */
+function checkList(list: TaskList, other: Parameters<typeof checkEdges>[2], errors: ErrorDetail[]): void {
+  list.tasks.forEach((task, i) => {
+    if (!task || typeof task !== 'object' || typeof task.id !== 'string') return;
+    errors.push(...checkType(task, (...path) => list.at(i, ...path), nested));
+    errors.push(...checkEdges(task, list.indexOf, other, (...path) => list.at(i, ...path)));
+  });
+}
+
+/** The list's graph (its first use of each id); a cycle is reported at `pointer`. */
+function graphOf(list: TaskList, pointer: string, errors: ErrorDetail[]): DagAnalysis {
+  // Edge lists of the wrong type were reported by the shape check; the graph is analysed without them.
+  const unique = list.tasks
+    .filter((t): t is TaskDefinition => !!t && typeof t === 'object' && typeof t.id === 'string')
+    .filter((t) => list.indexOf.get(t.id) === list.tasks.indexOf(t))
+    .map(withEdgeLists);
+  const dag = analyzeDag(unique);
+  if (dag.cycle) errors.push({ pointer, message: `dependency cycle: ${dag.cycle.join(' -> ')}` });
+  return dag;
+}
+
+/** Checks every task's expressions and retry policy, collecting the tasks each one reads. */
+function collectReads(
+  list: TaskList,
+  scope: Pick<ReadContext, 'dag' | 'ended' | 'variableNames'>,
+  reads: Map<string, string[]>,
+  errors: ErrorDetail[],
+): void {
+  list.tasks.forEach((task, i) => {
+    if (!task || typeof task.id !== 'string' || list.indexOf.get(task.id) !== i) return;
     const read = new Set<string>();
-    checkTaskExpressions(task, { task, indexOf, variableNames, dag, read }, errors, (...path) => at(i, ...path));
+    const at: Pointer = (...path) => list.at(i, ...path);
+    checkTaskExpressions(task, { ...scope, task, indexOf: list.indexOf, read }, errors, at);
     reads.set(task.id, [...read]);
-    errors.push(...checkRetry(task, (...path) => at(i, ...path)));
+    errors.push(...checkRetry(task, at));
   });
-  if (dag.cycle || indexOf.size < workflow.tasks.length) return { errors };
-  return { errors, dag, reads };
 }
 
-type Pointer = (...path: (string | number)[]) => string;
-
-/** Task id -> index of its first use; later uses are reported as duplicates. */
-function uniqueIds(workflow: WorkflowDefinition, at: (i: number, ...path: string[]) => string, errors: ErrorDetail[]) {
-  const indexOf = new Map<string, number>();
-  workflow.tasks.forEach((t, i) => {
-    if (!t || typeof t.id !== 'string') return;
-    if (indexOf.has(t.id))
-      errors.push({
-        pointer: at(i, 'id'),
-        message: `duplicate task id '${t.id}' (first used by /tasks/${indexOf.get(t.id)})`,
-      });
-    else indexOf.set(t.id, i);
-  });
-  return indexOf;
-}
-
-/** The type is in the catalog, the parameters fit its schema, and the type's own rules hold. */
-function checkType(task: TaskDefinition, at: Pointer): ErrorDetail[] {
-  const errors: ErrorDetail[] = [];
-  const type = typeof task.type === 'string' ? taskTypeOf(task.type) : undefined;
-  if (!type) {
-    if (typeof task.type === 'string') {
-      errors.push({
-        pointer: at('type'),
-        message: `unknown task type '${task.type}'; known types: ${TASK_TYPES.join(', ')}`,
-      });
-    }
-    return errors;
-  }
-  const check = parameterChecker(type.name);
-  if (!check(task.parameters ?? {})) errors.push(...formatAjvErrors(check.errors, at('parameters')));
-  errors.push(...(type.validate?.(task, at) ?? []));
-  return errors;
-}
-
-/** Branches only on types that have them; every edge names another task that exists. */
-function checkEdges(task: TaskDefinition, indexOf: ReadonlyMap<string, number>, at: Pointer): ErrorDetail[] {
-  const errors: ErrorDetail[] = [];
-  const branches = typeof task.type === 'string' && taskTypeOf(task.type)?.branches === true;
-  for (const field of ['on_success', 'on_failure'] as const) {
-    if (task[field] && !branches) errors.push({ pointer: at(field), message: `only 'condition' tasks have ${field}` });
-  }
-  for (const field of ['depends_on', 'on_success', 'on_failure'] as const) {
-    (Array.isArray(task[field]) ? task[field] : []).forEach((target, j) => {
-      if (target === task.id)
-        errors.push({ pointer: at(field, j), message: `task '${task.id}' cannot depend on itself` });
-      else if (typeof target === 'string' && !indexOf.has(target)) {
-        errors.push({ pointer: at(field, j), message: `unknown task '${target}'` });
+/** Fills each list's id -> index of its first use; a later use, in either list, is reported as a duplicate. */
+function uniqueIds(lists: TaskList[], errors: ErrorDetail[]): void {
+  const first = new Map<string, string>();
+  for (const list of lists) {
+    list.tasks.forEach((t, i) => {
+      if (!t || typeof t.id !== 'string') return;
+      const where = first.get(t.id);
+      if (where !== undefined)
+        errors.push({ pointer: list.at(i, 'id'), message: `duplicate task id '${t.id}' (first used by ${where})` });
+      else {
+        first.set(t.id, list.at(i));
+        list.indexOf.set(t.id, i);
       }
     });
   }
-  return errors;
-}
-
-/** Each expression must parse, and each name must be allowed (`allowed` says why not). */
-function checkExpressions(
-  value: unknown,
-  pointer: string,
-  errors: ErrorDetail[],
-  allowed: (root: string, path: (string | number)[]) => string | undefined,
-): void {
-  for (const { pointer: where, source } of collectExpressions(value, pointer)) {
-    try {
-      for (const ref of expressionReferences(source)) {
-        const problem = allowed(ref.root, ref.path);
-        if (problem) errors.push({ pointer: where, message: problem });
-      }
-    } catch (error) {
-      errors.push({ pointer: where, message: (error as Error).message });
-    }
-  }
-}
-
-interface ReadContext {
-  task: TaskDefinition;
-  indexOf: ReadonlyMap<string, number>;
-  variableNames: ReadonlySet<string>;
-  dag: DagAnalysis;
-  /** Collects the other tasks the expressions read. */
-  read: Set<string>;
-}
-
-/** A task's expressions read variables, or `.output`/`.status`/`.error` of tasks it depends on. */
-function checkTaskExpressions(task: TaskDefinition, reads: ReadContext, errors: ErrorDetail[], at: Pointer): void {
-  const taskRef = (extra: ReadonlySet<string>) => (root: string, path: (string | number)[]) =>
-    readProblem(root, path, extra, reads);
-  const none = new Set<string>();
-  const params = task.parameters ?? {};
-  const scopes = typeof task.type === 'string' ? taskTypeOf(task.type)?.expressionScopes : undefined;
-  if (scopes && params && typeof params === 'object') {
-    const own = scopes(params);
-    const rest = Object.fromEntries(Object.entries(params).filter(([key]) => !own.some((s) => s.path[0] === key)));
-    checkExpressions(rest, at('parameters'), errors, taskRef(none));
-    for (const scope of own)
-      checkExpressions(scope.value, at('parameters', ...scope.path), errors, taskRef(new Set(scope.names)));
-  } else {
-    checkExpressions(params, at('parameters'), errors, taskRef(none));
-  }
-  if (typeof task.condition === 'string') {
-    checkExpressions(conditionExpression(task.condition), at('condition'), errors, taskRef(none));
-  }
-}
-
-function readProblem(
-  root: string,
-  path: (string | number)[],
-  extra: ReadonlySet<string>,
-  { task, indexOf, variableNames, dag, read }: ReadContext,
-): string | undefined {
-  if (indexOf.has(root) && root !== task.id) read.add(root);
-  if (extra.has(root) || variableNames.has(root)) return undefined;
-  if (!indexOf.has(root)) return `unknown variable '${root}'`;
-  if (root === task.id) return `task '${task.id}' cannot read its own output`;
-  if (typeof path[0] !== 'string' || !TASK_FIELDS.has(path[0])) {
-    return `'${root}' is a task: read ${'${'}${root}.output${'}'} (or .status, .error)`;
-  }
-  if (dag.cycle || dag.dependencies[task.id]?.includes(root) || dependsTransitively(task.id, root, dag.dependencies))
-    return undefined;
-  return `task '${task.id}' reads the output of '${root}' but does not depend on it; add '${root}' to depends_on`;
-}
-
-function checkRetry(task: TaskDefinition, at: Pointer): ErrorDetail[] {
-  const retry = task.retry_policy;
-  if (retry?.initial_delay === undefined || retry.max_delay === undefined) return [];
-  const [from, to] = [tryParseDuration(retry.initial_delay), tryParseDuration(retry.max_delay)];
-  if (from !== undefined && to !== undefined && to < from) {
-    return [{ pointer: at('retry_policy', 'max_delay'), message: 'max_delay must not be shorter than initial_delay' }];
-  }
-  return [];
 }

@@ -80,6 +80,19 @@ export const workflowSchema = {
     timeout: duration,
     variables: namedValues,
     tasks: { type: 'array', minItems: 1, maxItems: 20_000, items: taskSchema },
+    on_exit: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 1000,
+      items: taskSchema,
+      description: "Exit handlers: tasks run once the run's tasks have ended, whatever its outcome",
+    },
+    max_concurrency: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 100_000,
+      description: 'At most this many of its tasks (and parallel items) run at once',
+    },
     fail_fast: { type: 'boolean' },
     recovery: {
       type: 'object',

@@ -24,10 +24,12 @@ export type TaskDefinition = Omit<FromSchema<typeof taskSchema>, 'type' | 'param
 
 export type RecoveryStrategy = NonNullable<NonNullable<FromSchema<typeof workflowSchema>['recovery']>['strategy']>;
 
-export type WorkflowDefinition = Omit<FromSchema<typeof workflowSchema>, 'tasks' | 'variables'> & {
+export type WorkflowDefinition = Omit<FromSchema<typeof workflowSchema>, 'tasks' | 'variables' | 'on_exit'> & {
   /** Values (or expressions over the template's inputs) visible to every task by name. */
   variables?: Record<string, unknown>;
   tasks: TaskDefinition[];
+  /** Exit handlers: run once the tasks have ended, whatever the outcome, with `${workflow.status}` in scope. */
+  on_exit?: TaskDefinition[];
 };
 
 export type VariableType = NonNullable<FromSchema<typeof variableSchema>['type']>;

@@ -2,21 +2,23 @@
   Records a task's completion exactly once and returns the dependents it makes ready.
   KEYS[1] meta  KEYS[2] tasks  KEYS[3] fin  KEYS[4] out  KEYS[5] events  KEYS[6] waits
   ARGV[1] task id  ARGV[2] terminal status  ARGV[3] output JSON or ''  ARGV[4] error or ''  ARGV[5] now (ms)
-  ARGV[6] attempt  ARGV[7] '1' when this failure fails the workflow (fail-fast)  ARGV[8 ..] the task's dependents
+  ARGV[6] attempt  ARGV[7] '1' when this failure fails the workflow (fail-fast)  ARGV[8] why it was skipped or ''
+  ARGV[9 ..] the task's dependents
   Returns {workflow status, '1' if this call started fail-fast, ready dependents...}.
   Fan-in is a counter per dependent (`waits`, set at submit), decremented once, by the call that records the
   completion: O(dependents), however wide the join. A second call (a re-run after a crash) records nothing and
   returns every dependent whose counter is at zero and which has not finished, so the caller re-adds the same
   deterministic job ids; a dependent with a completion record is never returned, so a trimmed job is never re-run.
-  Nothing is released unless the workflow is running: paused, failed, cancelled and timed-out runs start nothing
-  new (resume releases what became ready while paused).
+  Nothing is released unless the workflow is running (or running its exit handlers, which are all that is left of it
+  then): paused, failed, cancelled and timed-out runs start nothing new (resume releases what became ready while
+  paused).
 ]]
 local task = ARGV[1]
 local triggered = '0'
 local ready = {}
 local status = redis.call('HGET', KEYS[1], 'status') or ''
 if redis.call('HSETNX', KEYS[3], task, ARGV[2]) == 1 then
-  for i = 8, #ARGV do
+  for i = 9, #ARGV do
     if redis.call('HINCRBY', KEYS[6], ARGV[i], -1) <= 0 then ready[#ready + 1] = ARGV[i] end
   end
   if ARGV[3] ~= '' then
@@ -28,9 +30,12 @@ if redis.call('HSETNX', KEYS[3], task, ARGV[2]) == 1 then
   state.ft = tonumber(ARGV[5])
   if ARGV[6] ~= '0' then state.a = tonumber(ARGV[6]) end
   if ARGV[4] ~= '' then state.e = ARGV[4] end
+  if ARGV[8] ~= '' then state.r = ARGV[8] end
   redis.call('HSET', KEYS[2], task, cjson.encode(state))
   if ARGV[4] ~= '' then
     redis.call('XADD', KEYS[5], '*', 'type', 'task.' .. ARGV[2], 'task', task, 'attempt', ARGV[6], 'at', ARGV[5], 'error', ARGV[4])
+  elseif ARGV[8] ~= '' then
+    redis.call('XADD', KEYS[5], '*', 'type', 'task.' .. ARGV[2], 'task', task, 'attempt', ARGV[6], 'at', ARGV[5], 'reason', ARGV[8])
   else
     redis.call('XADD', KEYS[5], '*', 'type', 'task.' .. ARGV[2], 'task', task, 'attempt', ARGV[6], 'at', ARGV[5])
   end
@@ -41,14 +46,14 @@ if redis.call('HSETNX', KEYS[3], task, ARGV[2]) == 1 then
     triggered = '1'
   end
 else
-  for i = 8, #ARGV do
+  for i = 9, #ARGV do
     if tonumber(redis.call('HGET', KEYS[6], ARGV[i]) or '0') <= 0 and redis.call('HEXISTS', KEYS[3], ARGV[i]) == 0 then
       ready[#ready + 1] = ARGV[i]
     end
   end
 end
 local result = {status, triggered}
-if status ~= 'running' then
+if status ~= 'running' and status ~= 'exiting' then
   return result
 end
 for _, dependent in ipairs(ready) do

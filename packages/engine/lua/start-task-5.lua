@@ -7,7 +7,8 @@
   ARGV[6+n ..] tasks whose outputs the task reads
   Returns {workflow status, recorded status or '', recorded output or '', dependency statuses..., outputs...}.
   A task whose completion is already recorded (a re-run after a crash) is not marked running again: the caller
-  replays the recorded outcome instead of running the handler twice. Nothing is marked while the run is not running.
+  replays the recorded outcome instead of running the handler twice. Nothing is marked while the run is not running
+  (or running its exit handlers: by then every other task has ended).
 ]]
 local task = ARGV[1]
 local status = redis.call('HGET', KEYS[1], 'status') or ''
@@ -15,7 +16,7 @@ local recorded = redis.call('HGET', KEYS[3], task)
 if recorded then
   return {status, recorded, redis.call('HGET', KEYS[4], task) or ''}
 end
-if status ~= 'running' then
+if status ~= 'running' and status ~= 'exiting' then
   return {status, '', ''}
 end
 local attempt = tonumber(ARGV[2])

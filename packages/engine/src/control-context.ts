@@ -8,6 +8,7 @@ import {
 } from '@orch/core';
 import { isFinalStatus } from '@orch/run-model';
 import { DelayedError, type Job, WaitingChildrenError } from 'bullmq';
+import { itemGates } from './concurrency-gates';
 import type { EngineContext } from './engine-context';
 import type { CompiledTask, ExecutionDefinition } from './execution-definition';
 import { PARKED_MS } from './parked-jobs';
@@ -50,6 +51,7 @@ export function controlContext(scope: ControlScope): ControlContext {
     attempt,
     timeoutMs: task.timeoutMs,
     depth: def.depth ?? 0,
+    maxDepth: ctx.limits.maxSubworkflowDepth,
     note: (name) => ctx.store.note(id, name, task.id),
     setNote: (name, value) => ctx.store.setNote(id, name, task.id, value),
     hasTemplates: templates !== undefined,
@@ -61,6 +63,7 @@ export function controlContext(scope: ControlScope): ControlContext {
       const submitted = await kernel.submit(prepared, {
         correlationId,
         parent: { executionId: id, taskId: task.id, jobId: job.id as string, depth: (def.depth ?? 0) + 1 },
+        requestId: def.requestId,
       });
       return submitted.executionId;
     },
@@ -73,7 +76,7 @@ export function controlContext(scope: ControlScope): ControlContext {
       );
       return { ended: true, status: record.status, error: record.error, outputs };
     },
-    addSubTasks: (subTasks) => addSubTasks(scope, subTasks),
+    addSubTasks: (subTasks, maxConcurrency) => addSubTasks(scope, subTasks, maxConcurrency),
     async waitForSubTasks() {
       if (await job.moveToWaitingChildren(token as string)) throw new WaitingChildrenError();
     },
@@ -89,8 +92,16 @@ export function controlContext(scope: ControlScope): ControlContext {
   };
 }
 
-/** Sub-task jobs as children of the parallel task's job, one per sub-task, with the task's retry policy. */
-async function addSubTasks({ ctx, def, task, attempt, job }: ControlScope, subTasks: SubTaskSpec[]): Promise<void> {
+/**
+ * Sub-task jobs as children of the parallel task's job, one per sub-task, with the task's retry policy. Under a
+ * limit (the task's `max_concurrency`, the run's) each carries its gates: it takes a slot before it runs.
+ */
+async function addSubTasks(
+  { ctx, def, task, attempt, job }: ControlScope,
+  subTasks: SubTaskSpec[],
+  maxConcurrency?: number,
+): Promise<void> {
+  const gates = itemGates(def, task.id, maxConcurrency);
   const parent = { id: job.id as string, queue: job.queueQualifiedName };
   const { ttlSeconds } = ctx.limits;
   await ctx.queues.tasks.addBulk(
@@ -104,6 +115,11 @@ async function addSubTasks({ ctx, def, task, attempt, job }: ControlScope, subTa
       };
       if (sub.timeoutMs !== undefined) data.timeoutMs = sub.timeoutMs;
       if (task.backoff) data.bp = task.backoff;
+      if (gates.length > 0) {
+        data.g = gates;
+        data.a = attempt;
+      }
+      if (def.requestId) data.rid = def.requestId;
       return {
         name: 'subtask',
         data,

@@ -12,7 +12,8 @@ const lookups = new WeakMap<ExecutionDefinition, Lookups>();
 function of(def: ExecutionDefinition): Lookups {
   let found = lookups.get(def);
   if (!found) {
-    found = { wanted: new Map(), sources: new Map(def.workflow.tasks.map((t) => [t.id, t])) };
+    const all = [...def.workflow.tasks, ...(def.workflow.on_exit ?? [])];
+    found = { wanted: new Map(), sources: new Map(all.map((t) => [t.id, t])) };
     lookups.set(def, found);
   }
   return found;
@@ -29,7 +30,7 @@ export function wantedBy(def: ExecutionDefinition, task: CompiledTask): string[]
   return ids;
 }
 
-/** A task's definition as written; indexed once per definition, since a linear find per task is O(n²). */
+/** A task's (or exit handler's) definition as written; indexed once per definition, since a linear find per task is O(n²). */
 export function sourceOf(def: ExecutionDefinition, id: string): TaskDefinition {
   return of(def).sources.get(id) as TaskDefinition;
 }

@@ -1,3 +1,4 @@
+import { MAX_WORKFLOW_DEPTH } from '@orch/core';
 import { type Logger, silentLogger } from '@orch/logger';
 import { RedisKeys, watchConnection } from '@orch/redis';
 import type { Redis } from 'ioredis';
@@ -14,6 +15,10 @@ export interface EngineOptions {
   maxConcurrentWorkflows: number;
   executionTtlMs: number;
   defaultWorkflowTimeoutMs: number;
+  /** How deep sub-workflows may nest (`MAX_SUBWORKFLOW_DEPTH`); default 20. */
+  maxSubworkflowDepth?: number;
+  /** How long exit handlers may run after a cancel or a timeout (`EXIT_GRACE_PERIOD`); default 30 s. */
+  exitGraceMs?: number;
   logger?: Logger;
   /** When set, the engine's BullMQ client's connection state is logged under this name (`watchConnection`). */
   bullConnectionName?: string;
@@ -26,7 +31,12 @@ export interface EngineLimits {
   defaultWorkflowTimeoutMs: number;
   /** `executionTtlMs` in seconds, BullMQ's unit for keeping finished jobs. */
   ttlSeconds: number;
+  maxSubworkflowDepth: number;
+  exitGraceMs: number;
 }
+
+/** Exit handlers get this long after a cancel or a timeout unless `EXIT_GRACE_PERIOD` says otherwise. */
+export const EXIT_GRACE_MS = 30_000;
 
 /**
  * What the engine's parts share, built once per engine: the run store (the only owner of run keys), the run index,
@@ -62,6 +72,8 @@ export function createEngineContext(options: EngineOptions): EngineContext {
       executionTtlMs: options.executionTtlMs,
       defaultWorkflowTimeoutMs: options.defaultWorkflowTimeoutMs,
       ttlSeconds: ttlSecondsOf(options.executionTtlMs),
+      maxSubworkflowDepth: options.maxSubworkflowDepth ?? MAX_WORKFLOW_DEPTH,
+      exitGraceMs: options.exitGraceMs ?? EXIT_GRACE_MS,
     },
     logger,
     channels: { abort: keys.abortChannel(), finished: keys.finishedChannel() },

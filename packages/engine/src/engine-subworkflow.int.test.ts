@@ -23,7 +23,7 @@ const child: TemplateDefinition = {
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ maxSubworkflowDepth: 5 });
   await h.startWorker({ concurrency: 10, templates: { loop, child } });
 });
 afterAll(() => h.stop());
@@ -74,7 +74,7 @@ describe('workflow tasks (sub-workflows)', () => {
     expect(record.status).toBe('failed');
     // The innermost run fails on the limit; each parent fails with its child's error.
     expect(byId(record).start?.error).toContain(
-      'sub-workflow depth limit 5 reached at task again; does a template run itself?',
+      'sub-workflow depth limit 5 (MAX_SUBWORKFLOW_DEPTH) reached at task again; does a template run itself?',
     );
   });
 });

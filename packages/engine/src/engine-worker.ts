@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { type Logger, silentLogger } from '@orch/logger';
 import { isConnectionError, QUEUES } from '@orch/redis';
-import { type Job, type MinimalJob, WaitingChildrenError, Worker } from 'bullmq';
+import { DelayedError, type Job, type MinimalJob, UnrecoverableError, WaitingChildrenError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { TaskHandlers } from './control-flow';
 import type { EngineContext } from './engine-context';
@@ -10,7 +10,15 @@ import { RecoveryManager, type RecoveryOptions } from './recovery/recovery-manag
 import type { RunKernel } from './run-kernel';
 import { ScheduleManager } from './schedule-manager';
 import type { SubTaskJobData, TaskJobData } from './task-job';
-import { TASK_TIMEOUT, TaskRunner, type TemplateResolver, WORKFLOW_ABORT } from './task-runner';
+import type { TaskObserver, TaskOutcome } from './task-observer';
+import {
+  lockLost,
+  TASK_TIMEOUT,
+  TaskRunner,
+  type TemplateResolver,
+  WORKFLOW_ABORT,
+  WorkflowAbortError,
+} from './task-runner';
 import { internalsOf, type WorkflowEngine } from './workflow-engine';
 
 export interface EngineWorkerOptions {
@@ -32,6 +40,8 @@ export interface EngineWorkerOptions {
   recovery?: RecoveryOptions & { intervalMs: number };
   /** How often this worker sweeps the deadline set for runs to time out (a run times out at most this late). */
   deadlineSweepMs?: number;
+  /** Told about every task job this worker runs and every stall it finds (the worker app's metrics). */
+  observer?: TaskObserver;
 }
 
 /** Default sweep period: timeouts fire within a quarter second, at four cheap script calls a second per worker. */
@@ -88,6 +98,8 @@ export class EngineWorker {
         const level = isConnectionError(error) ? 'debug' : 'error'; // outages: logged once by the connection watcher
         this.logger.log(level, 'worker error', { queue: worker.name, error: error.message });
       });
+      const observer = options.observer;
+      if (observer?.jobStalled) worker.on('stalled', (jobId) => observer.jobStalled?.({ queue: worker.name, jobId }));
     }
   }
 
@@ -132,14 +144,39 @@ export class EngineWorker {
       this.running.set(e, ids);
     }
     ids.add(job.id as string);
+    const observed = this.options.observer ? await this.observe(job) : undefined;
+    let outcome: TaskOutcome = 'completed';
     try {
       if (job.name === 'subtask') return await this.runner.runSubTask(job as Job<SubTaskJobData>, token, signal);
-      await this.runner.runTask(job as Job<TaskJobData>, token, signal);
+      outcome = await this.runner.runTask(job as Job<TaskJobData>, token, signal);
       return undefined;
+    } catch (error) {
+      outcome = outcomeOf(error);
+      throw error;
     } finally {
+      if (observed) {
+        this.options.observer?.jobEnded?.({ ...observed, outcome, durationMs: performance.now() - observed.at });
+      }
       ids.delete(job.id as string);
       if (ids.size === 0) this.running.delete(e);
     }
+  }
+
+  /** Tells the observer a job started: its task type, attempt and (on its first run) how long it was queued. */
+  private async observe(job: Job): Promise<{ type: string; attempt: number; at: number }> {
+    const data = job.data as { e: string; t: string; type?: string };
+    const type =
+      job.name === 'subtask'
+        ? (data.type ?? 'unknown')
+        : ((await this.ctx.store.definition(data.e).catch(() => undefined))?.tasks[data.t]?.type ?? 'unknown');
+    const attempt = job.attemptsMade + 1;
+    // attemptsStarted counts every move to active: 1 is the job's first run, the only one whose wait is queueing.
+    const first = job.attemptsStarted <= 1 && job.processedOn !== undefined;
+    const waitedMs = first
+      ? Math.max(0, (job.processedOn as number) - job.timestamp - (job.opts.delay ?? 0))
+      : undefined;
+    this.options.observer?.jobStarted?.(waitedMs === undefined ? { type, attempt } : { type, attempt, waitedMs });
+    return { type, attempt, at: performance.now() };
   }
 
   /** Runs when every task job of the run is done; a paused run goes back to waiting, behind a hold child. */
@@ -153,7 +190,13 @@ export class EngineWorker {
       }
       throw new WaitingChildrenError();
     }
-    return { status: await this.kernel.endRun(job.data.e) };
+    // `exiting`: the run's exit handlers were added as this job's children; it runs again once they are done.
+    for (let pass = 0; pass < 3; pass++) {
+      const status = await this.kernel.endRun(job.data.e);
+      if (status !== 'exiting') return { status };
+      if (await job.moveToWaitingChildren(token as string)) throw new WaitingChildrenError();
+    }
+    throw new Error(`run ${job.data.e}: its exit handlers neither ran nor ended`);
   }
 
   private async controlJob(job: Job<{ e: string }>): Promise<unknown> {
@@ -173,6 +216,14 @@ export class EngineWorker {
     })();
     return this.closing;
   }
+}
+
+/** The outcome of a job whose run threw. (The signal cannot tell: a task's own failure can abort its run.) */
+function outcomeOf(error: unknown): TaskOutcome {
+  if (error instanceof DelayedError || error instanceof WaitingChildrenError) return 'parked';
+  if (error instanceof WorkflowAbortError) return 'aborted';
+  if (lockLost(error)) return 'lost';
+  return error instanceof UnrecoverableError ? 'failed' : 'retrying';
 }
 
 function retryDelay(attemptsMade: number, job: MinimalJob | undefined): number {

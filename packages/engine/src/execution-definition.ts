@@ -13,11 +13,20 @@ export interface ExecutionDefinition {
   timeoutMs: number;
   template?: { id: string; version?: string };
   correlationId?: string;
+  /** The request that created the run (the API's X-Request-Id, or the id it made up), for log correlation. */
+  requestId?: string;
   createdAt: number;
   /** 0 for a top-level run; a sub-workflow is one deeper than the run that started it. */
   depth?: number;
   /** Set on a sub-workflow: the task (and its job) that waits for it. */
   parent?: { executionId: string; taskId: string; jobId: string };
+  /** Exit handlers (`on_exit`) by id, and those without dependencies: added once the run's tasks have ended. */
+  exitTasks?: Record<string, CompiledTask>;
+  exitRoots?: string[];
+  /** At most this many tasks and parallel items running at once (the run's gate, `*`). */
+  maxConcurrency?: number;
+  /** Tasks the submission's `targets` left out, recorded `skipped` when the run is created. */
+  untargeted?: string[];
 }
 
 /** An execution of a prepared (validated and compiled) workflow. */
@@ -38,7 +47,16 @@ export function compileExecution(
     template: prepared.template,
     correlationId: options.correlationId,
     createdAt: options.now ?? Date.now(),
+    ...(compiled.exitTasks ? { exitTasks: compiled.exitTasks, exitRoots: compiled.exitRoots ?? [] } : {}),
+    ...(compiled.maxConcurrency ? { maxConcurrency: compiled.maxConcurrency } : {}),
+    ...(compiled.untargeted?.length ? { untargeted: compiled.untargeted } : {}),
   };
+}
+
+/** A task or exit handler of the run by id; undefined for neither. */
+export function taskOf(def: ExecutionDefinition, id: string): CompiledTask | undefined {
+  if (Object.hasOwn(def.tasks, id)) return def.tasks[id];
+  return def.exitTasks && Object.hasOwn(def.exitTasks, id) ? def.exitTasks[id] : undefined;
 }
 
 /** The run's task ids, in declaration order. */

@@ -3,6 +3,7 @@ export type { EngineOptions } from './engine-context';
 export * from './engine-worker';
 export * from './execution-definition';
 export * from './operational-state';
+export type { ItemStatus, TaskItem, TaskItems, TaskItemsQuery } from './parallel-items';
 export * from './parked-jobs';
 export type { RecoveryOptions, RecoveryReport } from './recovery/recovery-manager';
 export type { ListOptions } from './run-index';
@@ -11,6 +12,7 @@ export type { RetryResult, SubmitOptions, SubmitResult } from './run-submission'
 export * from './schedule-manager';
 export * from './task-handler';
 export { COMPLETED_TASK_JOBS_KEPT, type SubTaskJobData, type TaskJobData } from './task-job';
+export type { TaskObserver, TaskOutcome } from './task-observer';
 export { TASK_TIMEOUT, type TemplateResolver, WORKFLOW_ABORT } from './task-runner';
 export * from './trigger-rules';
 export { dashboardQueues, WorkflowEngine } from './workflow-engine';

@@ -4,6 +4,7 @@ import { type ApprovalDecision, type ExecutionStatus, publicStatus } from '@orch
 import { checkApprover } from './approvers';
 import { sourceOf } from './definition-lookups';
 import type { EngineContext } from './engine-context';
+import { taskOf } from './execution-definition';
 import type { RunKernel } from './run-kernel';
 import { jobIds } from './task-job';
 
@@ -23,6 +24,9 @@ export class RunControl {
     const status = await store.status(id);
     if (!status) throw new NotFoundError('execution', id);
     if (status === 'paused') return 'paused';
+    if (status === 'exiting') {
+      throw new OrchestratorError('CONFLICT', `execution ${id} is running its exit handlers; they cannot be paused`);
+    }
     if (status !== 'running') {
       throw new OrchestratorError(
         'CONFLICT',
@@ -75,7 +79,7 @@ export class RunControl {
     const def = await store.definition(id).catch(() => {
       throw new NotFoundError('execution', id);
     });
-    const task = Object.hasOwn(def.tasks, taskId) ? def.tasks[taskId] : undefined;
+    const task = taskOf(def, taskId);
     if (!task) throw new NotFoundError('task', taskId);
     if (task.type !== 'approval')
       throw new OrchestratorError('CONFLICT', `task ${taskId} is a ${task.type} task, not an approval`);

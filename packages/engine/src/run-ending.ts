@@ -1,7 +1,10 @@
 import type { FinalStatus, TaskFinalStatus } from '@orch/run-model';
 import type { Job } from 'bullmq';
+import { gateNames } from './concurrency-gates';
 import type { EngineContext } from './engine-context';
 import type { ExecutionDefinition } from './execution-definition';
+import { ExitHandlers, type TasksOutcome } from './exit-handlers';
+import type { RunMeta } from './run-record-view';
 import { jobIds, type TaskJobData } from './task-job';
 
 /** What the workflow job ends a run as, by the status the run has when no task job is pending. */
@@ -13,36 +16,56 @@ const ENDINGS: Record<string, { final: FinalStatus; mark: TaskFinalStatus } | un
 
 /** Ending runs: the final status, the finalize script, the final message, the freed slot. */
 export class RunEnding {
+  private readonly exits: ExitHandlers;
+
   constructor(
     private readonly ctx: EngineContext,
     private readonly admitWaiting: (id: string) => Promise<void>,
-  ) {}
+    release: (def: ExecutionDefinition, taskIds: readonly string[]) => Promise<void>,
+  ) {
+    this.exits = new ExitHandlers(ctx, release);
+  }
 
   /**
    * Decides a run's final status once no task job is pending, and ends it: `cancelling` -> cancelled, `timing_out`
    * -> timed_out, `failing` -> failed, otherwise failed when a task failed, else completed. A task whose job failed
-   * without a completion record (it stalled too often: its worker kept dying) counts as failed.
+   * without a completion record (it stalled too often: its worker kept dying) counts as failed. A run with exit
+   * handlers then runs them first (`exiting`: the job waits for them, and returns here once they are done).
    */
   async endRun(id: string): Promise<string> {
     const { store } = this.ctx;
     const def = await store.definition(id);
     const meta = await store.meta(id);
     const status = meta.status ?? '';
-    let fin = await store.finished(id);
-    if (status === 'running' && (await this.recordLostJobs(def, fin))) fin = await store.finished(id);
+    if (meta.exit_status && (status === 'exiting' || status === 'timing_out')) {
+      if (await this.exits.pending(def, status !== 'exiting')) return 'exiting';
+      const final = meta.exit_status as FinalStatus;
+      await this.finish(def, final, meta.exit_error ?? '', 'cancelled', await this.exits.unfinished(def));
+      return final;
+    }
+    if (status !== 'running' && !Object.hasOwn(ENDINGS, status)) return status; // already ended
+    const outcome = await this.tasksOutcome(def, meta);
+    if (def.exitTasks) {
+      await this.exits.begin(def, meta, outcome, status);
+      return 'exiting';
+    }
+    await this.finish(def, outcome.final, outcome.error, outcome.mark, outcome.unfinished);
+    return outcome.final;
+  }
+
+  /** How a running or ending run's tasks ended: the status it ends with, and what its unfinished tasks become. */
+  private async tasksOutcome(def: ExecutionDefinition, meta: RunMeta): Promise<TasksOutcome> {
+    const { store } = this.ctx;
+    const status = meta.status ?? '';
+    let fin = await store.finished(def.executionId);
+    if (status === 'running' && (await this.recordLostJobs(def, fin))) fin = await store.finished(def.executionId);
     const unfinished = Object.keys(def.tasks).filter((t) => !fin.has(t));
     const ending = Object.hasOwn(ENDINGS, status) ? ENDINGS[status] : undefined;
-    if (ending) {
-      await this.finish(def, ending.final, meta.error ?? '', ending.mark, unfinished);
-      return ending.final;
-    }
-    if (status !== 'running') return status; // already ended
+    if (ending) return { final: ending.final, error: meta.error ?? '', mark: ending.mark, unfinished };
     const failed = Object.keys(def.tasks).filter((t) => fin.get(t) === 'failed' && def.tasks[t]?.failsWorkflow);
     const error =
       failed.length > 0 ? `task${failed.length > 1 ? 's' : ''} failed: ${failed.join(', ')}` : (meta.error ?? '');
-    const final = failed.length > 0 ? 'failed' : 'completed';
-    await this.finish(def, final, error, 'skipped', unfinished);
-    return final;
+    return { final: failed.length > 0 ? 'failed' : 'completed', error, mark: 'skipped', unfinished };
   }
 
   /** Records a failure for each unfinished task whose job failed for good without one; true if there was any. */
@@ -88,6 +111,7 @@ export class RunEnding {
       channel: channels.finished,
     });
     if (!ended) return false;
+    await store.clearGates(id, gateNames(def));
     await this.respond(id);
     // Wake the parent's waiting task: it reads this run's outcome.
     if (def.parent) await queues.wake(def.parent.jobId);

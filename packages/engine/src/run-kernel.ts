@@ -21,14 +21,18 @@ export class RunKernel {
 
   constructor(private readonly ctx: EngineContext) {
     this.submission = new RunSubmission(ctx, (def, first) => this.launch(def, first));
-    this.ending = new RunEnding(ctx, (id) => this.admitWaiting(id));
+    this.ending = new RunEnding(
+      ctx,
+      (id) => this.admitWaiting(id),
+      (def, ids) => this.release(def, ids),
+    );
   }
 
   submit(prepared: PreparedWorkflow, options: SubmitOptions = {}): Promise<SubmitResult> {
     return this.submission.submit(prepared, options);
   }
 
-  retry(id: string, options: Pick<SubmitOptions, 'submittedBy'> = {}): Promise<RetryResult> {
+  retry(id: string, options: Pick<SubmitOptions, 'submittedBy' | 'requestId'> = {}): Promise<RetryResult> {
     return this.submission.retry(id, options);
   }
 
@@ -120,11 +124,34 @@ export class RunKernel {
       await store.removePending(id);
       const def = await store.definition(id);
       const final = status === 'cancelling' ? 'cancelled' : 'timed_out';
-      await this.ending.finish(def, final, reason, 'cancelled', Object.keys(def.tasks));
+      // It never started, so neither do its exit handlers.
+      const all = [...Object.keys(def.tasks), ...Object.keys(def.exitTasks ?? {})];
+      await this.ending.finish(def, final, reason, 'cancelled', all);
       return final;
+    }
+    if (before === 'exiting') {
+      await this.stopExit(id, status);
+      return 'running';
     }
     if (before === 'running' || before === 'paused') await this.broadcastAbort(id);
     return publicStatus((await store.status(id)) ?? before);
+  }
+
+  /**
+   * A cancel or timeout of a run running its exit handlers: a timeout (their deadline passed) stops them now; a cancel
+   * gives them the grace period at most.
+   */
+  private async stopExit(id: string, status: 'cancelling' | 'timing_out'): Promise<void> {
+    const { store, limits } = this.ctx;
+    if (status === 'timing_out') {
+      if (await store.scripts.cutExit(id, limits.exitGraceMs)) await this.broadcastAbort(id);
+      return;
+    }
+    const deadline = Date.now() + limits.exitGraceMs;
+    if (Number((await store.metaField(id, 'exit_deadline')) ?? Infinity) > deadline) {
+      await store.setMeta(id, { exit_deadline: String(deadline) });
+      await store.setDeadline(id, deadline);
+    }
   }
 
   /**
@@ -138,7 +165,8 @@ export class RunKernel {
     await queues.promoteDelayed(queues.control, jobIds.runHolds(id));
     // Sub-workflows end with the run that started them.
     const def = await store.definition(id).catch(() => undefined);
-    const subTasks = def ? Object.values(def.tasks).filter((t) => t.type === 'workflow') : [];
+    const all = def ? [...Object.values(def.tasks), ...Object.values(def.exitTasks ?? {})] : [];
+    const subTasks = all.filter((t) => t.type === 'workflow');
     for (const child of await store.notes(
       id,
       CHILD_RUN_NOTE,

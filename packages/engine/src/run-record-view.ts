@@ -4,7 +4,9 @@ import {
   type EventType,
   type ExecutionEvent,
   type ExecutionRecord,
+  type FinalStatus,
   publicStatus,
+  type SkipReason,
   TASK_STATUSES,
   type TaskRecord,
   type TaskStatus,
@@ -22,6 +24,8 @@ export interface TaskState {
   ft?: number;
   e?: string;
   w?: string;
+  /** Why a skipped task did not run. */
+  r?: SkipReason;
   /** Completed by a retry that reused the checkpointed output. */
   reused?: boolean;
 }
@@ -36,6 +40,7 @@ export interface RunMeta {
   correlation_id?: string;
   /** The API key name that submitted (or retried into) the run. */
   submitted_by?: string;
+  request_id?: string;
   created_at?: string;
   started_at?: string;
   finished_at?: string;
@@ -45,6 +50,12 @@ export interface RunMeta {
   respond_to?: string;
   parent_execution_id?: string;
   retried_from?: string;
+  /** While exit handlers run (`exiting`): the status and error the run will end with, and the `${workflow}` they see. */
+  exit_status?: string;
+  exit_error?: string;
+  exit?: string;
+  /** Epoch ms by which the exit handlers must be done. */
+  exit_deadline?: string;
 }
 
 export const iso = (ms: string | number | null | undefined) =>
@@ -60,12 +71,15 @@ export function toRecord(
 ): ExecutionRecord {
   const progress = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as ExecutionRecord['progress'];
   progress.total = 0;
-  const tasks = def.workflow.tasks.map((t) => {
-    const record = toTaskRecord(t, states, outputs);
+  const exits = (def.workflow.on_exit ?? []).map((t) => ({
+    ...toTaskRecord(t, states, outputs),
+    on_exit: true as const,
+  }));
+  const tasks = [...def.workflow.tasks.map((t) => toTaskRecord(t, states, outputs)), ...exits];
+  for (const record of tasks) {
     progress[record.status] += 1;
     progress.total += 1;
-    return record;
-  });
+  }
   const record: ExecutionRecord = {
     execution_id: id,
     status: publicStatus(meta.status ?? 'pending'),
@@ -77,6 +91,7 @@ export function toRecord(
   };
   if (meta.correlation_id) record.correlation_id = meta.correlation_id;
   if (meta.submitted_by) record.submitted_by = meta.submitted_by;
+  if (meta.request_id) record.request_id = meta.request_id;
   if (def.template) record.template = def.template;
   if (meta.started_at) record.started_at = iso(meta.started_at);
   if (meta.finished_at) record.finished_at = iso(meta.finished_at);
@@ -99,6 +114,7 @@ function toTaskRecord(
   if (state.ft) record.finished_at = iso(state.ft);
   if (state.st && state.ft) record.duration_ms = state.ft - state.st;
   if (state.e) record.error = state.e;
+  if (state.r && status === 'skipped') record.skip_reason = state.r;
   if (state.w) record.worker = state.w;
   if (status === 'running') {
     const note = (name: string) => states.get(taskNoteField(name, t.id));
@@ -120,7 +136,13 @@ export function toEvent(id: string, fields: string[]): ExecutionEvent {
   const error = map.get('error');
   const worker = map.get('worker');
   const by = map.get('by');
+  const reason = map.get('reason');
+  const item = map.get('item');
+  const status = map.get('status');
   if (task) event.task = task;
+  if (reason) event.reason = reason as SkipReason;
+  if (item) event.item = Number(item);
+  if (status) event.status = status as FinalStatus;
   if (attempt && attempt !== '0') event.attempt = Number(attempt);
   if (error) event.error = error;
   if (worker) event.worker = worker;

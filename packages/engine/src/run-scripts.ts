@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RedisKeys } from '@orch/redis';
-import type { EndingStatus, FinalStatus, InternalStatus, TaskFinalStatus } from '@orch/run-model';
+import type { EndingStatus, FinalStatus, InternalStatus, SkipReason, TaskFinalStatus } from '@orch/run-model';
 import type { ChainableCommander, Redis } from 'ioredis';
 
 /** Lua files are named `<command>-<number of KEYS>.lua` and live beside src/ and dist/ in ../lua. */
@@ -14,6 +14,10 @@ const FILES = [
   'admit-run-5',
   'release-slot-2',
   'claim-deadlines-1',
+  'begin-exit-4',
+  'cut-exit-2',
+  'gate-enter-6',
+  'gate-leave-5',
 ] as const;
 type ScriptFile = (typeof FILES)[number];
 
@@ -50,8 +54,36 @@ export interface CompleteTaskInput {
   attempt: number;
   /** This failure fails the run now (fail-fast). */
   failFast: boolean;
+  /** Why a `skipped` task did not run. */
+  reason?: SkipReason;
   dependents: readonly string[];
   now?: number;
+}
+
+export interface BeginExitInput {
+  /** The status the run ends with once its exit handlers are done, and its error. */
+  status: FinalStatus;
+  error: string;
+  /** The status given to tasks that never finished, listed in `unfinished`. */
+  unfinishedStatus: TaskFinalStatus;
+  unfinished: readonly string[];
+  /** What the exit handlers see as `${workflow}`, JSON. */
+  workflow: string;
+  /** Epoch ms by which the exit handlers must be done. */
+  deadline: number;
+  now?: number;
+}
+
+/** A concurrency gate: the run's (`*`) or a parallel task's (its id), with its limit. */
+export interface Gate {
+  name: string;
+  limit: number;
+}
+
+/** What holds a gate's slot: a task, or a parallel item (`task`, `index`: its events name them). */
+export interface GateMember {
+  member: string;
+  item?: { task: string; index: number };
 }
 
 export interface CompleteTaskReply {
@@ -136,6 +168,7 @@ export class RunScripts {
         input.now ?? Date.now(),
         input.attempt,
         input.failFast ? '1' : '0',
+        input.reason ?? '',
         ...input.dependents,
       ],
     )) as string[];
@@ -161,6 +194,86 @@ export class RunScripts {
       ],
     );
     return ended === 1;
+  }
+
+  /** Marks the tasks that never finished and moves the run to `exiting`; true when this call did. */
+  async beginExit(executionId: string, input: BeginExitInput): Promise<boolean> {
+    const k = this.runKeys(executionId);
+    const started = await this.run(
+      'begin-exit-4',
+      [k.meta, k.tasks, k.finished, k.events],
+      [
+        input.status,
+        input.error,
+        input.now ?? Date.now(),
+        input.unfinishedStatus,
+        input.workflow,
+        input.deadline,
+        ...input.unfinished,
+      ],
+    );
+    return started === 1;
+  }
+
+  /** Moves a run running its exit handlers to `timing_out`: they are stopped. True when this call did. */
+  async cutExit(executionId: string, graceMs: number): Promise<boolean> {
+    const stopped = await this.run(
+      'cut-exit-2',
+      [this.keys.meta(executionId), this.keys.events(executionId)],
+      [Date.now(), graceMs],
+    );
+    return stopped === 1;
+  }
+
+  /**
+   * Takes a slot of each gate (one or two) for `who`, or queues it. `wake`: members it stopped waiting for at a gate
+   * with a free slot, whose jobs the caller wakes. A run that is not running has nothing wait: entered, no slot.
+   */
+  async gateEnter(
+    executionId: string,
+    who: GateMember,
+    gates: readonly Gate[],
+    now = Date.now(),
+  ): Promise<{ entered: boolean; wake: string[] }> {
+    const keys = [...this.gateKeys(executionId, gates), this.keys.meta(executionId)];
+    const [entered, ...wake] = (await this.run('gate-enter-6', keys, [
+      who.member,
+      now,
+      ...gateLimits(gates),
+      who.item?.task ?? '',
+      who.item?.index ?? 0,
+    ])) as [number, ...string[]];
+    return { entered: entered === 1, wake };
+  }
+
+  /** Gives back `who`'s slots; returns the members to wake for the slots now free. */
+  async gateLeave(
+    executionId: string,
+    who: GateMember,
+    gates: readonly Gate[],
+    outcome: 'completed' | 'failed' = 'completed',
+    now = Date.now(),
+  ): Promise<string[]> {
+    return (await this.run('gate-leave-5', this.gateKeys(executionId, gates), [
+      who.member,
+      now,
+      ...gateLimits(gates),
+      who.item?.task ?? '',
+      who.item?.index ?? 0,
+      outcome,
+    ])) as string[];
+  }
+
+  private gateKeys(executionId: string, gates: readonly Gate[]): string[] {
+    const [a, b = a] = gates as [Gate, Gate?];
+    const k = this.keys;
+    return [
+      k.gateSlots(executionId, a.name),
+      k.gateQueue(executionId, a.name),
+      k.gateSlots(executionId, b.name),
+      k.gateQueue(executionId, b.name),
+      k.events(executionId),
+    ];
   }
 
   /** Moves a running or paused run to `status`; returns the status before, undefined when the run does not exist. */
@@ -232,4 +345,9 @@ export class RunScripts {
       def: k.def(executionId),
     };
   }
+}
+
+/** Gate A's limit, and gate B's (0: none). */
+function gateLimits(gates: readonly Gate[]): [number, number] {
+  return [gates[0]?.limit ?? 0, gates[1]?.limit ?? 0];
 }

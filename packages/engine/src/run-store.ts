@@ -2,6 +2,7 @@ import { type RedisKeys, taskNoteField } from '@orch/redis';
 import type { EventType, ExecutionEvent, ExecutionRecord, InternalStatus, TaskFinalStatus } from '@orch/run-model';
 import type { Redis } from 'ioredis';
 import type { ExecutionDefinition } from './execution-definition';
+import { eventFields, parseDefinition, skipUntargeted, waitCounts } from './run-layout';
 import { type RunMeta, type TaskState, toEvent, toRecord } from './run-record-view';
 import { RunScripts } from './run-scripts';
 
@@ -47,7 +48,7 @@ export class RunStore {
       status: 'pending',
       workflow_id: def.workflow.id,
       created_at: String(def.createdAt),
-      total: String(Object.keys(def.tasks).length),
+      total: String(Object.keys(def.tasks).length + Object.keys(def.exitTasks ?? {}).length),
       ...extra,
     };
     if (def.workflow.name) meta.workflow_name = def.workflow.name;
@@ -64,6 +65,7 @@ export class RunStore {
       .zadd(this.keys.index(), def.createdAt, id);
     const waits = waitCounts(def, seed);
     if (waits.size > 0) multi.hset(this.keys.waits(id), waits);
+    if (def.untargeted) skipUntargeted(multi, this.keys, id, def.untargeted, def.createdAt);
     if (seed.size > 0) {
       const state = JSON.stringify({ s: 'completed', a: 0, reused: true } satisfies TaskState);
       const reused = [...seed.keys()];
@@ -170,6 +172,11 @@ export class RunStore {
       .exec();
   }
 
+  /** Sets the run's deadline in the deadline set (its exit handlers' deadline, once they run). */
+  async setDeadline(id: string, at: number): Promise<void> {
+    await this.redis.zadd(this.keys.deadlines(), at, id);
+  }
+
   /** Counts one more pause of the run: its hold job's sequence number. */
   async nextPause(id: string): Promise<number> {
     return this.redis.hincrby(this.keys.meta(id), 'pauses', 1);
@@ -242,12 +249,28 @@ export class RunStore {
     return (await this.redis.hexists(this.keys.finished(id), taskId)) === 1;
   }
 
-  /** Tasks not finished whose dependencies all are: the roots of a fresh run; for a retry, what did not complete. */
-  async readyTasks(def: ExecutionDefinition): Promise<string[]> {
+  /**
+   * Tasks not finished whose dependencies all are: the roots of a fresh run; for a retry, what did not complete. With
+   * `exit`, the same among its exit handlers.
+   */
+  async readyTasks(def: ExecutionDefinition, exit = false): Promise<string[]> {
     const fin = await this.finished(def.executionId);
-    return Object.values(def.tasks)
+    return Object.values(exit ? (def.exitTasks ?? {}) : def.tasks)
       .filter((t) => !fin.has(t.id) && t.deps.every((d) => fin.has(d)))
       .map((t) => t.id);
+  }
+
+  /** For a run starting over: empty gates, and its untargeted tasks recorded skipped again. */
+  async resetRunHooks(def: ExecutionDefinition, gates: readonly string[]): Promise<void> {
+    await this.clearGates(def.executionId, gates);
+    const multi = this.redis.multi();
+    if (def.untargeted) skipUntargeted(multi, this.keys, def.executionId, def.untargeted, Date.now());
+    await multi.exec();
+  }
+
+  /** Drops the run's concurrency gates (`*` and its parallel tasks'): nothing holds or waits for a slot any more. */
+  async clearGates(id: string, gates: readonly string[]): Promise<void> {
+    if (gates.length > 0) await this.redis.del(...gates.flatMap((g) => this.keys.gateKeys(id, g)));
   }
 
   /** Sets each task's fan-in counter to its unfinished dependencies: all of them, for a run starting over. */
@@ -373,25 +396,4 @@ export class RunStore {
   async publish(channel: string, message: string): Promise<void> {
     await this.redis.publish(channel, message);
   }
-}
-
-/** A stored definition, its id-keyed records without a prototype again (JSON.parse gives them Object's). */
-function parseDefinition(json: string): ExecutionDefinition {
-  const def = JSON.parse(json) as ExecutionDefinition;
-  def.tasks = Object.assign(Object.create(null), def.tasks);
-  return def;
-}
-
-/** The fields every event starts with. */
-export function eventFields(type: EventType, at = Date.now()): string[] {
-  return ['type', type, 'at', String(at)];
-}
-
-/** Each task's fan-in counter: its dependencies that are not done (`done` holds tasks completed up front). */
-function waitCounts(def: ExecutionDefinition, done: ReadonlyMap<string, unknown>): Map<string, number> {
-  const waits = new Map<string, number>();
-  for (const task of Object.values(def.tasks)) {
-    if (task.deps.length > 0) waits.set(task.id, task.deps.filter((d) => !done.has(d)).length);
-  }
-  return waits;
 }

@@ -13,6 +13,8 @@ export interface SubmitOptions {
   respondTo?: string;
   /** The API key name that submitted the run; shown in its record as `submitted_by`. */
   submittedBy?: string;
+  /** Kept with the run (`request_id`) and put on its tasks' log lines; a sub-workflow inherits its parent's. */
+  requestId?: string;
 }
 
 export interface SubmitResult {
@@ -56,7 +58,7 @@ export class RunSubmission {
    * A new run of a finished run's workflow that reuses the checkpointed outputs of its completed tasks and runs the
    * rest: the failed, cancelled and never-run tasks.
    */
-  async retry(id: string, options: Pick<SubmitOptions, 'submittedBy'> = {}): Promise<RetryResult> {
+  async retry(id: string, options: Pick<SubmitOptions, 'submittedBy' | 'requestId'> = {}): Promise<RetryResult> {
     const { store } = this.ctx;
     const [def, fin, status] = await Promise.all([
       store.definition(id).catch(() => {
@@ -75,16 +77,21 @@ export class RunSubmission {
       id,
       taskIds(def).filter((t) => fin.get(t) === 'completed'),
     );
-    if (outputs.size === taskIds(def).length) {
+    if (outputs.size + (def.untargeted?.length ?? 0) === taskIds(def).length) {
       throw new OrchestratorError('CONFLICT', `execution ${id} completed every task; there is nothing to retry`);
     }
     const fresh: ExecutionDefinition = {
       ...def,
       executionId: randomUUID(),
       correlationId: undefined,
+      requestId: undefined,
       createdAt: Date.now(),
     };
-    const result = await this.create(fresh, { submittedBy: options.submittedBy }, { retriedFrom: id, seed: outputs });
+    const result = await this.create(
+      fresh,
+      { submittedBy: options.submittedBy, requestId: options.requestId },
+      { retriedFrom: id, seed: outputs },
+    );
     return { ...result, retried_from: id, reused: [...outputs.keys()] };
   }
 
@@ -116,6 +123,10 @@ export class RunSubmission {
     if (options.parent) extra.parent_execution_id = options.parent.executionId;
     if (from.retriedFrom) extra.retried_from = from.retriedFrom;
     if (options.submittedBy) extra.submitted_by = options.submittedBy;
+    if (options.requestId) {
+      def.requestId = options.requestId;
+      extra.request_id = options.requestId;
+    }
     const seed = from.seed ?? new Map<string, string>();
     // One round trip writes the run and admits it (marking it running, with its deadline) or queues it.
     const admitted = await store.create({ def, extra, seed, limit: limits.maxConcurrentWorkflows });

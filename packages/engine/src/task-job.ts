@@ -1,7 +1,8 @@
 import type { ServiceTaskType } from '@orch/core';
 import { QUEUES } from '@orch/redis';
 import type { FlowJob, JobsOptions } from 'bullmq';
-import type { BackoffSpec, ExecutionDefinition } from './execution-definition';
+import { type BackoffSpec, type ExecutionDefinition, taskOf } from './execution-definition';
+import type { Gate } from './run-scripts';
 
 /** Completed task jobs kept per queue (for Bull Board); the run record keeps every task. */
 export const COMPLETED_TASK_JOBS_KEPT = 1000;
@@ -26,6 +27,11 @@ export interface SubTaskJobData {
   params: Record<string, unknown>;
   timeoutMs?: number;
   bp?: BackoffSpec;
+  /** Under a concurrency limit: the gates it takes a slot of before it runs, and the parallel task's attempt. */
+  g?: Gate[];
+  a?: number;
+  /** The run's request id, for the sub-task's log lines. */
+  rid?: string;
 }
 
 /** Job ids: deterministic, so adding a job twice is a no-op while it exists, and a run's jobs share a prefix. */
@@ -51,7 +57,7 @@ export function taskJob(
   ttlSeconds: number,
   parent?: { id: string; queue: string },
 ): { name: string; data: TaskJobData; opts: JobsOptions } {
-  const task = def.tasks[taskId];
+  const task = taskOf(def, taskId);
   if (!task) throw new Error(`task ${taskId} is not in execution ${def.executionId}`);
   const data: TaskJobData = { e: def.executionId, t: taskId };
   const opts: JobsOptions = {

@@ -11,19 +11,22 @@ import {
 import { OrchestratorError, PermanentTaskError, ValidationError } from '@orch/errors';
 import { resolveValue } from '@orch/expressions';
 import type { Logger } from '@orch/logger';
-import type { TaskFinalStatus } from '@orch/run-model';
+import type { SkipReason, TaskFinalStatus } from '@orch/run-model';
 import { DelayedError, type Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
+import { ConcurrencyGates, taskGates } from './concurrency-gates';
 import { type ControlScope, controlContext, waitingJob } from './control-context';
 import type { TaskHandlers } from './control-flow';
 import { sourceOf, wantedBy } from './definition-lookups';
 import type { EngineContext } from './engine-context';
-import type { CompiledTask, ExecutionDefinition } from './execution-definition';
+import { type CompiledTask, type ExecutionDefinition, taskOf } from './execution-definition';
 import { PARKED_MS } from './parked-jobs';
 import type { RunKernel } from './run-kernel';
+import type { StartTaskReply } from './run-scripts';
 import { runWithDeadline } from './run-with-deadline';
 import type { TaskContext } from './task-handler';
 import type { SubTaskJobData, TaskJobData } from './task-job';
-import { decide, edgeOutcome } from './trigger-rules';
+import type { TaskOutcome } from './task-observer';
+import { decide, edgeOutcome, skipReasonOf } from './trigger-rules';
 
 /** Resolves a template reference (`id` or `id@version`); throws NotFoundError. */
 export type TemplateResolver = (reference: string) => TemplateDefinition;
@@ -32,6 +35,9 @@ export type TemplateResolver = (reference: string) => TemplateDefinition;
 export const WORKFLOW_ABORT = 'workflow-abort';
 /** Abort reason when recovery finds a job past its timeout: it fails the attempt, which is retried per policy. */
 export const TASK_TIMEOUT = 'task-timeout';
+
+/** A task or sub-task stopped because its run is ending (cancel, timeout, fail-fast): never retried. */
+export class WorkflowAbortError extends UnrecoverableError {}
 
 const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
 const MAX_ERROR_CHARS = 2000;
@@ -56,6 +62,7 @@ function checkParameters(type: string, params: unknown, task: string): void {
 export class TaskRunner {
   /** What every waiting task's context is built from. */
   private readonly controls: Pick<ControlScope, 'ctx' | 'kernel' | 'templates'>;
+  private readonly gates: ConcurrencyGates;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -68,15 +75,23 @@ export class TaskRunner {
     templates?: TemplateResolver,
   ) {
     this.controls = { ctx, kernel, templates };
+    this.gates = new ConcurrencyGates(ctx);
   }
 
-  async runTask(job: Job<TaskJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<void> {
+  /** Runs one task job; resolves to the task's outcome (thrown errors are retries, parks and failures). */
+  async runTask(
+    job: Job<TaskJobData>,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<TaskOutcome> {
     const { e, t } = job.data;
     const def = await this.ctx.store.definition(e);
-    const task = Object.hasOwn(def.tasks, t) ? def.tasks[t] : undefined;
+    const task = taskOf(def, t);
     if (!task) throw new UnrecoverableError(`task ${t} is not part of execution ${e}`);
     const attempt = job.attemptsMade + 1;
     const wanted = wantedBy(def, task);
+    // Under the run's max_concurrency, a slot first: until one is free the job waits parked.
+    if (!(await this.gates.enterTask(job, token, def, task))) throw new DelayedError();
     const reply = await this.ctx.store.scripts.startTask(e, {
       taskId: t,
       attempt,
@@ -89,33 +104,28 @@ export class TaskRunner {
       // A re-run after a crash: the completion is recorded, so replay its release instead of running again.
       await this.complete(def, task, recorded.status, recorded.output, undefined, 0);
       if (recorded.status === 'failed') throw new UnrecoverableError(`task ${t} failed (recorded before a restart)`);
-      return;
+      return recorded.status;
     }
     if (runStatus === 'paused') {
       // Park the job until resume promotes it; it holds no worker meanwhile.
       await job.moveToDelayed(Date.now() + PARKED_MS, token);
       throw new DelayedError();
     }
-    if (runStatus !== 'running') return; // the run is ending; its workflow job marks what never ran
-    const statuses = new Map(wanted.map((id, i) => [id, reply.statuses[i] ?? '']));
-    const outputs = new Map<string, unknown>();
-    task.reads.forEach((id, i) => {
-      const raw = reply.outputs[i];
-      outputs.set(id, raw ? JSON.parse(raw) : undefined);
-    });
-
-    const decision = triggerDecision(def, task, statuses, outputs);
+    // The run is ending (its workflow job marks what never ran), unless this is one of its exit handlers.
+    if (runStatus !== 'running' && !(runStatus === 'exiting' && task.exit)) return 'not_running';
+    const { statuses, outputs } = inputsOf(wanted, task.reads, reply);
+    const { decision, reason } = triggerDecision(def, task, statuses, outputs);
     if (decision !== 'run') {
-      await this.complete(def, task, decision, undefined, undefined, 0);
-      return;
+      await this.complete(def, task, decision, undefined, undefined, 0, reason);
+      return decision;
     }
     // A child logger per task is measurable at thousands of tasks a second: made only when something is logged.
     let child: Logger | undefined;
-    const log = () =>
-      (child ??= this.logger.child({ execution_id: e, task_id: t, correlation_id: def.correlationId, attempt }));
+    const log = () => (child ??= this.logger.child(logFields(def, t, attempt)));
     let output: unknown;
     try {
       const scope = await this.scope(def, task, statuses, outputs);
+      if (await this.skippedByCondition(def, task, scope)) return 'skipped';
       output = await this.execute(job, token, signal, def, task, attempt, scope, log);
     } catch (error) {
       if (error instanceof DelayedError || error instanceof WaitingChildrenError) throw error;
@@ -123,7 +133,9 @@ export class TaskRunner {
       // to a worker that does, which runs the attempt again; recording a failure here would end the task for good.
       if (lockLost(error)) throw error;
       if (signal?.aborted && signal.reason === WORKFLOW_ABORT) {
-        throw new UnrecoverableError(`task ${t} aborted: the workflow is ending`);
+        // An exit handler is stopped only when the grace period is over: its failure is recorded, the run ends.
+        if (task.exit) await this.complete(def, task, 'failed', undefined, EXIT_STOPPED, attempt);
+        throw new WorkflowAbortError(`task ${t} aborted: the workflow is ending`);
       }
       const message = errorText(error);
       const permanent = isPermanent(error);
@@ -143,6 +155,18 @@ export class TaskRunner {
       throw new UnrecoverableError(message);
     }
     await this.complete(def, task, 'completed', json, undefined, attempt);
+    return 'completed';
+  }
+
+  /** The task's own condition (Argo's `when`): false skips it, as a condition task's other branch is. */
+  private async skippedByCondition(
+    def: ExecutionDefinition,
+    task: CompiledTask,
+    scope: Record<string, unknown>,
+  ): Promise<boolean> {
+    if (task.when === undefined || resolveValue(task.when, scope)) return false;
+    await this.complete(def, task, 'skipped', undefined, undefined, 0, 'condition false');
+    return true;
   }
 
   /** Records the completion (once) and adds the dependents it made ready; fail-fast aborts the rest of the run. */
@@ -153,6 +177,7 @@ export class TaskRunner {
     output: string | undefined,
     error: string | undefined,
     attempt: number,
+    reason?: SkipReason,
   ): Promise<void> {
     const e = def.executionId;
     const { triggeredFailFast, ready } = await this.ctx.store.scripts.completeTask(e, {
@@ -161,9 +186,13 @@ export class TaskRunner {
       output,
       error,
       attempt,
-      failFast: status === 'failed' && def.failFast && task.failsWorkflow,
+      // An exit handler's failure is recorded; it does not change how the run ends.
+      failFast: status === 'failed' && def.failFast && task.failsWorkflow && !task.exit,
+      reason,
       dependents: task.dependents,
     });
+    // The slot first: whoever waited for it was ready before the dependents this completion releases.
+    await this.gates.leave(e, { member: task.id }, taskGates(def, task), status === 'failed' ? 'failed' : 'completed');
     if (triggeredFailFast) await this.kernel.broadcastAbort(e);
     await this.kernel.release(def, ready);
   }
@@ -180,6 +209,8 @@ export class TaskRunner {
     const errorOf = await this.ctx.store.taskErrors(def.executionId, failed);
     for (const r of task.reads)
       scope[r] = { output: outputs.get(r), status: statuses.get(r) || 'pending', error: errorOf.get(r) };
+    // Exit handlers see the run's outcome: ${workflow.status}, ${workflow.failures}, ${workflow.duration_ms}.
+    if (task.exit) scope.workflow = JSON.parse((await this.ctx.store.metaField(def.executionId, 'exit')) ?? '{}');
     return scope;
   }
 
@@ -198,7 +229,7 @@ export class TaskRunner {
     const { run } = type;
     if (run.kind === 'control') {
       // A parallel task's sub-tasks see `item` and `index`, so they are resolved per sub-task, not here.
-      const parameters = run.resolvesOwnParameters ? {} : resolveValue(source.parameters ?? {}, scope);
+      const parameters = run.resolvesOwnParameters ? {} : resolveOuter(type.literalParameters, source, scope);
       const context = controlContext({ ...this.controls, def, task, attempt, job, token });
       const control = run.run as (
         input: unknown,
@@ -237,15 +268,18 @@ export class TaskRunner {
   /** A sub-task of a parallel task: the run must still be running; its output is the job's return value. */
   async runSubTask(
     job: Job<SubTaskJobData>,
-    _token: string | undefined,
+    token: string | undefined,
     signal: AbortSignal | undefined,
   ): Promise<unknown> {
-    const { e, t, i, type } = job.data;
+    const { e, t, i, type, g: gates = [] } = job.data;
     const status = (await this.ctx.store.status(e)) ?? null;
-    if (status !== 'running')
+    if (status !== 'running' && status !== 'exiting')
       throw new UnrecoverableError(`sub-task ${t}[${i}] not started: the workflow is ${status}`);
+    // Under a max_concurrency (the parallel task's, the run's), a slot first: until one is free the job waits parked.
+    const who = { member: `${t}.${job.data.a ?? 0}.${i}`, item: { task: t, index: i } };
+    if (gates.length > 0 && !(await this.gates.enter(job, token, e, who, gates))) throw new DelayedError();
     const attempt = job.attemptsMade + 1;
-    const logger = this.logger.child({ execution_id: e, task_id: `${t}[${i}]`, attempt });
+    const logger = this.logger.child({ execution_id: e, task_id: `${t}[${i}]`, attempt, request_id: job.data.rid });
     try {
       checkParameters(type, job.data.params, `${t}[${i}]`);
       const context: TaskContext = {
@@ -255,7 +289,7 @@ export class TaskRunner {
         signal: signal as AbortSignal,
         logger,
       };
-      return await runWithDeadline(
+      const output = await runWithDeadline(
         this.handlerOf(type),
         job.data.params,
         context,
@@ -263,36 +297,89 @@ export class TaskRunner {
         job.data.timeoutMs,
         `${t}[${i}]`,
       );
+      await this.gates.leave(e, who, gates, 'completed');
+      return output;
     } catch (error) {
-      if (signal?.aborted && signal.reason === WORKFLOW_ABORT)
-        throw new UnrecoverableError('aborted: the workflow is ending');
-      if (isPermanent(error)) throw new UnrecoverableError(errorText(error));
+      if (lockLost(error)) throw error;
+      const aborted = signal?.aborted && signal.reason === WORKFLOW_ABORT;
+      const permanent = isPermanent(error);
+      // The slot is kept between attempts: a retry is the same item, still running.
+      if (aborted || permanent || attempt >= (job.opts.attempts ?? 1)) await this.gates.leave(e, who, gates, 'failed');
+      if (aborted) throw new WorkflowAbortError('aborted: the workflow is ending');
+      if (permanent) throw new UnrecoverableError(errorText(error));
       throw error;
     }
   }
 }
 
-/** The task's trigger rule over its dependencies' outcomes: run, or complete as skipped or upstream_failed. */
+/** What start-task read: the statuses of `wanted` tasks, the outputs of `reads` tasks. */
+function inputsOf(
+  wanted: readonly string[],
+  reads: readonly string[],
+  reply: StartTaskReply,
+): { statuses: Map<string, string>; outputs: Map<string, unknown> } {
+  const statuses = new Map(wanted.map((id, i) => [id, reply.statuses[i] ?? '']));
+  const outputs = new Map<string, unknown>();
+  reads.forEach((id, i) => {
+    const raw = reply.outputs[i];
+    outputs.set(id, raw ? JSON.parse(raw) : undefined);
+  });
+  return { statuses, outputs };
+}
+
+/**
+ * The task's trigger rule over its dependencies' outcomes: run, or complete as skipped (with why) or upstream_failed.
+ */
 function triggerDecision(
   def: ExecutionDefinition,
   task: CompiledTask,
   statuses: ReadonlyMap<string, string>,
   outputs: ReadonlyMap<string, unknown>,
-): 'run' | 'skipped' | 'upstream_failed' {
-  if (task.deps.length === 0) return 'run';
-  const outcomes = task.deps.map((d) =>
-    edgeOutcome(
-      statuses.get(d) ?? '',
-      def.tasks[d]?.failsWorkflow ?? true,
-      task.branches?.[d],
-      (outputs.get(d) as { result?: unknown } | undefined)?.result,
-    ),
+): { decision: 'run' | 'skipped' | 'upstream_failed'; reason?: SkipReason } {
+  if (task.deps.length === 0) return { decision: 'run' };
+  const edges = task.deps.map((d) => {
+    const status = statuses.get(d) ?? '';
+    const branch = task.branches?.[d];
+    const result = (outputs.get(d) as { result?: unknown } | undefined)?.result;
+    return { status, branch, outcome: edgeOutcome(status, taskOf(def, d)?.failsWorkflow ?? true, branch, result) };
+  });
+  const decision = decide(
+    task,
+    edges.map((edge) => edge.outcome),
   );
-  return decide(task, outcomes);
+  return decision === 'skipped' ? { decision, reason: skipReasonOf(edges) } : { decision };
+}
+
+/** The failure recorded for an exit handler stopped at the end of its grace period. */
+const EXIT_STOPPED = "stopped: the run's exit handlers ran past their grace period (EXIT_GRACE_PERIOD)";
+
+/** Parameters resolved in the task's scope, except those that are a scope of their own (kept as written). */
+function resolveOuter(
+  literal: readonly string[] | undefined,
+  source: { parameters?: Record<string, unknown> },
+  scope: Record<string, unknown>,
+): unknown {
+  const parameters = source.parameters ?? {};
+  if (!literal) return resolveValue(parameters, scope);
+  const outer = Object.fromEntries(Object.entries(parameters).filter(([key]) => !literal.includes(key)));
+  const resolved = resolveValue(outer, scope) as Record<string, unknown>;
+  for (const key of literal) if (Object.hasOwn(parameters, key)) resolved[key] = parameters[key];
+  return resolved;
 }
 
 /** BullMQ's answer when a job's lock is gone or held by another worker (its finished-errors codes -2 and -6). */
-function lockLost(error: unknown): boolean {
+/** What every log line of a task attempt carries. */
+function logFields(def: ExecutionDefinition, task: string, attempt: number): Record<string, unknown> {
+  return {
+    execution_id: def.executionId,
+    task_id: task,
+    correlation_id: def.correlationId,
+    request_id: def.requestId,
+    attempt,
+  };
+}
+
+export function lockLost(error: unknown): boolean {
   return error instanceof Error && /^(Missing lock|Lock mismatch) for job /.test(error.message);
 }
 

@@ -78,6 +78,8 @@ export interface Harness {
     lockDurationMs?: number;
     stalledIntervalMs?: number;
     templates?: Record<string, TemplateDefinition>;
+    /** Handlers in place of the probe's (the real exec handler, say). */
+    handlers?: Partial<TaskHandlers>;
   }): Promise<EngineWorker>;
   submit(workflow: unknown, variables?: Record<string, unknown>, correlationId?: string): Promise<string>;
   run(workflow: unknown, variables?: Record<string, unknown>, timeoutMs?: number): Promise<ExecutionRecord>;
@@ -90,7 +92,13 @@ export interface Harness {
 }
 
 export async function startHarness(
-  options: { maxConcurrentWorkflows?: number; defaultWorkflowTimeoutMs?: number; executionTtlMs?: number } = {},
+  options: {
+    maxConcurrentWorkflows?: number;
+    defaultWorkflowTimeoutMs?: number;
+    executionTtlMs?: number;
+    maxSubworkflowDepth?: number;
+    exitGraceMs?: number;
+  } = {},
 ): Promise<Harness> {
   const server = await startRedisServer();
   const settings = { host: server.host, port: server.port };
@@ -101,6 +109,8 @@ export async function startHarness(
     maxConcurrentWorkflows: options.maxConcurrentWorkflows ?? 100,
     executionTtlMs: options.executionTtlMs ?? 600_000,
     defaultWorkflowTimeoutMs: options.defaultWorkflowTimeoutMs ?? 120_000,
+    maxSubworkflowDepth: options.maxSubworkflowDepth,
+    exitGraceMs: options.exitGraceMs,
   });
   const calls: ProbeCall[] = [];
   const starts = new EventEmitter();
@@ -147,7 +157,7 @@ export async function startHarness(
     async startWorker(workerOptions = {}) {
       const worker = new EngineWorker({
         engine,
-        handlers,
+        handlers: { ...handlers, ...workerOptions.handlers },
         subscriber: fresh(),
         concurrency: workerOptions.concurrency ?? 50,
         lockDurationMs: workerOptions.lockDurationMs,

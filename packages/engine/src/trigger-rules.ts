@@ -1,8 +1,8 @@
-import { applyTriggerRule, type EdgeOutcome, edgeOutcome, type TriggerDecision } from '@orch/core';
+import { applyTriggerRule, type EdgeOutcome, edgeOutcome, skipReasonOf, type TriggerDecision } from '@orch/core';
 import type { CompiledTask } from './execution-definition';
 
 export type { EdgeOutcome };
-export { edgeOutcome };
+export { edgeOutcome, skipReasonOf };
 export type Decision = TriggerDecision;
 
 /** Applies the task's trigger rule once every dependency has finished. Roots always run. */

@@ -1,4 +1,4 @@
-import type { PreparedWorkflow } from '@orch/core';
+import { CHILD_RUN_NOTE, type PreparedWorkflow } from '@orch/core';
 import { NotFoundError } from '@orch/errors';
 import type {
   ApprovalDecision,
@@ -13,6 +13,7 @@ import type { Redis } from 'ioredis';
 import { createEngineContext, type EngineContext, type EngineOptions } from './engine-context';
 import type { ExecutionDefinition } from './execution-definition';
 import type { OperationalState } from './operational-state';
+import { parallelItems, type TaskItems, type TaskItemsQuery } from './parallel-items';
 import { RunControl } from './run-control';
 import type { ListOptions } from './run-index';
 import { RunKernel } from './run-kernel';
@@ -63,7 +64,7 @@ export class WorkflowEngine {
    * A new run of a finished run's workflow that reuses the checkpointed outputs of its completed tasks and runs the
    * rest: the failed, cancelled and never-run tasks.
    */
-  retry(id: string, options: Pick<SubmitOptions, 'submittedBy'> = {}): Promise<RetryResult> {
+  retry(id: string, options: Pick<SubmitOptions, 'submittedBy' | 'requestId'> = {}): Promise<RetryResult> {
     return this.kernel.retry(id, options);
   }
 
@@ -135,6 +136,22 @@ export class WorkflowEngine {
     options: { count: number; blockMs: number },
   ): Promise<ExecutionEvent[] | null> {
     return this.ctx.store.waitForEvents(connection, id, after, options);
+  }
+
+  /** The child run of each `workflow` task of the run that started one (its latest attempt's), by task id. */
+  async childRuns(id: string): Promise<Map<string, string>> {
+    const def = await this.definition(id);
+    const tasks = def.workflow.tasks.filter((t) => t.type === 'workflow').map((t) => t.id);
+    const children = await this.ctx.store.notes(id, CHILD_RUN_NOTE, tasks);
+    return new Map(tasks.flatMap((t, i) => (children[i] ? [[t, children[i] as string]] : [])));
+  }
+
+  /**
+   * The items (sub-tasks) of one attempt of a `parallel` task, read from their jobs: counts by status, and one page
+   * of them with status, attempts, timings, output or error. For dashboards; NotFoundError for other tasks.
+   */
+  parallelItems(id: string, task: string, query: TaskItemsQuery = {}): Promise<TaskItems> {
+    return parallelItems(this.ctx, id, task, query);
   }
 
   /** True while the run's keys exist (they expire a TTL after it ends). */

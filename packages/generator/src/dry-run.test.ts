@@ -26,14 +26,58 @@ const TRIAGE = {
 };
 
 describe('dryRun', () => {
+  it("skips a task whose own condition is false, as Argo's when does", () => {
+    const result = dryRun({
+      id: 'when',
+      variables: { coin: 'tails' },
+      tasks: [
+        { id: 'heads', type: 'transform', condition: '${coin == "heads"}', parameters: { output: 'it was heads' } },
+        { id: 'tails', type: 'transform', condition: '${coin == "tails"}', parameters: { output: 'it was tails' } },
+        { id: 'after', type: 'transform', depends_on: ['heads'], parameters: { output: 1 } },
+      ],
+    });
+    expect(result.tasks).toEqual({
+      heads: { status: 'skipped', reason: 'condition false' },
+      tails: { status: 'completed', output: 'it was tails' },
+      after: { status: 'skipped', reason: 'upstream skipped' },
+    });
+  });
+
+  it('runs exit handlers last, with the outcome of the tasks as ${workflow}', () => {
+    const result = dryRun({
+      id: 'exit',
+      tasks: [
+        { id: 'fetch', type: 'data', parameters: { operation: 'search', collection: 'docs', text: 'x' } },
+        {
+          id: 'work',
+          type: 'transform',
+          depends_on: ['fetch'],
+          parameters: { output: '${fetch.output.rows[0].name}' },
+        },
+      ],
+      on_exit: [
+        { id: 'notify', type: 'transform', parameters: { output: '${workflow.status}: ${len(workflow.failures)}' } },
+        {
+          id: 'celebrate',
+          type: 'transform',
+          condition: '${workflow.status == "completed"}',
+          parameters: { output: 1 },
+        },
+      ],
+    });
+    expect(result.tasks.work?.status).toBe('failed');
+    expect(result.tasks.notify).toEqual({ status: 'completed', output: 'failed: 1' });
+    expect(result.tasks.celebrate).toEqual({ status: 'skipped', reason: 'condition false' });
+  });
+
   it('takes the on_success branch when the condition holds and skips the other one', () => {
     expect(dryRun(TRIAGE)).toEqual({
       tasks: {
         search: { status: 'completed', output: { rows: [], matches: [], count: 0 } },
         gate: { status: 'completed', output: { result: true, value: true } },
         publish: { status: 'completed', output: { status: 'published', found: 0 } },
-        flag: { status: 'skipped' },
-        explain: { status: 'skipped' },
+        flag: { status: 'skipped', reason: 'branch not taken' },
+        explain: { status: 'skipped', reason: 'upstream skipped' },
         join: { status: 'completed', output: { done: true } },
       },
       branches: [{ task: 'gate', result: true, taken: ['publish'], skipped: ['flag'] }],
@@ -46,7 +90,7 @@ describe('dryRun', () => {
       tasks: {
         search: { status: 'completed', output: { rows: [], matches: [], count: 0 } },
         gate: { status: 'completed', output: { result: false, value: false } },
-        publish: { status: 'skipped' },
+        publish: { status: 'skipped', reason: 'branch not taken' },
         flag: {
           status: 'completed',
           output: { text: '(dry run)', json: {}, model: 'dry-run', usage: { prompt_tokens: 0, completion_tokens: 0 } },

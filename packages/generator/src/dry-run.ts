@@ -1,4 +1,5 @@
 import {
+  analyzeDag,
   applyTriggerRule,
   type CompiledTask,
   type EdgeOutcome,
@@ -7,10 +8,12 @@ import {
   pointerJoin,
   prepareInline,
   type Simulation,
+  skipReasonOf,
   type TaskDefinition,
   taskTypeOf,
 } from '@orch/core';
 import { ExpressionError, resolveValue } from '@orch/expressions';
+import type { SkipReason } from '@orch/run-model';
 
 export type DryRunStatus = 'completed' | 'skipped' | 'failed';
 
@@ -18,6 +21,8 @@ export interface DryRunTaskResult {
   status: DryRunStatus;
   output?: unknown;
   error?: string;
+  /** Why a skipped task would not run (the engine's skip reasons). */
+  reason?: SkipReason;
 }
 
 export interface DryRunBranch {
@@ -51,37 +56,74 @@ interface Finished {
   result?: unknown;
 }
 
+/** One list of tasks to simulate in order: the workflow's, or its exit handlers. */
+interface TaskList {
+  order: string[];
+  definitions: readonly TaskDefinition[];
+  compiled: Record<string, CompiledTask>;
+  /** `tasks` or `on_exit`, for pointers. */
+  path: string;
+}
+
 /**
  * Runs a workflow without side effects: each task type's module simulates it (service tasks answer with mocks,
  * transforms and conditions are evaluated for real, delays return at once). It finds what static validation
  * cannot: expressions that fail on real (if empty) data, such as `${t.output.rows[0].name}`. Expression errors are
  * collected with their pointers; a workflow that does not validate throws the validator's ValidationError.
- * `variables` override the workflow's. Edges and trigger rules are the engine's own (`edgeOutcome`, `applyTriggerRule`).
+ * `variables` override the workflow's. Edges, trigger rules and skip reasons are the engine's own (`edgeOutcome`,
+ * `applyTriggerRule`, `skipReasonOf`). Exit handlers run last, seeing `${workflow.status}` as the tasks ended.
  */
 export function dryRun(workflow: unknown, options: { variables?: Record<string, unknown> } = {}): DryRunResult {
   const prepared = prepareInline(workflow, options.variables ?? {}, '');
   const plan = planWorkflow(prepared);
-  const definitions = prepared.workflow.tasks;
-  const indexOf = new Map(definitions.map((t, i) => [t.id, i]));
   const scope: Scope = { ...prepared.variables };
   const result: DryRunResult = { tasks: {}, branches: [], errors: [] };
   const finished = new Map<string, Finished>();
+  const main: TaskList = {
+    order: plan.levels.flat().map((t) => t.id),
+    definitions: prepared.workflow.tasks,
+    compiled: prepared.compiled.tasks,
+    path: 'tasks',
+  };
+  simulateList(main, scope, finished, result);
+  const exits = prepared.workflow.on_exit;
+  if (exits && prepared.compiled.exitTasks) {
+    const failures = Object.keys(main.compiled)
+      .filter((id) => result.tasks[id]?.status === 'failed')
+      .map((task) => ({ task, error: result.tasks[task]?.error ?? '' }));
+    const status = failures.length > 0 ? 'failed' : 'completed';
+    scope.workflow = { execution_id: 'dry-run', status, failures, duration_ms: 0 };
+    const order = analyzeDag(exits).order;
+    simulateList(
+      { order, definitions: exits, compiled: prepared.compiled.exitTasks, path: 'on_exit' },
+      scope,
+      finished,
+      result,
+    );
+  }
+  return result;
+}
 
-  for (const planned of plan.levels.flat()) {
-    const index = indexOf.get(planned.id) as number;
-    const task = definitions[index] as TaskDefinition;
+function simulateList(list: TaskList, scope: Scope, finished: Map<string, Finished>, result: DryRunResult): void {
+  const indexOf = new Map(list.definitions.map((t, i) => [t.id, i]));
+  for (const id of list.order) {
+    const index = indexOf.get(id) as number;
+    const task = list.definitions[index] as TaskDefinition;
+    const at = `/${list.path}/${index}`;
     const record = (entry: DryRunTaskResult, end: Finished) => {
       result.tasks[task.id] = entry;
-      scope[task.id] = { ...entry };
+      scope[task.id] = { output: entry.output, status: entry.status, error: entry.error };
       finished.set(task.id, end);
     };
-    const compiled = prepared.compiled.tasks[task.id] as CompiledTask;
-    const deps = compiled.deps;
-    const edges = deps.map((dep) => edgeTo(compiled, prepared.compiled.tasks[dep], finished));
-    const decision = applyTriggerRule(task.trigger_rule, edges);
+    const compiled = list.compiled[task.id] as CompiledTask;
+    const edges = compiled.deps.map((dep) => edgeTo(compiled, list.compiled[dep], finished));
+    const decision = applyTriggerRule(
+      task.trigger_rule,
+      edges.map((e) => e.outcome),
+    );
     if (decision !== 'run') {
-      const failed = deps.filter((_, i) => edges[i] === 'failed');
-      if (decision === 'skipped') record({ status: 'skipped' }, { status: 'skipped' });
+      const failed = compiled.deps.filter((_, i) => edges[i]?.outcome === 'failed');
+      if (decision === 'skipped') record({ status: 'skipped', reason: skipReasonOf(edges) }, { status: 'skipped' });
       else
         record(
           { status: 'skipped', error: `not run: ${failed.map((d) => `'${d}'`).join(', ')} failed` },
@@ -94,7 +136,12 @@ export function dryRun(workflow: unknown, options: { variables?: Record<string, 
       if (!errors.some((e) => e.pointer === pointer && e.message === message))
         errors.push({ task: task.id, pointer, message });
     });
-    const output = sim.simulate(task, `/tasks/${index}`);
+    // The task's own condition (Argo's `when`), as the engine checks it once the trigger rule says run.
+    if (compiled.when !== undefined && !sim.resolve(compiled.when, `${at}/condition`) && errors.length === 0) {
+      record({ status: 'skipped', reason: 'condition false' }, { status: 'skipped' });
+      continue;
+    }
+    const output = errors.length > 0 ? undefined : sim.simulate(task, at);
     if (errors.length > 0) {
       result.errors.push(...errors);
       record({ status: 'failed', error: errors[0]?.message }, { status: 'failed' });
@@ -111,7 +158,6 @@ export function dryRun(workflow: unknown, options: { variables?: Record<string, 
       result.branches.push({ task: task.id, result: Boolean(value), taken: [...taken], skipped: [...skipped] });
     }
   }
-  return result;
 }
 
 /** The dry run's tools over `scope` (plus `extra` names): each task type's `simulate` uses them. */
@@ -159,8 +205,9 @@ function edgeTo(
   task: CompiledTask,
   dep: CompiledTask | undefined,
   finished: ReadonlyMap<string, Finished>,
-): EdgeOutcome {
+): { status: string; branch?: 'on_success' | 'on_failure'; outcome: EdgeOutcome } {
   const end = dep && finished.get(dep.id);
-  if (!dep || !end) return 'skipped';
-  return edgeOutcome(end.status, dep.failsWorkflow, task.branches?.[dep.id], end.result);
+  if (!dep || !end) return { status: 'skipped', outcome: 'skipped' };
+  const branch = task.branches?.[dep.id];
+  return { status: end.status, branch, outcome: edgeOutcome(end.status, dep.failsWorkflow, branch, end.result) };
 }

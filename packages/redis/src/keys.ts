@@ -46,6 +46,25 @@ export class RedisKeys {
     return this.exec(id, 'waits');
   }
 
+  /**
+   * Set: what holds one of a concurrency gate's slots: the run's (`gate` '*', the workflow's `max_concurrency`) or a
+   * parallel task's (`gate` its id, the task's `max_concurrency`). Members are task ids and `<task>.<attempt>.<item>`.
+   * Only runs with a limit have these.
+   */
+  gateSlots(id: string, gate: string): string {
+    return this.exec(id, `gate:${gate}:slots`);
+  }
+
+  /** Sorted set: what waits for one of the gate's slots, by when it first asked (first come, first served). */
+  gateQueue(id: string, gate: string): string {
+    return this.exec(id, `gate:${gate}:queue`);
+  }
+
+  /** A gate's slots and queue. */
+  gateKeys(id: string, gate: string): [string, string] {
+    return [this.gateSlots(id, gate), this.gateQueue(id, gate)];
+  }
+
   /** The keys of the task scripts, in their KEYS order: meta, tasks, fin, out, events, waits. */
   taskKeys(id: string): string[] {
     return [this.meta(id), this.tasks(id), this.finished(id), this.outputs(id), this.events(id), this.waits(id)];

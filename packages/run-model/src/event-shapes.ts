@@ -1,8 +1,8 @@
 import type { EventType, RECOVERY_ACTIONS } from './run-events';
-import type { ENDING_STATUSES, FINAL_STATUSES, TASK_FINAL_STATUSES } from './run-status';
+import { type ENDING_STATUSES, FINAL_STATUSES, SKIP_REASONS, type TASK_FINAL_STATUSES } from './run-status';
 
 /** The fields an event may carry besides `id`, `type` and `at` (see ExecutionEvent). */
-export type EventField = 'task' | 'attempt' | 'error' | 'worker' | 'by';
+export type EventField = 'task' | 'attempt' | 'error' | 'worker' | 'by' | 'reason' | 'item' | 'status';
 
 /** What one event type means and which of the fields it carries: the OpenAPI document and the README read it. */
 export interface EventShape {
@@ -14,20 +14,42 @@ export interface EventShape {
 }
 
 /** What each field of an event holds. */
-export const EVENT_FIELDS: Readonly<Record<EventField, { type: 'string' | 'integer'; description: string }>> = {
+export const EVENT_FIELDS: Readonly<
+  Record<EventField, { type: 'string' | 'integer'; description: string; enum?: readonly string[]; minimum?: number }>
+> = {
   task: { type: 'string', description: 'The task id' },
-  attempt: { type: 'integer', description: 'The attempt, from 1' },
+  attempt: { type: 'integer', minimum: 1, description: 'The attempt, from 1' },
   error: { type: 'string', description: 'Why: the error message, or the reason given' },
   worker: { type: 'string', description: 'The worker that runs the attempt' },
   by: { type: 'string', description: 'Who decided: the API key name (or `by` when the API has no keys)' },
+  reason: { type: 'string', enum: SKIP_REASONS, description: 'Why the task did not run' },
+  item: { type: 'integer', minimum: 0, description: 'The index of the item of a parallel task' },
+  status: { type: 'string', enum: FINAL_STATUSES, description: 'How it ends (or ended)' },
 };
 
 const none = { required: [], optional: [] } as const;
 
-const ENDING: Record<(typeof ENDING_STATUSES)[number], string> = {
-  failing: 'A task failed and the run fails fast: no task starts; the run then ends `failed`',
-  cancelling: 'Cancel was asked for: running tasks are aborted; the run then ends `cancelled`',
-  timing_out: 'The workflow timeout passed: running tasks are aborted; the run then ends `timed_out`',
+const ENDING: Record<(typeof ENDING_STATUSES)[number], EventShape> = {
+  failing: {
+    description: 'A task failed and the run fails fast: no task starts; the run then ends `failed`',
+    required: [],
+    optional: ['task', 'error'],
+  },
+  cancelling: {
+    description: 'Cancel was asked for: running tasks are aborted; the run then ends `cancelled`',
+    required: [],
+    optional: ['error'],
+  },
+  timing_out: {
+    description: 'The workflow timeout passed: running tasks are aborted; the run then ends `timed_out`',
+    required: [],
+    optional: ['error'],
+  },
+  exiting: {
+    description: "The run's tasks are done and its exit handlers (`on_exit`) run; `status` is how it will end",
+    required: [],
+    optional: ['status'],
+  },
 };
 
 const FINAL: Record<(typeof FINAL_STATUSES)[number], string> = {
@@ -75,7 +97,15 @@ export const EVENT_SHAPES: Readonly<Record<EventType, EventShape>> = {
   'workflow.started': { description: 'The run started', ...none },
   'workflow.paused': { description: 'The run was paused: no task starts until it is resumed', ...none },
   'workflow.resumed': { description: 'The run was resumed', ...none },
-  ...prefixed('workflow.', ENDING, { required: [], optional: ['task', 'error'] }),
+  'workflow.exit_grace_expired': {
+    description: 'The exit handlers ran past their grace period and were stopped',
+    required: [],
+    optional: ['error'],
+  },
+  ...(Object.fromEntries(Object.entries(ENDING).map(([k, shape]) => [`workflow.${k}`, shape])) as Record<
+    `workflow.${keyof typeof ENDING}`,
+    EventShape
+  >),
   ...prefixed('workflow.', FINAL, { required: [], optional: ['error'] }),
   'task.started': { description: 'A task attempt started', required: ['task', 'attempt'], optional: ['worker'] },
   'task.retrying': {
@@ -86,5 +116,20 @@ export const EVENT_SHAPES: Readonly<Record<EventType, EventShape>> = {
   'task.approved': { description: 'An approval task was approved', required: ['task'], optional: ['by'] },
   'task.rejected': { description: 'An approval task was rejected', required: ['task'], optional: ['by'] },
   ...prefixed('task.', TASK_FINAL, { required: ['task'], optional: ['attempt', 'error'] }),
+  'task.skipped': {
+    description: TASK_FINAL.skipped,
+    required: ['task'],
+    optional: ['attempt', 'error', 'reason'],
+  },
+  'item.started': {
+    description: 'An item of a parallel task with `max_concurrency` took a slot and started',
+    required: ['task', 'item'],
+    optional: [],
+  },
+  'item.finished': {
+    description: 'An item of a parallel task with `max_concurrency` ended and gave its slot back',
+    required: ['task', 'item'],
+    optional: ['status'],
+  },
   ...prefixed('recovery.', RECOVERY, { required: [], optional: ['error'] }),
 };

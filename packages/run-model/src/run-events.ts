@@ -23,6 +23,8 @@ export const EVENT_TYPES = [
   'workflow.started',
   'workflow.paused',
   'workflow.resumed',
+  // The exit handlers ran past their grace period and were stopped; the run ends with the status it had decided.
+  'workflow.exit_grace_expired',
   ...ENDING_STATUSES.map((s) => `workflow.${s}` as const),
   ...FINAL_STATUSES.map((s) => `workflow.${s}` as const),
   'task.started',
@@ -30,6 +32,9 @@ export const EVENT_TYPES = [
   'task.approved',
   'task.rejected',
   ...TASK_FINAL_STATUSES.map((s) => `task.${s}` as const),
+  // Items of a parallel task under a concurrency limit (`max_concurrency`), written by the gate that admits them.
+  'item.started',
+  'item.finished',
   ...RECOVERY_ACTIONS.map((a) => `recovery.${a}` as const),
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -1,5 +1,5 @@
 import type { EventType } from './run-events';
-import type { ExecutionStatus, TaskStatus } from './run-status';
+import type { ExecutionStatus, FinalStatus, SkipReason, TaskStatus } from './run-status';
 
 /** What a running task is waiting on, such as an approval and who may give it. */
 export interface WaitingFor {
@@ -14,6 +14,10 @@ export interface TaskRecord {
   name?: string;
   type: string;
   status: TaskStatus;
+  /** Why a `skipped` task did not run. */
+  skip_reason?: SkipReason;
+  /** An exit handler: one of the workflow's `on_exit` tasks, run once the rest of the run has ended. */
+  on_exit?: true;
   attempts: number;
   started_at?: string;
   finished_at?: string;
@@ -32,6 +36,8 @@ export interface ExecutionRecord {
   correlation_id?: string;
   /** The API key name that submitted (or retried into) this run. */
   submitted_by?: string;
+  /** The request that created the run (X-Request-Id), also on its tasks' log lines. */
+  request_id?: string;
   workflow: { id: string; name?: string };
   template?: { id: string; version?: string };
   variables: Record<string, unknown>;
@@ -59,6 +65,12 @@ export interface ExecutionEvent {
   worker?: string;
   /** Who decided an approval task (`task.approved`, `task.rejected`). */
   by?: string;
+  /** `task.skipped`: why the task did not run. */
+  reason?: SkipReason;
+  /** `item.started` / `item.finished`: the item of a parallel task with a concurrency limit. */
+  item?: number;
+  /** `item.finished`: `completed` or `failed`; `workflow.exiting`: the status the run will end with. */
+  status?: FinalStatus;
 }
 
 /** One run in a list. */

@@ -15,8 +15,12 @@ export const EXECUTION_STATUSES = [
 ] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
-/** A run that is ending: no task starts, its workflow job then gives it its terminal status. Shown as `running`. */
-export const ENDING_STATUSES = ['failing', 'cancelling', 'timing_out'] as const;
+/**
+ * A run that is ending: no task of its own starts, its workflow job then gives it its terminal status. `exiting`: its
+ * tasks are done and its exit handlers (`on_exit`) run; the status it will end with is already decided. Shown as
+ * `running`.
+ */
+export const ENDING_STATUSES = ['failing', 'cancelling', 'timing_out', 'exiting'] as const;
 export type EndingStatus = (typeof ENDING_STATUSES)[number];
 
 /** What a run's meta hash holds under `status`. */
@@ -60,3 +64,10 @@ export type TaskFinalStatus = (typeof TASK_FINAL_STATUSES)[number];
 export function isTaskFinalStatus(status: string | null | undefined): status is TaskFinalStatus {
   return (TASK_FINAL_STATUSES as readonly unknown[]).includes(status);
 }
+
+/**
+ * Why a task was `skipped`: its own `condition` was false, it sits on the branch a condition task did not take, its
+ * dependencies were skipped, or the submission's `targets` did not need it.
+ */
+export const SKIP_REASONS = ['condition false', 'branch not taken', 'upstream skipped', 'not targeted'] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];

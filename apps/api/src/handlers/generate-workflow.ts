@@ -31,6 +31,7 @@ export const generateWorkflow: Handler = async (input, deps) => {
   }
   if (execute) {
     const submitted = await deps.engine.submit(prepareInline(result.workflow, variables ?? {}), {
+      requestId: input.requestId,
       submittedBy: input.caller.name,
     });
     body.execution = {

@@ -8,6 +8,8 @@ export interface HandlerInput {
   query: Record<string, unknown>;
   body: unknown;
   headers: Record<string, string | string[] | undefined>;
+  /** This request's id (X-Request-Id); a run it creates keeps it. */
+  requestId?: string;
   /** Aborted when the client goes away before the answer. */
   signal?: AbortSignal;
   /** The key that called: its name is recorded on what it submits and decides. */

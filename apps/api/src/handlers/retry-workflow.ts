@@ -10,7 +10,7 @@ export const retryWorkflow: Handler = async (input, deps) => {
   const id = input.params.id as string;
   const meta = await deps.engine.meta(id);
   if (!meta.status) throw new NotFoundError('execution', id);
-  const result = await deps.engine.retry(id, { submittedBy: input.caller.name });
+  const result = await deps.engine.retry(id, { submittedBy: input.caller.name, requestId: input.requestId });
   deps.metrics.submitted('retry', meta.template_id ?? 'inline', true);
   deps.logger.info('workflow retried', {
     execution_id: result.executionId,
@@ -18,6 +18,7 @@ export const retryWorkflow: Handler = async (input, deps) => {
     reused: result.reused,
     submitted_by: input.caller.name,
     correlation_id: meta.correlation_id,
+    request_id: input.requestId,
   });
   const links = executionLinks(result.executionId);
   return {

@@ -12,6 +12,7 @@ export const submitWorkflow: Handler = async (input, deps) => {
   const prepared = prepareRequest(request, deps.catalog);
   const result = await deps.engine.submit(prepared, {
     correlationId: request.correlation_id,
+    requestId: input.requestId,
     submittedBy: input.caller.name,
   });
   const template = prepared.template?.id ?? 'inline';
@@ -21,6 +22,7 @@ export const submitWorkflow: Handler = async (input, deps) => {
     correlation_id: request.correlation_id,
     template,
     source: 'http',
+    request_id: input.requestId,
     submitted_by: input.caller.name,
   });
   const links = executionLinks(result.executionId);

@@ -14,12 +14,7 @@ export function eventSchemaName(type: EventType): string {
 
 function eventSchema(type: EventType) {
   const shape = EVENT_SHAPES[type];
-  const fields = Object.fromEntries(
-    [...shape.required, ...shape.optional].map((f) => [
-      f,
-      { ...EVENT_FIELDS[f], ...(f === 'attempt' ? { minimum: 1 } : {}) },
-    ]),
-  );
+  const fields = Object.fromEntries([...shape.required, ...shape.optional].map((f) => [f, EVENT_FIELDS[f]]));
   return object(
     {
       id: { type: 'string', description: 'The Redis stream id, also the SSE `id`: send it as Last-Event-ID to resume' },

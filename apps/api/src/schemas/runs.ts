@@ -1,4 +1,4 @@
-import { TASK_STATUSES } from '@orch/run-model';
+import { SKIP_REASONS, TASK_STATUSES } from '@orch/run-model';
 import { anyValue, count, executionStatus, nullable, object, openObject, ref, str, strings, time } from './parts';
 
 /** Response schemas of runs: created, listed, read, cancelled, retried, paused, decided. */
@@ -10,6 +10,8 @@ const taskState = {
   name: str,
   type: str,
   status: { type: 'string', enum: [...TASK_STATUSES] },
+  skip_reason: { type: 'string', enum: [...SKIP_REASONS], description: 'Why a skipped task did not run' },
+  on_exit: { const: true, description: "An exit handler (one of the workflow's on_exit tasks)" },
   attempts: { ...count, description: 'Attempts started so far' },
   started_at: time,
   finished_at: time,
@@ -18,13 +20,24 @@ const taskState = {
   worker: { type: 'string', description: 'The worker that ran the latest attempt' },
   waiting_for: ref('WaitingFor'),
 };
-const taskOptional = ['name', 'started_at', 'finished_at', 'duration_ms', 'error', 'worker', 'waiting_for'];
+const taskOptional = [
+  'name',
+  'skip_reason',
+  'on_exit',
+  'started_at',
+  'finished_at',
+  'duration_ms',
+  'error',
+  'worker',
+  'waiting_for',
+];
 
 const statusFields = {
   execution_id: str,
   status: executionStatus,
   correlation_id: str,
   submitted_by: { type: 'string', description: 'The name of the API key that submitted (or retried into) the run' },
+  request_id: { type: 'string', description: 'The X-Request-Id of the request that created the run' },
   workflow: object({ id: str, name: str }, ['name']),
   template: templateRef,
   created_at: time,
@@ -37,6 +50,7 @@ const statusFields = {
 const statusOptional = [
   'correlation_id',
   'submitted_by',
+  'request_id',
   'template',
   'started_at',
   'finished_at',

@@ -1,66 +1,31 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { type Harness, probe, ROOT, startApi, startHarness, type TestApi, wf } from '../testing';
+import type { Page } from 'playwright-core';
+import { type Harness, probe, startApi, startHarness, type TestApi, wf } from '../testing';
+import { type Browser, startBrowser } from './test-browser';
 
 jest.setTimeout(90_000);
 
-/** Debian's Chromium (`apt-get install -y chromium`); playwright-core drives it and downloads no browser. */
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(ROOT, 'test-artifacts');
 const KEY = 'ui-test-key';
 
 let h: Harness;
 let api: TestApi;
-let browser: BrowserContext;
-let profile: string;
+let browser: Browser;
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: the web view tests need Debian's chromium (apt-get install -y chromium)`);
-  }
-  mkdirSync(ARTIFACTS, { recursive: true });
   h = await startHarness();
   await h.startWorker({ concurrency: 20 });
   // A named key: approvals are decided under its name, which the approval below lists.
   api = await startApi(h, { ORCHESTRATOR_API_KEYS: `alice:${KEY}:read+run` });
-  profile = mkdtempSync(join(tmpdir(), 'orch-ui-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 860 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await startBrowser();
 });
 afterAll(async () => {
   await browser?.close();
   await api?.service.close();
   await h?.stop();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 const auth = { authorization: `Bearer ${KEY}` };
 
 /** A tab that already holds the API key, as after entering it once; page errors fail the test. */
-async function tab(): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  await page.addInitScript({ content: `sessionStorage.setItem('orchestrator.apiKey', ${JSON.stringify(KEY)})` });
-  return { page, errors };
-}
+const tab = () => browser.tab(KEY);
 
 const statuses = async (page: Page) => {
   const nodes = page.locator('svg.dag g.task');
@@ -79,8 +44,21 @@ describe('web view', () => {
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(page.text).not.toMatch(/<script>(?!<)/); // no inline script
-    for (const asset of ['app.js', 'api.js', 'dag-view.js', 'style.css', 'dagre.min.js']) {
+    for (const asset of [
+      'app.js',
+      'api.js',
+      'dag-view.js',
+      'style.css',
+      'graph.css',
+      'dagre.min.js',
+      'yaml/index.js',
+    ]) {
       expect((await api.call('GET', `/ui/assets/${asset}`)).status).toBe(200);
+    }
+    const yaml = await api.call('GET', '/ui/assets/yaml/nodes/YAMLMap.js');
+    expect([yaml.status, yaml.headers.get('content-type')]).toEqual([200, 'text/javascript; charset=utf-8']);
+    for (const outside of ['yaml/..%2F..%2Fpackage.json', 'yaml/../../package.json', 'yaml/.hidden.js', 'index.html']) {
+      expect((await api.call('GET', `/ui/assets/${outside}`)).status).toBe(404);
     }
     expect((await fetch(`${api.url}/ui`, { redirect: 'manual' })).headers.get('location')).toBe('/ui/');
     expect((await api.call('GET', '/ui/assets/..%2Fpackage.json')).status).toBe(404);
@@ -127,7 +105,7 @@ describe('web view', () => {
   it('asks for the API key once, then lists runs and filters them by status', async () => {
     const done = await h.run(wf([probe('one')], { id: 'listed-ok' }));
     const failed = await h.run(wf([probe('bad', [], { permanent: true })], { id: 'listed-bad' }));
-    const page = await browser.newPage();
+    const page = await browser.context.newPage();
     await page.goto(`${api.url}/ui/`);
     await page.waitForSelector('#key-dialog[open]');
     await page.fill('#key-input', KEY);
@@ -143,7 +121,7 @@ describe('web view', () => {
     expect(new Set(shown)).toEqual(new Set(['failed']));
     expect(await page.locator('.status-filter a.active').getAttribute('data-status')).toBe('failed');
     expect(page.url()).toMatch(/#\/runs\?status=failed$/);
-    await page.screenshot({ path: join(ARTIFACTS, 'list-page.png'), fullPage: true });
+    await browser.screenshot(page, 'runs-list-filtered-failed', true);
     await page.click(`tr[data-id="${failed.execution_id}"] a.run-link`);
     await page.waitForSelector('svg.dag g.task[data-task="bad"][data-status="failed"]');
     await page.close();
@@ -186,9 +164,10 @@ describe('web view', () => {
     // The record arrives before the event replay ends: wait for the log to hold every event of the run.
     const stored = (await h.engine.events(id)).length;
     await page.waitForFunction(`document.querySelectorAll('ol.events li').length === ${stored}`);
-    await page.screenshot({ path: join(ARTIFACTS, 'run-page.png'), fullPage: true });
+    await browser.screenshot(page, 'run-page-diamond-failed-task', true);
 
     await page.click('g.task[data-task="b"]');
+    await page.click('aside.panel[data-task="b"] .tab[data-tab="output"]');
     expect(await page.locator('aside.panel[data-task="b"] pre.output').textContent()).toBe('2');
     // The same page by path, as `orchestrator` prints it in links.
     await page.goto(`${api.url}/ui/runs/${id}`);
@@ -214,11 +193,14 @@ describe('web view', () => {
     expect(await panel.locator('.message').textContent()).toBe('Ship?');
     await panel.locator('input[name="by"]').fill('alice');
     await panel.locator('textarea[name="payload"]').fill('{"t": "OPS-9"}');
+    await browser.screenshot(page, 'run-page-approval-waiting');
     await panel.locator('button.approve').click();
     await page.waitForSelector('g.task[data-task="ship"][data-status="completed"]');
     await page.waitForSelector('.run-head h1 .badge[data-status="completed"]');
     expect((await h.waitForEnd(id)).tasks.find((t) => t.id === 'ship')?.output).toBe('OPS-9');
     await page.click('g.task[data-task="ship"]');
+    // The panel keeps the tab last chosen when it has one: Overview here, then Output.
+    await page.click('aside.panel[data-task="ship"] .tab[data-tab="output"]');
     expect(await page.locator('aside.panel[data-task="ship"] pre.output').textContent()).toBe('"OPS-9"');
     expect(errors).toEqual([]);
     await page.close();

@@ -1,7 +1,11 @@
+import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { WorkflowEngine } from '@orch/engine';
 import { OrchestratorError } from '@orch/errors';
 import { Router as createRouter, type RequestHandler, type Router } from 'express';
+import { runGraph } from './run-graph';
+
+export type { RunGraph } from './run-graph';
 
 /** Where the web view is served. */
 export const UI_PATH = '/ui';
@@ -13,48 +17,37 @@ export const UI_PATH = '/ui';
  */
 export const UI_DIR = join(__dirname, '..', '..', 'ui');
 
-const FILES: Record<string, string> = {
-  'dom.js': 'text/javascript; charset=utf-8',
-  'app.js': 'text/javascript; charset=utf-8',
-  'api.js': 'text/javascript; charset=utf-8',
-  'dag-view.js': 'text/javascript; charset=utf-8',
-  'runs-page.js': 'text/javascript; charset=utf-8',
-  'run-page.js': 'text/javascript; charset=utf-8',
-  'task-panel.js': 'text/javascript; charset=utf-8',
-  'style.css': 'text/css; charset=utf-8',
-};
+const TYPES: Record<string, string> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 
-/** What the run page draws: the task graph, which the run record (statuses, outputs) does not carry. */
-export interface RunGraph {
-  execution_id: string;
-  workflow: { id: string; name?: string };
-  tasks: {
-    id: string;
-    name?: string;
-    type: string;
-    depends_on: string[];
-    condition?: string;
-    /** For tasks on a branch of a condition task: which branch. */
-    branches?: Record<string, 'on_success' | 'on_failure'>;
-  }[];
-  /** Set on a sub-workflow: the run and task that started it. */
-  parent?: { execution_id: string; task: string };
+/** The page's own files, listed once at start: only these names are ever served from UI_DIR. */
+function assetNames(): Set<string> {
+  return new Set(readdirSync(UI_DIR).filter((name) => /^[a-z][a-z-]*\.(js|css)$/.test(name)));
+}
+
+/**
+ * The `yaml` package's browser build (ES modules that import each other by relative path), so the submit page
+ * parses YAML as the API does, with line numbers, and no copy of the package is kept here.
+ */
+function yamlDir(): string {
+  return join(dirname(require.resolve('yaml/package.json')), 'browser', 'dist');
 }
 
 export interface UiOptions {
   engine: WorkflowEngine;
-  /** Authentication and the `read` scope, for the page's one data route. */
+  /** Authentication and the `read` scope, for the page's data routes. */
   guard: RequestHandler[];
 }
 
 /**
- * `/ui/`: the list of runs and the run page. Mounted before the API's key check: the page and its scripts hold no
- * data and a browser cannot add an Authorization header to a navigation. Every data call the page makes carries
- * the key it keeps in sessionStorage, including `GET /ui/api/runs/{id}/graph`, the one route of its own.
+ * `/ui/`: the web view. Mounted before the API's key check: the page and its scripts hold no data and a browser
+ * cannot add an Authorization header to a navigation. Every data call the page makes carries the key it keeps in
+ * sessionStorage, including its own two routes under `/ui/api/`.
  */
 export function createUiRouter(options: UiOptions): Router {
   const router = createRouter();
   const noStore = { 'cache-control': 'no-cache' };
+  const assets = assetNames();
+  const yaml = yamlDir();
   const page = (_req: unknown, res: { sendFile: (p: string, o: object) => void }) =>
     res.sendFile(join(UI_DIR, 'index.html'), { headers: noStore });
 
@@ -72,40 +65,30 @@ export function createUiRouter(options: UiOptions): Router {
     // `dotfiles: allow`: pnpm installs packages under node_modules/.pnpm, which send() would otherwise refuse.
     res.sendFile(file, { dotfiles: 'allow', headers: { 'cache-control': 'public, max-age=86400' } });
   });
+  router.get(/^\/assets\/yaml\/((?:[a-z][a-z0-9.-]*\/)*[A-Za-z][A-Za-z0-9-]*\.js)$/, (req, res) => {
+    const path = (req.params as unknown as Record<string, string>)[0] as string;
+    res.type(TYPES.js as string);
+    res.sendFile(path, {
+      root: yaml,
+      dotfiles: 'allow',
+      headers: { 'cache-control': 'public, max-age=86400' },
+    });
+  });
   router.get('/assets/:file', (req, res, next) => {
-    const type = FILES[req.params.file as string];
-    if (!type) return next();
-    res.type(type);
-    res.sendFile(join(UI_DIR, req.params.file as string), { headers: noStore });
+    const name = req.params.file as string;
+    if (!assets.has(name)) return next();
+    res.type(TYPES[name.slice(name.lastIndexOf('.') + 1)] as string);
+    res.sendFile(join(UI_DIR, name), { headers: noStore });
   });
   router.get('/api/runs/:id/graph', ...options.guard, async (req, res) => {
     res.json(await runGraph(options.engine, req.params.id as string));
+  });
+  router.get('/api/runs/:id/tasks/:task/items', ...options.guard, async (req, res) => {
+    res.json(await options.engine.parallelItems(req.params.id as string, req.params.task as string, req.query));
   });
   // Unknown paths under /ui end here, so they are a 404 with or without a key rather than a 401.
   router.use((req, _res, next) => {
     next(new OrchestratorError('NOT_FOUND', `no page ${req.method} ${UI_PATH}${req.path}`));
   });
   return router;
-}
-
-export async function runGraph(engine: WorkflowEngine, id: string): Promise<RunGraph> {
-  // Checked first so that only a missing run is a 404; any other failure (Redis down) keeps its own status.
-  const def = await engine.definition(id);
-  const graph: RunGraph = {
-    execution_id: id,
-    workflow: { id: def.workflow.id, ...(def.workflow.name ? { name: def.workflow.name } : {}) },
-    tasks: def.workflow.tasks.map((t) => {
-      const compiled = def.tasks[t.id];
-      return {
-        id: t.id,
-        ...(t.name ? { name: t.name } : {}),
-        type: t.type,
-        depends_on: compiled?.deps ?? t.depends_on ?? [],
-        ...(t.condition ? { condition: t.condition } : {}),
-        ...(compiled?.branches ? { branches: compiled.branches } : {}),
-      };
-    }),
-  };
-  if (def.parent) graph.parent = { execution_id: def.parent.executionId, task: def.parent.taskId };
-  return graph;
 }

@@ -22,6 +22,7 @@ const schema = {
     for_each: { type: 'array' },
     task: subTaskSchema(SUB_TASK_TYPES),
     max_items: { type: 'integer', minimum: 1, maximum: MAX_ITEMS },
+    max_concurrency: { type: 'integer', minimum: 1, maximum: MAX_ITEMS },
   },
   oneOf: [{ required: ['tasks'] }, { required: ['for_each', 'task'] }],
   'x-message': 'needs either tasks (a list of sub-tasks) or for_each (a list) with task (one sub-task)',
@@ -42,7 +43,8 @@ export const parallel = defineTaskType<'parallel', typeof schema, 'control', { s
     resolvesOwnParameters: true,
     async run({ source, scope }, job, context) {
       if (job.state.step !== 'children') {
-        await context.addSubTasks(resolveSubTasks(source.id, source.parameters ?? {}, scope));
+        const subTasks = resolveSubTasks(source.id, source.parameters ?? {}, scope);
+        await context.addSubTasks(subTasks, concurrencyOf(source.id, source.parameters ?? {}, scope));
         await job.save({ step: 'children' });
         await context.waitForSubTasks();
       }
@@ -81,6 +83,21 @@ function simulateForEach(items: unknown, perItem: SubTaskSource, at: string, sim
     return [];
   }
   return items.map((item, index) => sim.with({ item, index }).simulate(perItem, `${at}/parameters/task`));
+}
+
+/** `max_concurrency` (Argo's template `parallelism`): at most this many items run at once. */
+function concurrencyOf(
+  id: string,
+  parameters: Record<string, unknown>,
+  scope: Record<string, unknown>,
+): number | undefined {
+  if (parameters.max_concurrency === undefined) return undefined;
+  const limit = resolveValue(parameters.max_concurrency, scope);
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)
+    throw new PermanentTaskError(
+      `max_concurrency of task ${id} must be a positive integer; got ${JSON.stringify(limit)}`,
+    );
+  return limit;
 }
 
 /** The sub-tasks with their parameters resolved: a fixed list, or one per item of `for_each`. */

@@ -86,6 +86,8 @@ export interface ControlContext {
   timeoutMs?: number;
   /** 0 for a top-level run. */
   depth: number;
+  /** How deep sub-workflows may nest (`MAX_SUBWORKFLOW_DEPTH`). */
+  maxDepth: number;
   /** A note kept with the run's task state (an approval's decision, a sub-workflow's child run). */
   note(name: string): Promise<string | undefined>;
   setNote(name: string, value: string): Promise<void>;
@@ -104,8 +106,11 @@ export interface ControlContext {
   runOutcome(
     id: string,
   ): Promise<{ ended: false } | { ended: true; status: string; error?: string; outputs: Record<string, unknown> }>;
-  /** Adds sub-task jobs as children of this task's job (idempotently: their ids are deterministic). */
-  addSubTasks(subTasks: SubTaskSpec[]): Promise<void>;
+  /**
+   * Adds sub-task jobs as children of this task's job (idempotently: their ids are deterministic); with
+   * `maxConcurrency`, at most that many of them run at once (the others wait parked, holding no worker).
+   */
+  addSubTasks(subTasks: SubTaskSpec[], maxConcurrency?: number): Promise<void>;
   /** Waits, holding no worker, until every sub-task is done; returns at once when they already are. */
   waitForSubTasks(): Promise<void>;
   /** Once they are done: failed sub-tasks (job id, reason) and the outputs in declared order. */
@@ -171,14 +176,38 @@ export interface TaskTypeModule<
   simulate(task: SimulatedTask, at: string, sim: Simulation): unknown;
   /** May be a sub-task of `parallel`. */
   subTask?: boolean;
-  /** Rules beyond the schema, checked at submit (`pointer` builds pointers under the task). */
-  validate?(task: TaskSource, pointer: (...path: (string | number)[]) => string): ErrorDetail[];
+  /**
+   * Rules beyond the schema, checked at submit (`pointer` builds pointers under the task; `nested` validates a
+   * workflow held in the parameters).
+   */
+  validate?(
+    task: TaskSource,
+    pointer: (...path: (string | number)[]) => string,
+    nested: NestedValidation,
+  ): ErrorDetail[];
+  /**
+   * Parameters that are a scope of their own (an inline child workflow): the parent neither checks nor evaluates
+   * the expressions in them, which belong to whatever runs them (the type's `validate` checks them).
+   */
+  literalParameters?: readonly string[];
   /** Expressions whose scope is not the task's (parallel's per-item `task`): checked with these extra names. */
   expressionScopes?(parameters: Record<string, unknown>): { value: unknown; path: string[]; names: string[] }[];
   /** For the record: what a running task of this type waits on, given its parameters and its notes. */
   waitingFor?(parameters: Record<string, unknown>, note: (name: string) => string | undefined): WaitingFor | undefined;
   /** Branches: a `condition` task's `on_success`/`on_failure` follow its output's `result`. */
   branches?: boolean;
+  /**
+   * A control type that holds a slot of its run's `max_concurrency` while it runs, as every service and builtin type
+   * does: a sub-workflow (its child run is this run's work). The others hold none: a parallel task's items hold
+   * slots instead of it, and delays and approvals wait on time and people.
+   */
+  holdsSlot?: boolean;
+}
+
+/** What a type's `validate` may use to check a workflow it holds (an inline sub-workflow). */
+export interface NestedValidation {
+  /** The errors of `doc` as a workflow whose callers supply `inputs`, with pointers under `base`. */
+  workflow(doc: unknown, inputs: string[], base: string): ErrorDetail[];
 }
 
 export interface WaitingFor {

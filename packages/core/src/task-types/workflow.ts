@@ -3,8 +3,12 @@ import { namedValues } from '../reserved-names';
 import { templateReferenceSchema } from './schema-parts';
 import { defineTaskType, simulatedParameters } from './task-type';
 
-/** Sub-workflows may nest this deep; deeper is a permanent failure (it is almost surely a template calling itself). */
-export const MAX_WORKFLOW_DEPTH = 5;
+/**
+ * Sub-workflows may nest this deep unless `MAX_SUBWORKFLOW_DEPTH` says otherwise; deeper is a permanent failure (a
+ * template calling itself with no end). Argo allows 100; a recursion that ends (a coin flip until heads) needs more
+ * than a handful.
+ */
+export const MAX_WORKFLOW_DEPTH = 20;
 
 /** The task note that holds the child run a `workflow` task started (runs ending cancel their children). */
 export const CHILD_RUN_NOTE = 'child';
@@ -31,13 +35,16 @@ export const workflow = defineTaskType<'workflow', typeof schema, 'control', { c
   description:
     "Run another workflow (a catalog template, `id` or `id@version`, or an inline workflow) as this task; its task outputs become this task's output.",
   schema,
+  // An inline child is its own scope: its `${...}` are its own variables' and tasks', given through `variables`.
+  literalParameters: ['workflow'],
+  holdsSlot: true,
   run: {
     kind: 'control',
     async run({ parameters }, job, context) {
       const depth = context.depth + 1;
-      if (depth > MAX_WORKFLOW_DEPTH) {
+      if (depth > context.maxDepth) {
         throw new PermanentTaskError(
-          `sub-workflow depth limit ${MAX_WORKFLOW_DEPTH} reached at task ${context.taskId}; does a template run itself?`,
+          `sub-workflow depth limit ${context.maxDepth} (MAX_SUBWORKFLOW_DEPTH) reached at task ${context.taskId}; does a template run itself?`,
         );
       }
       let child = job.state.child;
@@ -61,8 +68,16 @@ export const workflow = defineTaskType<'workflow', typeof schema, 'control', { c
       return { execution_id: child, status: outcome.status, outputs: outcome.outputs };
     },
   },
+  validate(task, pointer, nested) {
+    const { workflow, variables } = (task.parameters ?? {}) as { workflow?: unknown; variables?: unknown };
+    // With `variables` an expression, the child's inputs are known only at run time: it is validated then.
+    if (workflow === undefined || (variables !== undefined && (typeof variables !== 'object' || variables === null)))
+      return [];
+    return nested.workflow(workflow, Object.keys(variables ?? {}), pointer('parameters', 'workflow'));
+  },
   simulate(task, at, sim) {
-    simulatedParameters(task, at, sim);
+    const { workflow: _child, ...outer } = (task.parameters ?? {}) as Record<string, unknown>;
+    simulatedParameters({ ...task, parameters: outer }, at, sim);
     // A dry run does not start child runs; their outputs are unknown.
     return { execution_id: 'dry-run', status: 'completed', outputs: {} };
   },

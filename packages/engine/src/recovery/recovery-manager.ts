@@ -3,7 +3,7 @@ import { type Logger, silentLogger } from '@orch/logger';
 import { isEndingStatus, isFinalStatus, RECOVERY_ACTIONS, type RecoveryAction } from '@orch/run-model';
 import type { Job } from 'bullmq';
 import type { EngineContext } from '../engine-context';
-import type { ExecutionDefinition } from '../execution-definition';
+import { type ExecutionDefinition, taskOf } from '../execution-definition';
 import type { RunKernel } from '../run-kernel';
 import { jobIds, type TaskJobData } from '../task-job';
 import type { Orphan, RecoveryTools } from './recovery-strategy';
@@ -111,6 +111,11 @@ export class RecoveryManager {
         report.timed_out.push(id);
         continue;
       }
+      if (status === 'exiting' && now > Number(meta.exit_deadline) + this.options.graceMs) {
+        await this.kernel.abort(id, 'timing_out', 'exit handlers ran past their deadline (found by recovery)');
+        report.timed_out.push(id);
+        continue;
+      }
       const parent = await queues.workflows.getJob(id);
       const state = parent ? await parent.getState() : 'missing';
       if (
@@ -157,7 +162,7 @@ export class RecoveryManager {
       if (job.name === 'subtask') continue;
       const { e, t } = job.data as TaskJobData;
       const def = await store.definition(e).catch(() => undefined);
-      const timeout = def?.tasks[t]?.timeoutMs;
+      const timeout = def ? taskOf(def, t)?.timeoutMs : undefined;
       if (timeout === undefined || !job.processedOn || now < job.processedOn + timeout + this.options.graceMs) continue;
       await store.broadcastJobTimeout(job.id as string);
       await this.note(e, 'task_timeouts', `task ${t} ran past its timeout`);

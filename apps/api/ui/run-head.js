@@ -1,0 +1,76 @@
+// @ts-check
+import { badge, formatMs, h, time } from './dom.js';
+
+const TERMINAL = new Set(['completed', 'failed', 'timed_out', 'cancelled']);
+
+/**
+ * The run page's header: id and status, workflow and template, the parent run of a sub-workflow, progress, and the
+ * pause / resume / cancel / retry buttons.
+ * @param {{id: string, record: any, done: number, total: number, liveState: string,
+ *   parent?: {execution_id: string, task?: string},
+ *   act: (path: string, then: (answer: any) => void) => void}} props
+ */
+export function runHead(props) {
+  const { id, record } = props;
+  const took = record.duration_ms ?? (record.started_at ? Date.now() - Date.parse(record.started_at) : undefined);
+  const status = record.status;
+  const action = (/** @type {string} */ label, /** @type {string} */ path, /** @type {(a: any) => void} */ then) =>
+    h(
+      'button',
+      { type: 'button', class: `action ${label.toLowerCase()}`, onclick: () => props.act(path, then) },
+      label,
+    );
+  const parent = props.parent;
+  return [
+    h('h1', {}, 'run ', h('code', { class: 'run-id' }, id), ' ', badge(status)),
+    h(
+      'p',
+      { class: 'meta' },
+      h('strong', {}, record.workflow.name ?? record.workflow.id),
+      record.template ? ` · template ${record.template.id}@${record.template.version ?? '-'}` : ' · inline workflow',
+      record.correlation_id ? ` · correlation ${record.correlation_id}` : '',
+      record.request_id ? ` · request ${record.request_id}` : '',
+      ' · created ',
+      time(record.created_at),
+    ),
+    parent
+      ? h(
+          'p',
+          { class: 'parent-link' },
+          'sub-workflow of run ',
+          h(
+            'a',
+            { href: `#/runs/${encodeURIComponent(parent.execution_id)}`, class: 'parent-run' },
+            parent.execution_id,
+          ),
+          parent.task ? ` (task ${parent.task})` : '',
+        )
+      : null,
+    h(
+      'div',
+      { class: 'progress-line' },
+      h('progress', { max: props.total, value: props.done, dataset: { status } }),
+      ` ${props.done}/${props.total} tasks`,
+      took === undefined ? '' : ` · ${formatMs(took)}`,
+    ),
+    record.error ? h('p', { class: 'run-error' }, record.error) : null,
+    h(
+      'div',
+      { class: 'actions' },
+      status === 'running' ? action('Pause', 'pause', () => undefined) : null,
+      status === 'paused' ? action('Resume', 'resume', () => undefined) : null,
+      TERMINAL.has(status) ? null : action('Cancel', 'cancel', () => undefined),
+      status === 'failed' || status === 'cancelled' || status === 'timed_out'
+        ? action('Retry', 'retry', (answer) => {
+            location.hash = `#/runs/${encodeURIComponent(answer.execution_id)}`;
+          })
+        : null,
+      h(
+        'a',
+        { href: `/admin/queues/queue/workflows/${encodeURIComponent(id)}`, target: '_blank', rel: 'noopener' },
+        'run job in Bull Board',
+      ),
+      h('span', { class: 'live', dataset: { state: TERMINAL.has(status) ? 'ended' : props.liveState } }),
+    ),
+  ].filter((n) => n !== null);
+}
