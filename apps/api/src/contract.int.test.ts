@@ -79,12 +79,12 @@ beforeAll(async () => {
     ORCHESTRATOR_TEMPLATES: templates,
     ORCHESTRATOR_BODY_LIMIT: '64kb',
     ORCHESTRATOR_JSON_MAX_DEPTH: '32',
-    ORCHESTRATOR_HEADERS_TIMEOUT: '1s',
-    ORCHESTRATOR_REQUEST_TIMEOUT: '5s',
+    ORCHESTRATOR_HEADERS_TIMEOUT: '2s',
+    ORCHESTRATOR_REQUEST_TIMEOUT: '10s',
     MAX_CONCURRENT_WORKFLOWS: '3',
     LOG_LEVEL: 'warn',
   };
-  api = await startApi(h, { ...env, OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'x', OPENAI_TIMEOUT: '2s' });
+  api = await startApi(h, { ...env, OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'x', OPENAI_TIMEOUT: '3s' });
   unconfigured = await startApi(h, env);
   validator = new ContractValidator((await send(api, 'GET', '/api/v1/openapi.json')).json);
   await setUpFixtures();
