@@ -13,7 +13,7 @@ out="$2"
 copy_package() {
   mkdir -p "$out/$1"
   (cd "$src/$1" && tar -cf - \
-    --exclude=./node_modules --exclude=./src --exclude='./tsconfig*.json' --exclude='*.tsbuildinfo' \
+    --exclude=./node_modules --exclude=./src --exclude=./examples --exclude='./tsconfig*.json' --exclude='*.tsbuildinfo' \
     --exclude='*.d.ts' --exclude='*.map' --exclude='*.test.js' --exclude='test-*.js' --exclude='*.md' .) |
     (cd "$out/$1" && tar -xf -)
 }

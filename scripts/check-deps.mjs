@@ -35,7 +35,7 @@ for (const manifest of manifests) {
   const pkg = JSON.parse(readFileSync(manifest, 'utf8'));
   const files = execFileSync('git', ['ls-files', dir], { encoding: 'utf8' })
     .split('\n')
-    .filter((f) => f.endsWith('.ts'));
+    .filter((f) => /\.(ts|cjs|mjs)$/.test(f));
   const prod = imported(files.filter((f) => !isTest(f)));
   const all = imported(files);
   for (const dep of Object.keys(pkg.dependencies ?? {})) {

@@ -68,9 +68,16 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
     createUiRouter({ engine: deps.engine, guard: readers }),
   );
   app.use(authenticate(keys, OPEN_PATHS));
-  app.use(express.json({ limit: config.server.bodyLimit, verify: verifyJsonDepth(config.server.jsonMaxDepth) }));
+  // Only routes that take a body read one (after the scope check): a body sent elsewhere is ignored, not inflated.
+  const parseJson = express.json({
+    limit: config.server.bodyLimit,
+    verify: verifyJsonDepth(config.server.jsonMaxDepth),
+  });
 
-  for (const route of ROUTES) app[route.method](route.path, requireScope(route.scope), adapt(route, handlerDeps));
+  for (const route of ROUTES) {
+    const body = route.body ? [parseJson, requireJsonBody(route)] : [];
+    app[route.method](route.path, requireScope(route.scope), ...body, adapt(route, handlerDeps));
+  }
   app.use(
     DOCS_PATH,
     labelled(DOCS_PATH, (path) => path !== '/'),
@@ -121,6 +128,38 @@ function labelled(route: string, quiet: (path: string) => boolean): RequestHandl
   };
 }
 
+/**
+ * After the JSON parser: 415 for a body it did not read (another Content-Type), 400 for a required body left out.
+ * A form-encoded approval (curl's default) would otherwise pass as an approval without its payload.
+ */
+function requireJsonBody(route: RouteSpec): RequestHandler {
+  return (req, _res, next) => {
+    if (req.body !== undefined) return next();
+    const length = req.headers['content-length'];
+    const sent = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+    if (sent) {
+      const type = req.headers['content-type'] ?? 'none';
+      return next(
+        new OrchestratorError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          `request body must be JSON sent as Content-Type: application/json; got Content-Type ${type}`,
+          { details: [{ pointer: '', message: 'is not sent as application/json' }] },
+        ),
+      );
+    }
+    if (route.bodyOptional) return next();
+    next(
+      new OrchestratorError(
+        'BAD_REQUEST',
+        'request body must be a JSON object sent as Content-Type: application/json',
+        {
+          details: [{ pointer: '', message: 'is missing' }],
+        },
+      ),
+    );
+  };
+}
+
 function adapt(route: RouteSpec, deps: HandlerDeps): RequestHandler {
   return async (req, res) => {
     res.locals.route = route.path;
@@ -133,15 +172,6 @@ function adapt(route: RouteSpec, deps: HandlerDeps): RequestHandler {
           ? undefined
           : missingScope(caller, scope, `\`${field}\``);
       if (problem) throw new OrchestratorError('FORBIDDEN', problem);
-    }
-    if (route.body && !route.bodyOptional && req.body === undefined) {
-      throw new OrchestratorError(
-        'BAD_REQUEST',
-        'request body must be a JSON object sent as Content-Type: application/json',
-        {
-          details: [{ pointer: '', message: 'is missing or not JSON' }],
-        },
-      );
     }
     const left = new AbortController();
     res.on('close', () => {

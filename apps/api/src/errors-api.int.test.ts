@@ -27,17 +27,30 @@ describe('error bodies', () => {
     expect(answer.body.error.details).toEqual([{ pointer: '', message: 'is not valid JSON' }]);
   });
 
-  it('400 for a body that is not sent as JSON, or is not an object', async () => {
-    const text = await api.call('POST', '/api/v1/workflows', {
+  it('415 for a body that is not sent as JSON, 400 for none or one that is not an object', async () => {
+    const form = {
       raw: 'workflow_template=data-analysis-basic',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    });
-    expect(text.status).toBe(400);
+    };
+    const text = await api.call('POST', '/api/v1/workflows', form);
+    expect(text.status).toBe(415);
     expect(text.body).toEqual({
+      error: {
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        message:
+          'request body must be JSON sent as Content-Type: application/json; got Content-Type application/x-www-form-urlencoded',
+        details: [{ pointer: '', message: 'is not sent as application/json' }],
+      },
+    });
+    // curl -d sends a form: an approval whose payload was dropped would still approve.
+    const approval = await api.call('POST', '/api/v1/workflows/any/tasks/review/approve', form);
+    expect([approval.status, approval.body.error.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
+    const none = await api.call('POST', '/api/v1/workflows');
+    expect(none.body).toEqual({
       error: {
         code: 'BAD_REQUEST',
         message: 'request body must be a JSON object sent as Content-Type: application/json',
-        details: [{ pointer: '', message: 'is missing or not JSON' }],
+        details: [{ pointer: '', message: 'is missing' }],
       },
     });
     const list = await post([1, 2]);

@@ -86,9 +86,13 @@ export class EventStreams {
         },
       ]);
     }
-    if (this.closing) throw new OrchestratorError('SERVICE_UNAVAILABLE', 'the server is shutting down');
+    if (this.closing) {
+      throw new OrchestratorError('SERVICE_UNAVAILABLE', 'the server is shutting down', { retryAfterS: 1 });
+    }
     if (this.live.size >= this.maxStreams) {
-      throw new OrchestratorError('SERVICE_UNAVAILABLE', `too many event streams open (${this.maxStreams})`);
+      throw new OrchestratorError('SERVICE_UNAVAILABLE', `too many event streams open (${this.maxStreams})`, {
+        retryAfterS: 5,
+      });
     }
     const { engine } = this.options;
     const status = await engine.status(executionId);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Config } from '@orch/config';
@@ -35,6 +36,7 @@ export function createHttpServer(app: Express, server: Readonly<Config['server']
     const body = JSON.stringify({ error: { code, message, details: [] } });
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+        `x-request-id: ${randomUUID()}\r\n` +
         `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
       () => socket.destroy(),
     );

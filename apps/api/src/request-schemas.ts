@@ -64,8 +64,11 @@ export const listWorkflowsQuery = {
     status: { enum: [...EXECUTION_STATUSES] },
     template: templateId,
     limit: {
-      type: 'string',
-      pattern: '^(?:[1-9]|[1-9][0-9]|1[0-9][0-9]|200)$',
+      type: 'integer',
+      minimum: 1,
+      maximum: 200,
+      default: 20,
+      description: 'Runs per page',
       'x-message': 'must be an integer from 1 to 200',
     },
     cursor: { type: 'string', minLength: 1, maxLength: 200 },
@@ -175,6 +178,22 @@ export function requestErrors(schema: object, value: unknown): ErrorDetail[] {
     });
   }
   return details;
+}
+
+/**
+ * A query string's values typed as `schema` declares them: a property of type integer that is written as one becomes
+ * a number (`limit=20`), so query schemas say `integer` as the OpenAPI document does. Anything else stays a string
+ * and fails validation with the property's message.
+ */
+export function typedQuery(schema: object, query: Record<string, unknown>): Record<string, unknown> {
+  const properties = (schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
+  const typed: Record<string, unknown> = { ...query };
+  for (const [name, value] of Object.entries(query)) {
+    if (properties[name]?.type === 'integer' && typeof value === 'string' && /^(?:0|-?[1-9]\d{0,15})$/.test(value)) {
+      typed[name] = Number(value);
+    }
+  }
+  return typed;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { createApiClient, type ApiClient as TypedApiClient } from '@orch/api-client';
 import type { ErrorDetail } from '@orch/errors';
 
 /** Where the CLI finds the API when ORCHESTRATOR_URL is not set: what `orchestrator up` serves. */
@@ -28,19 +29,28 @@ export interface ApiResponse<T> {
   headers: Headers;
 }
 
-/** Parsed JSON answers: each command reads the few fields it prints, so a static type per route adds little. */
-// biome-ignore lint/suspicious/noExplicitAny: see above
-export type Json = any;
+/** What the typed client's calls resolve to (openapi-fetch's `{data, error, response}`). */
+interface Answer<D, E> {
+  data?: D;
+  error?: E;
+  response: Response;
+}
 
-/** A small fetch wrapper for the REST API: base URL, Bearer key, JSON bodies, and error answers as ApiError. */
+/**
+ * The CLI's connection to the REST API: `api` is @orch/api-client's typed client (paths, parameters and answers as
+ * the OpenAPI document says), `call` turns its answers into bodies or ApiErrors, and `fetch` serves the event
+ * stream. Network failures become an ApiError that says which URL could not be reached.
+ */
 export class ApiClient {
   readonly baseUrl: string;
+  readonly api: TypedApiClient;
 
   constructor(
     baseUrl: string,
     private readonly apiKey?: string,
   ) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.api = createApiClient({ baseUrl: this.baseUrl, apiKey, fetch: (request) => this.send(request) });
   }
 
   /** ORCHESTRATOR_URL (default http://localhost:8080) and ORCHESTRATOR_API_KEY. */
@@ -55,32 +65,24 @@ export class ApiClient {
     return headers;
   }
 
-  get<T = Json>(path: string): Promise<ApiResponse<T>> {
-    return this.request<T>('GET', path);
-  }
-
-  post<T = Json>(path: string, body?: unknown): Promise<ApiResponse<T>> {
-    return this.request<T>('POST', path, body);
-  }
-
-  /** Sends one request; any status of 400 or more becomes an ApiError carrying the API's code and details. */
-  async request<T = Json>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
-    const headers = this.headers(body === undefined ? {} : { 'content-type': 'application/json' });
-    const response = await this.fetch(path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    const parsed = parseJson(text);
-    if (response.status >= 400) throw toApiError(response.status, parsed, text);
-    return { status: response.status, body: (parsed === undefined ? text : parsed) as T, headers: response.headers };
+  /** The body of a typed call's answer; any status of 400 or more becomes an ApiError with the API's code and details. */
+  async call<D, E>(pending: Promise<Answer<D, E>>): Promise<ApiResponse<D>> {
+    const { data, error, response } = await pending;
+    if (response.status >= 400) {
+      const text = typeof error === 'string' ? error : JSON.stringify(error ?? '');
+      throw toApiError(response.status, typeof error === 'string' ? parseJson(error) : error, text);
+    }
+    return { status: response.status, body: data as D, headers: response.headers };
   }
 
   /** fetch with network failures turned into an ApiError that says which URL could not be reached and why. */
-  async fetch(path: string, init: RequestInit): Promise<Response> {
+  fetch(path: string, init: RequestInit): Promise<Response> {
+    return this.send(new Request(`${this.baseUrl}${path}`, init));
+  }
+
+  private async send(request: Request): Promise<Response> {
     try {
-      return await fetch(`${this.baseUrl}${path}`, init);
+      return await fetch(request);
     } catch (error) {
       if ((error as Error).name === 'AbortError') throw error;
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
@@ -111,7 +113,7 @@ export function toApiError(status: number, parsed: unknown, text: string): ApiEr
   return new ApiError(status, `HTTP_${status}`, snippet || 'the API answered with an empty error body');
 }
 
-/** `/api/v1/workflows/<id>` with the id escaped, and any suffix. */
+/** `/api/v1/workflows/<id>` with the id escaped, and any suffix: for the event stream, which `api` does not read. */
 export function runPath(id: string, suffix = ''): string {
   return `/api/v1/workflows/${encodeURIComponent(id)}${suffix}`;
 }

@@ -1,5 +1,5 @@
+import type { RequestBody } from '@orch/api-client';
 import type { Command } from 'commander';
-import { type Json, runPath } from './api-client';
 import { type CommandContext, type Flags, jsonOption, printJson } from './cli-io';
 import { watchRun } from './run-watch';
 
@@ -12,7 +12,6 @@ export function registerControlCommands(program: Command, ctx: CommandContext): 
 /** `cancel`, `retry`, `pause`, `resume`. */
 function registerRunControl(program: Command, ctx: CommandContext): void {
   const { io } = ctx;
-  const post = postAndPrint.bind(null, ctx);
 
   program
     .command('cancel')
@@ -20,7 +19,8 @@ function registerRunControl(program: Command, ctx: CommandContext): void {
     .argument('<execution-id>')
     .option('--json', 'print the API answer as JSON')
     .action(async (id: string, opts: Flags) => {
-      await post(runPath(id, '/cancel'), undefined, opts, (_a, status) =>
+      const { api } = ctx.client();
+      await print(ctx, api.POST('/api/v1/workflows/{id}/cancel', run(id)), opts, (_a, status) =>
         status === 200 ? `run ${id} cancelled` : `run ${id} is stopping; it will end as cancelled`,
       );
     });
@@ -32,8 +32,10 @@ function registerRunControl(program: Command, ctx: CommandContext): void {
     .option('--watch', 'follow the new run until it ends')
     .option('--json', 'print the API answer (with --watch: the final record) as JSON')
     .action(async (id: string, opts: Flags) => {
-      const answer = await post(runPath(id, '/retry'), undefined, { json: opts.json && !opts.watch }, (a) => {
-        const reused = a.reused as string[];
+      const { api } = ctx.client();
+      const retried = api.POST('/api/v1/workflows/{id}/retry', run(id));
+      const answer = await print(ctx, retried, { json: opts.json && !opts.watch }, (a) => {
+        const reused = a.reused;
         return `run ${a.execution_id} started from ${id}, reusing ${reused.length} completed task${reused.length === 1 ? '' : 's'}${reused.length ? ` (${reused.join(', ')})` : ''}`;
       });
       if (opts.watch) ctx.exit(await watchRun(ctx.client(), io, answer.execution_id, { json: opts.json }));
@@ -45,7 +47,8 @@ function registerRunControl(program: Command, ctx: CommandContext): void {
     .argument('<execution-id>')
     .option('--json', 'print the API answer as JSON')
     .action(async (id: string, opts: Flags) => {
-      await post(runPath(id, '/pause'), undefined, opts, (a) => `run ${id} ${a.status}`);
+      const { api } = ctx.client();
+      await print(ctx, api.POST('/api/v1/workflows/{id}/pause', run(id)), opts, (a) => `run ${id} ${a.status}`);
     });
 
   program
@@ -54,15 +57,13 @@ function registerRunControl(program: Command, ctx: CommandContext): void {
     .argument('<execution-id>')
     .option('--json', 'print the API answer as JSON')
     .action(async (id: string, opts: Flags) => {
-      await post(runPath(id, '/resume'), undefined, opts, (a) => `run ${id} ${a.status}`);
+      const { api } = ctx.client();
+      await print(ctx, api.POST('/api/v1/workflows/{id}/resume', run(id)), opts, (a) => `run ${id} ${a.status}`);
     });
 }
 
 /** `approve`, `reject`. */
 function registerApprovals(program: Command, ctx: CommandContext): void {
-  const { io } = ctx;
-  const post = postAndPrint.bind(null, ctx);
-
   program
     .command('approve')
     .description('approve an approval task; the payload becomes its output')
@@ -72,10 +73,12 @@ function registerApprovals(program: Command, ctx: CommandContext): void {
     .option('--by <name>', 'who approves, for the record')
     .option('--json', 'print the API answer as JSON')
     .action(async (id: string, task: string, opts: { payload?: string; by?: string } & Flags) => {
-      const body: Record<string, unknown> = {};
+      const body: RequestBody<'approveTask'> = {};
       if (opts.payload !== undefined) body.payload = jsonOption('--payload', opts.payload);
       if (opts.by) body.by = opts.by;
-      await post(runPath(id, `/tasks/${encodeURIComponent(task)}/approve`), body, opts, () =>
+      const { api } = ctx.client();
+      const params = { path: { id, task } };
+      await print(ctx, api.POST('/api/v1/workflows/{id}/tasks/{task}/approve', { params, body }), opts, () =>
         decided('approved', task, id, opts.by),
       );
     });
@@ -89,27 +92,30 @@ function registerApprovals(program: Command, ctx: CommandContext): void {
     .option('--by <name>', 'who rejects, for the record')
     .option('--json', 'print the API answer as JSON')
     .action(async (id: string, task: string, opts: { reason?: string; by?: string } & Flags) => {
-      const body: Record<string, unknown> = {};
+      const body: RequestBody<'rejectTask'> = {};
       if (opts.reason !== undefined) body.reason = opts.reason;
       if (opts.by) body.by = opts.by;
-      await post(runPath(id, `/tasks/${encodeURIComponent(task)}/reject`), body, opts, () =>
+      const { api } = ctx.client();
+      const params = { path: { id, task } };
+      await print(ctx, api.POST('/api/v1/workflows/{id}/tasks/{task}/reject', { params, body }), opts, () =>
         decided('rejected', task, id, opts.by),
       );
     });
 }
 
-/** A POST whose answer is printed as JSON with --json, else as `line(answer)`. */
-async function postAndPrint(
+const run = (id: string) => ({ params: { path: { id } } });
+
+/** A call whose answer is printed as JSON with --json, else as `line(answer)`. */
+async function print<D, E>(
   ctx: CommandContext,
-  path: string,
-  body: unknown,
+  pending: Promise<{ data?: D; error?: E; response: Response }>,
   opts: Flags,
-  line: (answer: Json, status: number) => string,
-): Promise<Json> {
-  const answer = await ctx.client().post(path, body);
+  line: (answer: D, status: number) => string,
+): Promise<D> {
+  const answer = await ctx.client().call(pending);
   if (opts.json) printJson(ctx.io, answer.body);
   else ctx.io.out(line(answer.body, answer.status));
-  return answer.body as Json;
+  return answer.body;
 }
 
 function decided(what: string, task: string, id: string, by?: string): string {

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { RequestBody, Schemas } from '@orch/api-client';
 import { loadConfig } from '@orch/config';
 import {
   type PreparedWorkflow,
@@ -11,6 +12,8 @@ import {
 import { type ErrorDetail, ValidationError } from '@orch/errors';
 import { parseDocument, TemplateCatalog } from '@orch/templates';
 import type { CliIo } from './cli-io';
+
+type Workflow = Schemas['Workflow'];
 
 /** A source names a file (rather than a catalog template id) when it ends in .yaml, .yml or .json. */
 export const isFileSource = (source: string): boolean => /\.(ya?ml|json)$/i.test(source);
@@ -58,10 +61,11 @@ export async function prepareLocal(source: string, vars: Record<string, string>,
  * inline. A template file is checked here against its variable definitions (defaults applied, values coerced) and
  * sent as an inline workflow with the resulting variables, since the API runs inline workflows, not templates.
  */
-export async function runRequest(source: string, vars: Record<string, string>): Promise<Record<string, unknown>> {
+export async function runRequest(source: string, vars: Record<string, string>): Promise<RequestBody<'submitWorkflow'>> {
   if (!isFileSource(source)) return { workflow_template: source, variables: vars };
-  const value = await readValid(source);
+  // Parsed only: the API validates the workflow and answers every problem with its JSON pointer.
+  const value = (await readValid(source)) as Workflow | TemplateDefinition;
   if (!isTemplate(value)) return { workflow: value, variables: vars };
   const prepared = prepareFromTemplate(value, vars);
-  return { workflow: value.workflow, variables: prepared.variables };
+  return { workflow: value.workflow as Workflow, variables: prepared.variables };
 }

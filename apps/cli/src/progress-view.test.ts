@@ -1,4 +1,4 @@
-import type { EventType, ExecutionEvent, ExecutionStatusRecord } from '@orch/run-model';
+import type { AnyExecutionEvent, EventType, ExecutionStatus } from '@orch/api-client';
 import { applyEvent, emptyView, formatMs, mergeRecord, renderFrame } from './progress-view';
 
 const record = {
@@ -10,9 +10,9 @@ const record = {
     { id: 'fetch', type: 'data', status: 'pending', attempts: 0 },
     { id: 'review', type: 'approval', status: 'pending', attempts: 0 },
   ],
-} as ExecutionStatusRecord;
+} as ExecutionStatus;
 const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
-const event = (type: EventType, s: number, extra: Partial<ExecutionEvent> = {}): ExecutionEvent => ({
+const event = (type: EventType, s: number, extra: Partial<AnyExecutionEvent> = {}): AnyExecutionEvent => ({
   id: `${s}-0`,
   type,
   at: at(s),
@@ -60,7 +60,7 @@ describe('progress view', () => {
     const many = {
       ...record,
       tasks: Array.from({ length: 10 }, (_, i) => ({ id: `t${i}`, type: 'data', status: 'pending', attempts: 0 })),
-    } as ExecutionStatusRecord;
+    } as ExecutionStatus;
     const view = emptyView(many);
     applyEvent(view, event('task.started', 1, { task: 't9' }));
     const frame = renderFrame(view, { now: Date.parse(at(2)), color: true, width: 80, maxTasks: 3 });

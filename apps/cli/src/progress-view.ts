@@ -2,13 +2,8 @@
  * The state of a watched run, fed by its events, and the two ways of showing it: plain lines (one per change, for
  * pipes and CI logs) and a frame redrawn in place on a terminal.
  */
-import {
-  type ExecutionEvent,
-  type ExecutionStatusRecord,
-  TASK_FINAL_STATUSES,
-  TERMINAL_STATUSES,
-  type WaitingFor,
-} from '@orch/run-model';
+import type { AnyExecutionEvent, ExecutionStatus, WaitingFor } from '@orch/api-client';
+import { TASK_FINAL_STATUSES, TERMINAL_STATUSES } from '@orch/run-model';
 
 export interface TaskView {
   id: string;
@@ -35,7 +30,7 @@ export interface RunView {
 const TASK_DONE: ReadonlySet<string> = new Set(TASK_FINAL_STATUSES);
 
 /** A view with every task pending: the event replay then brings it up to date, in order. */
-export function emptyView(record: ExecutionStatusRecord): RunView {
+export function emptyView(record: ExecutionStatus): RunView {
   return {
     id: record.execution_id,
     workflow: record.template ? `${record.template.id}@${record.template.version ?? '-'}` : record.workflow.id,
@@ -47,7 +42,7 @@ export function emptyView(record: ExecutionStatusRecord): RunView {
 const ms = (iso: string) => Date.parse(iso);
 
 /** Applies one event to the view and returns the plain lines that describe the change (none for noise). */
-export function applyEvent(view: RunView, event: ExecutionEvent): string[] {
+export function applyEvent(view: RunView, event: AnyExecutionEvent): string[] {
   const at = ms(event.at);
   const [scope, what = ''] = event.type.split('.', 2) as [string, string?];
   if (scope === 'workflow') return applyExecutionEvent(view, what, at, event.error);
@@ -122,7 +117,7 @@ function applyExecutionEvent(view: RunView, what: string, at: number, error?: st
 }
 
 /** Takes what only a record knows (what tasks wait on) and returns lines for waits that just began. */
-export function mergeRecord(view: RunView, record: ExecutionStatusRecord): string[] {
+export function mergeRecord(view: RunView, record: ExecutionStatus): string[] {
   const lines: string[] = [];
   for (const t of record.tasks) {
     const task = view.tasks.find((v) => v.id === t.id);

@@ -1,11 +1,5 @@
-import {
-  EXECUTION_STATUSES,
-  type ExecutionEvent,
-  type ExecutionListResponse,
-  type ExecutionStatusRecord,
-  isFinalEvent,
-  type SubmitResponse,
-} from '@orch/run-model';
+import type { AnyExecutionEvent, RequestBody, SubmitResult } from '@orch/api-client';
+import { EXECUTION_STATUSES, isFinalEvent } from '@orch/run-model';
 import { type Command, Option } from 'commander';
 import { runPath } from './api-client';
 import { type CommandContext, collectVar, type Flags, printJson } from './cli-io';
@@ -51,11 +45,11 @@ function registerStartCommands(program: Command, ctx: CommandContext): void {
         source: string,
         opts: { var: Record<string, string>; correlationId?: string; target: string[] } & Flags,
       ) => {
-        const body: Record<string, unknown> = await runRequest(source, opts.var);
+        const body: RequestBody<'submitWorkflow'> = await runRequest(source, opts.var);
         if (opts.correlationId) body.correlation_id = opts.correlationId;
         if (opts.target.length > 0) body.targets = opts.target;
         const client = ctx.client();
-        const run = (await client.post<SubmitResponse>('/api/v1/workflows', body)).body;
+        const run = (await client.call(client.api.POST('/api/v1/workflows', { body }))).body;
         if (opts.watch) {
           if (!opts.json) io.out(startedLine(run));
           ctx.exit(await watchRun(client, io, run.execution_id, { json: opts.json }));
@@ -84,7 +78,10 @@ function registerStartCommands(program: Command, ctx: CommandContext): void {
         ctx.exit(await watchRun(client, io, id, { json: opts.json }));
         return;
       }
-      const record = (await client.get(runPath(id, opts.outputs ? '' : '/status'))).body as ExecutionStatusRecord;
+      const path = { params: { path: { id } } };
+      const record = opts.outputs
+        ? (await client.call(client.api.GET('/api/v1/workflows/{id}', path))).body
+        : (await client.call(client.api.GET('/api/v1/workflows/{id}/status', path))).body;
       if (opts.json) printJson(io, record);
       else printStatus(io, record, { outputs: opts.outputs });
     });
@@ -103,12 +100,15 @@ function registerReadCommands(program: Command, ctx: CommandContext): void {
     .option('--cursor <cursor>', 'the next page, as printed after the last one')
     .option('--json', 'print the page as JSON ({items, next_cursor, links})')
     .action(async (opts: { status?: string; template?: string; limit: string; cursor?: string } & Flags) => {
-      const query = new URLSearchParams();
-      if (opts.status) query.set('status', opts.status);
-      if (opts.template) query.set('template', opts.template);
-      query.set('limit', opts.limit);
-      if (opts.cursor) query.set('cursor', opts.cursor);
-      const page = (await ctx.client().get<ExecutionListResponse>(`/api/v1/workflows?${query.toString()}`)).body;
+      const query = {
+        status: opts.status as (typeof STATUSES)[number] | undefined,
+        template: opts.template,
+        // Not checked here: the API says what is wrong with a limit (an integer from 1 to 200).
+        limit: Number(opts.limit),
+        cursor: opts.cursor,
+      };
+      const client = ctx.client();
+      const page = (await client.call(client.api.GET('/api/v1/workflows', { params: { query } }))).body;
       if (opts.json) {
         printJson(io, page);
         return;
@@ -136,7 +136,7 @@ function registerReadCommands(program: Command, ctx: CommandContext): void {
         isFinal: (m) => isFinalEvent(m.event),
       });
       for await (const message of stream) {
-        const event = JSON.parse(message.data) as ExecutionEvent;
+        const event = JSON.parse(message.data) as AnyExecutionEvent;
         // Without --follow, a busy run never goes quiet: stop at the first event that happened after the command.
         if (!opts.follow && Date.parse(event.at) > startedAt) break;
         io.out(opts.json ? JSON.stringify(event) : eventLine(event));
@@ -144,7 +144,7 @@ function registerReadCommands(program: Command, ctx: CommandContext): void {
     });
 }
 
-function startedLine(run: SubmitResponse): string {
+function startedLine(run: SubmitResult): string {
   if (run.created === false) {
     return `run ${run.execution_id} already exists for correlation id ${run.correlation_id} (${run.status})`;
   }
@@ -152,7 +152,7 @@ function startedLine(run: SubmitResponse): string {
 }
 
 /** `2026-11-26T11:40:16.794Z  task.completed  graph_traversal  attempt 1  on worker-1  error` */
-export function eventLine(event: ExecutionEvent): string {
+export function eventLine(event: AnyExecutionEvent): string {
   const parts = [event.at, event.type];
   if (event.task) parts.push(event.task);
   if (event.attempt) parts.push(`attempt ${event.attempt}`);

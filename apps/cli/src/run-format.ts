@@ -1,4 +1,11 @@
-import type { ExecutionListResponse, ExecutionStatusRecord, TaskRecord } from '@orch/run-model';
+import type {
+  ExecutionList,
+  ExecutionRecord,
+  ExecutionStatus,
+  TaskRecord,
+  TaskState,
+  WaitingFor,
+} from '@orch/api-client';
 import type { CliIo } from './cli-io';
 import { describeWaiting, formatMs, progressBar } from './progress-view';
 
@@ -17,7 +24,7 @@ function preview(value: unknown, limit: number): string {
 }
 
 /** The end of a watch: the outputs of a completed run, or the error and failed tasks (on stderr) of any other. */
-export function printOutcome(io: CliIo, record: ExecutionStatusRecord): void {
+export function printOutcome(io: CliIo, record: ExecutionRecord): void {
   const done = record.tasks.filter((t) => t.status === 'completed').length;
   const summary = `run ${record.status} after ${took(record)} [${done}/${record.tasks.length} tasks completed]`;
   if (record.status === 'completed') {
@@ -34,7 +41,11 @@ export function printOutcome(io: CliIo, record: ExecutionStatusRecord): void {
 }
 
 /** `status`: the run, its tasks, and what it waits on with the command that would unblock it. */
-export function printStatus(io: CliIo, record: ExecutionStatusRecord, options: { outputs?: boolean } = {}): void {
+export function printStatus(
+  io: CliIo,
+  record: ExecutionStatus | ExecutionRecord,
+  options: { outputs?: boolean } = {},
+): void {
   const done = record.tasks.filter((t) =>
     ['completed', 'failed', 'skipped', 'upstream_failed', 'cancelled'].includes(t.status),
   ).length;
@@ -51,24 +62,25 @@ export function printStatus(io: CliIo, record: ExecutionStatusRecord, options: {
   if (record.started_at) io.out(`  duration     ${took(record)}`);
   if (record.error) io.out(`  error        ${record.error}`);
   io.out('tasks');
-  const width = Math.min(28, Math.max(4, ...record.tasks.map((t) => t.id.length)));
-  for (const t of record.tasks) io.out(`  ${taskRow(t, width)}`);
-  const waiting = record.tasks.filter((t) => t.waiting_for);
+  const tasks: (TaskState | TaskRecord)[] = record.tasks;
+  const width = Math.min(28, Math.max(4, ...tasks.map((t) => t.id.length)));
+  for (const t of tasks) io.out(`  ${taskRow(t, width)}`);
+  const waiting = tasks.filter((t) => t.waiting_for);
   if (waiting.length > 0) io.out('waiting on');
   for (const t of waiting) {
-    io.out(`  ${t.id}: ${describeWaiting(t.waiting_for as NonNullable<TaskRecord['waiting_for']>)}`);
+    io.out(`  ${t.id}: ${describeWaiting(t.waiting_for as WaitingFor)}`);
     if (t.waiting_for?.kind === 'approval') {
       io.out(`    orchestrator approve ${record.execution_id} ${t.id} --by <name>   (or reject … --reason <text>)`);
     }
   }
   if (options.outputs) {
-    const outputs = record.tasks.filter((t) => t.output !== undefined);
+    const outputs = tasks.filter((t): t is TaskRecord => 'output' in t && t.output !== undefined);
     if (outputs.length > 0) io.out('outputs');
     for (const t of outputs) io.out(`  ${t.id}: ${JSON.stringify(t.output, null, 2).replace(/\n/g, '\n    ')}`);
   }
 }
 
-function taskRow(t: TaskRecord, width: number): string {
+function taskRow(t: TaskState, width: number): string {
   const attempt = t.attempts > 1 ? `#${t.attempts}` : '';
   // A running task's time so far ends in '…', which keeps the column aligned.
   const duration = t.started_at ? (t.duration_ms === undefined ? `${took(t).replace(' so far', '')}…` : took(t)) : '';
@@ -80,7 +92,7 @@ function taskRow(t: TaskRecord, width: number): string {
 }
 
 /** `list`: one line per run, newest first. */
-export function printList(io: CliIo, page: ExecutionListResponse): void {
+export function printList(io: CliIo, page: ExecutionList): void {
   const { items } = page;
   if (items.length === 0) {
     io.out('no runs');

@@ -1,5 +1,6 @@
-import { type ExecutionEvent, type ExecutionStatusRecord, isFinalEvent, TERMINAL_STATUSES } from '@orch/run-model';
-import { type ApiClient, type Json, runPath } from './api-client';
+import type { AnyExecutionEvent } from '@orch/api-client';
+import { isFinalEvent, TERMINAL_STATUSES } from '@orch/run-model';
+import { type ApiClient, runPath } from './api-client';
 import { type CliIo, exitCodeFor, printJson, useColor } from './cli-io';
 import { applyEvent, emptyView, mergeRecord, type RunView, renderFrame } from './progress-view';
 import { printOutcome } from './run-format';
@@ -21,7 +22,9 @@ export const DETACHED = 130;
  * knows, such as an approval's approvers, is fetched when a task starts.
  */
 export async function watchRun(client: ApiClient, io: CliIo, id: string, options: WatchOptions = {}): Promise<number> {
-  const first = (await client.get<ExecutionStatusRecord>(runPath(id, '/status'))).body;
+  const path = { params: { path: { id } } };
+  const status = () => client.call(client.api.GET('/api/v1/workflows/{id}/status', path));
+  const first = (await status()).body;
   const view = emptyView(first);
   const display = options.json ? undefined : createDisplay(io, view);
   display?.lines([`watching run ${id} (${view.workflow}, ${view.tasks.length} tasks)`]);
@@ -37,7 +40,7 @@ export async function watchRun(client: ApiClient, io: CliIo, id: string, options
     fetching = (async () => {
       do {
         again = false;
-        const record = await client.get<ExecutionStatusRecord>(runPath(id, '/status')).catch(() => undefined);
+        const record = await status().catch(() => undefined);
         if (record) display?.lines(mergeRecord(view, record.body));
       } while (again);
       fetching = undefined;
@@ -54,7 +57,7 @@ export async function watchRun(client: ApiClient, io: CliIo, id: string, options
       onReconnect: (attempt, reason) => display?.note(`event stream interrupted (${reason}); resuming (${attempt})`),
     });
     for await (const message of stream) {
-      const event = JSON.parse(message.data) as ExecutionEvent;
+      const event = JSON.parse(message.data) as AnyExecutionEvent;
       display?.lines(applyEvent(view, event));
       if (event.type === 'task.started' || event.type === 'workflow.resumed') refresh();
     }
@@ -66,7 +69,7 @@ export async function watchRun(client: ApiClient, io: CliIo, id: string, options
     io.err(`stopped watching; the run goes on: orchestrator status ${id}`);
     return DETACHED;
   }
-  const record = (await client.get<Json>(runPath(id))).body as ExecutionStatusRecord;
+  const record = (await client.call(client.api.GET('/api/v1/workflows/{id}', path))).body;
   if (!TERMINAL_STATUSES.has(record.status)) {
     io.err(`the event stream ended but run ${id} is still ${record.status}; follow it again with --watch`);
     return 1;

@@ -1,5 +1,5 @@
+import type { RequestBody, Schedule } from '@orch/api-client';
 import type { Command } from 'commander';
-import type { Json } from './api-client';
 import { type CommandContext, collectVar, type Flags, printJson } from './cli-io';
 
 /** `schedules` (list), `schedule create|show|pause|resume|delete`: cron schedules through the REST API. */
@@ -12,13 +12,21 @@ export function registerScheduleCommands(program: Command, ctx: CommandContext):
     .description('list cron schedules with their next run and counters')
     .option('--json', 'print the list as JSON')
     .action(async (opts: Flags) => {
-      const answer = await ctx.client().request('GET', '/api/v1/schedules');
+      const client = ctx.client();
+      const answer = await client.call(client.api.GET('/api/v1/schedules'));
       if (opts.json) return printJson(io, answer.body);
-      const schedules = (answer.body as Json).schedules as Json[];
+      const schedules = answer.body.schedules;
       if (schedules.length === 0) io.out('no schedules');
       for (const s of schedules) io.out(line(s));
     });
 
+  registerScheduleCommand(program, ctx);
+}
+
+/** `schedule create|show|pause|resume|delete`. */
+function registerScheduleCommand(program: Command, ctx: CommandContext): void {
+  const { io } = ctx;
+  const line = scheduleLine;
   const schedule = program.command('schedule').description('create, show, pause, resume or delete one schedule');
   schedule
     .command('create')
@@ -37,7 +45,7 @@ export function registerScheduleCommands(program: Command, ctx: CommandContext):
         template: string,
         opts: Flags & { var: Record<string, string>; timezone?: string; allowOverlap?: boolean },
       ) => {
-        const body = {
+        const body: RequestBody<'createSchedule'> = {
           id,
           cron,
           workflow_template: template,
@@ -45,7 +53,8 @@ export function registerScheduleCommands(program: Command, ctx: CommandContext):
           overlap: opts.allowOverlap ? 'allow' : 'skip',
           ...(opts.timezone ? { timezone: opts.timezone } : {}),
         };
-        const answer = await ctx.client().request('POST', '/api/v1/schedules', body);
+        const client = ctx.client();
+        const answer = await client.call(client.api.POST('/api/v1/schedules', { body }));
         if (opts.json) printJson(io, answer.body);
         else io.out(line(answer.body));
       },
@@ -55,10 +64,11 @@ export function registerScheduleCommands(program: Command, ctx: CommandContext):
     .argument('<id>')
     .option('--json', 'print the schedule and its firings as JSON')
     .action(async (id: string, opts: Flags) => {
-      const answer = await ctx.client().request('GET', `/api/v1/schedules/${encodeURIComponent(id)}`);
+      const client = ctx.client();
+      const answer = await client.call(client.api.GET('/api/v1/schedules/{id}', { params: { path: { id } } }));
       if (opts.json) return printJson(io, answer.body);
       io.out(line(answer.body));
-      for (const f of (answer.body as Json).firings as Json[]) {
+      for (const f of answer.body.firings) {
         io.out(`  ${f.fired_at}  ${f.execution_id ? `run ${f.execution_id}` : `skipped: ${f.skipped}`}`);
       }
     });
@@ -68,7 +78,13 @@ export function registerScheduleCommands(program: Command, ctx: CommandContext):
       .argument('<id>')
       .option('--json', 'print the schedule as JSON')
       .action(async (id: string, opts: Flags) => {
-        const answer = await ctx.client().request('POST', `/api/v1/schedules/${encodeURIComponent(id)}/${action}`);
+        const client = ctx.client();
+        const params = { params: { path: { id } } };
+        const answer = await client.call(
+          action === 'pause'
+            ? client.api.POST('/api/v1/schedules/{id}/pause', params)
+            : client.api.POST('/api/v1/schedules/{id}/resume', params),
+        );
         if (opts.json) printJson(io, answer.body);
         else io.out(line(answer.body));
       });
@@ -77,13 +93,14 @@ export function registerScheduleCommands(program: Command, ctx: CommandContext):
     .command('delete')
     .argument('<id>')
     .action(async (id: string) => {
-      await ctx.client().request('DELETE', `/api/v1/schedules/${encodeURIComponent(id)}`);
+      const client = ctx.client();
+      await client.call(client.api.DELETE('/api/v1/schedules/{id}', { params: { path: { id } } }));
       io.out(`schedule ${id} deleted`);
     });
 }
 
 /** One schedule on one line: id, cron, workflow, next run or paused, counters, last run. */
-function scheduleLine(s: Json): string {
+function scheduleLine(s: Schedule): string {
   return `${s.id}  ${s.cron}${s.timezone ? ` (${s.timezone})` : ''}  ${s.workflow_template ?? 'inline workflow'}  ${
     s.paused ? 'paused' : `next ${s.next_run_at ?? '-'}`
   }  fired ${s.fired}, skipped ${s.skipped}${s.last_execution_id ? `, last run ${s.last_execution_id}` : ''}`;

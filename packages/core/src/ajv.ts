@@ -1,8 +1,8 @@
 import type { ErrorDetail } from '@orch/errors';
 import Ajv, { type ErrorObject } from 'ajv';
-import { DURATION_HINT, tryParseDuration } from './duration';
+import { DURATION_FORMAT, DURATION_HINT, tryParseDuration } from './duration';
 
-/** The one ajv instance of the model: all errors at once, plus our `duration` format and annotation keywords. */
+/** The one ajv instance of the model: all errors at once, plus our duration format and annotation keywords. */
 export const ajv = new Ajv({
   allErrors: true,
   verbose: true,
@@ -10,7 +10,7 @@ export const ajv = new Ajv({
   strictRequired: false,
   allowUnionTypes: true,
 });
-ajv.addFormat('duration', { type: 'string', validate: (v: string) => tryParseDuration(v) !== undefined });
+ajv.addFormat(DURATION_FORMAT, { type: 'string', validate: (v: string) => tryParseDuration(v) !== undefined });
 ajv.addKeyword({ keyword: 'x-message', schemaType: 'string' });
 ajv.addKeyword({ keyword: 'x-or-expression', schemaType: 'boolean' });
 
@@ -70,7 +70,10 @@ function formatOne(error: ErrorObject, base: string): ErrorDetail | undefined {
         message: `must be one of: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
       };
     case 'format':
-      return { pointer, message: p.format === 'duration' ? `must be ${DURATION_HINT}` : `must be a valid ${p.format}` };
+      return {
+        pointer,
+        message: p.format === DURATION_FORMAT ? `must be ${DURATION_HINT}` : `must be a valid ${p.format}`,
+      };
     case 'oneOf':
       return { pointer, message: 'must match exactly one of the allowed forms' };
     default:

@@ -20,6 +20,16 @@ export function tryParseDuration(value: unknown): number | undefined {
   return Math.round(total);
 }
 
+/**
+ * The JSON Schema `format` of our durations. Not `duration`: to standard validators that is ISO 8601 (`PT1S`), so
+ * they refused our own templates. Documented in the OpenAPI document, which adds DURATION_PATTERN for validators
+ * that do not know the format.
+ */
+export const DURATION_FORMAT = 'orchestrator-duration';
+
+/** What DURATION_FORMAT accepts as a string, as a regular expression any validator can apply. */
+export const DURATION_PATTERN = '^\\s*(?:\\d+(?:\\.\\d+)?|(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h|d))+)\\s*$';
+
 export const DURATION_HINT = 'a duration: seconds as a number, or a string like 500ms, 1s, 5m, 3600s, 24h';
 
 /** Milliseconds; throws a message naming the accepted forms. */

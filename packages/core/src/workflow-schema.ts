@@ -1,3 +1,4 @@
+import { DURATION_FORMAT } from './duration';
 import { namedValues, notReserved } from './reserved-names';
 
 /**
@@ -26,7 +27,7 @@ const IDENTIFIER = '^[A-Za-z_][A-Za-z0-9_]*$';
 const IDENTIFIER_MESSAGE =
   'must start with a letter or _ and hold only letters, digits and _ (it is used in expressions such as ${id.output})';
 
-const duration = { type: ['number', 'string'], format: 'duration', minimum: 0 } as const;
+const duration = { type: ['number', 'string'], format: DURATION_FORMAT, minimum: 0 } as const;
 const idList = {
   type: 'array',
   items: { type: 'string', minLength: 1 },

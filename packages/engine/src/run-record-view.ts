@@ -135,6 +135,7 @@ export function toEvent(id: string, fields: string[]): ExecutionEvent {
   const attempt = map.get('attempt');
   const error = map.get('error');
   const worker = map.get('worker');
+  const by = map.get('by');
   const reason = map.get('reason');
   const item = map.get('item');
   const status = map.get('status');
@@ -145,5 +146,6 @@ export function toEvent(id: string, fields: string[]): ExecutionEvent {
   if (attempt && attempt !== '0') event.attempt = Number(attempt);
   if (error) event.error = error;
   if (worker) event.worker = worker;
+  if (by) event.by = by;
   return event;
 }

@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   REQUEST_TIMEOUT: 408,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   UPSTREAM_ERROR: 502,
   SERVICE_UNAVAILABLE: 503,
   TIMEOUT: 504,
@@ -30,18 +31,22 @@ export interface ErrorDetail {
 export interface OrchestratorErrorOptions {
   cause?: unknown;
   details?: ErrorDetail[];
+  /** For a passing condition (Redis unreachable, a server shutting down): seconds after which trying again may work. */
+  retryAfterS?: number;
 }
 
 /** Base of every error we raise on purpose: a code, a message a person can act on, and optional located details. */
 export class OrchestratorError extends Error {
   readonly code: ErrorCode;
   readonly details: ErrorDetail[];
+  readonly retryAfterS?: number;
 
   constructor(code: ErrorCode, message: string, options: OrchestratorErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.details = options.details ?? [];
+    if (options.retryAfterS !== undefined) this.retryAfterS = options.retryAfterS;
   }
 
   get status(): number {

@@ -1,4 +1,5 @@
 export * from './api-responses';
+export * from './event-shapes';
 export * from './run-events';
 export * from './run-record';
 export * from './run-status';

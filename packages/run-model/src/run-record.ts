@@ -63,6 +63,8 @@ export interface ExecutionEvent {
   at: string;
   error?: string;
   worker?: string;
+  /** Who decided an approval task (`task.approved`, `task.rejected`). */
+  by?: string;
   /** `task.skipped`: why the task did not run. */
   reason?: SkipReason;
   /** `item.started` / `item.finished`: the item of a parallel task with a concurrency limit. */

@@ -1,4 +1,5 @@
 import { OrchestratorError } from '@orch/errors';
+import { REDIS_RETRY_AFTER_S } from '../middleware/error-handler';
 import type { Handler } from './handler';
 
 /** `GET /health`: the process is up and Redis answers PING. Never behind auth, so probes need no key. */
@@ -10,7 +11,7 @@ export const health: Handler = async (_input, deps) => {
     throw new OrchestratorError(
       'SERVICE_UNAVAILABLE',
       `Redis is unreachable (${deps.redis.status}): ${(error as Error).message}`,
-      { cause: error },
+      { cause: error, retryAfterS: REDIS_RETRY_AFTER_S },
     );
   }
   const pingMs = Number(process.hrtime.bigint() - started) / 1e6;

@@ -1,11 +1,11 @@
 import type { ExecutionListResponse } from '@orch/run-model';
-import { checkRequest, listWorkflowsQuery } from '../request-schemas';
+import { checkRequest, listWorkflowsQuery, typedQuery } from '../request-schemas';
 import type { Handler } from './handler';
 
 /** `GET /api/v1/workflows?status=&template=&limit=&cursor=`: runs newest first, a page at a time. */
 export const listWorkflows: Handler = async (input, deps) => {
-  const query = checkRequest(listWorkflowsQuery, input.query, 'query string');
-  const limit = query.limit === undefined ? 20 : Number(query.limit);
+  const query = checkRequest(listWorkflowsQuery, typedQuery(listWorkflowsQuery, input.query), 'query string');
+  const limit = query.limit ?? 20;
   const page = await deps.engine.list({ ...query, limit });
   let next: string | null = null;
   if (page.next_cursor) {

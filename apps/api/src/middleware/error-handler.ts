@@ -38,6 +38,9 @@ const REDIS_DOWN = [
   'connect ECONNREFUSED',
 ];
 
+/** What a client is told to wait while Redis is unreachable: about the reconnect backoff of our connections. */
+export const REDIS_RETRY_AFTER_S = 5;
+
 function isRedisUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   return error.name === 'MaxRetriesPerRequestError' || REDIS_DOWN.some((text) => error.message.includes(text));
@@ -67,6 +70,7 @@ export function toHttpError(error: unknown, req?: RequestContext): OrchestratorE
       );
     case 'encoding.unsupported':
     case 'charset.unsupported':
+      return new OrchestratorError('UNSUPPORTED_MEDIA_TYPE', parser.message, { cause: error });
     case 'request.aborted':
     case 'request.size.invalid':
       return new OrchestratorError('BAD_REQUEST', parser.message, { cause: error });
@@ -96,7 +100,10 @@ export function toHttpError(error: unknown, req?: RequestContext): OrchestratorE
     });
   }
   if (isRedisUnavailable(error)) {
-    return new OrchestratorError('SERVICE_UNAVAILABLE', 'Redis is unavailable; try again shortly', { cause: error });
+    return new OrchestratorError('SERVICE_UNAVAILABLE', 'Redis is unavailable; try again shortly', {
+      cause: error,
+      retryAfterS: REDIS_RETRY_AFTER_S,
+    });
   }
   return toOrchestratorError(error);
 }
@@ -104,6 +111,7 @@ export function toHttpError(error: unknown, req?: RequestContext): OrchestratorE
 export function sendError(res: Response, error: OrchestratorError): void {
   if (error instanceof MethodNotAllowedError) res.setHeader('allow', error.allowed.join(', '));
   if (error.code === 'UNAUTHORIZED') res.setHeader('www-authenticate', 'Bearer realm="orchestrator"');
+  if (error.retryAfterS !== undefined) res.setHeader('retry-after', String(error.retryAfterS));
   // Internal messages can carry hostnames, keys or stack details: the log has them, the client gets a pointer to it.
   const body =
     error.status >= 500 && error.code === 'INTERNAL'

@@ -1,8 +1,9 @@
+import { DURATION_FORMAT } from '../duration';
 import { notReserved } from '../reserved-names';
 
 /** Schema pieces the task types share. */
 
-export const durationSchema = { type: ['number', 'string'], format: 'duration', minimum: 0 } as const;
+export const durationSchema = { type: ['number', 'string'], format: DURATION_FORMAT, minimum: 0 } as const;
 
 export const stringMapSchema = { type: 'object', additionalProperties: { type: 'string' } } as const;
 

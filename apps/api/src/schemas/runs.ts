@@ -1,0 +1,142 @@
+import { SKIP_REASONS, TASK_STATUSES } from '@orch/run-model';
+import { anyValue, count, executionStatus, nullable, object, openObject, ref, str, strings, time } from './parts';
+
+/** Response schemas of runs: created, listed, read, cancelled, retried, paused, decided. */
+
+const templateRef = object({ id: str, version: str }, ['version'], 'The template and version the run used');
+
+const taskState = {
+  id: str,
+  name: str,
+  type: str,
+  status: { type: 'string', enum: [...TASK_STATUSES] },
+  skip_reason: { type: 'string', enum: [...SKIP_REASONS], description: 'Why a skipped task did not run' },
+  on_exit: { const: true, description: "An exit handler (one of the workflow's on_exit tasks)" },
+  attempts: { ...count, description: 'Attempts started so far' },
+  started_at: time,
+  finished_at: time,
+  duration_ms: count,
+  error: str,
+  worker: { type: 'string', description: 'The worker that ran the latest attempt' },
+  waiting_for: ref('WaitingFor'),
+};
+const taskOptional = [
+  'name',
+  'skip_reason',
+  'on_exit',
+  'started_at',
+  'finished_at',
+  'duration_ms',
+  'error',
+  'worker',
+  'waiting_for',
+];
+
+const statusFields = {
+  execution_id: str,
+  status: executionStatus,
+  correlation_id: str,
+  submitted_by: { type: 'string', description: 'The name of the API key that submitted (or retried into) the run' },
+  request_id: { type: 'string', description: 'The X-Request-Id of the request that created the run' },
+  workflow: object({ id: str, name: str }, ['name']),
+  template: templateRef,
+  created_at: time,
+  started_at: time,
+  finished_at: time,
+  duration_ms: count,
+  error: str,
+  progress: ref('Progress'),
+};
+const statusOptional = [
+  'correlation_id',
+  'submitted_by',
+  'request_id',
+  'template',
+  'started_at',
+  'finished_at',
+  'duration_ms',
+  'error',
+];
+
+export const RUN_SCHEMAS = {
+  ExecutionLinks: object({ self: str, status: str, events: str, cancel: str }, [], 'Paths of the run, relative'),
+  WaitingFor: object(
+    { kind: { const: 'approval' }, message: str, approvers: strings },
+    ['message', 'approvers'],
+    'What a running task waits on',
+  ),
+  Progress: object(
+    Object.fromEntries([...TASK_STATUSES, 'total'].map((s) => [s, count])),
+    [],
+    'How many tasks have each status',
+  ),
+  TaskState: object(taskState, taskOptional, 'One task of a run, without its output'),
+  TaskRecord: object(
+    { ...taskState, output: anyValue('What the task returned, once completed') },
+    [...taskOptional, 'output'],
+    'One task of a run, with its output',
+  ),
+  SubmitResult: object({
+    execution_id: str,
+    status: executionStatus,
+    correlation_id: nullable('string'),
+    created: { type: 'boolean', description: 'False when the correlation id named an existing run' },
+    links: ref('ExecutionLinks'),
+  }),
+  ExecutionStatus: object(
+    { ...statusFields, tasks: { type: 'array', items: ref('TaskState') } },
+    statusOptional,
+    'A run without its variables and task outputs',
+  ),
+  ExecutionRecord: object(
+    {
+      ...statusFields,
+      variables: openObject('The variables the run started with'),
+      tasks: { type: 'array', items: ref('TaskRecord') },
+    },
+    statusOptional,
+    'A run with its variables and task outputs',
+  ),
+  ExecutionSummary: object(
+    {
+      execution_id: str,
+      status: executionStatus,
+      workflow_id: str,
+      template: templateRef,
+      correlation_id: str,
+      created_at: time,
+      finished_at: time,
+    },
+    ['template', 'correlation_id', 'finished_at'],
+  ),
+  ExecutionList: object({
+    items: { type: 'array', items: ref('ExecutionSummary') },
+    next_cursor: { ...nullable('string'), description: 'Pass as `cursor` for the next page; null on the last' },
+    links: object({ next: nullable('string') }),
+  }),
+  CancelResult: object({
+    execution_id: str,
+    status: executionStatus,
+    cancel_requested: { const: true },
+    links: ref('ExecutionLinks'),
+  }),
+  RetryResult: object({
+    execution_id: { type: 'string', description: 'The new run' },
+    status: executionStatus,
+    retried_from: str,
+    reused: { ...strings, description: 'Tasks whose outputs were reused' },
+    links: ref('ExecutionLinks'),
+  }),
+  RunControlResult: object({ execution_id: str, status: executionStatus, links: ref('ExecutionLinks') }),
+  DecisionResult: object(
+    {
+      execution_id: str,
+      task: str,
+      decision: { type: 'string', enum: ['approve', 'reject'] },
+      payload: anyValue('The payload (approve) or `{reason}` (reject) given'),
+      by: { type: 'string', description: 'Who decided' },
+      at: time,
+    },
+    ['payload', 'by'],
+  ),
+} as const;
