@@ -1,8 +1,10 @@
 import { hostname } from 'node:os';
 import { type Logger, silentLogger } from '@orch/logger';
 import { isConnectionError, QUEUES } from '@orch/redis';
+import type { AttemptEnding } from '@orch/run-model';
 import { DelayedError, type Job, type MinimalJob, UnrecoverableError, WaitingChildrenError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { AttemptLog } from './attempt-log';
 import type { TaskHandlers } from './control-flow';
 import type { EngineContext } from './engine-context';
 import { type BackoffSpec, backoffDelay } from './execution-definition';
@@ -145,15 +147,18 @@ export class EngineWorker {
     }
     ids.add(job.id as string);
     const observed = this.options.observer ? await this.observe(job) : undefined;
+    const log = attemptLogOf(this.ctx, job, this.logger);
     let outcome: TaskOutcome = 'completed';
     try {
-      if (job.name === 'subtask') return await this.runner.runSubTask(job as Job<SubTaskJobData>, token, signal);
-      outcome = await this.runner.runTask(job as Job<TaskJobData>, token, signal);
+      if (job.name === 'subtask') return await this.runner.runSubTask(job as Job<SubTaskJobData>, token, signal, log);
+      outcome = await this.runner.runTask(job as Job<TaskJobData>, token, signal, log);
       return undefined;
     } catch (error) {
       outcome = outcomeOf(error);
       throw error;
     } finally {
+      const ending = endingOf(outcome);
+      if (ending) await log.end(ending);
       if (observed) {
         this.options.observer?.jobEnded?.({ ...observed, outcome, durationMs: performance.now() - observed.at });
       }
@@ -216,6 +221,21 @@ export class EngineWorker {
     })();
     return this.closing;
   }
+}
+
+/** How an attempt's log says it ended; none for a job that let go of the worker and comes back (same attempt). */
+function endingOf(outcome: TaskOutcome): AttemptEnding | undefined {
+  if (outcome === 'parked') return undefined;
+  return outcome === 'failed' || outcome === 'retrying' || outcome === 'aborted' || outcome === 'lost'
+    ? outcome
+    : 'completed';
+}
+
+/** The log of the attempt a task or sub-task job runs (`<task>[<index>]` for a sub-task). */
+function attemptLogOf(ctx: EngineContext, job: Job, logger: Logger): AttemptLog {
+  const data = job.data as { e: string; t: string; i?: number };
+  const task = job.name === 'subtask' ? `${data.t}[${data.i}]` : data.t;
+  return new AttemptLog(ctx.logs, data.e, task, job.attemptsMade + 1, () => logger);
 }
 
 /** The outcome of a job whose run threw. (The signal cannot tell: a task's own failure can abort its run.) */

@@ -111,6 +111,7 @@ export class RunEnding {
       channel: channels.finished,
     });
     if (!ended) return false;
+    await this.ctx.logs.expire(id, limits.executionTtlMs);
     await store.clearGates(id, gateNames(def));
     await this.respond(id);
     // Wake the parent's waiting task: it reads this run's outcome.

@@ -18,6 +18,7 @@ const FILES = [
   'cut-exit-2',
   'gate-enter-6',
   'gate-leave-5',
+  'append-log-3',
 ] as const;
 type ScriptFile = (typeof FILES)[number];
 
@@ -43,6 +44,14 @@ export interface StartTaskReply {
   statuses: string[];
   /** The output JSON of each `reads` task, in order ('' when it has none). */
   outputs: string[];
+}
+
+/** One entry of a task attempt's log as append-log takes it; `end` says how the attempt ended (in `level`). */
+export interface LogEntryInput {
+  stream: 'log' | 'stdout' | 'stderr' | 'end';
+  level: string;
+  text: string;
+  at: number;
 }
 
 export interface CompleteTaskInput {
@@ -331,6 +340,25 @@ export class RunScripts {
   /** Takes up to `batch` runs whose deadline is past out of the deadline set, for exactly one caller to time out. */
   async claimDeadlines(now: number, batch: number): Promise<string[]> {
     return (await this.run('claim-deadlines-1', [this.keys.deadlines()], [now, batch])) as string[];
+  }
+
+  /** Appends entries to a task attempt's log, within `cap` bytes (a marker line says when it was hit). */
+  async appendLog(
+    executionId: string,
+    input: { taskId: string; attempt: number; cap: number; marker: string; entries: readonly LogEntryInput[] },
+  ): Promise<number> {
+    const k = this.keys;
+    return (await this.run(
+      'append-log-3',
+      [k.taskLog(executionId, input.taskId, input.attempt), k.taskLogs(executionId), k.meta(executionId)],
+      [
+        `${input.taskId}:${input.attempt}`,
+        input.cap,
+        Date.now(),
+        input.marker,
+        ...input.entries.flatMap((e) => [e.stream, e.level, e.text, e.at]),
+      ],
+    )) as number;
   }
 
   private runKeys(executionId: string) {

@@ -8,11 +8,12 @@ import {
   taskTypeOf,
   type WaitingJob,
 } from '@orch/core';
-import { OrchestratorError, PermanentTaskError, ValidationError } from '@orch/errors';
+import { ValidationError } from '@orch/errors';
 import { resolveValue } from '@orch/expressions';
 import type { Logger } from '@orch/logger';
 import type { SkipReason, TaskFinalStatus } from '@orch/run-model';
 import { DelayedError, type Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
+import type { AttemptLog } from './attempt-log';
 import { ConcurrencyGates, taskGates } from './concurrency-gates';
 import { type ControlScope, controlContext, waitingJob } from './control-context';
 import type { TaskHandlers } from './control-flow';
@@ -23,6 +24,7 @@ import { PARKED_MS } from './parked-jobs';
 import type { RunKernel } from './run-kernel';
 import type { StartTaskReply } from './run-scripts';
 import { runWithDeadline } from './run-with-deadline';
+import { errorText, isPermanent, lockLost } from './task-errors';
 import type { TaskContext } from './task-handler';
 import type { SubTaskJobData, TaskJobData } from './task-job';
 import type { TaskOutcome } from './task-observer';
@@ -30,6 +32,8 @@ import { decide, edgeOutcome, skipReasonOf } from './trigger-rules';
 
 /** Resolves a template reference (`id` or `id@version`); throws NotFoundError. */
 export type TemplateResolver = (reference: string) => TemplateDefinition;
+
+export { lockLost } from './task-errors';
 
 /** Abort reasons sent through BullMQ's cancelJob: the run is ending, so the task must not be retried. */
 export const WORKFLOW_ABORT = 'workflow-abort';
@@ -40,7 +44,6 @@ export const TASK_TIMEOUT = 'task-timeout';
 export class WorkflowAbortError extends UnrecoverableError {}
 
 const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
-const MAX_ERROR_CHARS = 2000;
 
 const checkers = new Map<string, ReturnType<typeof ajv.compile>>();
 function checkParameters(type: string, params: unknown, task: string): void {
@@ -56,6 +59,14 @@ function checkParameters(type: string, params: unknown, task: string): void {
       details,
     );
   }
+}
+
+/** The job an attempt runs in, and its log. */
+interface JobRun {
+  job: Job<TaskJobData>;
+  token: string | undefined;
+  signal: AbortSignal | undefined;
+  attemptLog: AttemptLog;
 }
 
 /** Runs task and sub-task jobs: checkpoint replay, trigger rules, parameters, handler, completion and release. */
@@ -83,6 +94,7 @@ export class TaskRunner {
     job: Job<TaskJobData>,
     token: string | undefined,
     signal: AbortSignal | undefined,
+    attemptLog: AttemptLog,
   ): Promise<TaskOutcome> {
     const { e, t } = job.data;
     const def = await this.ctx.store.definition(e);
@@ -126,7 +138,7 @@ export class TaskRunner {
     try {
       const scope = await this.scope(def, task, statuses, outputs);
       if (await this.skippedByCondition(def, task, scope)) return 'skipped';
-      output = await this.execute(job, token, signal, def, task, attempt, scope, log);
+      output = await this.execute({ job, token, signal, attemptLog }, def, task, attempt, scope, log);
     } catch (error) {
       if (error instanceof DelayedError || error instanceof WaitingChildrenError) throw error;
       // This worker no longer holds the job (its lock expired, say while Redis restarted): the stall check hands it
@@ -215,9 +227,7 @@ export class TaskRunner {
   }
 
   private async execute(
-    job: Job<TaskJobData>,
-    token: string | undefined,
-    signal: AbortSignal | undefined,
+    { job, token, signal, attemptLog }: JobRun,
     def: ExecutionDefinition,
     task: CompiledTask,
     attempt: number,
@@ -251,6 +261,7 @@ export class TaskRunner {
       get logger() {
         return logger();
       },
+      log: attemptLog.write,
     };
     return runWithDeadline(this.handlerOf(type.name), params, context, signal, task.timeoutMs, task.id);
   }
@@ -270,6 +281,7 @@ export class TaskRunner {
     job: Job<SubTaskJobData>,
     token: string | undefined,
     signal: AbortSignal | undefined,
+    attemptLog: AttemptLog,
   ): Promise<unknown> {
     const { e, t, i, type, g: gates = [] } = job.data;
     const status = (await this.ctx.store.status(e)) ?? null;
@@ -288,6 +300,7 @@ export class TaskRunner {
         attempt,
         signal: signal as AbortSignal,
         logger,
+        log: attemptLog.write,
       };
       const output = await runWithDeadline(
         this.handlerOf(type),
@@ -367,7 +380,6 @@ function resolveOuter(
   return resolved;
 }
 
-/** BullMQ's answer when a job's lock is gone or held by another worker (its finished-errors codes -2 and -6). */
 /** What every log line of a task attempt carries. */
 function logFields(def: ExecutionDefinition, task: string, attempt: number): Record<string, unknown> {
   return {
@@ -377,22 +389,4 @@ function logFields(def: ExecutionDefinition, task: string, attempt: number): Rec
     request_id: def.requestId,
     attempt,
   };
-}
-
-export function lockLost(error: unknown): boolean {
-  return error instanceof Error && /^(Missing lock|Lock mismatch) for job /.test(error.message);
-}
-
-function isPermanent(error: unknown): boolean {
-  return (
-    error instanceof PermanentTaskError ||
-    error instanceof UnrecoverableError ||
-    error instanceof ValidationError ||
-    (error instanceof OrchestratorError && error.code === 'EXPRESSION_ERROR')
-  );
-}
-
-function errorText(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}…` : text;
 }

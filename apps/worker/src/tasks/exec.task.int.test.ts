@@ -47,6 +47,7 @@ describe('exec task handler against the exec-agent', () => {
     attempt: 1,
     signal: new AbortController().signal,
     deadline: Date.now() + 20_000,
+    log: () => undefined,
     logger,
     ...overrides,
   });

@@ -1,4 +1,5 @@
 import type { ErrorDetail } from '@orch/errors';
+import type { TaskLogLevel, TaskLogStream } from '@orch/run-model';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 
 /**
@@ -38,7 +39,20 @@ export interface TaskContext {
   signal: AbortSignal;
   /** Epoch ms at which this attempt times out, when the task has a timeout. */
   deadline?: number;
+  /** The worker's own log (stdout, JSON lines), with the run's ids on every line: for operators. */
   logger: TaskLogger;
+  /**
+   * Writes a line to this attempt's task log, kept with the run (its TTL) and read with `orchestrator logs`, the
+   * API's `.../tasks/{task}/logs` and the web view's Logs tab: for the person looking at the run. Returns at once;
+   * lines are written in order, in batches, before the attempt's end is recorded. Level `info`, stream `log`
+   * unless given (`stdout`/`stderr` for a command's output).
+   */
+  log(message: string, options?: TaskLogOptions): void;
+}
+
+export interface TaskLogOptions {
+  level?: TaskLogLevel;
+  stream?: TaskLogStream;
 }
 
 /**
