@@ -79,11 +79,27 @@ describe('exec task handler against the exec-agent', () => {
     });
   });
 
+  it("writes the command's stdout and stderr to the attempt's task log, a line each, before failing it", async () => {
+    const lines: [string, string | undefined][] = [];
+    const error = await exec()(
+      { image: 'x', command: ['sh', '-c', 'echo one; echo two; echo bad >&2; exit 3'] },
+      context({ log: (message, options) => lines.push([message, options?.stream]) }),
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'TASK_FAILED' });
+    expect(lines).toEqual([
+      ['one', 'stdout'],
+      ['two', 'stdout'],
+      ['bad', 'stderr'],
+    ]);
+  });
+
   it('marks oversized output as truncated and does not read it as JSON', async () => {
+    const warnings: string[] = [];
     const output = (await exec()(
       { image: 'x', command: ['sh', '-c', 'printf "["; head -c 100000 /dev/zero | tr "\\0" "1"; printf "]"'] },
-      context(),
+      context({ log: (message, options) => options?.level === 'warn' && warnings.push(message) }),
     )) as { stdout: string; truncated: boolean; json?: unknown };
+    expect(warnings).toEqual(["the command's output passed the exec-agent's limit per stream; the rest was dropped"]);
     expect(output.truncated).toBe(true);
     expect(output.stdout).toHaveLength(64 * 1024);
     expect(output.json).toBeUndefined();

@@ -1,5 +1,5 @@
 import { parseDuration, type TaskParameters } from '@orch/core';
-import { PermanentTaskError, type TaskHandler } from '@orch/engine';
+import { PermanentTaskError, type TaskContext, type TaskHandler } from '@orch/engine';
 import { OrchestratorError } from '@orch/errors';
 import { callService, type ServiceTaskDeps } from './call-service';
 import { truncateText } from './json-reply';
@@ -40,6 +40,7 @@ export function createExecTask(deps: ServiceTaskDeps): TaskHandler<TaskParameter
     if (!result || typeof result.exit_code !== 'number') {
       throw new OrchestratorError('UPSTREAM_ERROR', 'the exec-agent answered without an exit code');
     }
+    logOutput(result, context);
     if (result.exit_code !== 0) {
       const stderr = result.stderr.trim();
       const tail = stderr.length > 500 ? `…${stderr.slice(-500)}` : stderr;
@@ -53,6 +54,22 @@ export function createExecTask(deps: ServiceTaskDeps): TaskHandler<TaskParameter
     const json = result.truncated ? undefined : readJson(result.stdout);
     return json === undefined ? result : { ...result, json: json.value };
   };
+}
+
+/**
+ * The command's stdout and stderr into the attempt's task log, a line each (stdout first: the agent returns them
+ * apart, not interleaved), then a warning when the agent cut them at its byte limit.
+ */
+function logOutput(result: ExecServiceResult, context: TaskContext): void {
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const text = typeof result[stream] === 'string' ? result[stream] : '';
+    if (text === '') continue;
+    for (const line of text.replace(/\r?\n$/, '').split(/\r?\n/)) context.log(line, { stream });
+  }
+  if (result.truncated)
+    context.log("the command's output passed the exec-agent's limit per stream; the rest was dropped", {
+      level: 'warn',
+    });
 }
 
 /** stdout as JSON when the whole of it is one JSON object or array. */
