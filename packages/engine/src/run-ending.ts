@@ -5,6 +5,7 @@ import type { EngineContext } from './engine-context';
 import type { ExecutionDefinition } from './execution-definition';
 import { ExitHandlers, type TasksOutcome } from './exit-handlers';
 import type { RunMeta } from './run-record-view';
+import { evaluateRunOutput } from './run-result';
 import { jobIds, type TaskJobData } from './task-job';
 
 /** What the workflow job ends a run as, by the status the run has when no task job is pending. */
@@ -102,6 +103,12 @@ export class RunEnding {
   ): Promise<boolean> {
     const { store, queues, limits, channels, logger } = this.ctx;
     const id = def.executionId;
+    if (status === 'completed') {
+      // The declared output is the run's result: a run that cannot give it fails, saying why.
+      const output = await evaluateRunOutput(this.ctx, def);
+      if (output.error) [status, error] = ['failed', output.error];
+      else if (output.json !== undefined) await store.setMeta(id, { result: output.json });
+    }
     const ended = await store.scripts.finalize(id, {
       status,
       error,
@@ -147,7 +154,7 @@ export class RunEnding {
       correlation_id: record.correlation_id ?? null,
       status: record.status,
     };
-    if (record.status === 'completed') message.outputs = outputs;
+    if (record.status === 'completed') [message.outputs, message.result] = [outputs, record.result];
     else message.error = record.error ?? record.status;
     await store.publish(channel, JSON.stringify(message));
   }

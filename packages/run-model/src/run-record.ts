@@ -46,6 +46,11 @@ export interface ExecutionRecord {
   finished_at?: string;
   duration_ms?: number;
   error?: string;
+  /**
+   * What a completed run returns: its workflow's `output:` evaluated, else the outputs of its final tasks by id.
+   * Not in `/status`.
+   */
+  result?: unknown;
   progress: Record<TaskStatus, number> & { total: number };
   tasks: TaskRecord[];
 }

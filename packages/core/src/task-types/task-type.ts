@@ -116,10 +116,13 @@ export interface ControlContext {
     variables: Record<string, unknown>,
     correlationId: string,
   ): Promise<string>;
-  /** A run's status and, once it has ended, its record. */
+  /** A run's status and, once it has ended, its outcome: task outputs and (completed) its result. */
   runOutcome(
     id: string,
-  ): Promise<{ ended: false } | { ended: true; status: string; error?: string; outputs: Record<string, unknown> }>;
+  ): Promise<
+    | { ended: false }
+    | { ended: true; status: string; error?: string; outputs: Record<string, unknown>; result?: unknown }
+  >;
   /**
    * Adds sub-task jobs as children of this task's job (idempotently: their ids are deterministic); with
    * `maxConcurrency`, at most that many of them run at once (the others wait parked, holding no worker).
