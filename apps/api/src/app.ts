@@ -14,6 +14,7 @@ import { REQUEST_ID_HEADER, requestId } from './middleware/request-id';
 import { requestLog } from './middleware/request-log';
 import { buildOpenApi } from './openapi';
 import { openapiExamples } from './openapi-examples';
+import { serveTaskLogs } from './task-log-route';
 import { pathPattern, ROUTES, type RouteSpec } from './routes';
 import { createUiRouter, UI_PATH } from './ui/ui-router';
 
@@ -165,6 +166,7 @@ function adapt(route: RouteSpec, deps: HandlerDeps): RequestHandler {
     res.locals.route = route.path;
     if (req.params.id && route.tag === 'workflows') res.locals.logFields = { execution_id: req.params.id };
     if (route.handler === 'events') return streamEvents(req, res, deps);
+    if (route.handler === 'logs') return serveTaskLogs(req, res, deps, responseSink);
     const caller = callerOf(res);
     for (const [field, scope] of Object.entries(route.bodyScopes ?? {})) {
       const problem =

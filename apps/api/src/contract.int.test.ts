@@ -131,7 +131,10 @@ const started = (id: string, task: string) => h.waitForEvent(id, (e) => e.type =
 
 async function setUpFixtures(): Promise<void> {
   fixtures.done = await submit(inlineWorkflow('done'));
-  fixtures.failed = await submit({ id: 'failed', tasks: [probe('boom', [], { permanent: true })] });
+  fixtures.failed = await submit({
+    id: 'failed',
+    tasks: [probe('boom', [], { permanent: true, log: ['checking the input', 'giving up'] })],
+  });
   await Promise.all([h.waitForEnd(fixtures.done), h.waitForEnd(fixtures.failed)]);
   const events = await h.engine.events(fixtures.done);
   fixtures.lastEventId = events.at(-1)?.id as string;

@@ -25,7 +25,7 @@ export interface ProbeCall {
 /**
  * The `data` handler of engine tests. `parameters.input` steers it: `sleep_ms` (honours the abort signal),
  * `fail_times` (throws on the first n attempts), `permanent` (throws PermanentTaskError), `value` (the output),
- * otherwise the output is 1 + the sum of `inputs`.
+ * otherwise the output is 1 + the sum of `inputs`; `log` lines are written to the attempt's task log first.
  */
 export function probeHandler(calls: ProbeCall[], started = new EventEmitter()): TaskHandler {
   return async (parameters, context) => {
@@ -35,7 +35,9 @@ export function probeHandler(calls: ProbeCall[], started = new EventEmitter()): 
       permanent?: boolean;
       value?: unknown;
       inputs?: number[];
+      log?: string[];
     };
+    for (const line of input.log ?? []) context.log(line);
     const call: ProbeCall = { task: context.taskId, attempt: context.attempt, start: Date.now() };
     calls.push(call);
     started.emit('call', call);
