@@ -14,8 +14,8 @@ import { REQUEST_ID_HEADER, requestId } from './middleware/request-id';
 import { requestLog } from './middleware/request-log';
 import { buildOpenApi } from './openapi';
 import { openapiExamples } from './openapi-examples';
-import { serveTaskLogs } from './task-log-route';
 import { pathPattern, ROUTES, type RouteSpec } from './routes';
+import { serveTaskLogs } from './task-log-route';
 import { createUiRouter, UI_PATH } from './ui/ui-router';
 
 export interface AppOptions {

@@ -90,7 +90,7 @@ export const taskLogsQuery = {
     after: {
       type: 'string',
       pattern: '^\\d{1,20}-\\d{1,20}$',
-      description: 'A line id (`next_after`, or a line\'s `id`): only the lines after it',
+      description: "A line id (`next_after`, or a line's `id`): only the lines after it",
       'x-message': 'must be a line id such as 1700000000000-0',
     },
     limit: {

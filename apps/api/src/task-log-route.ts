@@ -25,7 +25,11 @@ export async function serveTaskLogs(
   const id = req.params.id as string;
   const task = req.params.task as string;
   if (query.follow !== 'true') {
-    const page = await deps.engine.taskLogs(id, task, { attempt: query.attempt, after: query.after, limit: query.limit });
+    const page = await deps.engine.taskLogs(id, task, {
+      attempt: query.attempt,
+      after: query.after,
+      limit: query.limit,
+    });
     res.status(200).json(page);
     return;
   }
@@ -84,7 +88,8 @@ async function followLog(follower: TaskLogFollower, after: string, sink: SseSink
   let over = await replay();
   let silentMs = 0;
   while (!over && !stream.stopped) {
-    const read = await follower.wait(stream.connect(), last, { count: PAGE, blockMs: POLL_MS });
+    const blockMs = Math.min(POLL_MS, stream.heartbeatMs);
+    const read = await follower.wait(stream.connect(), last, { count: PAGE, blockMs });
     if (stream.stopped) return;
     if (read) {
       await sendLines(read.lines);
@@ -99,7 +104,7 @@ async function followLog(follower: TaskLogFollower, after: string, sink: SseSink
       await replay();
       break;
     }
-    silentMs += POLL_MS;
+    silentMs += blockMs;
     if (silentMs >= stream.heartbeatMs) {
       await send(': heartbeat\n\n');
       silentMs = 0;
