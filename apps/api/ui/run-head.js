@@ -1,11 +1,12 @@
 // @ts-check
 import { badge, formatMs, h, time } from './dom.js';
+import { runIo } from './run-io.js';
 
 const TERMINAL = new Set(['completed', 'failed', 'timed_out', 'cancelled']);
 
 /**
- * The run page's header: id and status, workflow and template, the parent run of a sub-workflow, progress, and the
- * pause / resume / cancel / retry buttons.
+ * The run page's header: id and status, workflow and template, the parent run of a sub-workflow, progress, its
+ * variables and result, and the pause / resume / cancel / retry buttons.
  * @param {{id: string, record: any, done: number, total: number, liveState: string,
  *   parent?: {execution_id: string, task?: string},
  *   act: (path: string, then: (answer: any) => void) => void}} props
@@ -54,6 +55,7 @@ export function runHead(props) {
       took === undefined ? '' : ` · ${formatMs(took)}`,
     ),
     record.error ? h('p', { class: 'run-error' }, record.error) : null,
+    runIo(record),
     h(
       'div',
       { class: 'actions' },
