@@ -1,11 +1,19 @@
 import type { TaskLogOptions } from '@orch/core';
 import type { Logger } from '@orch/logger';
-import type { AttemptEnding } from '@orch/run-model';
+import {
+  type AttemptEnding,
+  TASK_LOG_LEVELS,
+  TASK_LOG_STREAMS,
+  type TaskLogLevel,
+  type TaskLogStream,
+} from '@orch/run-model';
 import type { LogEntryInput } from './run-scripts';
 import type { TaskLogStore } from './task-log-store';
 
 /** A longer line is cut here (with a note of how much was cut), so one line cannot take a whole attempt's cap. */
 export const MAX_LOG_LINE_CHARS = 16 * 1024;
+const STREAMS: ReadonlySet<string> = new Set(TASK_LOG_STREAMS);
+const LEVELS: ReadonlySet<string> = new Set(TASK_LOG_LEVELS);
 /** Entries per append: one script call each. */
 const BATCH = 500;
 
@@ -19,6 +27,8 @@ export class AttemptLog {
   private chain: Promise<void> = Promise.resolve();
   private ended = false;
   private written = false;
+  /** What this attempt has queued so far, counted as append-log counts it. */
+  private bytes = 0;
   private warned = false;
 
   constructor(
@@ -31,11 +41,13 @@ export class AttemptLog {
 
   /** The handler's `ctx.log`. */
   readonly write = (message: string, options: TaskLogOptions = {}): void => {
-    if (this.ended) return;
+    // Past the cap Redis keeps nothing more (append-log writes the marker): stop queueing what it would drop.
+    if (this.ended || this.bytes > this.store.capBytes + MAX_LOG_LINE_CHARS) return;
     const text = String(message);
+    this.bytes += Math.min(text.length, MAX_LOG_LINE_CHARS) + 16;
     this.push({
-      stream: options.stream ?? 'log',
-      level: options.level ?? 'info',
+      stream: STREAMS.has(options.stream as string) ? (options.stream as TaskLogStream) : 'log',
+      level: LEVELS.has(options.level as string) ? (options.level as TaskLogLevel) : 'info',
       text:
         text.length > MAX_LOG_LINE_CHARS
           ? `${text.slice(0, MAX_LOG_LINE_CHARS)}… (${text.length - MAX_LOG_LINE_CHARS} more characters cut)`
