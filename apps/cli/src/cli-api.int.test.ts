@@ -206,7 +206,14 @@ describe('orchestrator status, list, logs', () => {
     expect(json.variables).toBeUndefined();
     expect(json.tasks.map((t: { id: string }) => t.id)).toEqual(['a', 'b', 'c', 'd']);
     const outputs = await cli(['status', completed, '--outputs']);
-    expect(outputs.out.slice(-5)).toEqual(['outputs', '  a: 1', '  b: 2', '  c: 2', '  d: 5']);
+    expect(outputs.out.slice(-6)).toEqual([
+      'result\n  {\n    "d": 5\n  }',
+      'outputs',
+      '  a: 1',
+      '  b: 2',
+      '  c: 2',
+      '  d: 5',
+    ]);
   });
 
   it('list --status filters; --json is the API page', async () => {

@@ -84,6 +84,9 @@ export function printStatus(
     }
   }
   if (options.outputs) {
+    // The run's result (a completed run's), then every task's output.
+    const result = 'result' in record ? record.result : undefined;
+    if (result !== undefined) io.out(`result\n  ${JSON.stringify(result, null, 2).replace(/\n/g, '\n  ')}`);
     const outputs = tasks.filter((t): t is TaskRecord => 'output' in t && t.output !== undefined);
     if (outputs.length > 0) io.out('outputs');
     for (const t of outputs) io.out(`  ${t.id}: ${JSON.stringify(t.output, null, 2).replace(/\n/g, '\n    ')}`);
