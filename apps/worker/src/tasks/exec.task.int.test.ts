@@ -93,6 +93,34 @@ describe('exec task handler against the exec-agent', () => {
     ]);
   });
 
+  it("streams the command's output into the task log while it runs, over the bus, signed", async () => {
+    let settled = false;
+    let firstSeen: () => void = () => undefined;
+    const first = new Promise<void>((resolve) => {
+      firstSeen = resolve;
+    });
+    const logged: [string, boolean][] = [];
+    const call = exec()(
+      { image: 'x', command: ['sh', '-c', 'echo first; sleep 1; printf "second"'] },
+      context({
+        log: (message) => {
+          logged.push([message, settled]);
+          if (message === 'first') firstSeen();
+        },
+      }),
+    ).finally(() => {
+      settled = true;
+    });
+    await withDeadline(first, 5000, 'the first line while the command runs');
+    expect(settled).toBe(false);
+    await call;
+    // The last line had no newline: it is written when the call ends, before it resolves.
+    expect(logged).toEqual([
+      ['first', false],
+      ['second', false],
+    ]);
+  });
+
   it('marks oversized output as truncated and does not read it as JSON', async () => {
     const warnings: string[] = [];
     const output = (await exec()(
