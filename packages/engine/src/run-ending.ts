@@ -118,7 +118,6 @@ export class RunEnding {
       channel: channels.finished,
     });
     if (!ended) return false;
-    await this.ctx.logs.expire(id, limits.executionTtlMs);
     await store.clearGates(id, gateNames(def));
     await this.respond(id);
     // Wake the parent's waiting task: it reads this run's outcome.
@@ -132,6 +131,10 @@ export class RunEnding {
       error: error || undefined,
     });
     await this.admitWaiting(id);
+    // Last, and never in the way of the rest: the run has ended and its slot is free whatever happens here.
+    await this.ctx.logs
+      .expire(id, limits.executionTtlMs)
+      .catch((e: Error) => logger.warn('task logs were not given the run TTL', { execution_id: id, error: e.message }));
     return true;
   }
 

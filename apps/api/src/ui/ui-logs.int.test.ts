@@ -39,7 +39,7 @@ describe('the Logs tab and the run’s variables and result', () => {
   it('follows a running task’s log live, then shows how the attempt ended', async () => {
     const id = await submit(
       wf([
-        probe('load', [], { log: ['reading 3 files', 'files read'], sleep_ms: 2500 }),
+        probe('load', [], { log: ['reading 3 files', 'files read'], sleep_ms: 8000 }),
         probe('report', ['load'], { value: 'ok' }),
       ]),
     );
