@@ -44,6 +44,21 @@ beforeAll(async () => {
 });
 afterAll(() => h.stop());
 
+/** Resolves once `key` has a TTL: at once, or on its keyspace `expire` event. */
+async function expired(key: string): Promise<void> {
+  await h.connection.config('SET', 'notify-keyspace-events', 'Kg');
+  const listener = h.connection.duplicate();
+  try {
+    const event = new Promise<void>((resolve) =>
+      listener.on('message', (_channel, type) => type === 'expire' && resolve()),
+    );
+    await listener.subscribe(`__keyspace@0__:${key}`);
+    if ((await h.connection.pttl(key)) < 0) await withDeadline(event, 10_000, `a TTL on ${key}`);
+  } finally {
+    listener.disconnect();
+  }
+}
+
 describe('task logs', () => {
   it('keeps each attempt’s lines apart, in order, with their level, stream and how the attempt ended', async () => {
     const record = await h.run(wf([task('a', 'retried', { retry_policy: { max_retries: 1, initial_delay: '10ms' } })]));
@@ -115,6 +130,8 @@ describe('task logs', () => {
     const record = await h.run(wf([task('a', 'retried', { retry_policy: { max_retries: 1, initial_delay: '10ms' } })]));
     const id = record.execution_id;
     const keys = [h.ctx.keys.taskLog(id, 'a', 1), h.ctx.keys.taskLog(id, 'a', 2), h.ctx.keys.taskLogs(id)];
+    // The logs get their TTL once the run's end is done (after its final message): the index is expired last.
+    await expired(h.ctx.keys.taskLogs(id));
     for (const key of keys) {
       const ttl = await h.connection.pttl(key);
       expect(ttl).toBeGreaterThan(TTL_MS - 60_000);
