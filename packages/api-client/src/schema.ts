@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * The full record of a run, with variables and task outputs
-         * @description Status, timings, variables, and every task with its status, attempts, timings, worker, output and what it waits on (`waiting_for`). `/status` is the same without variables and outputs.
+         * @description Status, timings, variables, the result of a completed run (`result`: its workflow's `output:`, else its final tasks' outputs), and every task with its status, attempts, timings, worker, output and what it waits on (`waiting_for`). `/status` is the same without variables, outputs and result.
          */
         get: operations["getWorkflow"];
         put?: never;
