@@ -48,8 +48,8 @@ export const WORKFLOW_ROUTES: readonly RouteSpec[] = [
     operationId: 'getWorkflow',
     summary: 'The full record of a run, with variables and task outputs',
     description:
-      'Status, timings, variables, the result of a completed run (`result`: its workflow\'s `output:`, else its ' +
-      'final tasks\' outputs), and every task with its status, attempts, timings, worker, output and what it ' +
+      "Status, timings, variables, the result of a completed run (`result`: its workflow's `output:`, else its " +
+      "final tasks' outputs), and every task with its status, attempts, timings, worker, output and what it " +
       'waits on (`waiting_for`). `/status` is the same without variables, outputs and result.',
     tag: 'workflows',
     handler: getWorkflow,
