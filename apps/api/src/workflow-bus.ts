@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { tryParseDuration } from '@orch/core';
 import type { WorkflowEngine } from '@orch/engine';
 import { OrchestratorError, toOrchestratorError } from '@orch/errors';
 import type { Logger } from '@orch/logger';
@@ -8,6 +9,7 @@ import type { Redis } from 'ioredis';
 import { jsonDepthExceeded } from './json-depth';
 import type { ApiMetrics } from './metrics';
 import { busRequestBody, checkRequest } from './request-schemas';
+import type { RunWaiters } from './run-waiters';
 import { prepareRequest } from './workflow-request';
 
 /** The reference's message bus channels. */
@@ -27,6 +29,10 @@ export interface WorkflowBusOptions {
   catalog: TemplateCatalog;
   logger: Logger;
   metrics: ApiMetrics;
+  /** A message with `wait` holds its `accepted` until the run ends (then only the final message goes out). */
+  waiters: RunWaiters;
+  /** The longest `wait` (ORCHESTRATOR_MAX_WAIT). */
+  maxWaitMs: number;
   /** Messages above this many bytes are refused, like HTTP bodies. */
   maxMessageBytes: number;
   /** Messages nested deeper than this are refused before they are parsed, like HTTP bodies. */
@@ -96,11 +102,21 @@ export class WorkflowBus {
       }
       const request = checkRequest(busRequestBody, parsed, 'message');
       const prepared = prepareRequest(request, this.options.catalog);
-      const result = await engine.submit(prepared, {
-        correlationId: request.correlation_id,
-        respondTo: this.channels.responses,
-        requestId,
-      });
+      const waitMs = Math.min(tryParseDuration(request.wait) ?? 0, this.options.maxWaitMs);
+      const executionId = randomUUID();
+      const waiting = waitMs > 0 ? this.options.waiters.expect(executionId) : undefined;
+      const result = await engine
+        .submit(prepared, {
+          correlationId: request.correlation_id,
+          respondTo: this.channels.responses,
+          requestId,
+          executionId,
+        })
+        .catch((error: unknown) => {
+          waiting?.cancel();
+          throw error;
+        });
+      if (!result.created) waiting?.cancel();
       const template = prepared.template?.id ?? 'inline';
       metrics.submitted('bus', template, result.created);
       const fields = {
@@ -113,6 +129,12 @@ export class WorkflowBus {
       if (!result.created) {
         metrics.busMessage('duplicate');
         logger.debug('bus request for an existing run', fields);
+        return;
+      }
+      // The engine sends the final message itself: a run that ends within the wait needs no `accepted` before it.
+      if (waiting && (await waiting.until(waitMs)).finished) {
+        metrics.busMessage('accepted');
+        logger.info('workflow submitted and finished within the wait', fields);
         return;
       }
       await this.options.publisher.publish(

@@ -69,6 +69,15 @@ export class EngineQueues {
     }
   }
 
+  /** Task jobs waiting for a worker (waiting and prioritized): two reads, cheap enough to sample often. */
+  async waitingTasks(): Promise<number> {
+    const [waiting, prioritized] = await Promise.all([
+      this.reader.llen(this.tasks.toKey('wait')),
+      this.reader.zcard(this.tasks.toKey('prioritized')),
+    ]);
+    return waiting + prioritized;
+  }
+
   /** Job counts per queue and state, for `/status` and `/metrics`. */
   async counts(): Promise<QueueCounts> {
     const entries = await Promise.all(

@@ -164,6 +164,18 @@ export class WorkflowEngine {
     return this.ctx.channels.finished;
   }
 
+  /**
+   * What is accepted but not yet running: task jobs waiting for a worker, and runs waiting for a slot. The API's
+   * backpressure samples it.
+   */
+  async backlog(): Promise<{ waitingTasks: number; pendingRuns: number }> {
+    const [waitingTasks, { pending }] = await Promise.all([
+      this.ctx.queues.waitingTasks(),
+      this.ctx.store.admissionCounts(),
+    ]);
+    return { waitingTasks, pendingRuns: pending };
+  }
+
   /** One read of the engine's operational state, shared by `/status` and `/metrics`. */
   async operationalState(): Promise<OperationalState> {
     const [{ active, pending }, counters, queues] = await Promise.all([
