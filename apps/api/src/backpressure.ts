@@ -69,6 +69,10 @@ export class Backpressure {
 
   private async hold(signal?: AbortSignal): Promise<void> {
     const until = Date.now() + this.options.holdMs;
+    this.options.logger.debug('submit held: the backlog is above the high-water mark', {
+      backlog: this.backlog,
+      high_water: this.options.highWater,
+    });
     while (this.backlog >= this.options.highWater && !this.closed) {
       if (signal?.aborted || Date.now() >= until) throw this.refusal();
       await new Promise<void>((resolve) => {
