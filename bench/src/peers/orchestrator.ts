@@ -41,7 +41,34 @@ export function orchestratorRequest(flow: Flow, width = 1000): object {
 
 const finalEvent = (e: SseEvent) => e.event.startsWith('workflow.') && TERMINAL.has(e.event.slice(9));
 
-/** POST /api/v1/workflows, then the run's event stream until its final event: what a client of the public API does. */
+/**
+ * POST /api/v1/workflows?wait=: one request that answers with the final record when the run ends within the wait
+ * (every run of these workloads does), else 202 and the event stream as below.
+ */
+class HttpWaitClient implements RunClient {
+  private readonly http: HttpClient;
+
+  constructor(baseUrl: string) {
+    this.http = new HttpClient(baseUrl);
+  }
+
+  async run(flow: Flow, width?: number): Promise<void> {
+    const res = await this.http.post('/api/v1/workflows?wait=60s', orchestratorRequest(flow, width));
+    const body = res.body as { execution_id?: string; status?: string };
+    if (res.status === 200 && body.status === 'completed') return;
+    if (res.status !== 202 || !body.execution_id) {
+      throw new Error(`POST /api/v1/workflows?wait=60s: ${res.status} ${JSON.stringify(res.body)}`);
+    }
+    const last = await this.http.events(`/api/v1/workflows/${body.execution_id}/events`, finalEvent);
+    if (last.event !== 'workflow.completed') throw new Error(`run ${body.execution_id} ended with ${last.event}`);
+  }
+
+  close(): void {
+    this.http.close();
+  }
+}
+
+/** POST /api/v1/workflows, then the run's event stream until its final event: submit, then follow. */
 class HttpSseClient implements RunClient {
   private readonly http: HttpClient;
 
@@ -189,7 +216,14 @@ export async function startOrchestrator(
         {
           key: 'orchestrator',
           system: 'orchestrator',
+          label: 'orchestrator (HTTP, submit and wait)',
+          client: async () => new HttpWaitClient(api.baseUrl),
+        },
+        {
+          key: 'orchestrator-sse',
+          system: 'orchestrator',
           label: 'orchestrator (HTTP + SSE)',
+          workloads: ['a'],
           client: async () => new HttpSseClient(api.baseUrl),
         },
         {

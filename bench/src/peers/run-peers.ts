@@ -90,7 +90,10 @@ async function measureAll(systems: RunningSystem[], args: Args, sizes: Sizes, lo
   for (let rep = 0; rep < args.reps; rep++) {
     for (const workload of args.only) {
       const t0 = Date.now();
-      const targets = workload === 'd' ? systems.map((s) => s.variants[0]) : systems.flatMap((s) => s.variants);
+      const targets =
+        workload === 'd'
+          ? systems.map((s) => s.variants[0])
+          : systems.flatMap((s) => s.variants).filter((v) => !v.workloads || v.workloads.includes(workload));
       const order = targets.map((_, i) => targets[(i + rep) % targets.length]).filter((v) => v !== undefined);
       for (const variant of order) {
         const system = systems.find((s) => s.name === variant.system) as RunningSystem;
