@@ -27,7 +27,7 @@ const submit = (api: TestApi, query = '') => api.call('POST', `/api/v1/workflows
 it('holds, then refuses with 429 and Retry-After while the backlog is above the mark; lets held submits in once it drains', async () => {
   // No worker: each run leaves its root job waiting.
   for (let i = 0; i < 3; i++) expect((await submit(quick)).status).toBe(202);
-  expect(await h.engine.backlog()).toEqual({ waitingTasks: 3, pendingRuns: 0 });
+  expect(await h.engine.backlog()).toEqual({ waitingJobs: 3, pendingRuns: 0 });
 
   const refused = await submit(quick);
   expect(refused.status).toBe(429);
@@ -36,7 +36,7 @@ it('holds, then refuses with 429 and Retry-After while the backlog is above the 
     /3 tasks and runs wait to start, above ORCHESTRATOR_BACKLOG_HIGH_WATER \(3\)/,
   );
   expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-  expect((await h.engine.backlog()).waitingTasks).toBe(3); // nothing was written for it
+  expect((await h.engine.backlog()).waitingJobs).toBe(3); // nothing was written for it
 
   // A submit with a long hold waits for room; a worker drains the queue, and it is accepted.
   const held = submit(patient, '?wait=20s');

@@ -8,7 +8,7 @@ function source(initial: number) {
   const state = { backlog: initial, reads: 0 };
   const read = async (): Promise<BacklogReading> => {
     state.reads++;
-    return { waitingTasks: state.backlog, pendingRuns: 0 };
+    return { waitingJobs: state.backlog, pendingRuns: 0 };
   };
   return { state, read };
 }

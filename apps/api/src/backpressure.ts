@@ -5,7 +5,7 @@ import type { Logger } from '@orch/logger';
 export const SAMPLE_MS = 100;
 
 export interface BacklogReading {
-  waitingTasks: number;
+  waitingJobs: number;
   pendingRuns: number;
 }
 
@@ -118,9 +118,9 @@ export class Backpressure {
   private sample(): Promise<void> {
     this.sampling ??= (async () => {
       try {
-        const { waitingTasks, pendingRuns } = await this.options.read();
+        const { waitingJobs, pendingRuns } = await this.options.read();
         const now = Date.now();
-        const next = waitingTasks + pendingRuns;
+        const next = waitingJobs + pendingRuns;
         const seconds = (now - this.sampledAt) / 1000;
         if (next < this.backlog && seconds > 0 && seconds < 5) this.drainPerS = (this.backlog - next) / seconds;
         this.backlog = next;

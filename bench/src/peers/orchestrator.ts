@@ -147,9 +147,14 @@ async function finishedCounter(redis: BenchRedis): Promise<CompletionCounter> {
  * catalog loads quickly (a directory with one template: every time on this machine), so the catalog here also holds
  * the repository's templates, and an API that did not subscribe is replaced (up to 3 times).
  */
-async function startSubscribedApi(redis: BenchRedis, templatesDir: string, log: (m: string) => void) {
+async function startSubscribedApi(
+  redis: BenchRedis,
+  templatesDir: string,
+  log: (m: string) => void,
+  env: Record<string, string>,
+) {
   for (let attempt = 1; ; attempt++) {
-    const api = await startApi(redis.settings, { templatesDir, maxConcurrentWorkflows: 1_000_000 });
+    const api = await startApi(redis.settings, { templatesDir, maxConcurrentWorkflows: 1_000_000, env });
     if (!api) throw new Error('apps/api/dist/main.js is missing: run `pnpm build` first');
     const subscribed = await waitFor(
       async () => ((await redis.admin.pubsub('NUMSUB', BUS.requests)) as [string, number])[1] >= 1,
@@ -183,7 +188,7 @@ function catalogDir(): { dir: string; remove(): void } {
  */
 export async function startOrchestrator(
   log: (m: string) => void,
-  options: { concurrency: number },
+  options: { concurrency: number; backpressure: boolean },
 ): Promise<RunningSystem> {
   const redis = await startBenchRedis();
   const redisPid = Number((await redis.info('server')).process_id);
@@ -202,7 +207,8 @@ export async function startOrchestrator(
     if (readStat(redisPid)?.ppid !== process.pid) throw new Error(`Redis pid ${redisPid} is not the bench's child`);
     assertListener(redisPid, redis.settings.port, 'the bench redis-server');
     children.push(...(await startOrchWorkers(redis.settings, redis.admin, 1, { concurrency: options.concurrency })));
-    const api = await startSubscribedApi(redis, templates.dir, log);
+    const env: Record<string, string> = options.backpressure ? {} : { ORCHESTRATOR_BACKLOG_HIGH_WATER: '0' };
+    const api = await startSubscribedApi(redis, templates.dir, log, env);
     children.push(api);
     assertListener(api.pid, Number(new URL(api.baseUrl).port), 'the bench API');
     const bus = await BusHub.create(redis);
@@ -242,7 +248,9 @@ export async function startOrchestrator(
         return {
           redis: server.redis_version,
           durability: { appendonly: appendonly ?? '?', save: save === '' ? '(none)' : (save ?? '?') },
-          notes: `1 worker process, WORKER_CONCURRENCY=${options.concurrency}; Redis keeps everything in memory only`,
+          notes:
+            `1 worker process, WORKER_CONCURRENCY=${options.concurrency}; backpressure ` +
+            `${options.backpressure ? 'on (defaults)' : 'off'}; Redis keeps everything in memory only`,
         };
       },
       stop,

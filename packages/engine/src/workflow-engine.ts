@@ -165,15 +165,15 @@ export class WorkflowEngine {
   }
 
   /**
-   * What is accepted but not yet running: task jobs waiting for a worker, and runs waiting for a slot. The API's
-   * backpressure samples it.
+   * What is accepted but not yet running: jobs waiting for a worker (tasks, and runs waiting to be ended), and runs
+   * waiting for a slot. The API's backpressure samples it.
    */
-  async backlog(): Promise<{ waitingTasks: number; pendingRuns: number }> {
-    const [waitingTasks, { pending }] = await Promise.all([
-      this.ctx.queues.waitingTasks(),
+  async backlog(): Promise<{ waitingJobs: number; pendingRuns: number }> {
+    const [waitingJobs, { pending }] = await Promise.all([
+      this.ctx.queues.waitingJobs(),
       this.ctx.store.admissionCounts(),
     ]);
-    return { waitingTasks, pendingRuns: pending };
+    return { waitingJobs, pendingRuns: pending };
   }
 
   /** One read of the engine's operational state, shared by `/status` and `/metrics`. */
