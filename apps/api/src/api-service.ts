@@ -136,12 +136,7 @@ export class ApiService {
     });
     const metrics = new ApiMetrics(engine, logger, () => streams.size);
     const waiters = new RunWaiters();
-    const backpressure = new Backpressure({
-      read: () => engine.backlog(),
-      highWater: config.backpressure.highWater,
-      holdMs: config.backpressure.holdMs,
-      logger,
-    });
+    const backpressure = new Backpressure({ read: () => engine.backlog(), ...config.backpressure, logger });
     const deps: ApiDeps = {
       config,
       engine,
