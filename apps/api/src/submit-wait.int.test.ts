@@ -60,6 +60,18 @@ describe('POST /api/v1/workflows?wait=', () => {
     await h.engine.cancel(answer.body.execution_id);
   });
 
+  it('is not cut by ORCHESTRATOR_REQUEST_TIMEOUT, which covers receiving the request only', async () => {
+    const strict = await startApi(h, { ORCHESTRATOR_REQUEST_TIMEOUT: '1s', ORCHESTRATOR_HEADERS_TIMEOUT: '1s' });
+    try {
+      const slow = wf([probe('a', [], { sleep_ms: 2500 })]);
+      const answer = await strict.call('POST', '/api/v1/workflows?wait=20s', { body: { workflow: slow } });
+      expect(answer.status).toBe(200);
+      expect(answer.body.record.status).toBe('completed');
+    } finally {
+      await strict.service.close();
+    }
+  });
+
   it('reports a failed run as the final record too', async () => {
     const failing = wf([probe('a', [], { fail_times: 9, permanent: true })]);
     const answer = await submit('?wait=10', { workflow: failing });
