@@ -188,7 +188,7 @@ function catalogDir(): { dir: string; remove(): void } {
  */
 export async function startOrchestrator(
   log: (m: string) => void,
-  options: { concurrency: number; backpressure: boolean },
+  options: { concurrency: number; highWater?: number },
 ): Promise<RunningSystem> {
   const redis = await startBenchRedis();
   const redisPid = Number((await redis.info('server')).process_id);
@@ -207,7 +207,8 @@ export async function startOrchestrator(
     if (readStat(redisPid)?.ppid !== process.pid) throw new Error(`Redis pid ${redisPid} is not the bench's child`);
     assertListener(redisPid, redis.settings.port, 'the bench redis-server');
     children.push(...(await startOrchWorkers(redis.settings, redis.admin, 1, { concurrency: options.concurrency })));
-    const env: Record<string, string> = options.backpressure ? {} : { ORCHESTRATOR_BACKLOG_HIGH_WATER: '0' };
+    const env: Record<string, string> =
+      options.highWater === undefined ? {} : { ORCHESTRATOR_BACKLOG_HIGH_WATER: String(options.highWater) };
     const api = await startSubscribedApi(redis, templates.dir, log, env);
     children.push(api);
     assertListener(api.pid, Number(new URL(api.baseUrl).port), 'the bench API');
@@ -249,8 +250,8 @@ export async function startOrchestrator(
           redis: server.redis_version,
           durability: { appendonly: appendonly ?? '?', save: save === '' ? '(none)' : (save ?? '?') },
           notes:
-            `1 worker process, WORKER_CONCURRENCY=${options.concurrency}; backpressure ` +
-            `${options.backpressure ? 'on (defaults)' : 'off'}; Redis keeps everything in memory only`,
+            `1 worker process, WORKER_CONCURRENCY=${options.concurrency}; ORCHESTRATOR_BACKLOG_HIGH_WATER ` +
+            `${options.highWater ?? 'default'}; Redis keeps everything in memory only`,
         };
       },
       stop,

@@ -82,7 +82,7 @@ describe('the orchestrator side of every workload', () => {
   let system: RunningSystem;
 
   beforeAll(async () => {
-    system = await startOrchestrator(() => undefined, { concurrency: 50, backpressure: true });
+    system = await startOrchestrator(() => undefined, { concurrency: 50 });
   }, 60_000);
 
   it('runs (a)-(d) through the HTTP API and the bus, and builds the table rows', async () => {

@@ -4,7 +4,7 @@
  * repetition. Prints one table with ratios against the best peer and writes bench/results/peers-latest.json.
  *
  *   node bench/dist/peers/run-peers.js [--quick] [--reps 3] [--only a,b,c,d] [--systems orchestrator,restate,dbos]
- *     [--no-backpressure]
+ *     [--high-water n | --no-backpressure]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -29,15 +29,18 @@ interface Args {
   only: WorkloadKey[];
   systems: SystemName[];
   concurrency: number;
-  /** `--no-backpressure`: the API accepts everything (ORCHESTRATOR_BACKLOG_HIGH_WATER=0), as before #18's item 2. */
-  backpressure: boolean;
+  /**
+   * The API's ORCHESTRATOR_BACKLOG_HIGH_WATER (`--high-water n`; unset: its default); `--no-backpressure` is 0: the
+   * API accepts everything, as before #18's item 2.
+   */
+  highWater?: number;
 }
 
 const WORKLOADS: WorkloadKey[] = ['a', 'b', 'c', 'd'];
 const SYSTEMS: SystemName[] = ['orchestrator', 'restate', 'dbos'];
 
 export function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, reps: 0, only: WORKLOADS, systems: SYSTEMS, concurrency: 50, backpressure: true };
+  const args: Args = { quick: false, reps: 0, only: WORKLOADS, systems: SYSTEMS, concurrency: 50 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -55,7 +58,8 @@ export function parseArgs(argv: string[]): Args {
     else if (flag === '--reps') args.reps = Math.max(1, Math.floor(Number(value())) || 1);
     else if (flag === '--only') args.only = list(WORKLOADS);
     else if (flag === '--systems') args.systems = list(SYSTEMS);
-    else if (flag === '--no-backpressure') args.backpressure = false;
+    else if (flag === '--no-backpressure') args.highWater = 0;
+    else if (flag === '--high-water') args.highWater = Math.max(0, Math.floor(Number(value())) || 0);
     else if (flag === '--concurrency') args.concurrency = Math.max(1, Number(value()));
     else throw new Error(`unknown argument ${flag}`);
   }
@@ -124,7 +128,7 @@ async function main(): Promise<void> {
   const systems: RunningSystem[] = [];
   try {
     const starters: Record<SystemName, () => Promise<RunningSystem>> = {
-      orchestrator: () => startOrchestrator(log, { concurrency: args.concurrency, backpressure: args.backpressure }),
+      orchestrator: () => startOrchestrator(log, { concurrency: args.concurrency, highWater: args.highWater }),
       restate: () => startRestate(log),
       dbos: () => startDbos(log),
     };

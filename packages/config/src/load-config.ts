@@ -131,7 +131,7 @@ const envSchema = {
     ORCHESTRATOR_HEADERS_TIMEOUT: { type: 'string', default: '10s' },
     ORCHESTRATOR_REQUEST_TIMEOUT: { type: 'string', default: '30s' },
     ORCHESTRATOR_MAX_WAIT: { type: 'string', default: '60s' },
-    ORCHESTRATOR_BACKLOG_HIGH_WATER: { type: 'integer', minimum: 0, default: 500 },
+    ORCHESTRATOR_BACKLOG_HIGH_WATER: { type: 'integer', minimum: 0, default: 200 },
     ORCHESTRATOR_BACKLOG_HOLD: { type: 'string', default: '5s' },
     MAX_CONCURRENT_WORKFLOWS: { type: 'integer', minimum: 1, default: 10 },
     MAX_SUBWORKFLOW_DEPTH: { type: 'integer', minimum: 1, maximum: 1000, default: 20 },
