@@ -136,7 +136,8 @@ export class ApiService {
     });
     const metrics = new ApiMetrics(engine, logger, () => streams.size);
     const waiters = new RunWaiters();
-    const backpressure = new Backpressure({ read: () => engine.backlog(), ...config.backpressure, logger });
+    const observe = (outcome: 'held' | 'refused') => metrics.backpressure(outcome);
+    const backpressure = new Backpressure({ read: () => engine.backlog(), ...config.backpressure, logger, observe });
     const deps: ApiDeps = {
       config,
       engine,

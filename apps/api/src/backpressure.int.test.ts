@@ -37,6 +37,9 @@ it('holds, then refuses with 429 and Retry-After while the backlog is above the 
   );
   expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
   expect((await h.engine.backlog()).waitingJobs).toBe(3); // nothing was written for it
+  const metrics = await quick.call('GET', '/metrics');
+  expect(metrics.text).toMatch(/orchestrator_submits_backpressure_total\{outcome="held"\} 1/);
+  expect(metrics.text).toMatch(/orchestrator_submits_backpressure_total\{outcome="refused"\} 1/);
 
   // A submit with a long hold waits for room; a worker drains the queue, and it is accepted.
   const held = submit(patient, '?wait=20s');

@@ -17,6 +17,8 @@ export interface BackpressureOptions {
   /** How long a submit is held waiting for the backlog to fall below the mark before it is refused. */
   holdMs: number;
   logger: Logger;
+  /** Told of each submit held and each one refused (the API's metrics). */
+  observe?: (outcome: 'held' | 'refused') => void;
   sampleMs?: number;
 }
 
@@ -73,8 +75,12 @@ export class Backpressure {
       backlog: this.backlog,
       high_water: this.options.highWater,
     });
+    this.options.observe?.('held');
     while (this.backlog >= this.options.highWater && !this.closed) {
-      if (signal?.aborted || Date.now() >= until) throw this.refusal();
+      if (signal?.aborted || Date.now() >= until) {
+        this.options.observe?.('refused');
+        throw this.refusal();
+      }
       await new Promise<void>((resolve) => {
         const release = () => {
           this.held.delete(release);
