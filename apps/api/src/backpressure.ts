@@ -1,7 +1,7 @@
 import { OrchestratorError } from '@orch/errors';
 import type { Logger } from '@orch/logger';
 
-/** How often the backlog is read from Redis (two LLENs and a ZCARD and a SCARD per read, per API replica). */
+/** How often the backlog is read from Redis while submits arrive (six cheap reads each time, per API replica). */
 export const SAMPLE_MS = 100;
 
 export interface BacklogReading {
@@ -12,7 +12,7 @@ export interface BacklogReading {
 export interface BackpressureOptions {
   /** Reads the backlog (the engine's `backlog()`). */
   read: () => Promise<BacklogReading>;
-  /** Above this many waiting task jobs plus pending runs, submits wait, then get 429. 0: off. */
+  /** At or above this many waiting jobs plus pending runs, submits wait, then get 429. 0: off. */
   highWater: number;
   /** How long a submit is held waiting for the backlog to fall below the mark before it is refused. */
   holdMs: number;
@@ -24,8 +24,8 @@ export interface BackpressureOptions {
 
 /**
  * Admission for submits: an API that accepts runs faster than the workers run them only builds a backlog, so every
- * run waits longer. The signal is measured, not guessed: the tasks queue's waiting jobs plus the runs waiting for a
- * slot, sampled every 100 ms while submits arrive (plus the roots this replica enqueued since the last sample). While
+ * run waits longer. The signal is measured, not guessed: the jobs waiting in the tasks and workflows queues plus the
+ * runs waiting for a slot, sampled every 100 ms while submits arrive (plus the runs this replica accepted since). While
  * it is above the high-water mark a submit is held until a sample shows room (at most `holdMs`), which slows a
  * client that waits for its answers to the rate the workers keep up with; one still waiting then gets 429 with a
  * Retry-After of the time the backlog took to drain so far.
@@ -52,14 +52,14 @@ export class Backpressure {
   }
 
   /**
-   * Resolves when a submit of `roots` root tasks may go ahead; throws a 429 OrchestratorError (with `retryAfterS`)
-   * when the backlog stayed above the mark for `holdMs`, or right away when `signal` aborts.
+   * Resolves when a submit of `runs` runs may go ahead; throws a 429 OrchestratorError (with `retryAfterS`) when
+   * the backlog stayed above the mark for `holdMs`, or when `signal` aborted while it was held.
    */
-  async admit(roots: number, signal?: AbortSignal): Promise<void> {
+  async admit(runs: number, signal?: AbortSignal): Promise<void> {
     if (!this.enabled) return;
     await this.fresh();
     if (this.backlog >= this.options.highWater) await this.hold(signal);
-    this.backlog += roots;
+    this.backlog += runs;
   }
 
   /** Stops sampling and lets held submits go on (a closing API answers them as usual). Idempotent. */
