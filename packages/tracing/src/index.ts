@@ -1,0 +1,21 @@
+export type { Attributes, Context, Span } from '@opentelemetry/api';
+export { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+export { type ExportReporter, ReportingExporter } from './reporting-exporter';
+export { type StartTracingOptions, startTracing, type Tracing } from './start-tracing';
+export {
+  activeIds,
+  carrierOf,
+  contextOf,
+  endSpan,
+  newRunTrace,
+  type RunSpanEnd,
+  type RunTrace,
+  recordRunSpan,
+  runContext,
+  type TraceCarrier,
+  TRACER_NAME,
+  traceIdOf,
+  tracer,
+} from './trace-context';
+export { tracingOn } from './tracing-state';
+export { SAMPLERS, type SamplerName, type TracingSettings } from './tracing-settings';
