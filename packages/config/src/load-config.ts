@@ -1,5 +1,6 @@
 import { DURATION_HINT, RECOVERY_STRATEGIES, type RecoveryStrategy, tryParseDuration } from '@orch/core';
 import { type ErrorDetail, ValidationError } from '@orch/errors';
+import { SAMPLERS, type TracingSettings } from '@orch/tracing';
 import Ajv from 'ajv';
 import type { FromSchema } from 'json-schema-to-ts';
 import { type ApiKey, parseApiKeys } from './api-keys';
@@ -75,6 +76,10 @@ export interface Config {
   /** Any OpenAI-compatible endpoint; `ai` tasks with `provider: openai` and workflow generation use it. */
   openai: { baseUrl?: string; apiKey?: string; model: string; timeoutMs: number };
   generateMaxAttempts: number;
+  /** OpenTelemetry traces: off (nothing started) without OTEL_EXPORTER_OTLP_ENDPOINT. */
+  tracing: TracingSettings;
+  /** A link to a trace in the operator's tracing UI, `{trace_id}` replaced (the run page shows it). */
+  traceUrlTemplate?: string;
 }
 
 const durationVars = [
@@ -143,6 +148,11 @@ const envSchema = {
     OPENAI_MODEL: { type: 'string', minLength: 1, default: 'gpt-4o-mini' },
     OPENAI_TIMEOUT: { type: 'string', default: '60s' },
     GENERATE_MAX_ATTEMPTS: { type: 'integer', minimum: 1, maximum: 10, default: 3 },
+    OTEL_EXPORTER_OTLP_ENDPOINT: { type: 'string', pattern: '^https?://[^\\s]+$' },
+    OTEL_SERVICE_NAME: { type: 'string', minLength: 1, maxLength: 200 },
+    OTEL_TRACES_SAMPLER: { enum: [...SAMPLERS], default: 'parentbased_always_on' },
+    OTEL_TRACES_SAMPLER_ARG: { type: 'number', minimum: 0, maximum: 1 },
+    TRACE_URL_TEMPLATE: { type: 'string', pattern: '^https?://[^\\s]*\\{trace_id\\}' },
   },
 } as const;
 
@@ -266,6 +276,13 @@ function toConfig(
       timeoutMs: ms('OPENAI_TIMEOUT'),
     },
     generateMaxAttempts: raw.GENERATE_MAX_ATTEMPTS,
+    tracing: {
+      endpoint: raw.OTEL_EXPORTER_OTLP_ENDPOINT,
+      serviceName: raw.OTEL_SERVICE_NAME,
+      sampler: raw.OTEL_TRACES_SAMPLER,
+      samplerArg: raw.OTEL_TRACES_SAMPLER_ARG,
+    },
+    traceUrlTemplate: raw.TRACE_URL_TEMPLATE,
   };
 }
 

@@ -14,6 +14,7 @@ import type { CompiledTask, ExecutionDefinition } from './execution-definition';
 import { PARKED_MS } from './parked-jobs';
 import type { RunKernel } from './run-kernel';
 import { jobIds, type SubTaskJobData, type TaskJobData } from './task-job';
+import { carrierOf } from '@orch/tracing';
 
 /** The BullMQ side of one waiting task's job: its state in the job data, and parking it as a delayed job. */
 export function waitingJob<State>(job: Job<TaskJobData>, token: string | undefined): WaitingJob<State> {
@@ -104,6 +105,7 @@ async function addSubTasks(
   const gates = itemGates(def, task.id, maxConcurrency);
   const parent = { id: job.id as string, queue: job.queueQualifiedName };
   const { ttlSeconds } = ctx.limits;
+  const trace = carrierOf(); // the parallel task's span, active while it adds its items
   await ctx.queues.tasks.addBulk(
     subTasks.map((sub, i) => {
       const data: SubTaskJobData = {
@@ -120,6 +122,7 @@ async function addSubTasks(
         data.a = attempt;
       }
       if (def.requestId) data.rid = def.requestId;
+      if (trace) data.tc = trace;
       return {
         name: 'subtask',
         data,

@@ -8,6 +8,7 @@ import type { EngineContext } from './engine-context';
 import type { RunKernel } from './run-kernel';
 import type { TemplateResolver } from './task-runner';
 import { internalsOf, type WorkflowEngine } from './workflow-engine';
+import { SpanKind, withSpan } from '@orch/tracing';
 
 export interface ScheduleSpec {
   id: string;
@@ -177,7 +178,11 @@ export class ScheduleManager extends EventEmitter {
       } else {
         prepared = prepareInline(schedule.workflow, variables);
       }
-      const started = await this.kernel.submit(prepared, { correlationId: `${schedule.id}:${at}` });
+      // The firing's span is the root of the run's trace.
+      const attributes = { 'orch.schedule_id': schedule.id, 'orch.fired_at': firing.fired_at };
+      const started = await withSpan(`schedule ${schedule.id}`, { kind: SpanKind.PRODUCER, attributes }, () =>
+        this.kernel.submit(prepared, { correlationId: `${schedule.id}:${at}` }),
+      );
       firing.execution_id = started.executionId;
     }
     // Read-modify-write of the counters: firings of one schedule never overlap (one scheduler, ticks apart).

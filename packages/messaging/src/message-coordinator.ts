@@ -8,6 +8,7 @@ import { type CancelMessage, parseResponseMessage, type ServiceRequest } from '.
 import { MessageSigner } from './message-signer';
 import { RedisClientSlot } from './redis-clients';
 import { ServiceCallError } from './service-call-error';
+import { carrierOf } from '@orch/tracing';
 
 export interface MessageCoordinatorOptions {
   logger: Logger;
@@ -137,6 +138,8 @@ export class MessageCoordinator extends EventEmitter {
       parameters: fields.parameters,
       reply_channel: replyChannel,
       deadline: Math.floor(options.deadline),
+      // The caller's span (the task attempt's): the service's span joins the run's trace as its child.
+      ...carrierOf(),
     };
     return new Promise((resolve, reject) => {
       const entry: Pending = {

@@ -16,6 +16,8 @@ export {
   TRACER_NAME,
   traceIdOf,
   tracer,
+  type WithSpanOptions,
+  withSpan,
 } from './trace-context';
 export { tracingOn } from './tracing-state';
 export { SAMPLERS, type SamplerName, type TracingSettings } from './tracing-settings';

@@ -115,3 +115,33 @@ function spanContextOf(run: RunTrace): SpanContext | undefined {
   const span = trace.getSpanContext(contextOf(run));
   return span && trace.isSpanContextValid(span) ? span : undefined;
 }
+
+export interface WithSpanOptions {
+  kind?: SpanKind;
+  attributes?: Attributes;
+  /** Defaults to the active context. */
+  parent?: Context;
+}
+
+/**
+ * Runs `work` inside a new span (ERROR when it throws) that is active meanwhile. Tracing off: just `work`, with
+ * no span.
+ */
+export async function withSpan<T>(
+  name: string,
+  options: WithSpanOptions,
+  work: (span: Span | undefined) => Promise<T>,
+): Promise<T> {
+  if (!tracingOn()) return work(undefined);
+  const parent = options.parent ?? context.active();
+  const span = tracer().startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes }, parent);
+  let error: string | undefined;
+  try {
+    return await context.with(trace.setSpan(parent, span), () => work(span));
+  } catch (thrown) {
+    error = thrown instanceof Error ? thrown.message : String(thrown);
+    throw thrown;
+  } finally {
+    endSpan(span, error);
+  }
+}

@@ -1,5 +1,6 @@
 import type { ErrorDetail } from '@orch/errors';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+import type { Span } from '@orch/tracing';
 
 /**
  * The fields of a task as written that its type reads (a structural view of the model's TaskDefinition, which
@@ -39,6 +40,11 @@ export interface TaskContext {
   /** Epoch ms at which this attempt times out, when the task has a timeout. */
   deadline?: number;
   logger: TaskLogger;
+  /**
+   * The attempt's OpenTelemetry span when the worker traces: add attributes or events to it; spans started inside
+   * the handler nest under it, and outgoing calls carry it (`carrierOf()` from @orch/tracing gives the headers).
+   */
+  span?: Span;
 }
 
 /**
