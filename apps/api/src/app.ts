@@ -12,6 +12,7 @@ import { authenticate, callerOf, missingScope, requireScope } from './middleware
 import { errorHandler, MethodNotAllowedError } from './middleware/error-handler';
 import { REQUEST_ID_HEADER, requestId } from './middleware/request-id';
 import { requestLog } from './middleware/request-log';
+import { requestSpan } from './middleware/request-span';
 import { buildOpenApi } from './openapi';
 import { openapiExamples } from './openapi-examples';
 import { pathPattern, ROUTES, type RouteSpec } from './routes';
@@ -49,12 +50,20 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
   });
   app.use(requestId());
   app.use(requestLog(logger, metrics));
+  app.use(requestSpan());
   app.use(securityHeaders());
   const origins = config.server.corsOrigins;
   app.use(
     cors({
       origin: origins.includes('*') ? '*' : origins.length > 0 ? [...origins] : false,
-      allowedHeaders: ['authorization', 'content-type', 'last-event-id', REQUEST_ID_HEADER],
+      allowedHeaders: [
+        'authorization',
+        'content-type',
+        'last-event-id',
+        REQUEST_ID_HEADER,
+        'traceparent',
+        'tracestate',
+      ],
       exposedHeaders: ['location', REQUEST_ID_HEADER],
       maxAge: 600,
     }),

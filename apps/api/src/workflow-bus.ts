@@ -4,6 +4,7 @@ import { OrchestratorError, toOrchestratorError } from '@orch/errors';
 import type { Logger } from '@orch/logger';
 import { type RedisKeys, unsubscribeQuietly } from '@orch/redis';
 import type { TemplateCatalog } from '@orch/templates';
+import { SpanKind, withSpan } from '@orch/tracing';
 import type { Redis } from 'ioredis';
 import { jsonDepthExceeded } from './json-depth';
 import type { ApiMetrics } from './metrics';
@@ -96,11 +97,15 @@ export class WorkflowBus {
       }
       const request = checkRequest(busRequestBody, parsed, 'message');
       const prepared = prepareRequest(request, this.options.catalog);
-      const result = await engine.submit(prepared, {
-        correlationId: request.correlation_id,
-        respondTo: this.channels.responses,
-        requestId,
-      });
+      // A message's span is the root of the run's trace (a message carries no trace context of its own).
+      const attributes = { 'messaging.destination.name': this.channels.requests, 'orch.request_id': requestId };
+      const result = await withSpan(`receive ${this.channels.requests}`, { kind: SpanKind.CONSUMER, attributes }, () =>
+        engine.submit(prepared, {
+          correlationId: request.correlation_id,
+          respondTo: this.channels.responses,
+          requestId,
+        }),
+      );
       const template = prepared.template?.id ?? 'inline';
       metrics.submitted('bus', template, result.created);
       const fields = {

@@ -7,6 +7,7 @@ import {
   type WaitingJob,
 } from '@orch/core';
 import { isFinalStatus } from '@orch/run-model';
+import { carrierOf } from '@orch/tracing';
 import { DelayedError, type Job, WaitingChildrenError } from 'bullmq';
 import { itemGates } from './concurrency-gates';
 import type { EngineContext } from './engine-context';
@@ -14,7 +15,6 @@ import type { CompiledTask, ExecutionDefinition } from './execution-definition';
 import { PARKED_MS } from './parked-jobs';
 import type { RunKernel } from './run-kernel';
 import { jobIds, type SubTaskJobData, type TaskJobData } from './task-job';
-import { carrierOf } from '@orch/tracing';
 
 /** The BullMQ side of one waiting task's job: its state in the job data, and parking it as a delayed job. */
 export function waitingJob<State>(job: Job<TaskJobData>, token: string | undefined): WaitingJob<State> {

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { type Logger, silentLogger } from '@orch/logger';
-import { context, tracingOn } from '@orch/tracing';
 import { isConnectionError, QUEUES } from '@orch/redis';
+import { context, tracingOn } from '@orch/tracing';
 import { DelayedError, type Job, type MinimalJob, UnrecoverableError, WaitingChildrenError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { TaskHandlers } from './control-flow';
@@ -11,7 +11,6 @@ import { RecoveryManager, type RecoveryOptions } from './recovery/recovery-manag
 import type { RunKernel } from './run-kernel';
 import { ScheduleManager } from './schedule-manager';
 import type { SubTaskJobData, TaskJobData } from './task-job';
-import { TaskSpans } from './task-spans';
 import type { TaskObserver, TaskOutcome } from './task-observer';
 import {
   lockLost,
@@ -21,6 +20,7 @@ import {
   WORKFLOW_ABORT,
   WorkflowAbortError,
 } from './task-runner';
+import { TaskSpans } from './task-spans';
 import { internalsOf, type WorkflowEngine } from './workflow-engine';
 
 export interface EngineWorkerOptions {

@@ -3,12 +3,12 @@ import { prepareFromTemplate, prepareInline } from '@orch/core';
 import { NotFoundError, OrchestratorError, ValidationError } from '@orch/errors';
 import { type Logger, silentLogger } from '@orch/logger';
 import { isFinalStatus } from '@orch/run-model';
+import { SpanKind, withSpan } from '@orch/tracing';
 import type { Job } from 'bullmq';
 import type { EngineContext } from './engine-context';
 import type { RunKernel } from './run-kernel';
 import type { TemplateResolver } from './task-runner';
 import { internalsOf, type WorkflowEngine } from './workflow-engine';
-import { SpanKind, withSpan } from '@orch/tracing';
 
 export interface ScheduleSpec {
   id: string;

@@ -1,6 +1,6 @@
 import type { ServiceTaskType } from '@orch/core';
-import type { TraceCarrier } from '@orch/tracing';
 import { QUEUES } from '@orch/redis';
+import type { TraceCarrier } from '@orch/tracing';
 import type { FlowJob, JobsOptions } from 'bullmq';
 import { type BackoffSpec, type ExecutionDefinition, taskOf } from './execution-definition';
 import type { Gate } from './run-scripts';

@@ -57,10 +57,18 @@ export class TaskSpans {
     if (job.attemptsStarted <= 1) {
       const queued = job.timestamp + (job.opts.delay ?? 0);
       tracer()
-        .startSpan(`queued ${taskId}`, { kind: SpanKind.INTERNAL, startTime: Math.min(queued, started), attributes }, parent)
+        .startSpan(
+          `queued ${taskId}`,
+          { kind: SpanKind.INTERNAL, startTime: Math.min(queued, started), attributes },
+          parent,
+        )
         .end(started);
     }
-    const span = tracer().startSpan(`task ${taskId}`, { kind: SpanKind.CONSUMER, startTime: started, attributes }, parent);
+    const span = tracer().startSpan(
+      `task ${taskId}`,
+      { kind: SpanKind.CONSUMER, startTime: started, attributes },
+      parent,
+    );
     if (job.attemptsStarted > 1) span.addEvent('orch.resumed', { 'orch.job.runs': job.attemptsStarted });
     return { span, context: trace.setSpan(parent, span) };
   }

@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from '@orch/logger';
 import { type RedisSettings, unsubscribeQuietly, within } from '@orch/redis';
+import { carrierOf } from '@orch/tracing';
 import type { Redis } from 'ioredis';
 import { serviceForChannel } from './channels';
 import { type CancelMessage, parseResponseMessage, type ServiceRequest } from './envelope';
 import { MessageSigner } from './message-signer';
 import { RedisClientSlot } from './redis-clients';
 import { ServiceCallError } from './service-call-error';
-import { carrierOf } from '@orch/tracing';
 
 export interface MessageCoordinatorOptions {
   logger: Logger;

@@ -1,7 +1,7 @@
 export type { Attributes, Context, Span } from '@opentelemetry/api';
 export { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 export { type ExportReporter, ReportingExporter } from './reporting-exporter';
-export { type StartTracingOptions, startTracing, type Tracing } from './start-tracing';
+export { type StartTracingOptions, startProcessTracing, startTracing, type Tracing } from './start-tracing';
 export {
   activeIds,
   carrierOf,
@@ -12,12 +12,12 @@ export {
   type RunTrace,
   recordRunSpan,
   runContext,
-  type TraceCarrier,
   TRACER_NAME,
+  type TraceCarrier,
   traceIdOf,
   tracer,
   type WithSpanOptions,
   withSpan,
 } from './trace-context';
-export { tracingOn } from './tracing-state';
 export { SAMPLERS, type SamplerName, type TracingSettings } from './tracing-settings';
+export { tracingOn } from './tracing-state';

@@ -13,8 +13,8 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { ChosenIdGenerator } from './id-generator';
 import { type ExportReporter, ReportingExporter } from './reporting-exporter';
-import { setTracingState } from './tracing-state';
 import type { SamplerName, TracingSettings } from './tracing-settings';
+import { setTracingState } from './tracing-state';
 
 export interface StartTracingOptions {
   /** OTEL_SERVICE_NAME wins over it. */
@@ -83,4 +83,36 @@ function samplerOf(name: SamplerName, ratio = 1): Sampler {
     return new ParentBasedSampler({ root: root[name.slice(12) as keyof typeof root]() });
   }
   return root[name as keyof typeof root]();
+}
+
+/** The two lines a process's log gets about its exporter. */
+interface ExportLog {
+  warn(message: string, meta: Record<string, unknown>): unknown;
+  info(message: string, meta: Record<string, unknown>): unknown;
+}
+
+/**
+ * startTracing for a service's main(): a log line saying where spans go, and the exporter's trouble logged once
+ * (spans are then dropped, nothing else is affected) and its recovery once.
+ */
+export function startProcessTracing(settings: TracingSettings, serviceName: string, log: ExportLog): Tracing {
+  const tracing = startTracing(settings, {
+    defaultServiceName: serviceName,
+    reporter: {
+      failing: (error) =>
+        log.warn('cannot export traces; spans are dropped until the collector answers', {
+          endpoint: settings.endpoint,
+          error,
+        }),
+      recovered: () => log.info('exporting traces again', { endpoint: settings.endpoint }),
+    },
+  });
+  if (tracing.enabled) {
+    log.info('tracing on', {
+      endpoint: settings.endpoint,
+      sampler: settings.sampler,
+      service: settings.serviceName ?? serviceName,
+    });
+  }
+  return tracing;
 }

@@ -100,7 +100,11 @@ export function recordRunSpan(run: RunTrace | undefined, end: RunSpanEnd): void 
     ? trace.setSpanContext(ROOT_CONTEXT, { ...own, spanId: run.parent, isRemote: true })
     : ROOT_CONTEXT;
   const span = ids.withIds(own.traceId, own.spanId, () =>
-    tracer().startSpan(end.name, { kind: SpanKind.INTERNAL, startTime: end.startTime, attributes: end.attributes }, parent),
+    tracer().startSpan(
+      end.name,
+      { kind: SpanKind.INTERNAL, startTime: end.startTime, attributes: end.attributes },
+      parent,
+    ),
   );
   endSpan(span, end.error);
 }
@@ -134,7 +138,11 @@ export async function withSpan<T>(
 ): Promise<T> {
   if (!tracingOn()) return work(undefined);
   const parent = options.parent ?? context.active();
-  const span = tracer().startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes }, parent);
+  const span = tracer().startSpan(
+    name,
+    { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes },
+    parent,
+  );
   let error: string | undefined;
   try {
     return await context.with(trace.setSpan(parent, span), () => work(span));

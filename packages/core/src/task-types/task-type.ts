@@ -1,6 +1,6 @@
 import type { ErrorDetail } from '@orch/errors';
-import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 import type { Span } from '@orch/tracing';
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 
 /**
  * The fields of a task as written that its type reads (a structural view of the model's TaskDefinition, which
