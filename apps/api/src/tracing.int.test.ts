@@ -1,8 +1,8 @@
 import { probeHandler, wf } from '@orch/engine/testing';
 import { createLogger } from '@orch/logger';
 import { MessageCoordinator, SERVICE_CHANNELS, ServiceResponder } from '@orch/messaging';
-import { withDeadline } from '@orch/testing';
-import { startTracing } from '@orch/tracing';
+import { freePort, withDeadline } from '@orch/testing';
+import { type ExportReporter, startTracing } from '@orch/tracing';
 import { OtlpReceiver, type ReceivedSpan } from '@orch/tracing/testing';
 import { type Harness, type Json, startApi, startHarness, type TestApi } from './testing';
 
@@ -28,10 +28,10 @@ const diamond = wf([
 ]);
 
 /** The whole stack in one process: API, worker, the data service over the bus; spans to a local OTLP receiver. */
-async function startStack(endpoint: string | undefined) {
+async function startStack(endpoint: string | undefined, reporter?: ExportReporter) {
   const tracing = startTracing(
     { endpoint, sampler: 'parentbased_always_on' },
-    { defaultServiceName: 'tracing-test', exportDelayMs: 20 },
+    { defaultServiceName: 'tracing-test', exportDelayMs: 20, reporter },
   );
   const harness = await startHarness();
   const redis = { host: harness.server.host, port: harness.server.port };
@@ -209,5 +209,23 @@ describe('OpenTelemetry traces', () => {
       expect(receiver.requests).toBe(before);
     });
   });
-});
 
+  describe('with a collector that does not answer', () => {
+    it('runs the workflow all the same and reports the failing export once', async () => {
+      const failures: string[] = [];
+      const stack = await startStack(`http://127.0.0.1:${await freePort()}`, {
+        failing: (error) => failures.push(error),
+        recovered: () => undefined,
+      });
+      try {
+        const first = await submit(stack.api, stack.harness, { traceparent: TRACEPARENT });
+        const second = await submit(stack.api, stack.harness);
+        expect([first.status, second.status]).toEqual(['completed', 'completed']);
+        expect(second.trace_id).toMatch(/^[0-9a-f]{32}$/);
+      } finally {
+        await stack.stop();
+      }
+      expect(failures).toHaveLength(1);
+    });
+  });
+});
