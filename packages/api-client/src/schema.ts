@@ -598,6 +598,8 @@ export interface components {
             submitted_by?: string;
             /** @description The X-Request-Id of the request that created the run */
             request_id?: string;
+            /** @description The run's OpenTelemetry trace id, when the process that created it traces */
+            trace_id?: string;
             workflow: {
                 id: string;
                 name?: string;
@@ -628,6 +630,8 @@ export interface components {
             submitted_by?: string;
             /** @description The X-Request-Id of the request that created the run */
             request_id?: string;
+            /** @description The run's OpenTelemetry trace id, when the process that created it traces */
+            trace_id?: string;
             workflow: {
                 id: string;
                 name?: string;
@@ -1735,6 +1739,8 @@ export interface components {
     parameters: {
         /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
         RequestId: string;
+        /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+        TraceParent: string;
         /** @description Resume after this event: the `id` of the last event received */
         LastEventId: string;
     };
@@ -1765,6 +1771,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -1851,6 +1859,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -1993,6 +2003,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2091,6 +2103,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2191,6 +2205,8 @@ export interface operations {
                 "Last-Event-ID"?: components["parameters"]["LastEventId"];
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2297,6 +2313,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2415,6 +2433,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2524,6 +2544,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2632,6 +2654,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2740,6 +2764,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2888,6 +2914,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -3034,6 +3062,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -3099,6 +3129,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 /** @example data-analysis-basic */
@@ -3187,6 +3219,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 /** @example data-analysis-basic */
@@ -3275,6 +3309,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -3412,6 +3448,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -3593,6 +3631,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -3669,6 +3709,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -3807,6 +3849,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 /** @example weekly-report */
@@ -3906,6 +3950,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 /** @example weekly-report */
@@ -4003,6 +4049,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 /** @example weekly-report */
@@ -4102,6 +4150,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 /** @example weekly-report */
@@ -4201,6 +4251,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -4266,6 +4318,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -4321,6 +4375,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -4397,6 +4453,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
