@@ -74,7 +74,7 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
   app.use(
     UI_PATH,
     labelled(UI_PATH, (path) => path.startsWith('/assets/') || path.startsWith('/api/')),
-    createUiRouter({ engine: deps.engine, guard: readers }),
+    createUiRouter({ engine: deps.engine, guard: readers, traceUrlTemplate: config.traceUrlTemplate }),
   );
   app.use(authenticate(keys, OPEN_PATHS));
   // Only routes that take a body read one (after the scope check): a body sent elsewhere is ignored, not inflated.

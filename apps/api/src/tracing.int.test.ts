@@ -16,7 +16,12 @@ const TRACEPARENT = `00-${CALLER_TRACE}-${CALLER_SPAN}-01`;
 /** A diamond: a, then b (a call to the data service) and c (fails once, retried), then d. */
 const diamond = wf([
   { id: 'a', type: 'data', parameters: { operation: 'search', input: { value: 1 } } },
-  { id: 'b', type: 'data', depends_on: ['a'], parameters: { operation: 'traverse', query: { cypher: 'MATCH (n) RETURN n' } } },
+  {
+    id: 'b',
+    type: 'data',
+    depends_on: ['a'],
+    parameters: { operation: 'traverse', query: { cypher: 'MATCH (n) RETURN n' } },
+  },
   {
     id: 'c',
     type: 'data',
@@ -48,13 +53,19 @@ async function startStack(endpoint: string | undefined, reporter?: ExportReporte
           ? coordinator.request(
               requests,
               responses,
-              { ...context, execution_id: context.executionId, task_id: context.taskId, operation: 'traverse', parameters },
+              {
+                ...context,
+                execution_id: context.executionId,
+                task_id: context.taskId,
+                operation: 'traverse',
+                parameters,
+              },
               { deadline: Date.now() + 10_000, signal: context.signal },
             )
           : probe(parameters, context),
     },
   });
-  const api = await startApi(harness);
+  const api = await startApi(harness, { TRACE_URL_TEMPLATE: 'http://jaeger.test:16686/trace/{trace_id}?x=1&y=2' });
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
@@ -133,7 +144,11 @@ describe('OpenTelemetry traces', () => {
       expect(attempts).toHaveLength(5);
       for (const span of attempts) {
         expect(span.parentSpanId).toBe(run.spanId);
-        expect(span.attributes).toMatchObject({ 'orch.execution_id': id, 'orch.task.type': 'data', 'orch.queue': 'tasks' });
+        expect(span.attributes).toMatchObject({
+          'orch.execution_id': id,
+          'orch.task.type': 'data',
+          'orch.queue': 'tasks',
+        });
         expect(typeof span.attributes['orch.worker']).toBe('string');
       }
       const [failed, retried] = attempts.filter((s) => s.name === 'task c') as [ReceivedSpan, ReceivedSpan];
@@ -169,13 +184,23 @@ describe('OpenTelemetry traces', () => {
       expect(submitted).toMatchObject({ trace_id: CALLER_TRACE, span_id: request.spanId });
     });
 
+    it('gives the web view the trace link template (TRACE_URL_TEMPLATE), escaped', async () => {
+      const page = await stack.api.call('GET', '/ui/');
+      expect(page.status).toBe(200);
+      expect(page.text).toContain(
+        '<meta name="orch-trace-url" content="http://jaeger.test:16686/trace/{trace_id}?x=1&#38;y=2" />',
+      );
+    });
+
     it('starts a trace of its own without a caller, with the request span as the root', async () => {
       const record = await submit(stack.api, stack.harness);
       const id = record.execution_id as string;
       expect(record.trace_id).toMatch(/^[0-9a-f]{32}$/);
       expect(record.trace_id).not.toBe(CALLER_TRACE);
       const spans = await withDeadline(
-        receiver.until((all) => all.some((s) => s.name.startsWith('workflow ') && s.attributes['orch.execution_id'] === id)),
+        receiver.until((all) =>
+          all.some((s) => s.name.startsWith('workflow ') && s.attributes['orch.execution_id'] === id),
+        ),
         15_000,
         'the run span',
       );
