@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { WorkflowEngine } from '@orch/engine';
+import type { PreparedWorkflow } from '@orch/core';
+import type { SubmitResult, WorkflowEngine } from '@orch/engine';
 import { OrchestratorError, toOrchestratorError } from '@orch/errors';
 import type { Logger } from '@orch/logger';
 import { type RedisKeys, unsubscribeQuietly } from '@orch/redis';
@@ -66,7 +67,7 @@ export class WorkflowBus {
 
   /** Handles one raw message; exposed for tests. Never throws for a bad message. */
   async handle(raw: string): Promise<void> {
-    const { engine, logger, metrics } = this.options;
+    const { logger, metrics } = this.options;
     let correlationId: string | undefined;
     // A message has no headers: each gets an id here, kept with the run it starts and on its tasks' log lines.
     const requestId = randomUUID();
@@ -97,15 +98,7 @@ export class WorkflowBus {
       }
       const request = checkRequest(busRequestBody, parsed, 'message');
       const prepared = prepareRequest(request, this.options.catalog);
-      // A message's span is the root of the run's trace (a message carries no trace context of its own).
-      const attributes = { 'messaging.destination.name': this.channels.requests, 'orch.request_id': requestId };
-      const result = await withSpan(`receive ${this.channels.requests}`, { kind: SpanKind.CONSUMER, attributes }, () =>
-        engine.submit(prepared, {
-          correlationId: request.correlation_id,
-          respondTo: this.channels.responses,
-          requestId,
-        }),
-      );
+      const result = await this.submit(prepared, request.correlation_id, requestId);
       const template = prepared.template?.id ?? 'inline';
       metrics.submitted('bus', template, result.created);
       const fields = {
@@ -146,6 +139,14 @@ export class WorkflowBus {
       }
       await this.reject(raw, correlationId, error);
     }
+  }
+
+  /** Starts the run inside the message's span: the root of the run's trace (a message carries no trace context). */
+  private submit(prepared: PreparedWorkflow, correlationId: string, requestId: string): Promise<SubmitResult> {
+    const attributes = { 'messaging.destination.name': this.channels.requests, 'orch.request_id': requestId };
+    return withSpan(`receive ${this.channels.requests}`, { kind: SpanKind.CONSUMER, attributes }, () =>
+      this.options.engine.submit(prepared, { correlationId, respondTo: this.channels.responses, requestId }),
+    );
   }
 
   private async reject(raw: string, correlationId: string | undefined, error: OrchestratorError): Promise<void> {
