@@ -100,6 +100,8 @@ export interface OrchWorkerOptions {
   executionTtl?: string;
   /** Extra node arguments, e.g. `--cpu-prof --cpu-prof-dir=/tmp/x`. */
   nodeArgs?: string;
+  /** Extra environment (OTEL_EXPORTER_OTLP_ENDPOINT, say). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -121,6 +123,7 @@ export async function startOrchWorkers(
     LOG_LEVEL: 'warn',
     MAX_CONCURRENT_WORKFLOWS: String(options.maxConcurrentWorkflows ?? 1_000_000),
     EXECUTION_TTL: options.executionTtl ?? '1h',
+    ...options.env,
   };
   const before = await taskWorkerClients(admin);
   const children = Array.from({ length: count }, (_, i) =>
@@ -202,7 +205,13 @@ export interface ApiProcess extends BenchChild {
 /** Starts the HTTP API if it is built; undefined when `apps/api/dist/main.js` does not exist (yet). */
 export async function startApi(
   settings: RedisSettings,
-  options: { templatesDir: string; maxConcurrentWorkflows: number; executionTtl?: string; nodeArgs?: string },
+  options: {
+    templatesDir: string;
+    maxConcurrentWorkflows: number;
+    executionTtl?: string;
+    nodeArgs?: string;
+    env?: Record<string, string>;
+  },
 ): Promise<ApiProcess | undefined> {
   if (!existsSync(API_MAIN)) return undefined;
   const port = await freePort();
@@ -218,6 +227,7 @@ export async function startApi(
       EXECUTION_TTL: options.executionTtl ?? '1h',
       RECOVERY_ENABLED: 'false',
       LOG_LEVEL: 'warn',
+      ...options.env,
     },
     { nodeArgs: options.nodeArgs },
   );

@@ -1,0 +1,170 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { BenchCase, BenchContext, CaseResult, Row } from './bench-case';
+import { fmt, skippedRow, summaryJson } from './bench-case';
+import { closeHttp, postJson } from './http-client';
+import { type BenchChild, startApi, startOrchWorkers } from './processes';
+import { chain, wide } from './shapes';
+import { percentiles, type Summary, summarize } from './stats';
+import { Submitter } from './submitter';
+import { writeTemplates } from './templates-dir';
+
+/** Sequential HTTP runs per repetition for the latency figure, and runs of wide(10) per throughput repetition. */
+const LATENCY_RUNS = 100;
+const THROUGHPUT_RUNS = 200;
+const WIDTH = 10;
+const WARMUP = 10;
+
+/** A stand-in OTLP/HTTP collector on loopback: answers 200 and counts the spans it is sent. */
+async function startSink(): Promise<{ url: string; spans: () => number; close: () => Promise<void> }> {
+  let spans = 0;
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      spans += Buffer.concat(chunks).toString().split('"spanId"').length - 1;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    spans: () => spans,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+interface ModeResult {
+  p50: Summary;
+  tasksPerSecond: Summary;
+}
+
+/** One mode: a worker and the API with `env`, e2e latency over HTTP, then throughput of runs submitted at once. */
+async function measureMode(
+  ctx: BenchContext,
+  label: string,
+  env: Record<string, string>,
+): Promise<ModeResult | undefined> {
+  const children: BenchChild[] = [];
+  const submitter = await Submitter.create(ctx.redis);
+  const templates = writeTemplates();
+  try {
+    children.push(
+      ...(await startOrchWorkers(ctx.redis.settings, ctx.redis.admin, 1, { concurrency: ctx.concurrency, env })),
+    );
+    const api = await startApi(ctx.redis.settings, {
+      templatesDir: templates.dir,
+      maxConcurrentWorkflows: 1_000_000,
+      env,
+    });
+    if (!api) return undefined;
+    children.push(api);
+    const one = async () => {
+      const start = Date.now();
+      const res = await postJson(api.baseUrl, '/api/v1/workflows', { workflow: chain(2) });
+      const id = (res.body as { execution_id?: string }).execution_id;
+      if (res.status !== 202 || !id)
+        throw new Error(`POST /api/v1/workflows: ${res.status} ${JSON.stringify(res.body)}`);
+      const end = await submitter.finished(id);
+      if (end.status !== 'completed') throw new Error(`run ${id} ended ${end.status}`);
+      return end.at - start;
+    };
+    for (let i = 0; i < WARMUP; i++) await one();
+    const p50s: number[] = [];
+    const rates: number[] = [];
+    for (let rep = 0; rep < ctx.reps; rep++) {
+      const samples: number[] = [];
+      for (let i = 0; i < LATENCY_RUNS; i++) samples.push(await one());
+      p50s.push(percentiles(samples, [50])[0] ?? 0);
+      rates.push(await throughput(submitter));
+      ctx.log(
+        `tracing ${label} rep ${rep + 1}: e2e p50 ${p50s.at(-1)?.toFixed(1)} ms, ${rates.at(-1)?.toFixed(0)} tasks/s`,
+      );
+    }
+    return { p50: summarize(p50s), tasksPerSecond: summarize(rates) };
+  } finally {
+    templates.remove();
+    await submitter.close();
+    await Promise.all(children.map((c) => c.stop()));
+  }
+}
+
+/** THROUGHPUT_RUNS runs of wide(WIDTH) submitted at once; tasks per second until the last one finished. */
+async function throughput(submitter: Submitter): Promise<number> {
+  let left = THROUGHPUT_RUNS;
+  const done = new Promise<void>((resolve) =>
+    submitter.onEveryFinished(() => {
+      if (--left === 0) resolve();
+    }),
+  );
+  const start = Date.now();
+  await Promise.all(Array.from({ length: THROUGHPUT_RUNS }, () => submitter.submit(wide(WIDTH))));
+  await done;
+  submitter.onEveryFinished(undefined);
+  return (THROUGHPUT_RUNS * (WIDTH + 2) * 1000) / (Date.now() - start);
+}
+
+/**
+ * What tracing costs: the same worker and API with tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT: nothing started)
+ * and on (every span exported to a collector stand-in on loopback, sampler always_on).
+ */
+export const tracingCase: BenchCase = {
+  key: 'tracing',
+  title: 'Tracing off vs on',
+  async run(ctx) {
+    const sink = await startSink();
+    try {
+      const off = await measureMode(ctx, 'off', {});
+      await ctx.redis.admin.flushall();
+      const on = await measureMode(ctx, 'on', {
+        OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+        OTEL_TRACES_SAMPLER: 'always_on',
+      });
+      if (!off || !on)
+        return { rows: [skippedRow('tracing off vs on', 'API not built')], data: {} } satisfies CaseResult;
+      const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+      const rows: Row[] = [
+        {
+          case: 'tracing e2e 2-task chain p50, off',
+          orchestrator: fmt(off.p50, 'ms'),
+          raw: '',
+          ratio: '',
+          target: '(reference)',
+        },
+        {
+          case: 'tracing e2e 2-task chain p50, on',
+          orchestrator: fmt(on.p50, 'ms'),
+          raw: '',
+          ratio: ratio(on.p50.median, off.p50.median),
+          target: '(report)',
+        },
+        {
+          case: `tracing wide(${WIDTH}) tasks/s, off`,
+          orchestrator: fmt(off.tasksPerSecond),
+          raw: '',
+          ratio: '',
+          target: '(reference)',
+        },
+        {
+          case: `tracing wide(${WIDTH}) tasks/s, on`,
+          orchestrator: fmt(on.tasksPerSecond),
+          raw: '',
+          ratio: ratio(on.tasksPerSecond.median, off.tasksPerSecond.median),
+          target: '(report)',
+        },
+      ];
+      const data = {
+        latencyRunsPerRep: LATENCY_RUNS,
+        throughputRunsPerRep: THROUGHPUT_RUNS,
+        off: { p50: summaryJson(off.p50), tasksPerSecond: summaryJson(off.tasksPerSecond) },
+        on: { p50: summaryJson(on.p50), tasksPerSecond: summaryJson(on.tasksPerSecond) },
+        spansExported: sink.spans(),
+      };
+      return { rows, data } satisfies CaseResult;
+    } finally {
+      closeHttp();
+      await sink.close();
+    }
+  },
+};
