@@ -80,8 +80,13 @@ async function startStack(endpoint: string | undefined, reporter?: ExportReporte
   return { tracing, harness, api, stop };
 }
 
-async function submit(api: TestApi, harness: Harness, headers: Record<string, string> = {}): Promise<Json> {
-  const submitted = await api.call('POST', '/api/v1/workflows', { body: { workflow: diamond }, headers });
+async function submit(
+  api: TestApi,
+  harness: Harness,
+  headers: Record<string, string> = {},
+  workflow: unknown = diamond,
+): Promise<Json> {
+  const submitted = await api.call('POST', '/api/v1/workflows', { body: { workflow }, headers });
   expect(submitted.status).toBe(202);
   const id = submitted.body.execution_id as string;
   const record = await harness.waitForEnd(id, 20_000);
@@ -182,6 +187,55 @@ describe('OpenTelemetry traces', () => {
       // Log lines written while handling the request carry its trace and span ids.
       const submitted = stack.api.logs.find((l) => l.message === 'workflow submitted' && l.execution_id === id);
       expect(submitted).toMatchObject({ trace_id: CALLER_TRACE, span_id: request.spanId });
+    });
+
+    it("puts a sub-workflow's run under the task that started it, and parallel items under their task", async () => {
+      const nested = wf([
+        {
+          id: 'sub',
+          type: 'workflow',
+          parameters: {
+            workflow: { id: 'child', tasks: [{ id: 'inner', type: 'transform', parameters: { output: 1 } }] },
+          },
+        },
+        {
+          id: 'fan',
+          type: 'parallel',
+          parameters: {
+            tasks: [
+              { type: 'transform', parameters: { output: 'x' } },
+              { type: 'transform', parameters: { output: 'y' } },
+            ],
+          },
+        },
+      ]);
+      const record = await submit(stack.api, stack.harness, { traceparent: TRACEPARENT }, nested);
+      const id = record.execution_id as string;
+      const spans = await withDeadline(
+        receiver.until((all) =>
+          all.some((s) => s.name === `workflow ${nested.id}` && s.attributes['orch.execution_id'] === id),
+        ),
+        15_000,
+        'the run span',
+      );
+      const mine = spans.filter((s) => s.traceId === CALLER_TRACE);
+      const named = (name: string) => mine.filter((s) => s.name === name);
+      const [run] = named(`workflow ${nested.id}`).filter((s) => s.attributes['orch.execution_id'] === id);
+      // A waiting task's job runs twice: it parks (an orch.wait event) and comes back (orch.resumed) to finish.
+      const sub = named('task sub');
+      expect(sub.map((s) => [s.parentSpanId, s.attributes['orch.task.outcome']])).toEqual([
+        [run?.spanId, 'parked'],
+        [run?.spanId, 'completed'],
+      ]);
+      expect(sub[0]?.events.map((e) => e.name)).toEqual(['orch.wait']);
+      expect(sub[1]?.events.map((e) => e.name)).toEqual(['orch.resumed']);
+      const [child] = named('workflow child');
+      expect(child?.parentSpanId).toBe(sub[0]?.spanId);
+      expect(named('task inner').map((s) => s.parentSpanId)).toEqual([child?.spanId]);
+      const fan = named('task fan');
+      const items = [...named('task fan[0]'), ...named('task fan[1]')];
+      expect(items).toHaveLength(2);
+      for (const item of items) expect(item.parentSpanId).toBe(fan[0]?.spanId);
     });
 
     it('gives the web view the trace link template (TRACE_URL_TEMPLATE), escaped', async () => {
