@@ -40,18 +40,22 @@ interface ModeResult {
   tasksPerSecond: Summary;
 }
 
-/** One mode: a worker and the API with `env`, e2e latency over HTTP, then throughput of runs submitted at once. */
-async function measureMode(
+/** One repetition of one mode: a worker and the API with `env`, e2e latency over HTTP, then throughput. */
+async function measureOnce(
   ctx: BenchContext,
   label: string,
   env: Record<string, string>,
-): Promise<ModeResult | undefined> {
+): Promise<{ p50: number; tasksPerSecond: number } | undefined> {
   const children: BenchChild[] = [];
   const submitter = await Submitter.create(ctx.redis);
   const templates = writeTemplates();
   try {
     children.push(
-      ...(await startOrchWorkers(ctx.redis.settings, ctx.redis.admin, 1, { concurrency: ctx.concurrency, env })),
+      ...(await startOrchWorkers(ctx.redis.settings, ctx.redis.admin, 1, {
+        concurrency: ctx.concurrency,
+        env,
+        nodeArgs: ctx.profileArgs(`tracing-${label.replace(/ /g, '-')}-worker`),
+      })),
     );
     const api = await startApi(ctx.redis.settings, {
       templatesDir: templates.dir,
@@ -71,23 +75,43 @@ async function measureMode(
       return end.at - start;
     };
     for (let i = 0; i < WARMUP; i++) await one();
-    const p50s: number[] = [];
-    const rates: number[] = [];
-    for (let rep = 0; rep < ctx.reps; rep++) {
-      const samples: number[] = [];
-      for (let i = 0; i < LATENCY_RUNS; i++) samples.push(await one());
-      p50s.push(percentiles(samples, [50])[0] ?? 0);
-      rates.push(await throughput(submitter));
-      ctx.log(
-        `tracing ${label} rep ${rep + 1}: e2e p50 ${p50s.at(-1)?.toFixed(1)} ms, ${rates.at(-1)?.toFixed(0)} tasks/s`,
-      );
-    }
-    return { p50: summarize(p50s), tasksPerSecond: summarize(rates) };
+    const samples: number[] = [];
+    for (let i = 0; i < LATENCY_RUNS; i++) samples.push(await one());
+    const p50 = percentiles(samples, [50])[0] ?? 0;
+    const tasksPerSecond = await throughput(submitter);
+    ctx.log(`tracing ${label}: e2e p50 ${p50.toFixed(1)} ms, ${tasksPerSecond.toFixed(0)} tasks/s`);
+    return { p50, tasksPerSecond };
   } finally {
+    closeHttp();
     templates.remove();
     await submitter.close();
     await Promise.all(children.map((c) => c.stop()));
   }
+}
+
+/**
+ * Every repetition runs each mode in turn, on fresh processes and an empty Redis, so the order and the drift of a
+ * shared machine weigh on all modes alike.
+ */
+async function measureModes(
+  ctx: BenchContext,
+  modes: Record<string, Record<string, string>>,
+): Promise<Record<string, ModeResult> | undefined> {
+  const figures: Record<string, { p50: number[]; rates: number[] }> = {};
+  for (let rep = 0; rep < ctx.reps; rep++) {
+    for (const [label, env] of Object.entries(modes)) {
+      await ctx.redis.admin.flushall();
+      const once = await measureOnce(ctx, `${label} rep ${rep + 1}`, env);
+      if (!once) return undefined;
+      figures[label] ??= { p50: [], rates: [] };
+      const kept = figures[label];
+      kept.p50.push(once.p50);
+      kept.rates.push(once.tasksPerSecond);
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(figures).map(([label, f]) => [label, { p50: summarize(f.p50), tasksPerSecond: summarize(f.rates) }]),
+  );
 }
 
 /** THROUGHPUT_RUNS runs of wide(WIDTH) submitted at once; tasks per second until the last one finished. */
@@ -115,12 +139,11 @@ export const tracingCase: BenchCase = {
   async run(ctx) {
     const sink = await startSink();
     try {
-      const off = await measureMode(ctx, 'off', {});
-      await ctx.redis.admin.flushall();
-      const on = await measureMode(ctx, 'on', {
-        OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
-        OTEL_TRACES_SAMPLER: 'always_on',
+      const modes = await measureModes(ctx, {
+        off: {},
+        on: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'always_on' },
       });
+      const { off, on } = modes ?? {};
       if (!off || !on)
         return { rows: [skippedRow('tracing off vs on', 'API not built')], data: {} } satisfies CaseResult;
       const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
@@ -163,7 +186,6 @@ export const tracingCase: BenchCase = {
       };
       return { rows, data } satisfies CaseResult;
     } finally {
-      closeHttp();
       await sink.close();
     }
   },
