@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { BenchCase, BenchContext, CaseResult, Row } from './bench-case';
 import { fmt, skippedRow, summaryJson } from './bench-case';
+import { cpuMeter } from './cpu';
 import { closeHttp, postJson } from './http-client';
 import { type BenchChild, startApi, startOrchWorkers } from './processes';
 import { chain, wide } from './shapes';
@@ -38,6 +39,7 @@ async function startSink(): Promise<{ url: string; spans: () => number; close: (
 interface ModeResult {
   p50: Summary;
   tasksPerSecond: Summary;
+  cpuUsPerTask: Summary;
 }
 
 /** One repetition of one mode: a worker and the API with `env`, e2e latency over HTTP, then throughput. */
@@ -45,7 +47,7 @@ async function measureOnce(
   ctx: BenchContext,
   label: string,
   env: Record<string, string>,
-): Promise<{ p50: number; tasksPerSecond: number } | undefined> {
+): Promise<{ p50: number; tasksPerSecond: number; cpuUsPerTask: number } | undefined> {
   const children: BenchChild[] = [];
   const submitter = await Submitter.create(ctx.redis);
   const templates = writeTemplates();
@@ -78,9 +80,14 @@ async function measureOnce(
     const samples: number[] = [];
     for (let i = 0; i < LATENCY_RUNS; i++) samples.push(await one());
     const p50 = percentiles(samples, [50])[0] ?? 0;
+    // The worker's CPU per task is steadier than wall time on a shared machine: other processes do not add to it.
+    const meter = await cpuMeter(ctx.redis, { worker: children[0]?.pid as number });
     const tasksPerSecond = await throughput(submitter);
-    ctx.log(`tracing ${label}: e2e p50 ${p50.toFixed(1)} ms, ${tasksPerSecond.toFixed(0)} tasks/s`);
-    return { p50, tasksPerSecond };
+    const cpuUsPerTask = (((await meter.stop()).worker ?? 0) * 1e6) / (THROUGHPUT_RUNS * (WIDTH + 2));
+    ctx.log(
+      `tracing ${label}: e2e p50 ${p50.toFixed(1)} ms, ${tasksPerSecond.toFixed(0)} tasks/s, worker ${cpuUsPerTask.toFixed(0)} us CPU/task`,
+    );
+    return { p50, tasksPerSecond, cpuUsPerTask };
   } finally {
     closeHttp();
     templates.remove();
@@ -97,20 +104,24 @@ async function measureModes(
   ctx: BenchContext,
   modes: Record<string, Record<string, string>>,
 ): Promise<Record<string, ModeResult> | undefined> {
-  const figures: Record<string, { p50: number[]; rates: number[] }> = {};
+  const figures: Record<string, { p50: number[]; rates: number[]; cpu: number[] }> = {};
   for (let rep = 0; rep < ctx.reps; rep++) {
     for (const [label, env] of Object.entries(modes)) {
       await ctx.redis.admin.flushall();
       const once = await measureOnce(ctx, `${label} rep ${rep + 1}`, env);
       if (!once) return undefined;
-      figures[label] ??= { p50: [], rates: [] };
+      figures[label] ??= { p50: [], rates: [], cpu: [] };
       const kept = figures[label];
       kept.p50.push(once.p50);
       kept.rates.push(once.tasksPerSecond);
+      kept.cpu.push(once.cpuUsPerTask);
     }
   }
   return Object.fromEntries(
-    Object.entries(figures).map(([label, f]) => [label, { p50: summarize(f.p50), tasksPerSecond: summarize(f.rates) }]),
+    Object.entries(figures).map(([label, f]) => [
+      label,
+      { p50: summarize(f.p50), tasksPerSecond: summarize(f.rates), cpuUsPerTask: summarize(f.cpu) },
+    ]),
   );
 }
 
@@ -176,12 +187,34 @@ export const tracingCase: BenchCase = {
           ratio: ratio(on.tasksPerSecond.median, off.tasksPerSecond.median),
           target: '(report)',
         },
+        {
+          case: `tracing worker CPU per task, off`,
+          orchestrator: fmt(off.cpuUsPerTask, 'us'),
+          raw: '',
+          ratio: '',
+          target: '(reference)',
+        },
+        {
+          case: `tracing worker CPU per task, on`,
+          orchestrator: fmt(on.cpuUsPerTask, 'us'),
+          raw: '',
+          ratio: ratio(on.cpuUsPerTask.median, off.cpuUsPerTask.median),
+          target: '(report)',
+        },
       ];
       const data = {
         latencyRunsPerRep: LATENCY_RUNS,
         throughputRunsPerRep: THROUGHPUT_RUNS,
-        off: { p50: summaryJson(off.p50), tasksPerSecond: summaryJson(off.tasksPerSecond) },
-        on: { p50: summaryJson(on.p50), tasksPerSecond: summaryJson(on.tasksPerSecond) },
+        ...Object.fromEntries(
+          Object.entries({ off, on }).map(([mode, r]) => [
+            mode,
+            {
+              p50: summaryJson(r.p50),
+              tasksPerSecond: summaryJson(r.tasksPerSecond),
+              cpuUsPerTask: summaryJson(r.cpuUsPerTask),
+            },
+          ]),
+        ),
         spansExported: sink.spans(),
       };
       return { rows, data } satisfies CaseResult;
