@@ -1,6 +1,9 @@
 import { context, contextOf, endSpan, SpanKind, trace, tracer, tracingOn } from '@orch/tracing';
 import type { RequestHandler } from 'express';
 
+/** Probes and scrapes: a span every few seconds per replica would bury the requests worth tracing. */
+const UNTRACED: ReadonlySet<string> = new Set(['/health', '/metrics']);
+
 /**
  * A server span per request (tracing on only), active while the request is handled: a run submitted here is its
  * child. An incoming W3C `traceparent` (and `tracestate`) makes it part of the caller's trace.
@@ -8,6 +11,7 @@ import type { RequestHandler } from 'express';
 export function requestSpan(): RequestHandler {
   if (!tracingOn()) return (_req, _res, next) => next();
   return (req, res, next) => {
+    if (UNTRACED.has(req.path)) return next();
     const parent = contextOf({
       traceparent: header(req.headers.traceparent),
       tracestate: header(req.headers.tracestate),
