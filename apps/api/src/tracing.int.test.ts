@@ -247,6 +247,7 @@ describe('OpenTelemetry traces', () => {
     });
 
     it('starts a trace of its own without a caller, with the request span as the root', async () => {
+      expect((await stack.api.call('GET', '/health')).status).toBe(200);
       const record = await submit(stack.api, stack.harness);
       const id = record.execution_id as string;
       expect(record.trace_id).toMatch(/^[0-9a-f]{32}$/);
@@ -262,6 +263,8 @@ describe('OpenTelemetry traces', () => {
       const roots = trace.filter((s) => s.parentSpanId === undefined);
       expect(roots.map((s) => s.name)).toEqual(['POST /api/v1/workflows']);
       expect(trace.filter((s) => s.name.startsWith('task ')).length).toBe(5);
+      // Probes are not traced (the health check came before the run, so its span would have been exported first).
+      expect(spans.filter((s) => s.attributes['url.path'] === '/health')).toEqual([]);
     });
   });
 
