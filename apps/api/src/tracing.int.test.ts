@@ -5,6 +5,7 @@ import { freePort, withDeadline } from '@orch/testing';
 import { type ExportReporter, startTracing } from '@orch/tracing';
 import { OtlpReceiver, type ReceivedSpan } from '@orch/tracing/testing';
 import { type Harness, type Json, startApi, startHarness, type TestApi } from './testing';
+import { startBrowser } from './ui/test-browser';
 
 jest.setTimeout(30_000);
 
@@ -238,12 +239,26 @@ describe('OpenTelemetry traces', () => {
       for (const item of items) expect(item.parentSpanId).toBe(fan[0]?.spanId);
     });
 
-    it('gives the web view the trace link template (TRACE_URL_TEMPLATE), escaped', async () => {
-      const page = await stack.api.call('GET', '/ui/');
-      expect(page.status).toBe(200);
-      expect(page.text).toContain(
+    it("links the run page to the run's trace through TRACE_URL_TEMPLATE", async () => {
+      const html = await stack.api.call('GET', '/ui/');
+      expect(html.status).toBe(200);
+      expect(html.text).toContain(
         '<meta name="orch-trace-url" content="http://jaeger.test:16686/trace/{trace_id}?x=1&#38;y=2" />',
       );
+      const record = await submit(stack.api, stack.harness, { traceparent: TRACEPARENT });
+      const browser = await startBrowser();
+      try {
+        const { page, errors } = await browser.tab();
+        await page.goto(`${stack.api.url}/ui/#/runs/${record.execution_id}`);
+        const link = page.locator('.run-head a.trace-link');
+        await link.waitFor();
+        expect(await link.getAttribute('href')).toBe(`http://jaeger.test:16686/trace/${CALLER_TRACE}?x=1&y=2`);
+        expect(await link.textContent()).toBe(CALLER_TRACE);
+        await browser.screenshot(page, 'run-page-trace-link');
+        expect(errors).toEqual([]);
+      } finally {
+        await browser.close();
+      }
     });
 
     it('starts a trace of its own without a caller, with the request span as the root', async () => {
