@@ -36,7 +36,7 @@ const diamond = wf([
 /** The whole stack in one process: API, worker, the data service over the bus; spans to a local OTLP receiver. */
 async function startStack(endpoint: string | undefined, reporter?: ExportReporter) {
   const tracing = startTracing(
-    { endpoint, sampler: 'parentbased_always_on' },
+    { endpoint, sampler: 'parentbased_always_on', headers: { 'x-collector-key': 'k-1' } },
     { defaultServiceName: 'tracing-test', exportDelayMs: 20, reporter },
   );
   const harness = await startHarness();
@@ -117,6 +117,7 @@ describe('OpenTelemetry traces', () => {
       const record = await submit(stack.api, stack.harness, { traceparent: TRACEPARENT });
       const id = record.execution_id as string;
       expect(record.trace_id).toBe(CALLER_TRACE);
+      expect(receiver.headers['x-collector-key']).toBe('k-1'); // OTEL_EXPORTER_OTLP_HEADERS
       const runName = `workflow ${diamond.id}`;
       const spans = await withDeadline(
         receiver.until((all) => all.some((s) => s.name === runName && s.attributes['orch.execution_id'] === id)),

@@ -109,6 +109,16 @@ describe('loadConfig', () => {
       samplerArg: 0.25,
     });
     expect(config.traceUrlTemplate).toBe('https://ui.example/trace/{trace_id}');
+    expect(
+      loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'x-honeycomb-team=abc%3D1,x-other = two=2' }).tracing.headers,
+    ).toEqual({ 'x-honeycomb-team': 'abc=1', 'x-other': 'two=2' });
+    // A vendor's key: a malformed value is reported by its length, never printed.
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'secret-key-without-a-name' })).toThrow(
+      'OTEL_EXPORTER_OTLP_HEADERS must match pattern',
+    );
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'secret-key-without-a-name' })).toThrow(
+      /got a value of 25 characters/,
+    );
     const bad = () =>
       loadConfig({
         OTEL_EXPORTER_OTLP_ENDPOINT: 'jaeger:4318',

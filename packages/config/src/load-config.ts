@@ -149,6 +149,7 @@ const envSchema = {
     OPENAI_TIMEOUT: { type: 'string', default: '60s' },
     GENERATE_MAX_ATTEMPTS: { type: 'integer', minimum: 1, maximum: 10, default: 3 },
     OTEL_EXPORTER_OTLP_ENDPOINT: { type: 'string', pattern: '^https?://[^\\s]+$' },
+    OTEL_EXPORTER_OTLP_HEADERS: { type: 'string', pattern: '^[^=,]+=[^,]*(,[^=,]+=[^,]*)*$' },
     OTEL_SERVICE_NAME: { type: 'string', minLength: 1, maxLength: 200 },
     OTEL_TRACES_SAMPLER: { enum: [...SAMPLERS], default: 'parentbased_always_on' },
     OTEL_TRACES_SAMPLER_ARG: { type: 'number', minimum: 0, maximum: 1 },
@@ -157,7 +158,13 @@ const envSchema = {
 } as const;
 
 /** Their values never appear in an error message. */
-const SECRET_VARS = new Set(['REDIS_PASSWORD', 'SERVICE_SECRET', 'ORCHESTRATOR_API_KEYS', 'OPENAI_API_KEY']);
+const SECRET_VARS = new Set([
+  'REDIS_PASSWORD',
+  'SERVICE_SECRET',
+  'ORCHESTRATOR_API_KEYS',
+  'OPENAI_API_KEY',
+  'OTEL_EXPORTER_OTLP_HEADERS',
+]);
 
 /** The environment as the schema reads it: coerced, defaults filled in (so every defaulted variable is there). */
 type Env = FromSchema<typeof envSchema>;
@@ -278,12 +285,26 @@ function toConfig(
     generateMaxAttempts: raw.GENERATE_MAX_ATTEMPTS,
     tracing: {
       endpoint: raw.OTEL_EXPORTER_OTLP_ENDPOINT,
+      ...(raw.OTEL_EXPORTER_OTLP_HEADERS ? { headers: otlpHeaders(raw.OTEL_EXPORTER_OTLP_HEADERS) } : {}),
       serviceName: raw.OTEL_SERVICE_NAME,
       sampler: raw.OTEL_TRACES_SAMPLER,
       samplerArg: raw.OTEL_TRACES_SAMPLER_ARG,
     },
     traceUrlTemplate: raw.TRACE_URL_TEMPLATE,
   };
+}
+
+/** `key=value,key2=value2` with URL-encoded values (the OpenTelemetry spec's format), as a header map. */
+function otlpHeaders(text: string): Record<string, string> {
+  const decode = (value: string) => {
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      return value; // not URL-encoded after all: taken as written
+    }
+  };
+  const pairs = text.split(',').map((pair) => pair.split('=') as [string, ...string[]]);
+  return Object.fromEntries(pairs.map(([key, ...value]) => [key.trim(), decode(value.join('=').trim())]));
 }
 
 /** Node refuses a headers timeout above the request timeout, and 0 would turn the timeout off. */

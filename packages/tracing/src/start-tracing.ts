@@ -40,7 +40,10 @@ const OFF: Tracing = { enabled: false, close: async () => undefined };
 export function startTracing(settings: TracingSettings, options: StartTracingOptions): Tracing {
   if (!settings.endpoint) return OFF;
   const ids = new ChosenIdGenerator();
-  const exporter = new OTLPTraceExporter({ url: `${settings.endpoint.replace(/\/+$/, '')}/v1/traces` });
+  const exporter = new OTLPTraceExporter({
+    url: `${settings.endpoint.replace(/\/+$/, '')}/v1/traces`,
+    headers: { ...settings.headers },
+  });
   const reporter = options.reporter ?? { failing: () => undefined, recovered: () => undefined };
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({

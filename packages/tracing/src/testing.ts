@@ -52,6 +52,8 @@ interface OtlpRequest {
 export class OtlpReceiver extends EventEmitter {
   readonly spans: ReceivedSpan[] = [];
   requests = 0;
+  /** The headers of the latest request. */
+  headers: Record<string, string | string[] | undefined> = {};
 
   private constructor(
     private readonly server: Server,
@@ -66,6 +68,7 @@ export class OtlpReceiver extends EventEmitter {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
+        if (receiver) receiver.headers = req.headers;
         receiver?.receive(req.url ?? '', Buffer.concat(chunks).toString());
         res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       });

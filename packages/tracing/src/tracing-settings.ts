@@ -13,6 +13,8 @@ export type SamplerName = (typeof SAMPLERS)[number];
 export interface TracingSettings {
   /** OTLP/HTTP base URL (OTEL_EXPORTER_OTLP_ENDPOINT); `/v1/traces` is appended. No endpoint: tracing is off. */
   endpoint?: string;
+  /** OTEL_EXPORTER_OTLP_HEADERS: sent with every export (a vendor's API key, say). */
+  headers?: Record<string, string>;
   /** OTEL_SERVICE_NAME; each process passes its own default (orchestrator-api, orchestrator-worker, ...). */
   serviceName?: string;
   sampler: SamplerName;
