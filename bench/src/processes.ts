@@ -210,6 +210,7 @@ export async function startApi(
     maxConcurrentWorkflows: number;
     executionTtl?: string;
     nodeArgs?: string;
+    /** More settings (ORCHESTRATOR_BACKLOG_HIGH_WATER, OTEL_EXPORTER_OTLP_ENDPOINT, say). */
     env?: Record<string, string>;
   },
 ): Promise<ApiProcess | undefined> {
