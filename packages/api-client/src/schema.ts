@@ -620,6 +620,8 @@ export interface components {
             submitted_by?: string;
             /** @description The X-Request-Id of the request that created the run */
             request_id?: string;
+            /** @description The run's OpenTelemetry trace id, when the process that created it traces */
+            trace_id?: string;
             workflow: {
                 id: string;
                 name?: string;
@@ -650,6 +652,8 @@ export interface components {
             submitted_by?: string;
             /** @description The X-Request-Id of the request that created the run */
             request_id?: string;
+            /** @description The run's OpenTelemetry trace id, when the process that created it traces */
+            trace_id?: string;
             workflow: {
                 id: string;
                 name?: string;
@@ -1810,6 +1814,8 @@ export interface components {
     parameters: {
         /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
         RequestId: string;
+        /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+        TraceParent: string;
         /** @description Resume after this event: the `id` of the last event received */
         LastEventId: string;
     };
@@ -1840,6 +1846,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -1929,6 +1937,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -2082,6 +2092,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2180,6 +2192,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2280,6 +2294,8 @@ export interface operations {
                 "Last-Event-ID"?: components["parameters"]["LastEventId"];
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2397,6 +2413,8 @@ export interface operations {
                 "Last-Event-ID"?: components["parameters"]["LastEventId"];
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2505,6 +2523,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2623,6 +2643,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2732,6 +2754,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2840,6 +2864,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2948,6 +2974,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -3096,6 +3124,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -3242,6 +3272,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -3307,6 +3339,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 /** @example data-analysis-basic */
@@ -3395,6 +3429,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 /** @example data-analysis-basic */
@@ -3483,6 +3519,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -3620,6 +3658,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -3801,6 +3841,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -3877,6 +3919,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -4015,6 +4059,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 /** @example weekly-report */
@@ -4114,6 +4160,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 /** @example weekly-report */
@@ -4211,6 +4259,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 /** @example weekly-report */
@@ -4310,6 +4360,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 /** @example weekly-report */
@@ -4409,6 +4461,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -4474,6 +4528,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -4529,6 +4585,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -4605,6 +4663,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;

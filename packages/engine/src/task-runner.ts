@@ -12,6 +12,7 @@ import { ValidationError } from '@orch/errors';
 import { resolveValue } from '@orch/expressions';
 import type { Logger } from '@orch/logger';
 import type { SkipReason, TaskFinalStatus } from '@orch/run-model';
+import { trace, tracingOn } from '@orch/tracing';
 import { DelayedError, type Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
 import type { AttemptLog } from './attempt-log';
 import { ConcurrencyGates, taskGates } from './concurrency-gates';
@@ -263,6 +264,7 @@ export class TaskRunner {
       },
       log: attemptLog.write,
     };
+    if (tracingOn()) context.span = trace.getActiveSpan();
     return runWithDeadline(this.handlerOf(type.name), params, context, signal, task.timeoutMs, task.id);
   }
 
@@ -302,6 +304,7 @@ export class TaskRunner {
         logger,
         log: attemptLog.write,
       };
+      if (tracingOn()) context.span = trace.getActiveSpan();
       const output = await runWithDeadline(
         this.handlerOf(type),
         job.data.params,
@@ -356,10 +359,8 @@ function triggerDecision(
     const result = (outputs.get(d) as { result?: unknown } | undefined)?.result;
     return { status, branch, outcome: edgeOutcome(status, taskOf(def, d)?.failsWorkflow ?? true, branch, result) };
   });
-  const decision = decide(
-    task,
-    edges.map((edge) => edge.outcome),
-  );
+  const outcomes = edges.map((edge) => edge.outcome);
+  const decision = decide(task, outcomes);
   return decision === 'skipped' ? { decision, reason: skipReasonOf(edges) } : { decision };
 }
 

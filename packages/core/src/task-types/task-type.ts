@@ -1,5 +1,6 @@
 import type { ErrorDetail } from '@orch/errors';
 import type { TaskLogLevel, TaskLogStream } from '@orch/run-model';
+import type { Span } from '@orch/tracing';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 
 /**
@@ -48,6 +49,11 @@ export interface TaskContext {
    * unless given (`stdout`/`stderr` for a command's output).
    */
   log(message: string, options?: TaskLogOptions): void;
+  /**
+   * The attempt's OpenTelemetry span when the worker traces: add attributes or events to it; spans started inside
+   * the handler nest under it, and outgoing calls carry it (`carrierOf()` from @orch/tracing gives the headers).
+   */
+  span?: Span;
 }
 
 export interface TaskLogOptions {
