@@ -16,16 +16,18 @@ export const WORKFLOW_ROUTES: readonly RouteSpec[] = [
     description:
       'Validates the body, the template or workflow and the variables, then creates the run; nothing is enqueued ' +
       'unless everything is valid. The run is `pending` while MAX_CONCURRENT_WORKFLOWS runs are running. A ' +
-      '`correlation_id` already used within EXECUTION_TTL starts nothing and answers the existing run (across ' +
-      "replicas too). `Location` is the run's status URL.",
+      '`correlation_id` is an idempotency key in the space of the calling API key: used again within ' +
+      'EXECUTION_TTL with the same body it starts nothing and answers the existing run (across replicas too), ' +
+      "with another body it is a 409 naming that run. `Location` is the run's status URL.",
     tag: 'workflows',
     handler: submitWorkflow,
     scope: 'run',
     body: submitWorkflowBody,
     responses: {
       202: json('Accepted: the run was created', 'SubmitResult', ['Location']),
-      200: json('The correlation id was already used: the existing run', 'SubmitResult', ['Location']),
+      200: json('The correlation id was already used with this body: the existing run', 'SubmitResult', ['Location']),
       400: invalid,
+      409: error('The correlation id was already used with a different body; the message names that run'),
     },
   },
   {

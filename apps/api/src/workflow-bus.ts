@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import { jsonDepthExceeded } from './json-depth';
 import type { ApiMetrics } from './metrics';
 import { busRequestBody, checkRequest } from './request-schemas';
-import { prepareRequest } from './workflow-request';
+import { clientClaim, prepareRequest } from './workflow-request';
 
 /** The reference's message bus channels. */
 export const BUS_CHANNELS = { requests: 'workflow-requests', responses: 'workflow-responses' } as const;
@@ -36,8 +36,9 @@ export interface WorkflowBusOptions {
 
 /**
  * Starts workflows from `workflow-requests` messages. Every replica receives every message, so a start is keyed by
- * its required `correlation_id`: the engine's SET NX lets exactly one replica create the run, and only that one
- * publishes `accepted`. A malformed message gets one `error` answer, from the replica that claims it first.
+ * its required `correlation_id` (claimed in the bus's own space, the one an open API's requests share): the engine's
+ * claim lets exactly one replica create the run, and only that one publishes `accepted`; when an HTTP request
+ * created it, the one replica that makes the bus the run's final-message channel does. A malformed message gets one `error` answer, from the replica that claims it first.
  * The run's final message comes from the engine, on the `respond_to` channel recorded with the run.
  */
 export class WorkflowBus {
@@ -97,7 +98,7 @@ export class WorkflowBus {
       const request = checkRequest(busRequestBody, parsed, 'message');
       const prepared = prepareRequest(request, this.options.catalog);
       const result = await engine.submit(prepared, {
-        correlationId: request.correlation_id,
+        claim: clientClaim(request, undefined),
         respondTo: this.channels.responses,
         requestId,
       });
@@ -110,7 +111,12 @@ export class WorkflowBus {
         source: 'bus',
         request_id: requestId,
       };
-      if (!result.created) {
+      // A run this message did not create (an HTTP request with the same correlation id won): the one replica that
+      // makes the bus its final-message channel answers `accepted`, so the requester still gets its final message.
+      const answer = result.created
+        ? 'claimed'
+        : await engine.claimResponder(result.executionId, this.channels.responses);
+      if (answer !== 'claimed' && answer !== 'ended') {
         metrics.busMessage('duplicate');
         logger.debug('bus request for an existing run', fields);
         return;
@@ -124,8 +130,9 @@ export class WorkflowBus {
           status: result.status,
         }),
       );
+      if (answer === 'ended') await engine.sendFinalMessage(result.executionId, this.channels.responses);
       metrics.busMessage('accepted');
-      logger.info('workflow submitted', fields);
+      logger.info(result.created ? 'workflow submitted' : 'bus request joined an existing run', fields);
     } catch (thrown) {
       const error = toOrchestratorError(thrown);
       if (error.status >= 500) {

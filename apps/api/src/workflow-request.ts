@@ -5,8 +5,10 @@ import {
   type TemplateDefinition,
   targetWorkflow,
 } from '@orch/core';
+import type { RunClaim } from '@orch/engine';
 import { ValidationError } from '@orch/errors';
 import type { TemplateCatalog } from '@orch/templates';
+import { requestFingerprint } from './request-fingerprint';
 
 /** A request to run a workflow, from `POST /api/v1/workflows` or the `workflow-requests` channel. */
 export interface WorkflowRequest {
@@ -58,4 +60,15 @@ function prepareDocument(request: WorkflowRequest, catalog: TemplateCatalog): Pr
     }
   }
   return prepareInline(request.workflow, variables, '/workflow');
+}
+
+/**
+ * The claim of a request's correlation id: in the space of the key name that sent it (`submitter`; none for an open
+ * API and the bus), with the body's fingerprint. Undefined without a correlation id.
+ */
+export function clientClaim(request: WorkflowRequest, submitter: string | undefined): RunClaim | undefined {
+  if (request.correlation_id === undefined) return undefined;
+  const claim: RunClaim = { space: 'client', id: request.correlation_id, fingerprint: requestFingerprint(request) };
+  if (submitter !== undefined) claim.submitter = submitter;
+  return claim;
 }

@@ -17,12 +17,61 @@ export function skipUntargeted(
   tasks: string[],
   at: number,
 ): void {
-  const state = JSON.stringify({ s: 'skipped', a: 0, ft: at, r: 'not targeted' } satisfies TaskState);
+  const state = JSON.stringify(untargetedState(at));
   multi
     .hset(keys.finished(id), new Map(tasks.map((t) => [t, 'skipped'])))
     .hset(keys.tasks(id), new Map(tasks.map((t) => [t, state])));
-  for (const t of tasks)
-    multi.xadd(keys.events(id), '*', ...eventFields('task.skipped', at), 'task', t, 'reason', 'not targeted');
+  for (const t of tasks) multi.xadd(keys.events(id), '*', ...untargetedEvent(t, at));
+}
+
+const untargetedState = (at: number): TaskState => ({ s: 'skipped', a: 0, ft: at, r: 'not targeted' });
+const untargetedEvent = (task: string, at: number) => [
+  ...eventFields('task.skipped', at),
+  'task',
+  task,
+  'reason',
+  'not targeted',
+];
+
+/** What creating a run writes besides its definition, as flat field/value lists (the create-run script's layout). */
+export interface CreationLayout {
+  meta: string[];
+  waits: string[];
+  fin: string[];
+  out: string[];
+  tasks: string[];
+  /** In order: `workflow.created`, then the untargeted tasks' skips. */
+  events: string[][];
+}
+
+/** The layout of a new run: its meta, fan-in counters, untargeted skips and the completions `seed` reuses. */
+export function creationLayout(
+  def: ExecutionDefinition,
+  meta: Record<string, string>,
+  seed: ReadonlyMap<string, string>,
+): CreationLayout {
+  const at = def.createdAt;
+  const layout: CreationLayout = {
+    meta: Object.entries(meta).flat(),
+    waits: [...waitCounts(def, seed)].flatMap(([t, n]) => [t, String(n)]),
+    fin: [],
+    out: [],
+    tasks: [],
+    events: [eventFields('workflow.created', at)],
+  };
+  const skipped = JSON.stringify(untargetedState(at));
+  for (const t of def.untargeted ?? []) {
+    layout.fin.push(t, 'skipped');
+    layout.tasks.push(t, skipped);
+    layout.events.push(untargetedEvent(t, at));
+  }
+  const reused = JSON.stringify({ s: 'completed', a: 0, reused: true } satisfies TaskState);
+  for (const [t, output] of seed) {
+    layout.fin.push(t, 'completed');
+    layout.out.push(t, output);
+    layout.tasks.push(t, reused);
+  }
+  return layout;
 }
 
 /** The fields every event starts with. */

@@ -177,7 +177,7 @@ export class ScheduleManager extends EventEmitter {
       } else {
         prepared = prepareInline(schedule.workflow, variables);
       }
-      const started = await this.kernel.submit(prepared, { correlationId: `${schedule.id}:${at}` });
+      const started = await this.kernel.submit(prepared, { claim: { space: 'schedule', id: `${schedule.id}:${at}` } });
       firing.execution_id = started.executionId;
     }
     // Read-modify-write of the counters: firings of one schedule never overlap (one scheduler, ticks apart).

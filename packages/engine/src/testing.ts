@@ -174,7 +174,8 @@ export async function startHarness(
     },
     async submit(workflow, variables = {}, correlationId) {
       const prepared = prepareInline(workflow, variables);
-      return (await engine.submit(prepared, { correlationId })).executionId;
+      const claim = correlationId ? { space: 'client' as const, id: correlationId, fingerprint: '' } : undefined;
+      return (await engine.submit(prepared, { claim })).executionId;
     },
     async run(workflow, variables = {}, timeoutMs = 30_000) {
       return harness.waitForEnd(await harness.submit(workflow, variables), timeoutMs);

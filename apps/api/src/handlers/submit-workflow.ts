@@ -1,17 +1,18 @@
 import type { SubmitResponse } from '@orch/run-model';
 import { checkRequest, submitWorkflowBody } from '../request-schemas';
-import { prepareRequest } from '../workflow-request';
+import { clientClaim, prepareRequest } from '../workflow-request';
 import { executionLinks, type Handler } from './handler';
 
 /**
- * `POST /api/v1/workflows`. Everything is validated before anything is written. A correlation id already used
- * within the TTL returns the existing run with 200; the engine's SET NX makes that hold across replicas.
+ * `POST /api/v1/workflows`. Everything is validated before anything is written. A correlation id is claimed in the
+ * space of the calling key's name: used again within the TTL with the same body it returns the existing run with
+ * 200, with another body 409 naming that run; the engine claims it and creates the run in one step.
  */
 export const submitWorkflow: Handler = async (input, deps) => {
   const request = checkRequest(submitWorkflowBody, input.body, 'request body');
   const prepared = prepareRequest(request, deps.catalog);
   const result = await deps.engine.submit(prepared, {
-    correlationId: request.correlation_id,
+    claim: clientClaim(request, input.caller.name),
     requestId: input.requestId,
     submittedBy: input.caller.name,
   });
