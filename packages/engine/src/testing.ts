@@ -98,6 +98,7 @@ export async function startHarness(
     executionTtlMs?: number;
     maxSubworkflowDepth?: number;
     exitGraceMs?: number;
+    startGraceMs?: number;
   } = {},
 ): Promise<Harness> {
   const server = await startRedisServer();
@@ -111,6 +112,7 @@ export async function startHarness(
     defaultWorkflowTimeoutMs: options.defaultWorkflowTimeoutMs ?? 120_000,
     maxSubworkflowDepth: options.maxSubworkflowDepth,
     exitGraceMs: options.exitGraceMs,
+    startGraceMs: options.startGraceMs,
   });
   const calls: ProbeCall[] = [];
   const starts = new EventEmitter();
