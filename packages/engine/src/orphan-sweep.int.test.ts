@@ -68,3 +68,29 @@ describe('orphaned runs (created, first jobs never enqueued)', () => {
     expect(await markers()).not.toContain(id);
   });
 });
+
+describe('a run admitted from the queue by a process that died before starting it', () => {
+  let q: Harness;
+  beforeAll(async () => {
+    q = await startHarness({ startGraceMs: GRACE_MS, maxConcurrentWorkflows: 1 });
+  });
+  afterAll(() => q?.stop());
+
+  it('is started by the starting sweep', async () => {
+    const make = () =>
+      compileExecution(randomUUID(), prepareInline(wf([probe('from_queue')]), {}), { defaultTimeoutMs: 60_000 });
+    const [holder, waiting] = [make(), make()];
+    expect(await q.ctx.store.create({ def: holder, limit: 1 })).toEqual({ created: true, admitted: true });
+    expect(await q.ctx.store.create({ def: waiting, limit: 1 })).toEqual({ created: true, admitted: false });
+    await q.ctx.store.dropStarting([holder.executionId]);
+    // The holder ends and its slot goes to the waiting run; whoever did that dies before starting it.
+    expect(await q.ctx.store.scripts.releaseSlot(holder.executionId, 1, GRACE_MS)).toEqual([waiting.executionId]);
+    expect(await q.engine.status(waiting.executionId)).toBe('pending');
+    await q.startWorker();
+    const record = await q.waitForEnd(waiting.executionId, 10_000);
+    expect(record.status).toBe('completed');
+    expect((await q.engine.events(waiting.executionId)).map((e) => e.type)).toEqual(
+      expect.arrayContaining(['workflow.queued', 'recovery.started', 'workflow.started', 'workflow.completed']),
+    );
+  });
+});

@@ -245,7 +245,7 @@ export class RunKernel {
   /** Frees `id`'s slot (if any) and starts the runs that were waiting for one, oldest first. */
   async admitWaiting(id?: string): Promise<void> {
     const { store, limits } = this.ctx;
-    const admitted = await store.scripts.releaseSlot(id, limits.maxConcurrentWorkflows);
+    const admitted = await store.scripts.releaseSlot(id, limits.maxConcurrentWorkflows, limits.startGraceMs);
     for (const next of admitted) {
       if ((await store.status(next)) === 'pending') await this.startReady(await store.definition(next));
       else await this.admitWaiting(next); // it ended while it waited: give the slot on

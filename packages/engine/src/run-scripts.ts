@@ -15,7 +15,7 @@ const FILES = [
   'create-run-13',
   'claim-starting-1',
   'claim-responder-1',
-  'release-slot-2',
+  'release-slot-3',
   'claim-deadlines-1',
   'begin-exit-4',
   'cut-exit-2',
@@ -365,12 +365,15 @@ export class RunScripts {
     return (await this.run('claim-starting-1', [this.keys.starting()], [now, batch, leaseMs])) as string[];
   }
 
-  /** Frees a run's slot (none when `executionId` is undefined) and admits the oldest waiting runs into free slots. */
-  async releaseSlot(executionId: string | undefined, limit: number): Promise<string[]> {
+  /**
+   * Frees a run's slot (none when `executionId` is undefined) and admits the oldest waiting runs into free slots,
+   * with `starting` markers due `startGraceMs` from now.
+   */
+  async releaseSlot(executionId: string | undefined, limit: number, startGraceMs: number): Promise<string[]> {
     return (await this.run(
-      'release-slot-2',
-      [this.keys.active(), this.keys.pending()],
-      [executionId ?? '', limit],
+      'release-slot-3',
+      [this.keys.active(), this.keys.pending(), this.keys.starting()],
+      [executionId ?? '', limit, Date.now() + startGraceMs],
     )) as string[];
   }
 
