@@ -111,28 +111,7 @@ export class WorkflowBus {
         source: 'bus',
         request_id: requestId,
       };
-      // A run this message did not create (an HTTP request with the same correlation id won): the one replica that
-      // makes the bus its final-message channel answers `accepted`, so the requester still gets its final message.
-      const answer = result.created
-        ? 'claimed'
-        : await engine.claimResponder(result.executionId, this.channels.responses);
-      if (answer !== 'claimed' && answer !== 'ended') {
-        metrics.busMessage('duplicate');
-        logger.debug('bus request for an existing run', fields);
-        return;
-      }
-      await this.options.publisher.publish(
-        this.channels.responses,
-        JSON.stringify({
-          type: 'accepted',
-          execution_id: result.executionId,
-          correlation_id: correlationId,
-          status: result.status,
-        }),
-      );
-      if (answer === 'ended') await engine.sendFinalMessage(result.executionId, this.channels.responses);
-      metrics.busMessage('accepted');
-      logger.info(result.created ? 'workflow submitted' : 'bus request joined an existing run', fields);
+      await this.accept(result, fields);
     } catch (thrown) {
       const error = toOrchestratorError(thrown);
       if (error.status >= 500) {
@@ -148,6 +127,38 @@ export class WorkflowBus {
       }
       await this.reject(raw, correlationId, error);
     }
+  }
+
+  /**
+   * Answers `accepted` for a run this replica created, or for one the message did not create (an HTTP request with
+   * the same correlation id and body won) when this replica is the one that makes the bus the run's final-message
+   * channel: so every requester told `accepted` gets its final message, and exactly one replica answers.
+   */
+  private async accept(
+    result: { executionId: string; status: string; created: boolean },
+    fields: { correlation_id: string | undefined } & Record<string, string | undefined>,
+  ): Promise<void> {
+    const { engine, logger, metrics } = this.options;
+    const answer = result.created
+      ? 'claimed'
+      : await engine.claimResponder(result.executionId, this.channels.responses);
+    if (answer !== 'claimed' && answer !== 'ended') {
+      metrics.busMessage('duplicate');
+      logger.debug('bus request for an existing run', fields);
+      return;
+    }
+    await this.options.publisher.publish(
+      this.channels.responses,
+      JSON.stringify({
+        type: 'accepted',
+        execution_id: result.executionId,
+        correlation_id: fields.correlation_id,
+        status: result.status,
+      }),
+    );
+    if (answer === 'ended') await engine.sendFinalMessage(result.executionId, this.channels.responses);
+    metrics.busMessage('accepted');
+    logger.info(result.created ? 'workflow submitted' : 'bus request joined an existing run', fields);
   }
 
   private async reject(raw: string, correlationId: string | undefined, error: OrchestratorError): Promise<void> {

@@ -4,7 +4,8 @@ import { RedisKeys, watchConnection } from '@orch/redis';
 import type { Redis } from 'ioredis';
 import { EngineQueues } from './engine-queues';
 import { RunIndex } from './run-index';
-import { RunStore, START_GRACE_MS } from './run-store';
+import { START_GRACE_MS } from './run-layout';
+import { RunStore } from './run-store';
 import { ttlSecondsOf } from './task-job';
 
 export interface EngineOptions {

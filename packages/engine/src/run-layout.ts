@@ -95,3 +95,41 @@ export function parseDefinition(json: string): ExecutionDefinition {
   if (def.exitTasks) def.exitTasks = Object.assign(Object.create(null), def.exitTasks);
   return def;
 }
+
+/** What the create-run script takes (see create-run-13.lua). */
+export interface CreateRunArgs {
+  /** The idempotency key to claim first; none for a run without one. */
+  claimKey?: string;
+  claimTtlMs: number;
+  /** Kept with the claim: a later request with the same id but another fingerprint is a conflict. */
+  fingerprint: string;
+  definition: string;
+  layout: CreationLayout;
+  createdAt: number;
+  /** Admission under this limit; none: only written. */
+  limit?: number;
+  now?: number;
+  timeoutMs: number;
+  startGraceMs: number;
+}
+
+export type CreateRunReply =
+  | { created: true; admitted: boolean }
+  | { created: false; executionId: string; fingerprint: string };
+
+export interface CreateRunInput {
+  def: ExecutionDefinition;
+  /** Extra meta fields (`respond_to`, `parent_execution_id`, `retried_from`). */
+  extra?: Record<string, string>;
+  /** Outputs of tasks recorded as completed up front (a retry reusing checkpoints), by task id. */
+  seed?: ReadonlyMap<string, string>;
+  /** Admission in the same step, under this concurrency limit; without one the run is only written. */
+  limit?: number;
+  /** How long the run's idempotency key (`def.claim`) is held. */
+  claimTtlMs?: number;
+  /** How long after admission a run whose first jobs no worker has seen counts as orphaned. */
+  startGraceMs?: number;
+}
+
+/** Runs whose first jobs are not seen queued this long after admission are started by a worker's sweep. */
+export const START_GRACE_MS = 5000;

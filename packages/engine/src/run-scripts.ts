@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { RedisKeys } from '@orch/redis';
 import type { EndingStatus, FinalStatus, InternalStatus, SkipReason, TaskFinalStatus } from '@orch/run-model';
 import type { Redis } from 'ioredis';
-import type { CreationLayout } from './run-layout';
+import type { CreateRunArgs, CreateRunReply } from './run-layout';
 
 /** Lua files are named `<command>-<number of KEYS>.lua` and live beside src/ and dist/ in ../lua. */
 const FILES = [
@@ -77,26 +77,6 @@ export interface BeginExitInput {
   now?: number;
 }
 
-export interface CreateRunArgs {
-  /** The idempotency key to claim first; none for a run without one. */
-  claimKey?: string;
-  claimTtlMs: number;
-  /** Kept with the claim: a later request with the same id but another fingerprint is a conflict. */
-  fingerprint: string;
-  definition: string;
-  layout: CreationLayout;
-  createdAt: number;
-  /** Admission under this limit; none: only written. */
-  limit?: number;
-  now?: number;
-  timeoutMs: number;
-  startGraceMs: number;
-}
-
-export type CreateRunReply =
-  | { created: true; admitted: boolean }
-  | { created: false; executionId: string; fingerprint: string };
-
 /** A concurrency gate: the run's (`*`) or a parallel task's (its id), with its limit. */
 export interface Gate {
   name: string;
@@ -132,8 +112,8 @@ export interface FinalizeInput {
 /**
  * The engine's Lua scripts behind typed calls: named arguments in, typed replies out. Each call builds its own KEYS
  * (from one run's keys, or the global ones) and ARGV in the order the script's header gives, so no caller knows
- * either. Every script touches one run's keys or the global `{g}` ones, never both, except the two admission
- * scripts, which read and write one run's meta beside the global slots (noted in their headers).
+ * either. Every script touches one run's keys or the global `{g}` ones, never both, except create-run, which writes
+ * one run beside the global claim, slots, index and markers (noted in its header).
  */
 export class RunScripts {
   private readonly commands = new Map<ScriptFile, Command>();

@@ -2,32 +2,21 @@ import { type RedisKeys, taskNoteField } from '@orch/redis';
 import type { EventType, ExecutionEvent, ExecutionRecord, InternalStatus, TaskFinalStatus } from '@orch/run-model';
 import type { Redis } from 'ioredis';
 import type { ExecutionDefinition, RunClaim } from './execution-definition';
-import { creationLayout, eventFields, parseDefinition, skipUntargeted, waitCounts } from './run-layout';
+import {
+  type CreateRunInput,
+  type CreateRunReply,
+  creationLayout,
+  eventFields,
+  parseDefinition,
+  START_GRACE_MS,
+  skipUntargeted,
+  waitCounts,
+} from './run-layout';
 import { type RunMeta, type TaskState, toEvent, toRecord } from './run-record-view';
-import { type CreateRunReply, RunScripts } from './run-scripts';
+import { RunScripts } from './run-scripts';
 
 /** A hash as a Map: own fields only, so a task named `constructor` or `__proto__` reads as what Redis holds. */
 const entries = (hash: Record<string, string>): Map<string, string> => new Map(Object.entries(hash));
-
-export interface CreateRunInput {
-  def: ExecutionDefinition;
-  /** Extra meta fields (`respond_to`, `parent_execution_id`, `retried_from`). */
-  extra?: Record<string, string>;
-  /** Outputs of tasks recorded as completed up front (a retry reusing checkpoints), by task id. */
-  seed?: ReadonlyMap<string, string>;
-  /** Admission in the same step, under this concurrency limit; without one the run is only written. */
-  limit?: number;
-  /** How long the run's idempotency key (`def.claim`) is held. */
-  claimTtlMs?: number;
-  /** How long after admission a run whose first jobs no worker has seen counts as orphaned. */
-  startGraceMs?: number;
-}
-
-/** A run written (and admitted or not), or the run that already holds the idempotency key. */
-export type CreateRunResult = CreateRunReply;
-
-/** Runs whose first jobs are not seen queued this long after admission are started by a worker's sweep. */
-export const START_GRACE_MS = 5000;
 
 /**
  * The one owner of a run's Redis keys: its definition (cached, it never changes), meta, task states, completion
@@ -54,7 +43,7 @@ export class RunStore {
    * counters, and admits the run (marking it running with its deadline) or queues it: one script, so all of it
    * happens or none. When the key is held already nothing is written and the holder is returned.
    */
-  async create(input: CreateRunInput): Promise<CreateRunResult> {
+  async create(input: CreateRunInput): Promise<CreateRunReply> {
     const { def, extra = {}, seed = new Map() } = input;
     const meta: Record<string, string> = {
       status: 'pending',
