@@ -1,8 +1,8 @@
 /**
  * Every Redis key and channel the orchestrator uses (BullMQ builds its own from the queue prefix).
  * An execution's keys share the hash tag `{<id>}` and global keys the tag `{g}`, so the task scripts each touch one
- * slot. Not every path is single-slot yet (creating a run writes the run and the global index and admission keys in
- * one MULTI), so the engine runs on a single primary (with replicas), not on Redis Cluster; see docker/k8s/README.md.
+ * slot. Not every path is single-slot yet (creating a run writes the run, its idempotency claim and the global index
+ * and admission keys in one script), so the engine runs on a single primary (with replicas), not on Redis Cluster; see docker/k8s/README.md.
  */
 export class RedisKeys {
   constructor(readonly prefix = 'orch') {}
