@@ -239,11 +239,20 @@ export async function waitForEnd(
 ): Promise<ExecutionRecord> {
   const channel = engine.finishedChannel();
   let onMessage: ((ch: string, message: string) => void) | undefined;
+  let onReady: (() => void) | undefined;
   const ended = new Promise<void>((resolve) => {
     onMessage = (ch, message) => {
       if (ch === channel && (JSON.parse(message) as { execution_id: string }).execution_id === id) resolve();
     };
     subscriber.on('message', onMessage);
+    // A message published while the subscriber was reconnecting (Redis restarted) is lost: look again once back.
+    onReady = () => {
+      engine.status(id).then(
+        (status) => isFinalStatus(status) && resolve(),
+        () => undefined,
+      );
+    };
+    subscriber.on('ready', onReady);
   });
   await subscriber.subscribe(channel);
   try {
@@ -255,6 +264,7 @@ export async function waitForEnd(
     return await engine.get(id);
   } finally {
     if (onMessage) subscriber.off('message', onMessage);
+    if (onReady) subscriber.off('ready', onReady);
   }
 }
 
