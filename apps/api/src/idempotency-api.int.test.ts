@@ -208,12 +208,13 @@ describe('correlation ids on the workflow-requests bus', () => {
     ]);
   });
 
-  it('a requester joining a run that already ended gets accepted and the final message at once', async () => {
+  it('a requester joining a run that already ended (waiting or not) gets accepted and the final message at once', async () => {
     const body = { correlation_id: 'http-ended', workflow: say('quick', 'over') };
     const http = await submit(open, body);
     const id = http.body.execution_id as string;
     await h.waitForEnd(id);
-    await publish(body);
+    // `wait` says how to answer, not what to run: the message still matches the HTTP body.
+    await publish({ ...body, wait: '2s' });
     const final = await responses.waitFor(
       (m) => m.correlation_id === 'http-ended' && m.type === 'completed',
       'the final message',
