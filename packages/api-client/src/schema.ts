@@ -604,6 +604,8 @@ export interface components {
             parent_execution_id?: string;
             /** @description A sub-workflow: the `workflow` task of the parent run */
             parent_task_id?: string;
+            /** @description The run's OpenTelemetry trace id, when the process that created it traces */
+            trace_id?: string;
             workflow: {
                 id: string;
                 name?: string;
@@ -638,6 +640,8 @@ export interface components {
             parent_execution_id?: string;
             /** @description A sub-workflow: the `workflow` task of the parent run */
             parent_task_id?: string;
+            /** @description The run's OpenTelemetry trace id, when the process that created it traces */
+            trace_id?: string;
             workflow: {
                 id: string;
                 name?: string;
@@ -1745,6 +1749,8 @@ export interface components {
     parameters: {
         /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
         RequestId: string;
+        /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+        TraceParent: string;
         /** @description Resume after this event: the `id` of the last event received */
         LastEventId: string;
     };
@@ -1775,6 +1781,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -1864,6 +1872,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -2031,6 +2041,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2129,6 +2141,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2229,6 +2243,8 @@ export interface operations {
                 "Last-Event-ID"?: components["parameters"]["LastEventId"];
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2335,6 +2351,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2453,6 +2471,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2562,6 +2582,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2670,6 +2692,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2778,6 +2802,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2926,6 +2952,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -3072,6 +3100,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -3137,6 +3167,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 /** @example data-analysis-basic */
@@ -3225,6 +3257,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 /** @example data-analysis-basic */
@@ -3313,6 +3347,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -3454,6 +3490,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -3635,6 +3673,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -3711,6 +3751,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -3849,6 +3891,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 /** @example weekly-report */
@@ -3948,6 +3992,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 /** @example weekly-report */
@@ -4045,6 +4091,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 /** @example weekly-report */
@@ -4144,6 +4192,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 /** @example weekly-report */
@@ -4243,6 +4293,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -4308,6 +4360,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -4363,6 +4417,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -4439,6 +4495,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;

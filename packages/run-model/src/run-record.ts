@@ -41,6 +41,8 @@ export interface ExecutionRecord {
   /** A sub-workflow's parent run, and the `workflow` task of it that started this run. */
   parent_execution_id?: string;
   parent_task_id?: string;
+  /** The run's OpenTelemetry trace id (32 hex digits), when the process that created it traces. */
+  trace_id?: string;
   workflow: { id: string; name?: string };
   template?: { id: string; version?: string };
   variables: Record<string, unknown>;
