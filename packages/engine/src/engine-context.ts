@@ -4,6 +4,7 @@ import { RedisKeys, watchConnection } from '@orch/redis';
 import type { Redis } from 'ioredis';
 import { EngineQueues } from './engine-queues';
 import { RunIndex } from './run-index';
+import { START_GRACE_MS } from './run-layout';
 import { RunStore } from './run-store';
 import { ttlSecondsOf } from './task-job';
 import { TaskLogStore } from './task-log-store';
@@ -22,6 +23,8 @@ export interface EngineOptions {
   exitGraceMs?: number;
   /** What one task attempt's log may hold (`TASK_LOG_MAX_BYTES`); default 1 MiB. */
   taskLogMaxBytes?: number;
+  /** An admitted run whose first jobs no worker has seen queued this long after is started by the workers' sweep. */
+  startGraceMs?: number;
   logger?: Logger;
   /** When set, the engine's BullMQ client's connection state is logged under this name (`watchConnection`). */
   bullConnectionName?: string;
@@ -36,6 +39,7 @@ export interface EngineLimits {
   ttlSeconds: number;
   maxSubworkflowDepth: number;
   exitGraceMs: number;
+  startGraceMs: number;
 }
 
 /** A task attempt's log holds this much unless `TASK_LOG_MAX_BYTES` says otherwise. */
@@ -84,6 +88,7 @@ export function createEngineContext(options: EngineOptions): EngineContext {
       ttlSeconds: ttlSecondsOf(options.executionTtlMs),
       maxSubworkflowDepth: options.maxSubworkflowDepth ?? MAX_WORKFLOW_DEPTH,
       exitGraceMs: options.exitGraceMs ?? EXIT_GRACE_MS,
+      startGraceMs: options.startGraceMs ?? START_GRACE_MS,
     },
     logger,
     channels: { abort: keys.abortChannel(), finished: keys.finishedChannel() },
