@@ -1,6 +1,6 @@
 import { silentLogger } from '@orch/logger';
 import { AttemptLog, MAX_LOG_LINE_CHARS } from './attempt-log';
-import type { LogEntryInput } from './run-scripts';
+import type { LogEntryInput } from './log-entry';
 import type { TaskLogStore } from './task-log-store';
 
 /** A store that records each append (a batch) instead of writing it. */

@@ -7,7 +7,7 @@ import {
   type TaskLogLevel,
   type TaskLogStream,
 } from '@orch/run-model';
-import type { LogEntryInput } from './run-scripts';
+import type { LogEntryInput } from './log-entry';
 import type { TaskLogStore } from './task-log-store';
 
 /** A longer line is cut here (with a note of how much was cut), so one line cannot take a whole attempt's cap. */

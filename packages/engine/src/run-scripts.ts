@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { RedisKeys } from '@orch/redis';
 import type { EndingStatus, FinalStatus, InternalStatus, SkipReason, TaskFinalStatus } from '@orch/run-model';
 import type { Redis } from 'ioredis';
+import type { AppendLogInput } from './log-entry';
 import type { CreateRunArgs, CreateRunReply } from './run-layout';
 
 /** Lua files are named `<command>-<number of KEYS>.lua` and live beside src/ and dist/ in ../lua. */
@@ -47,14 +48,6 @@ export interface StartTaskReply {
   statuses: string[];
   /** The output JSON of each `reads` task, in order ('' when it has none). */
   outputs: string[];
-}
-
-/** One entry of a task attempt's log as append-log takes it; `end` says how the attempt ended (in `level`). */
-export interface LogEntryInput {
-  stream: 'log' | 'stdout' | 'stderr' | 'end';
-  level: string;
-  text: string;
-  at: number;
 }
 
 export interface CompleteTaskInput {
@@ -372,22 +365,17 @@ export class RunScripts {
   }
 
   /** Appends entries to a task attempt's log, within `cap` bytes (a marker line says when it was hit). */
-  async appendLog(
-    executionId: string,
-    input: { taskId: string; attempt: number; cap: number; marker: string; entries: readonly LogEntryInput[] },
-  ): Promise<number> {
-    const k = this.keys;
-    return (await this.run(
-      'append-log-3',
-      [k.taskLog(executionId, input.taskId, input.attempt), k.taskLogs(executionId), k.meta(executionId)],
-      [
-        `${input.taskId}:${input.attempt}`,
-        input.cap,
-        Date.now(),
-        input.marker,
-        ...input.entries.flatMap((e) => [e.stream, e.level, e.text, e.at]),
-      ],
-    )) as number;
+  async appendLog(id: string, input: AppendLogInput): Promise<number> {
+    const { taskId, attempt, cap, marker, entries } = input;
+    const keys = [this.keys.taskLog(id, taskId, attempt), this.keys.taskLogs(id), this.keys.meta(id)];
+    const lines = entries.flatMap((e) => [e.stream, e.level, e.text, e.at]);
+    return (await this.run('append-log-3', keys, [
+      `${taskId}:${attempt}`,
+      cap,
+      Date.now(),
+      marker,
+      ...lines,
+    ])) as number;
   }
 
   private runKeys(executionId: string) {

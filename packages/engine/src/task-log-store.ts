@@ -1,7 +1,8 @@
 import type { RedisKeys } from '@orch/redis';
 import type { AttemptEnding, TaskLogLevel, TaskLogLine, TaskLogStream } from '@orch/run-model';
 import type { Redis } from 'ioredis';
-import type { LogEntryInput, RunScripts } from './run-scripts';
+import type { LogEntryInput } from './log-entry';
+import type { RunScripts } from './run-scripts';
 
 /** What one read of an attempt's log found: its lines, and how the attempt ended when the log says so. */
 export interface LogRead {
