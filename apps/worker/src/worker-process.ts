@@ -46,7 +46,7 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
   for (const problem of catalog.problems)
     logger.warn('template skipped', { path: problem.path, errors: problem.errors });
   // The service types' handlers; the builtin and control types run from their modules.
-  const handlers: TaskHandlers = createServiceHandlers({ coordinator, openai: config.openai });
+  const handlers: TaskHandlers = createServiceHandlers({ coordinator, openai: config.openai, http: config.httpTask });
   const worker = new EngineWorker({
     engine,
     handlers,

@@ -3,6 +3,7 @@ import { type ErrorDetail, ValidationError } from '@orch/errors';
 import Ajv from 'ajv';
 import type { FromSchema } from 'json-schema-to-ts';
 import { type ApiKey, parseApiKeys } from './api-keys';
+import { type HttpTaskSettings, parseHttpTaskSettings } from './http-task-settings';
 import { readTlsFiles } from './redis-tls';
 
 export interface ExecSettings {
@@ -75,6 +76,8 @@ export interface Config {
   /** Any OpenAI-compatible endpoint; `ai` tasks with `provider: openai` and workflow generation use it. */
   openai: { baseUrl?: string; apiKey?: string; model: string; timeoutMs: number };
   generateMaxAttempts: number;
+  /** Where `http` tasks may connect, and which secrets their headers may read. */
+  httpTask: HttpTaskSettings;
 }
 
 const durationVars = [
@@ -143,6 +146,9 @@ const envSchema = {
     OPENAI_MODEL: { type: 'string', minLength: 1, default: 'gpt-4o-mini' },
     OPENAI_TIMEOUT: { type: 'string', default: '60s' },
     GENERATE_MAX_ATTEMPTS: { type: 'integer', minimum: 1, maximum: 10, default: 3 },
+    HTTP_TASK_ALLOW: { type: 'string' },
+    HTTP_TASK_DENY: { type: 'string' },
+    HTTP_TASK_SECRET_ENV: { type: 'string' },
   },
 } as const;
 
@@ -190,6 +196,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     });
   }
   const tls = readTlsFiles(raw, errors);
+  const httpTask = parseHttpTaskSettings(
+    { allow: env.HTTP_TASK_ALLOW, deny: env.HTTP_TASK_DENY, secretEnv: env.HTTP_TASK_SECRET_ENV },
+    errors,
+  );
   if (!valid || errors.length > 0) {
     throw new ValidationError(
       `invalid configuration: ${errors.map((e) => `${e.pointer} ${e.message}`).join('; ')}`,
@@ -197,7 +207,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       { code: 'CONFIG_INVALID' },
     );
   }
-  return deepFreeze(toConfig(raw, (name) => ms[name] ?? 0, apiKeys.keys, tls));
+  return deepFreeze({ ...toConfig(raw, (name) => ms[name] ?? 0, apiKeys.keys, tls), httpTask });
 }
 
 /** The checked environment as the settings the processes use. */
@@ -206,7 +216,7 @@ function toConfig(
   ms: (name: (typeof durationVars)[number]) => number,
   apiKeys: ApiKey[],
   tls: { ca?: string; cert?: string; key?: string } | undefined,
-): Config {
+): Omit<Config, 'httpTask'> {
   const list = (v: string) =>
     v
       .split(',')

@@ -83,7 +83,7 @@ export class EngineWorker {
     this.taskWorker = new Worker(QUEUES.tasks, (job, token, signal) => this.runTaskJob(job, token, signal), {
       ...base,
       concurrency: options.concurrency,
-      settings: { backoffStrategy: (attemptsMade, _type, _error, job) => retryDelay(attemptsMade, job) },
+      settings: { backoffStrategy: (attemptsMade, _type, error, job) => retryDelay(attemptsMade, job, error) },
     });
     const workflowWorker = new Worker(QUEUES.workflows, (job, token) => this.finalizeJob(job, token), {
       ...base,
@@ -226,7 +226,9 @@ function outcomeOf(error: unknown): TaskOutcome {
   return error instanceof UnrecoverableError ? 'failed' : 'retrying';
 }
 
-function retryDelay(attemptsMade: number, job: MinimalJob | undefined): number {
+/** The task's backoff, but never sooner than a failure's own `retryAfterMs` (an http 429's Retry-After). */
+function retryDelay(attemptsMade: number, job: MinimalJob | undefined, error: Error | undefined): number {
   const spec = (job?.data as { bp?: BackoffSpec } | undefined)?.bp;
-  return spec ? backoffDelay(spec, attemptsMade) : 0;
+  const after = (error as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+  return Math.max(spec ? backoffDelay(spec, attemptsMade) : 0, typeof after === 'number' ? after : 0);
 }

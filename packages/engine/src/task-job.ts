@@ -70,10 +70,9 @@ export function taskJob(
     removeOnComplete: { age: ttlSeconds, count: COMPLETED_TASK_JOBS_KEPT },
     removeOnFail: { age: ttlSeconds },
   };
-  if (task.backoff) {
-    data.bp = task.backoff;
-    opts.backoff = { type: 'orch' };
-  }
+  if (task.backoff) data.bp = task.backoff;
+  // The engine's strategy for every retried task: its backoff, or a failure's Retry-After.
+  if (task.attempts > 1) opts.backoff = { type: 'orch' };
   if (parent) opts.parent = parent;
   return { name: task.type, data, opts };
 }

@@ -240,7 +240,8 @@ export class TaskRunner {
     }
     const extra = run.kind === 'builtin' ? run.extraParameters?.(source) : undefined;
     const raw = extra ? { ...(source.parameters ?? {}), ...extra } : (source.parameters ?? {});
-    const params = resolveValue(raw, scope) as Record<string, unknown>;
+    const names = type.runScope ? { ...scope, ...type.runScope(raw) } : scope;
+    const params = resolveValue(raw, names) as Record<string, unknown>;
     checkParameters(type.name, params, task.id);
     const context: TaskContext = {
       executionId: def.executionId,

@@ -115,7 +115,7 @@ export async function startHarness(
   const calls: ProbeCall[] = [];
   const starts = new EventEmitter();
   const probe = probeHandler(calls, starts);
-  const handlers: TaskHandlers = { data: probe, ai: probe, exec: probe };
+  const handlers: TaskHandlers = { data: probe, ai: probe, exec: probe, http: probe };
   const workers: EngineWorker[] = [];
   const clients: Redis[] = [connection];
   const fresh = () => {

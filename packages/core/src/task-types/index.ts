@@ -4,13 +4,25 @@ import { condition } from './condition';
 import { data } from './data';
 import { delay } from './delay';
 import { exec } from './exec';
+import { http } from './http';
 import { parallel, SUB_TASK_TYPES } from './parallel';
 import type { ParametersOf, TaskKind, TaskTypeModule } from './task-type';
 import { transform } from './transform';
 import { workflow } from './workflow';
 
 /** THE catalog of task types: one module each (`task-types/<type>.ts`); adding a type is adding it here. */
-export const TASK_TYPE_MODULES = [data, ai, exec, parallel, condition, transform, workflow, approval, delay] as const;
+export const TASK_TYPE_MODULES = [
+  data,
+  ai,
+  exec,
+  http,
+  parallel,
+  condition,
+  transform,
+  workflow,
+  approval,
+  delay,
+] as const;
 
 type Modules = (typeof TASK_TYPE_MODULES)[number];
 
@@ -63,6 +75,7 @@ if (subTaskTypes.join() !== [...SUB_TASK_TYPES].join()) {
 }
 
 export { APPROVAL_TIMEOUT_MS, DECISION_NOTE } from './approval';
+export { SECRET_MARKER, secretMarker } from './http';
 export { conditionExpression } from './schema-parts';
 export * from './task-type';
 export { CHILD_RUN_NOTE, MAX_WORKFLOW_DEPTH } from './workflow';
