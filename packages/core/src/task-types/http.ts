@@ -9,7 +9,7 @@ const schema = {
   required: ['url'],
   additionalProperties: false,
   properties: {
-    method: { enum: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], default: 'GET' },
+    method: { enum: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], description: 'default GET' },
     url: { type: 'string', minLength: 1, maxLength: 8192, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://' },
     headers: stringMapSchema,
     query: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
