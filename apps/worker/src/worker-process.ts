@@ -52,6 +52,8 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
     handlers,
     subscriber,
     concurrency: config.workerConcurrency,
+    queues: config.workerQueues,
+    heartbeatMs: config.workerHeartbeatMs,
     lockDurationMs: config.workerLockDurationMs,
     stalledIntervalMs: config.workerStalledIntervalMs,
     logger,

@@ -68,6 +68,10 @@ export interface Config {
   /** BullMQ job lock, and how often workers look for jobs whose lock expired (their worker died). */
   workerLockDurationMs: number;
   workerStalledIntervalMs: number;
+  /** The task queues (`queue:`) this worker takes jobs from (WORKER_QUEUES). */
+  workerQueues: string[];
+  /** How often a worker writes its heartbeat; it is listed as lost after three missed ones. */
+  workerHeartbeatMs: number;
   /** Where a worker serves Prometheus `/metrics` (0: any free port); none when unset. */
   workerMetricsPort?: number;
   /** BullMQ's key prefix; wrap it in braces (`{orch}`) on Redis Cluster so a queue's keys share a slot. */
@@ -90,6 +94,7 @@ const durationVars = [
   'ORCHESTRATOR_HEADERS_TIMEOUT',
   'ORCHESTRATOR_REQUEST_TIMEOUT',
   'EXIT_GRACE_PERIOD',
+  'WORKER_HEARTBEAT_INTERVAL',
 ] as const;
 
 /** The environment variables (names from the reference) with their defaults; ajv coerces the strings. */
@@ -139,6 +144,12 @@ const envSchema = {
     WORKER_LOCK_DURATION: { type: 'string', default: '30s' },
     WORKER_STALLED_INTERVAL: { type: 'string', default: '15s' },
     WORKER_METRICS_PORT: { type: 'integer', minimum: 0, maximum: 65535 },
+    WORKER_QUEUES: {
+      type: 'string',
+      pattern: '^\\s*[a-z0-9][a-z0-9_-]{0,62}(\\s*,\\s*[a-z0-9][a-z0-9_-]{0,62})*\\s*$',
+      default: 'default',
+    },
+    WORKER_HEARTBEAT_INTERVAL: { type: 'string', default: '5s' },
     QUEUE_PREFIX: { type: 'string', minLength: 1, pattern: '^[^:]+$', default: 'orch' },
     LOG_LEVEL: { enum: ['error', 'warn', 'info', 'debug'], default: 'info' },
     OPENAI_BASE_URL: { type: 'string', pattern: '^https?://' },
@@ -266,6 +277,8 @@ function toConfig(
     workerName: raw.WORKER_NAME,
     workerLockDurationMs: ms('WORKER_LOCK_DURATION'),
     workerStalledIntervalMs: ms('WORKER_STALLED_INTERVAL'),
+    workerQueues: [...new Set(list(raw.WORKER_QUEUES))],
+    workerHeartbeatMs: Math.max(100, ms('WORKER_HEARTBEAT_INTERVAL')),
     workerMetricsPort: raw.WORKER_METRICS_PORT,
     queuePrefix: raw.QUEUE_PREFIX,
     logLevel: raw.LOG_LEVEL,

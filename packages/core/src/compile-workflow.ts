@@ -29,7 +29,12 @@ export interface CompiledTask {
   when?: string;
   /** An exit handler (`on_exit`): run once the run's tasks have ended. */
   exit?: true;
+  /** The worker pool that runs it (`queue:`), when not `default`. */
+  queue?: string;
 }
+
+/** The queue every task without a `queue:` goes to. */
+export const DEFAULT_QUEUE = 'default';
 
 /** A validated workflow's compiled form: what plan, the dry run and the engine read. */
 export interface CompiledWorkflow {
@@ -106,6 +111,7 @@ function compileTasks(
       rule: t.trigger_rule ?? 'none_failed_min_one_success',
       ...(Object.keys(branches).length > 0 ? { branches } : {}),
       ...(guarded ? { when: conditionExpression(t.condition as string) } : {}),
+      ...(t.queue !== undefined && t.queue !== DEFAULT_QUEUE ? { queue: t.queue } : {}),
     };
   }
   return tasks;

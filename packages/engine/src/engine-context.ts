@@ -6,6 +6,7 @@ import { EngineQueues } from './engine-queues';
 import { RunIndex } from './run-index';
 import { RunStore } from './run-store';
 import { ttlSecondsOf } from './task-job';
+import { WorkerRegistry } from './worker-registry';
 
 export interface EngineOptions {
   /** Used for the engine's own commands; the caller owns it. */
@@ -53,6 +54,8 @@ export interface EngineContext {
   /** For the schedule manager's own (global, non-run) keys. */
   redis: Redis;
   keys: RedisKeys;
+  /** The workers' heartbeats (`/api/v1/workers`, and which task queues are served). */
+  workers: WorkerRegistry;
 }
 
 export function createEngineContext(options: EngineOptions): EngineContext {
@@ -79,5 +82,6 @@ export function createEngineContext(options: EngineOptions): EngineContext {
     channels: { abort: keys.abortChannel(), finished: keys.finishedChannel() },
     redis: options.connection,
     keys,
+    workers: new WorkerRegistry(options.connection, keys),
   };
 }

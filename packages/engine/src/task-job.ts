@@ -1,5 +1,5 @@
 import type { ServiceTaskType } from '@orch/core';
-import { QUEUES } from '@orch/redis';
+import { QUEUES, taskQueueName } from '@orch/redis';
 import type { FlowJob, JobsOptions } from 'bullmq';
 import { type BackoffSpec, type ExecutionDefinition, taskOf } from './execution-definition';
 import type { Gate } from './run-scripts';
@@ -88,6 +88,6 @@ export function workflowFlow(def: ExecutionDefinition, first: readonly string[],
       removeOnComplete: { age: ttlSeconds },
       removeOnFail: { age: ttlSeconds },
     },
-    children: first.map((t) => ({ queueName: QUEUES.tasks, ...taskJob(def, t, ttlSeconds) })),
+    children: first.map((t) => ({ queueName: taskQueueName(taskOf(def, t)?.queue), ...taskJob(def, t, ttlSeconds) })),
   };
 }

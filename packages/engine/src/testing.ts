@@ -80,6 +80,9 @@ export interface Harness {
     templates?: Record<string, TemplateDefinition>;
     /** Handlers in place of the probe's (the real exec handler, say). */
     handlers?: Partial<TaskHandlers>;
+    queues?: string[];
+    name?: string;
+    heartbeatMs?: number;
   }): Promise<EngineWorker>;
   submit(workflow: unknown, variables?: Record<string, unknown>, correlationId?: string): Promise<string>;
   run(workflow: unknown, variables?: Record<string, unknown>, timeoutMs?: number): Promise<ExecutionRecord>;
@@ -162,6 +165,9 @@ export async function startHarness(
         concurrency: workerOptions.concurrency ?? 50,
         lockDurationMs: workerOptions.lockDurationMs,
         stalledIntervalMs: workerOptions.stalledIntervalMs,
+        queues: workerOptions.queues,
+        name: workerOptions.name,
+        heartbeatMs: workerOptions.heartbeatMs,
         templates: (reference) => {
           const template = workerOptions.templates?.[reference];
           if (!template) throw new NotFoundError('template', reference);
