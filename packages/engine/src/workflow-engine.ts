@@ -98,6 +98,7 @@ export class WorkflowEngine {
   async get(id: string, options: { outputs?: boolean } = {}): Promise<ExecutionRecord> {
     const record = await this.ctx.store.get(id, options);
     if (!record) throw new NotFoundError('execution', id);
+    if (record.status !== 'running' && record.status !== 'pending') return record;
     return markUnservedQueues(record, await this.ctx.store.definition(id), this.ctx.workers);
   }
 
