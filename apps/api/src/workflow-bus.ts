@@ -95,6 +95,7 @@ export class WorkflowBus {
         );
       }
       const request = checkRequest(busRequestBody, parsed, 'message');
+      await this.options.engine.loadTaskTypes();
       const prepared = prepareRequest(request, this.options.catalog);
       const result = await engine.submit(prepared, {
         correlationId: request.correlation_id,

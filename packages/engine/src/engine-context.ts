@@ -6,6 +6,7 @@ import { EngineQueues } from './engine-queues';
 import { RunIndex } from './run-index';
 import { RunStore } from './run-store';
 import { ttlSecondsOf } from './task-job';
+import { TaskTypeRegistry } from './task-type-registry';
 import { WorkerRegistry } from './worker-registry';
 
 export interface EngineOptions {
@@ -56,6 +57,8 @@ export interface EngineContext {
   keys: RedisKeys;
   /** The workers' heartbeats (`/api/v1/workers`, and which task queues are served). */
   workers: WorkerRegistry;
+  /** The task types SDK workers registered. */
+  taskTypes: TaskTypeRegistry;
 }
 
 export function createEngineContext(options: EngineOptions): EngineContext {
@@ -83,5 +86,6 @@ export function createEngineContext(options: EngineOptions): EngineContext {
     redis: options.connection,
     keys,
     workers: new WorkerRegistry(options.connection, keys),
+    taskTypes: new TaskTypeRegistry(options.connection, keys, logger),
   };
 }

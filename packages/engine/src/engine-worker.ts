@@ -53,6 +53,11 @@ export interface EngineWorkerOptions {
   /** What its heartbeats say: the task types it runs (default: the catalog's), its kind and version. */
   identity?: { taskTypes?: readonly string[]; kind?: 'stock' | 'sdk'; version?: string };
   heartbeatMs?: number;
+  /**
+   * Only task jobs: no workflow or control jobs, no deadline sweep (an SDK worker, which runs its own task types and
+   * leaves ending runs, schedules and recovery to the stock workers and their settings).
+   */
+  tasksOnly?: boolean;
 }
 
 /** Default sweep period: timeouts fire within a quarter second, at four cheap script calls a second per worker. */
@@ -104,12 +109,15 @@ export class EngineWorker {
           settings: { backoffStrategy: (attemptsMade, _type, error, job) => retryDelay(attemptsMade, job, error) },
         }),
     );
-    const workflowWorker = new Worker(QUEUES.workflows, (job, token) => this.finalizeJob(job, token), {
-      ...base,
-      concurrency: 16,
-    });
-    const controlWorker = new Worker(QUEUES.control, (job) => this.controlJob(job), { ...base, concurrency: 4 });
-    this.workers = [...this.taskWorkers, workflowWorker, controlWorker];
+    this.workers = [...this.taskWorkers];
+    if (!options.tasksOnly) {
+      const workflowWorker = new Worker(QUEUES.workflows, (job, token) => this.finalizeJob(job, token), {
+        ...base,
+        concurrency: 16,
+      });
+      const controlWorker = new Worker(QUEUES.control, (job) => this.controlJob(job), { ...base, concurrency: 4 });
+      this.workers.push(workflowWorker, controlWorker);
+    }
     this.heartbeat = new HeartbeatLoop(
       this.ctx.workers,
       () => this.describe(),
@@ -138,7 +146,8 @@ export class EngineWorker {
     if (this.recovery && this.options.recovery) await this.recovery.schedule(this.options.recovery.intervalMs);
     for (const worker of this.workers) void worker.run();
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
-    this.sweeper = setInterval(() => this.sweepDeadlines(), this.options.deadlineSweepMs ?? DEADLINE_SWEEP_MS);
+    if (!this.options.tasksOnly)
+      this.sweeper = setInterval(() => this.sweepDeadlines(), this.options.deadlineSweepMs ?? DEADLINE_SWEEP_MS);
     await this.heartbeat.start();
   }
 

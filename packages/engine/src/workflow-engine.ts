@@ -1,4 +1,4 @@
-import { CHILD_RUN_NOTE, type PreparedWorkflow } from '@orch/core';
+import { CHILD_RUN_NOTE, type ExternalTaskTypeSpec, type PreparedWorkflow } from '@orch/core';
 import { NotFoundError } from '@orch/errors';
 import type {
   ApprovalDecision,
@@ -178,6 +178,19 @@ export class WorkflowEngine {
     const live = workers.filter((w) => w.status === 'live').length;
     const counts = { live, lost: workers.length - live };
     return { active, pending, recovery: Object.fromEntries(counters), queues, workers: counts };
+  }
+
+  /**
+   * Loads the task types SDK workers registered, so the next validation knows them (call before preparing a
+   * workflow; unchanged registrations cost one HGETALL).
+   */
+  loadTaskTypes(): Promise<void> {
+    return this.ctx.taskTypes.load();
+  }
+
+  /** Registers SDK task types (an SDK worker at start); a built-in name is refused. */
+  registerTaskTypes(specs: readonly ExternalTaskTypeSpec[]): Promise<void> {
+    return this.ctx.taskTypes.register(specs);
   }
 
   /** Every worker that sent a heartbeat lately, live ones first (a worker missing 3 beats is `lost`). */

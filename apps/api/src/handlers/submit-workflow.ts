@@ -9,6 +9,7 @@ import { executionLinks, type Handler } from './handler';
  */
 export const submitWorkflow: Handler = async (input, deps) => {
   const request = checkRequest(submitWorkflowBody, input.body, 'request body');
+  await deps.engine.loadTaskTypes(); // SDK workers' types: validated against the schemas they registered
   const prepared = prepareRequest(request, deps.catalog);
   const result = await deps.engine.submit(prepared, {
     correlationId: request.correlation_id,
