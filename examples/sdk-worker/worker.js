@@ -47,6 +47,8 @@ startWorker({
   prefix: process.env.QUEUE_PREFIX,
   name: process.env.WORKER_NAME,
   concurrency: 5,
+  // Tuning knobs for tests: how fast a killed worker's job moves on, and how fast it is listed as lost.
+  heartbeatMs: process.env.HEARTBEAT_MS ? Number(process.env.HEARTBEAT_MS) : undefined,
   lockDurationMs: process.env.LOCK_MS ? Number(process.env.LOCK_MS) : undefined,
   stalledIntervalMs: process.env.LOCK_MS ? Number(process.env.LOCK_MS) : undefined,
   tasks: [greet, slowSum],

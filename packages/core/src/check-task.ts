@@ -44,7 +44,10 @@ export function checkType(task: TaskDefinition, at: Pointer, nested: NestedValid
   try {
     check = parameterChecker(type.schema);
   } catch (error) {
-    errors.push({ pointer: at('type'), message: `task type '${type.name}' has an invalid schema: ${(error as Error).message}` });
+    errors.push({
+      pointer: at('type'),
+      message: `task type '${type.name}' has an invalid schema: ${(error as Error).message}`,
+    });
     return errors;
   }
   if (!check(task.parameters ?? {})) errors.push(...formatAjvErrors(check.errors, at('parameters')));

@@ -44,15 +44,17 @@ export interface RunningWorker {
 export async function startWorker(options: StartWorkerOptions): Promise<RunningWorker> {
   const name = options.name ?? `${hostname()}:${process.pid}`;
   const logger = options.logger ?? createLogger({ defaults: { service: 'sdk-worker', worker: name } });
-  const specs = options.tasks.map((task): ExternalTaskTypeSpec => ({
-    name: task.name,
-    ...(task.description ? { description: task.description } : {}),
-    parameters: task.parameters,
-    ...(task.output ? { output: task.output } : {}),
-    queue: task.queue ?? options.queue ?? task.name,
-    worker: name,
-    registered_at: new Date().toISOString(),
-  }));
+  const specs = options.tasks.map(
+    (task): ExternalTaskTypeSpec => ({
+      name: task.name,
+      ...(task.description ? { description: task.description } : {}),
+      parameters: task.parameters,
+      ...(task.output ? { output: task.output } : {}),
+      queue: task.queue ?? options.queue ?? task.name,
+      worker: name,
+      registered_at: new Date().toISOString(),
+    }),
+  );
   addExternalTaskTypes(specs);
   const settings = redisSettings(options.redis);
   const connection = createRedisConnection(settings, 'worker', 'orch-sdk-worker', logger);

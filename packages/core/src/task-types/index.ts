@@ -4,7 +4,7 @@ import { condition } from './condition';
 import { data } from './data';
 import { delay } from './delay';
 import { exec } from './exec';
-import { type ExternalTaskType, type ExternalTaskTypeSpec, EXTERNAL_TYPE_NAME, externalModule } from './external-types';
+import { EXTERNAL_TYPE_NAME, type ExternalTaskType, type ExternalTaskTypeSpec, externalModule } from './external-types';
 import { http } from './http';
 import { parallel, SUB_TASK_TYPES } from './parallel';
 import type { ParametersOf, TaskKind, TaskTypeModule } from './task-type';
@@ -132,10 +132,10 @@ if (subTaskTypes.join() !== [...SUB_TASK_TYPES].join()) {
 }
 
 export { APPROVAL_TIMEOUT_MS, DECISION_NOTE } from './approval';
+export type { ExternalTaskType, ExternalTaskTypeSpec } from './external-types';
+export { EXTERNAL_TYPE_NAME } from './external-types';
 export { SECRET_MARKER, secretMarker } from './http';
 export { conditionExpression } from './schema-parts';
 export * from './task-type';
-export type { ExternalTaskType, ExternalTaskTypeSpec } from './external-types';
-export { EXTERNAL_TYPE_NAME } from './external-types';
 export { CHILD_RUN_NOTE, MAX_WORKFLOW_DEPTH } from './workflow';
 export { SUB_TASK_TYPES };
