@@ -1,8 +1,5 @@
 import {
-  ajv,
   type ControlContext,
-  formatAjvErrors,
-  TASK_CATALOG,
   type TaskHandler,
   type TemplateDefinition,
   taskTypeOf,
