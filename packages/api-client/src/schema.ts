@@ -15,7 +15,7 @@ export interface paths {
         put?: never;
         /**
          * Run a workflow from a catalog template or an inline definition
-         * @description Validates the body, the template or workflow and the variables, then creates the run; nothing is enqueued unless everything is valid. The run is `pending` while MAX_CONCURRENT_WORKFLOWS runs are running. A `correlation_id` already used within EXECUTION_TTL starts nothing and answers the existing run (across replicas too). `Location` is the run's status URL.
+         * @description Validates the body, the template or workflow and the variables, then creates the run; nothing is enqueued unless everything is valid. The run is `pending` while MAX_CONCURRENT_WORKFLOWS runs are running. A `correlation_id` already used within EXECUTION_TTL starts nothing and answers the existing run (across replicas too). `Location` is the run's status URL. With `?wait=30s` the answer waits for the run to end: 200 with its final `record` (status, task outputs) if it ends within the wait, else the usual 202. While the workers are behind (more than ORCHESTRATOR_BACKLOG_HIGH_WATER task jobs and runs waiting to start) a submit is held up to ORCHESTRATOR_BACKLOG_HOLD for room, then refused with 429 and Retry-After.
          */
         post: operations["submitWorkflow"];
         delete?: never;
@@ -508,7 +508,7 @@ export interface components {
                  * @description Stable, machine-readable
                  * @enum {string}
                  */
-                code: "BAD_REQUEST" | "VALIDATION_FAILED" | "EXPRESSION_ERROR" | "TEMPLATE_INVALID" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UPSTREAM_ERROR" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "CONFIG_INVALID" | "TASK_FAILED" | "INTERNAL";
+                code: "BAD_REQUEST" | "VALIDATION_FAILED" | "EXPRESSION_ERROR" | "TEMPLATE_INVALID" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS" | "UPSTREAM_ERROR" | "SERVICE_UNAVAILABLE" | "TIMEOUT" | "CONFIG_INVALID" | "TASK_FAILED" | "INTERNAL";
                 /** @description What went wrong and what to do, for a person */
                 message: string;
                 details: components["schemas"]["ErrorDetail"][];
@@ -612,6 +612,8 @@ export interface components {
             /** @description False when the correlation id named an existing run */
             created: boolean;
             links: components["schemas"]["ExecutionLinks"];
+            /** @description With `?wait=`, when the run ended within the wait: its final record (as GET /api/v1/workflows/{id}) */
+            record?: components["schemas"]["ExecutionRecord"];
         };
         /** @description A run without its variables and task outputs */
         ExecutionStatus: {
@@ -1923,7 +1925,10 @@ export interface operations {
     };
     submitWorkflow: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Answer once the run has ended (200, with its record) if that happens within this long, else 202 as usual: a duration like 500ms, 30s or 2m, or seconds as a number; at most ORCHESTRATOR_MAX_WAIT (longer waits are cut to it). */
+                wait?: string;
+            };
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
@@ -1957,7 +1962,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The correlation id was already used: the existing run */
+            /** @description With `wait`: the run ended within the wait, and `record` is its final record; or the correlation id was already used: the existing run */
             200: {
                 headers: {
                     Location: components["headers"]["Location"];
@@ -1968,7 +1973,7 @@ export interface operations {
                     "application/json": components["schemas"]["SubmitResult"];
                 };
             };
-            /** @description Accepted: the run was created */
+            /** @description Accepted: the run was created (with `wait`: it had not ended when the wait ran out) */
             202: {
                 headers: {
                     Location: components["headers"]["Location"];
@@ -2033,6 +2038,17 @@ export interface operations {
             /** @description The body is not sent as Content-Type: application/json, or its Content-Encoding is not gzip, deflate or br */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The workers are behind: the backlog stayed above ORCHESTRATOR_BACKLOG_HIGH_WATER while the submit was held */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };

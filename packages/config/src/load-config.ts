@@ -47,7 +47,14 @@ export interface Config {
     requestTimeoutMs: number;
     apiKeys: ApiKey[];
     corsOrigins: string[];
+    /** The longest `?wait=` a submit may hold its answer for the run's end; longer waits are cut to it. */
+    maxWaitMs: number;
   };
+  /**
+   * Backpressure: submits are held, then refused with 429, while the backlog (waiting task jobs plus runs not yet
+   * started) is above `highWater`; 0 turns it off.
+   */
+  backpressure: { highWater: number; holdMs: number };
   /** Signs and checks every service request and reply (HMAC-SHA256); required when API keys are set. */
   serviceSecret?: string;
   /** The exec-agent's sandbox and its limits. */
@@ -95,6 +102,8 @@ const durationVars = [
   'ORCHESTRATOR_REQUEST_TIMEOUT',
   'EXIT_GRACE_PERIOD',
   'WORKER_HEARTBEAT_INTERVAL',
+  'ORCHESTRATOR_MAX_WAIT',
+  'ORCHESTRATOR_BACKLOG_HOLD',
 ] as const;
 
 /** The environment variables (names from the reference) with their defaults; ajv coerces the strings. */
@@ -129,6 +138,9 @@ const envSchema = {
     ORCHESTRATOR_JSON_MAX_DEPTH: { type: 'integer', minimum: 2, maximum: 1000, default: 128 },
     ORCHESTRATOR_HEADERS_TIMEOUT: { type: 'string', default: '10s' },
     ORCHESTRATOR_REQUEST_TIMEOUT: { type: 'string', default: '30s' },
+    ORCHESTRATOR_MAX_WAIT: { type: 'string', default: '60s' },
+    ORCHESTRATOR_BACKLOG_HIGH_WATER: { type: 'integer', minimum: 0, default: 200 },
+    ORCHESTRATOR_BACKLOG_HOLD: { type: 'string', default: '5s' },
     MAX_CONCURRENT_WORKFLOWS: { type: 'integer', minimum: 1, default: 10 },
     MAX_SUBWORKFLOW_DEPTH: { type: 'integer', minimum: 1, maximum: 1000, default: 20 },
     EXIT_GRACE_PERIOD: { type: 'string', default: '30s' },
@@ -252,7 +264,9 @@ function toConfig(
       requestTimeoutMs: ms('ORCHESTRATOR_REQUEST_TIMEOUT'),
       apiKeys,
       corsOrigins: list(raw.ORCHESTRATOR_CORS_ORIGINS),
+      maxWaitMs: ms('ORCHESTRATOR_MAX_WAIT'),
     },
+    backpressure: { highWater: raw.ORCHESTRATOR_BACKLOG_HIGH_WATER, holdMs: ms('ORCHESTRATOR_BACKLOG_HOLD') },
     serviceSecret: raw.SERVICE_SECRET,
     exec: {
       network: raw.EXEC_NETWORK,

@@ -15,6 +15,11 @@ export interface SubmitOptions {
   submittedBy?: string;
   /** Kept with the run (`request_id`) and put on its tasks' log lines; a sub-workflow inherits its parent's. */
   requestId?: string;
+  /**
+   * The new run's id, made by the caller (a random UUID) so that it can listen for the run's end before the run can
+   * end (submit and wait). Default: a random UUID. Never take it from a request.
+   */
+  executionId?: string;
 }
 
 export interface SubmitResult {
@@ -47,7 +52,7 @@ export class RunSubmission {
    * across API replicas racing on the same id.
    */
   submit(prepared: PreparedWorkflow, options: SubmitOptions = {}): Promise<SubmitResult> {
-    const def = compileExecution(randomUUID(), prepared, {
+    const def = compileExecution(options.executionId ?? randomUUID(), prepared, {
       defaultTimeoutMs: this.ctx.limits.defaultWorkflowTimeoutMs,
       correlationId: options.correlationId,
     });

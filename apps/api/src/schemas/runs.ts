@@ -86,13 +86,21 @@ export const RUN_SCHEMAS = {
     [...taskOptional, 'output'],
     'One task of a run, with its output',
   ),
-  SubmitResult: object({
-    execution_id: str,
-    status: executionStatus,
-    correlation_id: nullable('string'),
-    created: { type: 'boolean', description: 'False when the correlation id named an existing run' },
-    links: ref('ExecutionLinks'),
-  }),
+  SubmitResult: object(
+    {
+      execution_id: str,
+      status: executionStatus,
+      correlation_id: nullable('string'),
+      created: { type: 'boolean', description: 'False when the correlation id named an existing run' },
+      links: ref('ExecutionLinks'),
+      record: {
+        ...ref('ExecutionRecord'),
+        description:
+          'With `?wait=`, when the run ended within the wait: its final record (as GET /api/v1/workflows/{id})',
+      },
+    },
+    ['record'],
+  ),
   ExecutionStatus: object(
     { ...statusFields, tasks: { type: 'array', items: ref('TaskState') } },
     statusOptional,
