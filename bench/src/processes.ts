@@ -100,6 +100,8 @@ export interface OrchWorkerOptions {
   executionTtl?: string;
   /** Extra node arguments, e.g. `--cpu-prof --cpu-prof-dir=/tmp/x`. */
   nodeArgs?: string;
+  /** Extra environment (OTEL_EXPORTER_OTLP_ENDPOINT, say). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -121,6 +123,7 @@ export async function startOrchWorkers(
     LOG_LEVEL: 'warn',
     MAX_CONCURRENT_WORKFLOWS: String(options.maxConcurrentWorkflows ?? 1_000_000),
     EXECUTION_TTL: options.executionTtl ?? '1h',
+    ...options.env,
   };
   const before = await taskWorkerClients(admin);
   const children = Array.from({ length: count }, (_, i) =>
@@ -207,7 +210,7 @@ export async function startApi(
     maxConcurrentWorkflows: number;
     executionTtl?: string;
     nodeArgs?: string;
-    /** More settings (ORCHESTRATOR_BACKLOG_HIGH_WATER, say). */
+    /** More settings (ORCHESTRATOR_BACKLOG_HIGH_WATER, OTEL_EXPORTER_OTLP_ENDPOINT, say). */
     env?: Record<string, string>;
   },
 ): Promise<ApiProcess | undefined> {

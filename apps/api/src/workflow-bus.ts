@@ -5,6 +5,7 @@ import { OrchestratorError, toOrchestratorError } from '@orch/errors';
 import type { Logger } from '@orch/logger';
 import { type RedisKeys, unsubscribeQuietly } from '@orch/redis';
 import type { TemplateCatalog } from '@orch/templates';
+import { SpanKind, withSpan } from '@orch/tracing';
 import type { Redis } from 'ioredis';
 import { jsonDepthExceeded } from './json-depth';
 import type { ApiMetrics } from './metrics';
@@ -131,17 +132,20 @@ export class WorkflowBus {
     const waitMs = Math.min(tryParseDuration(request.wait) ?? 0, this.options.maxWaitMs);
     const executionId = randomUUID();
     const waiting = waitMs > 0 ? this.options.waiters.expect(executionId) : undefined;
-    const result = await engine
-      .submit(prepared, {
+    // The message's span is the root of the run's trace (a message carries no trace context of its own).
+    const attributes = { 'messaging.destination.name': this.channels.requests, 'orch.request_id': requestId };
+    const submitted = withSpan(`receive ${this.channels.requests}`, { kind: SpanKind.CONSUMER, attributes }, () =>
+      engine.submit(prepared, {
         correlationId: request.correlation_id,
         respondTo: this.channels.responses,
         requestId,
         executionId,
-      })
-      .catch((error: unknown) => {
-        waiting?.cancel();
-        throw error;
-      });
+      }),
+    );
+    const result = await submitted.catch((error: unknown) => {
+      waiting?.cancel();
+      throw error;
+    });
     if (!result.created) waiting?.cancel();
     const template = prepared.template?.id ?? 'inline';
     metrics.submitted('bus', template, result.created);

@@ -625,6 +625,8 @@ export interface components {
             submitted_by?: string;
             /** @description The X-Request-Id of the request that created the run */
             request_id?: string;
+            /** @description The run's OpenTelemetry trace id, when the process that created it traces */
+            trace_id?: string;
             workflow: {
                 id: string;
                 name?: string;
@@ -657,6 +659,8 @@ export interface components {
             submitted_by?: string;
             /** @description The X-Request-Id of the request that created the run */
             request_id?: string;
+            /** @description The run's OpenTelemetry trace id, when the process that created it traces */
+            trace_id?: string;
             workflow: {
                 id: string;
                 name?: string;
@@ -1813,6 +1817,8 @@ export interface components {
     parameters: {
         /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
         RequestId: string;
+        /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+        TraceParent: string;
         /** @description Resume after this event: the `id` of the last event received */
         LastEventId: string;
     };
@@ -1843,6 +1849,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -1932,6 +1940,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -2085,6 +2095,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2183,6 +2195,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2283,6 +2297,8 @@ export interface operations {
                 "Last-Event-ID"?: components["parameters"]["LastEventId"];
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2389,6 +2405,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2507,6 +2525,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2616,6 +2636,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2724,6 +2746,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2832,6 +2856,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -2980,6 +3006,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 id: string;
@@ -3126,6 +3154,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -3191,6 +3221,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 /** @example data-analysis-basic */
@@ -3279,6 +3311,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 /** @example data-analysis-basic */
@@ -3367,6 +3401,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -3504,6 +3540,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -3685,6 +3723,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -3761,6 +3801,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -3899,6 +3941,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 /** @example weekly-report */
@@ -3998,6 +4042,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 /** @example weekly-report */
@@ -4095,6 +4141,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 /** @example weekly-report */
@@ -4194,6 +4242,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path: {
                 /** @example weekly-report */
@@ -4293,6 +4343,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -4358,6 +4410,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -4413,6 +4467,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -4489,6 +4545,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;
@@ -4565,6 +4623,8 @@ export interface operations {
             header?: {
                 /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
             };
             path?: never;
             cookie?: never;

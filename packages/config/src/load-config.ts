@@ -1,5 +1,6 @@
 import { DURATION_HINT, RECOVERY_STRATEGIES, type RecoveryStrategy, tryParseDuration } from '@orch/core';
 import { type ErrorDetail, ValidationError } from '@orch/errors';
+import { SAMPLERS, type TracingSettings } from '@orch/tracing';
 import Ajv from 'ajv';
 import type { FromSchema } from 'json-schema-to-ts';
 import { type ApiKey, parseApiKeys } from './api-keys';
@@ -89,6 +90,10 @@ export interface Config {
   generateMaxAttempts: number;
   /** Where `http` tasks may connect, and which secrets their headers may read. */
   httpTask: HttpTaskSettings;
+  /** OpenTelemetry traces: off (nothing started) without OTEL_EXPORTER_OTLP_ENDPOINT. */
+  tracing: TracingSettings;
+  /** A link to a trace in the operator's tracing UI, `{trace_id}` replaced (the run page shows it). */
+  traceUrlTemplate?: string;
 }
 
 const durationVars = [
@@ -172,11 +177,23 @@ const envSchema = {
     HTTP_TASK_ALLOW: { type: 'string' },
     HTTP_TASK_DENY: { type: 'string' },
     HTTP_TASK_SECRET_ENV: { type: 'string' },
+    OTEL_EXPORTER_OTLP_ENDPOINT: { type: 'string', pattern: '^https?://[^\\s]+$' },
+    OTEL_EXPORTER_OTLP_HEADERS: { type: 'string', pattern: '^[^=,]+=[^,]*(,[^=,]+=[^,]*)*$' },
+    OTEL_SERVICE_NAME: { type: 'string', minLength: 1, maxLength: 200 },
+    OTEL_TRACES_SAMPLER: { enum: [...SAMPLERS], default: 'parentbased_always_on' },
+    OTEL_TRACES_SAMPLER_ARG: { type: 'number', minimum: 0, maximum: 1 },
+    TRACE_URL_TEMPLATE: { type: 'string', pattern: '^https?://[^\\s]*\\{trace_id\\}' },
   },
 } as const;
 
 /** Their values never appear in an error message. */
-const SECRET_VARS = new Set(['REDIS_PASSWORD', 'SERVICE_SECRET', 'ORCHESTRATOR_API_KEYS', 'OPENAI_API_KEY']);
+const SECRET_VARS = new Set([
+  'REDIS_PASSWORD',
+  'SERVICE_SECRET',
+  'ORCHESTRATOR_API_KEYS',
+  'OPENAI_API_KEY',
+  'OTEL_EXPORTER_OTLP_HEADERS',
+]);
 
 /** The environment as the schema reads it: coerced, defaults filled in (so every defaulted variable is there). */
 type Env = FromSchema<typeof envSchema>;
@@ -303,7 +320,28 @@ function toConfig(
       timeoutMs: ms('OPENAI_TIMEOUT'),
     },
     generateMaxAttempts: raw.GENERATE_MAX_ATTEMPTS,
+    tracing: {
+      endpoint: raw.OTEL_EXPORTER_OTLP_ENDPOINT,
+      ...(raw.OTEL_EXPORTER_OTLP_HEADERS ? { headers: otlpHeaders(raw.OTEL_EXPORTER_OTLP_HEADERS) } : {}),
+      serviceName: raw.OTEL_SERVICE_NAME,
+      sampler: raw.OTEL_TRACES_SAMPLER,
+      samplerArg: raw.OTEL_TRACES_SAMPLER_ARG,
+    },
+    traceUrlTemplate: raw.TRACE_URL_TEMPLATE,
   };
+}
+
+/** `key=value,key2=value2` with URL-encoded values (the OpenTelemetry spec's format), as a header map. */
+function otlpHeaders(text: string): Record<string, string> {
+  const decode = (value: string) => {
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      return value; // not URL-encoded after all: taken as written
+    }
+  };
+  const pairs = text.split(',').map((pair) => pair.split('=') as [string, ...string[]]);
+  return Object.fromEntries(pairs.map(([key, ...value]) => [key.trim(), decode(value.join('=').trim())]));
 }
 
 /** Node refuses a headers timeout above the request timeout, and 0 would turn the timeout off. */

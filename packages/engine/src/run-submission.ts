@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { PreparedWorkflow } from '@orch/core';
 import { NotFoundError, OrchestratorError } from '@orch/errors';
 import { type ExecutionStatus, isFinalStatus, publicStatus } from '@orch/run-model';
+import { newRunTrace, traceIdOf } from '@orch/tracing';
 import type { EngineContext } from './engine-context';
 import { compileExecution, type ExecutionDefinition, taskIds } from './execution-definition';
 
@@ -132,6 +133,9 @@ export class RunSubmission {
       def.requestId = options.requestId;
       extra.request_id = options.requestId;
     }
+    // The active span (the submit request's, a bus message's, a schedule firing's, a parent task's) is the run's parent.
+    def.trace = newRunTrace();
+    if (def.trace) extra.trace_id = traceIdOf(def.trace);
     const seed = from.seed ?? new Map<string, string>();
     // One round trip writes the run and admits it (marking it running, with its deadline) or queues it.
     const admitted = await store.create({ def, extra, seed, limit: limits.maxConcurrentWorkflows });

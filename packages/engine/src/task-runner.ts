@@ -9,6 +9,7 @@ import { OrchestratorError, PermanentTaskError, ValidationError } from '@orch/er
 import { resolveValue } from '@orch/expressions';
 import type { Logger } from '@orch/logger';
 import type { SkipReason, TaskFinalStatus } from '@orch/run-model';
+import { trace, tracingOn } from '@orch/tracing';
 import { DelayedError, type Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
 import { ConcurrencyGates, taskGates } from './concurrency-gates';
 import { type ControlScope, controlContext, waitingJob } from './control-context';
@@ -235,6 +236,7 @@ export class TaskRunner {
         return logger();
       },
     };
+    if (tracingOn()) context.span = trace.getActiveSpan();
     return runWithDeadline(this.handlerOf(type.name), params, context, signal, task.timeoutMs, task.id);
   }
 
@@ -272,6 +274,7 @@ export class TaskRunner {
         signal: signal as AbortSignal,
         logger,
       };
+      if (tracingOn()) context.span = trace.getActiveSpan();
       const output = await runWithDeadline(
         this.handlerOf(type),
         job.data.params,
@@ -326,10 +329,8 @@ function triggerDecision(
     const result = (outputs.get(d) as { result?: unknown } | undefined)?.result;
     return { status, branch, outcome: edgeOutcome(status, taskOf(def, d)?.failsWorkflow ?? true, branch, result) };
   });
-  const decision = decide(
-    task,
-    edges.map((edge) => edge.outcome),
-  );
+  const outcomes = edges.map((edge) => edge.outcome);
+  const decision = decide(task, outcomes);
   return decision === 'skipped' ? { decision, reason: skipReasonOf(edges) } : { decision };
 }
 
