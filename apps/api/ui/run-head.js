@@ -56,6 +56,7 @@ export function runHead(props) {
       took === undefined ? '' : ` · ${formatMs(took)}`,
     ),
     record.error ? h('p', { class: 'run-error' }, record.error) : null,
+    record.waiting_for ? h('p', { class: 'run-waiting', role: 'status' }, record.waiting_for) : null,
     h(
       'div',
       { class: 'actions' },

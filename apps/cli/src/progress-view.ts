@@ -132,6 +132,7 @@ export function mergeRecord(view: RunView, record: ExecutionStatus): string[] {
 }
 
 export function describeWaiting(w: WaitingFor): string {
+  if (w.kind === 'queue') return w.message ?? `waiting for a worker of queue ${w.queue}`;
   const who = w.approvers?.length ? ` by ${w.approvers.join(', ')}` : ' (anyone may decide)';
   const what = w.kind === 'approval' ? `waiting for approval${who}` : `waiting for ${w.kind}`;
   return w.message ? `${what}: ${w.message}` : what;

@@ -61,6 +61,7 @@ export function printStatus(
   if (record.finished_at) io.out(`  finished     ${record.finished_at}`);
   if (record.started_at) io.out(`  duration     ${took(record)}`);
   if (record.error) io.out(`  error        ${record.error}`);
+  if (record.waiting_for) io.out(`  waiting for  ${record.waiting_for}`);
   io.out('tasks');
   const tasks: (TaskState | TaskRecord)[] = record.tasks;
   const width = Math.min(28, Math.max(4, ...tasks.map((t) => t.id.length)));

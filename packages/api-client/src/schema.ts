@@ -452,6 +452,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Workers, by their heartbeats
+         * @description Every worker process that sent a heartbeat in the last hour: name, host, pid, task queues, task types, concurrency, active jobs, start time, version; `lost` once 3 heartbeats are missing.
+         */
+        get: operations["listWorkers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -501,12 +521,17 @@ export interface components {
             events: string;
             cancel: string;
         };
-        /** @description What a running task waits on */
+        /** @description What a task waits on */
         WaitingFor: {
-            /** @constant */
-            kind: "approval";
+            /**
+             * @description an approval, or a worker for its task queue
+             * @enum {unknown}
+             */
+            kind: "approval" | "queue";
             message?: string;
             approvers?: string[];
+            /** @description For `queue`: the task queue no live worker serves */
+            queue?: string;
         };
         /** @description How many tasks have each status */
         Progress: {
@@ -623,6 +648,8 @@ export interface components {
             finished_at?: string;
             duration_ms?: number;
             error?: string;
+            /** @description Why a live run does not move on by itself, such as `no worker serves queue gpu` */
+            waiting_for?: string;
             progress: components["schemas"]["Progress"];
             tasks: components["schemas"]["TaskState"][];
         };
@@ -659,6 +686,8 @@ export interface components {
             finished_at?: string;
             duration_ms?: number;
             error?: string;
+            /** @description Why a live run does not move on by itself, such as `no worker serves queue gpu` */
+            waiting_for?: string;
             progress: components["schemas"]["Progress"];
             /** @description The variables the run started with */
             variables: {
@@ -1010,6 +1039,45 @@ export interface components {
             };
             /** @description Event streams this replica serves */
             sse_streams: number;
+            /** @description Workers by their heartbeats */
+            workers: {
+                live: number;
+                /** @description Silent for 3 heartbeats */
+                lost: number;
+            };
+        };
+        /** @description One worker process, as its heartbeats describe it */
+        Worker: {
+            name: string;
+            host: string;
+            pid: number;
+            /** @description The task queues it takes jobs from */
+            queues: string[];
+            /** @description The task types it runs */
+            task_types: string[];
+            concurrency: number;
+            /** @description Task jobs running at its latest heartbeat */
+            active: number;
+            /** Format: date-time */
+            started_at: string;
+            /** Format: date-time */
+            last_heartbeat_at: string;
+            heartbeat_ms: number;
+            version: string;
+            /**
+             * @description `stock` (the orchestrator's worker) or `sdk` (@orchestrator/worker)
+             * @enum {unknown}
+             */
+            kind: "stock" | "sdk";
+            /**
+             * @description `lost` after 3 missed heartbeats
+             * @enum {unknown}
+             */
+            status: "live" | "lost";
+        };
+        /** @description Live workers first, by name */
+        WorkerList: {
+            workers: components["schemas"]["Worker"][];
         };
         /** @description This document */
         OpenApiDocument: {
@@ -1074,6 +1142,8 @@ export interface components {
                     continue_on_failure?: boolean;
                     /** @enum {unknown} */
                     trigger_rule?: "all_success" | "all_done" | "one_success" | "none_failed" | "none_failed_min_one_success";
+                    /** @description Only workers serving this queue (WORKER_QUEUES) run the task; default `default` */
+                    queue?: string;
                 }[];
                 /** @description Exit handlers: tasks run once the run's tasks have ended, whatever its outcome */
                 on_exit?: {
@@ -1103,6 +1173,8 @@ export interface components {
                     continue_on_failure?: boolean;
                     /** @enum {unknown} */
                     trigger_rule?: "all_success" | "all_done" | "one_success" | "none_failed" | "none_failed_min_one_success";
+                    /** @description Only workers serving this queue (WORKER_QUEUES) run the task; default `default` */
+                    queue?: string;
                 }[];
                 /** @description At most this many of its tasks (and parallel items) run at once */
                 max_concurrency?: number;
@@ -1706,6 +1778,8 @@ export interface components {
                 continue_on_failure?: boolean;
                 /** @enum {unknown} */
                 trigger_rule?: "all_success" | "all_done" | "one_success" | "none_failed" | "none_failed_min_one_success";
+                /** @description Only workers serving this queue (WORKER_QUEUES) run the task; default `default` */
+                queue?: string;
             }[];
             /** @description Exit handlers: tasks run once the run's tasks have ended, whatever its outcome */
             on_exit?: {
@@ -1735,6 +1809,8 @@ export interface components {
                 continue_on_failure?: boolean;
                 /** @enum {unknown} */
                 trigger_rule?: "all_success" | "all_done" | "one_success" | "none_failed" | "none_failed_min_one_success";
+                /** @description Only workers serving this queue (WORKER_QUEUES) run the task; default `default` */
+                queue?: string;
             }[];
             /** @description At most this many of its tasks (and parallel items) run at once */
             max_concurrency?: number;
@@ -4433,6 +4509,84 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ServiceStatus"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the 'read' scope */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
+            408: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request headers are larger than 16 KB */
+            431: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Redis is unavailable; try again after Retry-After seconds */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listWorkers: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The workers */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkerList"];
                 };
             };
             /** @description Missing or unknown API key */

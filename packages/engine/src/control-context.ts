@@ -63,7 +63,13 @@ export function controlContext(scope: ControlScope): ControlContext {
           : prepareInline((source as { workflow: unknown }).workflow, variables, '/parameters/workflow');
       const submitted = await kernel.submit(prepared, {
         claim: { space: 'child', id: correlationId },
-        parent: { executionId: id, taskId: task.id, jobId: job.id as string, depth: (def.depth ?? 0) + 1 },
+        parent: {
+          executionId: id,
+          taskId: task.id,
+          jobId: job.id as string,
+          queue: task.queue,
+          depth: (def.depth ?? 0) + 1,
+        },
         requestId: def.requestId,
       });
       return submitted.executionId;
@@ -106,7 +112,7 @@ async function addSubTasks(
   const parent = { id: job.id as string, queue: job.queueQualifiedName };
   const { ttlSeconds } = ctx.limits;
   const trace = carrierOf(); // the parallel task's span, active while it adds its items
-  await ctx.queues.tasks.addBulk(
+  await ctx.queues.taskQueue(task.queue).addBulk(
     subTasks.map((sub, i) => {
       const data: SubTaskJobData = {
         e: def.executionId,

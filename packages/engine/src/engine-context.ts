@@ -7,6 +7,8 @@ import { RunIndex } from './run-index';
 import { START_GRACE_MS } from './run-layout';
 import { RunStore } from './run-store';
 import { ttlSecondsOf } from './task-job';
+import { TaskTypeRegistry } from './task-type-registry';
+import { WorkerRegistry } from './worker-registry';
 
 export interface EngineOptions {
   /** Used for the engine's own commands; the caller owns it. */
@@ -57,6 +59,10 @@ export interface EngineContext {
   /** For the schedule manager's own (global, non-run) keys. */
   redis: Redis;
   keys: RedisKeys;
+  /** The workers' heartbeats (`/api/v1/workers`, and which task queues are served). */
+  workers: WorkerRegistry;
+  /** The task types SDK workers registered. */
+  taskTypes: TaskTypeRegistry;
 }
 
 export function createEngineContext(options: EngineOptions): EngineContext {
@@ -84,5 +90,7 @@ export function createEngineContext(options: EngineOptions): EngineContext {
     channels: { abort: keys.abortChannel(), finished: keys.finishedChannel() },
     redis: options.connection,
     keys,
+    workers: new WorkerRegistry(options.connection, keys),
+    taskTypes: new TaskTypeRegistry(options.connection, keys, logger),
   };
 }

@@ -5,6 +5,7 @@ export * from './execution-definition';
 export * from './operational-state';
 export type { ItemStatus, TaskItem, TaskItems, TaskItemsQuery } from './parallel-items';
 export * from './parked-jobs';
+export { unservedQueue } from './queue-waits';
 export type { RecoveryOptions, RecoveryReport } from './recovery/recovery-manager';
 export type { ListOptions } from './run-index';
 export { type RunMeta, toEvent } from './run-record-view';
@@ -15,4 +16,5 @@ export { COMPLETED_TASK_JOBS_KEPT, type SubTaskJobData, type TaskJobData } from 
 export type { TaskObserver, TaskOutcome } from './task-observer';
 export { TASK_TIMEOUT, type TemplateResolver, WORKFLOW_ABORT } from './task-runner';
 export * from './trigger-rules';
+export { HEARTBEAT_MS } from './worker-heartbeat';
 export { dashboardQueues, WorkflowEngine } from './workflow-engine';

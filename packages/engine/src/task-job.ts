@@ -1,5 +1,5 @@
 import type { ServiceTaskType } from '@orch/core';
-import { QUEUES } from '@orch/redis';
+import { QUEUES, taskQueueName } from '@orch/redis';
 import type { TraceCarrier } from '@orch/tracing';
 import type { FlowJob, JobsOptions } from 'bullmq';
 import { type BackoffSpec, type ExecutionDefinition, taskOf } from './execution-definition';
@@ -73,10 +73,9 @@ export function taskJob(
     removeOnComplete: { age: ttlSeconds, count: COMPLETED_TASK_JOBS_KEPT },
     removeOnFail: { age: ttlSeconds },
   };
-  if (task.backoff) {
-    data.bp = task.backoff;
-    opts.backoff = { type: 'orch' };
-  }
+  if (task.backoff) data.bp = task.backoff;
+  // The engine's strategy for every retried task: its backoff, or a failure's Retry-After.
+  if (task.attempts > 1) opts.backoff = { type: 'orch' };
   if (parent) opts.parent = parent;
   return { name: task.type, data, opts };
 }
@@ -92,6 +91,6 @@ export function workflowFlow(def: ExecutionDefinition, first: readonly string[],
       removeOnComplete: { age: ttlSeconds },
       removeOnFail: { age: ttlSeconds },
     },
-    children: first.map((t) => ({ queueName: QUEUES.tasks, ...taskJob(def, t, ttlSeconds) })),
+    children: first.map((t) => ({ queueName: taskQueueName(taskOf(def, t)?.queue), ...taskJob(def, t, ttlSeconds) })),
   };
 }

@@ -1,8 +1,5 @@
 import {
-  ajv,
   type ControlContext,
-  formatAjvErrors,
-  TASK_CATALOG,
   type TaskHandler,
   type TemplateDefinition,
   taskTypeOf,
@@ -27,6 +24,7 @@ import { runWithDeadline } from './run-with-deadline';
 import type { TaskContext } from './task-handler';
 import type { SubTaskJobData, TaskJobData } from './task-job';
 import type { TaskOutcome } from './task-observer';
+import { checkParameters, moduleOf } from './task-parameters';
 import { decide, edgeOutcome, skipReasonOf } from './trigger-rules';
 
 /** Resolves a template reference (`id` or `id@version`); throws NotFoundError. */
@@ -42,22 +40,6 @@ export class WorkflowAbortError extends UnrecoverableError {}
 
 const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
 const MAX_ERROR_CHARS = 2000;
-
-const checkers = new Map<string, ReturnType<typeof ajv.compile>>();
-function checkParameters(type: string, params: unknown, task: string): void {
-  let check = checkers.get(type);
-  if (!check) {
-    check = ajv.compile(taskTypeOf(type)?.schema ?? {});
-    checkers.set(type, check);
-  }
-  if (!check(params)) {
-    const details = formatAjvErrors(check.errors, '/parameters');
-    throw new ValidationError(
-      `task ${task}: parameters are invalid after evaluation: ${details.map((d) => `${d.pointer} ${d.message}`).join('; ')}`,
-      details,
-    );
-  }
-}
 
 /** Runs task and sub-task jobs: checkpoint replay, trigger rules, parameters, handler, completion and release. */
 export class TaskRunner {
@@ -226,7 +208,7 @@ export class TaskRunner {
     logger: () => Logger,
   ): Promise<unknown> {
     const source = sourceOf(def, task.id);
-    const type = TASK_CATALOG[task.type];
+    const type = moduleOf(task.type);
     const { run } = type;
     if (run.kind === 'control') {
       // A parallel task's sub-tasks see `item` and `index`, so they are resolved per sub-task, not here.
@@ -241,7 +223,8 @@ export class TaskRunner {
     }
     const extra = run.kind === 'builtin' ? run.extraParameters?.(source) : undefined;
     const raw = extra ? { ...(source.parameters ?? {}), ...extra } : (source.parameters ?? {});
-    const params = resolveValue(raw, scope) as Record<string, unknown>;
+    const names = type.runScope ? { ...scope, ...type.runScope(raw) } : scope;
+    const params = resolveValue(raw, names) as Record<string, unknown>;
     checkParameters(type.name, params, task.id);
     const context: TaskContext = {
       executionId: def.executionId,

@@ -80,6 +80,9 @@ export interface Harness {
     templates?: Record<string, TemplateDefinition>;
     /** Handlers in place of the probe's (the real exec handler, say). */
     handlers?: Partial<TaskHandlers>;
+    queues?: string[];
+    name?: string;
+    heartbeatMs?: number;
   }): Promise<EngineWorker>;
   submit(workflow: unknown, variables?: Record<string, unknown>, correlationId?: string): Promise<string>;
   run(workflow: unknown, variables?: Record<string, unknown>, timeoutMs?: number): Promise<ExecutionRecord>;
@@ -117,7 +120,7 @@ export async function startHarness(
   const calls: ProbeCall[] = [];
   const starts = new EventEmitter();
   const probe = probeHandler(calls, starts);
-  const handlers: TaskHandlers = { data: probe, ai: probe, exec: probe };
+  const handlers: TaskHandlers = { data: probe, ai: probe, exec: probe, http: probe };
   const workers: EngineWorker[] = [];
   const clients: Redis[] = [connection];
   const fresh = () => {
@@ -164,6 +167,9 @@ export async function startHarness(
         concurrency: workerOptions.concurrency ?? 50,
         lockDurationMs: workerOptions.lockDurationMs,
         stalledIntervalMs: workerOptions.stalledIntervalMs,
+        queues: workerOptions.queues,
+        name: workerOptions.name,
+        heartbeatMs: workerOptions.heartbeatMs,
         templates: (reference) => {
           const template = workerOptions.templates?.[reference];
           if (!template) throw new NotFoundError('template', reference);

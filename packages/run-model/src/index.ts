@@ -3,3 +3,4 @@ export * from './event-shapes';
 export * from './run-events';
 export * from './run-record';
 export * from './run-status';
+export * from './worker-info';

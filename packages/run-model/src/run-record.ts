@@ -1,11 +1,16 @@
 import type { EventType } from './run-events';
 import type { ExecutionStatus, FinalStatus, SkipReason, TaskStatus } from './run-status';
 
-/** What a running task is waiting on, such as an approval and who may give it. */
+/**
+ * What a task is waiting on: an approval and who may give it, or (`queue`) a worker for its task queue, as in
+ * `no worker serves queue gpu`.
+ */
 export interface WaitingFor {
-  kind: 'approval';
+  kind: 'approval' | 'queue';
   message?: string;
   approvers?: string[];
+  /** For `queue`: the task queue no live worker serves. */
+  queue?: string;
 }
 
 /** One task of a run, as the API returns it. */
@@ -51,6 +56,8 @@ export interface ExecutionRecord {
   finished_at?: string;
   duration_ms?: number;
   error?: string;
+  /** Why a live run does not move on by itself, such as `no worker serves queue gpu`. */
+  waiting_for?: string;
   progress: Record<TaskStatus, number> & { total: number };
   tasks: TaskRecord[];
 }

@@ -52,9 +52,14 @@ const statusFields = {
   finished_at: time,
   duration_ms: count,
   error: str,
+  waiting_for: {
+    type: 'string',
+    description: 'Why a live run does not move on by itself, such as `no worker serves queue gpu`',
+  },
   progress: ref('Progress'),
 };
 const statusOptional = [
+  'waiting_for',
   'correlation_id',
   'submitted_by',
   'request_id',
@@ -71,9 +76,14 @@ const statusOptional = [
 export const RUN_SCHEMAS = {
   ExecutionLinks: object({ self: str, status: str, events: str, cancel: str }, [], 'Paths of the run, relative'),
   WaitingFor: object(
-    { kind: { const: 'approval' }, message: str, approvers: strings },
-    ['message', 'approvers'],
-    'What a running task waits on',
+    {
+      kind: { enum: ['approval', 'queue'], description: 'an approval, or a worker for its task queue' },
+      message: str,
+      approvers: strings,
+      queue: { type: 'string', description: 'For `queue`: the task queue no live worker serves' },
+    },
+    ['message', 'approvers', 'queue'],
+    'What a task waits on',
   ),
   Progress: object(
     Object.fromEntries([...TASK_STATUSES, 'total'].map((s) => [s, count])),

@@ -198,6 +198,8 @@ export interface TaskTypeModule<
   literalParameters?: readonly string[];
   /** Expressions whose scope is not the task's (parallel's per-item `task`): checked with these extra names. */
   expressionScopes?(parameters: Record<string, unknown>): { value: unknown; path: string[]; names: string[] }[];
+  /** Names the type adds to the scope its parameters are evaluated in at run time (http's `env` markers). */
+  runScope?(parameters: Record<string, unknown>): Record<string, unknown>;
   /** For the record: what a running task of this type waits on, given its parameters and its notes. */
   waitingFor?(parameters: Record<string, unknown>, note: (name: string) => string | undefined): WaitingFor | undefined;
   /** Branches: a `condition` task's `on_success`/`on_failure` follow its output's `result`. */
