@@ -9,16 +9,10 @@ import { type BackoffSpec, backoffDelay } from './execution-definition';
 import { RecoveryManager, type RecoveryOptions } from './recovery/recovery-manager';
 import type { RunKernel } from './run-kernel';
 import { ScheduleManager } from './schedule-manager';
+import { lockLost } from './task-errors';
 import type { SubTaskJobData, TaskJobData } from './task-job';
 import type { TaskObserver, TaskOutcome } from './task-observer';
-import {
-  lockLost,
-  TASK_TIMEOUT,
-  TaskRunner,
-  type TemplateResolver,
-  WORKFLOW_ABORT,
-  WorkflowAbortError,
-} from './task-runner';
+import { TASK_TIMEOUT, TaskRunner, type TemplateResolver, WORKFLOW_ABORT, WorkflowAbortError } from './task-runner';
 import { internalsOf, type WorkflowEngine } from './workflow-engine';
 
 export interface EngineWorkerOptions {

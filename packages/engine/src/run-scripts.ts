@@ -8,6 +8,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
 const FILES = [
   'start-task-5',
   'complete-task-6',
+  'retry-task-2',
   'finalize-8',
   'abort-2',
   'admit-2',
@@ -173,6 +174,19 @@ export class RunScripts {
       ],
     )) as string[];
     return { runStatus: runStatus as CompleteTaskReply['runStatus'], triggeredFailFast: triggered === '1', ready };
+  }
+
+  /** Ends a failed attempt that will be retried: kept in the task's history, and `task.retrying` appended. */
+  async retryTask(
+    executionId: string,
+    input: { taskId: string; attempt: number; error: string; status: 'failed' | 'timed_out'; now?: number },
+  ): Promise<void> {
+    const k = this.runKeys(executionId);
+    await this.run(
+      'retry-task-2',
+      [k.tasks, k.events],
+      [input.taskId, input.attempt, input.now ?? Date.now(), input.error, input.status],
+    );
   }
 
   /** Ends a run once; true when this call ended it. */

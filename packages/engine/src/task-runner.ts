@@ -8,7 +8,7 @@ import {
   taskTypeOf,
   type WaitingJob,
 } from '@orch/core';
-import { OrchestratorError, PermanentTaskError, ValidationError } from '@orch/errors';
+import { ValidationError } from '@orch/errors';
 import { resolveValue } from '@orch/expressions';
 import type { Logger } from '@orch/logger';
 import type { SkipReason, TaskFinalStatus } from '@orch/run-model';
@@ -23,6 +23,7 @@ import { PARKED_MS } from './parked-jobs';
 import type { RunKernel } from './run-kernel';
 import type { StartTaskReply } from './run-scripts';
 import { runWithDeadline } from './run-with-deadline';
+import { errorText, isPermanent, isTimeout, lockLost } from './task-errors';
 import type { TaskContext } from './task-handler';
 import type { SubTaskJobData, TaskJobData } from './task-job';
 import type { TaskOutcome } from './task-observer';
@@ -40,7 +41,6 @@ export const TASK_TIMEOUT = 'task-timeout';
 export class WorkflowAbortError extends UnrecoverableError {}
 
 const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
-const MAX_ERROR_CHARS = 2000;
 
 const checkers = new Map<string, ReturnType<typeof ajv.compile>>();
 function checkParameters(type: string, params: unknown, task: string): void {
@@ -88,7 +88,10 @@ export class TaskRunner {
     const def = await this.ctx.store.definition(e);
     const task = taskOf(def, t);
     if (!task) throw new UnrecoverableError(`task ${t} is not part of execution ${e}`);
-    const attempt = job.attemptsMade + 1;
+    // BullMQ's attempt drives retries; every run of the handler is an attempt of the record, a re-run after a
+    // lost worker too (BullMQ counts those in stalledCounter, not attemptsMade).
+    const retry = job.attemptsMade + 1;
+    const attempt = retry + (job.stalledCounter ?? 0);
     const wanted = wantedBy(def, task);
     // Under the run's max_concurrency, a slot first: until one is free the job waits parked.
     if (!(await this.gates.enterTask(job, token, def, task))) throw new DelayedError();
@@ -126,7 +129,7 @@ export class TaskRunner {
     try {
       const scope = await this.scope(def, task, statuses, outputs);
       if (await this.skippedByCondition(def, task, scope)) return 'skipped';
-      output = await this.execute(job, token, signal, def, task, attempt, scope, log);
+      output = await this.execute(job, token, signal, def, task, { retry, attempt }, scope, log);
     } catch (error) {
       if (error instanceof DelayedError || error instanceof WaitingChildrenError) throw error;
       // This worker no longer holds the job (its lock expired, say while Redis restarted): the stall check hands it
@@ -139,9 +142,10 @@ export class TaskRunner {
       }
       const message = errorText(error);
       const permanent = isPermanent(error);
-      if (!permanent && attempt < task.attempts) {
+      if (!permanent && retry < task.attempts) {
         log().warn('task attempt failed; it will be retried', { error: message });
-        await this.ctx.store.appendEvent(e, 'task.retrying', { task: t, attempt, error: message });
+        const status = isTimeout(error) ? 'timed_out' : 'failed';
+        await this.ctx.store.scripts.retryTask(e, { taskId: t, attempt, error: message, status });
         throw error;
       }
       log().error('task failed', { error: message, permanent });
@@ -220,7 +224,7 @@ export class TaskRunner {
     signal: AbortSignal | undefined,
     def: ExecutionDefinition,
     task: CompiledTask,
-    attempt: number,
+    { retry, attempt }: { retry: number; attempt: number },
     scope: Record<string, unknown>,
     logger: () => Logger,
   ): Promise<unknown> {
@@ -230,7 +234,8 @@ export class TaskRunner {
     if (run.kind === 'control') {
       // A parallel task's sub-tasks see `item` and `index`, so they are resolved per sub-task, not here.
       const parameters = run.resolvesOwnParameters ? {} : resolveOuter(type.literalParameters, source, scope);
-      const context = controlContext({ ...this.controls, def, task, attempt, job, token });
+      // BullMQ's attempt: it names the sub-task jobs, which a re-run after a lost worker must find again.
+      const context = controlContext({ ...this.controls, def, task, attempt: retry, job, token });
       const control = run.run as (
         input: unknown,
         job: WaitingJob<unknown>,
@@ -367,7 +372,6 @@ function resolveOuter(
   return resolved;
 }
 
-/** BullMQ's answer when a job's lock is gone or held by another worker (its finished-errors codes -2 and -6). */
 /** What every log line of a task attempt carries. */
 function logFields(def: ExecutionDefinition, task: string, attempt: number): Record<string, unknown> {
   return {
@@ -377,22 +381,4 @@ function logFields(def: ExecutionDefinition, task: string, attempt: number): Rec
     request_id: def.requestId,
     attempt,
   };
-}
-
-export function lockLost(error: unknown): boolean {
-  return error instanceof Error && /^(Missing lock|Lock mismatch) for job /.test(error.message);
-}
-
-function isPermanent(error: unknown): boolean {
-  return (
-    error instanceof PermanentTaskError ||
-    error instanceof UnrecoverableError ||
-    error instanceof ValidationError ||
-    (error instanceof OrchestratorError && error.code === 'EXPRESSION_ERROR')
-  );
-}
-
-function errorText(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}…` : text;
 }
