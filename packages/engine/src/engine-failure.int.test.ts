@@ -146,7 +146,7 @@ describe('timeouts', () => {
 });
 
 describe('failure handling', () => {
-  it('fails fast by default: running tasks are aborted, nothing new starts, the rest is upstream_failed', async () => {
+  it('fails fast by default: running tasks are aborted (cancelled), nothing new starts, the rest is upstream_failed', async () => {
     const record = await h.run(
       wf([
         probe('boom', [], { sleep_ms: 200, permanent: true }),
@@ -158,12 +158,15 @@ describe('failure handling', () => {
     expect(record.status).toBe('failed');
     expect(record.error).toBe('task boom failed: task boom refuses');
     const t = byId(record);
+    // busy was running when fail-fast stopped the run: cancelled, its attempt too; the others never ran.
     expect([t.boom?.status, t.busy?.status, t.after?.status, t.child?.status]).toEqual([
       'failed',
-      'upstream_failed',
+      'cancelled',
       'upstream_failed',
       'upstream_failed',
     ]);
+    expect(t.busy?.history?.map((a) => [a.attempt, a.status])).toEqual([[1, 'cancelled']]);
+    expect([t.after?.history, t.child?.history]).toEqual([undefined, undefined]);
     expect(h.calls.find((c) => c.task === 'busy')?.outcome).toBe('aborted');
     expect(startsOf('after')).toHaveLength(0);
   });
