@@ -15,10 +15,17 @@ import { PARKED_MS } from './parked-jobs';
 import type { RunKernel } from './run-kernel';
 import { jobIds, type SubTaskJobData, type TaskJobData } from './task-job';
 
-/** The BullMQ side of one waiting task's job: its state in the job data, and parking it as a delayed job. */
-export function waitingJob<State>(job: Job<TaskJobData>, token: string | undefined): WaitingJob<State> {
+/**
+ * The BullMQ side of one waiting task's job: its state in the job data, and parking it as a delayed job, never past
+ * `deadline` (the attempt's timeout), so the job runs again when the attempt times out.
+ */
+export function waitingJob<State>(
+  job: Job<TaskJobData>,
+  token: string | undefined,
+  deadline = Number.POSITIVE_INFINITY,
+): WaitingJob<State> {
   const sleepUntil = async (at: number): Promise<never> => {
-    await job.moveToDelayed(at, token);
+    await job.moveToDelayed(Math.min(at, deadline), token);
     throw new DelayedError();
   };
   return {
@@ -66,6 +73,9 @@ export function controlContext(scope: ControlScope): ControlContext {
         requestId: def.requestId,
       });
       return submitted.executionId;
+    },
+    async cancelRun(child, reason) {
+      if (!isFinalStatus(await ctx.store.status(child))) await kernel.cancel(child, reason).catch(() => undefined);
     },
     async runOutcome(child) {
       if (!isFinalStatus(await ctx.store.status(child))) return { ended: false };
@@ -135,4 +145,20 @@ async function addSubTasks(
       };
     }),
   );
+}
+
+/**
+ * When a waiting task's attempt times out: set on the attempt's first run (kept in the job's data, so parking and
+ * waking keep it), undefined without a timeout.
+ */
+export async function attemptDeadline(
+  job: Job<TaskJobData>,
+  retry: number,
+  timeoutMs: number | undefined,
+): Promise<number | undefined> {
+  if (timeoutMs === undefined) return undefined;
+  if (job.data.da === retry && job.data.dl !== undefined) return job.data.dl;
+  const dl = Date.now() + timeoutMs;
+  await job.updateData({ ...job.data, dl, da: retry });
+  return dl;
 }

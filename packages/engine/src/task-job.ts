@@ -16,6 +16,9 @@ export interface TaskJobData {
   e: string;
   t: string;
   bp?: BackoffSpec;
+  /** A waiting task with a timeout: when its attempt `da` (BullMQ's) times out, epoch ms. */
+  dl?: number;
+  da?: number;
 }
 
 /** Data of a parallel sub-task job (`i` its index): its parameters are resolved when the parallel task adds it. */

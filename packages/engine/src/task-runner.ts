@@ -14,7 +14,7 @@ import type { Logger } from '@orch/logger';
 import type { SkipReason, TaskFinalStatus } from '@orch/run-model';
 import { DelayedError, type Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
 import { ConcurrencyGates, taskGates } from './concurrency-gates';
-import { type ControlScope, controlContext, waitingJob } from './control-context';
+import { attemptDeadline, type ControlScope, controlContext, waitingJob } from './control-context';
 import type { TaskHandlers } from './control-flow';
 import { sourceOf, wantedBy } from './definition-lookups';
 import type { EngineContext } from './engine-context';
@@ -22,7 +22,7 @@ import { type CompiledTask, type ExecutionDefinition, taskOf } from './execution
 import { PARKED_MS } from './parked-jobs';
 import type { RunKernel } from './run-kernel';
 import type { StartTaskReply } from './run-scripts';
-import { runWithDeadline } from './run-with-deadline';
+import { runWithDeadline, TaskTimeoutError } from './run-with-deadline';
 import { errorText, isPermanent, isTimeout, lockLost } from './task-errors';
 import type { TaskContext } from './task-handler';
 import type { SubTaskJobData, TaskJobData } from './task-job';
@@ -236,12 +236,18 @@ export class TaskRunner {
       const parameters = run.resolvesOwnParameters ? {} : resolveOuter(type.literalParameters, source, scope);
       // BullMQ's attempt: it names the sub-task jobs, which a re-run after a lost worker must find again.
       const context = controlContext({ ...this.controls, def, task, attempt: retry, job, token });
+      const deadline = await attemptDeadline(job, retry, task.timeoutMs);
+      const waiting = waitingJob<unknown>(job, token, deadline);
+      if (deadline !== undefined && Date.now() >= deadline) {
+        await run.timedOut?.(waiting as never, context);
+        throw new TaskTimeoutError(task.id, task.timeoutMs as number);
+      }
       const control = run.run as (
         input: unknown,
         job: WaitingJob<unknown>,
         context: ControlContext,
       ) => Promise<unknown>;
-      return control({ parameters, source, scope }, waitingJob(job, token), context);
+      return control({ parameters, source, scope }, waiting, context);
     }
     const extra = run.kind === 'builtin' ? run.extraParameters?.(source) : undefined;
     const raw = extra ? { ...(source.parameters ?? {}), ...extra } : (source.parameters ?? {});
