@@ -91,12 +91,14 @@ export function controlContext(scope: ControlScope): ControlContext {
       if (await job.moveToWaitingChildren(token as string)) throw new WaitingChildrenError();
     },
     async subTaskResults() {
-      const failures = Object.entries(await job.getIgnoredChildrenFailures()).map(
-        ([key, reason]) => [key.slice(key.lastIndexOf(':') + 1), reason] as [string, string],
-      );
+      // This attempt's sub-tasks only: a retry's children are new jobs beside the earlier attempt's.
+      const own = (key: string) => key.slice(key.lastIndexOf(':') + 1).startsWith(`${job.id}.${attempt}.`);
+      const failures = Object.entries(await job.getIgnoredChildrenFailures())
+        .filter(([key]) => own(key))
+        .map(([key, reason]) => [key.slice(key.lastIndexOf(':') + 1), reason] as [string, string]);
       const ordered: unknown[] = [];
       for (const [key, value] of Object.entries(await job.getChildrenValues()))
-        ordered[Number(key.slice(key.lastIndexOf('.') + 1))] = value;
+        if (own(key)) ordered[Number(key.slice(key.lastIndexOf('.') + 1))] = value;
       return { failures, outputs: ordered };
     },
   };
@@ -130,6 +132,7 @@ async function addSubTasks(
         data.a = attempt;
       }
       if (def.requestId) data.rid = def.requestId;
+      if (job.data.dl !== undefined && job.data.da === attempt) data.pd = job.data.dl;
       return {
         name: 'subtask',
         data,

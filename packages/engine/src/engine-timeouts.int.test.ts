@@ -57,4 +57,39 @@ describe('timeouts of waiting tasks', () => {
     expect(childRecord.status).toBe('cancelled');
     expect(byId(childRecord).long?.status).toBe('cancelled');
   });
+
+  it('times out a parallel task: running sub-tasks are stopped, queued ones never start; a retry runs them anew', async () => {
+    const item = (n: number) => ({
+      type: 'data',
+      parameters: { operation: 'search', input: { sleep_ms: 400, value: n } },
+    });
+    const started = Date.now();
+    const record = await h.run(
+      wf([
+        {
+          id: 'fan',
+          type: 'parallel',
+          // One at a time: the first two items fit in the timeout's 700 ms, the third is stopped, the rest never run.
+          parameters: { tasks: [1, 2, 3, 4, 5].map(item), max_concurrency: 1 },
+          timeout: '1000ms',
+          ...retryOnce,
+        },
+      ]),
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(record.status).toBe('failed');
+    const fan = byId(record).fan;
+    expect([fan?.error, fan?.attempts]).toEqual(['task fan timed out after 1000 ms', 2]);
+    expect(fan?.history?.map((a) => [a.attempt, a.status])).toEqual([
+      [1, 'timed_out'],
+      [2, 'failed'],
+    ]);
+    // Per attempt, two or three of the five items start (how many fit in 1 s depends on the machine's load): the one
+    // running at the timeout is stopped, the ones queued behind it never start.
+    const ran = h.calls.filter((c) => c.task.startsWith('fan['));
+    expect(ran.length).toBeGreaterThanOrEqual(4);
+    expect(ran.length).toBeLessThanOrEqual(6);
+    expect(ran.filter((c) => c.task === 'fan[4]')).toEqual([]);
+    expect(ran.some((c) => c.outcome === 'aborted')).toBe(true);
+  });
 });

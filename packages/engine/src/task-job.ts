@@ -35,6 +35,8 @@ export interface SubTaskJobData {
   a?: number;
   /** The run's request id, for the sub-task's log lines. */
   rid?: string;
+  /** The parallel task's attempt times out at this epoch ms: the sub-task does not start after it, nor run past it. */
+  pd?: number;
 }
 
 /** Job ids: deterministic, so adding a job twice is a no-op while it exists, and a run's jobs share a prefix. */

@@ -8,7 +8,7 @@ import {
   taskTypeOf,
   type WaitingJob,
 } from '@orch/core';
-import { ValidationError } from '@orch/errors';
+import { PermanentTaskError, ValidationError } from '@orch/errors';
 import { resolveValue } from '@orch/expressions';
 import type { Logger } from '@orch/logger';
 import type { SkipReason, TaskFinalStatus } from '@orch/run-model';
@@ -291,7 +291,10 @@ export class TaskRunner {
     if (gates.length > 0 && !(await this.gates.enter(job, token, e, who, gates))) throw new DelayedError();
     const attempt = job.attemptsMade + 1;
     const logger = this.logger.child({ execution_id: e, task_id: `${t}[${i}]`, attempt, request_id: job.data.rid });
+    const { pd } = job.data;
     try {
+      // Its parallel task timed out (a slot, if it waited for one, is given back to the next, which ends the same way).
+      if (pd !== undefined && Date.now() >= pd) throw new PermanentTaskError(`not started: ${t} timed out`);
       checkParameters(type, job.data.params, `${t}[${i}]`);
       const context: TaskContext = {
         executionId: e,
@@ -305,7 +308,10 @@ export class TaskRunner {
         job.data.params,
         context,
         signal,
-        job.data.timeoutMs,
+        // Never past the parallel task's own timeout.
+        pd === undefined
+          ? job.data.timeoutMs
+          : Math.min(job.data.timeoutMs ?? Number.POSITIVE_INFINITY, pd - Date.now()),
         `${t}[${i}]`,
       );
       await this.gates.leave(e, who, gates, 'completed');
