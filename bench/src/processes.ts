@@ -100,6 +100,9 @@ export interface OrchWorkerOptions {
   executionTtl?: string;
   /** Extra node arguments, e.g. `--cpu-prof --cpu-prof-dir=/tmp/x`. */
   nodeArgs?: string;
+  /** More environment (WORKER_LOCK_DURATION, OPENAI_BASE_URL, ...); `namePrefix` names the workers. */
+  env?: Record<string, string>;
+  namePrefix?: string;
 }
 
 /**
@@ -121,13 +124,14 @@ export async function startOrchWorkers(
     LOG_LEVEL: 'warn',
     MAX_CONCURRENT_WORKFLOWS: String(options.maxConcurrentWorkflows ?? 1_000_000),
     EXECUTION_TTL: options.executionTtl ?? '1h',
+    ...options.env,
   };
   const before = await taskWorkerClients(admin);
   const children = Array.from({ length: count }, (_, i) =>
     launch(
-      `worker-${i + 1}`,
+      `${options.namePrefix ?? 'worker'}-${i + 1}`,
       WORKER_MAIN,
-      { ...env, WORKER_NAME: `bench-worker-${i + 1}` },
+      { ...env, WORKER_NAME: `bench-${options.namePrefix ?? 'worker'}-${i + 1}` },
       { nodeArgs: options.nodeArgs },
     ),
   );
