@@ -22,7 +22,7 @@ export interface EngineWorkerOptions {
   subscriber: Redis;
   /** Task jobs this process runs at once. */
   concurrency: number;
-  /** BullMQ lock and stall check; a killed worker's jobs restart after about lockDuration + stalledInterval. */
+  /** BullMQ lock and stall check (defaults 4 s and 2 s); a killed worker's jobs run again within about the lock. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   logger?: Logger;
@@ -37,6 +37,14 @@ export interface EngineWorkerOptions {
   /** Told about every task job this worker runs and every stall it finds (the worker app's metrics). */
   observer?: TaskObserver;
 }
+
+/**
+ * BullMQ's job lock and stall check (WORKER_LOCK_DURATION, WORKER_STALLED_INTERVAL): a killed worker's jobs run again
+ * within about the lock, at a few dozen Redis commands a second per busy worker, with no false stall on a saturated
+ * machine (bench/src/lock-stall.ts; the README's Recovery section has the table).
+ */
+export const DEFAULT_LOCK_MS = 4000;
+export const DEFAULT_STALLED_INTERVAL_MS = 2000;
 
 /** Default sweep period: timeouts fire within a quarter second, at four cheap script calls a second per worker. */
 export const DEADLINE_SWEEP_MS = 250;
@@ -69,8 +77,8 @@ export class EngineWorker {
     this.runner = new TaskRunner(this.ctx, this.kernel, options.handlers, this.logger, this.name, options.templates);
     const base = {
       ...this.ctx.queues.workerConnection,
-      lockDuration: options.lockDurationMs ?? 30_000,
-      stalledInterval: options.stalledIntervalMs ?? 30_000,
+      lockDuration: options.lockDurationMs ?? DEFAULT_LOCK_MS,
+      stalledInterval: options.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS,
       maxStalledCount: 2,
       autorun: false,
     };
