@@ -25,6 +25,11 @@ export function isTimeout(error: unknown): boolean {
   return error instanceof OrchestratorError && error.code === 'TIMEOUT';
 }
 
+/** How a failed attempt ended, for its history. */
+export function attemptEnd(error: unknown): 'timed_out' | 'failed' {
+  return isTimeout(error) ? 'timed_out' : 'failed';
+}
+
 /** The message, then one `caused by:` line per cause (what an operator needs to see why), capped. */
 export function errorText(error: unknown): string {
   let text = messageOf(error);

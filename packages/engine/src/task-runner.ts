@@ -23,7 +23,7 @@ import { PARKED_MS } from './parked-jobs';
 import type { RunKernel } from './run-kernel';
 import type { StartTaskReply } from './run-scripts';
 import { runWithDeadline, TaskTimeoutError } from './run-with-deadline';
-import { errorText, isPermanent, isTimeout, lockLost } from './task-errors';
+import { attemptEnd, errorText, isPermanent, lockLost } from './task-errors';
 import type { TaskContext } from './task-handler';
 import type { SubTaskJobData, TaskJobData } from './task-job';
 import type { TaskOutcome } from './task-observer';
@@ -88,8 +88,7 @@ export class TaskRunner {
     const def = await this.ctx.store.definition(e);
     const task = taskOf(def, t);
     if (!task) throw new UnrecoverableError(`task ${t} is not part of execution ${e}`);
-    // BullMQ's attempt drives retries; every run of the handler is an attempt of the record, a re-run after a
-    // lost worker too (BullMQ counts those in stalledCounter, not attemptsMade).
+    // BullMQ's attempt drives retries; the record's counts every run, re-runs after a lost worker too (stalledCounter).
     const retry = job.attemptsMade + 1;
     const attempt = retry + (job.stalledCounter ?? 0);
     const wanted = wantedBy(def, task);
@@ -144,8 +143,7 @@ export class TaskRunner {
       const permanent = isPermanent(error);
       if (!permanent && retry < task.attempts) {
         log().warn('task attempt failed; it will be retried', { error: message });
-        const status = isTimeout(error) ? 'timed_out' : 'failed';
-        await this.ctx.store.scripts.retryTask(e, { taskId: t, attempt, error: message, status });
+        await this.ctx.store.scripts.retryTask(e, { taskId: t, attempt, error: message, status: attemptEnd(error) });
         throw error;
       }
       log().error('task failed', { error: message, permanent });
