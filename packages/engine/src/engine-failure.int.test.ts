@@ -99,7 +99,7 @@ describe('timeouts', () => {
     ]);
     expect(byId(record).slow?.history?.map((a) => [a.attempt, a.status, a.error])).toEqual([
       [1, 'timed_out', 'task slow timed out after 200 ms'],
-      [2, 'failed', 'task slow timed out after 200 ms'],
+      [2, 'timed_out', 'task slow timed out after 200 ms'],
     ]);
     for (const c of h.calls) expect((c.end as number) - c.start).toBeLessThan(2000);
   });

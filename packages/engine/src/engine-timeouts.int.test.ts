@@ -24,7 +24,7 @@ describe('timeouts of waiting tasks', () => {
     expect([wait?.status, wait?.attempts, wait?.error]).toEqual(['failed', 2, 'task wait timed out after 300 ms']);
     expect(wait?.history?.map((a) => [a.attempt, a.status])).toEqual([
       [1, 'timed_out'],
-      [2, 'failed'],
+      [2, 'timed_out'],
     ]);
     for (const a of wait?.history ?? []) expect(a.duration_ms).toBeGreaterThanOrEqual(300);
   });
@@ -39,7 +39,7 @@ describe('timeouts of waiting tasks', () => {
     expect(record.status).toBe('failed');
     expect(byId(record).review?.history?.map((a) => [a.attempt, a.status, a.error])).toEqual([
       [1, 'timed_out', 'task review timed out after 300 ms'],
-      [2, 'failed', 'task review timed out after 300 ms'],
+      [2, 'timed_out', 'task review timed out after 300 ms'],
     ]);
   });
 
@@ -82,7 +82,7 @@ describe('timeouts of waiting tasks', () => {
     expect([fan?.error, fan?.attempts]).toEqual(['task fan timed out after 1000 ms', 2]);
     expect(fan?.history?.map((a) => [a.attempt, a.status])).toEqual([
       [1, 'timed_out'],
-      [2, 'failed'],
+      [2, 'timed_out'],
     ]);
     // Per attempt, two or three of the five items start (how many fit in 1 s depends on the machine's load): the one
     // running at the timeout is stopped, the ones queued behind it never start.

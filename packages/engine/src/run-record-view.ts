@@ -26,8 +26,8 @@ export interface TaskState {
   ft?: number;
   e?: string;
   w?: string;
-  /** Why a skipped task did not run. */
-  r?: SkipReason;
+  /** Why a skipped task did not run; `timed_out` when a failed task's last attempt timed out. */
+  r?: SkipReason | 'timed_out';
   /** Completed by a retry that reused the checkpointed output. */
   reused?: boolean;
   /** The attempts that ended before the current one (retried or lost), oldest first; the current one is a/w/st/ft. */
@@ -118,7 +118,7 @@ function toTaskRecord(
   if (state.ft) record.finished_at = iso(state.ft);
   if (state.st && state.ft) record.duration_ms = state.ft - state.st;
   if (state.e) record.error = state.e;
-  if (state.r && status === 'skipped') record.skip_reason = state.r;
+  if (state.r && status === 'skipped') record.skip_reason = state.r as SkipReason;
   if (state.w) record.worker = state.w;
   const history = historyOf(state);
   if (history.length > 0) record.history = history;
@@ -143,7 +143,7 @@ const CURRENT: Partial<Record<TaskStatus, AttemptStatus>> = {
 /** The ended attempts kept in `h`, then the current one (unless no handler ran in it). */
 function historyOf(state: TaskState): TaskAttempt[] {
   const entries = [...(state.h ?? [])];
-  const current = state.s && CURRENT[state.s];
+  const current = state.s === 'failed' && state.r === 'timed_out' ? 'timed_out' : state.s && CURRENT[state.s];
   if (current && state.a && state.st && state.a !== entries.at(-1)?.a)
     entries.push({ a: state.a, w: state.w, st: state.st, ft: state.ft, s: current, e: state.e });
   return entries.map((h) => {

@@ -55,8 +55,8 @@ export interface CompleteTaskInput {
   attempt: number;
   /** This failure fails the run now (fail-fast). */
   failFast: boolean;
-  /** Why a `skipped` task did not run. */
-  reason?: SkipReason;
+  /** Why a `skipped` task did not run; `timed_out` for a failure whose last attempt timed out. */
+  reason?: SkipReason | 'timed_out';
   dependents: readonly string[];
   now?: number;
 }

@@ -1,5 +1,5 @@
 import { OrchestratorError, PermanentTaskError } from '@orch/errors';
-import { errorText, isPermanent, isTimeout, lockLost } from './task-errors';
+import { attemptEnd, errorText, isPermanent, isTimeout, lockLost, timedOut } from './task-errors';
 
 describe('errorText', () => {
   it('keeps the cause chain, one line per cause', () => {
@@ -33,6 +33,13 @@ describe('error kinds', () => {
     expect(isPermanent(new Error('flaky'))).toBe(false);
     expect(isTimeout(new OrchestratorError('TIMEOUT', 'task t timed out after 5 ms'))).toBe(true);
     expect(isTimeout(new Error('timed out'))).toBe(false);
+    const timeout = new OrchestratorError('TIMEOUT', 'late');
+    expect([attemptEnd(timeout), attemptEnd(new Error('x')), timedOut(timeout), timedOut(new Error('x'))]).toEqual([
+      'timed_out',
+      'failed',
+      'timed_out',
+      undefined,
+    ]);
     expect(lockLost(new Error('Missing lock for job 12. moveToFinished'))).toBe(true);
     expect(lockLost(new Error('lock'))).toBe(false);
   });

@@ -30,6 +30,11 @@ export function attemptEnd(error: unknown): 'timed_out' | 'failed' {
   return isTimeout(error) ? 'timed_out' : 'failed';
 }
 
+/** Kept with a failed task whose last attempt timed out (as its `r`), so its history says so. */
+export function timedOut(error: unknown): 'timed_out' | undefined {
+  return isTimeout(error) ? 'timed_out' : undefined;
+}
+
 /** The message, then one `caused by:` line per cause (what an operator needs to see why), capped. */
 export function errorText(error: unknown): string {
   let text = messageOf(error);

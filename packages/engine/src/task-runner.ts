@@ -23,7 +23,7 @@ import { PARKED_MS } from './parked-jobs';
 import type { RunKernel } from './run-kernel';
 import type { StartTaskReply } from './run-scripts';
 import { runWithDeadline, TaskTimeoutError } from './run-with-deadline';
-import { attemptEnd, errorText, isPermanent, lockLost } from './task-errors';
+import { attemptEnd, errorText, isPermanent, lockLost, timedOut } from './task-errors';
 import type { TaskContext } from './task-handler';
 import type { SubTaskJobData, TaskJobData } from './task-job';
 import type { TaskOutcome } from './task-observer';
@@ -147,7 +147,7 @@ export class TaskRunner {
         throw error;
       }
       log().error('task failed', { error: message, permanent });
-      await this.complete(def, task, 'failed', undefined, message, attempt);
+      await this.complete(def, task, 'failed', undefined, message, attempt, timedOut(error));
       throw new UnrecoverableError(message);
     }
     const json = JSON.stringify(output ?? null);
@@ -179,7 +179,7 @@ export class TaskRunner {
     output: string | undefined,
     error: string | undefined,
     attempt: number,
-    reason?: SkipReason,
+    reason?: SkipReason | 'timed_out',
   ): Promise<void> {
     const e = def.executionId;
     const { triggeredFailFast, ready } = await this.ctx.store.scripts.completeTask(e, {
