@@ -2,7 +2,12 @@ import type { Config } from 'jest';
 
 // Tests import workspace packages from source, never from a possibly stale dist/.
 const shared = {
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }],
+    // The OTLP exporter loads node:http with import(), which Jest's sandbox refuses: compiled to require() here.
+    'otlp-exporter-base/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!.*@opentelemetry/otlp-exporter-base/)'],
   moduleNameMapper: {
     // `@orch/<name>/testing`: what a package or app offers other packages' tests (its src/testing.ts).
     '^@orch/([a-z-]+)/testing$': ['<rootDir>/packages/$1/src/testing', '<rootDir>/apps/$1/src/testing'],

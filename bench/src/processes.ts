@@ -206,7 +206,14 @@ export interface ApiProcess extends BenchChild {
 /** Starts the HTTP API if it is built; undefined when `apps/api/dist/main.js` does not exist (yet). */
 export async function startApi(
   settings: RedisSettings,
-  options: { templatesDir: string; maxConcurrentWorkflows: number; executionTtl?: string; nodeArgs?: string },
+  options: {
+    templatesDir: string;
+    maxConcurrentWorkflows: number;
+    executionTtl?: string;
+    nodeArgs?: string;
+    /** More settings (ORCHESTRATOR_BACKLOG_HIGH_WATER, OTEL_EXPORTER_OTLP_ENDPOINT, say). */
+    env?: Record<string, string>;
+  },
 ): Promise<ApiProcess | undefined> {
   if (!existsSync(API_MAIN)) return undefined;
   const port = await freePort();
@@ -222,6 +229,7 @@ export async function startApi(
       EXECUTION_TTL: options.executionTtl ?? '1h',
       RECOVERY_ENABLED: 'false',
       LOG_LEVEL: 'warn',
+      ...options.env,
     },
     { nodeArgs: options.nodeArgs },
   );

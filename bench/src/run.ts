@@ -16,6 +16,7 @@ import { releaseLatencyCase } from './case-release-latency';
 import { sandboxCase } from './case-sandbox';
 import { scaleCase } from './case-scale';
 import { throughputCase } from './case-throughput';
+import { tracingCase } from './case-tracing';
 import { environment } from './environment';
 import { type LoadReport, loadMeter } from './machine-load';
 import { killAll } from './processes';
@@ -30,6 +31,7 @@ const CASES: BenchCase[] = [
   scaleCase,
   costCase,
   sandboxCase,
+  tracingCase,
 ];
 
 interface Args {

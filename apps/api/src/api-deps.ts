@@ -4,8 +4,10 @@ import type { WorkflowGenerator } from '@orch/generator';
 import type { Logger } from '@orch/logger';
 import type { TemplateCatalog } from '@orch/templates';
 import type { Redis } from 'ioredis';
+import type { Backpressure } from './backpressure';
 import type { EventStreams } from './event-streams';
 import type { ApiMetrics } from './metrics';
+import type { RunWaiters } from './run-waiters';
 
 /** Everything handlers use, injected so tests build the app against their own Redis. */
 export interface ApiDeps {
@@ -20,6 +22,10 @@ export interface ApiDeps {
   metrics: ApiMetrics;
   /** Live Server-Sent Event streams; each holds a dedicated blocking Redis connection. */
   streams: EventStreams;
+  /** Submits waiting for their run's end (`?wait=`), woken by the finished channel. */
+  waiters: RunWaiters;
+  /** Holds or refuses (429) submits while the workers are behind. */
+  backpressure: Backpressure;
   version: string;
   /** Epoch ms at which the process started serving. */
   startedAt: number;

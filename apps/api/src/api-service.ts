@@ -12,10 +12,12 @@ import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import type { ApiDeps } from './api-deps';
 import { createApp } from './app';
+import { Backpressure } from './backpressure';
 import { byteLimit } from './byte-limit';
 import { EventStreams } from './event-streams';
 import { createHttpServer } from './http-limits';
 import { ApiMetrics } from './metrics';
+import { RunWaiters } from './run-waiters';
 import { WorkflowBus } from './workflow-bus';
 
 export interface ApiServiceOptions {
@@ -60,13 +62,14 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
-/** Counts every run of the cluster that ends, heard on the finished channel. */
-function countFinished(channel: string, metrics: ApiMetrics, logger: Logger) {
+/** Counts every run of the cluster that ends, heard on the finished channel, and wakes the submits waiting for it. */
+function countFinished(channel: string, metrics: ApiMetrics, waiters: RunWaiters, logger: Logger) {
   return (ch: string, message: string) => {
     if (ch !== channel) return;
     try {
       const run = JSON.parse(message) as { execution_id: string; status: string; correlation_id?: string };
       metrics.finished(run.status);
+      waiters.finished(String(run.execution_id), String(run.status));
       logger.debug('run finished', {
         execution_id: run.execution_id,
         correlation_id: run.correlation_id || undefined,
@@ -132,6 +135,9 @@ export class ApiService {
       heartbeatMs: options.heartbeatMs,
     });
     const metrics = new ApiMetrics(engine, logger, () => streams.size);
+    const waiters = new RunWaiters();
+    const observe = (outcome: 'held' | 'refused') => metrics.backpressure(outcome);
+    const backpressure = new Backpressure({ read: () => engine.backlog(), ...config.backpressure, logger, observe });
     const deps: ApiDeps = {
       config,
       engine,
@@ -141,6 +147,8 @@ export class ApiService {
       logger,
       metrics,
       streams,
+      waiters,
+      backpressure,
       version: packageVersion(),
       startedAt: Date.now(),
     };
@@ -152,6 +160,8 @@ export class ApiService {
       catalog,
       logger,
       metrics,
+      waiters,
+      maxWaitMs: config.server.maxWaitMs,
       maxMessageBytes: byteLimit(config.server.bodyLimit),
       maxJsonDepth: config.server.jsonMaxDepth,
     });
@@ -161,7 +171,7 @@ export class ApiService {
     service = new ApiService(deps, app, server, bus, subscriber, options.drainTimeoutMs ?? 10_000);
     await listen(server, config.server.port, config.server.host);
     const finished = engine.finishedChannel();
-    subscriber.on('message', countFinished(finished, metrics, logger));
+    subscriber.on('message', countFinished(finished, metrics, waiters, logger));
     await Promise.all([subscriber.subscribe(finished), bus.start()]);
     logger.info('api listening', { url: service.url, version: deps.version });
     return service;
@@ -184,6 +194,9 @@ export class ApiService {
       this.shuttingDown = true;
       logger.info('api shutting down');
       const drained = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      // Submits waiting for their run's end answer 202 now, and held ones go on: nothing waits on a closing API.
+      this.deps.waiters.close();
+      this.deps.backpressure.close();
       await this.bus.stop();
       await this.deps.streams.close();
       this.server.closeIdleConnections();

@@ -12,6 +12,7 @@ import { authenticate, callerOf, missingScope, requireScope } from './middleware
 import { errorHandler, MethodNotAllowedError } from './middleware/error-handler';
 import { REQUEST_ID_HEADER, requestId } from './middleware/request-id';
 import { requestLog } from './middleware/request-log';
+import { requestSpan } from './middleware/request-span';
 import { buildOpenApi } from './openapi';
 import { openapiExamples } from './openapi-examples';
 import { pathPattern, ROUTES, type RouteSpec } from './routes';
@@ -49,12 +50,20 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
   });
   app.use(requestId());
   app.use(requestLog(logger, metrics));
+  app.use(requestSpan());
   app.use(securityHeaders());
   const origins = config.server.corsOrigins;
   app.use(
     cors({
       origin: origins.includes('*') ? '*' : origins.length > 0 ? [...origins] : false,
-      allowedHeaders: ['authorization', 'content-type', 'last-event-id', REQUEST_ID_HEADER],
+      allowedHeaders: [
+        'authorization',
+        'content-type',
+        'last-event-id',
+        REQUEST_ID_HEADER,
+        'traceparent',
+        'tracestate',
+      ],
       exposedHeaders: ['location', REQUEST_ID_HEADER],
       maxAge: 600,
     }),
@@ -65,7 +74,7 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
   app.use(
     UI_PATH,
     labelled(UI_PATH, (path) => path.startsWith('/assets/') || path.startsWith('/api/')),
-    createUiRouter({ engine: deps.engine, guard: readers }),
+    createUiRouter({ engine: deps.engine, guard: readers, traceUrlTemplate: config.traceUrlTemplate }),
   );
   app.use(authenticate(keys, OPEN_PATHS));
   // Only routes that take a body read one (after the scope check): a body sent elsewhere is ignored, not inflated.

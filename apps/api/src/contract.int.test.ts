@@ -9,6 +9,7 @@ import {
   CONTRACT_KEY_SCOPES,
   CONTRACT_KEYS,
   type ContractCase,
+  DONE_CORRELATION_ID,
   type Fixtures,
   inlineWorkflow,
   type KeyName,
@@ -85,7 +86,7 @@ beforeAll(async () => {
     LOG_LEVEL: 'warn',
   };
   api = await startApi(h, { ...env, OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'x', OPENAI_TIMEOUT: '3s' });
-  unconfigured = await startApi(h, env);
+  unconfigured = await startApi(h, { ...env, ORCHESTRATOR_BACKLOG_HIGH_WATER: '1', ORCHESTRATOR_BACKLOG_HOLD: '0s' });
   validator = new ContractValidator((await send(api, 'GET', '/api/v1/openapi.json')).json);
   await setUpFixtures();
 });
@@ -120,8 +121,9 @@ async function send(
   return { status: response.status, headers: response.headers, text, json: json as never };
 }
 
-async function submit(workflow: unknown): Promise<string> {
-  const answer = await send(api, 'POST', '/api/v1/workflows', { body: JSON.stringify({ workflow }) });
+async function submit(workflow: unknown, correlationId?: string): Promise<string> {
+  const body = JSON.stringify({ workflow, correlation_id: correlationId });
+  const answer = await send(api, 'POST', '/api/v1/workflows', { body });
   if (answer.status !== 202) throw new Error(`fixture not submitted: ${answer.status} ${answer.text}`);
   return (answer.json as { execution_id: string }).execution_id;
 }
@@ -130,7 +132,7 @@ const sleeper = (id: string) => ({ id, tasks: [probe('wait', [], { sleep_ms: 300
 const started = (id: string, task: string) => h.waitForEvent(id, (e) => e.type === 'task.started' && e.task === task);
 
 async function setUpFixtures(): Promise<void> {
-  fixtures.done = await submit(inlineWorkflow('done'));
+  fixtures.done = await submit(inlineWorkflow('done'), DONE_CORRELATION_ID);
   // Two attempts, each failing with a cause: the record's `history` (with multi-line errors) is checked too.
   const retried = { retry_policy: { max_retries: 1, backoff_type: 'fixed', initial_delay: '10ms' } };
   fixtures.failed = await submit({

@@ -15,6 +15,7 @@ export class ApiMetrics {
   private readonly submittedTotal: Counter<'source' | 'template' | 'outcome'>;
   private readonly finishedTotal: Counter<'status'>;
   private readonly busTotal: Counter<'outcome'>;
+  private readonly admissionTotal: Counter<'outcome'>;
   private readonly requestSeconds: Histogram<'method' | 'route' | 'status'>;
   private readonly workflows: Gauge<'state'>;
   private readonly queueJobs: Gauge<'queue' | 'state'>;
@@ -44,6 +45,12 @@ export class ApiMetrics {
     this.busTotal = new Counter({
       name: 'orchestrator_bus_messages_total',
       help: 'workflow-requests messages by outcome',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.admissionTotal = new Counter({
+      name: 'orchestrator_submits_backpressure_total',
+      help: 'Submits held while the backlog was above ORCHESTRATOR_BACKLOG_HIGH_WATER (held), and refused with 429 (refused)',
       labelNames: ['outcome'],
       registers,
     });
@@ -90,6 +97,10 @@ export class ApiMetrics {
 
   finished(status: string): void {
     this.finishedTotal.inc({ status });
+  }
+
+  backpressure(outcome: 'held' | 'refused'): void {
+    this.admissionTotal.inc({ outcome });
   }
 
   busMessage(outcome: BusOutcome): void {

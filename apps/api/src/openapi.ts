@@ -35,7 +35,7 @@ function parameters(route: RouteSpec, examples: OpenApiExamples): object[] {
     result.push({ name, in: 'query', required, schema: publicSchema(schema), ...(description ? { description } : {}) });
   }
   if (route.handler === 'events') result.push({ $ref: '#/components/parameters/LastEventId' });
-  result.push({ $ref: '#/components/parameters/RequestId' });
+  result.push({ $ref: '#/components/parameters/RequestId' }, { $ref: '#/components/parameters/TraceParent' });
   return result;
 }
 
@@ -158,6 +158,14 @@ export function buildOpenApi(
           required: false,
           description: 'Your id for the request: echoed in the answer, logged, and stored with a run it creates',
           schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$' },
+        },
+        TraceParent: {
+          name: 'traceparent',
+          in: 'header',
+          required: false,
+          description:
+            "W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it",
+          schema: { type: 'string', pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$' },
         },
         LastEventId: {
           name: 'Last-Event-ID',

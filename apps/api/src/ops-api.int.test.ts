@@ -156,6 +156,7 @@ describe('OpenAPI', () => {
     expect(doc.body.paths['/api/v1/workflows/{id}/status'].get.parameters).toEqual([
       { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
       { $ref: '#/components/parameters/RequestId' },
+      { $ref: '#/components/parameters/TraceParent' },
     ]);
   });
 

@@ -1,4 +1,4 @@
-import { ajv, formatAjvErrors, namedValues, notReserved } from '@orch/core';
+import { ajv, DURATION_FORMAT, formatAjvErrors, namedValues, notReserved } from '@orch/core';
 import { type ErrorDetail, ValidationError } from '@orch/errors';
 import { EXECUTION_STATUSES } from '@orch/run-model';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
@@ -40,8 +40,34 @@ export const submitWorkflowBody = {
   oneOf: [{ required: ['workflow_template'] }, { required: ['workflow'] }],
 } as const;
 
-/** The message bus takes the POST body, but a correlation id is required: every replica gets every message. */
-export const busRequestBody = { ...submitWorkflowBody, required: ['correlation_id'] } as const;
+/** A duration to hold the answer for the run's end (submit and wait), capped by ORCHESTRATOR_MAX_WAIT. */
+const wait = {
+  type: 'string',
+  format: DURATION_FORMAT,
+  description:
+    'Answer once the run has ended (200, with its record) if that happens within this long, else 202 as usual: a duration like 500ms, 30s or 2m, or seconds as a number; at most ORCHESTRATOR_MAX_WAIT (longer waits are cut to it).',
+  'x-message': 'must be a duration like 500ms, 30s or 2m, or seconds as a number',
+} as const;
+
+/** `POST /api/v1/workflows?wait=30s`. */
+export const submitWorkflowQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { wait },
+} as const;
+
+/**
+ * The message bus takes the POST body, but a correlation id is required: every replica gets every message. `wait`
+ * is the query's: with it, a run that ends within the wait gets only its final message, not `accepted` first.
+ */
+export const busRequestBody = {
+  ...submitWorkflowBody,
+  properties: {
+    ...submitWorkflowBody.properties,
+    wait: { ...wait, type: ['string', 'number'], minimum: 0, description: 'As `?wait=` of POST /api/v1/workflows.' },
+  },
+  required: ['correlation_id'],
+} as const;
 
 /** `POST /api/v1/validate`: a catalog template, an inline template or an inline workflow, with variables. */
 export const validateBody = {

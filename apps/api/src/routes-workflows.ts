@@ -3,7 +3,7 @@ import { getWorkflow, getWorkflowStatus } from './handlers/get-workflow';
 import { listWorkflows } from './handlers/list-workflows';
 import { retryWorkflow } from './handlers/retry-workflow';
 import { submitWorkflow } from './handlers/submit-workflow';
-import { listWorkflowsQuery, submitWorkflowBody } from './request-schemas';
+import { listWorkflowsQuery, submitWorkflowBody, submitWorkflowQuery } from './request-schemas';
 import { error, invalid, json, notFound, type RouteSpec } from './route-spec';
 
 /** Runs: submit, list, read, follow, cancel, retry. */
@@ -17,15 +17,32 @@ export const WORKFLOW_ROUTES: readonly RouteSpec[] = [
       'Validates the body, the template or workflow and the variables, then creates the run; nothing is enqueued ' +
       'unless everything is valid. The run is `pending` while MAX_CONCURRENT_WORKFLOWS runs are running. A ' +
       '`correlation_id` already used within EXECUTION_TTL starts nothing and answers the existing run (across ' +
-      "replicas too). `Location` is the run's status URL.",
+      "replicas too). `Location` is the run's status URL. With `?wait=30s` the answer waits for the run to end: " +
+      '200 with its final `record` (status, task outputs) if it ends within the wait, else the usual 202. While ' +
+      'the workers are behind (more than ORCHESTRATOR_BACKLOG_HIGH_WATER task jobs and runs waiting to start) a ' +
+      'submit is held up to ORCHESTRATOR_BACKLOG_HOLD for room, then refused with 429 and Retry-After.',
     tag: 'workflows',
     handler: submitWorkflow,
     scope: 'run',
     body: submitWorkflowBody,
+    query: submitWorkflowQuery,
     responses: {
-      202: json('Accepted: the run was created', 'SubmitResult', ['Location']),
-      200: json('The correlation id was already used: the existing run', 'SubmitResult', ['Location']),
+      202: json('Accepted: the run was created (with `wait`: it had not ended when the wait ran out)', 'SubmitResult', [
+        'Location',
+      ]),
+      200: json(
+        'With `wait`: the run ended within the wait, and `record` is its final record; or the correlation id was ' +
+          'already used: the existing run',
+        'SubmitResult',
+        ['Location'],
+      ),
       400: invalid,
+      429: {
+        ...error(
+          'The workers are behind: the backlog stayed above ORCHESTRATOR_BACKLOG_HIGH_WATER while the submit was held',
+        ),
+        headers: ['Retry-After'],
+      },
     },
   },
   {

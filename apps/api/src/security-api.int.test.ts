@@ -127,7 +127,7 @@ describe('with ORCHESTRATOR_API_KEYS set', () => {
     expect(allowed.status).toBe(204);
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
     expect(allowed.headers.get('access-control-allow-headers')).toBe(
-      'authorization,content-type,last-event-id,x-request-id',
+      'authorization,content-type,last-event-id,x-request-id,traceparent,tracestate',
     );
     const other = await preflight('https://evil.example');
     expect(other.headers.get('access-control-allow-origin')).toBeNull();

@@ -22,8 +22,11 @@ export const CONTRACT_KEY_SCOPES: Record<KeyName, string> = {
 };
 
 /** Runs and ids the test sets up before any case, in the states the cases need. */
+/** The correlation id of the `done` fixture. */
+export const DONE_CORRELATION_ID = 'contract-done';
+
 export interface Fixtures {
-  /** Completed. */
+  /** Completed (its correlation id is DONE_CORRELATION_ID). */
   done: string;
   /** Failed (a task failed for good): retry starts a new run. */
   failed: string;
@@ -47,7 +50,10 @@ export interface ContractCase {
   headers?: Record<string, string>;
   /** Default `admin`. */
   key?: KeyName;
-  /** The API without a model endpoint instead of the usual one. */
+  /**
+   * The second API instead of the usual one: no model endpoint, and backpressure at 1 waiting run with no hold (the
+   * `pending` fixture is one), so its submits get 429.
+   */
   unconfigured?: boolean;
   status: number;
   /** What the first case answers with Redis stopped, when not 503 (routes that need no Redis answer as usual). */
@@ -92,6 +98,25 @@ export const CASES: Record<string, ContractCase[]> = {
         variables: { query_limit: 50, analysis_prompt: 'Identify key trends in the data' },
       }),
       status: 202,
+    },
+    {
+      // Every slot is taken by the fixtures, so a new run would wait for one: this waits for the finished `done`.
+      name: 'submit and wait, with the correlation id of a run that has ended',
+      query: { wait: '20s' },
+      body: () => ({ workflow: inlineWorkflow('done'), correlation_id: DONE_CORRELATION_ID }),
+      status: 200,
+    },
+    {
+      name: 'a wait that is not a duration',
+      query: { wait: 'soon' },
+      body: () => ({ workflow: inlineWorkflow('x') }),
+      status: 400,
+    },
+    {
+      name: 'while the workers are behind (backpressure)',
+      unconfigured: true,
+      body: () => ({ workflow: inlineWorkflow('contract-crowded') }),
+      status: 429,
     },
     { name: 'neither template nor workflow', body: () => ({ variables: {} }), status: 400 },
     {

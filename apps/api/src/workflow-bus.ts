@@ -1,14 +1,20 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { tryParseDuration } from '@orch/core';
 import type { WorkflowEngine } from '@orch/engine';
 import { OrchestratorError, toOrchestratorError } from '@orch/errors';
 import type { Logger } from '@orch/logger';
 import { type RedisKeys, unsubscribeQuietly } from '@orch/redis';
 import type { TemplateCatalog } from '@orch/templates';
+import { SpanKind, withSpan } from '@orch/tracing';
 import type { Redis } from 'ioredis';
 import { jsonDepthExceeded } from './json-depth';
 import type { ApiMetrics } from './metrics';
 import { busRequestBody, checkRequest } from './request-schemas';
-import { prepareRequest } from './workflow-request';
+import type { RunWaiters } from './run-waiters';
+import { prepareRequest, type WorkflowRequest } from './workflow-request';
+
+/** A bus message that passed its schema. */
+type BusRequest = WorkflowRequest & { correlation_id: string; wait?: string | number };
 
 /** The reference's message bus channels. */
 export const BUS_CHANNELS = { requests: 'workflow-requests', responses: 'workflow-responses' } as const;
@@ -27,6 +33,10 @@ export interface WorkflowBusOptions {
   catalog: TemplateCatalog;
   logger: Logger;
   metrics: ApiMetrics;
+  /** A message with `wait` holds its `accepted` until the run ends (then only the final message goes out). */
+  waiters: RunWaiters;
+  /** The longest `wait` (ORCHESTRATOR_MAX_WAIT). */
+  maxWaitMs: number;
   /** Messages above this many bytes are refused, like HTTP bodies. */
   maxMessageBytes: number;
   /** Messages nested deeper than this are refused before they are parsed, like HTTP bodies. */
@@ -65,7 +75,7 @@ export class WorkflowBus {
 
   /** Handles one raw message; exposed for tests. Never throws for a bad message. */
   async handle(raw: string): Promise<void> {
-    const { engine, logger, metrics } = this.options;
+    const { logger, metrics } = this.options;
     let correlationId: string | undefined;
     // A message has no headers: each gets an id here, kept with the run it starts and on its tasks' log lines.
     const requestId = randomUUID();
@@ -94,38 +104,9 @@ export class WorkflowBus {
           `message nests arrays and objects deeper than ${this.options.maxJsonDepth} levels (ORCHESTRATOR_JSON_MAX_DEPTH)`,
         );
       }
-      const request = checkRequest(busRequestBody, parsed, 'message');
-      const prepared = prepareRequest(request, this.options.catalog);
-      const result = await engine.submit(prepared, {
-        correlationId: request.correlation_id,
-        respondTo: this.channels.responses,
-        requestId,
-      });
-      const template = prepared.template?.id ?? 'inline';
-      metrics.submitted('bus', template, result.created);
-      const fields = {
-        execution_id: result.executionId,
-        correlation_id: correlationId,
-        template,
-        source: 'bus',
-        request_id: requestId,
-      };
-      if (!result.created) {
-        metrics.busMessage('duplicate');
-        logger.debug('bus request for an existing run', fields);
-        return;
-      }
-      await this.options.publisher.publish(
-        this.channels.responses,
-        JSON.stringify({
-          type: 'accepted',
-          execution_id: result.executionId,
-          correlation_id: correlationId,
-          status: result.status,
-        }),
-      );
-      metrics.busMessage('accepted');
-      logger.info('workflow submitted', fields);
+      // Checked against the schema; typed by hand (FromSchema of it is too deep to compare).
+      checkRequest(busRequestBody, parsed, 'message');
+      await this.startRun(parsed as BusRequest, requestId, correlationId);
     } catch (thrown) {
       const error = toOrchestratorError(thrown);
       if (error.status >= 500) {
@@ -141,6 +122,61 @@ export class WorkflowBus {
       }
       await this.reject(raw, correlationId, error);
     }
+  }
+
+  /** Starts a checked request's run and answers `accepted` (unless it ended within its `wait`, or already existed). */
+  private async startRun(request: BusRequest, requestId: string, correlationId: string | undefined): Promise<void> {
+    const { engine, logger, metrics } = this.options;
+    const prepared = prepareRequest(request, this.options.catalog);
+    const waitMs = Math.min(tryParseDuration(request.wait) ?? 0, this.options.maxWaitMs);
+    const executionId = randomUUID();
+    const waiting = waitMs > 0 ? this.options.waiters.expect(executionId) : undefined;
+    // The message's span is the root of the run's trace (a message carries no trace context of its own).
+    const attributes = { 'messaging.destination.name': this.channels.requests, 'orch.request_id': requestId };
+    const submitted = withSpan(`receive ${this.channels.requests}`, { kind: SpanKind.CONSUMER, attributes }, () =>
+      engine.submit(prepared, {
+        correlationId: request.correlation_id,
+        respondTo: this.channels.responses,
+        requestId,
+        executionId,
+      }),
+    );
+    const result = await submitted.catch((error: unknown) => {
+      waiting?.cancel();
+      throw error;
+    });
+    if (!result.created) waiting?.cancel();
+    const template = prepared.template?.id ?? 'inline';
+    metrics.submitted('bus', template, result.created);
+    const fields = {
+      execution_id: result.executionId,
+      correlation_id: correlationId,
+      template,
+      source: 'bus',
+      request_id: requestId,
+    };
+    if (!result.created) {
+      metrics.busMessage('duplicate');
+      logger.debug('bus request for an existing run', fields);
+      return;
+    }
+    // The engine sends the final message itself: a run that ends within the wait needs no `accepted` before it.
+    if (waiting && (await waiting.until(waitMs)).finished) {
+      metrics.busMessage('accepted');
+      logger.info('workflow submitted and finished within the wait', fields);
+      return;
+    }
+    await this.options.publisher.publish(
+      this.channels.responses,
+      JSON.stringify({
+        type: 'accepted',
+        execution_id: result.executionId,
+        correlation_id: correlationId,
+        status: result.status,
+      }),
+    );
+    metrics.busMessage('accepted');
+    logger.info('workflow submitted', fields);
   }
 
   private async reject(raw: string, correlationId: string | undefined, error: OrchestratorError): Promise<void> {

@@ -39,6 +39,8 @@ export function runHead(props) {
       record.template ? ` · template ${record.template.id}@${record.template.version ?? '-'}` : ' · inline workflow',
       record.correlation_id ? ` · correlation ${record.correlation_id}` : '',
       record.request_id ? ` · request ${record.request_id}` : '',
+      record.trace_id ? ' · trace ' : '',
+      record.trace_id ? traceLink(record.trace_id) : null,
       ' · created ',
       time(record.created_at),
     ),
@@ -83,4 +85,13 @@ export function runHead(props) {
       h('span', { class: 'live', dataset: { state: TERMINAL.has(status) ? 'ended' : props.liveState } }),
     ),
   ].filter((n) => n !== null);
+}
+
+/** The run's trace id, a link into the operator's tracing UI when TRACE_URL_TEMPLATE is set. */
+function traceLink(/** @type {string} */ traceId) {
+  const template = document.querySelector('meta[name="orch-trace-url"]')?.getAttribute('content');
+  const code = h('code', { class: 'trace-id' }, traceId);
+  if (!template) return code;
+  const href = template.replaceAll('{trace_id}', encodeURIComponent(traceId));
+  return h('a', { href, class: 'trace-link', target: '_blank', rel: 'noopener' }, code);
 }

@@ -157,6 +157,32 @@ describe('orchestrator run --watch (no TTY)', () => {
   });
 });
 
+describe('orchestrator run --wait', () => {
+  it('one request: prints the outcome when the run ends within the wait, exit code as --watch', async () => {
+    const result = await cli(['run', file('wait.json', DIAMOND), '--wait', '10s']);
+    expect(result.code).toBe(0);
+    expect(result.out.join('\n')).toMatch(/run completed after/);
+    const failing = wf([probe('boom', [], { permanent: true })]);
+    const failed = await cli(['run', file('wait-failing.json', failing), '--wait', '10s', '--json']);
+    expect(failed.code).toBe(1);
+    expect(JSON.parse(failed.out.join('\n'))).toMatchObject({
+      status: 'failed',
+      tasks: [{ id: 'boom', status: 'failed' }],
+    });
+  });
+
+  it('answers as without it when the run is still going, and says what is wrong with a bad duration', async () => {
+    const slow = file('wait-slow.json', wf([probe('nap', [], { sleep_ms: 30_000 })]));
+    const started = await cli(['run', slow, '--wait', '100ms']);
+    expect(started.code).toBe(0);
+    expect(started.out[0]).toMatch(/^run \S+ started \(running\)$/);
+    await h.engine.cancel(started.out[0]?.split(' ')[1] as string);
+    const bad = await cli(['run', slow, '--wait', 'soon']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err.join('\n')).toMatch(/\/wait: must be a duration/);
+  });
+});
+
 describe('orchestrator run --watch on a terminal', () => {
   it('redraws a frame in place with a progress bar', async () => {
     const out: string[] = [];

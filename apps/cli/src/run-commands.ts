@@ -2,9 +2,9 @@ import type { AnyExecutionEvent, RequestBody, SubmitResult } from '@orch/api-cli
 import { EXECUTION_STATUSES, isFinalEvent } from '@orch/run-model';
 import { type Command, Option } from 'commander';
 import { runPath } from './api-client';
-import { type CommandContext, collectVar, type Flags, printJson } from './cli-io';
+import { type CommandContext, collectVar, exitCodeFor, type Flags, printJson } from './cli-io';
 import { runRequest } from './documents';
-import { printList, printStatus } from './run-format';
+import { printList, printOutcome, printStatus } from './run-format';
 import { watchRun } from './run-watch';
 import { followSse } from './sse-reader';
 
@@ -39,17 +39,29 @@ function registerStartCommands(program: Command, ctx: CommandContext): void {
       '--watch',
       'follow the run until it ends; the exit code is its outcome (0, 1 failed, 2 cancelled/timed out)',
     )
-    .option('--json', 'print the API answer (with --watch: the final record) as JSON')
+    .option(
+      '--wait <duration>',
+      'one request that answers when the run ends within the duration (e.g. 30s; at most ORCHESTRATOR_MAX_WAIT): ' +
+        'prints the outcome, exit code as --watch; otherwise as without it (or --watch follows it from there)',
+    )
+    .option('--json', 'print the API answer (with --watch or a --wait that saw the end: the final record) as JSON')
     .action(
       async (
         source: string,
-        opts: { var: Record<string, string>; correlationId?: string; target: string[] } & Flags,
+        opts: { var: Record<string, string>; correlationId?: string; target: string[]; wait?: string } & Flags,
       ) => {
         const body: RequestBody<'submitWorkflow'> = await runRequest(source, opts.var);
         if (opts.correlationId) body.correlation_id = opts.correlationId;
         if (opts.target.length > 0) body.targets = opts.target;
         const client = ctx.client();
-        const run = (await client.call(client.api.POST('/api/v1/workflows', { body }))).body;
+        const query = opts.wait === undefined ? {} : { wait: opts.wait };
+        const run = (await client.call(client.api.POST('/api/v1/workflows', { body, params: { query } }))).body;
+        if (run.record) {
+          if (opts.json) printJson(io, run.record);
+          else printOutcome(io, run.record);
+          ctx.exit(exitCodeFor(run.record.status));
+          return;
+        }
         if (opts.watch) {
           if (!opts.json) io.out(startedLine(run));
           ctx.exit(await watchRun(client, io, run.execution_id, { json: opts.json }));

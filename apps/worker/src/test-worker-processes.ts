@@ -29,7 +29,9 @@ export interface WorkerFleet {
 /** Real worker processes (`node apps/worker/dist/main.js`) against a test Redis, and an engine to submit with. */
 export async function startFleet(server: RedisServer, env: Record<string, string> = {}): Promise<WorkerFleet> {
   const connection = createRedisConnection({ host: server.host, port: server.port }, 'worker');
-  const waiter = createRedisConnection({ host: server.host, port: server.port }, 'worker');
+  // Only (un)subscribes: without the subscriber profile, a Redis restart left it unsubscribed on a loaded machine
+  // (ioredis's ready check sends INFO on a connection already resubscribing: "Connection in subscriber mode").
+  const waiter = createRedisConnection({ host: server.host, port: server.port }, 'subscriber');
   const engine = new WorkflowEngine({
     connection,
     prefix: 'orch',

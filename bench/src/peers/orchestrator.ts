@@ -41,7 +41,34 @@ export function orchestratorRequest(flow: Flow, width = 1000): object {
 
 const finalEvent = (e: SseEvent) => e.event.startsWith('workflow.') && TERMINAL.has(e.event.slice(9));
 
-/** POST /api/v1/workflows, then the run's event stream until its final event: what a client of the public API does. */
+/**
+ * POST /api/v1/workflows?wait=: one request that answers with the final record when the run ends within the wait
+ * (every run of these workloads does), else 202 and the event stream as below.
+ */
+class HttpWaitClient implements RunClient {
+  private readonly http: HttpClient;
+
+  constructor(baseUrl: string) {
+    this.http = new HttpClient(baseUrl);
+  }
+
+  async run(flow: Flow, width?: number): Promise<void> {
+    const res = await this.http.post('/api/v1/workflows?wait=60s', orchestratorRequest(flow, width));
+    const body = res.body as { execution_id?: string; status?: string };
+    if (res.status === 200 && body.status === 'completed') return;
+    if (res.status !== 202 || !body.execution_id) {
+      throw new Error(`POST /api/v1/workflows?wait=60s: ${res.status} ${JSON.stringify(res.body)}`);
+    }
+    const last = await this.http.events(`/api/v1/workflows/${body.execution_id}/events`, finalEvent);
+    if (last.event !== 'workflow.completed') throw new Error(`run ${body.execution_id} ended with ${last.event}`);
+  }
+
+  close(): void {
+    this.http.close();
+  }
+}
+
+/** POST /api/v1/workflows, then the run's event stream until its final event: submit, then follow. */
 class HttpSseClient implements RunClient {
   private readonly http: HttpClient;
 
@@ -120,9 +147,14 @@ async function finishedCounter(redis: BenchRedis): Promise<CompletionCounter> {
  * catalog loads quickly (a directory with one template: every time on this machine), so the catalog here also holds
  * the repository's templates, and an API that did not subscribe is replaced (up to 3 times).
  */
-async function startSubscribedApi(redis: BenchRedis, templatesDir: string, log: (m: string) => void) {
+async function startSubscribedApi(
+  redis: BenchRedis,
+  templatesDir: string,
+  log: (m: string) => void,
+  env: Record<string, string>,
+) {
   for (let attempt = 1; ; attempt++) {
-    const api = await startApi(redis.settings, { templatesDir, maxConcurrentWorkflows: 1_000_000 });
+    const api = await startApi(redis.settings, { templatesDir, maxConcurrentWorkflows: 1_000_000, env });
     if (!api) throw new Error('apps/api/dist/main.js is missing: run `pnpm build` first');
     const subscribed = await waitFor(
       async () => ((await redis.admin.pubsub('NUMSUB', BUS.requests)) as [string, number])[1] >= 1,
@@ -156,7 +188,7 @@ function catalogDir(): { dir: string; remove(): void } {
  */
 export async function startOrchestrator(
   log: (m: string) => void,
-  options: { concurrency: number },
+  options: { concurrency: number; highWater?: number },
 ): Promise<RunningSystem> {
   const redis = await startBenchRedis();
   const redisPid = Number((await redis.info('server')).process_id);
@@ -175,7 +207,9 @@ export async function startOrchestrator(
     if (readStat(redisPid)?.ppid !== process.pid) throw new Error(`Redis pid ${redisPid} is not the bench's child`);
     assertListener(redisPid, redis.settings.port, 'the bench redis-server');
     children.push(...(await startOrchWorkers(redis.settings, redis.admin, 1, { concurrency: options.concurrency })));
-    const api = await startSubscribedApi(redis, templates.dir, log);
+    const env: Record<string, string> =
+      options.highWater === undefined ? {} : { ORCHESTRATOR_BACKLOG_HIGH_WATER: String(options.highWater) };
+    const api = await startSubscribedApi(redis, templates.dir, log, env);
     children.push(api);
     assertListener(api.pid, Number(new URL(api.baseUrl).port), 'the bench API');
     const bus = await BusHub.create(redis);
@@ -189,7 +223,14 @@ export async function startOrchestrator(
         {
           key: 'orchestrator',
           system: 'orchestrator',
+          label: 'orchestrator (HTTP, submit and wait)',
+          client: async () => new HttpWaitClient(api.baseUrl),
+        },
+        {
+          key: 'orchestrator-sse',
+          system: 'orchestrator',
           label: 'orchestrator (HTTP + SSE)',
+          workloads: ['a'],
           client: async () => new HttpSseClient(api.baseUrl),
         },
         {
@@ -208,7 +249,9 @@ export async function startOrchestrator(
         return {
           redis: server.redis_version,
           durability: { appendonly: appendonly ?? '?', save: save === '' ? '(none)' : (save ?? '?') },
-          notes: `1 worker process, WORKER_CONCURRENCY=${options.concurrency}; Redis keeps everything in memory only`,
+          notes:
+            `1 worker process, WORKER_CONCURRENCY=${options.concurrency}; ORCHESTRATOR_BACKLOG_HIGH_WATER ` +
+            `${options.highWater ?? 'default'}; Redis keeps everything in memory only`,
         };
       },
       stop,

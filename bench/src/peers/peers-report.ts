@@ -21,7 +21,7 @@ type Peer = 'restate' | 'dbos';
 interface RowSpec {
   label: string;
   workload: WorkloadKey;
-  ours: 'orchestrator' | 'orchestrator-bus';
+  ours: 'orchestrator' | 'orchestrator-bus' | 'orchestrator-sse';
   metric: (r: WorkloadResult) => number;
   unit: string;
   digits?: number;
@@ -50,7 +50,7 @@ const vsRestate =
 
 export const ROWS: RowSpec[] = [
   {
-    label: '(a) 2-step chain, 1 client, submit -> result p50',
+    label: '(a) 2-step chain, 1 client, submit -> result p50 (HTTP ?wait=)',
     workload: 'a',
     ours: 'orchestrator',
     metric: p50,
@@ -66,6 +66,24 @@ export const ROWS: RowSpec[] = [
     },
   },
   { label: '(a) ... p99', workload: 'a', ours: 'orchestrator', metric: p99, unit: 'ms', digits: 1, better: 'lower' },
+  {
+    label: '(a) ... p50 submit, then the SSE event stream',
+    workload: 'a',
+    ours: 'orchestrator-sse',
+    metric: p50,
+    unit: 'ms',
+    digits: 1,
+    better: 'lower',
+  },
+  {
+    label: '(a) ... p99 submit, then the SSE event stream',
+    workload: 'a',
+    ours: 'orchestrator-sse',
+    metric: p99,
+    unit: 'ms',
+    digits: 1,
+    better: 'lower',
+  },
   {
     label: '(a) ... p50 via the Redis bus',
     workload: 'a',

@@ -4,6 +4,7 @@
  * repetition. Prints one table with ratios against the best peer and writes bench/results/peers-latest.json.
  *
  *   node bench/dist/peers/run-peers.js [--quick] [--reps 3] [--only a,b,c,d] [--systems orchestrator,restate,dbos]
+ *     [--high-water n | --no-backpressure]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,11 @@ interface Args {
   only: WorkloadKey[];
   systems: SystemName[];
   concurrency: number;
+  /**
+   * The API's ORCHESTRATOR_BACKLOG_HIGH_WATER (`--high-water n`; unset: its default); `--no-backpressure` is 0: the
+   * API accepts everything, as before #18's item 2.
+   */
+  highWater?: number;
 }
 
 const WORKLOADS: WorkloadKey[] = ['a', 'b', 'c', 'd'];
@@ -52,6 +58,8 @@ export function parseArgs(argv: string[]): Args {
     else if (flag === '--reps') args.reps = Math.max(1, Math.floor(Number(value())) || 1);
     else if (flag === '--only') args.only = list(WORKLOADS);
     else if (flag === '--systems') args.systems = list(SYSTEMS);
+    else if (flag === '--no-backpressure') args.highWater = 0;
+    else if (flag === '--high-water') args.highWater = Math.max(0, Math.floor(Number(value())) || 0);
     else if (flag === '--concurrency') args.concurrency = Math.max(1, Number(value()));
     else throw new Error(`unknown argument ${flag}`);
   }
@@ -90,7 +98,10 @@ async function measureAll(systems: RunningSystem[], args: Args, sizes: Sizes, lo
   for (let rep = 0; rep < args.reps; rep++) {
     for (const workload of args.only) {
       const t0 = Date.now();
-      const targets = workload === 'd' ? systems.map((s) => s.variants[0]) : systems.flatMap((s) => s.variants);
+      const targets =
+        workload === 'd'
+          ? systems.map((s) => s.variants[0])
+          : systems.flatMap((s) => s.variants).filter((v) => !v.workloads || v.workloads.includes(workload));
       const order = targets.map((_, i) => targets[(i + rep) % targets.length]).filter((v) => v !== undefined);
       for (const variant of order) {
         const system = systems.find((s) => s.name === variant.system) as RunningSystem;
@@ -117,7 +128,7 @@ async function main(): Promise<void> {
   const systems: RunningSystem[] = [];
   try {
     const starters: Record<SystemName, () => Promise<RunningSystem>> = {
-      orchestrator: () => startOrchestrator(log, { concurrency: args.concurrency }),
+      orchestrator: () => startOrchestrator(log, { concurrency: args.concurrency, highWater: args.highWater }),
       restate: () => startRestate(log),
       dbos: () => startDbos(log),
     };

@@ -15,6 +15,8 @@ export interface Variant {
   key: string;
   system: SystemName;
   label: string;
+  /** The workloads it runs (default every one with clients: a, b, c). */
+  workloads?: readonly ('a' | 'b' | 'c')[];
   client(): Promise<RunClient>;
 }
 

@@ -88,6 +88,50 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ EXIT_GRACE_PERIOD: 'soon' })).toThrow('EXIT_GRACE_PERIOD must be a duration');
   });
 
+  it('leaves tracing off without an endpoint, and parses the OTEL_* variables and TRACE_URL_TEMPLATE', () => {
+    expect(loadConfig({}).tracing).toEqual({
+      endpoint: undefined,
+      serviceName: undefined,
+      sampler: 'parentbased_always_on',
+      samplerArg: undefined,
+    });
+    const config = loadConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318',
+      OTEL_SERVICE_NAME: 'orch-eu',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.25',
+      TRACE_URL_TEMPLATE: 'https://ui.example/trace/{trace_id}',
+    });
+    expect(config.tracing).toEqual({
+      endpoint: 'http://jaeger:4318',
+      serviceName: 'orch-eu',
+      sampler: 'parentbased_traceidratio',
+      samplerArg: 0.25,
+    });
+    expect(config.traceUrlTemplate).toBe('https://ui.example/trace/{trace_id}');
+    expect(
+      loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'x-honeycomb-team=abc%3D1,x-other = two=2' }).tracing.headers,
+    ).toEqual({ 'x-honeycomb-team': 'abc=1', 'x-other': 'two=2' });
+    // A vendor's key: a malformed value is reported by its length, never printed.
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'secret-key-without-a-name' })).toThrow(
+      'OTEL_EXPORTER_OTLP_HEADERS must match pattern',
+    );
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'secret-key-without-a-name' })).toThrow(
+      /got a value of 25 characters/,
+    );
+    const bad = () =>
+      loadConfig({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'jaeger:4318',
+        OTEL_TRACES_SAMPLER: 'sometimes',
+        OTEL_TRACES_SAMPLER_ARG: '2',
+        TRACE_URL_TEMPLATE: 'https://ui.example/trace/',
+      });
+    expect(bad).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT must match pattern/);
+    expect(bad).toThrow(/OTEL_TRACES_SAMPLER must be equal to one of the allowed values/);
+    expect(bad).toThrow(/OTEL_TRACES_SAMPLER_ARG must be <= 1/);
+    expect(bad).toThrow(/TRACE_URL_TEMPLATE must match pattern/);
+  });
+
   it('is frozen', () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config)).toBe(true);

@@ -1,5 +1,6 @@
 import { DURATION_HINT, RECOVERY_STRATEGIES, type RecoveryStrategy, tryParseDuration } from '@orch/core';
 import { type ErrorDetail, ValidationError } from '@orch/errors';
+import { SAMPLERS, type TracingSettings } from '@orch/tracing';
 import Ajv from 'ajv';
 import type { FromSchema } from 'json-schema-to-ts';
 import { type ApiKey, parseApiKeys } from './api-keys';
@@ -46,7 +47,14 @@ export interface Config {
     requestTimeoutMs: number;
     apiKeys: ApiKey[];
     corsOrigins: string[];
+    /** The longest `?wait=` a submit may hold its answer for the run's end; longer waits are cut to it. */
+    maxWaitMs: number;
   };
+  /**
+   * Backpressure: submits are held, then refused with 429, while the backlog (waiting task jobs plus runs not yet
+   * started) is above `highWater`; 0 turns it off.
+   */
+  backpressure: { highWater: number; holdMs: number };
   /** Signs and checks every service request and reply (HMAC-SHA256); required when API keys are set. */
   serviceSecret?: string;
   /** The exec-agent's sandbox and its limits. */
@@ -75,6 +83,10 @@ export interface Config {
   /** Any OpenAI-compatible endpoint; `ai` tasks with `provider: openai` and workflow generation use it. */
   openai: { baseUrl?: string; apiKey?: string; model: string; timeoutMs: number };
   generateMaxAttempts: number;
+  /** OpenTelemetry traces: off (nothing started) without OTEL_EXPORTER_OTLP_ENDPOINT. */
+  tracing: TracingSettings;
+  /** A link to a trace in the operator's tracing UI, `{trace_id}` replaced (the run page shows it). */
+  traceUrlTemplate?: string;
 }
 
 const durationVars = [
@@ -87,6 +99,8 @@ const durationVars = [
   'ORCHESTRATOR_HEADERS_TIMEOUT',
   'ORCHESTRATOR_REQUEST_TIMEOUT',
   'EXIT_GRACE_PERIOD',
+  'ORCHESTRATOR_MAX_WAIT',
+  'ORCHESTRATOR_BACKLOG_HOLD',
 ] as const;
 
 /** The environment variables (names from the reference) with their defaults; ajv coerces the strings. */
@@ -121,6 +135,9 @@ const envSchema = {
     ORCHESTRATOR_JSON_MAX_DEPTH: { type: 'integer', minimum: 2, maximum: 1000, default: 128 },
     ORCHESTRATOR_HEADERS_TIMEOUT: { type: 'string', default: '10s' },
     ORCHESTRATOR_REQUEST_TIMEOUT: { type: 'string', default: '30s' },
+    ORCHESTRATOR_MAX_WAIT: { type: 'string', default: '60s' },
+    ORCHESTRATOR_BACKLOG_HIGH_WATER: { type: 'integer', minimum: 0, default: 200 },
+    ORCHESTRATOR_BACKLOG_HOLD: { type: 'string', default: '5s' },
     MAX_CONCURRENT_WORKFLOWS: { type: 'integer', minimum: 1, default: 10 },
     MAX_SUBWORKFLOW_DEPTH: { type: 'integer', minimum: 1, maximum: 1000, default: 20 },
     EXIT_GRACE_PERIOD: { type: 'string', default: '30s' },
@@ -144,11 +161,23 @@ const envSchema = {
     OPENAI_MODEL: { type: 'string', minLength: 1, default: 'gpt-4o-mini' },
     OPENAI_TIMEOUT: { type: 'string', default: '60s' },
     GENERATE_MAX_ATTEMPTS: { type: 'integer', minimum: 1, maximum: 10, default: 3 },
+    OTEL_EXPORTER_OTLP_ENDPOINT: { type: 'string', pattern: '^https?://[^\\s]+$' },
+    OTEL_EXPORTER_OTLP_HEADERS: { type: 'string', pattern: '^[^=,]+=[^,]*(,[^=,]+=[^,]*)*$' },
+    OTEL_SERVICE_NAME: { type: 'string', minLength: 1, maxLength: 200 },
+    OTEL_TRACES_SAMPLER: { enum: [...SAMPLERS], default: 'parentbased_always_on' },
+    OTEL_TRACES_SAMPLER_ARG: { type: 'number', minimum: 0, maximum: 1 },
+    TRACE_URL_TEMPLATE: { type: 'string', pattern: '^https?://[^\\s]*\\{trace_id\\}' },
   },
 } as const;
 
 /** Their values never appear in an error message. */
-const SECRET_VARS = new Set(['REDIS_PASSWORD', 'SERVICE_SECRET', 'ORCHESTRATOR_API_KEYS', 'OPENAI_API_KEY']);
+const SECRET_VARS = new Set([
+  'REDIS_PASSWORD',
+  'SERVICE_SECRET',
+  'ORCHESTRATOR_API_KEYS',
+  'OPENAI_API_KEY',
+  'OTEL_EXPORTER_OTLP_HEADERS',
+]);
 
 /** The environment as the schema reads it: coerced, defaults filled in (so every defaulted variable is there). */
 type Env = FromSchema<typeof envSchema>;
@@ -232,7 +261,9 @@ function toConfig(
       requestTimeoutMs: ms('ORCHESTRATOR_REQUEST_TIMEOUT'),
       apiKeys,
       corsOrigins: list(raw.ORCHESTRATOR_CORS_ORIGINS),
+      maxWaitMs: ms('ORCHESTRATOR_MAX_WAIT'),
     },
+    backpressure: { highWater: raw.ORCHESTRATOR_BACKLOG_HIGH_WATER, holdMs: ms('ORCHESTRATOR_BACKLOG_HOLD') },
     serviceSecret: raw.SERVICE_SECRET,
     exec: {
       network: raw.EXEC_NETWORK,
@@ -267,7 +298,28 @@ function toConfig(
       timeoutMs: ms('OPENAI_TIMEOUT'),
     },
     generateMaxAttempts: raw.GENERATE_MAX_ATTEMPTS,
+    tracing: {
+      endpoint: raw.OTEL_EXPORTER_OTLP_ENDPOINT,
+      ...(raw.OTEL_EXPORTER_OTLP_HEADERS ? { headers: otlpHeaders(raw.OTEL_EXPORTER_OTLP_HEADERS) } : {}),
+      serviceName: raw.OTEL_SERVICE_NAME,
+      sampler: raw.OTEL_TRACES_SAMPLER,
+      samplerArg: raw.OTEL_TRACES_SAMPLER_ARG,
+    },
+    traceUrlTemplate: raw.TRACE_URL_TEMPLATE,
   };
+}
+
+/** `key=value,key2=value2` with URL-encoded values (the OpenTelemetry spec's format), as a header map. */
+function otlpHeaders(text: string): Record<string, string> {
+  const decode = (value: string) => {
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      return value; // not URL-encoded after all: taken as written
+    }
+  };
+  const pairs = text.split(',').map((pair) => pair.split('=') as [string, ...string[]]);
+  return Object.fromEntries(pairs.map(([key, ...value]) => [key.trim(), decode(value.join('=').trim())]));
 }
 
 /** Node refuses a headers timeout above the request timeout, and 0 would turn the timeout off. */

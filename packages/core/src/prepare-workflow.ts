@@ -20,15 +20,33 @@ export interface PreparedWorkflow {
   template?: { id: string; version?: string };
 }
 
+/**
+ * A valid template's analysis and compiled form, which depend on the template alone: kept per template object (a
+ * catalog version is one object, never changed), so each start of a catalog template pays for its variables only.
+ * Failures are not kept: a task type registered later may make the template valid.
+ */
+const compiledTemplates = new WeakMap<TemplateDefinition, { dag: DagAnalysis; compiled: CompiledWorkflow }>();
+
+function compileTemplate(template: TemplateDefinition): { dag: DagAnalysis; compiled: CompiledWorkflow } {
+  const known = compiledTemplates.get(template);
+  if (known) return known;
+  const checked = validateTemplate(template);
+  if (checked.errors.length > 0 || !checked.dag) {
+    throw new ValidationError(`template '${template.id}' is invalid`, checked.errors, { code: 'TEMPLATE_INVALID' });
+  }
+  const dag = checked.dag;
+  const compiled = compileWorkflow(template.workflow, dag, checked.reads ?? new Map(), checked.exitDag);
+  const entry = { dag, compiled };
+  compiledTemplates.set(template, entry);
+  return entry;
+}
+
 /** Checks the template and the caller's variables, then resolves the workflow's variables; throws every problem at once. */
 export function prepareFromTemplate(
   template: TemplateDefinition,
   given: Record<string, unknown> = {},
 ): PreparedWorkflow {
-  const checked = validateTemplate(template);
-  if (checked.errors.length > 0 || !checked.dag) {
-    throw new ValidationError(`template '${template.id}' is invalid`, checked.errors, { code: 'TEMPLATE_INVALID' });
-  }
+  const { dag, compiled } = compileTemplate(template);
   const inputs = resolveInputs(template.variables ?? [], given);
   if (inputs.errors.length > 0)
     throw new ValidationError(`variables do not fit template '${template.id}'`, inputs.errors);
@@ -36,8 +54,8 @@ export function prepareFromTemplate(
   return {
     workflow: template.workflow,
     variables: { ...inputs.values, ...own },
-    dag: checked.dag,
-    compiled: compileWorkflow(template.workflow, checked.dag, checked.reads ?? new Map(), checked.exitDag),
+    dag,
+    compiled,
     template: { id: template.id, version: template.version },
   };
 }

@@ -7,6 +7,7 @@ import {
   type WaitingJob,
 } from '@orch/core';
 import { isFinalStatus } from '@orch/run-model';
+import { carrierOf } from '@orch/tracing';
 import { DelayedError, type Job, WaitingChildrenError } from 'bullmq';
 import { itemGates } from './concurrency-gates';
 import type { EngineContext } from './engine-context';
@@ -116,6 +117,7 @@ async function addSubTasks(
   const gates = itemGates(def, task.id, maxConcurrency);
   const parent = { id: job.id as string, queue: job.queueQualifiedName };
   const { ttlSeconds } = ctx.limits;
+  const trace = carrierOf(); // the parallel task's span, active while it adds its items
   await ctx.queues.tasks.addBulk(
     subTasks.map((sub, i) => {
       const data: SubTaskJobData = {
@@ -133,6 +135,7 @@ async function addSubTasks(
       }
       if (def.requestId) data.rid = def.requestId;
       if (job.data.dl !== undefined && job.data.da === attempt) data.pd = job.data.dl;
+      if (trace) data.tc = trace;
       return {
         name: 'subtask',
         data,

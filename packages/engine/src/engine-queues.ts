@@ -69,6 +69,20 @@ export class EngineQueues {
     }
   }
 
+  /**
+   * Jobs waiting for a worker (waiting and prioritized) in the tasks queue and in the workflows queue (runs whose
+   * tasks are done, waiting to be ended): four reads, cheap enough to sample often.
+   */
+  async waitingJobs(): Promise<number> {
+    const counts = await Promise.all(
+      [this.tasks, this.workflows].flatMap((queue) => [
+        this.reader.llen(queue.toKey('wait')),
+        this.reader.zcard(queue.toKey('prioritized')),
+      ]),
+    );
+    return counts.reduce((sum, n) => sum + n, 0);
+  }
+
   /** Job counts per queue and state, for `/status` and `/metrics`. */
   async counts(): Promise<QueueCounts> {
     const entries = await Promise.all(

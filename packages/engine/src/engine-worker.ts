@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { type Logger, silentLogger } from '@orch/logger';
 import { isConnectionError, QUEUES } from '@orch/redis';
+import { context, tracingOn } from '@orch/tracing';
 import { DelayedError, type Job, type MinimalJob, UnrecoverableError, WaitingChildrenError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { TaskHandlers } from './control-flow';
@@ -13,6 +14,7 @@ import { lockLost } from './task-errors';
 import type { SubTaskJobData, TaskJobData } from './task-job';
 import type { TaskObserver, TaskOutcome } from './task-observer';
 import { TASK_TIMEOUT, TaskRunner, type TemplateResolver, WORKFLOW_ABORT, WorkflowAbortError } from './task-runner';
+import { TaskSpans } from './task-spans';
 import { internalsOf, type WorkflowEngine } from './workflow-engine';
 
 export interface EngineWorkerOptions {
@@ -69,11 +71,14 @@ export class EngineWorker {
   readonly schedules: ScheduleManager;
   private readonly ctx: EngineContext;
   private readonly kernel: RunKernel;
+  /** Only when this process traces. */
+  private readonly spans?: TaskSpans;
 
   constructor(private readonly options: EngineWorkerOptions) {
     ({ ctx: this.ctx, kernel: this.kernel } = internalsOf(options.engine));
     this.logger = options.logger ?? silentLogger();
     this.name = options.name ?? `${hostname()}:${process.pid}`;
+    if (tracingOn()) this.spans = new TaskSpans(this.ctx, this.name);
     this.runner = new TaskRunner(this.ctx, this.kernel, options.handlers, this.logger, this.name, options.templates);
     const base = {
       ...this.ctx.queues.workerConnection,
@@ -147,15 +152,23 @@ export class EngineWorker {
     }
     ids.add(job.id as string);
     const observed = this.options.observer ? await this.observe(job) : undefined;
+    const traced = this.spans ? await this.spans.start(job) : undefined;
     let outcome: TaskOutcome = 'completed';
+    let failure: unknown;
     try {
-      if (job.name === 'subtask') return await this.runner.runSubTask(job as Job<SubTaskJobData>, token, signal);
-      outcome = await this.runner.runTask(job as Job<TaskJobData>, token, signal);
-      return undefined;
+      const run = async () => {
+        if (job.name === 'subtask') return this.runner.runSubTask(job as Job<SubTaskJobData>, token, signal);
+        outcome = await this.runner.runTask(job as Job<TaskJobData>, token, signal);
+        return undefined;
+      };
+      // Under the attempt's span: the handler, its log lines, service calls and sub-runs are part of the trace.
+      return await (traced ? context.with(traced.context, run) : run());
     } catch (error) {
       outcome = outcomeOf(error);
+      failure = error;
       throw error;
     } finally {
+      if (traced) this.spans?.end(traced, job, outcome, failure);
       if (observed) {
         this.options.observer?.jobEnded?.({ ...observed, outcome, durationMs: performance.now() - observed.at });
       }

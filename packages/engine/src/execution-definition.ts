@@ -1,4 +1,5 @@
 import type { CompiledTask, PreparedWorkflow, WorkflowDefinition } from '@orch/core';
+import type { RunTrace } from '@orch/tracing';
 
 export { type BackoffSpec, backoffDelay, type CompiledTask } from '@orch/core';
 
@@ -27,6 +28,8 @@ export interface ExecutionDefinition {
   maxConcurrency?: number;
   /** Tasks the submission's `targets` left out, recorded `skipped` when the run is created. */
   untargeted?: string[];
+  /** The run's span when the submitter traces: its tasks' spans are its children, it is recorded at the end. */
+  trace?: RunTrace;
 }
 
 /** An execution of a prepared (validated and compiled) workflow. */

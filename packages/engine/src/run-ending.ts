@@ -1,4 +1,5 @@
 import type { FinalStatus, TaskFinalStatus } from '@orch/run-model';
+import { recordRunSpan } from '@orch/tracing';
 import type { Job } from 'bullmq';
 import { gateNames } from './concurrency-gates';
 import type { EngineContext } from './engine-context';
@@ -111,6 +112,13 @@ export class RunEnding {
       channel: channels.finished,
     });
     if (!ended) return false;
+    // Only the call that ended the run records its span (allocated at submit; nothing when tracing is off).
+    recordRunSpan(def.trace, {
+      name: `workflow ${def.workflow.id}`,
+      startTime: def.createdAt,
+      attributes: { 'orch.execution_id': id, 'orch.workflow_id': def.workflow.id, 'orch.status': status },
+      error: status === 'completed' ? undefined : error || status,
+    });
     await store.clearGates(id, gateNames(def));
     await this.respond(id);
     // Wake the parent's waiting task: it reads this run's outcome.

@@ -45,6 +45,8 @@ export interface RunMeta {
   /** The API key name that submitted (or retried into) the run. */
   submitted_by?: string;
   request_id?: string;
+  /** The run's OpenTelemetry trace (when the submitter traces). */
+  trace_id?: string;
   created_at?: string;
   started_at?: string;
   finished_at?: string;
@@ -96,6 +98,7 @@ export function toRecord(
   if (meta.correlation_id) record.correlation_id = meta.correlation_id;
   if (meta.submitted_by) record.submitted_by = meta.submitted_by;
   if (meta.request_id) record.request_id = meta.request_id;
+  if (meta.trace_id) record.trace_id = meta.trace_id;
   if (def.template) record.template = def.template;
   if (meta.started_at) record.started_at = iso(meta.started_at);
   if (meta.finished_at) record.finished_at = iso(meta.finished_at);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { PreparedWorkflow } from '@orch/core';
 import { NotFoundError, OrchestratorError } from '@orch/errors';
 import { type ExecutionStatus, isFinalStatus, publicStatus } from '@orch/run-model';
+import { newRunTrace, traceIdOf } from '@orch/tracing';
 import type { EngineContext } from './engine-context';
 import { compileExecution, type ExecutionDefinition, taskIds } from './execution-definition';
 
@@ -15,6 +16,11 @@ export interface SubmitOptions {
   submittedBy?: string;
   /** Kept with the run (`request_id`) and put on its tasks' log lines; a sub-workflow inherits its parent's. */
   requestId?: string;
+  /**
+   * The new run's id, made by the caller (a random UUID) so that it can listen for the run's end before the run can
+   * end (submit and wait). Default: a random UUID. Never take it from a request.
+   */
+  executionId?: string;
 }
 
 export interface SubmitResult {
@@ -47,7 +53,7 @@ export class RunSubmission {
    * across API replicas racing on the same id.
    */
   submit(prepared: PreparedWorkflow, options: SubmitOptions = {}): Promise<SubmitResult> {
-    const def = compileExecution(randomUUID(), prepared, {
+    const def = compileExecution(options.executionId ?? randomUUID(), prepared, {
       defaultTimeoutMs: this.ctx.limits.defaultWorkflowTimeoutMs,
       correlationId: options.correlationId,
     });
@@ -127,6 +133,9 @@ export class RunSubmission {
       def.requestId = options.requestId;
       extra.request_id = options.requestId;
     }
+    // The active span (the submit request's, a bus message's, a schedule firing's, a parent task's) is the run's parent.
+    def.trace = newRunTrace();
+    if (def.trace) extra.trace_id = traceIdOf(def.trace);
     const seed = from.seed ?? new Map<string, string>();
     // One round trip writes the run and admits it (marking it running, with its deadline) or queues it.
     const admitted = await store.create({ def, extra, seed, limit: limits.maxConcurrentWorkflows });

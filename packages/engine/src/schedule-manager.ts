@@ -3,6 +3,7 @@ import { prepareFromTemplate, prepareInline } from '@orch/core';
 import { NotFoundError, OrchestratorError, ValidationError } from '@orch/errors';
 import { type Logger, silentLogger } from '@orch/logger';
 import { isFinalStatus } from '@orch/run-model';
+import { SpanKind, withSpan } from '@orch/tracing';
 import type { Job } from 'bullmq';
 import type { EngineContext } from './engine-context';
 import type { RunKernel } from './run-kernel';
@@ -177,7 +178,11 @@ export class ScheduleManager extends EventEmitter {
       } else {
         prepared = prepareInline(schedule.workflow, variables);
       }
-      const started = await this.kernel.submit(prepared, { correlationId: `${schedule.id}:${at}` });
+      // The firing's span is the root of the run's trace.
+      const attributes = { 'orch.schedule_id': schedule.id, 'orch.fired_at': firing.fired_at };
+      const started = await withSpan(`schedule ${schedule.id}`, { kind: SpanKind.PRODUCER, attributes }, () =>
+        this.kernel.submit(prepared, { correlationId: `${schedule.id}:${at}` }),
+      );
       firing.execution_id = started.executionId;
     }
     // Read-modify-write of the counters: firings of one schedule never overlap (one scheduler, ticks apart).

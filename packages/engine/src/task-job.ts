@@ -1,5 +1,6 @@
 import type { ServiceTaskType } from '@orch/core';
 import { QUEUES } from '@orch/redis';
+import type { TraceCarrier } from '@orch/tracing';
 import type { FlowJob, JobsOptions } from 'bullmq';
 import { type BackoffSpec, type ExecutionDefinition, taskOf } from './execution-definition';
 import type { Gate } from './run-scripts';
@@ -37,6 +38,8 @@ export interface SubTaskJobData {
   rid?: string;
   /** The parallel task's attempt times out at this epoch ms: the sub-task does not start after it, nor run past it. */
   pd?: number;
+  /** The parallel task attempt's span (W3C trace context), parent of the sub-task's; only when tracing. */
+  tc?: TraceCarrier;
 }
 
 /** Job ids: deterministic, so adding a job twice is a no-op while it exists, and a run's jobs share a prefix. */

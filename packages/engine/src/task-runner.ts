@@ -12,6 +12,7 @@ import { PermanentTaskError, ValidationError } from '@orch/errors';
 import { resolveValue } from '@orch/expressions';
 import type { Logger } from '@orch/logger';
 import type { SkipReason, TaskFinalStatus } from '@orch/run-model';
+import { trace, tracingOn } from '@orch/tracing';
 import { DelayedError, type Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
 import { ConcurrencyGates, taskGates } from './concurrency-gates';
 import { attemptDeadline, type ControlScope, controlContext, waitingJob } from './control-context';
@@ -261,6 +262,7 @@ export class TaskRunner {
         return logger();
       },
     };
+    if (tracingOn()) context.span = trace.getActiveSpan();
     return runWithDeadline(this.handlerOf(type.name), params, context, signal, task.timeoutMs, task.id);
   }
 
@@ -301,6 +303,7 @@ export class TaskRunner {
         signal: signal as AbortSignal,
         logger,
       };
+      if (tracingOn()) context.span = trace.getActiveSpan();
       const output = await runWithDeadline(
         this.handlerOf(type),
         job.data.params,
@@ -358,10 +361,8 @@ function triggerDecision(
     const result = (outputs.get(d) as { result?: unknown } | undefined)?.result;
     return { status, branch, outcome: edgeOutcome(status, taskOf(def, d)?.failsWorkflow ?? true, branch, result) };
   });
-  const decision = decide(
-    task,
-    edges.map((edge) => edge.outcome),
-  );
+  const outcomes = edges.map((edge) => edge.outcome);
+  const decision = decide(task, outcomes);
   return decision === 'skipped' ? { decision, reason: skipReasonOf(edges) } : { decision };
 }
 

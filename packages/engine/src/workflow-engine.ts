@@ -164,6 +164,18 @@ export class WorkflowEngine {
     return this.ctx.channels.finished;
   }
 
+  /**
+   * What is accepted but not yet running: jobs waiting for a worker (tasks, and runs waiting to be ended), and runs
+   * waiting for a slot. The API's backpressure samples it.
+   */
+  async backlog(): Promise<{ waitingJobs: number; pendingRuns: number }> {
+    const [waitingJobs, { pending }] = await Promise.all([
+      this.ctx.queues.waitingJobs(),
+      this.ctx.store.admissionCounts(),
+    ]);
+    return { waitingJobs, pendingRuns: pending };
+  }
+
   /** One read of the engine's operational state, shared by `/status` and `/metrics`. */
   async operationalState(): Promise<OperationalState> {
     const [{ active, pending }, counters, queues] = await Promise.all([

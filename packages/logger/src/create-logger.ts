@@ -1,3 +1,4 @@
+import { context, trace } from '@opentelemetry/api';
 import winston from 'winston';
 
 export type Logger = winston.Logger;
@@ -23,6 +24,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     defaultMeta: options.defaults,
     format: winston.format.combine(
       winston.format.timestamp(),
+      traceIds(),
       winston.format.errors({ stack: true }),
       winston.format.json(),
     ),
@@ -34,3 +36,16 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 export function silentLogger(): Logger {
   return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
 }
+
+/**
+ * `trace_id` and `span_id` of the span active where the line is logged (a task attempt, a service request). Without
+ * tracing there is never an active span and this adds nothing.
+ */
+const traceIds = winston.format((info) => {
+  const span = trace.getSpanContext(context.active());
+  if (span && trace.isSpanContextValid(span)) {
+    info.trace_id = span.traceId;
+    info.span_id = span.spanId;
+  }
+  return info;
+});

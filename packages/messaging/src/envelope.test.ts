@@ -1,4 +1,5 @@
 import { ENVELOPE_SCHEMA, parseRequestChannelMessage, parseResponseMessage } from './envelope';
+import { MessageSigner } from './message-signer';
 
 const request = {
   type: 'request',
@@ -66,6 +67,31 @@ describe('envelope', () => {
     expect(parseResponseMessage('{"request_id":"r","status":"maybe","result":1}')).toMatchObject({
       kind: 'invalid',
       reason: expect.stringContaining('/status must be equal to one of the allowed values'),
+    });
+  });
+
+  it("carries the calling attempt's W3C trace context, checked and covered by the signature", () => {
+    const traced = {
+      ...request,
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      tracestate: 'k=v',
+    };
+    expect(parseRequestChannelMessage(JSON.stringify(traced))).toEqual({ kind: 'request', request: traced });
+    expect(parseRequestChannelMessage(JSON.stringify({ ...request, traceparent: 'not-a-traceparent' }))).toMatchObject({
+      kind: 'invalid',
+      reason: expect.stringContaining('/traceparent must match pattern'),
+    });
+    expect(parseRequestChannelMessage(JSON.stringify({ ...request, tracestate: 'x'.repeat(513) }))).toMatchObject({
+      kind: 'invalid',
+      reason: expect.stringContaining('/tracestate must NOT have more than 512 characters'),
+    });
+    // Swapping the trace context of a signed request (to graft it onto another trace) breaks the signature.
+    const signer = new MessageSigner('s'.repeat(32));
+    const signed = JSON.parse(signer.wrap('data-requests', JSON.stringify(traced))) as { body: string };
+    signed.body = signed.body.replace('00f067aa0ba902b7', '1111111111111111');
+    expect(signer.unwrap('data-requests', JSON.stringify(signed))).toMatchObject({
+      ok: false,
+      reason: 'bad signature',
     });
   });
 });

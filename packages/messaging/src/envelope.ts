@@ -18,6 +18,9 @@ export interface ServiceRequest {
   reply_channel: string;
   /** Epoch ms. */
   deadline: number;
+  /** W3C trace context of the calling task attempt (absent when the caller does not trace); signed with the rest. */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 /** Published on the same request channel when the caller stops waiting: the service should stop the work. */

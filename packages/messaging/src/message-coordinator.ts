@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from '@orch/logger';
 import { type RedisSettings, unsubscribeQuietly, within } from '@orch/redis';
+import { carrierOf } from '@orch/tracing';
 import type { Redis } from 'ioredis';
 import { serviceForChannel } from './channels';
 import { type CancelMessage, parseResponseMessage, type ServiceRequest } from './envelope';
@@ -137,6 +138,8 @@ export class MessageCoordinator extends EventEmitter {
       parameters: fields.parameters,
       reply_channel: replyChannel,
       deadline: Math.floor(options.deadline),
+      // The caller's span (the task attempt's): the service's span joins the run's trace as its child.
+      ...carrierOf(),
     };
     return new Promise((resolve, reject) => {
       const entry: Pending = {

@@ -13,6 +13,7 @@ import {
 import { MessageSigner } from './message-signer';
 import { RedisClientSlot } from './redis-clients';
 import { ServiceCallError } from './service-call-error';
+import { inServiceSpan } from './service-span';
 
 /**
  * Does the work of one request. `signal` fires on a cancel message, at the request's deadline, and on close().
@@ -215,7 +216,11 @@ export class ServiceResponder extends EventEmitter {
       .finally(() => this.inFlight.delete(request.request_id));
   }
 
-  private async run(request: ServiceRequest, entry: InFlight): Promise<void> {
+  private run(request: ServiceRequest, entry: InFlight): Promise<void> {
+    return inServiceSpan(this.service, request, (fail) => this.handle(request, entry, fail));
+  }
+
+  private async handle(request: ServiceRequest, entry: InFlight, fail: (message: string) => void): Promise<void> {
     const log = this.logger.child({
       request_id: request.request_id,
       execution_id: request.execution_id,
@@ -250,6 +255,7 @@ export class ServiceResponder extends EventEmitter {
       } finally {
         clearTimeout(timer);
       }
+      if (response.status === 'error') fail(response.error.message);
       log.debug('request handled', { operation: request.operation, status: response.status, ms: Date.now() - started });
     }
     if (entry.cancelled) {

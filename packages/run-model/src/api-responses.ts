@@ -1,4 +1,4 @@
-import type { ApprovalDecision, ExecutionSummary } from './run-record';
+import type { ApprovalDecision, ExecutionRecord, ExecutionSummary } from './run-record';
 import type { ExecutionStatus } from './run-status';
 
 /** The bodies the REST API answers with, declared once: the API's handlers return them and the CLI reads them. */
@@ -19,6 +19,8 @@ export interface SubmitResponse {
   /** False when the correlation id named an existing run. */
   created: boolean;
   links: ExecutionLinks;
+  /** With `?wait=`, when the run ended within the wait: its final record, as `GET /api/v1/workflows/{id}`. */
+  record?: ExecutionRecord;
 }
 
 /** `GET /api/v1/workflows`. */

@@ -63,6 +63,8 @@ export interface ExecutionRecord {
   submitted_by?: string;
   /** The request that created the run (X-Request-Id), also on its tasks' log lines. */
   request_id?: string;
+  /** The run's OpenTelemetry trace id (32 hex digits), when the process that created it traces. */
+  trace_id?: string;
   workflow: { id: string; name?: string };
   template?: { id: string; version?: string };
   variables: Record<string, unknown>;

@@ -1,20 +1,35 @@
-import type { SubmitResponse } from '@orch/run-model';
-import { checkRequest, submitWorkflowBody } from '../request-schemas';
+import { randomUUID } from 'node:crypto';
+import { tryParseDuration } from '@orch/core';
+import { isFinalStatus, type SubmitResponse } from '@orch/run-model';
+import { checkRequest, submitWorkflowBody, submitWorkflowQuery } from '../request-schemas';
 import { prepareRequest } from '../workflow-request';
-import { executionLinks, type Handler } from './handler';
+import { executionLinks, type Handler, type HandlerDeps } from './handler';
 
 /**
- * `POST /api/v1/workflows`. Everything is validated before anything is written. A correlation id already used
- * within the TTL returns the existing run with 200; the engine's SET NX makes that hold across replicas.
+ * `POST /api/v1/workflows[?wait=30s]`. Everything is validated before anything is written. A correlation id already
+ * used within the TTL returns the existing run with 200; the engine's SET NX makes that hold across replicas. With
+ * `wait`, a run that ends within it is answered with 200 and its final record instead of 202.
  */
 export const submitWorkflow: Handler = async (input, deps) => {
   const request = checkRequest(submitWorkflowBody, input.body, 'request body');
+  const query = checkRequest(submitWorkflowQuery, input.query, 'query string');
+  const waitMs = Math.min(tryParseDuration(query.wait) ?? 0, deps.config.server.maxWaitMs);
   const prepared = prepareRequest(request, deps.catalog);
-  const result = await deps.engine.submit(prepared, {
-    correlationId: request.correlation_id,
-    requestId: input.requestId,
-    submittedBy: input.caller.name,
-  });
+  await deps.backpressure.admit(1, input.signal);
+  // The run's id is made here so that its end is listened for before the run can end.
+  const executionId = randomUUID();
+  let waiting = waitMs > 0 ? deps.waiters.expect(executionId) : undefined;
+  const result = await deps.engine
+    .submit(prepared, {
+      correlationId: request.correlation_id,
+      requestId: input.requestId,
+      submittedBy: input.caller.name,
+      executionId,
+    })
+    .catch((error: unknown) => {
+      waiting?.cancel();
+      throw error;
+    });
   const template = prepared.template?.id ?? 'inline';
   deps.metrics.submitted('http', template, result.created);
   deps.logger.info(result.created ? 'workflow submitted' : 'workflow already submitted', {
@@ -26,15 +41,40 @@ export const submitWorkflow: Handler = async (input, deps) => {
     submitted_by: input.caller.name,
   });
   const links = executionLinks(result.executionId);
-  return {
-    status: result.created ? 202 : 200,
-    headers: { location: links.status },
-    body: {
-      execution_id: result.executionId,
-      status: result.status,
-      correlation_id: request.correlation_id ?? null,
-      created: result.created,
-      links,
-    } satisfies SubmitResponse,
+  const answer: SubmitResponse = {
+    execution_id: result.executionId,
+    status: result.status,
+    correlation_id: request.correlation_id ?? null,
+    created: result.created,
+    links,
   };
+  if (waiting && !result.created) waiting = await expectExisting(waiting, result.executionId, deps);
+  if (waiting && (await waiting.until(waitMs, input.signal)).finished) {
+    const record = await deps.engine.get(result.executionId);
+    return { status: 200, headers: { location: links.status }, body: { ...answer, status: record.status, record } };
+  }
+  return { status: result.created ? 202 : 200, headers: { location: links.status }, body: answer };
 };
+
+type Waiting = ReturnType<HandlerDeps['waiters']['expect']>;
+
+/**
+ * The correlation id named an existing run: wait for that one instead. It may have ended already (or end between
+ * the submit and now), so its status is read after the new waiter is registered.
+ */
+async function expectExisting(ours: Waiting, id: string, deps: HandlerDeps): Promise<Waiting> {
+  ours.cancel();
+  const theirs = deps.waiters.expect(id);
+  const status = await deps.engine.status(id);
+  if (status === undefined || isFinalStatus(status)) {
+    theirs.cancel();
+    return finishedNow(status !== undefined);
+  }
+  return theirs;
+}
+
+/** A wait that is already over: finished (the record is read) or not (the run is gone). */
+function finishedNow(finished: boolean): Waiting {
+  const outcome = finished ? { finished: true as const, status: 'ended' } : { finished: false as const };
+  return { until: async () => outcome, cancel: () => undefined };
+}

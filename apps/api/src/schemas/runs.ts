@@ -44,6 +44,11 @@ const statusFields = {
   correlation_id: str,
   submitted_by: { type: 'string', description: 'The name of the API key that submitted (or retried into) the run' },
   request_id: { type: 'string', description: 'The X-Request-Id of the request that created the run' },
+  trace_id: {
+    type: 'string',
+    pattern: '^[0-9a-f]{32}$',
+    description: "The run's OpenTelemetry trace id, when the process that created it traces",
+  },
   workflow: object({ id: str, name: str }, ['name']),
   template: templateRef,
   created_at: time,
@@ -57,6 +62,7 @@ const statusOptional = [
   'correlation_id',
   'submitted_by',
   'request_id',
+  'trace_id',
   'template',
   'started_at',
   'finished_at',
@@ -99,13 +105,21 @@ export const RUN_SCHEMAS = {
     [...taskOptional, 'output'],
     'One task of a run, with its output',
   ),
-  SubmitResult: object({
-    execution_id: str,
-    status: executionStatus,
-    correlation_id: nullable('string'),
-    created: { type: 'boolean', description: 'False when the correlation id named an existing run' },
-    links: ref('ExecutionLinks'),
-  }),
+  SubmitResult: object(
+    {
+      execution_id: str,
+      status: executionStatus,
+      correlation_id: nullable('string'),
+      created: { type: 'boolean', description: 'False when the correlation id named an existing run' },
+      links: ref('ExecutionLinks'),
+      record: {
+        ...ref('ExecutionRecord'),
+        description:
+          'With `?wait=`, when the run ended within the wait: its final record (as GET /api/v1/workflows/{id})',
+      },
+    },
+    ['record'],
+  ),
   ExecutionStatus: object(
     { ...statusFields, tasks: { type: 'array', items: ref('TaskState') } },
     statusOptional,

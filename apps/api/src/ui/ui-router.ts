@@ -1,8 +1,8 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { WorkflowEngine } from '@orch/engine';
 import { OrchestratorError } from '@orch/errors';
-import { Router as createRouter, type RequestHandler, type Router } from 'express';
+import { Router as createRouter, type RequestHandler, type Response, type Router } from 'express';
 import { runGraph } from './run-graph';
 
 export type { RunGraph } from './run-graph';
@@ -36,6 +36,16 @@ export interface UiOptions {
   engine: WorkflowEngine;
   /** Authentication and the `read` scope, for the page's data routes. */
   guard: RequestHandler[];
+  /** TRACE_URL_TEMPLATE: the run page links a run's trace id through it (`{trace_id}` replaced). */
+  traceUrlTemplate?: string;
+}
+
+/** The page, with the trace link template in a meta tag when one is set (read once: it never changes). */
+function pageHtml(traceUrlTemplate: string | undefined): string {
+  const html = readFileSync(join(UI_DIR, 'index.html'), 'utf8');
+  if (!traceUrlTemplate) return html;
+  const escaped = traceUrlTemplate.replace(/[&"<>]/g, (c) => `&#${c.charCodeAt(0)};`);
+  return html.replace('</head>', `  <meta name="orch-trace-url" content="${escaped}" />\n  </head>`);
 }
 
 /**
@@ -48,8 +58,8 @@ export function createUiRouter(options: UiOptions): Router {
   const noStore = { 'cache-control': 'no-cache' };
   const assets = assetNames();
   const yaml = yamlDir();
-  const page = (_req: unknown, res: { sendFile: (p: string, o: object) => void }) =>
-    res.sendFile(join(UI_DIR, 'index.html'), { headers: noStore });
+  const html = pageHtml(options.traceUrlTemplate);
+  const page = (_req: unknown, res: Response) => res.set(noStore).type('html').send(html);
 
   router.get('/', (req, res) => {
     // Without the trailing slash the page's relative links would resolve against `/`.

@@ -1,4 +1,5 @@
 import type { ErrorDetail } from '@orch/errors';
+import type { Span } from '@orch/tracing';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 
 /**
@@ -39,6 +40,11 @@ export interface TaskContext {
   /** Epoch ms at which this attempt times out, when the task has a timeout. */
   deadline?: number;
   logger: TaskLogger;
+  /**
+   * The attempt's OpenTelemetry span when the worker traces: add attributes or events to it; spans started inside
+   * the handler nest under it, and outgoing calls carry it (`carrierOf()` from @orch/tracing gives the headers).
+   */
+  span?: Span;
 }
 
 /**
