@@ -1,3 +1,4 @@
+import { CORRELATION_ID_HINT } from '@orch/core';
 import { type Harness, probe, startApi, startHarness, type TestApi, wf } from './testing';
 
 jest.setTimeout(60_000);
@@ -76,7 +77,7 @@ describe('error bodies', () => {
         message: 'request body is invalid',
         details: [
           { pointer: '/extra', message: "unknown field 'extra'" },
-          { pointer: '/correlation_id', message: 'must be 1 to 256 characters without whitespace' },
+          { pointer: '/correlation_id', message: CORRELATION_ID_HINT },
           { pointer: '/variables', message: 'must be object' },
         ],
       },

@@ -1,4 +1,14 @@
-import { ajv, DURATION_FORMAT, formatAjvErrors, namedValues, notReserved } from '@orch/core';
+import {
+  ajv,
+  CORRELATION_ID_FORMAT,
+  CORRELATION_ID_HINT,
+  CORRELATION_ID_MAX_BYTES,
+  CORRELATION_ID_PATTERN,
+  DURATION_FORMAT,
+  formatAjvErrors,
+  namedValues,
+  notReserved,
+} from '@orch/core';
 import { type ErrorDetail, ValidationError } from '@orch/errors';
 import { EXECUTION_STATUSES } from '@orch/run-model';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
@@ -11,9 +21,13 @@ import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 const correlationId = {
   type: 'string',
   minLength: 1,
-  maxLength: 256,
-  pattern: '^\\S+$',
-  'x-message': 'must be 1 to 256 characters without whitespace',
+  maxLength: CORRELATION_ID_MAX_BYTES,
+  pattern: CORRELATION_ID_PATTERN,
+  format: CORRELATION_ID_FORMAT,
+  'x-message': CORRELATION_ID_HINT,
+  description:
+    'An idempotency key, in a space of its own per API key: the same id with the same body answers the run it ' +
+    'started, with another body 409.',
 } as const;
 const templateId = { type: 'string', minLength: 1, maxLength: 200 } as const;
 const variables = { ...namedValues, description: 'Values for the template or workflow variables.' } as const;

@@ -16,8 +16,10 @@ export const WORKFLOW_ROUTES: readonly RouteSpec[] = [
     description:
       'Validates the body, the template or workflow and the variables, then creates the run; nothing is enqueued ' +
       'unless everything is valid. The run is `pending` while MAX_CONCURRENT_WORKFLOWS runs are running. A ' +
-      '`correlation_id` already used within EXECUTION_TTL starts nothing and answers the existing run (across ' +
-      "replicas too). `Location` is the run's status URL. With `?wait=30s` the answer waits for the run to end: " +
+      '`correlation_id` is an idempotency key in the space of the calling API key: used again within ' +
+      'EXECUTION_TTL with the same body it starts nothing and answers the existing run (across replicas too), ' +
+      "with another body it is a 409 naming that run. `Location` is the run's status URL. With `?wait=30s` the " +
+      'answer waits for the run to end: ' +
       '200 with its final `record` (status, task outputs) if it ends within the wait, else the usual 202. While ' +
       'the workers are behind (more than ORCHESTRATOR_BACKLOG_HIGH_WATER task jobs and runs waiting to start) a ' +
       'submit is held up to ORCHESTRATOR_BACKLOG_HOLD for room, then refused with 429 and Retry-After.',
@@ -32,11 +34,12 @@ export const WORKFLOW_ROUTES: readonly RouteSpec[] = [
       ]),
       200: json(
         'With `wait`: the run ended within the wait, and `record` is its final record; or the correlation id was ' +
-          'already used: the existing run',
+          'already used with this body: the existing run',
         'SubmitResult',
         ['Location'],
       ),
       400: invalid,
+      409: error('The correlation id was already used with a different body; the message names that run'),
       429: {
         ...error(
           'The workers are behind: the backlog stayed above ORCHESTRATOR_BACKLOG_HIGH_WATER while the submit was held',

@@ -92,6 +92,16 @@ export const CASES: Record<string, ContractCase[]> = {
       status: 200,
     },
     {
+      name: 'the same correlation id with another body',
+      body: () => ({ workflow: inlineWorkflow('other'), correlation_id: 'contract-1' }),
+      status: 409,
+    },
+    {
+      name: 'a correlation id with a control character',
+      body: () => ({ workflow: inlineWorkflow('contract'), correlation_id: 'bell\u0007' }),
+      status: 400,
+    },
+    {
       name: 'the README example',
       body: () => ({
         workflow_template: 'data-analysis-basic',

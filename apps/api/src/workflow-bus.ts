@@ -11,7 +11,7 @@ import { jsonDepthExceeded } from './json-depth';
 import type { ApiMetrics } from './metrics';
 import { busRequestBody, checkRequest } from './request-schemas';
 import type { RunWaiters } from './run-waiters';
-import { prepareRequest, type WorkflowRequest } from './workflow-request';
+import { clientClaim, prepareRequest, type WorkflowRequest } from './workflow-request';
 
 /** A bus message that passed its schema. */
 type BusRequest = WorkflowRequest & { correlation_id: string; wait?: string | number };
@@ -46,8 +46,9 @@ export interface WorkflowBusOptions {
 
 /**
  * Starts workflows from `workflow-requests` messages. Every replica receives every message, so a start is keyed by
- * its required `correlation_id`: the engine's SET NX lets exactly one replica create the run, and only that one
- * publishes `accepted`. A malformed message gets one `error` answer, from the replica that claims it first.
+ * its required `correlation_id` (claimed in the bus's own space, the one an open API's requests share): the engine's
+ * claim lets exactly one replica create the run, and only that one publishes `accepted`; when an HTTP request
+ * created it, the one replica that makes the bus the run's final-message channel does. A malformed message gets one `error` answer, from the replica that claims it first.
  * The run's final message comes from the engine, on the `respond_to` channel recorded with the run.
  */
 export class WorkflowBus {
@@ -135,7 +136,7 @@ export class WorkflowBus {
     const attributes = { 'messaging.destination.name': this.channels.requests, 'orch.request_id': requestId };
     const submitted = withSpan(`receive ${this.channels.requests}`, { kind: SpanKind.CONSUMER, attributes }, () =>
       engine.submit(prepared, {
-        correlationId: request.correlation_id,
+        claim: clientClaim(request, undefined),
         respondTo: this.channels.responses,
         requestId,
         executionId,
@@ -155,13 +156,18 @@ export class WorkflowBus {
       source: 'bus',
       request_id: requestId,
     };
-    if (!result.created) {
+    // A run this message did not create (an HTTP request with the same correlation id and body won): the one
+    // replica that makes the bus its final-message channel answers `accepted`, so the requester gets its final message.
+    const answer = result.created
+      ? 'claimed'
+      : await engine.claimResponder(result.executionId, this.channels.responses);
+    if (answer !== 'claimed' && answer !== 'ended') {
       metrics.busMessage('duplicate');
       logger.debug('bus request for an existing run', fields);
       return;
     }
     // The engine sends the final message itself: a run that ends within the wait needs no `accepted` before it.
-    if (waiting && (await waiting.until(waitMs)).finished) {
+    if (result.created && waiting && (await waiting.until(waitMs)).finished) {
       metrics.busMessage('accepted');
       logger.info('workflow submitted and finished within the wait', fields);
       return;
@@ -171,12 +177,13 @@ export class WorkflowBus {
       JSON.stringify({
         type: 'accepted',
         execution_id: result.executionId,
-        correlation_id: correlationId,
+        correlation_id: fields.correlation_id,
         status: result.status,
       }),
     );
+    if (answer === 'ended') await engine.sendFinalMessage(result.executionId, this.channels.responses);
     metrics.busMessage('accepted');
-    logger.info('workflow submitted', fields);
+    logger.info(result.created ? 'workflow submitted' : 'bus request joined an existing run', fields);
   }
 
   private async reject(raw: string, correlationId: string | undefined, error: OrchestratorError): Promise<void> {

@@ -5,8 +5,10 @@ import {
   type TemplateDefinition,
   targetWorkflow,
 } from '@orch/core';
+import type { RunClaim } from '@orch/engine';
 import { ValidationError } from '@orch/errors';
 import type { TemplateCatalog } from '@orch/templates';
+import { requestFingerprint } from './request-fingerprint';
 
 /** A request to run a workflow, from `POST /api/v1/workflows` or the `workflow-requests` channel. */
 export interface WorkflowRequest {
@@ -58,4 +60,18 @@ function prepareDocument(request: WorkflowRequest, catalog: TemplateCatalog): Pr
     }
   }
   return prepareInline(request.workflow, variables, '/workflow');
+}
+
+/**
+ * The claim of a request's correlation id: in the space of the key name that sent it (`submitter`; none for an open
+ * API and the bus), with the fingerprint of what the body asks to run. Undefined without a correlation id.
+ */
+export function clientClaim(request: WorkflowRequest, submitter: string | undefined): RunClaim | undefined {
+  if (request.correlation_id === undefined) return undefined;
+  // What defines the run, not how it is answered (a bus message's `wait`): the same run asked for twice matches.
+  const { correlation_id, workflow_template, template, workflow, variables, targets } = request;
+  const fingerprint = requestFingerprint({ correlation_id, workflow_template, template, workflow, variables, targets });
+  const claim: RunClaim = { space: 'client', id: request.correlation_id, fingerprint };
+  if (submitter !== undefined) claim.submitter = submitter;
+  return claim;
 }

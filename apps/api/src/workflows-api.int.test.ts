@@ -79,9 +79,9 @@ describe('POST /api/v1/workflows', () => {
     expect(h.calls.map((c) => c.task)).toEqual(expect.arrayContaining(['graph_traversal', 'vector_search']));
   });
 
-  it('answers a repeated correlation id with 200 and the existing run', async () => {
+  it('answers a repeated correlation id and body with 200 and the existing run', async () => {
     const first = await submit({ correlation_id: 'repeat-1', workflow: wf([probe('once')]) });
-    const again = await submit({ correlation_id: 'repeat-1', workflow: wf([probe('other')]) });
+    const again = await submit({ correlation_id: 'repeat-1', workflow: wf([probe('once')]) });
     expect(first.status).toBe(202);
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({

@@ -15,7 +15,7 @@ export interface paths {
         put?: never;
         /**
          * Run a workflow from a catalog template or an inline definition
-         * @description Validates the body, the template or workflow and the variables, then creates the run; nothing is enqueued unless everything is valid. The run is `pending` while MAX_CONCURRENT_WORKFLOWS runs are running. A `correlation_id` already used within EXECUTION_TTL starts nothing and answers the existing run (across replicas too). `Location` is the run's status URL. With `?wait=30s` the answer waits for the run to end: 200 with its final `record` (status, task outputs) if it ends within the wait, else the usual 202. While the workers are behind (more than ORCHESTRATOR_BACKLOG_HIGH_WATER task jobs and runs waiting to start) a submit is held up to ORCHESTRATOR_BACKLOG_HOLD for room, then refused with 429 and Retry-After.
+         * @description Validates the body, the template or workflow and the variables, then creates the run; nothing is enqueued unless everything is valid. The run is `pending` while MAX_CONCURRENT_WORKFLOWS runs are running. A `correlation_id` is an idempotency key in the space of the calling API key: used again within EXECUTION_TTL with the same body it starts nothing and answers the existing run (across replicas too), with another body it is a 409 naming that run. `Location` is the run's status URL. With `?wait=30s` the answer waits for the run to end: 200 with its final `record` (status, task outputs) if it ends within the wait, else the usual 202. While the workers are behind (more than ORCHESTRATOR_BACKLOG_HIGH_WATER task jobs and runs waiting to start) a submit is held up to ORCHESTRATOR_BACKLOG_HOLD for room, then refused with 429 and Retry-After.
          */
         post: operations["submitWorkflow"];
         delete?: never;
@@ -626,6 +626,10 @@ export interface components {
             submitted_by?: string;
             /** @description The X-Request-Id of the request that created the run */
             request_id?: string;
+            /** @description A sub-workflow: the run whose `workflow` task started it */
+            parent_execution_id?: string;
+            /** @description A sub-workflow: the `workflow` task of the parent run */
+            parent_task_id?: string;
             /** @description The run's OpenTelemetry trace id, when the process that created it traces */
             trace_id?: string;
             workflow: {
@@ -658,6 +662,10 @@ export interface components {
             submitted_by?: string;
             /** @description The X-Request-Id of the request that created the run */
             request_id?: string;
+            /** @description A sub-workflow: the run whose `workflow` task started it */
+            parent_execution_id?: string;
+            /** @description A sub-workflow: the `workflow` task of the parent run */
+            parent_task_id?: string;
             /** @description The run's OpenTelemetry trace id, when the process that created it traces */
             trace_id?: string;
             workflow: {
@@ -1926,6 +1934,10 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
+                    /**
+                     * Format: orchestrator-correlation-id
+                     * @description An idempotency key, in a space of its own per API key: the same id with the same body answers the run it started, with another body 409.
+                     */
                     correlation_id?: string;
                     /** @description Id of a template in the catalog. */
                     workflow_template?: string;
@@ -1940,7 +1952,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description With `wait`: the run ended within the wait, and `record` is its final record; or the correlation id was already used: the existing run */
+            /** @description With `wait`: the run ended within the wait, and `record` is its final record; or the correlation id was already used with this body: the existing run */
             200: {
                 headers: {
                     Location: components["headers"]["Location"];
@@ -1995,6 +2007,16 @@ export interface operations {
             };
             /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
             408: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The correlation id was already used with a different body; the message names that run */
+            409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -3407,6 +3429,10 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
+                    /**
+                     * Format: orchestrator-correlation-id
+                     * @description An idempotency key, in a space of its own per API key: the same id with the same body answers the run it started, with another body 409.
+                     */
                     correlation_id?: string;
                     workflow_template?: string;
                     template?: components["schemas"]["Template"];

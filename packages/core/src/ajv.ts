@@ -1,5 +1,6 @@
 import type { ErrorDetail } from '@orch/errors';
 import Ajv, { type ErrorObject } from 'ajv';
+import { CORRELATION_ID_FORMAT, CORRELATION_ID_HINT, isCorrelationId } from './correlation-id';
 import { DURATION_FORMAT, DURATION_HINT, tryParseDuration } from './duration';
 
 /** The one ajv instance of the model: all errors at once, plus our duration format and annotation keywords. */
@@ -11,6 +12,7 @@ export const ajv = new Ajv({
   allowUnionTypes: true,
 });
 ajv.addFormat(DURATION_FORMAT, { type: 'string', validate: (v: string) => tryParseDuration(v) !== undefined });
+ajv.addFormat(CORRELATION_ID_FORMAT, { type: 'string', validate: isCorrelationId });
 ajv.addKeyword({ keyword: 'x-message', schemaType: 'string' });
 ajv.addKeyword({ keyword: 'x-or-expression', schemaType: 'boolean' });
 
@@ -72,7 +74,12 @@ function formatOne(error: ErrorObject, base: string): ErrorDetail | undefined {
     case 'format':
       return {
         pointer,
-        message: p.format === DURATION_FORMAT ? `must be ${DURATION_HINT}` : `must be a valid ${p.format}`,
+        message:
+          p.format === DURATION_FORMAT
+            ? `must be ${DURATION_HINT}`
+            : p.format === CORRELATION_ID_FORMAT
+              ? CORRELATION_ID_HINT
+              : `must be a valid ${p.format}`,
       };
     case 'oneOf':
       return { pointer, message: 'must match exactly one of the allowed forms' };

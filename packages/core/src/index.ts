@@ -1,6 +1,7 @@
 export { ajv, formatAjvErrors, pointerJoin } from './ajv';
 export * from './analyze-dag';
 export * from './compile-workflow';
+export * from './correlation-id';
 export * from './duration';
 export * from './prepare-workflow';
 export * from './reserved-names';

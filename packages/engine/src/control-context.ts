@@ -69,7 +69,7 @@ export function controlContext(scope: ControlScope): ControlContext {
           ? prepareFromTemplate(templates(source.template), variables)
           : prepareInline((source as { workflow: unknown }).workflow, variables, '/parameters/workflow');
       const submitted = await kernel.submit(prepared, {
-        correlationId,
+        claim: { space: 'child', id: correlationId },
         parent: { executionId: id, taskId: task.id, jobId: job.id as string, depth: (def.depth ?? 0) + 1 },
         requestId: def.requestId,
       });

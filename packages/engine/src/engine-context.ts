@@ -4,6 +4,7 @@ import { RedisKeys, watchConnection } from '@orch/redis';
 import type { Redis } from 'ioredis';
 import { EngineQueues } from './engine-queues';
 import { RunIndex } from './run-index';
+import { START_GRACE_MS } from './run-layout';
 import { RunStore } from './run-store';
 import { ttlSecondsOf } from './task-job';
 
@@ -19,6 +20,8 @@ export interface EngineOptions {
   maxSubworkflowDepth?: number;
   /** How long exit handlers may run after a cancel or a timeout (`EXIT_GRACE_PERIOD`); default 30 s. */
   exitGraceMs?: number;
+  /** An admitted run whose first jobs no worker has seen queued this long after is started by the workers' sweep. */
+  startGraceMs?: number;
   logger?: Logger;
   /** When set, the engine's BullMQ client's connection state is logged under this name (`watchConnection`). */
   bullConnectionName?: string;
@@ -33,6 +36,7 @@ export interface EngineLimits {
   ttlSeconds: number;
   maxSubworkflowDepth: number;
   exitGraceMs: number;
+  startGraceMs: number;
 }
 
 /** Exit handlers get this long after a cancel or a timeout unless `EXIT_GRACE_PERIOD` says otherwise. */
@@ -74,6 +78,7 @@ export function createEngineContext(options: EngineOptions): EngineContext {
       ttlSeconds: ttlSecondsOf(options.executionTtlMs),
       maxSubworkflowDepth: options.maxSubworkflowDepth ?? MAX_WORKFLOW_DEPTH,
       exitGraceMs: options.exitGraceMs ?? EXIT_GRACE_MS,
+      startGraceMs: options.startGraceMs ?? START_GRACE_MS,
     },
     logger,
     channels: { abort: keys.abortChannel(), finished: keys.finishedChannel() },

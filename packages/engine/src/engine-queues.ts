@@ -50,6 +50,17 @@ export class EngineQueues {
     return { id: executionId, queue: this.workflows.qualifiedName };
   }
 
+  /** Whether each run's workflow job exists (in any state), in one pipeline. */
+  async workflowJobsExist(executionIds: readonly string[]): Promise<boolean[]> {
+    const pipeline = this.reader.pipeline();
+    for (const id of executionIds) pipeline.exists(this.workflows.toKey(id));
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([error, count]) => {
+      if (error) throw error;
+      return count === 1;
+    });
+  }
+
   taskJob(jobId: string): Promise<Job | undefined> {
     return this.tasks.getJob(jobId);
   }

@@ -36,6 +36,8 @@ export interface EngineWorkerOptions {
   recovery?: RecoveryOptions & { intervalMs: number };
   /** How often this worker sweeps the deadline set for runs to time out (a run times out at most this late). */
   deadlineSweepMs?: number;
+  /** How often this worker looks for admitted runs whose first jobs never reached the queue (default 1 s). */
+  startSweepMs?: number;
   /** Told about every task job this worker runs and every stall it finds (the worker app's metrics). */
   observer?: TaskObserver;
 }
@@ -50,6 +52,9 @@ export const DEFAULT_STALLED_INTERVAL_MS = 2000;
 
 /** Default sweep period: timeouts fire within a quarter second, at four cheap script calls a second per worker. */
 export const DEADLINE_SWEEP_MS = 250;
+
+/** Orphaned runs (created, never enqueued) are looked for once a second: one cheap script call when there is none. */
+export const START_SWEEP_MS = 1000;
 
 /**
  * One worker process's share of the engine: a BullMQ Worker for task jobs, one for workflow jobs (they finalise runs)
@@ -67,6 +72,8 @@ export class EngineWorker {
   private closing?: Promise<void>;
   private sweeper?: NodeJS.Timeout;
   private sweeping?: Promise<unknown>;
+  private startSweeper?: NodeJS.Timeout;
+  private startSweeping?: Promise<unknown>;
   readonly recovery?: RecoveryManager;
   readonly schedules: ScheduleManager;
   private readonly ctx: EngineContext;
@@ -121,6 +128,18 @@ export class EngineWorker {
     for (const worker of this.workers) void worker.run();
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
     this.sweeper = setInterval(() => this.sweepDeadlines(), this.options.deadlineSweepMs ?? DEADLINE_SWEEP_MS);
+    this.startSweeper = setInterval(() => this.sweepStarting(), this.options.startSweepMs ?? START_SWEEP_MS);
+  }
+
+  /** One sweep for orphaned runs at a time; a failed one is retried by the next tick (their markers stay). */
+  private sweepStarting(): void {
+    if (this.startSweeping) return;
+    this.startSweeping = this.kernel
+      .startOrphans()
+      .catch((error: Error) => this.logger.debug('orphaned-run sweep failed', { error: error.message }))
+      .finally(() => {
+        this.startSweeping = undefined;
+      });
   }
 
   /** One sweep at a time; a failed sweep (Redis away) is retried by the next tick. */
@@ -225,7 +244,8 @@ export class EngineWorker {
   close(): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.sweeper);
-      await this.sweeping;
+      clearInterval(this.startSweeper);
+      await Promise.all([this.sweeping, this.startSweeping]);
       await Promise.allSettled(this.workers.map((w) => w.close()));
       await this.options.subscriber.unsubscribe().catch(() => undefined);
     })();

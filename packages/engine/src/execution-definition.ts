@@ -3,6 +3,16 @@ import type { RunTrace } from '@orch/tracing';
 
 export { type BackoffSpec, backoffDelay, type CompiledTask } from '@orch/core';
 
+/**
+ * The idempotency key a run was created under, in one of separate spaces: a client's correlation id in the space of
+ * the API key name that sent it (`submitter`, none for an open API and the bus), with a fingerprint of the request so
+ * a reuse with another body is told apart; or an id the engine made for a sub-workflow (`child`) or a schedule firing
+ * (`schedule`), which no request can claim.
+ */
+export type RunClaim =
+  | { space: 'client'; id: string; submitter?: string; fingerprint: string }
+  | { space: 'child' | 'schedule'; id: string };
+
 /** The immutable form of one execution: the workflow compiled at validation, stored once and cached by workers. */
 export interface ExecutionDefinition {
   executionId: string;
@@ -13,7 +23,9 @@ export interface ExecutionDefinition {
   failFast: boolean;
   timeoutMs: number;
   template?: { id: string; version?: string };
+  /** The id the run was started under (its claim's id), shown in its record and log lines. */
   correlationId?: string;
+  claim?: RunClaim;
   /** The request that created the run (the API's X-Request-Id, or the id it made up), for log correlation. */
   requestId?: string;
   createdAt: number;
@@ -36,7 +48,7 @@ export interface ExecutionDefinition {
 export function compileExecution(
   executionId: string,
   prepared: PreparedWorkflow,
-  options: { defaultTimeoutMs: number; correlationId?: string; now?: number },
+  options: { defaultTimeoutMs: number; claim?: RunClaim; now?: number },
 ): ExecutionDefinition {
   const { compiled } = prepared;
   return {
@@ -48,7 +60,7 @@ export function compileExecution(
     failFast: compiled.failFast,
     timeoutMs: compiled.timeoutMs ?? options.defaultTimeoutMs,
     template: prepared.template,
-    correlationId: options.correlationId,
+    ...(options.claim ? { correlationId: options.claim.id, claim: options.claim } : {}),
     createdAt: options.now ?? Date.now(),
     ...(compiled.exitTasks ? { exitTasks: compiled.exitTasks, exitRoots: compiled.exitRoots ?? [] } : {}),
     ...(compiled.maxConcurrency ? { maxConcurrency: compiled.maxConcurrency } : {}),

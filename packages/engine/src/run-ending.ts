@@ -123,7 +123,7 @@ export class RunEnding {
     await this.respond(id);
     // Wake the parent's waiting task: it reads this run's outcome.
     if (def.parent) await queues.wake(def.parent.jobId);
-    if (def.correlationId) await store.keepCorrelation(def.correlationId, limits.executionTtlMs);
+    if (def.claim) await store.keepClaim(def.claim, limits.executionTtlMs);
     store.forget(id);
     logger.info('workflow finished', {
       execution_id: id,
@@ -137,12 +137,12 @@ export class RunEnding {
 
   /**
    * Runs submitted over the message bus get their final message on the channel they named, exactly once: only the
-   * call that ended the run gets here.
+   * call that ended the run gets here (or, for a channel set after the end, the one caller that set it).
    */
-  private async respond(id: string): Promise<void> {
+  async respond(id: string, channel?: string): Promise<void> {
     const { store } = this.ctx;
-    const channel = await store.metaField(id, 'respond_to');
-    if (!channel) return;
+    const to = channel ?? (await store.metaField(id, 'respond_to'));
+    if (!to) return;
     const record = await store.get(id);
     if (!record) return;
     const outputs = Object.fromEntries(
@@ -156,6 +156,6 @@ export class RunEnding {
     };
     if (record.status === 'completed') message.outputs = outputs;
     else message.error = record.error ?? record.status;
-    await store.publish(channel, JSON.stringify(message));
+    await store.publish(to, JSON.stringify(message));
   }
 }

@@ -1,6 +1,6 @@
 import { CHILD_RUN_NOTE, type PreparedWorkflow } from '@orch/core';
 import { NotFoundError } from '@orch/errors';
-import { type ExecutionStatus, publicStatus } from '@orch/run-model';
+import { type ExecutionStatus, isFinalStatus, publicStatus } from '@orch/run-model';
 import type { EngineContext } from './engine-context';
 import type { ExecutionDefinition } from './execution-definition';
 import { PARKED_MS } from './parked-jobs';
@@ -110,6 +110,34 @@ export class RunKernel {
     return due;
   }
 
+  /**
+   * Launches the admitted runs whose `starting` marker is due and whose workflow job is missing: the process that
+   * created them died between creating and enqueueing (the workers call this every second). A run whose job is
+   * there just loses its marker. Returns the runs it launched.
+   */
+  async startOrphans(now = Date.now(), batch = 100): Promise<string[]> {
+    const { store, queues, limits, logger } = this.ctx;
+    const due = await store.scripts.claimStarting(now, batch, limits.startGraceMs);
+    if (due.length === 0) return [];
+    const queued = await queues.workflowJobsExist(due);
+    const launched: string[] = [];
+    for (const [i, id] of due.entries()) {
+      if (queued[i]) continue;
+      const def = await store.definition(id).catch(() => undefined);
+      const status = def ? await store.status(id) : undefined;
+      if (!def || !status || isFinalStatus(status)) continue;
+      await store.appendEvent(id, 'recovery.started', { error: 'its first jobs never reached the queue' });
+      // A run still `pending` here was admitted but never marked running; otherwise only its jobs are missing.
+      if (status === 'pending') await this.startReady(def);
+      else await this.startJobs(def, await store.readyTasks(def));
+      logger.warn('orphaned run started', { execution_id: id, status });
+      launched.push(id);
+    }
+    if (launched.length > 0) await store.addToCounters(new Map([['recovery_started', launched.length]]));
+    await store.dropStarting(due);
+    return launched;
+  }
+
   /** Cancels a run: pending runs end at once, running ones stop starting tasks and abort the running ones. */
   cancel(id: string, reason = 'cancelled by request'): Promise<ExecutionStatus> {
     return this.abort(id, 'cancelling', reason);
@@ -209,10 +237,15 @@ export class RunKernel {
     return this.ending.endRun(id);
   }
 
+  /** Publishes an ended run's final message on `channel` (see RunEnding.respond). */
+  respond(id: string, channel: string): Promise<void> {
+    return this.ending.respond(id, channel);
+  }
+
   /** Frees `id`'s slot (if any) and starts the runs that were waiting for one, oldest first. */
   async admitWaiting(id?: string): Promise<void> {
     const { store, limits } = this.ctx;
-    const admitted = await store.scripts.releaseSlot(id, limits.maxConcurrentWorkflows);
+    const admitted = await store.scripts.releaseSlot(id, limits.maxConcurrentWorkflows, limits.startGraceMs);
     for (const next of admitted) {
       if ((await store.status(next)) === 'pending') await this.startReady(await store.definition(next));
       else await this.admitWaiting(next); // it ended while it waited: give the slot on

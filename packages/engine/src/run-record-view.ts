@@ -54,7 +54,9 @@ export interface RunMeta {
   total?: string;
   pauses?: string;
   respond_to?: string;
+  /** A sub-workflow's parent run, and the `workflow` task of it that started it. */
   parent_execution_id?: string;
+  parent_task_id?: string;
   retried_from?: string;
   /** While exit handlers run (`exiting`): the status and error the run will end with, and the `${workflow}` they see. */
   exit_status?: string;
@@ -98,6 +100,8 @@ export function toRecord(
   if (meta.correlation_id) record.correlation_id = meta.correlation_id;
   if (meta.submitted_by) record.submitted_by = meta.submitted_by;
   if (meta.request_id) record.request_id = meta.request_id;
+  if (meta.parent_execution_id) record.parent_execution_id = meta.parent_execution_id;
+  if (meta.parent_task_id) record.parent_task_id = meta.parent_task_id;
   if (meta.trace_id) record.trace_id = meta.trace_id;
   if (def.template) record.template = def.template;
   if (meta.started_at) record.started_at = iso(meta.started_at);

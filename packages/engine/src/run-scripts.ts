@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RedisKeys } from '@orch/redis';
 import type { EndingStatus, FinalStatus, InternalStatus, SkipReason, TaskFinalStatus } from '@orch/run-model';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import type { CreateRunArgs, CreateRunReply } from './run-layout';
 
 /** Lua files are named `<command>-<number of KEYS>.lua` and live beside src/ and dist/ in ../lua. */
 const FILES = [
@@ -12,8 +13,10 @@ const FILES = [
   'finalize-8',
   'abort-2',
   'admit-2',
-  'admit-run-5',
-  'release-slot-2',
+  'create-run-13',
+  'claim-starting-1',
+  'claim-responder-1',
+  'release-slot-3',
   'claim-deadlines-1',
   'begin-exit-4',
   'cut-exit-2',
@@ -31,7 +34,7 @@ function loadSources(): Map<ScriptFile, string> {
   return sources;
 }
 
-/** `admit-run-5` is registered as `orch_admitRun`: the command name a MULTI calls it by. */
+/** `create-run-13` is registered as `orch_createRun`. */
 const commandOf = (file: ScriptFile) =>
   `orch_${file.slice(0, file.lastIndexOf('-')).replace(/-(\w)/g, (_, c: string) => c.toUpperCase())}`;
 
@@ -110,8 +113,8 @@ export interface FinalizeInput {
 /**
  * The engine's Lua scripts behind typed calls: named arguments in, typed replies out. Each call builds its own KEYS
  * (from one run's keys, or the global ones) and ARGV in the order the script's header gives, so no caller knows
- * either. Every script touches one run's keys or the global `{g}` ones, never both, except the two admission
- * scripts, which read and write one run's meta beside the global slots (noted in their headers).
+ * either. Every script touches one run's keys or the global `{g}` ones, never both, except create-run, which writes
+ * one run beside the global claim, slots, index and markers (noted in its header).
  */
 export class RunScripts {
   private readonly commands = new Map<ScriptFile, Command>();
@@ -308,37 +311,63 @@ export class RunScripts {
     return (await this.run('admit-2', [this.keys.active(), this.keys.pending()], [executionId, limit])) === 1;
   }
 
-  /**
-   * Queues admit-run on `multi` (the MULTI that creates the run): it takes a slot and marks the run running with its
-   * deadline, or queues it. Its reply, last in the MULTI, is 1 when admitted.
-   */
-  queueAdmitRun(
-    multi: ChainableCommander,
-    executionId: string,
-    input: { limit: number; timeoutMs: number; now?: number },
-  ): void {
-    const command = (multi as unknown as Record<string, (...args: Arg[]) => unknown>)[commandOf('admit-run-5')];
-    if (!command) throw new Error('admit-run is not defined on this connection');
-    command.call(
-      multi,
-      this.keys.active(),
-      this.keys.pending(),
-      this.keys.meta(executionId),
-      this.keys.events(executionId),
-      this.keys.deadlines(),
-      executionId,
-      input.limit,
-      input.now ?? Date.now(),
-      input.timeoutMs,
-    );
+  /** Creates a run, claiming its idempotency key in the same step (see create-run-13.lua). */
+  async createRun(executionId: string, input: CreateRunArgs): Promise<CreateRunReply> {
+    const k = this.runKeys(executionId);
+    const reply = (await this.run(
+      'create-run-13',
+      [
+        input.claimKey ?? k.meta,
+        k.def,
+        k.meta,
+        k.events,
+        this.keys.index(),
+        k.waits,
+        k.finished,
+        k.outputs,
+        k.tasks,
+        this.keys.active(),
+        this.keys.pending(),
+        this.keys.deadlines(),
+        this.keys.starting(),
+      ],
+      [
+        executionId,
+        input.claimKey ? input.claimTtlMs : 0,
+        input.fingerprint,
+        input.definition,
+        JSON.stringify(input.layout),
+        input.createdAt,
+        input.limit ?? -1,
+        input.now ?? Date.now(),
+        input.timeoutMs,
+        input.startGraceMs,
+      ],
+    )) as [number, number | string, string?];
+    if (reply[0] === 1) return { created: true, admitted: reply[1] === 1 };
+    return { created: false, executionId: String(reply[1]), fingerprint: reply[2] ?? '' };
   }
 
-  /** Frees a run's slot (none when `executionId` is undefined) and admits the oldest waiting runs into free slots. */
-  async releaseSlot(executionId: string | undefined, limit: number): Promise<string[]> {
+  /** Makes `channel` the run's final-message channel unless it has one (see claim-responder-1.lua). */
+  async claimResponder(executionId: string, channel: string): Promise<'gone' | 'taken' | 'claimed' | 'ended'> {
+    const reply = Number(await this.run('claim-responder-1', [this.keys.meta(executionId)], [channel]));
+    return reply === -1 ? 'gone' : reply === 0 ? 'taken' : reply === 1 ? 'claimed' : 'ended';
+  }
+
+  /** Takes up to `batch` runs whose `starting` marker is due, leasing them to this caller for `leaseMs`. */
+  async claimStarting(now: number, batch: number, leaseMs: number): Promise<string[]> {
+    return (await this.run('claim-starting-1', [this.keys.starting()], [now, batch, leaseMs])) as string[];
+  }
+
+  /**
+   * Frees a run's slot (none when `executionId` is undefined) and admits the oldest waiting runs into free slots,
+   * with `starting` markers due `startGraceMs` from now.
+   */
+  async releaseSlot(executionId: string | undefined, limit: number, startGraceMs: number): Promise<string[]> {
     return (await this.run(
-      'release-slot-2',
-      [this.keys.active(), this.keys.pending()],
-      [executionId ?? '', limit],
+      'release-slot-3',
+      [this.keys.active(), this.keys.pending(), this.keys.starting()],
+      [executionId ?? '', limit, Date.now() + startGraceMs],
     )) as string[];
   }
 

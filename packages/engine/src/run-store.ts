@@ -1,30 +1,30 @@
 import { type RedisKeys, taskNoteField } from '@orch/redis';
 import type { EventType, ExecutionEvent, ExecutionRecord, InternalStatus, TaskFinalStatus } from '@orch/run-model';
 import type { Redis } from 'ioredis';
-import type { ExecutionDefinition } from './execution-definition';
-import { eventFields, parseDefinition, skipUntargeted, waitCounts } from './run-layout';
+import type { ExecutionDefinition, RunClaim } from './execution-definition';
+import {
+  type CreateRunInput,
+  type CreateRunReply,
+  creationLayout,
+  eventFields,
+  parseDefinition,
+  START_GRACE_MS,
+  skipUntargeted,
+  waitCounts,
+} from './run-layout';
 import { type RunMeta, type TaskState, toEvent, toRecord } from './run-record-view';
 import { RunScripts } from './run-scripts';
 
 /** A hash as a Map: own fields only, so a task named `constructor` or `__proto__` reads as what Redis holds. */
 const entries = (hash: Record<string, string>): Map<string, string> => new Map(Object.entries(hash));
 
-export interface CreateRunInput {
-  def: ExecutionDefinition;
-  /** Extra meta fields (`respond_to`, `parent_execution_id`, `retried_from`). */
-  extra?: Record<string, string>;
-  /** Outputs of tasks recorded as completed up front (a retry reusing checkpoints), by task id. */
-  seed?: ReadonlyMap<string, string>;
-  /** Admission in the same round trip, under this concurrency limit; without one the run is only written. */
-  limit?: number;
-}
-
 /**
  * The one owner of a run's Redis keys: its definition (cached, it never changes), meta, task states, completion
  * records, outputs, fan-in counters and event stream, plus the global admission and deadline keys the scripts use.
  * Nothing else in the engine builds a run key; every read and write of run data goes through here or `scripts`.
  * Every MULTI and script touches one run's keys or the global `{g}` keys, except creation and admission (one run
- * plus the global slots, index and deadlines), which is what a partitioned deployment must keep in one slot.
+ * plus the global slots, index, deadlines and idempotency key), which is what a partitioned deployment must keep in
+ * one slot.
  */
 export class RunStore {
   readonly scripts: RunScripts;
@@ -39,11 +39,12 @@ export class RunStore {
   }
 
   /**
-   * Writes the definition, meta, first event, index entry and fan-in counters, and admits the run (marking it running
-   * with its deadline) or queues it, in one MULTI. Returns whether it was admitted.
+   * Claims the run's idempotency key (`def.claim`), writes the definition, meta, first events, index entry and fan-in
+   * counters, and admits the run (marking it running with its deadline) or queues it: one script, so all of it
+   * happens or none. When the key is held already nothing is written and the holder is returned.
    */
-  async create({ def, extra = {}, seed = new Map(), limit }: CreateRunInput): Promise<boolean> {
-    const id = def.executionId;
+  async create(input: CreateRunInput): Promise<CreateRunReply> {
+    const { def, extra = {}, seed = new Map() } = input;
     const meta: Record<string, string> = {
       status: 'pending',
       workflow_id: def.workflow.id,
@@ -57,49 +58,30 @@ export class RunStore {
       if (def.template.version) meta.template_version = def.template.version;
     }
     if (def.correlationId) meta.correlation_id = def.correlationId;
-    const multi = this.redis
-      .multi()
-      .set(this.keys.def(id), JSON.stringify(def))
-      .hset(this.keys.meta(id), meta)
-      .xadd(this.keys.events(id), '*', ...eventFields('workflow.created', def.createdAt))
-      .zadd(this.keys.index(), def.createdAt, id);
-    const waits = waitCounts(def, seed);
-    if (waits.size > 0) multi.hset(this.keys.waits(id), waits);
-    if (def.untargeted) skipUntargeted(multi, this.keys, id, def.untargeted, def.createdAt);
-    if (seed.size > 0) {
-      const state = JSON.stringify({ s: 'completed', a: 0, reused: true } satisfies TaskState);
-      const reused = [...seed.keys()];
-      multi
-        .hset(this.keys.finished(id), new Map(reused.map((t) => [t, 'completed'])))
-        .hset(this.keys.outputs(id), seed)
-        .hset(this.keys.tasks(id), new Map(reused.map((t) => [t, state])));
-    }
-    if (limit !== undefined) this.scripts.queueAdmitRun(multi, id, { limit, timeoutMs: def.timeoutMs });
-    const replies = (await multi.exec()) ?? [];
-    this.remember(id, Promise.resolve(def));
-    const values = replies.map(([error, reply]) => {
-      if (error) throw error;
-      return reply;
+    const result = await this.scripts.createRun(def.executionId, {
+      claimKey: def.claim ? this.claimKey(def.claim) : undefined,
+      claimTtlMs: input.claimTtlMs ?? 0,
+      fingerprint: def.claim?.space === 'client' ? def.claim.fingerprint : '',
+      definition: JSON.stringify(def),
+      layout: creationLayout(def, meta, seed),
+      createdAt: def.createdAt,
+      limit: input.limit,
+      timeoutMs: def.timeoutMs,
+      startGraceMs: input.startGraceMs ?? START_GRACE_MS,
     });
-    return limit !== undefined && values.at(-1) === 1;
+    if (result.created) this.remember(def.executionId, Promise.resolve(def));
+    return result;
   }
 
-  /**
-   * Claims `correlationId` for `executionId` for `ttlMs` (SET NX, so replicas racing on one id agree). Returns the
-   * run that already holds it, if any.
-   */
-  async claimCorrelation(correlationId: string, executionId: string, ttlMs: number): Promise<string | undefined> {
-    const key = this.keys.correlation(correlationId);
-    if ((await this.redis.set(key, executionId, 'PX', ttlMs, 'NX')) !== null) return undefined;
-    const existing = await this.redis.get(key);
-    if (existing) return existing;
-    await this.redis.set(key, executionId, 'PX', ttlMs); // it expired in between
-    return undefined;
+  private claimKey(claim: RunClaim): string {
+    return claim.space === 'client'
+      ? this.keys.clientClaim(claim.submitter, claim.id)
+      : this.keys.engineClaim(claim.space, claim.id);
   }
 
-  /** Keeps a finished run's correlation id claimed as long as its record. */
-  async keepCorrelation(correlationId: string, ttlMs: number): Promise<void> {
-    await this.redis.pexpire(this.keys.correlation(correlationId), ttlMs);
+  /** Keeps a finished run's idempotency key held as long as its record. */
+  async keepClaim(claim: RunClaim, ttlMs: number): Promise<void> {
+    await this.redis.pexpire(this.claimKey(claim), ttlMs);
   }
 
   /** The compiled definition; cached per process since it is immutable. Rejects when the run does not exist. */
@@ -118,6 +100,11 @@ export class RunStore {
   private remember(id: string, def: Promise<ExecutionDefinition>): void {
     this.cache.set(id, def);
     if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
+  }
+
+  /** Drops the `starting` markers of runs whose first jobs are queued (or that need none any more). */
+  async dropStarting(ids: readonly string[]): Promise<void> {
+    if (ids.length > 0) await this.redis.zrem(this.keys.starting(), ...ids);
   }
 
   /** Drops a finished run's definition from the cache. */

@@ -4,10 +4,14 @@ import { NotFoundError, OrchestratorError } from '@orch/errors';
 import { type ExecutionStatus, isFinalStatus, publicStatus } from '@orch/run-model';
 import { newRunTrace, traceIdOf } from '@orch/tracing';
 import type { EngineContext } from './engine-context';
-import { compileExecution, type ExecutionDefinition, taskIds } from './execution-definition';
+import { compileExecution, type ExecutionDefinition, type RunClaim, taskIds } from './execution-definition';
 
 export interface SubmitOptions {
-  correlationId?: string;
+  /**
+   * Makes the submission idempotent: while a run created under the same claim (its space, submitter and id) is
+   * kept, its id is answered instead of a new run. A client claim with another fingerprint is a CONFLICT.
+   */
+  claim?: RunClaim;
   /** For a sub-workflow: the waiting task, and the depth of the run it belongs to plus one. */
   parent?: { executionId: string; taskId: string; jobId: string; depth: number };
   /** Pub/sub channel that gets the run's final message (the message bus sets `workflow-responses`). */
@@ -26,7 +30,7 @@ export interface SubmitOptions {
 export interface SubmitResult {
   executionId: string;
   status: ExecutionStatus;
-  /** False when `correlationId` was already used: `executionId` is the existing run. */
+  /** False when the claim was already held: `executionId` is the existing run. */
   created: boolean;
 }
 
@@ -39,8 +43,8 @@ export interface RetryResult extends SubmitResult {
 export type Launch = (def: ExecutionDefinition, first: string[]) => Promise<void>;
 
 /**
- * Creates runs: compiles (unless given the compiled form), claims the correlation id, writes and admits the run in one
- * round trip, and launches it when admitted.
+ * Creates runs: compiles (unless given the compiled form), claims the idempotency key, writes and admits the run in
+ * one step, and launches it when admitted.
  */
 export class RunSubmission {
   constructor(
@@ -49,13 +53,13 @@ export class RunSubmission {
   ) {}
 
   /**
-   * With a `correlationId` already used within the TTL, returns the existing run instead: the SET NX makes that hold
-   * across API replicas racing on the same id.
+   * With a claim already held within the TTL, returns the existing run instead: the claim and the run are written by
+   * one script, so that holds across API replicas racing on the same id, and no crash leaves a claim without a run.
    */
   submit(prepared: PreparedWorkflow, options: SubmitOptions = {}): Promise<SubmitResult> {
     const def = compileExecution(options.executionId ?? randomUUID(), prepared, {
       defaultTimeoutMs: this.ctx.limits.defaultWorkflowTimeoutMs,
-      correlationId: options.correlationId,
+      claim: options.claim,
     });
     return this.create(def, options);
   }
@@ -90,6 +94,7 @@ export class RunSubmission {
       ...def,
       executionId: randomUUID(),
       correlationId: undefined,
+      claim: undefined,
       requestId: undefined,
       createdAt: Date.now(),
     };
@@ -108,17 +113,6 @@ export class RunSubmission {
   ): Promise<SubmitResult> {
     const { store, limits } = this.ctx;
     const executionId = def.executionId;
-    if (options.correlationId) {
-      const ttl = def.timeoutMs + limits.executionTtlMs;
-      const existing = await store.claimCorrelation(options.correlationId, executionId, ttl);
-      if (existing) {
-        return {
-          executionId: existing,
-          status: publicStatus((await store.status(existing)) ?? 'pending'),
-          created: false,
-        };
-      }
-    }
     if (options.parent) {
       const { depth, ...parent } = options.parent;
       def.parent = parent;
@@ -126,7 +120,10 @@ export class RunSubmission {
     }
     const extra: Record<string, string> = {};
     if (options.respondTo) extra.respond_to = options.respondTo;
-    if (options.parent) extra.parent_execution_id = options.parent.executionId;
+    if (options.parent) {
+      extra.parent_execution_id = options.parent.executionId;
+      extra.parent_task_id = options.parent.taskId;
+    }
     if (from.retriedFrom) extra.retried_from = from.retriedFrom;
     if (options.submittedBy) extra.submitted_by = options.submittedBy;
     if (options.requestId) {
@@ -137,10 +134,35 @@ export class RunSubmission {
     def.trace = newRunTrace();
     if (def.trace) extra.trace_id = traceIdOf(def.trace);
     const seed = from.seed ?? new Map<string, string>();
-    // One round trip writes the run and admits it (marking it running, with its deadline) or queues it.
-    const admitted = await store.create({ def, extra, seed, limit: limits.maxConcurrentWorkflows });
-    if (!admitted) return { executionId, status: 'pending', created: true };
+    const created = await store.create({
+      def,
+      extra,
+      seed,
+      limit: limits.maxConcurrentWorkflows,
+      claimTtlMs: def.timeoutMs + limits.executionTtlMs,
+      startGraceMs: limits.startGraceMs,
+    });
+    if (!created.created) return this.existing(def, created.executionId, created.fingerprint);
+    if (!created.admitted) return { executionId, status: 'pending', created: true };
     await this.launch(def, seed.size > 0 ? await store.readyTasks(def) : def.roots);
     return { executionId, status: 'running', created: true };
+  }
+
+  /** The run that holds the claim; a client's claim made with another request is a conflict that names it. */
+  private async existing(def: ExecutionDefinition, executionId: string, fingerprint: string): Promise<SubmitResult> {
+    const claim = def.claim as RunClaim;
+    if (claim.space === 'client' && fingerprint !== claim.fingerprint) {
+      throw new OrchestratorError(
+        'CONFLICT',
+        `correlation id '${claim.id}' was already used for execution ${executionId} with a different request ` +
+          'body; send the same body to get that run, or use a new correlation id',
+        { details: [{ pointer: '/correlation_id', message: `already used for execution ${executionId}` }] },
+      );
+    }
+    return {
+      executionId,
+      status: publicStatus((await this.ctx.store.status(executionId)) ?? 'pending'),
+      created: false,
+    };
   }
 }

@@ -181,7 +181,7 @@ export class ScheduleManager extends EventEmitter {
       // The firing's span is the root of the run's trace.
       const attributes = { 'orch.schedule_id': schedule.id, 'orch.fired_at': firing.fired_at };
       const started = await withSpan(`schedule ${schedule.id}`, { kind: SpanKind.PRODUCER, attributes }, () =>
-        this.kernel.submit(prepared, { correlationId: `${schedule.id}:${at}` }),
+        this.kernel.submit(prepared, { claim: { space: 'schedule', id: `${schedule.id}:${at}` } }),
       );
       firing.execution_id = started.executionId;
     }

@@ -104,6 +104,7 @@ export async function startHarness(
     executionTtlMs?: number;
     maxSubworkflowDepth?: number;
     exitGraceMs?: number;
+    startGraceMs?: number;
   } = {},
 ): Promise<Harness> {
   const server = await startRedisServer();
@@ -117,6 +118,7 @@ export async function startHarness(
     defaultWorkflowTimeoutMs: options.defaultWorkflowTimeoutMs ?? 120_000,
     maxSubworkflowDepth: options.maxSubworkflowDepth,
     exitGraceMs: options.exitGraceMs,
+    startGraceMs: options.startGraceMs,
   });
   const calls: ProbeCall[] = [];
   const starts = new EventEmitter();
@@ -183,7 +185,8 @@ export async function startHarness(
     },
     async submit(workflow, variables = {}, correlationId) {
       const prepared = prepareInline(workflow, variables);
-      return (await engine.submit(prepared, { correlationId })).executionId;
+      const claim = correlationId ? { space: 'client' as const, id: correlationId, fingerprint: '' } : undefined;
+      return (await engine.submit(prepared, { claim })).executionId;
     },
     async run(workflow, variables = {}, timeoutMs = 30_000) {
       return harness.waitForEnd(await harness.submit(workflow, variables), timeoutMs);
@@ -245,11 +248,20 @@ export async function waitForEnd(
 ): Promise<ExecutionRecord> {
   const channel = engine.finishedChannel();
   let onMessage: ((ch: string, message: string) => void) | undefined;
+  let onReady: (() => void) | undefined;
   const ended = new Promise<void>((resolve) => {
     onMessage = (ch, message) => {
       if (ch === channel && (JSON.parse(message) as { execution_id: string }).execution_id === id) resolve();
     };
     subscriber.on('message', onMessage);
+    // A message published while the subscriber was reconnecting (Redis restarted) is lost: look again once back.
+    onReady = () => {
+      engine.status(id).then(
+        (status) => isFinalStatus(status) && resolve(),
+        () => undefined,
+      );
+    };
+    subscriber.on('ready', onReady);
   });
   await subscriber.subscribe(channel);
   try {
@@ -261,6 +273,7 @@ export async function waitForEnd(
     return await engine.get(id);
   } finally {
     if (onMessage) subscriber.off('message', onMessage);
+    if (onReady) subscriber.off('ready', onReady);
   }
 }
 

@@ -53,8 +53,8 @@ export class WorkflowEngine {
   }
 
   /**
-   * Creates a run. With a `correlationId` already used within the TTL, returns the existing run instead: the SET NX
-   * makes that hold across API replicas racing on the same id.
+   * Creates a run. With a `claim` already held within the TTL, returns the existing run instead (a client's claim
+   * with another fingerprint is a CONFLICT naming it): claim and run are written in one step, across replicas too.
    */
   submit(prepared: PreparedWorkflow, options: SubmitOptions = {}): Promise<SubmitResult> {
     return this.kernel.submit(prepared, options);
@@ -66,6 +66,20 @@ export class WorkflowEngine {
    */
   retry(id: string, options: Pick<SubmitOptions, 'submittedBy' | 'requestId'> = {}): Promise<RetryResult> {
     return this.kernel.retry(id, options);
+  }
+
+  /**
+   * Makes `channel` the run's final-message channel unless it has one: for a bus request whose correlation id names
+   * a run the bus did not create. `claimed`: its end sends the message there; `ended`: it has ended, the caller sends
+   * it with `sendFinalMessage`; `taken`: it has a channel already (that requester is answered); `gone`: no such run.
+   */
+  claimResponder(id: string, channel: string): Promise<'gone' | 'taken' | 'claimed' | 'ended'> {
+    return this.ctx.store.scripts.claimResponder(id, channel);
+  }
+
+  /** Publishes an ended run's final message on `channel`, as its end does for a bus request. */
+  sendFinalMessage(id: string, channel: string): Promise<void> {
+    return this.kernel.respond(id, channel);
   }
 
   /** Cancels a run: pending runs end at once, running ones stop starting tasks and abort the running ones. */

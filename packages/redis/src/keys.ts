@@ -1,8 +1,8 @@
 /**
  * Every Redis key and channel the orchestrator uses (BullMQ builds its own from the queue prefix).
  * An execution's keys share the hash tag `{<id>}` and global keys the tag `{g}`, so the task scripts each touch one
- * slot. Not every path is single-slot yet (creating a run writes the run and the global index and admission keys in
- * one MULTI), so the engine runs on a single primary (with replicas), not on Redis Cluster; see docker/k8s/README.md.
+ * slot. Not every path is single-slot yet (creating a run writes the run, its idempotency claim and the global index
+ * and admission keys in one script), so the engine runs on a single primary (with replicas), not on Redis Cluster; see docker/k8s/README.md.
  */
 export class RedisKeys {
   constructor(readonly prefix = 'orch') {}
@@ -79,9 +79,30 @@ export class RedisKeys {
     return `${this.prefix}:g:{g}:${part}`;
   }
 
-  /** String: correlation id -> execution id, with the execution's TTL. */
-  correlation(correlationId: string): string {
-    return this.global(`corr:${correlationId}`);
+  /**
+   * Hash `{execution_id, fingerprint}`: a client's correlation id (an idempotency key), in the space of the API key
+   * name that sent it (`submitter`; none for an open API and the message bus), with the run's TTL. Names are
+   * percent-encoded, so no name and id can spell another pair's key; engine-made ids live apart (`engineClaim`).
+   */
+  clientClaim(submitter: string | undefined, correlationId: string): string {
+    const owner = submitter === undefined ? '-' : `k.${encodeURIComponent(submitter)}`;
+    return this.global(`idem:c:${owner}:${correlationId}`);
+  }
+
+  /**
+   * Hash `{execution_id}`: an id the engine makes itself, out of every client's reach: a sub-workflow's
+   * `<parent>.<task>.<attempt>` (`child`) or a schedule firing's `<schedule>:<fire time>` (`schedule`).
+   */
+  engineClaim(kind: 'child' | 'schedule', id: string): string {
+    return this.global(`idem:e:${kind}:${id}`);
+  }
+
+  /**
+   * Sorted set: admitted runs by the epoch ms after which, if no worker has seen their first jobs queued, they count
+   * as orphaned (the process creating them died in between); swept by the workers every second.
+   */
+  starting(): string {
+    return this.global('starting');
   }
 
   /** Set: executions holding one of the MAX_CONCURRENT_WORKFLOWS slots. */

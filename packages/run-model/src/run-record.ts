@@ -63,6 +63,9 @@ export interface ExecutionRecord {
   submitted_by?: string;
   /** The request that created the run (X-Request-Id), also on its tasks' log lines. */
   request_id?: string;
+  /** A sub-workflow's parent run, and the `workflow` task of it that started this run. */
+  parent_execution_id?: string;
+  parent_task_id?: string;
   /** The run's OpenTelemetry trace id (32 hex digits), when the process that created it traces. */
   trace_id?: string;
   workflow: { id: string; name?: string };

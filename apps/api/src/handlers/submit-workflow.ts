@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { tryParseDuration } from '@orch/core';
 import { isFinalStatus, type SubmitResponse } from '@orch/run-model';
 import { checkRequest, submitWorkflowBody, submitWorkflowQuery } from '../request-schemas';
-import { prepareRequest } from '../workflow-request';
+import { clientClaim, prepareRequest } from '../workflow-request';
 import { executionLinks, type Handler, type HandlerDeps } from './handler';
 
 /**
- * `POST /api/v1/workflows[?wait=30s]`. Everything is validated before anything is written. A correlation id already
- * used within the TTL returns the existing run with 200; the engine's SET NX makes that hold across replicas. With
- * `wait`, a run that ends within it is answered with 200 and its final record instead of 202.
+ * `POST /api/v1/workflows[?wait=30s]`. Everything is validated before anything is written. A correlation id is
+ * claimed in the space of the calling key's name: used again within the TTL with the same body it returns the
+ * existing run with 200, with another body 409 naming that run; the engine claims it and creates the run in one
+ * step. With `wait`, a run that ends within it is answered with 200 and its final record instead of 202.
  */
 export const submitWorkflow: Handler = async (input, deps) => {
   const request = checkRequest(submitWorkflowBody, input.body, 'request body');
@@ -21,7 +22,7 @@ export const submitWorkflow: Handler = async (input, deps) => {
   let waiting = waitMs > 0 ? deps.waiters.expect(executionId) : undefined;
   const result = await deps.engine
     .submit(prepared, {
-      correlationId: request.correlation_id,
+      claim: clientClaim(request, input.caller.name),
       requestId: input.requestId,
       submittedBy: input.caller.name,
       executionId,

@@ -44,6 +44,8 @@ const statusFields = {
   correlation_id: str,
   submitted_by: { type: 'string', description: 'The name of the API key that submitted (or retried into) the run' },
   request_id: { type: 'string', description: 'The X-Request-Id of the request that created the run' },
+  parent_execution_id: { type: 'string', description: 'A sub-workflow: the run whose `workflow` task started it' },
+  parent_task_id: { type: 'string', description: 'A sub-workflow: the `workflow` task of the parent run' },
   trace_id: {
     type: 'string',
     pattern: '^[0-9a-f]{32}$',
@@ -62,6 +64,8 @@ const statusOptional = [
   'correlation_id',
   'submitted_by',
   'request_id',
+  'parent_execution_id',
+  'parent_task_id',
   'trace_id',
   'template',
   'started_at',

@@ -1,3 +1,4 @@
+import { CORRELATION_ID_HINT } from '@orch/core';
 import type { Page } from 'playwright-core';
 import { type Harness, startApi, startHarness, type TestApi } from '../testing';
 import { type Browser, startBrowser } from './test-browser';
@@ -80,7 +81,7 @@ describe('templates', () => {
     await page.fill('#correlation-id', 'not valid');
     await page.click('button.run');
     await page.waitForSelector('#err-correlation:not(:empty)');
-    expect(await page.textContent('#err-correlation')).toBe('must be 1 to 256 characters without whitespace');
+    expect(await page.textContent('#err-correlation')).toBe(CORRELATION_ID_HINT);
     expect(await fieldError(page, 'topic').textContent()).toBe('');
     expect(submits).toHaveLength(1);
     await browser.screenshot(page, 'template-form-api-error-at-field');
