@@ -133,8 +133,14 @@ const started = (id: string, task: string) => h.waitForEvent(id, (e) => e.type =
 
 async function setUpFixtures(): Promise<void> {
   fixtures.done = await submit(inlineWorkflow('done'), DONE_CORRELATION_ID);
-  fixtures.failed = await submit({ id: 'failed', tasks: [probe('boom', [], { permanent: true })] });
-  await Promise.all([h.waitForEnd(fixtures.done), h.waitForEnd(fixtures.failed)]);
+  // Two attempts, each failing with a cause: the record's `history` (with multi-line errors) is checked too.
+  const retried = { retry_policy: { max_retries: 1, backoff_type: 'fixed', initial_delay: '10ms' } };
+  fixtures.failed = await submit({
+    id: 'failed',
+    tasks: [probe('boom', [], { fail_times: 2, cause: 'connect ECONNREFUSED 127.0.0.1:9' }, retried)],
+  });
+  const [, failedRecord] = await Promise.all([h.waitForEnd(fixtures.done), h.waitForEnd(fixtures.failed)]);
+  expect(failedRecord.tasks[0]?.history?.map((a) => a.status)).toEqual(['failed', 'failed']);
   const events = await h.engine.events(fixtures.done);
   fixtures.lastEventId = events.at(-1)?.id as string;
   // Three runs hold the three slots (MAX_CONCURRENT_WORKFLOWS=3), so the fourth waits.

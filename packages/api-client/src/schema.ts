@@ -544,6 +544,28 @@ export interface components {
             cancelled: number;
             total: number;
         };
+        /** @description One execution of a task */
+        TaskAttempt: {
+            /** @description From 1, in the order the attempts started */
+            attempt: number;
+            /** @description The worker that ran it */
+            worker?: string;
+            /** Format: date-time */
+            started_at: string;
+            /**
+             * Format: date-time
+             * @description Absent while it runs; for a lost attempt, when its re-run found it lost
+             */
+            ended_at?: string;
+            /**
+             * @description `lost`: its worker died or lost the job lock, and the task ran again
+             * @enum {string}
+             */
+            status: "running" | "completed" | "failed" | "timed_out" | "lost" | "cancelled";
+            /** @description Why it failed, with one `caused by:` line per cause */
+            error?: string;
+            duration_ms?: number;
+        };
         /** @description One task of a run, without its output */
         TaskState: {
             id: string;
@@ -571,6 +593,8 @@ export interface components {
             error?: string;
             /** @description The worker that ran the latest attempt */
             worker?: string;
+            /** @description Every attempt, oldest first: retries and re-runs after a lost worker each have their own */
+            history?: components["schemas"]["TaskAttempt"][];
             waiting_for?: components["schemas"]["WaitingFor"];
         };
         /** @description One task of a run, with its output */
@@ -600,6 +624,8 @@ export interface components {
             error?: string;
             /** @description The worker that ran the latest attempt */
             worker?: string;
+            /** @description Every attempt, oldest first: retries and re-runs after a lost worker each have their own */
+            history?: components["schemas"]["TaskAttempt"][];
             waiting_for?: components["schemas"]["WaitingFor"];
             /** @description What the task returned, once completed */
             output?: unknown;
@@ -1404,6 +1430,24 @@ export interface components {
             /** @description The worker that runs the attempt */
             worker?: string;
         };
+        /** @description The worker running an attempt was lost (killed, or its job lock expired): `worker` names it, `attempt` is the lost attempt; the next `task.started` is its re-run */
+        TaskStalledEvent: {
+            /** @description The Redis stream id, also the SSE `id`: send it as Last-Event-ID to resume */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "task.stalled";
+            /** Format: date-time */
+            at: string;
+            /** @description The task id */
+            task: string;
+            /** @description The attempt, from 1 */
+            attempt: number;
+            /** @description The worker that runs the attempt */
+            worker?: string;
+        };
         /** @description A task attempt failed and will be retried after its backoff */
         TaskRetryingEvent: {
             /** @description The Redis stream id, also the SSE `id`: send it as Last-Event-ID to resume */
@@ -1741,7 +1785,7 @@ export interface components {
             error?: string;
         };
         /** @description The `data` of one Server-Sent Event of `GET /api/v1/workflows/{id}/events`, as JSON; the SSE `event` is its `type` */
-        ExecutionEvent: components["schemas"]["WorkflowCreatedEvent"] | components["schemas"]["WorkflowQueuedEvent"] | components["schemas"]["WorkflowStartedEvent"] | components["schemas"]["WorkflowPausedEvent"] | components["schemas"]["WorkflowResumedEvent"] | components["schemas"]["WorkflowExitGraceExpiredEvent"] | components["schemas"]["WorkflowFailingEvent"] | components["schemas"]["WorkflowCancellingEvent"] | components["schemas"]["WorkflowTimingOutEvent"] | components["schemas"]["WorkflowExitingEvent"] | components["schemas"]["WorkflowCompletedEvent"] | components["schemas"]["WorkflowFailedEvent"] | components["schemas"]["WorkflowTimedOutEvent"] | components["schemas"]["WorkflowCancelledEvent"] | components["schemas"]["TaskStartedEvent"] | components["schemas"]["TaskRetryingEvent"] | components["schemas"]["TaskApprovedEvent"] | components["schemas"]["TaskRejectedEvent"] | components["schemas"]["TaskCompletedEvent"] | components["schemas"]["TaskFailedEvent"] | components["schemas"]["TaskSkippedEvent"] | components["schemas"]["TaskUpstreamFailedEvent"] | components["schemas"]["TaskCancelledEvent"] | components["schemas"]["ItemStartedEvent"] | components["schemas"]["ItemFinishedEvent"] | components["schemas"]["RecoveryAdmittedEvent"] | components["schemas"]["RecoveryStartedEvent"] | components["schemas"]["RecoveryTimedOutEvent"] | components["schemas"]["RecoveryResumedEvent"] | components["schemas"]["RecoveryRestartedEvent"] | components["schemas"]["RecoveryFailedEvent"] | components["schemas"]["RecoveryFinalizedEvent"] | components["schemas"]["RecoveryTaskTimeoutsEvent"] | components["schemas"]["RecoverySlotsFreedEvent"] | components["schemas"]["RecoveryIndexCleanedEvent"] | components["schemas"]["RecoveryJobsCleanedEvent"];
+        ExecutionEvent: components["schemas"]["WorkflowCreatedEvent"] | components["schemas"]["WorkflowQueuedEvent"] | components["schemas"]["WorkflowStartedEvent"] | components["schemas"]["WorkflowPausedEvent"] | components["schemas"]["WorkflowResumedEvent"] | components["schemas"]["WorkflowExitGraceExpiredEvent"] | components["schemas"]["WorkflowFailingEvent"] | components["schemas"]["WorkflowCancellingEvent"] | components["schemas"]["WorkflowTimingOutEvent"] | components["schemas"]["WorkflowExitingEvent"] | components["schemas"]["WorkflowCompletedEvent"] | components["schemas"]["WorkflowFailedEvent"] | components["schemas"]["WorkflowTimedOutEvent"] | components["schemas"]["WorkflowCancelledEvent"] | components["schemas"]["TaskStartedEvent"] | components["schemas"]["TaskStalledEvent"] | components["schemas"]["TaskRetryingEvent"] | components["schemas"]["TaskApprovedEvent"] | components["schemas"]["TaskRejectedEvent"] | components["schemas"]["TaskCompletedEvent"] | components["schemas"]["TaskFailedEvent"] | components["schemas"]["TaskSkippedEvent"] | components["schemas"]["TaskUpstreamFailedEvent"] | components["schemas"]["TaskCancelledEvent"] | components["schemas"]["ItemStartedEvent"] | components["schemas"]["ItemFinishedEvent"] | components["schemas"]["RecoveryAdmittedEvent"] | components["schemas"]["RecoveryStartedEvent"] | components["schemas"]["RecoveryTimedOutEvent"] | components["schemas"]["RecoveryResumedEvent"] | components["schemas"]["RecoveryRestartedEvent"] | components["schemas"]["RecoveryFailedEvent"] | components["schemas"]["RecoveryFinalizedEvent"] | components["schemas"]["RecoveryTaskTimeoutsEvent"] | components["schemas"]["RecoverySlotsFreedEvent"] | components["schemas"]["RecoveryIndexCleanedEvent"] | components["schemas"]["RecoveryJobsCleanedEvent"];
         Workflow: {
             id: string;
             name?: string;

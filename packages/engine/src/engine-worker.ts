@@ -11,16 +11,10 @@ import { type BackoffSpec, backoffDelay } from './execution-definition';
 import { RecoveryManager, type RecoveryOptions } from './recovery/recovery-manager';
 import type { RunKernel } from './run-kernel';
 import { ScheduleManager } from './schedule-manager';
+import { lockLost } from './task-errors';
 import type { SubTaskJobData, TaskJobData } from './task-job';
 import type { TaskObserver, TaskOutcome } from './task-observer';
-import {
-  lockLost,
-  TASK_TIMEOUT,
-  TaskRunner,
-  type TemplateResolver,
-  WORKFLOW_ABORT,
-  WorkflowAbortError,
-} from './task-runner';
+import { TASK_TIMEOUT, TaskRunner, type TemplateResolver, WORKFLOW_ABORT, WorkflowAbortError } from './task-runner';
 import { TaskSpans } from './task-spans';
 import { HEARTBEAT_MS, HeartbeatLoop } from './worker-heartbeat';
 import type { WorkerHeartbeat } from './worker-registry';
@@ -38,7 +32,7 @@ export interface EngineWorkerOptions {
   concurrency: number;
   /** The task queues (`queue:`) whose jobs this worker runs; `['default']` when absent (WORKER_QUEUES). */
   queues?: readonly string[];
-  /** BullMQ lock and stall check; a killed worker's jobs restart after about lockDuration + stalledInterval. */
+  /** BullMQ lock and stall check (defaults 4 s and 2 s); a killed worker's jobs run again within about the lock. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   logger?: Logger;
@@ -63,6 +57,14 @@ export interface EngineWorkerOptions {
    */
   tasksOnly?: boolean;
 }
+
+/**
+ * BullMQ's job lock and stall check (WORKER_LOCK_DURATION, WORKER_STALLED_INTERVAL): a killed worker's jobs run again
+ * within about the lock, at a few dozen Redis commands a second per busy worker, with no false stall on a saturated
+ * machine (bench/src/lock-stall.ts; the README's Recovery section has the table).
+ */
+export const DEFAULT_LOCK_MS = 4000;
+export const DEFAULT_STALLED_INTERVAL_MS = 2000;
 
 /** Default sweep period: timeouts fire within a quarter second, at four cheap script calls a second per worker. */
 export const DEADLINE_SWEEP_MS = 250;
@@ -107,8 +109,8 @@ export class EngineWorker {
     this.runner = new TaskRunner(this.ctx, this.kernel, options.handlers, this.logger, this.name, options.templates);
     const base = {
       ...this.ctx.queues.workerConnection,
-      lockDuration: options.lockDurationMs ?? 30_000,
-      stalledInterval: options.stalledIntervalMs ?? 30_000,
+      lockDuration: options.lockDurationMs ?? DEFAULT_LOCK_MS,
+      stalledInterval: options.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS,
       maxStalledCount: 2,
       autorun: false,
     };

@@ -9,6 +9,7 @@ import type { CreateRunArgs, CreateRunReply } from './run-layout';
 const FILES = [
   'start-task-5',
   'complete-task-6',
+  'retry-task-2',
   'finalize-8',
   'abort-2',
   'admit-2',
@@ -57,8 +58,8 @@ export interface CompleteTaskInput {
   attempt: number;
   /** This failure fails the run now (fail-fast). */
   failFast: boolean;
-  /** Why a `skipped` task did not run. */
-  reason?: SkipReason;
+  /** Why a `skipped` task did not run; `timed_out` for a failure whose last attempt timed out. */
+  reason?: SkipReason | 'timed_out';
   dependents: readonly string[];
   now?: number;
 }
@@ -176,6 +177,19 @@ export class RunScripts {
       ],
     )) as string[];
     return { runStatus: runStatus as CompleteTaskReply['runStatus'], triggeredFailFast: triggered === '1', ready };
+  }
+
+  /** Ends a failed attempt that will be retried: kept in the task's history, and `task.retrying` appended. */
+  async retryTask(
+    executionId: string,
+    input: { taskId: string; attempt: number; error: string; status: 'failed' | 'timed_out'; now?: number },
+  ): Promise<void> {
+    const k = this.runKeys(executionId);
+    await this.run(
+      'retry-task-2',
+      [k.tasks, k.events],
+      [input.taskId, input.attempt, input.now ?? Date.now(), input.error, input.status],
+    );
   }
 
   /** Ends a run once; true when this call ended it. */

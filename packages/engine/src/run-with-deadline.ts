@@ -1,7 +1,8 @@
 import { OrchestratorError } from '@orch/errors';
 import type { TaskContext, TaskHandler } from './task-handler';
 
-class TaskTimeoutError extends OrchestratorError {
+/** An attempt ran past the task's `timeout`: retried per the task's policy, recorded `timed_out`. */
+export class TaskTimeoutError extends OrchestratorError {
   constructor(task: string, ms: number) {
     super('TIMEOUT', `task ${task} timed out after ${ms} ms`);
   }

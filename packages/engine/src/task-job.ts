@@ -17,6 +17,9 @@ export interface TaskJobData {
   e: string;
   t: string;
   bp?: BackoffSpec;
+  /** A waiting task with a timeout: when its attempt `da` (BullMQ's) times out, epoch ms. */
+  dl?: number;
+  da?: number;
 }
 
 /** Data of a parallel sub-task job (`i` its index): its parameters are resolved when the parallel task adds it. */
@@ -33,6 +36,8 @@ export interface SubTaskJobData {
   a?: number;
   /** The run's request id, for the sub-task's log lines. */
   rid?: string;
+  /** The parallel task's attempt times out at this epoch ms: the sub-task does not start after it, nor run past it. */
+  pd?: number;
   /** The parallel task attempt's span (W3C trace context), parent of the sub-task's; only when tracing. */
   tc?: TraceCarrier;
 }

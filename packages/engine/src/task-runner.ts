@@ -5,14 +5,14 @@ import {
   taskTypeOf,
   type WaitingJob,
 } from '@orch/core';
-import { OrchestratorError, PermanentTaskError, ValidationError } from '@orch/errors';
+import { PermanentTaskError, ValidationError } from '@orch/errors';
 import { resolveValue } from '@orch/expressions';
 import type { Logger } from '@orch/logger';
 import type { SkipReason, TaskFinalStatus } from '@orch/run-model';
 import { trace, tracingOn } from '@orch/tracing';
 import { DelayedError, type Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
 import { ConcurrencyGates, taskGates } from './concurrency-gates';
-import { type ControlScope, controlContext, waitingJob } from './control-context';
+import { attemptDeadline, type ControlScope, controlContext, waitingJob } from './control-context';
 import type { TaskHandlers } from './control-flow';
 import { sourceOf, wantedBy } from './definition-lookups';
 import type { EngineContext } from './engine-context';
@@ -20,7 +20,8 @@ import { type CompiledTask, type ExecutionDefinition, taskOf } from './execution
 import { PARKED_MS } from './parked-jobs';
 import type { RunKernel } from './run-kernel';
 import type { StartTaskReply } from './run-scripts';
-import { runWithDeadline } from './run-with-deadline';
+import { runWithDeadline, TaskTimeoutError } from './run-with-deadline';
+import { attemptEnd, errorText, isPermanent, lockLost, timedOut } from './task-errors';
 import type { TaskContext } from './task-handler';
 import type { SubTaskJobData, TaskJobData } from './task-job';
 import type { TaskOutcome } from './task-observer';
@@ -39,7 +40,6 @@ export const TASK_TIMEOUT = 'task-timeout';
 export class WorkflowAbortError extends UnrecoverableError {}
 
 const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
-const MAX_ERROR_CHARS = 2000;
 
 /** Runs task and sub-task jobs: checkpoint replay, trigger rules, parameters, handler, completion and release. */
 export class TaskRunner {
@@ -71,7 +71,9 @@ export class TaskRunner {
     const def = await this.ctx.store.definition(e);
     const task = taskOf(def, t);
     if (!task) throw new UnrecoverableError(`task ${t} is not part of execution ${e}`);
-    const attempt = job.attemptsMade + 1;
+    // BullMQ's attempt drives retries; the record's counts every run, re-runs after a lost worker too (stalledCounter).
+    const retry = job.attemptsMade + 1;
+    const attempt = retry + (job.stalledCounter ?? 0);
     const wanted = wantedBy(def, task);
     // Under the run's max_concurrency, a slot first: until one is free the job waits parked.
     if (!(await this.gates.enterTask(job, token, def, task))) throw new DelayedError();
@@ -109,7 +111,7 @@ export class TaskRunner {
     try {
       const scope = await this.scope(def, task, statuses, outputs);
       if (await this.skippedByCondition(def, task, scope)) return 'skipped';
-      output = await this.execute(job, token, signal, def, task, attempt, scope, log);
+      output = await this.execute(job, token, signal, def, task, { retry, attempt }, scope, log);
     } catch (error) {
       if (error instanceof DelayedError || error instanceof WaitingChildrenError) throw error;
       // This worker no longer holds the job (its lock expired, say while Redis restarted): the stall check hands it
@@ -122,13 +124,13 @@ export class TaskRunner {
       }
       const message = errorText(error);
       const permanent = isPermanent(error);
-      if (!permanent && attempt < task.attempts) {
+      if (!permanent && retry < task.attempts) {
         log().warn('task attempt failed; it will be retried', { error: message });
-        await this.ctx.store.appendEvent(e, 'task.retrying', { task: t, attempt, error: message });
+        await this.ctx.store.scripts.retryTask(e, { taskId: t, attempt, error: message, status: attemptEnd(error) });
         throw error;
       }
       log().error('task failed', { error: message, permanent });
-      await this.complete(def, task, 'failed', undefined, message, attempt);
+      await this.complete(def, task, 'failed', undefined, message, attempt, timedOut(error));
       throw new UnrecoverableError(message);
     }
     const json = JSON.stringify(output ?? null);
@@ -160,7 +162,7 @@ export class TaskRunner {
     output: string | undefined,
     error: string | undefined,
     attempt: number,
-    reason?: SkipReason,
+    reason?: SkipReason | 'timed_out',
   ): Promise<void> {
     const e = def.executionId;
     const { triggeredFailFast, ready } = await this.ctx.store.scripts.completeTask(e, {
@@ -203,7 +205,7 @@ export class TaskRunner {
     signal: AbortSignal | undefined,
     def: ExecutionDefinition,
     task: CompiledTask,
-    attempt: number,
+    { retry, attempt }: { retry: number; attempt: number },
     scope: Record<string, unknown>,
     logger: () => Logger,
   ): Promise<unknown> {
@@ -213,13 +215,20 @@ export class TaskRunner {
     if (run.kind === 'control') {
       // A parallel task's sub-tasks see `item` and `index`, so they are resolved per sub-task, not here.
       const parameters = run.resolvesOwnParameters ? {} : resolveOuter(type.literalParameters, source, scope);
-      const context = controlContext({ ...this.controls, def, task, attempt, job, token });
+      // BullMQ's attempt: it names the sub-task jobs, which a re-run after a lost worker must find again.
+      const context = controlContext({ ...this.controls, def, task, attempt: retry, job, token });
+      const deadline = await attemptDeadline(job, retry, task.timeoutMs);
+      const waiting = waitingJob<unknown>(job, token, deadline);
+      if (deadline !== undefined && Date.now() >= deadline) {
+        await run.timedOut?.(waiting as never, context);
+        throw new TaskTimeoutError(task.id, task.timeoutMs as number);
+      }
       const control = run.run as (
         input: unknown,
         job: WaitingJob<unknown>,
         context: ControlContext,
       ) => Promise<unknown>;
-      return control({ parameters, source, scope }, waitingJob(job, token), context);
+      return control({ parameters, source, scope }, waiting, context);
     }
     const extra = run.kind === 'builtin' ? run.extraParameters?.(source) : undefined;
     const raw = extra ? { ...(source.parameters ?? {}), ...extra } : (source.parameters ?? {});
@@ -265,7 +274,10 @@ export class TaskRunner {
     if (gates.length > 0 && !(await this.gates.enter(job, token, e, who, gates))) throw new DelayedError();
     const attempt = job.attemptsMade + 1;
     const logger = this.logger.child({ execution_id: e, task_id: `${t}[${i}]`, attempt, request_id: job.data.rid });
+    const { pd } = job.data;
     try {
+      // Its parallel task timed out (a slot, if it waited for one, is given back to the next, which ends the same way).
+      if (pd !== undefined && Date.now() >= pd) throw new PermanentTaskError(`not started: ${t} timed out`);
       checkParameters(type, job.data.params, `${t}[${i}]`);
       const context: TaskContext = {
         executionId: e,
@@ -280,7 +292,10 @@ export class TaskRunner {
         job.data.params,
         context,
         signal,
-        job.data.timeoutMs,
+        // Never past the parallel task's own timeout.
+        pd === undefined
+          ? job.data.timeoutMs
+          : Math.min(job.data.timeoutMs ?? Number.POSITIVE_INFINITY, pd - Date.now()),
         `${t}[${i}]`,
       );
       await this.gates.leave(e, who, gates, 'completed');
@@ -351,7 +366,6 @@ function resolveOuter(
   return resolved;
 }
 
-/** BullMQ's answer when a job's lock is gone or held by another worker (its finished-errors codes -2 and -6). */
 /** What every log line of a task attempt carries. */
 function logFields(def: ExecutionDefinition, task: string, attempt: number): Record<string, unknown> {
   return {
@@ -361,22 +375,4 @@ function logFields(def: ExecutionDefinition, task: string, attempt: number): Rec
     request_id: def.requestId,
     attempt,
   };
-}
-
-export function lockLost(error: unknown): boolean {
-  return error instanceof Error && /^(Missing lock|Lock mismatch) for job /.test(error.message);
-}
-
-function isPermanent(error: unknown): boolean {
-  return (
-    error instanceof PermanentTaskError ||
-    error instanceof UnrecoverableError ||
-    error instanceof ValidationError ||
-    (error instanceof OrchestratorError && error.code === 'EXPRESSION_ERROR')
-  );
-}
-
-function errorText(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}…` : text;
 }

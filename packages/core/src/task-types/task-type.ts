@@ -78,7 +78,10 @@ export interface WaitingJob<State> {
   readonly state: Readonly<Partial<State>>;
   /** Merges `state` into the job's data, so the next run of the job sees it. */
   save(state: Partial<State>): Promise<void>;
-  /** Parks the job as a BullMQ delayed job until `at` (epoch ms); it then runs again. Never returns. */
+  /**
+   * Parks the job as a BullMQ delayed job until `at` (epoch ms), or until the attempt's timeout if that is sooner; it
+   * then runs again. Never returns.
+   */
   sleepUntil(at: number): Promise<never>;
   /** Parks the job until something wakes it (a decision, a child run's end). Never returns. */
   park(): Promise<never>;
@@ -108,6 +111,8 @@ export interface ControlContext {
     variables: Record<string, unknown>,
     correlationId: string,
   ): Promise<string>;
+  /** Cancels a run (a child run this task started); a run that has ended is left as it is. */
+  cancelRun(id: string, reason: string): Promise<void>;
   /** A run's status and, once it has ended, its record. */
   runOutcome(
     id: string,
@@ -160,6 +165,11 @@ export type TaskRun<P, State> =
       /** Parameters are passed unresolved (`source` and `scope` resolve them), as parallel does per sub-task. */
       resolvesOwnParameters?: boolean;
       run(input: ControlInput<P>, job: WaitingJob<State>, context: ControlContext): Promise<unknown>;
+      /**
+       * The attempt's `timeout` passed while it waited (the engine ends the attempt as timed out): undo what it
+       * started, such as a child run.
+       */
+      timedOut?(job: WaitingJob<State>, context: ControlContext): Promise<void>;
     };
 
 /** One task type: its parameter schema, how it runs, and its dry-run simulation. */
