@@ -5,7 +5,7 @@ import {
   taskTypeOf,
   type WaitingJob,
 } from '@orch/core';
-import { PermanentTaskError, ValidationError } from '@orch/errors';
+import { PermanentTaskError } from '@orch/errors';
 import { resolveValue } from '@orch/expressions';
 import type { Logger } from '@orch/logger';
 import type { SkipReason, TaskFinalStatus } from '@orch/run-model';
