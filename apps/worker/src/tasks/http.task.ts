@@ -5,6 +5,7 @@ import type { HttpTaskSettings } from '@orch/config';
 import { parseDuration, SECRET_MARKER, type TaskParameters } from '@orch/core';
 import type { TaskContext, TaskHandler } from '@orch/engine';
 import { OrchestratorError, PermanentTaskError, RetryableTaskError } from '@orch/errors';
+import { carrierOf } from '@orch/tracing';
 import { OutboundPolicy } from './outbound-policy';
 
 type HttpParameters = TaskParameters<'http'>;
@@ -132,21 +133,28 @@ async function send(
   if (isIP(host) !== 0) policy.checkAddress(host, host); // a literal address is never looked up
   const signal = AbortSignal.any([context.signal, AbortSignal.timeout(timeoutMs)].filter(Boolean));
   const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  const sent = withTraceContext(headers);
   return new Promise<RawAnswer>((resolve, reject) => {
-    const req = request(target, { method, headers, signal, lookup: policy.lookup as never, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_RESPONSE_BYTES) {
-          req.destroy(new PermanentTaskError(`http task: the response is over ${MAX_RESPONSE_BYTES} bytes`));
-          return;
-        }
-        chunks.push(chunk);
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', (error) => reject(connectionError(error, url, signal, timeoutMs)));
-    });
+    const req = request(
+      target,
+      { method, headers: sent, signal, lookup: policy.lookup as never, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_RESPONSE_BYTES) {
+            req.destroy(new PermanentTaskError(`http task: the response is over ${MAX_RESPONSE_BYTES} bytes`));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+        res.on('error', (error) => reject(connectionError(error, url, signal, timeoutMs)));
+      },
+    );
     req.on('error', (error) => reject(connectionError(error, url, signal, timeoutMs)));
     req.end(body);
   });
@@ -199,4 +207,11 @@ export function retryAfterMs(value: string | string[] | undefined): number | und
   if (!text) return undefined;
   const ms = /^\d+$/.test(text) ? Number(text) * 1000 : Date.parse(text) - Date.now();
   return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), 3_600_000) : undefined;
+}
+
+/** The attempt's span as W3C trace context, so the endpoint's own spans join the run's trace; a caller's own wins. */
+function withTraceContext(headers: Record<string, string>): Record<string, string> {
+  const carrier = carrierOf();
+  if (!carrier || Object.keys(headers).some((h) => h.toLowerCase() === 'traceparent')) return headers;
+  return { ...headers, ...carrier };
 }
