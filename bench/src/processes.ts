@@ -100,8 +100,9 @@ export interface OrchWorkerOptions {
   executionTtl?: string;
   /** Extra node arguments, e.g. `--cpu-prof --cpu-prof-dir=/tmp/x`. */
   nodeArgs?: string;
-  /** Extra environment (OTEL_EXPORTER_OTLP_ENDPOINT, say). */
+  /** More environment (WORKER_LOCK_DURATION, OPENAI_BASE_URL, ...); `namePrefix` names the workers. */
   env?: Record<string, string>;
+  namePrefix?: string;
 }
 
 /**
@@ -128,9 +129,9 @@ export async function startOrchWorkers(
   const before = await taskWorkerClients(admin);
   const children = Array.from({ length: count }, (_, i) =>
     launch(
-      `worker-${i + 1}`,
+      `${options.namePrefix ?? 'worker'}-${i + 1}`,
       WORKER_MAIN,
-      { ...env, WORKER_NAME: `bench-worker-${i + 1}` },
+      { ...env, WORKER_NAME: `bench-${options.namePrefix ?? 'worker'}-${i + 1}` },
       { nodeArgs: options.nodeArgs },
     ),
   );

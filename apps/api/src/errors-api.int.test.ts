@@ -149,7 +149,7 @@ describe('error bodies', () => {
       details: [
         {
           pointer: '/workflow/tasks/0/type',
-          message: expect.stringMatching(/^unknown task type 'nope'; known types: data, ai, exec, parallel, /),
+          message: expect.stringMatching(/^unknown task type 'nope'; known types: data, ai, exec, http, parallel, /),
         },
         { pointer: '/workflow/tasks/1/depends_on/0', message: "unknown task 'zzz'" },
       ],

@@ -58,6 +58,7 @@ describe('GET /status', () => {
         control: expect.objectContaining({ delayed: 0 }),
       },
       sse_streams: 0,
+      workers: { live: 1, lost: 0 },
     });
     await api.call('POST', `/api/v1/workflows/${blocker.body.execution_id}/cancel`);
     await h.waitForEnd(blocker.body.execution_id);

@@ -1,4 +1,5 @@
 import { health } from './handlers/health';
+import { listWorkers } from './handlers/list-workers';
 import { openapiDocument } from './handlers/openapi-document';
 import { prometheusMetrics } from './handlers/prometheus-metrics';
 import { serviceStatus } from './handlers/service-status';
@@ -39,6 +40,19 @@ export const OPERATION_ROUTES: readonly RouteSpec[] = [
     handler: serviceStatus,
     scope: 'read',
     responses: { 200: json('Service status', 'ServiceStatus') },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/workers',
+    operationId: 'listWorkers',
+    summary: 'Workers, by their heartbeats',
+    description:
+      'Every worker process that sent a heartbeat in the last hour: name, host, pid, task queues, task types, ' +
+      'concurrency, active jobs, start time, version; `lost` once 3 heartbeats are missing.',
+    tag: 'operations',
+    handler: listWorkers,
+    scope: 'read',
+    responses: { 200: json('The workers', 'WorkerList') },
   },
   {
     method: 'get',

@@ -312,6 +312,7 @@ export const CASES: Record<string, ContractCase[]> = {
   getOpenApi: [{ name: 'the document', status: 200, redisDown: 200 }],
   health: [{ name: 'a probe', status: 200 }],
   serviceStatus: [{ name: 'the status', status: 200 }],
+  listWorkers: [{ name: 'the workers', status: 200 }],
   metrics: [{ name: 'a scrape', status: 200, redisDown: 200 }],
 };
 

@@ -128,6 +128,7 @@ export class WorkflowBus {
   /** Starts a checked request's run and answers `accepted` (unless it ended within its `wait`, or already existed). */
   private async startRun(request: BusRequest, requestId: string, correlationId: string | undefined): Promise<void> {
     const { engine, logger, metrics } = this.options;
+    await engine.loadTaskTypes(); // SDK workers' types: validated against the schemas they registered
     const prepared = prepareRequest(request, this.options.catalog);
     const waitMs = Math.min(tryParseDuration(request.wait) ?? 0, this.options.maxWaitMs);
     const executionId = randomUUID();

@@ -7,11 +7,12 @@ import { schedulesPage } from './schedules-page.js';
 import { submitPage } from './submit-page.js';
 import { templatePage } from './template-page.js';
 import { templatesPage } from './templates-page.js';
+import { workersPage } from './workers-page.js';
 
 /**
  * The page's router: `#/` and `#/runs?status=…` list runs, `#/runs/<id>` (or the path `/ui/runs/<id>`) shows one,
  * `#/templates` and `#/templates/<id>` the catalog and a template's run form, `#/submit` an inline workflow,
- * `#/schedules` the schedules. A 401 from any call opens the API key dialog; the key is then kept in sessionStorage
+ * `#/schedules` the schedules, `#/workers` the workers. A 401 from any call opens the API key dialog; the key is then kept in sessionStorage
  * and the page reloads its view.
  */
 
@@ -63,6 +64,7 @@ const ROUTES = [
   [/^\/templates$/, 'templates', () => 'Templates', (_id, _q, ctx) => templatesPage(view, ctx)],
   [/^\/submit$/, 'submit', () => 'Run a workflow', (_id, _q, ctx) => submitPage(view, ctx)],
   [/^\/schedules$/, 'schedules', () => 'Schedules', (_id, _q, ctx) => schedulesPage(view, ctx)],
+  [/^\/workers$/, 'workers', () => 'Workers', (_id, _q, ctx) => workersPage(view, ctx)],
   [/^\/(?:runs)?$/, 'runs', () => 'Runs', (_id, q, ctx) => runsPage(view, q, ctx)],
 ];
 

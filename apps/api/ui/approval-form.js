@@ -14,9 +14,15 @@ export function waitingSection(runId, task, onDecided) {
   const section = h(
     'section',
     { class: 'waiting' },
-    h('h3', {}, `waiting for ${w.kind}`),
+    h('h3', {}, w.kind === 'queue' ? 'waiting for a worker' : `waiting for ${w.kind}`),
     w.message ? h('p', { class: 'message' }, w.message) : null,
-    h('p', { class: 'approvers' }, w.approvers?.length ? `approvers: ${w.approvers.join(', ')}` : 'anyone may decide'),
+    w.kind === 'approval'
+      ? h(
+          'p',
+          { class: 'approvers' },
+          w.approvers?.length ? `approvers: ${w.approvers.join(', ')}` : 'anyone may decide',
+        )
+      : h('p', { class: 'muted' }, 'Start a worker with WORKER_QUEUES including this queue; see the Workers page.'),
   );
   if (w.kind !== 'approval') return section;
   const by = /** @type {HTMLInputElement} */ (

@@ -20,7 +20,9 @@ const SMALL_CHAR_PX = 6.2;
  *   branches?: Record<string, 'on_success' | 'on_failure'>, child_execution_id?: string}} GraphTask
  * @typedef {{id: string, type: string, status: string, attempts: number, duration_ms?: number, started_at?: string,
  *   finished_at?: string, waiting_for?: object, skip_reason?: string, error?: string, output?: unknown, worker?: string,
- *   name?: string}} TaskState
+ *   name?: string, history?: RecordAttempt[]}} TaskState
+ * @typedef {{attempt: number, worker?: string, started_at: string, ended_at?: string, status: string, error?: string,
+ *   duration_ms?: number}} RecordAttempt  one entry of a task record's `history`
  * @typedef {{total: number, counts: Record<string, number>}} ItemsSummary
  * @typedef {{statusOf: (id: string) => string, states: Map<string, TaskState>, items: Map<string, ItemsSummary>,
  *   now: number, preview?: boolean}} DagState  `preview`: a template's graph, which has no statuses

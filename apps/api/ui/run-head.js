@@ -3,11 +3,15 @@ import { badge, formatMs, h, time } from './dom.js';
 import { runIo } from './run-io.js';
 
 const TERMINAL = new Set(['completed', 'failed', 'timed_out', 'cancelled']);
+/** Tasks that ended without success, named beside the progress bar. */
+const UNSUCCESSFUL = ['failed', 'cancelled', 'upstream_failed'];
 
 /**
  * The run page's header: id and status, workflow and template, the parent run of a sub-workflow, progress, its
  * variables and result, and the pause / resume / cancel / retry buttons.
- * @param {{id: string, record: any, done: number, total: number, liveState: string,
+ * The bar and count are the tasks that completed or were skipped, so a failed or cancelled run never shows a full bar;
+ * the tasks that failed, were cancelled or never ran because of a failure are counted beside it.
+ * @param {{id: string, record: any, statuses: string[], liveState: string,
  *   parent?: {execution_id: string, task?: string},
  *   act: (path: string, then: (answer: any) => void) => void}} props
  */
@@ -22,6 +26,11 @@ export function runHead(props) {
       label,
     );
   const parent = props.parent;
+  const count = (/** @type {string} */ s) => props.statuses.filter((t) => t === s).length;
+  const ok = count('completed') + count('skipped');
+  const others = UNSUCCESSFUL.filter((s) => count(s) > 0)
+    .map((s) => `${count(s)} ${s}`)
+    .join(', ');
   return [
     h('h1', {}, 'run ', h('code', { class: 'run-id' }, id), ' ', badge(status)),
     h(
@@ -52,11 +61,13 @@ export function runHead(props) {
     h(
       'div',
       { class: 'progress-line' },
-      h('progress', { max: props.total, value: props.done, dataset: { status } }),
-      ` ${props.done}/${props.total} tasks`,
+      h('progress', { max: props.statuses.length, value: ok, dataset: { status } }),
+      ` ${ok}/${props.statuses.length} tasks`,
+      others ? h('span', { class: 'progress-others' }, ` (${others})`) : '',
       took === undefined ? '' : ` · ${formatMs(took)}`,
     ),
     record.error ? h('p', { class: 'run-error' }, record.error) : null,
+    record.waiting_for ? h('p', { class: 'run-waiting', role: 'status' }, record.waiting_for) : null,
     runIo(record),
     h(
       'div',

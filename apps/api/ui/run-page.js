@@ -83,14 +83,12 @@ export function runPage(root, id, query, ctx) {
 
   const draw = () => {
     if (!record || !graph) return;
-    const done = [...states.values()].filter((t) => TASK_DONE.has(t.status)).length;
     const parentId = graph.parent?.execution_id ?? record.parent_execution_id;
     head.replaceChildren(
       ...runHead({
         id,
         record,
-        done,
-        total: graph.tasks.length,
+        statuses: graph.tasks.map((/** @type {{id: string}} */ t) => states.get(t.id)?.status ?? 'pending'),
         liveState,
         parent: parentId ? { execution_id: parentId, task: graph.parent?.task } : undefined,
         act,

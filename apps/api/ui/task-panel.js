@@ -82,7 +82,7 @@ function overview(props, task) {
     h('dl', {}, ...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
     task.waiting_for ? waitingSection(runId, task, props.onDecided) : null,
     task.error ? h('section', {}, h('h3', {}, 'error'), h('pre', { class: 'error' }, task.error)) : null,
-    attemptsSection(props.attempts),
+    attemptsSection(attemptsOf(task, props.attempts)),
     h(
       'p',
       {},
@@ -98,6 +98,33 @@ function overview(props, task) {
       ),
     ),
   );
+}
+
+/** How an attempt that is not the last one ended, in words. */
+const ENDED = /** @type {Record<string, string>} */ ({
+  retried: 'failed, retried',
+  timed_out: 'timed out, retried',
+  lost: 'lost: its worker was gone, run again',
+});
+
+/**
+ * The record's history when it has one (the engine's own account, causes included), else what the events tell.
+ * A failed attempt that is not the last was retried.
+ * @param {import('./dag-view.js').TaskState} task
+ * @param {import('./run-history.js').Attempt[]} fromEvents
+ * @returns {import('./run-history.js').Attempt[]}
+ */
+function attemptsOf(task, fromEvents) {
+  const history = task.history;
+  if (!history || history.length === 0) return fromEvents;
+  return history.map((a, i) => ({
+    attempt: a.attempt,
+    worker: a.worker,
+    started: Date.parse(a.started_at),
+    ended: a.ended_at ? Date.parse(a.ended_at) : undefined,
+    status: a.status === 'failed' && i < history.length - 1 ? 'retried' : a.status,
+    error: a.error,
+  }));
 }
 
 /**
@@ -117,7 +144,7 @@ function attemptsSection(attempts) {
       h(
         'tbody',
         {},
-        ...attempts.map((a) =>
+        ...attempts.map((a, i) =>
           h(
             'tr',
             { dataset: { attempt: a.attempt, status: a.status } },
@@ -125,13 +152,14 @@ function attemptsSection(attempts) {
             h('td', {}, a.worker ?? '—'),
             h('td', {}, clock(a.started)),
             h('td', {}, a.ended ? formatMs(a.ended - a.started) : 'running'),
-            h('td', { title: a.error ?? '' }, a.status === 'retried' ? 'failed, retried' : a.status),
+            h('td', { title: a.error ?? '' }, (i < attempts.length - 1 && ENDED[a.status]) || a.status),
           ),
         ),
       ),
     ),
+    // The last attempt's error is the task's, shown above; the earlier ones' here, each with its cause chain.
     ...attempts
-      .filter((a) => a.status === 'retried' && a.error)
+      .filter((a, i) => i < attempts.length - 1 && a.error)
       .map((a) =>
         h('p', { class: 'attempt-error' }, `#${a.attempt}: `, h('span', { class: 'error' }, String(a.error))),
       ),

@@ -40,7 +40,7 @@ describe('orchestrator CLI', () => {
     expect(result.err).toBe(
       [
         `${path}: 2 errors`,
-        "  /tasks/1/type: unknown task type 'sleep'; known types: data, ai, exec, parallel, condition, transform, workflow, approval, delay",
+        "  /tasks/1/type: unknown task type 'sleep'; known types: data, ai, exec, http, parallel, condition, transform, workflow, approval, delay",
         "  /tasks/0/parameters/output: task 'a' reads the output of 'b' but does not depend on it; add 'b' to depends_on",
       ].join('\n'),
     );

@@ -8,6 +8,7 @@ import { addExamples } from './help-examples';
 import { registerLocalCommands } from './local-commands';
 import { registerRunCommands } from './run-commands';
 import { registerScheduleCommands } from './schedule-commands';
+import { registerWorkerCommands } from './worker-commands';
 
 export type { CliIo } from './cli-io';
 
@@ -31,6 +32,7 @@ export function createProgram(io: CliIo, exit: (code: number) => void): Command 
   registerControlCommands(program, ctx);
   registerGenerateCommand(program, ctx);
   registerScheduleCommands(program, ctx);
+  registerWorkerCommands(program, ctx);
   addExamples(program);
   return program;
 }

@@ -49,6 +49,7 @@ export const EXAMPLES: Record<string, string[]> = {
     'orchestrator generate "fetch graph data, summarise it with AI" --execute --watch',
   ],
   schedules: ['orchestrator schedules', 'orchestrator schedules --json'],
+  workers: ['orchestrator workers', 'orchestrator workers --json'],
   schedule: ['orchestrator schedule create nightly "0 3 * * *" data-analysis-basic --var query_limit=100'],
   'schedule create': [
     'orchestrator schedule create nightly "0 3 * * *" data-analysis-basic --var query_limit=100',

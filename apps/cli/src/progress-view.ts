@@ -61,6 +61,10 @@ export function applyEvent(view: RunView, event: AnyExecutionEvent): string[] {
       task.retrying = true;
       task.error = event.error;
       return [`${task.id}: attempt ${event.attempt ?? task.attempt} failed, retrying: ${event.error ?? 'no message'}`];
+    case 'stalled':
+      return [
+        `${task.id}: attempt ${event.attempt ?? task.attempt} lost${event.worker ? ` with worker ${event.worker}` : ''}; it runs again`,
+      ];
     case 'approved':
     case 'rejected':
       task.waitingFor = undefined;
@@ -132,6 +136,7 @@ export function mergeRecord(view: RunView, record: ExecutionStatus): string[] {
 }
 
 export function describeWaiting(w: WaitingFor): string {
+  if (w.kind === 'queue') return w.message ?? `waiting for a worker of queue ${w.queue}`;
   const who = w.approvers?.length ? ` by ${w.approvers.join(', ')}` : ' (anyone may decide)';
   const what = w.kind === 'approval' ? `waiting for approval${who}` : `waiting for ${w.kind}`;
   return w.message ? `${what}: ${w.message}` : what;
@@ -154,6 +159,23 @@ export function formatMs(value: number): string {
 export function progressBar(done: number, total: number, width: number): string {
   const filled = total === 0 ? width : Math.round((done / total) * width);
   return `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
+}
+
+/** Ended without running to success: counted beside the bar, not in it. */
+const UNSUCCESSFUL = ['failed', 'cancelled', 'upstream_failed'] as const;
+
+/**
+ * `[███░░] 2/4 (1 failed, 1 cancelled)`: the bar and count are the tasks that completed or were skipped, so a run that
+ * failed or was cancelled never shows a full bar; the tasks that failed, were cancelled or never ran are named.
+ */
+export function progressLine(statuses: readonly string[], width: number): string {
+  const count = (status: string) => statuses.filter((s) => s === status).length;
+  const ok = count('completed') + count('skipped');
+  const others = UNSUCCESSFUL.map((s) => [s, count(s)] as const)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${n} ${s}`);
+  const bar = `[${progressBar(ok, statuses.length, width)}] ${ok}/${statuses.length}`;
+  return others.length > 0 ? `${bar} (${others.join(', ')})` : bar;
 }
 
 const COLORS: Record<string, string> = {
@@ -200,11 +222,11 @@ export function renderFrame(view: RunView, options: FrameOptions): string[] {
   const end = view.finishedAt ?? options.now;
   const elapsed = view.startedAt ? formatMs(end - view.startedAt) : '';
   const header = `run ${view.id}  ${view.workflow}  ${view.status.toUpperCase()}`;
-  const bar = progressBar(done, total, 24);
-  const lines = [
-    `${paint('1', fit(header))}`,
-    paint(COLORS[view.status], fit(`[${bar}] ${done}/${total}  ${elapsed}`)),
-  ];
+  const bar = progressLine(
+    view.tasks.map((t) => t.status),
+    24,
+  );
+  const lines = [`${paint('1', fit(header))}`, paint(COLORS[view.status], fit(`${bar}  ${elapsed}`))];
   const idWidth = Math.min(28, Math.max(4, ...view.tasks.map((t) => t.id.length)));
   for (const task of pick(view.tasks, options.maxTasks)) {
     const state = task.waitingFor ? 'waiting' : task.retrying ? 'retrying' : task.status;

@@ -7,7 +7,7 @@ import type {
   WaitingFor,
 } from '@orch/api-client';
 import type { CliIo } from './cli-io';
-import { describeWaiting, formatMs, progressBar } from './progress-view';
+import { describeWaiting, formatMs, progressLine } from './progress-view';
 
 /** Longest output shown per task after a watch; `status --outputs` shows them whole. */
 const OUTPUT_PREVIEW = 300;
@@ -56,14 +56,14 @@ export function printStatus(
   record: ExecutionStatus | ExecutionRecord,
   options: { outputs?: boolean } = {},
 ): void {
-  const done = record.tasks.filter((t) =>
-    ['completed', 'failed', 'skipped', 'upstream_failed', 'cancelled'].includes(t.status),
-  ).length;
   const template = record.template ? ` (template ${record.template.id}@${record.template.version ?? '-'})` : '';
   io.out(`run ${record.execution_id}`);
   io.out(`  workflow     ${record.workflow.id}${record.workflow.name ? ` "${record.workflow.name}"` : ''}${template}`);
   io.out(
-    `  status       ${record.status}  [${progressBar(done, record.tasks.length, 20)}] ${done}/${record.tasks.length}`,
+    `  status       ${record.status}  ${progressLine(
+      record.tasks.map((t) => t.status),
+      20,
+    )}`,
   );
   if (record.correlation_id) io.out(`  correlation  ${record.correlation_id}`);
   io.out(`  created      ${record.created_at}`);
@@ -71,10 +71,12 @@ export function printStatus(
   if (record.finished_at) io.out(`  finished     ${record.finished_at}`);
   if (record.started_at) io.out(`  duration     ${took(record)}`);
   if (record.error) io.out(`  error        ${record.error}`);
+  if (record.waiting_for) io.out(`  waiting for  ${record.waiting_for}`);
   io.out('tasks');
   const tasks: (TaskState | TaskRecord)[] = record.tasks;
   const width = Math.min(28, Math.max(4, ...tasks.map((t) => t.id.length)));
   for (const t of tasks) io.out(`  ${taskRow(t, width)}`);
+  printAttempts(io, tasks, width);
   const waiting = tasks.filter((t) => t.waiting_for);
   if (waiting.length > 0) io.out('waiting on');
   for (const t of waiting) {
@@ -93,12 +95,30 @@ export function printStatus(
   }
 }
 
+/** Tasks that ran more than once (retries, re-runs after a lost worker) or failed: each attempt on its own line. */
+function printAttempts(io: CliIo, tasks: readonly TaskState[], width: number): void {
+  const shown = tasks.filter((t) => (t.history?.length ?? 0) > 1 || (t.status === 'failed' && t.history));
+  if (shown.length === 0) return;
+  io.out('attempts');
+  for (const t of shown) {
+    (t.history ?? []).forEach((a, i) => {
+      const took = a.duration_ms === undefined ? '' : formatMs(a.duration_ms);
+      const head = `${(i === 0 ? t.id : '').padEnd(width)} #${String(a.attempt).padEnd(3)} ${a.status.padEnd(10)}`;
+      const [first, ...causes] = (a.error ?? '').split('\n');
+      io.out(
+        `  ${head} ${took.padStart(8)}${a.worker ? `  on ${a.worker}` : ''}${first ? `  ${first}` : ''}`.trimEnd(),
+      );
+      for (const cause of causes) io.out(`  ${''.padEnd(width)}      ${cause}`);
+    });
+  }
+}
+
 function taskRow(t: TaskState, width: number): string {
   const attempt = t.attempts > 1 ? `#${t.attempts}` : '';
   // A running task's time so far ends in '…', which keeps the column aligned.
   const duration = t.started_at ? (t.duration_ms === undefined ? `${took(t).replace(' so far', '')}…` : took(t)) : '';
   const worker = t.worker ? `  on ${t.worker}` : '';
-  const error = t.error ? `  ${t.error}` : '';
+  const error = t.error ? `  ${t.error.split('\n')[0]}` : '';
   const why = t.skip_reason ? `  (${t.skip_reason})` : '';
   const exit = t.on_exit ? '  [on_exit]' : '';
   return `${t.id.padEnd(width)} ${t.type.padEnd(10)} ${t.status.padEnd(15)} ${attempt.padEnd(3)} ${duration.padStart(8)}${worker}${error}${why}${exit}`.trimEnd();

@@ -192,6 +192,18 @@ describe('the README ACL file over TLS', () => {
     }
   });
 
+  it('gives an SDK worker the engine keys and channels, not the services’ channels or admin commands', async () => {
+    const client = await connect('orch-sdk-worker');
+    expect(Object.keys(await client.hgetall(`orch:x:{${runId}}:out`))).toContain('process_data');
+    await client.hset('orch:g:{g}:task-types', 'acl-probe', '{}');
+    expect(await client.hdel('orch:g:{g}:task-types', 'acl-probe')).toBe(1);
+    expect(await client.publish('orch:abort', 'none')).toBeGreaterThanOrEqual(0);
+    await expect(client.publish('exec-requests', '{}')).rejects.toThrow(/NOPERM/);
+    await expect(client.publish('workflow-requests', '{}')).rejects.toThrow(/NOPERM/);
+    await expect(client.flushall()).rejects.toThrow(/NOPERM/);
+    await expect(client.get('other-app:secret')).rejects.toThrow(/NOPERM/);
+  });
+
   it('lets nobody in without a user or with a wrong password', async () => {
     await expect(connect()).rejects.toThrow(/NOAUTH|WRONGPASS/);
     passwords['orch-api-wrong'] = 'guess';

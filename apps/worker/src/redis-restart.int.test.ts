@@ -36,6 +36,10 @@ it('completes every run when Redis (appendonly yes) restarts mid-run', async () 
   }
   for (const run of runs) await fleet.waitForEvent(run.executionId, 'task.started', 'pause');
   await server.restart();
+  // The waiter subscribes next: it must be reconnected first, or ioredis's ready check (INFO) runs on a connection
+  // that already sent SUBSCRIBE from its offline queue, fails ("only subscriber commands may be used"), and the
+  // finished messages are never heard (seen on a loaded machine).
+  await fleet.waiter.ping();
   for (const run of runs) {
     const record = await waitForEnd(fleet.engine, run.executionId, fleet.waiter, 90_000);
     expect([run.executionId, record.status]).toEqual([run.executionId, 'completed']);

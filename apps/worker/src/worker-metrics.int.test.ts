@@ -233,5 +233,22 @@ describe('worker /metrics', () => {
       worker: 'metrics-1',
     });
     expect(stalls).toBe(1);
+    // The re-run is a second attempt, on this worker, and the lost one is in the record and the event stream.
+    const [ask] = record.tasks;
+    expect(ask?.attempts).toBe(2);
+    expect(ask?.worker).toBe('metrics-1');
+    expect(ask?.history?.map((h) => [h.attempt, h.worker, h.status])).toEqual([
+      [1, 'doomed', 'lost'],
+      [2, 'metrics-1', 'completed'],
+    ]);
+    for (const h of ask?.history ?? [])
+      expect(h.duration_ms).toBe(Date.parse(h.ended_at as string) - Date.parse(h.started_at));
+    const events = await engine.events(executionId, '0', 100);
+    expect(events.filter((e) => e.task === 'ask').map((e) => [e.type, e.attempt, e.worker ?? null])).toEqual([
+      ['task.started', 1, 'doomed'],
+      ['task.stalled', 1, 'doomed'],
+      ['task.started', 2, 'metrics-1'],
+      ['task.completed', 2, null],
+    ]);
   });
 });

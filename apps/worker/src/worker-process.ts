@@ -47,12 +47,14 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
   for (const problem of catalog.problems)
     logger.warn('template skipped', { path: problem.path, errors: problem.errors });
   // The service types' handlers; the builtin and control types run from their modules.
-  const handlers: TaskHandlers = createServiceHandlers({ coordinator, openai: config.openai });
+  const handlers: TaskHandlers = createServiceHandlers({ coordinator, openai: config.openai, http: config.httpTask });
   const worker = new EngineWorker({
     engine,
     handlers,
     subscriber,
     concurrency: config.workerConcurrency,
+    queues: config.workerQueues,
+    heartbeatMs: config.workerHeartbeatMs,
     lockDurationMs: config.workerLockDurationMs,
     stalledIntervalMs: config.workerStalledIntervalMs,
     logger,

@@ -20,6 +20,7 @@ export type ExecutionList = Schemas['ExecutionList'];
 export type TaskRecord = Schemas['TaskRecord'];
 export type TaskState = Schemas['TaskState'];
 export type WaitingFor = Schemas['WaitingFor'];
+export type Worker = Schemas['Worker'];
 export type GenerateResult = Schemas['GenerateResult'];
 export type Schedule = Schemas['Schedule'];
 export type ScheduleDetail = Schemas['ScheduleDetail'];

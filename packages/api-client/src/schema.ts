@@ -472,6 +472,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Workers, by their heartbeats
+         * @description Every worker process that sent a heartbeat in the last hour: name, host, pid, task queues, task types, concurrency, active jobs, start time, version; `lost` once 3 heartbeats are missing.
+         */
+        get: operations["listWorkers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -521,12 +541,17 @@ export interface components {
             events: string;
             cancel: string;
         };
-        /** @description What a running task waits on */
+        /** @description What a task waits on */
         WaitingFor: {
-            /** @constant */
-            kind: "approval";
+            /**
+             * @description an approval, or a worker for its task queue
+             * @enum {unknown}
+             */
+            kind: "approval" | "queue";
             message?: string;
             approvers?: string[];
+            /** @description For `queue`: the task queue no live worker serves */
+            queue?: string;
         };
         /** @description How many tasks have each status */
         Progress: {
@@ -538,6 +563,28 @@ export interface components {
             upstream_failed: number;
             cancelled: number;
             total: number;
+        };
+        /** @description One execution of a task */
+        TaskAttempt: {
+            /** @description From 1, in the order the attempts started */
+            attempt: number;
+            /** @description The worker that ran it */
+            worker?: string;
+            /** Format: date-time */
+            started_at: string;
+            /**
+             * Format: date-time
+             * @description Absent while it runs; for a lost attempt, when its re-run found it lost
+             */
+            ended_at?: string;
+            /**
+             * @description `lost`: its worker died or lost the job lock, and the task ran again
+             * @enum {string}
+             */
+            status: "running" | "completed" | "failed" | "timed_out" | "lost" | "cancelled";
+            /** @description Why it failed, with one `caused by:` line per cause */
+            error?: string;
+            duration_ms?: number;
         };
         /** @description One task of a run, without its output */
         TaskState: {
@@ -566,6 +613,8 @@ export interface components {
             error?: string;
             /** @description The worker that ran the latest attempt */
             worker?: string;
+            /** @description Every attempt, oldest first: retries and re-runs after a lost worker each have their own */
+            history?: components["schemas"]["TaskAttempt"][];
             waiting_for?: components["schemas"]["WaitingFor"];
         };
         /** @description One task of a run, with its output */
@@ -595,6 +644,8 @@ export interface components {
             error?: string;
             /** @description The worker that ran the latest attempt */
             worker?: string;
+            /** @description Every attempt, oldest first: retries and re-runs after a lost worker each have their own */
+            history?: components["schemas"]["TaskAttempt"][];
             waiting_for?: components["schemas"]["WaitingFor"];
             /** @description What the task returned, once completed */
             output?: unknown;
@@ -643,6 +694,8 @@ export interface components {
             finished_at?: string;
             duration_ms?: number;
             error?: string;
+            /** @description Why a live run does not move on by itself, such as `no worker serves queue gpu` */
+            waiting_for?: string;
             progress: components["schemas"]["Progress"];
             tasks: components["schemas"]["TaskState"][];
         };
@@ -679,6 +732,8 @@ export interface components {
             finished_at?: string;
             duration_ms?: number;
             error?: string;
+            /** @description Why a live run does not move on by itself, such as `no worker serves queue gpu` */
+            waiting_for?: string;
             progress: components["schemas"]["Progress"];
             /** @description The variables the run started with */
             variables: {
@@ -1079,6 +1134,45 @@ export interface components {
             };
             /** @description Event streams this replica serves */
             sse_streams: number;
+            /** @description Workers by their heartbeats */
+            workers: {
+                live: number;
+                /** @description Silent for 3 heartbeats */
+                lost: number;
+            };
+        };
+        /** @description One worker process, as its heartbeats describe it */
+        Worker: {
+            name: string;
+            host: string;
+            pid: number;
+            /** @description The task queues it takes jobs from */
+            queues: string[];
+            /** @description The task types it runs */
+            task_types: string[];
+            concurrency: number;
+            /** @description Task jobs running at its latest heartbeat */
+            active: number;
+            /** Format: date-time */
+            started_at: string;
+            /** Format: date-time */
+            last_heartbeat_at: string;
+            heartbeat_ms: number;
+            version: string;
+            /**
+             * @description `stock` (the orchestrator's worker) or `sdk` (@orchestrator/worker)
+             * @enum {unknown}
+             */
+            kind: "stock" | "sdk";
+            /**
+             * @description `lost` after 3 missed heartbeats
+             * @enum {unknown}
+             */
+            status: "live" | "lost";
+        };
+        /** @description Live workers first, by name */
+        WorkerList: {
+            workers: components["schemas"]["Worker"][];
         };
         /** @description This document */
         OpenApiDocument: {
@@ -1143,6 +1237,8 @@ export interface components {
                     continue_on_failure?: boolean;
                     /** @enum {unknown} */
                     trigger_rule?: "all_success" | "all_done" | "one_success" | "none_failed" | "none_failed_min_one_success";
+                    /** @description Only workers serving this queue (WORKER_QUEUES) run the task; default `default` */
+                    queue?: string;
                 }[];
                 /** @description Exit handlers: tasks run once the run's tasks have ended, whatever its outcome */
                 on_exit?: {
@@ -1172,6 +1268,8 @@ export interface components {
                     continue_on_failure?: boolean;
                     /** @enum {unknown} */
                     trigger_rule?: "all_success" | "all_done" | "one_success" | "none_failed" | "none_failed_min_one_success";
+                    /** @description Only workers serving this queue (WORKER_QUEUES) run the task; default `default` */
+                    queue?: string;
                 }[];
                 /** @description At most this many of its tasks (and parallel items) run at once */
                 max_concurrency?: number;
@@ -1394,6 +1492,24 @@ export interface components {
              * @enum {string}
              */
             type: "task.started";
+            /** Format: date-time */
+            at: string;
+            /** @description The task id */
+            task: string;
+            /** @description The attempt, from 1 */
+            attempt: number;
+            /** @description The worker that runs the attempt */
+            worker?: string;
+        };
+        /** @description The worker running an attempt was lost (killed, or its job lock expired): `worker` names it, `attempt` is the lost attempt; the next `task.started` is its re-run */
+        TaskStalledEvent: {
+            /** @description The Redis stream id, also the SSE `id`: send it as Last-Event-ID to resume */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "task.stalled";
             /** Format: date-time */
             at: string;
             /** @description The task id */
@@ -1740,7 +1856,7 @@ export interface components {
             error?: string;
         };
         /** @description The `data` of one Server-Sent Event of `GET /api/v1/workflows/{id}/events`, as JSON; the SSE `event` is its `type` */
-        ExecutionEvent: components["schemas"]["WorkflowCreatedEvent"] | components["schemas"]["WorkflowQueuedEvent"] | components["schemas"]["WorkflowStartedEvent"] | components["schemas"]["WorkflowPausedEvent"] | components["schemas"]["WorkflowResumedEvent"] | components["schemas"]["WorkflowExitGraceExpiredEvent"] | components["schemas"]["WorkflowFailingEvent"] | components["schemas"]["WorkflowCancellingEvent"] | components["schemas"]["WorkflowTimingOutEvent"] | components["schemas"]["WorkflowExitingEvent"] | components["schemas"]["WorkflowCompletedEvent"] | components["schemas"]["WorkflowFailedEvent"] | components["schemas"]["WorkflowTimedOutEvent"] | components["schemas"]["WorkflowCancelledEvent"] | components["schemas"]["TaskStartedEvent"] | components["schemas"]["TaskRetryingEvent"] | components["schemas"]["TaskApprovedEvent"] | components["schemas"]["TaskRejectedEvent"] | components["schemas"]["TaskCompletedEvent"] | components["schemas"]["TaskFailedEvent"] | components["schemas"]["TaskSkippedEvent"] | components["schemas"]["TaskUpstreamFailedEvent"] | components["schemas"]["TaskCancelledEvent"] | components["schemas"]["ItemStartedEvent"] | components["schemas"]["ItemFinishedEvent"] | components["schemas"]["RecoveryAdmittedEvent"] | components["schemas"]["RecoveryStartedEvent"] | components["schemas"]["RecoveryTimedOutEvent"] | components["schemas"]["RecoveryResumedEvent"] | components["schemas"]["RecoveryRestartedEvent"] | components["schemas"]["RecoveryFailedEvent"] | components["schemas"]["RecoveryFinalizedEvent"] | components["schemas"]["RecoveryTaskTimeoutsEvent"] | components["schemas"]["RecoverySlotsFreedEvent"] | components["schemas"]["RecoveryIndexCleanedEvent"] | components["schemas"]["RecoveryJobsCleanedEvent"];
+        ExecutionEvent: components["schemas"]["WorkflowCreatedEvent"] | components["schemas"]["WorkflowQueuedEvent"] | components["schemas"]["WorkflowStartedEvent"] | components["schemas"]["WorkflowPausedEvent"] | components["schemas"]["WorkflowResumedEvent"] | components["schemas"]["WorkflowExitGraceExpiredEvent"] | components["schemas"]["WorkflowFailingEvent"] | components["schemas"]["WorkflowCancellingEvent"] | components["schemas"]["WorkflowTimingOutEvent"] | components["schemas"]["WorkflowExitingEvent"] | components["schemas"]["WorkflowCompletedEvent"] | components["schemas"]["WorkflowFailedEvent"] | components["schemas"]["WorkflowTimedOutEvent"] | components["schemas"]["WorkflowCancelledEvent"] | components["schemas"]["TaskStartedEvent"] | components["schemas"]["TaskStalledEvent"] | components["schemas"]["TaskRetryingEvent"] | components["schemas"]["TaskApprovedEvent"] | components["schemas"]["TaskRejectedEvent"] | components["schemas"]["TaskCompletedEvent"] | components["schemas"]["TaskFailedEvent"] | components["schemas"]["TaskSkippedEvent"] | components["schemas"]["TaskUpstreamFailedEvent"] | components["schemas"]["TaskCancelledEvent"] | components["schemas"]["ItemStartedEvent"] | components["schemas"]["ItemFinishedEvent"] | components["schemas"]["RecoveryAdmittedEvent"] | components["schemas"]["RecoveryStartedEvent"] | components["schemas"]["RecoveryTimedOutEvent"] | components["schemas"]["RecoveryResumedEvent"] | components["schemas"]["RecoveryRestartedEvent"] | components["schemas"]["RecoveryFailedEvent"] | components["schemas"]["RecoveryFinalizedEvent"] | components["schemas"]["RecoveryTaskTimeoutsEvent"] | components["schemas"]["RecoverySlotsFreedEvent"] | components["schemas"]["RecoveryIndexCleanedEvent"] | components["schemas"]["RecoveryJobsCleanedEvent"];
         Workflow: {
             id: string;
             name?: string;
@@ -1777,6 +1893,8 @@ export interface components {
                 continue_on_failure?: boolean;
                 /** @enum {unknown} */
                 trigger_rule?: "all_success" | "all_done" | "one_success" | "none_failed" | "none_failed_min_one_success";
+                /** @description Only workers serving this queue (WORKER_QUEUES) run the task; default `default` */
+                queue?: string;
             }[];
             /** @description Exit handlers: tasks run once the run's tasks have ended, whatever its outcome */
             on_exit?: {
@@ -1806,6 +1924,8 @@ export interface components {
                 continue_on_failure?: boolean;
                 /** @enum {unknown} */
                 trigger_rule?: "all_success" | "all_done" | "one_success" | "none_failed" | "none_failed_min_one_success";
+                /** @description Only workers serving this queue (WORKER_QUEUES) run the task; default `default` */
+                queue?: string;
             }[];
             /** @description At most this many of its tasks (and parallel items) run at once */
             max_concurrency?: number;
@@ -4627,6 +4747,84 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ServiceStatus"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the 'read' scope */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
+            408: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request headers are larger than 16 KB */
+            431: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Redis is unavailable; try again after Retry-After seconds */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listWorkers: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The workers */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkerList"];
                 };
             };
             /** @description Missing or unknown API key */

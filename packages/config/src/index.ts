@@ -1,2 +1,3 @@
 export * from './api-keys';
+export * from './http-task-settings';
 export * from './load-config';

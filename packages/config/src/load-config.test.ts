@@ -88,6 +88,27 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ EXIT_GRACE_PERIOD: 'soon' })).toThrow('EXIT_GRACE_PERIOD must be a duration');
   });
 
+  it('parses the http task rules, and names a bad entry', () => {
+    const config = loadConfig({
+      HTTP_TASK_ALLOW: '10.1.0.0/16, api.internal',
+      HTTP_TASK_DENY: '*.example.com,::1',
+      HTTP_TASK_SECRET_ENV: 'ORDERS_TOKEN',
+    });
+    expect(config.httpTask).toEqual({
+      allow: { hosts: ['api.internal'], cidrs: [{ address: '10.1.0.0', prefix: 16, family: 'ipv4' }] },
+      deny: { hosts: ['*.example.com'], cidrs: [{ address: '::1', prefix: 128, family: 'ipv6' }] },
+      secretEnv: ['ORDERS_TOKEN'],
+    });
+    expect(loadConfig({}).httpTask).toEqual({
+      allow: { hosts: [], cidrs: [] },
+      deny: { hosts: [], cidrs: [] },
+      secretEnv: [],
+    });
+    expect(() => loadConfig({ HTTP_TASK_ALLOW: '10.0.0.0/33', HTTP_TASK_SECRET_ENV: 'A-B' })).toThrow(
+      /HTTP_TASK_SECRET_ENV "A-B" is not an environment variable name; HTTP_TASK_ALLOW entry "10.0.0.0\/33"/,
+    );
+  });
+
   it('leaves tracing off without an endpoint, and parses the OTEL_* variables and TRACE_URL_TEMPLATE', () => {
     expect(loadConfig({}).tracing).toEqual({
       endpoint: undefined,

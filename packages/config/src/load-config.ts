@@ -4,6 +4,7 @@ import { SAMPLERS, type TracingSettings } from '@orch/tracing';
 import Ajv from 'ajv';
 import type { FromSchema } from 'json-schema-to-ts';
 import { type ApiKey, parseApiKeys } from './api-keys';
+import { type HttpTaskSettings, parseHttpTaskSettings } from './http-task-settings';
 import { readTlsFiles } from './redis-tls';
 
 export interface ExecSettings {
@@ -77,6 +78,10 @@ export interface Config {
   /** BullMQ job lock, and how often workers look for jobs whose lock expired (their worker died). */
   workerLockDurationMs: number;
   workerStalledIntervalMs: number;
+  /** The task queues (`queue:`) this worker takes jobs from (WORKER_QUEUES). */
+  workerQueues: string[];
+  /** How often a worker writes its heartbeat; it is listed as lost after three missed ones. */
+  workerHeartbeatMs: number;
   /** Where a worker serves Prometheus `/metrics` (0: any free port); none when unset. */
   workerMetricsPort?: number;
   /** BullMQ's key prefix; wrap it in braces (`{orch}`) on Redis Cluster so a queue's keys share a slot. */
@@ -85,6 +90,8 @@ export interface Config {
   /** Any OpenAI-compatible endpoint; `ai` tasks with `provider: openai` and workflow generation use it. */
   openai: { baseUrl?: string; apiKey?: string; model: string; timeoutMs: number };
   generateMaxAttempts: number;
+  /** Where `http` tasks may connect, and which secrets their headers may read. */
+  httpTask: HttpTaskSettings;
   /** OpenTelemetry traces: off (nothing started) without OTEL_EXPORTER_OTLP_ENDPOINT. */
   tracing: TracingSettings;
   /** A link to a trace in the operator's tracing UI, `{trace_id}` replaced (the run page shows it). */
@@ -101,6 +108,7 @@ const durationVars = [
   'ORCHESTRATOR_HEADERS_TIMEOUT',
   'ORCHESTRATOR_REQUEST_TIMEOUT',
   'EXIT_GRACE_PERIOD',
+  'WORKER_HEARTBEAT_INTERVAL',
   'ORCHESTRATOR_MAX_WAIT',
   'ORCHESTRATOR_BACKLOG_HOLD',
 ] as const;
@@ -153,9 +161,16 @@ const envSchema = {
     ORCHESTRATOR_WORKSPACE: { type: 'string', minLength: 1, default: '/tmp/orchestrator' },
     WORKER_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 10_000, default: 50 },
     WORKER_NAME: { type: 'string', minLength: 1, maxLength: 100 },
-    WORKER_LOCK_DURATION: { type: 'string', default: '30s' },
-    WORKER_STALLED_INTERVAL: { type: 'string', default: '15s' },
+    // A killed worker's jobs run again within about 4 s (measured: bench/src/lock-stall.ts, README's Recovery).
+    WORKER_LOCK_DURATION: { type: 'string', default: '4s' },
+    WORKER_STALLED_INTERVAL: { type: 'string', default: '2s' },
     WORKER_METRICS_PORT: { type: 'integer', minimum: 0, maximum: 65535 },
+    WORKER_QUEUES: {
+      type: 'string',
+      pattern: '^\\s*[a-z0-9][a-z0-9_-]{0,62}(\\s*,\\s*[a-z0-9][a-z0-9_-]{0,62})*\\s*$',
+      default: 'default',
+    },
+    WORKER_HEARTBEAT_INTERVAL: { type: 'string', default: '5s' },
     QUEUE_PREFIX: { type: 'string', minLength: 1, pattern: '^[^:]+$', default: 'orch' },
     LOG_LEVEL: { enum: ['error', 'warn', 'info', 'debug'], default: 'info' },
     OPENAI_BASE_URL: { type: 'string', pattern: '^https?://' },
@@ -163,6 +178,9 @@ const envSchema = {
     OPENAI_MODEL: { type: 'string', minLength: 1, default: 'gpt-4o-mini' },
     OPENAI_TIMEOUT: { type: 'string', default: '60s' },
     GENERATE_MAX_ATTEMPTS: { type: 'integer', minimum: 1, maximum: 10, default: 3 },
+    HTTP_TASK_ALLOW: { type: 'string' },
+    HTTP_TASK_DENY: { type: 'string' },
+    HTTP_TASK_SECRET_ENV: { type: 'string' },
     OTEL_EXPORTER_OTLP_ENDPOINT: { type: 'string', pattern: '^https?://[^\\s]+$' },
     OTEL_EXPORTER_OTLP_HEADERS: { type: 'string', pattern: '^[^=,]+=[^,]*(,[^=,]+=[^,]*)*$' },
     OTEL_SERVICE_NAME: { type: 'string', minLength: 1, maxLength: 200 },
@@ -222,6 +240,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     });
   }
   const tls = readTlsFiles(raw, errors);
+  const httpTask = parseHttpTaskSettings(
+    { allow: env.HTTP_TASK_ALLOW, deny: env.HTTP_TASK_DENY, secretEnv: env.HTTP_TASK_SECRET_ENV },
+    errors,
+  );
   if (!valid || errors.length > 0) {
     throw new ValidationError(
       `invalid configuration: ${errors.map((e) => `${e.pointer} ${e.message}`).join('; ')}`,
@@ -229,7 +251,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       { code: 'CONFIG_INVALID' },
     );
   }
-  return deepFreeze(toConfig(raw, (name) => ms[name] ?? 0, apiKeys.keys, tls));
+  return deepFreeze({ ...toConfig(raw, (name) => ms[name] ?? 0, apiKeys.keys, tls), httpTask });
 }
 
 /** The checked environment as the settings the processes use. */
@@ -238,7 +260,7 @@ function toConfig(
   ms: (name: (typeof durationVars)[number]) => number,
   apiKeys: ApiKey[],
   tls: { ca?: string; cert?: string; key?: string } | undefined,
-): Config {
+): Omit<Config, 'httpTask'> {
   const list = (v: string) =>
     v
       .split(',')
@@ -291,6 +313,8 @@ function toConfig(
     workerName: raw.WORKER_NAME,
     workerLockDurationMs: ms('WORKER_LOCK_DURATION'),
     workerStalledIntervalMs: ms('WORKER_STALLED_INTERVAL'),
+    workerQueues: [...new Set(list(raw.WORKER_QUEUES))],
+    workerHeartbeatMs: Math.max(100, ms('WORKER_HEARTBEAT_INTERVAL')),
     workerMetricsPort: raw.WORKER_METRICS_PORT,
     queuePrefix: raw.QUEUE_PREFIX,
     logLevel: raw.LOG_LEVEL,

@@ -4,28 +4,22 @@ import { ajv, formatAjvErrors } from './ajv';
 import { type DagAnalysis, dependsTransitively } from './analyze-dag';
 import { tryParseDuration } from './duration';
 import { schemaWithExpressions } from './task-catalog';
-import {
-  conditionExpression,
-  type NestedValidation,
-  TASK_CATALOG,
-  TASK_TYPES,
-  type TaskType,
-  taskTypeOf,
-} from './task-types';
+import { conditionExpression, knownTaskTypes, type NestedValidation, taskTypeOf } from './task-types';
 import type { TaskDefinition } from './workflow';
 
 /** The checks of one task that the validator applies to the workflow's tasks and to its exit handlers alike. */
 
 export type Pointer = (...path: (string | number)[]) => string;
 
-const parameterCheckers = new Map<string, ReturnType<typeof ajv.compile>>();
+/** By schema object: a type an SDK worker registers again with another schema gets a new one. */
+const parameterCheckers = new WeakMap<object, ReturnType<typeof ajv.compile>>();
 
 /** The submit-time check of a type's parameters (any value may still be a `${...}` expression), compiled once. */
-function parameterChecker(type: string): ReturnType<typeof ajv.compile> {
-  let check = parameterCheckers.get(type);
+function parameterChecker(schema: object): ReturnType<typeof ajv.compile> {
+  let check = parameterCheckers.get(schema);
   if (!check) {
-    check = ajv.compile(schemaWithExpressions(TASK_CATALOG[type as TaskType].schema as Record<string, unknown>));
-    parameterCheckers.set(type, check);
+    check = ajv.compile(schemaWithExpressions(schema as Record<string, unknown>));
+    parameterCheckers.set(schema, check);
   }
   return check;
 }
@@ -41,12 +35,21 @@ export function checkType(task: TaskDefinition, at: Pointer, nested: NestedValid
     if (typeof task.type === 'string') {
       errors.push({
         pointer: at('type'),
-        message: `unknown task type '${task.type}'; known types: ${TASK_TYPES.join(', ')}`,
+        message: `unknown task type '${task.type}'; known types: ${knownTaskTypes().join(', ')}`,
       });
     }
     return errors;
   }
-  const check = parameterChecker(type.name);
+  let check: ReturnType<typeof ajv.compile>;
+  try {
+    check = parameterChecker(type.schema);
+  } catch (error) {
+    errors.push({
+      pointer: at('type'),
+      message: `task type '${type.name}' has an invalid schema: ${(error as Error).message}`,
+    });
+    return errors;
+  }
   if (!check(task.parameters ?? {})) errors.push(...formatAjvErrors(check.errors, at('parameters')));
   errors.push(...(type.validate?.(task, at, nested) ?? []));
   return errors;

@@ -1,6 +1,6 @@
 import type { DagAnalysis } from './analyze-dag';
 import { parseDuration } from './duration';
-import { conditionExpression, type TaskType, taskTypeOf } from './task-types';
+import { conditionExpression, externalTaskTypeOf, type TaskType, taskTypeOf } from './task-types';
 import type { TaskDefinition, TriggerRule, WorkflowDefinition } from './workflow';
 
 /** [kind, first delay ms, cap ms, jitter 0..1]: compact, it rides in every task job's data. */
@@ -29,7 +29,12 @@ export interface CompiledTask {
   when?: string;
   /** An exit handler (`on_exit`): run once the run's tasks have ended. */
   exit?: true;
+  /** The worker pool that runs it (`queue:`), when not `default`. */
+  queue?: string;
 }
+
+/** The queue every task without a `queue:` goes to. */
+export const DEFAULT_QUEUE = 'default';
 
 /** A validated workflow's compiled form: what plan, the dry run and the engine read. */
 export interface CompiledWorkflow {
@@ -106,9 +111,16 @@ function compileTasks(
       rule: t.trigger_rule ?? 'none_failed_min_one_success',
       ...(Object.keys(branches).length > 0 ? { branches } : {}),
       ...(guarded ? { when: conditionExpression(t.condition as string) } : {}),
+      ...queueOf(t),
     };
   }
   return tasks;
+}
+
+/** The task's own `queue:`, else its type's (an SDK type's tasks go to its worker's queue); none for the default. */
+function queueOf(task: TaskDefinition): { queue?: string } {
+  const queue = task.queue ?? externalTaskTypeOf(task.type)?.queue;
+  return queue !== undefined && queue !== DEFAULT_QUEUE ? { queue } : {};
 }
 
 function backoffOf(task: TaskDefinition): BackoffSpec | undefined {

@@ -148,7 +148,7 @@ describe('validateWorkflow', () => {
       {
         pointer: '/tasks/0/type',
         message:
-          "unknown task type 'email'; known types: data, ai, exec, parallel, condition, transform, workflow, approval, delay",
+          "unknown task type 'email'; known types: data, ai, exec, http, parallel, condition, transform, workflow, approval, delay",
       },
     ]);
   });

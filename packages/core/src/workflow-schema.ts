@@ -66,6 +66,12 @@ export const taskSchema = {
     on_failure: idList,
     continue_on_failure: { type: 'boolean' },
     trigger_rule: { enum: [...TRIGGER_RULES] },
+    queue: {
+      type: 'string',
+      pattern: '^[a-z0-9][a-z0-9_-]{0,62}$',
+      'x-message': 'must be a queue name: lowercase letters, digits, - and _ (up to 63), such as gpu',
+      description: 'Only workers serving this queue (WORKER_QUEUES) run the task; default `default`',
+    },
   },
 } as const;
 

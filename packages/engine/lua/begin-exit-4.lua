@@ -15,10 +15,15 @@ for i = 7, #ARGV do
   if redis.call('HSETNX', KEYS[3], ARGV[i], ARGV[4]) == 1 then
     local raw = redis.call('HGET', KEYS[2], ARGV[i])
     local state = raw and cjson.decode(raw) or {}
-    state.s = ARGV[4]
+    -- A task that was running when the run stopped (fail-fast, say) is cancelled; upstream_failed is for tasks that
+    -- never ran.
+    local mark = ARGV[4]
+    if state.s == 'running' and mark == 'upstream_failed' then mark = 'cancelled' end
+    if mark ~= ARGV[4] then redis.call('HSET', KEYS[3], ARGV[i], mark) end
+    state.s = mark
     state.ft = tonumber(ARGV[3])
     redis.call('HSET', KEYS[2], ARGV[i], cjson.encode(state))
-    redis.call('XADD', KEYS[4], '*', 'type', 'task.' .. ARGV[4], 'task', ARGV[i], 'at', ARGV[3])
+    redis.call('XADD', KEYS[4], '*', 'type', 'task.' .. mark, 'task', ARGV[i], 'at', ARGV[3])
   end
 end
 redis.call('HSET', KEYS[1], 'status', 'exiting', 'exit_status', ARGV[1], 'exit_error', ARGV[2], 'exit', ARGV[5],

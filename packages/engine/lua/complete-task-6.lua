@@ -28,7 +28,8 @@ if redis.call('HSETNX', KEYS[3], task, ARGV[2]) == 1 then
   local state = raw and cjson.decode(raw) or {}
   state.s = ARGV[2]
   state.ft = tonumber(ARGV[5])
-  if ARGV[6] ~= '0' then state.a = tonumber(ARGV[6]) end
+  -- An attempt that lost its worker's lock may finish after its re-run started: the attempt count never goes back.
+  if ARGV[6] ~= '0' and tonumber(ARGV[6]) > (state.a or 0) then state.a = tonumber(ARGV[6]) end
   if ARGV[4] ~= '' then state.e = ARGV[4] end
   if ARGV[8] ~= '' then state.r = ARGV[8] end
   redis.call('HSET', KEYS[2], task, cjson.encode(state))

@@ -15,10 +15,15 @@ for i = 8, #ARGV do
   if redis.call('HSETNX', KEYS[3], ARGV[i], ARGV[6]) == 1 then
     local raw = redis.call('HGET', KEYS[2], ARGV[i])
     local state = raw and cjson.decode(raw) or {}
-    state.s = ARGV[6]
+    -- A task that was running when the run stopped (fail-fast, say) is cancelled; upstream_failed is for tasks that
+    -- never ran.
+    local mark = ARGV[6]
+    if state.s == 'running' and mark == 'upstream_failed' then mark = 'cancelled' end
+    if mark ~= ARGV[6] then redis.call('HSET', KEYS[3], ARGV[i], mark) end
+    state.s = mark
     state.ft = tonumber(ARGV[4])
     redis.call('HSET', KEYS[2], ARGV[i], cjson.encode(state))
-    redis.call('XADD', KEYS[5], '*', 'type', 'task.' .. ARGV[6], 'task', ARGV[i], 'at', ARGV[4])
+    redis.call('XADD', KEYS[5], '*', 'type', 'task.' .. mark, 'task', ARGV[i], 'at', ARGV[4])
   end
 end
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'finished_at', ARGV[4])

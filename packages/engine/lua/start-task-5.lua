@@ -1,7 +1,8 @@
 --[[
   Marks a task attempt running and reads what the attempt needs, in one round trip.
   KEYS[1] meta  KEYS[2] tasks  KEYS[3] fin  KEYS[4] out  KEYS[5] events
-  ARGV[1] task id  ARGV[2] attempt  ARGV[3] now (ms)  ARGV[4] worker name
+  ARGV[1] task id  ARGV[2] attempt (every run of the handler counts: retries and re-runs after a lost worker)
+  ARGV[3] now (ms)  ARGV[4] worker name
   ARGV[5] n: number of tasks whose status is wanted
   ARGV[6 .. 5+n] those tasks (dependencies and read tasks; their terminal statuses are returned)
   ARGV[6+n ..] tasks whose outputs the task reads
@@ -24,6 +25,14 @@ local raw = redis.call('HGET', KEYS[2], task)
 local state = raw and cjson.decode(raw) or {}
 -- A delayed or waiting-children job comes back for the same attempt: one start event per attempt.
 if state.s ~= 'running' or state.a ~= attempt then
+  -- A running attempt that did not end (retry-task keeps ended ones in `h`) lost its worker: this is a re-run.
+  local history = state.h or {}
+  local last = history[#history]
+  if state.s == 'running' and state.a and state.a < attempt and not (last and last.a == state.a) then
+    history[#history + 1] = {a = state.a, w = state.w, st = state.st, ft = tonumber(ARGV[3]), s = 'lost'}
+    state.h = history
+    redis.call('XADD', KEYS[5], '*', 'type', 'task.stalled', 'task', task, 'attempt', state.a, 'at', ARGV[3], 'worker', state.w or '')
+  end
   state.s = 'running'
   state.a = attempt
   state.st = tonumber(ARGV[3])

@@ -1,7 +1,7 @@
 import { taskTypeOf } from '@orch/core';
 import type { Job } from 'bullmq';
 import type { EngineContext } from './engine-context';
-import type { CompiledTask, ExecutionDefinition } from './execution-definition';
+import { type CompiledTask, type ExecutionDefinition, queueOf } from './execution-definition';
 import type { Gate, GateMember } from './run-scripts';
 
 /**
@@ -81,6 +81,9 @@ export class ConcurrencyGates {
 
   /** A member's job id is `<execution id>.<member>`: a task's job, or a parallel item's. */
   private async wake(e: string, members: readonly string[]): Promise<void> {
-    await Promise.all(members.map((m) => this.ctx.queues.wake(`${e}.${m}`)));
+    if (members.length === 0) return;
+    const def = await this.ctx.store.definition(e);
+    // A member is a task id, or `<task>.<attempt>.<item>`: either way its job is in the task's queue.
+    await Promise.all(members.map((m) => this.ctx.queues.wake(`${e}.${m}`, queueOf(def, m.split('.')[0] as string))));
   }
 }

@@ -16,10 +16,17 @@ import { PARKED_MS } from './parked-jobs';
 import type { RunKernel } from './run-kernel';
 import { jobIds, type SubTaskJobData, type TaskJobData } from './task-job';
 
-/** The BullMQ side of one waiting task's job: its state in the job data, and parking it as a delayed job. */
-export function waitingJob<State>(job: Job<TaskJobData>, token: string | undefined): WaitingJob<State> {
+/**
+ * The BullMQ side of one waiting task's job: its state in the job data, and parking it as a delayed job, never past
+ * `deadline` (the attempt's timeout), so the job runs again when the attempt times out.
+ */
+export function waitingJob<State>(
+  job: Job<TaskJobData>,
+  token: string | undefined,
+  deadline = Number.POSITIVE_INFINITY,
+): WaitingJob<State> {
   const sleepUntil = async (at: number): Promise<never> => {
-    await job.moveToDelayed(at, token);
+    await job.moveToDelayed(Math.min(at, deadline), token);
     throw new DelayedError();
   };
   return {
@@ -63,10 +70,19 @@ export function controlContext(scope: ControlScope): ControlContext {
           : prepareInline((source as { workflow: unknown }).workflow, variables, '/parameters/workflow');
       const submitted = await kernel.submit(prepared, {
         claim: { space: 'child', id: correlationId },
-        parent: { executionId: id, taskId: task.id, jobId: job.id as string, depth: (def.depth ?? 0) + 1 },
+        parent: {
+          executionId: id,
+          taskId: task.id,
+          jobId: job.id as string,
+          queue: task.queue,
+          depth: (def.depth ?? 0) + 1,
+        },
         requestId: def.requestId,
       });
       return submitted.executionId;
+    },
+    async cancelRun(child, reason) {
+      if (!isFinalStatus(await ctx.store.status(child))) await kernel.cancel(child, reason).catch(() => undefined);
     },
     async runOutcome(child) {
       if (!isFinalStatus(await ctx.store.status(child))) return { ended: false };
@@ -82,12 +98,14 @@ export function controlContext(scope: ControlScope): ControlContext {
       if (await job.moveToWaitingChildren(token as string)) throw new WaitingChildrenError();
     },
     async subTaskResults() {
-      const failures = Object.entries(await job.getIgnoredChildrenFailures()).map(
-        ([key, reason]) => [key.slice(key.lastIndexOf(':') + 1), reason] as [string, string],
-      );
+      // This attempt's sub-tasks only: a retry's children are new jobs beside the earlier attempt's.
+      const own = (key: string) => key.slice(key.lastIndexOf(':') + 1).startsWith(`${job.id}.${attempt}.`);
+      const failures = Object.entries(await job.getIgnoredChildrenFailures())
+        .filter(([key]) => own(key))
+        .map(([key, reason]) => [key.slice(key.lastIndexOf(':') + 1), reason] as [string, string]);
       const ordered: unknown[] = [];
       for (const [key, value] of Object.entries(await job.getChildrenValues()))
-        ordered[Number(key.slice(key.lastIndexOf('.') + 1))] = value;
+        if (own(key)) ordered[Number(key.slice(key.lastIndexOf('.') + 1))] = value;
       return { failures, outputs: ordered };
     },
   };
@@ -106,7 +124,7 @@ async function addSubTasks(
   const parent = { id: job.id as string, queue: job.queueQualifiedName };
   const { ttlSeconds } = ctx.limits;
   const trace = carrierOf(); // the parallel task's span, active while it adds its items
-  await ctx.queues.tasks.addBulk(
+  await ctx.queues.taskQueue(task.queue).addBulk(
     subTasks.map((sub, i) => {
       const data: SubTaskJobData = {
         e: def.executionId,
@@ -122,6 +140,7 @@ async function addSubTasks(
         data.a = attempt;
       }
       if (def.requestId) data.rid = def.requestId;
+      if (job.data.dl !== undefined && job.data.da === attempt) data.pd = job.data.dl;
       if (trace) data.tc = trace;
       return {
         name: 'subtask',
@@ -138,4 +157,20 @@ async function addSubTasks(
       };
     }),
   );
+}
+
+/**
+ * When a waiting task's attempt times out: set on the attempt's first run (kept in the job's data, so parking and
+ * waking keep it), undefined without a timeout.
+ */
+export async function attemptDeadline(
+  job: Job<TaskJobData>,
+  retry: number,
+  timeoutMs: number | undefined,
+): Promise<number | undefined> {
+  if (timeoutMs === undefined) return undefined;
+  if (job.data.da === retry && job.data.dl !== undefined) return job.data.dl;
+  const dl = Date.now() + timeoutMs;
+  await job.updateData({ ...job.data, dl, da: retry });
+  return dl;
 }

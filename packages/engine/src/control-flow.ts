@@ -6,6 +6,7 @@ import {
   type TaskHandler,
   type TaskParameters,
   type TaskType,
+  taskTypeOf,
 } from '@orch/core';
 
 /**
@@ -24,7 +25,7 @@ export type HandledTaskType = Exclude<TaskType, ControlFlowType>;
 export type TaskHandlers = { readonly [K in ServiceTaskType]: TaskHandler<TaskParameters<K>> };
 
 export function isControlFlow(type: TaskType): type is ControlFlowType {
-  return TASK_CATALOG[type].kind === 'control';
+  return taskTypeOf(type)?.kind === 'control'; // an SDK type (not in the catalog) is a service type
 }
 
 /** The builtin types' handlers (no side effects; the runner uses them whatever the worker passes). */

@@ -8,6 +8,8 @@ import { START_GRACE_MS } from './run-layout';
 import { RunStore } from './run-store';
 import { ttlSecondsOf } from './task-job';
 import { TaskLogStore } from './task-log-store';
+import { TaskTypeRegistry } from './task-type-registry';
+import { WorkerRegistry } from './worker-registry';
 
 export interface EngineOptions {
   /** Used for the engine's own commands; the caller owns it. */
@@ -65,6 +67,10 @@ export interface EngineContext {
   /** For the schedule manager's own (global, non-run) keys. */
   redis: Redis;
   keys: RedisKeys;
+  /** The workers' heartbeats (`/api/v1/workers`, and which task queues are served). */
+  workers: WorkerRegistry;
+  /** The task types SDK workers registered. */
+  taskTypes: TaskTypeRegistry;
 }
 
 export function createEngineContext(options: EngineOptions): EngineContext {
@@ -94,5 +100,7 @@ export function createEngineContext(options: EngineOptions): EngineContext {
     channels: { abort: keys.abortChannel(), finished: keys.finishedChannel() },
     redis: options.connection,
     keys,
+    workers: new WorkerRegistry(options.connection, keys),
+    taskTypes: new TaskTypeRegistry(options.connection, keys, logger),
   };
 }

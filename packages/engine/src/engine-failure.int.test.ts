@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { byId, type Harness, probe, startHarness, wf } from './testing';
 
 jest.setTimeout(60_000);
@@ -50,6 +51,19 @@ describe('retries', () => {
       [2, 'flaky failure 2'],
       [3, 'flaky failure 3'],
     ]);
+    // Every attempt is kept in the record, each with its worker, times and error.
+    const history = byId(record).flaky?.history ?? [];
+    const worker = `${hostname()}:${process.pid}`;
+    expect(history.map((a) => [a.attempt, a.status, a.error ?? null, a.worker])).toEqual([
+      [1, 'failed', 'flaky failure 1', worker],
+      [2, 'failed', 'flaky failure 2', worker],
+      [3, 'failed', 'flaky failure 3', worker],
+      [4, 'completed', null, worker],
+    ]);
+    history.forEach((a, i) => {
+      expect(Date.parse(a.started_at)).toBeCloseTo(starts[i] as number, -2);
+      expect(a.duration_ms).toBe(Date.parse(a.ended_at as string) - Date.parse(a.started_at));
+    });
   });
 
   it('does not retry a permanent failure', async () => {
@@ -82,6 +96,10 @@ describe('timeouts', () => {
     expect(h.calls.map((c) => [c.attempt, c.outcome])).toEqual([
       [1, 'aborted'],
       [2, 'aborted'],
+    ]);
+    expect(byId(record).slow?.history?.map((a) => [a.attempt, a.status, a.error])).toEqual([
+      [1, 'timed_out', 'task slow timed out after 200 ms'],
+      [2, 'timed_out', 'task slow timed out after 200 ms'],
     ]);
     for (const c of h.calls) expect((c.end as number) - c.start).toBeLessThan(2000);
   });
@@ -128,7 +146,7 @@ describe('timeouts', () => {
 });
 
 describe('failure handling', () => {
-  it('fails fast by default: running tasks are aborted, nothing new starts, the rest is upstream_failed', async () => {
+  it('fails fast by default: running tasks are aborted (cancelled), nothing new starts, the rest is upstream_failed', async () => {
     const record = await h.run(
       wf([
         probe('boom', [], { sleep_ms: 200, permanent: true }),
@@ -140,12 +158,15 @@ describe('failure handling', () => {
     expect(record.status).toBe('failed');
     expect(record.error).toBe('task boom failed: task boom refuses');
     const t = byId(record);
+    // busy was running when fail-fast stopped the run: cancelled, its attempt too; the others never ran.
     expect([t.boom?.status, t.busy?.status, t.after?.status, t.child?.status]).toEqual([
       'failed',
-      'upstream_failed',
+      'cancelled',
       'upstream_failed',
       'upstream_failed',
     ]);
+    expect(t.busy?.history?.map((a) => [a.attempt, a.status])).toEqual([[1, 'cancelled']]);
+    expect([t.after?.history, t.child?.history]).toEqual([undefined, undefined]);
     expect(h.calls.find((c) => c.task === 'busy')?.outcome).toBe('aborted');
     expect(startsOf('after')).toHaveLength(0);
   });

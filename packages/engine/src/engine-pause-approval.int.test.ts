@@ -121,7 +121,7 @@ describe('approval tasks', () => {
   it('fails the task when nobody decides before its timeout', async () => {
     const record = await h.run(approvalFlow('300ms'));
     expect(record.status).toBe('failed');
-    expect(byId(record).review?.error).toBe('no decision within 300 ms');
+    expect(byId(record).review?.error).toBe('task review timed out after 300 ms');
   });
 
   it('refuses decisions on other task types', async () => {

@@ -1,6 +1,6 @@
 import type { Logger } from '@orch/logger';
-import { closeConnection, QUEUES } from '@orch/redis';
-import { FlowProducer, Job, Queue } from 'bullmq';
+import { closeConnection, QUEUES, taskQueueName } from '@orch/redis';
+import { FlowProducer, Job, Queue, type QueueOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QUEUE_STATES, type QueueCounts } from './operational-state';
 
@@ -16,6 +16,10 @@ export class EngineQueues {
   /** What a BullMQ Worker of these queues is constructed with. */
   readonly workerConnection: { connection: Redis; prefix: string };
   private closing?: Promise<void>;
+  /** The task queues of named pools (`queue: gpu` is `tasks-gpu`), made when first used. */
+  private readonly pools = new Map<string, Queue>();
+  private readonly queueOptions: QueueOptions;
+  private readonly quiet: (error: Error) => void;
 
   constructor(
     /** BullMQ's own client: a duplicate of the engine's (see `createEngineContext`). */
@@ -30,19 +34,39 @@ export class EngineQueues {
     // BullMQ's own event streams are capped (default 10,000 entries, ~700 KB per queue); the engine reads none of
     // them (runs have their own streams), so a short tail for dashboards is enough.
     const queueOptions = { ...shared, streams: { events: { maxLen: 1000 } } };
+    this.queueOptions = queueOptions;
     this.workflows = new Queue(QUEUES.workflows, queueOptions);
     this.tasks = new Queue(QUEUES.tasks, queueOptions);
     this.control = new Queue(QUEUES.control, queueOptions);
     this.flows = new FlowProducer(shared);
     // The connection's owner logs its errors; without a listener BullMQ would print each one to the console.
     const quiet = (error: Error) => logger.debug('queue connection error', { error: error.message });
+    this.quiet = quiet;
     for (const queue of this.all()) queue.on('error', quiet);
     this.flows.on('error', quiet);
     connection.on('error', quiet);
   }
 
   all(): Queue[] {
-    return [this.workflows, this.tasks, this.control];
+    return [this.workflows, this.tasks, this.control, ...this.pools.values()];
+  }
+
+  /** The default task queue and every named one this process has used. */
+  taskQueues(): Queue[] {
+    return [this.tasks, ...this.pools.values()];
+  }
+
+  /** The BullMQ queue of a task queue (`queue:`); `default` (or none) is `tasks`. */
+  taskQueue(queue?: string): Queue {
+    const name = taskQueueName(queue);
+    if (name === QUEUES.tasks) return this.tasks;
+    let pool = this.pools.get(name);
+    if (!pool) {
+      pool = new Queue(name, this.queueOptions);
+      pool.on('error', this.quiet);
+      this.pools.set(name, pool);
+    }
+    return pool;
   }
 
   /** The parent reference of a child of the run's workflow job. */
@@ -61,13 +85,13 @@ export class EngineQueues {
     });
   }
 
-  taskJob(jobId: string): Promise<Job | undefined> {
-    return this.tasks.getJob(jobId);
+  taskJob(jobId: string, queue?: string): Promise<Job | undefined> {
+    return this.taskQueue(queue).getJob(jobId);
   }
 
   /** Promotes a delayed task job (a parked wait) so it runs now; a job that moved on meanwhile is left alone. */
-  async wake(jobId: string): Promise<void> {
-    const job = await Job.fromId(this.tasks, jobId);
+  async wake(jobId: string, queue?: string): Promise<void> {
+    const job = await Job.fromId(this.taskQueue(queue), jobId);
     if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
   }
 

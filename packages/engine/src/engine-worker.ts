@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
+import { TASK_TYPES } from '@orch/core';
 import { type Logger, silentLogger } from '@orch/logger';
-import { isConnectionError, QUEUES } from '@orch/redis';
+import { isConnectionError, QUEUES, taskQueueName } from '@orch/redis';
 import type { AttemptEnding } from '@orch/run-model';
 import { context, tracingOn } from '@orch/tracing';
 import { DelayedError, type Job, type MinimalJob, UnrecoverableError, WaitingChildrenError, Worker } from 'bullmq';
@@ -12,27 +13,28 @@ import { type BackoffSpec, backoffDelay } from './execution-definition';
 import { RecoveryManager, type RecoveryOptions } from './recovery/recovery-manager';
 import type { RunKernel } from './run-kernel';
 import { ScheduleManager } from './schedule-manager';
+import { lockLost } from './task-errors';
 import type { SubTaskJobData, TaskJobData } from './task-job';
 import type { TaskObserver, TaskOutcome } from './task-observer';
-import {
-  lockLost,
-  TASK_TIMEOUT,
-  TaskRunner,
-  type TemplateResolver,
-  WORKFLOW_ABORT,
-  WorkflowAbortError,
-} from './task-runner';
+import { TASK_TIMEOUT, TaskRunner, type TemplateResolver, WORKFLOW_ABORT, WorkflowAbortError } from './task-runner';
 import { TaskSpans } from './task-spans';
+import { HEARTBEAT_MS, HeartbeatLoop } from './worker-heartbeat';
+import type { WorkerHeartbeat } from './worker-registry';
 import { internalsOf, type WorkflowEngine } from './workflow-engine';
+
+/** The engine's version, as workers report it in their heartbeats. */
+const ENGINE_VERSION: string = (require('../package.json') as { version: string }).version;
 
 export interface EngineWorkerOptions {
   engine: WorkflowEngine;
   handlers: TaskHandlers;
   /** A dedicated connection for the abort channel (a subscribed client can do nothing else). */
   subscriber: Redis;
-  /** Task jobs this process runs at once. */
+  /** Task jobs this process runs at once (on each task queue it serves). */
   concurrency: number;
-  /** BullMQ lock and stall check; a killed worker's jobs restart after about lockDuration + stalledInterval. */
+  /** The task queues (`queue:`) whose jobs this worker runs; `['default']` when absent (WORKER_QUEUES). */
+  queues?: readonly string[];
+  /** BullMQ lock and stall check (defaults 4 s and 2 s); a killed worker's jobs run again within about the lock. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   logger?: Logger;
@@ -48,7 +50,23 @@ export interface EngineWorkerOptions {
   startSweepMs?: number;
   /** Told about every task job this worker runs and every stall it finds (the worker app's metrics). */
   observer?: TaskObserver;
+  /** What its heartbeats say: the task types it runs (default: the catalog's), its kind and version. */
+  identity?: { taskTypes?: readonly string[]; kind?: 'stock' | 'sdk'; version?: string };
+  heartbeatMs?: number;
+  /**
+   * Only task jobs: no workflow or control jobs, no deadline sweep (an SDK worker, which runs its own task types and
+   * leaves ending runs, schedules and recovery to the stock workers and their settings).
+   */
+  tasksOnly?: boolean;
 }
+
+/**
+ * BullMQ's job lock and stall check (WORKER_LOCK_DURATION, WORKER_STALLED_INTERVAL): a killed worker's jobs run again
+ * within about the lock, at a few dozen Redis commands a second per busy worker, with no false stall on a saturated
+ * machine (bench/src/lock-stall.ts; the README's Recovery section has the table).
+ */
+export const DEFAULT_LOCK_MS = 4000;
+export const DEFAULT_STALLED_INTERVAL_MS = 2000;
 
 /** Default sweep period: timeouts fire within a quarter second, at four cheap script calls a second per worker. */
 export const DEADLINE_SWEEP_MS = 250;
@@ -68,7 +86,9 @@ export class EngineWorker {
   private readonly logger: Logger;
   /** Running task jobs by execution, so an abort message can cancel exactly those. */
   private readonly running = new Map<string, Set<string>>();
-  private readonly taskWorker: Worker;
+  /** One BullMQ Worker per task queue served. */
+  private readonly taskWorkers: Worker[];
+  readonly queues: readonly string[];
   private closing?: Promise<void>;
   private sweeper?: NodeJS.Timeout;
   private sweeping?: Promise<unknown>;
@@ -78,6 +98,8 @@ export class EngineWorker {
   readonly schedules: ScheduleManager;
   private readonly ctx: EngineContext;
   private readonly kernel: RunKernel;
+  private readonly heartbeat: HeartbeatLoop;
+  private readonly startedAt = new Date().toISOString();
   /** Only when this process traces. */
   private readonly spans?: TaskSpans;
 
@@ -89,22 +111,35 @@ export class EngineWorker {
     this.runner = new TaskRunner(this.ctx, this.kernel, options.handlers, this.logger, this.name, options.templates);
     const base = {
       ...this.ctx.queues.workerConnection,
-      lockDuration: options.lockDurationMs ?? 30_000,
-      stalledInterval: options.stalledIntervalMs ?? 30_000,
+      lockDuration: options.lockDurationMs ?? DEFAULT_LOCK_MS,
+      stalledInterval: options.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS,
       maxStalledCount: 2,
       autorun: false,
     };
-    this.taskWorker = new Worker(QUEUES.tasks, (job, token, signal) => this.runTaskJob(job, token, signal), {
-      ...base,
-      concurrency: options.concurrency,
-      settings: { backoffStrategy: (attemptsMade, _type, _error, job) => retryDelay(attemptsMade, job) },
-    });
-    const workflowWorker = new Worker(QUEUES.workflows, (job, token) => this.finalizeJob(job, token), {
-      ...base,
-      concurrency: 16,
-    });
-    const controlWorker = new Worker(QUEUES.control, (job) => this.controlJob(job), { ...base, concurrency: 4 });
-    this.workers = [this.taskWorker, workflowWorker, controlWorker];
+    this.queues = options.queues?.length ? [...new Set(options.queues)] : ['default'];
+    this.taskWorkers = this.queues.map(
+      (queue) =>
+        new Worker(taskQueueName(queue), (job, token, signal) => this.runTaskJob(job, token, signal), {
+          ...base,
+          concurrency: options.concurrency,
+          settings: { backoffStrategy: (attemptsMade, _type, error, job) => retryDelay(attemptsMade, job, error) },
+        }),
+    );
+    this.workers = [...this.taskWorkers];
+    if (!options.tasksOnly) {
+      const workflowWorker = new Worker(QUEUES.workflows, (job, token) => this.finalizeJob(job, token), {
+        ...base,
+        concurrency: 16,
+      });
+      const controlWorker = new Worker(QUEUES.control, (job) => this.controlJob(job), { ...base, concurrency: 4 });
+      this.workers.push(workflowWorker, controlWorker);
+    }
+    this.heartbeat = new HeartbeatLoop(
+      this.ctx.workers,
+      () => this.describe(),
+      options.heartbeatMs ?? HEARTBEAT_MS,
+      this.logger,
+    );
     if (options.recovery) this.recovery = new RecoveryManager(this.ctx, this.kernel, options.recovery, this.logger);
     this.schedules = new ScheduleManager(options.engine, this.logger);
     for (const worker of this.workers) {
@@ -127,8 +162,31 @@ export class EngineWorker {
     if (this.recovery && this.options.recovery) await this.recovery.schedule(this.options.recovery.intervalMs);
     for (const worker of this.workers) void worker.run();
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
-    this.sweeper = setInterval(() => this.sweepDeadlines(), this.options.deadlineSweepMs ?? DEADLINE_SWEEP_MS);
-    this.startSweeper = setInterval(() => this.sweepStarting(), this.options.startSweepMs ?? START_SWEEP_MS);
+    if (!this.options.tasksOnly) {
+      this.sweeper = setInterval(() => this.sweepDeadlines(), this.options.deadlineSweepMs ?? DEADLINE_SWEEP_MS);
+      this.startSweeper = setInterval(() => this.sweepStarting(), this.options.startSweepMs ?? START_SWEEP_MS);
+    }
+    await this.heartbeat.start();
+  }
+
+  /** This worker as its heartbeat describes it. */
+  private describe(): Omit<WorkerHeartbeat, 'at'> {
+    const { identity } = this.options;
+    let active = 0;
+    for (const ids of this.running.values()) active += ids.size;
+    return {
+      name: this.name,
+      host: hostname(),
+      pid: process.pid,
+      queues: [...this.queues],
+      task_types: [...(identity?.taskTypes ?? TASK_TYPES)],
+      concurrency: this.options.concurrency,
+      active,
+      started_at: this.startedAt,
+      heartbeat_ms: this.options.heartbeatMs ?? HEARTBEAT_MS,
+      version: identity?.version ?? ENGINE_VERSION,
+      kind: identity?.kind ?? 'stock',
+    };
   }
 
   /** One sweep for orphaned runs at a time; a failed one is retried by the next tick (their markers stay). */
@@ -155,11 +213,13 @@ export class EngineWorker {
 
   /** `<execution id>`: the run is ending, abort all its jobs here. `job:<id>`: that job overran its timeout. */
   private abortLocal(message: string): void {
+    // Cancelling a job a Worker does not run is a no-op, so each asks every task queue's.
     if (message.startsWith('job:')) {
-      this.taskWorker.cancelJob(message.slice(4), TASK_TIMEOUT);
+      for (const worker of this.taskWorkers) worker.cancelJob(message.slice(4), TASK_TIMEOUT);
       return;
     }
-    for (const jobId of this.running.get(message) ?? []) this.taskWorker.cancelJob(jobId, WORKFLOW_ABORT);
+    for (const jobId of this.running.get(message) ?? [])
+      for (const worker of this.taskWorkers) worker.cancelJob(jobId, WORKFLOW_ABORT);
   }
 
   private async runTaskJob(job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown> {
@@ -249,6 +309,7 @@ export class EngineWorker {
       clearInterval(this.sweeper);
       clearInterval(this.startSweeper);
       await Promise.all([this.sweeping, this.startSweeping]);
+      await this.heartbeat.stop(this.name);
       await Promise.allSettled(this.workers.map((w) => w.close()));
       await this.options.subscriber.unsubscribe().catch(() => undefined);
     })();
@@ -268,7 +329,8 @@ function endingOf(outcome: TaskOutcome): AttemptEnding | undefined {
 function attemptLogOf(ctx: EngineContext, job: Job, logger: Logger): AttemptLog {
   const data = job.data as { e: string; t: string; i?: number };
   const task = job.name === 'subtask' ? `${data.t}[${data.i}]` : data.t;
-  return new AttemptLog(ctx.logs, data.e, task, job.attemptsMade + 1, () => logger);
+  // The record's attempt number: re-runs after a lost worker count (stalledCounter), as the task runner counts them.
+  return new AttemptLog(ctx.logs, data.e, task, job.attemptsMade + 1 + (job.stalledCounter ?? 0), () => logger);
 }
 
 /** The outcome of a job whose run threw. (The signal cannot tell: a task's own failure can abort its run.) */
@@ -279,7 +341,9 @@ function outcomeOf(error: unknown): TaskOutcome {
   return error instanceof UnrecoverableError ? 'failed' : 'retrying';
 }
 
-function retryDelay(attemptsMade: number, job: MinimalJob | undefined): number {
+/** The task's backoff, but never sooner than a failure's own `retryAfterMs` (an http 429's Retry-After). */
+function retryDelay(attemptsMade: number, job: MinimalJob | undefined, error: Error | undefined): number {
   const spec = (job?.data as { bp?: BackoffSpec } | undefined)?.bp;
-  return spec ? backoffDelay(spec, attemptsMade) : 0;
+  const after = (error as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+  return Math.max(spec ? backoffDelay(spec, attemptsMade) : 0, typeof after === 'number' ? after : 0);
 }

@@ -32,7 +32,7 @@ export interface ExecutionDefinition {
   /** 0 for a top-level run; a sub-workflow is one deeper than the run that started it. */
   depth?: number;
   /** Set on a sub-workflow: the task (and its job) that waits for it. */
-  parent?: { executionId: string; taskId: string; jobId: string };
+  parent?: { executionId: string; taskId: string; jobId: string; queue?: string };
   /** Exit handlers (`on_exit`) by id, and those without dependencies: added once the run's tasks have ended. */
   exitTasks?: Record<string, CompiledTask>;
   exitRoots?: string[];
@@ -72,6 +72,19 @@ export function compileExecution(
 export function taskOf(def: ExecutionDefinition, id: string): CompiledTask | undefined {
   if (Object.hasOwn(def.tasks, id)) return def.tasks[id];
   return def.exitTasks && Object.hasOwn(def.exitTasks, id) ? def.exitTasks[id] : undefined;
+}
+
+/** The task queue (`queue:`) of a task of the run; undefined for the default. */
+export function queueOf(def: ExecutionDefinition, taskId: string): string | undefined {
+  return taskOf(def, taskId)?.queue;
+}
+
+/** Every task queue the run's tasks use, the default (undefined) first. */
+export function queuesOf(def: ExecutionDefinition | undefined): (string | undefined)[] {
+  const named = new Set<string>();
+  for (const t of [...Object.values(def?.tasks ?? {}), ...Object.values(def?.exitTasks ?? {})])
+    if (t.queue) named.add(t.queue);
+  return [undefined, ...named];
 }
 
 /** The run's task ids, in declaration order. */

@@ -2,7 +2,7 @@ import type { FinalStatus, TaskFinalStatus } from '@orch/run-model';
 import type { Job } from 'bullmq';
 import { gateNames } from './concurrency-gates';
 import type { EngineContext } from './engine-context';
-import type { ExecutionDefinition } from './execution-definition';
+import { type ExecutionDefinition, queueOf } from './execution-definition';
 import type { RunMeta } from './run-record-view';
 import { jobIds, type TaskJobData } from './task-job';
 
@@ -90,7 +90,7 @@ export class ExitHandlers {
     for (let pass = 0; pass <= Object.keys(def.exitTasks ?? {}).length; pass++) {
       const ready = await store.readyTasks(def, true);
       if (ready.length === 0) return false;
-      const jobs = await Promise.all(ready.map((t) => queues.taskJob(jobIds.task(id, t))));
+      const jobs = await Promise.all(ready.map((t) => queues.taskJob(jobIds.task(id, t), queueOf(def, t))));
       const missing = ready.filter((_, i) => !jobs[i]);
       const ended = jobs.filter((j): j is Job => !!j?.finishedOn);
       if (ended.length < jobs.filter(Boolean).length || missing.length > 0) {

@@ -17,4 +17,6 @@ export interface OperationalState {
   pending: number;
   recovery: Record<string, number>;
   queues: QueueCounts;
+  /** Workers by heartbeat: live, and lost (3 heartbeats missed). */
+  workers: { live: number; lost: number };
 }

@@ -69,7 +69,7 @@ export async function parallelItems(
   const attempt = integer(query.attempt, latest, '/attempt', 1, compiled.attempts);
   const offset = integer(query.offset, 0, '/offset', 0, MAX_ITEMS);
   const limit = integer(query.limit, 200, '/limit', 1, MAX_PAGE);
-  const queue = ctx.queues.tasks;
+  const queue = ctx.queues.taskQueue(compiled.queue);
   // The engine's own connection: the same Redis as the queue's, and a plain client (no BullMQ scripts to copy).
   const client = ctx.redis;
   const itemId = (i: number) => jobIds.subTask(jobIds.task(id, task), attempt, i);

@@ -4,7 +4,7 @@ import { type ApprovalDecision, type ExecutionStatus, publicStatus } from '@orch
 import { checkApprover } from './approvers';
 import { sourceOf } from './definition-lookups';
 import type { EngineContext } from './engine-context';
-import { taskOf } from './execution-definition';
+import { queueOf, taskOf } from './execution-definition';
 import type { RunKernel } from './run-kernel';
 import { jobIds } from './task-job';
 
@@ -54,7 +54,7 @@ export class RunControl {
     await store.setStatus(id, 'running', 'workflow.resumed');
     const def = await store.definition(id);
     const ready = await store.readyTasks(def);
-    const jobs = await Promise.all(ready.map((t) => queues.taskJob(jobIds.task(id, t))));
+    const jobs = await Promise.all(ready.map((t) => queues.taskJob(jobIds.task(id, t), queueOf(def, t))));
     await this.kernel.release(
       def,
       ready.filter((_, i) => !jobs[i]),
@@ -94,7 +94,7 @@ export class RunControl {
       throw new OrchestratorError('CONFLICT', `task ${taskId} has already been decided`);
     }
     await store.appendEvent(id, decision === 'approve' ? 'task.approved' : 'task.rejected', { task: taskId, by });
-    await queues.wake(jobIds.task(id, taskId));
+    await queues.wake(jobIds.task(id, taskId), queueOf(await store.definition(id), taskId));
     return record;
   }
 }

@@ -3,7 +3,7 @@ import { recordRunSpan } from '@orch/tracing';
 import type { Job } from 'bullmq';
 import { gateNames } from './concurrency-gates';
 import type { EngineContext } from './engine-context';
-import type { ExecutionDefinition } from './execution-definition';
+import { type ExecutionDefinition, queueOf } from './execution-definition';
 import { ExitHandlers, type TasksOutcome } from './exit-handlers';
 import type { RunMeta } from './run-record-view';
 import { evaluateRunOutput } from './run-result';
@@ -75,7 +75,7 @@ export class RunEnding {
     const { store, queues } = this.ctx;
     const id = def.executionId;
     const missing = Object.keys(def.tasks).filter((t) => !fin.has(t));
-    const jobs = await Promise.all(missing.map((t) => queues.taskJob(jobIds.task(id, t))));
+    const jobs = await Promise.all(missing.map((t) => queues.taskJob(jobIds.task(id, t), queueOf(def, t))));
     const lost = jobs.filter((j): j is Job => !!j && !!j.failedReason && !!j.finishedOn);
     for (const job of lost) {
       const taskId = (job.data as TaskJobData).t;
@@ -129,7 +129,7 @@ export class RunEnding {
     await store.clearGates(id, gateNames(def));
     await this.respond(id);
     // Wake the parent's waiting task: it reads this run's outcome.
-    if (def.parent) await queues.wake(def.parent.jobId);
+    if (def.parent) await queues.wake(def.parent.jobId, def.parent.queue);
     if (def.claim) await store.keepClaim(def.claim, limits.executionTtlMs);
     store.forget(id);
     logger.info('workflow finished', {

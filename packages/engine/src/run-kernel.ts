@@ -2,7 +2,7 @@ import { CHILD_RUN_NOTE, type PreparedWorkflow } from '@orch/core';
 import { NotFoundError } from '@orch/errors';
 import { type ExecutionStatus, isFinalStatus, publicStatus } from '@orch/run-model';
 import type { EngineContext } from './engine-context';
-import type { ExecutionDefinition } from './execution-definition';
+import { type ExecutionDefinition, queueOf, queuesOf } from './execution-definition';
 import { PARKED_MS } from './parked-jobs';
 import { RunEnding } from './run-ending';
 import { type RetryResult, RunSubmission, type SubmitOptions, type SubmitResult } from './run-submission';
@@ -79,12 +79,19 @@ export class RunKernel {
       await Promise.all(
         taskIds.map((t) => {
           const { name, data, opts } = taskJob(def, t, limits.ttlSeconds, parent);
-          return queues.tasks.add(name, data, opts);
+          return queues.taskQueue(queueOf(def, t)).add(name, data, opts);
         }),
       );
       return;
     }
-    await queues.tasks.addBulk(taskIds.map((t) => taskJob(def, t, limits.ttlSeconds, parent)));
+    // One bulk add per task queue (`queue:`): most runs have only the default one.
+    const byQueue = new Map<string | undefined, string[]>();
+    for (const t of taskIds) byQueue.set(queueOf(def, t), [...(byQueue.get(queueOf(def, t)) ?? []), t]);
+    await Promise.all(
+      [...byQueue].map(([queue, ids]) =>
+        queues.taskQueue(queue).addBulk(ids.map((t) => taskJob(def, t, limits.ttlSeconds, parent))),
+      ),
+    );
   }
 
   /**
@@ -189,10 +196,10 @@ export class RunKernel {
   async broadcastAbort(id: string): Promise<void> {
     const { store, queues } = this.ctx;
     await store.broadcastAbort(id);
-    await queues.promoteDelayed(queues.tasks, jobIds.runTasks(id));
+    const def = await store.definition(id).catch(() => undefined);
+    for (const queue of queuesOf(def)) await queues.promoteDelayed(queues.taskQueue(queue), jobIds.runTasks(id));
     await queues.promoteDelayed(queues.control, jobIds.runHolds(id));
     // Sub-workflows end with the run that started them.
-    const def = await store.definition(id).catch(() => undefined);
     const all = def ? [...Object.values(def.tasks), ...Object.values(def.exitTasks ?? {})] : [];
     const subTasks = all.filter((t) => t.type === 'workflow');
     for (const child of await store.notes(
@@ -224,8 +231,9 @@ export class RunKernel {
 
   /** Brings a paused run's parked jobs (queued tasks, its holds) back now. */
   async unpark(id: string): Promise<void> {
-    const { queues } = this.ctx;
-    await queues.promoteDelayed(queues.tasks, jobIds.runTasks(id));
+    const { queues, store } = this.ctx;
+    const def = await store.definition(id).catch(() => undefined);
+    for (const queue of queuesOf(def)) await queues.promoteDelayed(queues.taskQueue(queue), jobIds.runTasks(id));
     await queues.promoteDelayed(queues.control, jobIds.runHolds(id));
   }
 

@@ -1,6 +1,7 @@
 import { type TaskDefinition, taskTypeOf } from '@orch/core';
 import { taskNoteField } from '@orch/redis';
 import {
+  type AttemptStatus,
   type EventType,
   type ExecutionEvent,
   type ExecutionRecord,
@@ -8,6 +9,7 @@ import {
   publicStatus,
   type SkipReason,
   TASK_STATUSES,
+  type TaskAttempt,
   type TaskRecord,
   type TaskStatus,
 } from '@orch/run-model';
@@ -24,10 +26,12 @@ export interface TaskState {
   ft?: number;
   e?: string;
   w?: string;
-  /** Why a skipped task did not run. */
-  r?: SkipReason;
+  /** Why a skipped task did not run; `timed_out` when a failed task's last attempt timed out. */
+  r?: SkipReason | 'timed_out';
   /** Completed by a retry that reused the checkpointed output. */
   reused?: boolean;
+  /** The attempts that ended before the current one (retried or lost), oldest first; the current one is a/w/st/ft. */
+  h?: { a: number; w?: string; st?: number; ft?: number; s: AttemptStatus; e?: string }[];
 }
 
 /** The fields of a run's meta hash. */
@@ -127,8 +131,10 @@ function toTaskRecord(
   if (state.ft) record.finished_at = iso(state.ft);
   if (state.st && state.ft) record.duration_ms = state.ft - state.st;
   if (state.e) record.error = state.e;
-  if (state.r && status === 'skipped') record.skip_reason = state.r;
+  if (state.r && status === 'skipped') record.skip_reason = state.r as SkipReason;
   if (state.w) record.worker = state.w;
+  const history = historyOf(state);
+  if (history.length > 0) record.history = history;
   if (status === 'running') {
     const note = (name: string) => states.get(taskNoteField(name, t.id));
     const waiting = taskTypeOf(t.type)?.waitingFor?.(t.parameters ?? {}, note);
@@ -137,6 +143,30 @@ function toTaskRecord(
   const output = outputs.get(t.id);
   if (output !== undefined) record.output = JSON.parse(output);
   return record;
+}
+
+/** How the current attempt of a task in `status` stands; undefined when no handler ran (skips, replays). */
+const CURRENT: Partial<Record<TaskStatus, AttemptStatus>> = {
+  running: 'running',
+  completed: 'completed',
+  failed: 'failed',
+  cancelled: 'cancelled',
+};
+
+/** The ended attempts kept in `h`, then the current one (unless no handler ran in it). */
+function historyOf(state: TaskState): TaskAttempt[] {
+  const entries = [...(state.h ?? [])];
+  const current = state.s === 'failed' && state.r === 'timed_out' ? 'timed_out' : state.s && CURRENT[state.s];
+  if (current && state.a && state.st && state.a !== entries.at(-1)?.a)
+    entries.push({ a: state.a, w: state.w, st: state.st, ft: state.ft, s: current, e: state.e });
+  return entries.map((h) => {
+    const attempt: TaskAttempt = { attempt: h.a, started_at: iso(h.st) ?? '', status: h.s };
+    if (h.w) attempt.worker = h.w;
+    if (h.ft) attempt.ended_at = iso(h.ft);
+    if (h.st && h.ft) attempt.duration_ms = h.ft - h.st;
+    if (h.e) attempt.error = h.e;
+    return attempt;
+  });
 }
 
 /** One stream entry (`[id, [field, value, ...]]`) as an event. */

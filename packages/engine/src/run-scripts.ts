@@ -1,15 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RedisKeys } from '@orch/redis';
-import type { EndingStatus, FinalStatus, InternalStatus, SkipReason, TaskFinalStatus } from '@orch/run-model';
+import type { EndingStatus, InternalStatus, SkipReason, TaskFinalStatus } from '@orch/run-model';
 import type { Redis } from 'ioredis';
 import type { AppendLogInput } from './log-entry';
 import type { CreateRunArgs, CreateRunReply } from './run-layout';
+import type { BeginExitInput, FinalizeInput, Gate, GateMember } from './script-inputs';
+
+export type { BeginExitInput, FinalizeInput, Gate, GateMember } from './script-inputs';
 
 /** Lua files are named `<command>-<number of KEYS>.lua` and live beside src/ and dist/ in ../lua. */
 const FILES = [
   'start-task-5',
   'complete-task-6',
+  'retry-task-2',
   'finalize-8',
   'abort-2',
   'admit-2',
@@ -59,36 +63,10 @@ export interface CompleteTaskInput {
   attempt: number;
   /** This failure fails the run now (fail-fast). */
   failFast: boolean;
-  /** Why a `skipped` task did not run. */
-  reason?: SkipReason;
+  /** Why a `skipped` task did not run; `timed_out` for a failure whose last attempt timed out. */
+  reason?: SkipReason | 'timed_out';
   dependents: readonly string[];
   now?: number;
-}
-
-export interface BeginExitInput {
-  /** The status the run ends with once its exit handlers are done, and its error. */
-  status: FinalStatus;
-  error: string;
-  /** The status given to tasks that never finished, listed in `unfinished`. */
-  unfinishedStatus: TaskFinalStatus;
-  unfinished: readonly string[];
-  /** What the exit handlers see as `${workflow}`, JSON. */
-  workflow: string;
-  /** Epoch ms by which the exit handlers must be done. */
-  deadline: number;
-  now?: number;
-}
-
-/** A concurrency gate: the run's (`*`) or a parallel task's (its id), with its limit. */
-export interface Gate {
-  name: string;
-  limit: number;
-}
-
-/** What holds a gate's slot: a task, or a parallel item (`task`, `index`: its events name them). */
-export interface GateMember {
-  member: string;
-  item?: { task: string; index: number };
 }
 
 export interface CompleteTaskReply {
@@ -97,18 +75,6 @@ export interface CompleteTaskReply {
   triggeredFailFast: boolean;
   /** Dependents made ready, to add as jobs (none unless the run is running). */
   ready: string[];
-}
-
-export interface FinalizeInput {
-  status: FinalStatus;
-  error: string;
-  ttlMs: number;
-  /** The status given to tasks that never finished, listed in `unfinished`. */
-  unfinishedStatus: TaskFinalStatus;
-  unfinished: readonly string[];
-  /** Pub/sub channel told about the end. */
-  channel: string;
-  now?: number;
 }
 
 /**
@@ -178,6 +144,19 @@ export class RunScripts {
       ],
     )) as string[];
     return { runStatus: runStatus as CompleteTaskReply['runStatus'], triggeredFailFast: triggered === '1', ready };
+  }
+
+  /** Ends a failed attempt that will be retried: kept in the task's history, and `task.retrying` appended. */
+  async retryTask(
+    executionId: string,
+    input: { taskId: string; attempt: number; error: string; status: 'failed' | 'timed_out'; now?: number },
+  ): Promise<void> {
+    const k = this.runKeys(executionId);
+    await this.run(
+      'retry-task-2',
+      [k.tasks, k.events],
+      [input.taskId, input.attempt, input.now ?? Date.now(), input.error, input.status],
+    );
   }
 
   /** Ends a run once; true when this call ended it. */

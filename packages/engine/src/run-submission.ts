@@ -13,7 +13,7 @@ export interface SubmitOptions {
    */
   claim?: RunClaim;
   /** For a sub-workflow: the waiting task, and the depth of the run it belongs to plus one. */
-  parent?: { executionId: string; taskId: string; jobId: string; depth: number };
+  parent?: { executionId: string; taskId: string; jobId: string; queue?: string; depth: number };
   /** Pub/sub channel that gets the run's final message (the message bus sets `workflow-responses`). */
   respondTo?: string;
   /** The API key name that submitted the run; shown in its record as `submitted_by`. */

@@ -1,9 +1,10 @@
 import { OrchestratorError } from '@orch/errors';
 import type { TaskContext, TaskHandler } from './task-handler';
 
-class TaskTimeoutError extends OrchestratorError {
-  constructor(task: string, ms: number) {
-    super('TIMEOUT', `task ${task} timed out after ${ms} ms`);
+/** An attempt ran past the task's `timeout`: retried per the task's policy, recorded `timed_out`. */
+export class TaskTimeoutError extends OrchestratorError {
+  constructor(task: string, ms: number, cause?: unknown) {
+    super('TIMEOUT', `task ${task} timed out after ${ms} ms`, { cause });
   }
 }
 
@@ -48,9 +49,20 @@ export async function runWithDeadline(
   });
   try {
     return await Promise.race([handler(params, context), aborted]);
+  } catch (error) {
+    // A handler's own deadline (a service call's, which is this one) can fire a moment before our timer: past the
+    // deadline, whatever failed, the attempt timed out, and it says so in one message (the handler's error as cause).
+    const { deadline } = context;
+    if (timeoutMs !== undefined && deadline !== undefined && Date.now() >= deadline && !isTimeout(error))
+      throw new TaskTimeoutError(label, timeoutMs, error);
+    throw error;
   } finally {
     clearTimeout(timer);
     if (forward) outer?.removeEventListener('abort', forward);
     if (fail) live.removeEventListener('abort', fail);
   }
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof TaskTimeoutError;
 }

@@ -2,13 +2,15 @@ import { OrchestratorError, PermanentTaskError, ValidationError } from '@orch/er
 import { UnrecoverableError } from 'bullmq';
 
 const MAX_ERROR_CHARS = 2000;
+/** Causes followed at most: a cycle (`a.cause = a`) or a very deep chain stops here. */
+const MAX_CAUSES = 5;
 
 /** BullMQ's answer when a job's lock is gone or held by another worker (its finished-errors codes -2 and -6). */
 export function lockLost(error: unknown): boolean {
   return error instanceof Error && /^(Missing lock|Lock mismatch) for job /.test(error.message);
 }
 
-/** A failure no retry can fix: the task fails for good. */
+/** A failure a retry cannot fix. */
 export function isPermanent(error: unknown): boolean {
   return (
     error instanceof PermanentTaskError ||
@@ -18,8 +20,34 @@ export function isPermanent(error: unknown): boolean {
   );
 }
 
-/** An error's message as a task's recorded error, cut to a readable length. */
+/** A timeout (the task's own, or recovery finding the job overdue): the attempt ends `timed_out`. */
+export function isTimeout(error: unknown): boolean {
+  return error instanceof OrchestratorError && error.code === 'TIMEOUT';
+}
+
+/** How a failed attempt ended, for its history. */
+export function attemptEnd(error: unknown): 'timed_out' | 'failed' {
+  return isTimeout(error) ? 'timed_out' : 'failed';
+}
+
+/** Kept with a failed task whose last attempt timed out (as its `r`), so its history says so. */
+export function timedOut(error: unknown): 'timed_out' | undefined {
+  return isTimeout(error) ? 'timed_out' : undefined;
+}
+
+/** The message, then one `caused by:` line per cause (what an operator needs to see why), capped. */
 export function errorText(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
+  let text = messageOf(error);
+  let cause = error instanceof Error ? error.cause : undefined;
+  for (let depth = 0; cause !== undefined && cause !== null && depth < MAX_CAUSES; depth++) {
+    const line = messageOf(cause);
+    if (!text.includes(line)) text += `\ncaused by: ${line}`;
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
   return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}…` : text;
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error));
 }

@@ -1,5 +1,5 @@
 import type { ServiceTaskType } from '@orch/core';
-import { QUEUES } from '@orch/redis';
+import { QUEUES, taskQueueName } from '@orch/redis';
 import type { TraceCarrier } from '@orch/tracing';
 import type { FlowJob, JobsOptions } from 'bullmq';
 import { type BackoffSpec, type ExecutionDefinition, taskOf } from './execution-definition';
@@ -17,6 +17,9 @@ export interface TaskJobData {
   e: string;
   t: string;
   bp?: BackoffSpec;
+  /** A waiting task with a timeout: when its attempt `da` (BullMQ's) times out, epoch ms. */
+  dl?: number;
+  da?: number;
 }
 
 /** Data of a parallel sub-task job (`i` its index): its parameters are resolved when the parallel task adds it. */
@@ -33,6 +36,8 @@ export interface SubTaskJobData {
   a?: number;
   /** The run's request id, for the sub-task's log lines. */
   rid?: string;
+  /** The parallel task's attempt times out at this epoch ms: the sub-task does not start after it, nor run past it. */
+  pd?: number;
   /** The parallel task attempt's span (W3C trace context), parent of the sub-task's; only when tracing. */
   tc?: TraceCarrier;
 }
@@ -73,10 +78,9 @@ export function taskJob(
     removeOnComplete: { age: ttlSeconds, count: COMPLETED_TASK_JOBS_KEPT },
     removeOnFail: { age: ttlSeconds },
   };
-  if (task.backoff) {
-    data.bp = task.backoff;
-    opts.backoff = { type: 'orch' };
-  }
+  if (task.backoff) data.bp = task.backoff;
+  // The engine's strategy for every retried task: its backoff, or a failure's Retry-After.
+  if (task.attempts > 1) opts.backoff = { type: 'orch' };
   if (parent) opts.parent = parent;
   return { name: task.type, data, opts };
 }
@@ -92,6 +96,6 @@ export function workflowFlow(def: ExecutionDefinition, first: readonly string[],
       removeOnComplete: { age: ttlSeconds },
       removeOnFail: { age: ttlSeconds },
     },
-    children: first.map((t) => ({ queueName: QUEUES.tasks, ...taskJob(def, t, ttlSeconds) })),
+    children: first.map((t) => ({ queueName: taskQueueName(taskOf(def, t)?.queue), ...taskJob(def, t, ttlSeconds) })),
   };
 }

@@ -1,14 +1,11 @@
 import {
-  ajv,
   type ControlContext,
-  formatAjvErrors,
-  TASK_CATALOG,
   type TaskHandler,
   type TemplateDefinition,
   taskTypeOf,
   type WaitingJob,
 } from '@orch/core';
-import { ValidationError } from '@orch/errors';
+import { PermanentTaskError } from '@orch/errors';
 import { resolveValue } from '@orch/expressions';
 import type { Logger } from '@orch/logger';
 import type { SkipReason, TaskFinalStatus } from '@orch/run-model';
@@ -16,7 +13,7 @@ import { trace, tracingOn } from '@orch/tracing';
 import { DelayedError, type Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
 import type { AttemptLog } from './attempt-log';
 import { ConcurrencyGates, taskGates } from './concurrency-gates';
-import { type ControlScope, controlContext, waitingJob } from './control-context';
+import { attemptDeadline, type ControlScope, controlContext, waitingJob } from './control-context';
 import type { TaskHandlers } from './control-flow';
 import { sourceOf, wantedBy } from './definition-lookups';
 import type { EngineContext } from './engine-context';
@@ -24,11 +21,12 @@ import { type CompiledTask, type ExecutionDefinition, taskOf } from './execution
 import { PARKED_MS } from './parked-jobs';
 import type { RunKernel } from './run-kernel';
 import type { StartTaskReply } from './run-scripts';
-import { runWithDeadline } from './run-with-deadline';
-import { errorText, isPermanent, lockLost } from './task-errors';
+import { runWithDeadline, TaskTimeoutError } from './run-with-deadline';
+import { attemptEnd, errorText, isPermanent, lockLost, timedOut } from './task-errors';
 import type { TaskContext } from './task-handler';
 import type { SubTaskJobData, TaskJobData } from './task-job';
 import type { TaskOutcome } from './task-observer';
+import { checkParameters, moduleOf } from './task-parameters';
 import { decide, edgeOutcome, skipReasonOf } from './trigger-rules';
 
 /** Resolves a template reference (`id` or `id@version`); throws NotFoundError. */
@@ -45,22 +43,6 @@ export const TASK_TIMEOUT = 'task-timeout';
 export class WorkflowAbortError extends UnrecoverableError {}
 
 const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
-
-const checkers = new Map<string, ReturnType<typeof ajv.compile>>();
-function checkParameters(type: string, params: unknown, task: string): void {
-  let check = checkers.get(type);
-  if (!check) {
-    check = ajv.compile(taskTypeOf(type)?.schema ?? {});
-    checkers.set(type, check);
-  }
-  if (!check(params)) {
-    const details = formatAjvErrors(check.errors, '/parameters');
-    throw new ValidationError(
-      `task ${task}: parameters are invalid after evaluation: ${details.map((d) => `${d.pointer} ${d.message}`).join('; ')}`,
-      details,
-    );
-  }
-}
 
 /** The job an attempt runs in, and its log. */
 interface JobRun {
@@ -101,17 +83,14 @@ export class TaskRunner {
     const def = await this.ctx.store.definition(e);
     const task = taskOf(def, t);
     if (!task) throw new UnrecoverableError(`task ${t} is not part of execution ${e}`);
-    const attempt = job.attemptsMade + 1;
+    // BullMQ's attempt drives retries; the record's counts every run, re-runs after a lost worker too (stalledCounter).
+    const retry = job.attemptsMade + 1;
+    const attempt = retry + (job.stalledCounter ?? 0);
     const wanted = wantedBy(def, task);
     // Under the run's max_concurrency, a slot first: until one is free the job waits parked.
     if (!(await this.gates.enterTask(job, token, def, task))) throw new DelayedError();
-    const reply = await this.ctx.store.scripts.startTask(e, {
-      taskId: t,
-      attempt,
-      worker: this.workerName,
-      wanted,
-      reads: task.reads,
-    });
+    const start = { taskId: t, attempt, worker: this.workerName, wanted, reads: task.reads };
+    const reply = await this.ctx.store.scripts.startTask(e, start);
     const { runStatus, recorded } = reply;
     if (recorded) {
       // A re-run after a crash: the completion is recorded, so replay its release instead of running again.
@@ -139,7 +118,7 @@ export class TaskRunner {
     try {
       const scope = await this.scope(def, task, statuses, outputs);
       if (await this.skippedByCondition(def, task, scope)) return 'skipped';
-      output = await this.execute({ job, token, signal, attemptLog }, def, task, attempt, scope, log);
+      output = await this.execute({ job, token, signal, attemptLog }, def, task, { retry, attempt }, scope, log);
     } catch (error) {
       if (error instanceof DelayedError || error instanceof WaitingChildrenError) throw error;
       // This worker no longer holds the job (its lock expired, say while Redis restarted): the stall check hands it
@@ -152,13 +131,13 @@ export class TaskRunner {
       }
       const message = errorText(error);
       const permanent = isPermanent(error);
-      if (!permanent && attempt < task.attempts) {
+      if (!permanent && retry < task.attempts) {
         log().warn('task attempt failed; it will be retried', { error: message });
-        await this.ctx.store.appendEvent(e, 'task.retrying', { task: t, attempt, error: message });
+        await this.ctx.store.scripts.retryTask(e, { taskId: t, attempt, error: message, status: attemptEnd(error) });
         throw error;
       }
       log().error('task failed', { error: message, permanent });
-      await this.complete(def, task, 'failed', undefined, message, attempt);
+      await this.complete(def, task, 'failed', undefined, message, attempt, timedOut(error));
       throw new UnrecoverableError(message);
     }
     const json = JSON.stringify(output ?? null);
@@ -190,7 +169,7 @@ export class TaskRunner {
     output: string | undefined,
     error: string | undefined,
     attempt: number,
-    reason?: SkipReason,
+    reason?: SkipReason | 'timed_out',
   ): Promise<void> {
     const e = def.executionId;
     const { triggeredFailFast, ready } = await this.ctx.store.scripts.completeTask(e, {
@@ -231,27 +210,35 @@ export class TaskRunner {
     { job, token, signal, attemptLog }: JobRun,
     def: ExecutionDefinition,
     task: CompiledTask,
-    attempt: number,
+    { retry, attempt }: { retry: number; attempt: number },
     scope: Record<string, unknown>,
     logger: () => Logger,
   ): Promise<unknown> {
     const source = sourceOf(def, task.id);
-    const type = TASK_CATALOG[task.type];
+    const type = moduleOf(task.type);
     const { run } = type;
     if (run.kind === 'control') {
       // A parallel task's sub-tasks see `item` and `index`, so they are resolved per sub-task, not here.
       const parameters = run.resolvesOwnParameters ? {} : resolveOuter(type.literalParameters, source, scope);
-      const context = controlContext({ ...this.controls, def, task, attempt, job, token });
+      // BullMQ's attempt: it names the sub-task jobs, which a re-run after a lost worker must find again.
+      const context = controlContext({ ...this.controls, def, task, attempt: retry, job, token });
+      const deadline = await attemptDeadline(job, retry, task.timeoutMs);
+      const waiting = waitingJob<unknown>(job, token, deadline);
+      if (deadline !== undefined && Date.now() >= deadline) {
+        await run.timedOut?.(waiting as never, context);
+        throw new TaskTimeoutError(task.id, task.timeoutMs as number);
+      }
       const control = run.run as (
         input: unknown,
         job: WaitingJob<unknown>,
         context: ControlContext,
       ) => Promise<unknown>;
-      return control({ parameters, source, scope }, waitingJob(job, token), context);
+      return control({ parameters, source, scope }, waiting, context);
     }
     const extra = run.kind === 'builtin' ? run.extraParameters?.(source) : undefined;
     const raw = extra ? { ...(source.parameters ?? {}), ...extra } : (source.parameters ?? {});
-    const params = resolveValue(raw, scope) as Record<string, unknown>;
+    const names = type.runScope ? { ...scope, ...type.runScope(raw) } : scope;
+    const params = resolveValue(raw, names) as Record<string, unknown>;
     checkParameters(type.name, params, task.id);
     const context: TaskContext = {
       executionId: def.executionId,
@@ -294,7 +281,10 @@ export class TaskRunner {
     if (gates.length > 0 && !(await this.gates.enter(job, token, e, who, gates))) throw new DelayedError();
     const attempt = job.attemptsMade + 1;
     const logger = this.logger.child({ execution_id: e, task_id: `${t}[${i}]`, attempt, request_id: job.data.rid });
+    const { pd } = job.data;
     try {
+      // Its parallel task timed out (a slot, if it waited for one, is given back to the next, which ends the same way).
+      if (pd !== undefined && Date.now() >= pd) throw new PermanentTaskError(`not started: ${t} timed out`);
       checkParameters(type, job.data.params, `${t}[${i}]`);
       const context: TaskContext = {
         executionId: e,
@@ -310,7 +300,10 @@ export class TaskRunner {
         job.data.params,
         context,
         signal,
-        job.data.timeoutMs,
+        // Never past the parallel task's own timeout.
+        pd === undefined
+          ? job.data.timeoutMs
+          : Math.min(job.data.timeoutMs ?? Number.POSITIVE_INFINITY, pd - Date.now()),
         `${t}[${i}]`,
       );
       await this.gates.leave(e, who, gates, 'completed');

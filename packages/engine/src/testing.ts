@@ -1,4 +1,4 @@
-import { EventEmitter, once } from 'node:events';
+import { EventEmitter } from 'node:events';
 import { prepareInline, type TemplateDefinition, type WorkflowDefinition } from '@orch/core';
 import { NotFoundError, OrchestratorError } from '@orch/errors';
 import { createRedisConnection } from '@orch/redis';
@@ -23,15 +23,18 @@ export interface ProbeCall {
 }
 
 /**
- * The `data` handler of engine tests. `parameters.input` steers it: `sleep_ms` (honours the abort signal),
- * `fail_times` (throws on the first n attempts), `permanent` (throws PermanentTaskError), `value` (the output),
- * otherwise the output is 1 + the sum of `inputs`; `log` lines are written to the attempt's task log first.
+ * The `data` handler of engine tests. `parameters.input` steers it: `sleep_ms` (honours the abort signal; with
+ * `slow_times`, only on the first n attempts), `fail_times` (throws on the first n attempts, with `cause` as the
+ * error's cause), `permanent` (throws PermanentTaskError), `value` (the output), otherwise the output is 1 + the sum
+ * of `inputs`; `log` lines are written to the attempt's task log first.
  */
 export function probeHandler(calls: ProbeCall[], started = new EventEmitter()): TaskHandler {
   return async (parameters, context) => {
     const input = (parameters.input ?? {}) as {
       sleep_ms?: number;
+      slow_times?: number;
       fail_times?: number;
+      cause?: string;
       permanent?: boolean;
       value?: unknown;
       inputs?: number[];
@@ -42,7 +45,7 @@ export function probeHandler(calls: ProbeCall[], started = new EventEmitter()): 
     calls.push(call);
     started.emit('call', call);
     try {
-      if (input.sleep_ms) {
+      if (input.sleep_ms && context.attempt <= (input.slow_times ?? Number.POSITIVE_INFINITY)) {
         await new Promise<void>((resolve, reject) => {
           const timer = setTimeout(resolve, input.sleep_ms);
           context.signal.addEventListener('abort', () => {
@@ -52,7 +55,10 @@ export function probeHandler(calls: ProbeCall[], started = new EventEmitter()): 
         });
       }
       if (input.permanent) throw new PermanentTaskError(`task ${context.taskId} refuses`);
-      if (context.attempt <= (input.fail_times ?? 0)) throw new Error(`flaky failure ${context.attempt}`);
+      if (context.attempt <= (input.fail_times ?? 0)) {
+        const cause = input.cause ? { cause: new Error(input.cause) } : undefined;
+        throw new Error(`flaky failure ${context.attempt}`, cause);
+      }
       call.outcome = 'ok';
       if (input.value !== undefined) return input.value;
       return 1 + (input.inputs ?? []).reduce((a, b) => a + b, 0);
@@ -82,6 +88,9 @@ export interface Harness {
     templates?: Record<string, TemplateDefinition>;
     /** Handlers in place of the probe's (the real exec handler, say). */
     handlers?: Partial<TaskHandlers>;
+    queues?: string[];
+    name?: string;
+    heartbeatMs?: number;
   }): Promise<EngineWorker>;
   submit(workflow: unknown, variables?: Record<string, unknown>, correlationId?: string): Promise<string>;
   run(workflow: unknown, variables?: Record<string, unknown>, timeoutMs?: number): Promise<ExecutionRecord>;
@@ -121,7 +130,7 @@ export async function startHarness(
   const calls: ProbeCall[] = [];
   const starts = new EventEmitter();
   const probe = probeHandler(calls, starts);
-  const handlers: TaskHandlers = { data: probe, ai: probe, exec: probe };
+  const handlers: TaskHandlers = { data: probe, ai: probe, exec: probe, http: probe };
   const workers: EngineWorker[] = [];
   const clients: Redis[] = [connection];
   const fresh = () => {
@@ -147,17 +156,20 @@ export async function startHarness(
     calls,
     async started(task, timeoutMs = 10_000) {
       if (calls.some((c) => c.task === task)) return;
-      const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), timeoutMs);
+      // One listener for the whole wait: calls that start in the same tick are all seen.
+      let listener: ((call: ProbeCall) => void) | undefined;
+      const seen = new Promise<void>((resolve) => {
+        listener = (call) => {
+          if (call.task === task) resolve();
+        };
+        starts.on('call', listener);
+      });
       try {
-        while (true) {
-          const [call] = (await once(starts, 'call', { signal: controller.signal })) as [ProbeCall];
-          if (call.task === task) return;
-        }
-      } catch {
-        throw new Error(`task ${task} did not start within ${timeoutMs} ms`);
+        await withDeadline(seen, timeoutMs, `task ${task} to start`).catch(() => {
+          throw new Error(`task ${task} did not start within ${timeoutMs} ms`);
+        });
       } finally {
-        clearTimeout(timer);
+        starts.off('call', listener as never);
       }
     },
     async startWorker(workerOptions = {}) {
@@ -168,6 +180,9 @@ export async function startHarness(
         concurrency: workerOptions.concurrency ?? 50,
         lockDurationMs: workerOptions.lockDurationMs,
         stalledIntervalMs: workerOptions.stalledIntervalMs,
+        queues: workerOptions.queues,
+        name: workerOptions.name,
+        heartbeatMs: workerOptions.heartbeatMs,
         templates: (reference) => {
           const template = workerOptions.templates?.[reference];
           if (!template) throw new NotFoundError('template', reference);

@@ -1,4 +1,4 @@
-import { CHILD_RUN_NOTE, type PreparedWorkflow } from '@orch/core';
+import { CHILD_RUN_NOTE, type ExternalTaskTypeSpec, type PreparedWorkflow } from '@orch/core';
 import { NotFoundError } from '@orch/errors';
 import type {
   ApprovalDecision,
@@ -8,6 +8,7 @@ import type {
   ExecutionSummary,
   InternalStatus,
   TaskLogPage,
+  WorkerInfo,
 } from '@orch/run-model';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -15,6 +16,7 @@ import { createEngineContext, type EngineContext, type EngineOptions } from './e
 import type { ExecutionDefinition } from './execution-definition';
 import type { OperationalState } from './operational-state';
 import { parallelItems, type TaskItems, type TaskItemsQuery } from './parallel-items';
+import { markUnservedQueues } from './queue-waits';
 import { RunControl } from './run-control';
 import type { ListOptions } from './run-index';
 import { RunKernel } from './run-kernel';
@@ -112,7 +114,8 @@ export class WorkflowEngine {
   async get(id: string, options: { outputs?: boolean } = {}): Promise<ExecutionRecord> {
     const record = await this.ctx.store.get(id, options);
     if (!record) throw new NotFoundError('execution', id);
-    return record;
+    if (record.status !== 'running' && record.status !== 'pending') return record;
+    return markUnservedQueues(record, await this.ctx.store.definition(id), this.ctx.workers);
   }
 
   /** The run's internal status (`cancelling` and the like included); undefined when it does not exist. */
@@ -207,12 +210,33 @@ export class WorkflowEngine {
 
   /** One read of the engine's operational state, shared by `/status` and `/metrics`. */
   async operationalState(): Promise<OperationalState> {
-    const [{ active, pending }, counters, queues] = await Promise.all([
+    const [{ active, pending }, counters, queues, workers] = await Promise.all([
       this.ctx.store.admissionCounts(),
       this.ctx.store.counters(),
       this.ctx.queues.counts(),
+      this.ctx.workers.list(),
     ]);
-    return { active, pending, recovery: Object.fromEntries(counters), queues };
+    const live = workers.filter((w) => w.status === 'live').length;
+    const counts = { live, lost: workers.length - live };
+    return { active, pending, recovery: Object.fromEntries(counters), queues, workers: counts };
+  }
+
+  /**
+   * Loads the task types SDK workers registered, so the next validation knows them (call before preparing a
+   * workflow; unchanged registrations cost one HGETALL).
+   */
+  loadTaskTypes(): Promise<void> {
+    return this.ctx.taskTypes.load();
+  }
+
+  /** Registers SDK task types (an SDK worker at start); a built-in name is refused. */
+  registerTaskTypes(specs: readonly ExternalTaskTypeSpec[]): Promise<void> {
+    return this.ctx.taskTypes.register(specs);
+  }
+
+  /** Every worker that sent a heartbeat lately, live ones first (a worker missing 3 beats is `lost`). */
+  workers(): Promise<WorkerInfo[]> {
+    return this.ctx.workers.list();
   }
 
   /** Closes the queues and the flow producer; the connection belongs to the caller. Idempotent. */

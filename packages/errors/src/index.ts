@@ -1,2 +1,3 @@
 export * from './orchestrator-error';
 export * from './permanent-task-error';
+export * from './retryable-task-error';

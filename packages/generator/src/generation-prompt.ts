@@ -40,9 +40,14 @@ const OUTPUT_SHAPES = [
   'parallel: a list with one output per sub-task',
 ];
 
-/** The task types a request may use: the services it allows, plus the types that call no service. */
+/**
+ * The task types a request may use: the services it allows, plus the types that call no service. Never `http`: a
+ * generated workflow calls no URL a model made up.
+ */
 export function allowedTaskTypes(services: readonly ServiceType[]): TaskType[] {
-  return TASK_TYPES.filter((t) => !(SERVICE_TYPES as readonly string[]).includes(t) || services.includes(t as never));
+  return TASK_TYPES.filter(
+    (t) => t !== 'http' && (!(SERVICE_TYPES as readonly string[]).includes(t) || services.includes(t as never)),
+  );
 }
 
 export function buildSystemPrompt(services: readonly ServiceType[], templates: readonly TemplateDefinition[]): string {

@@ -10,8 +10,9 @@ import type { Logger } from '@orch/logger';
 import type { ClientOptions } from 'openai';
 
 /** The external services a generated workflow may call (the catalog's service types); the others need none. */
-export const SERVICE_TYPES = SERVICE_TASK_TYPES;
-export type ServiceType = ServiceTaskType;
+export type ServiceType = Exclude<ServiceTaskType, 'http'>;
+/** `http` calls the URL it names, not one of the platform's services; generated workflows do not use it. */
+export const SERVICE_TYPES = SERVICE_TASK_TYPES.filter((t): t is ServiceType => t !== 'http');
 
 export const COMPLEXITIES = ['low', 'medium', 'high'] as const;
 export type Complexity = (typeof COMPLEXITIES)[number];

@@ -158,6 +158,16 @@ export class RedisKeys {
     return this.global(`bus-error:${messageDigest}`);
   }
 
+  /** Hash: worker name -> its latest heartbeat (JSON: host, pid, queues, task types, active jobs, ...). */
+  workers(): string {
+    return this.global('workers');
+  }
+
+  /** Hash: task type name -> what the SDK worker that registered it declared (JSON: schema, queue, worker). */
+  taskTypes(): string {
+    return this.global('task-types');
+  }
+
   /** Pub/sub channel on which workers learn that an execution must stop. */
   abortChannel(): string {
     return `${this.prefix}:abort`;
@@ -184,3 +194,8 @@ export const QUEUES = {
   /** Recovery passes, schedules, pause holds. */
   control: 'control',
 } as const;
+
+/** The BullMQ queue of a task queue (`queue:`): `default` is the `tasks` queue, any other `tasks-<name>`. */
+export function taskQueueName(queue: string | undefined): string {
+  return queue === undefined || queue === 'default' ? QUEUES.tasks : `${QUEUES.tasks}-${queue}`;
+}

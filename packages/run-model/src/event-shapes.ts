@@ -108,6 +108,12 @@ export const EVENT_SHAPES: Readonly<Record<EventType, EventShape>> = {
   >),
   ...prefixed('workflow.', FINAL, { required: [], optional: ['error'] }),
   'task.started': { description: 'A task attempt started', required: ['task', 'attempt'], optional: ['worker'] },
+  'task.stalled': {
+    description:
+      'The worker running an attempt was lost (killed, or its job lock expired): `worker` names it, `attempt` is the lost attempt; the next `task.started` is its re-run',
+    required: ['task', 'attempt'],
+    optional: ['worker'],
+  },
   'task.retrying': {
     description: 'A task attempt failed and will be retried after its backoff',
     required: ['task', 'attempt'],

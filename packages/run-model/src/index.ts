@@ -4,3 +4,4 @@ export * from './run-events';
 export * from './run-record';
 export * from './run-status';
 export * from './task-logs';
+export * from './worker-info';

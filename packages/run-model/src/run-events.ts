@@ -28,6 +28,8 @@ export const EVENT_TYPES = [
   ...ENDING_STATUSES.map((s) => `workflow.${s}` as const),
   ...FINAL_STATUSES.map((s) => `workflow.${s}` as const),
   'task.started',
+  // The worker of a running attempt was lost (killed, or it lost the job's lock): the task runs again elsewhere.
+  'task.stalled',
   'task.retrying',
   'task.approved',
   'task.rejected',

@@ -1,11 +1,39 @@
 import type { EventType } from './run-events';
 import type { ExecutionStatus, FinalStatus, SkipReason, TaskStatus } from './run-status';
 
-/** What a running task is waiting on, such as an approval and who may give it. */
+/**
+ * What a task is waiting on: an approval and who may give it, or (`queue`) a worker for its task queue, as in
+ * `no worker serves queue gpu`.
+ */
 export interface WaitingFor {
-  kind: 'approval';
+  kind: 'approval' | 'queue';
   message?: string;
   approvers?: string[];
+  /** For `queue`: the task queue no live worker serves. */
+  queue?: string;
+}
+
+/**
+ * How one attempt of a task ended: `running` (it still is), `completed`, `failed` (it threw; a retry may follow),
+ * `timed_out` (its timeout passed; a retry may follow), `lost` (its worker died or lost the job's lock, and another
+ * worker ran the task again), `cancelled` (its run was cancelled, timed out or failed fast while it ran).
+ */
+export const ATTEMPT_STATUSES = ['running', 'completed', 'failed', 'timed_out', 'lost', 'cancelled'] as const;
+export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
+
+/** One execution of a task's handler: retries and re-runs after a lost worker are attempts of their own. */
+export interface TaskAttempt {
+  /** From 1, in the order they started. */
+  attempt: number;
+  /** The worker that ran it. */
+  worker?: string;
+  started_at: string;
+  /** Absent while it runs; for a `lost` attempt, when the re-run found it lost. */
+  ended_at?: string;
+  status: AttemptStatus;
+  /** Why it failed, with the error's cause chain (one `caused by:` line per cause). */
+  error?: string;
+  duration_ms?: number;
 }
 
 /** One task of a run, as the API returns it. */
@@ -26,6 +54,8 @@ export interface TaskRecord {
   output?: unknown;
   /** The worker that ran the latest attempt. */
   worker?: string;
+  /** Every attempt, oldest first (absent for a task no attempt ran: pending, skipped, upstream_failed). */
+  history?: TaskAttempt[];
   waiting_for?: WaitingFor;
 }
 
@@ -56,6 +86,8 @@ export interface ExecutionRecord {
    * Not in `/status`.
    */
   result?: unknown;
+  /** Why a live run does not move on by itself, such as `no worker serves queue gpu`. */
+  waiting_for?: string;
   progress: Record<TaskStatus, number> & { total: number };
   tasks: TaskRecord[];
 }

@@ -19,6 +19,7 @@ function schedules(deps: HandlerDeps): ScheduleManager {
  */
 export const createSchedule: Handler = async (input, deps) => {
   const spec = checkRequest(scheduleBody, input.body, 'request body');
+  await deps.engine.loadTaskTypes();
   prepareRequest(
     { workflow_template: spec.workflow_template, workflow: spec.workflow, variables: spec.variables },
     deps.catalog,

@@ -6,7 +6,7 @@ import type { Handler } from './handler';
  */
 export const serviceStatus: Handler = async (_input, deps) => {
   const { engine, catalog, redis } = deps;
-  const { active, pending, recovery, queues } = await engine.operationalState();
+  const { active, pending, recovery, queues, workers } = await engine.operationalState();
   const templates = catalog.list();
   const byCategory: Record<string, number> = {};
   for (const t of templates)
@@ -32,6 +32,7 @@ export const serviceStatus: Handler = async (_input, deps) => {
       redis: { status: redis.status },
       queues,
       sse_streams: deps.streams.size,
+      workers,
     },
   };
 };

@@ -15,6 +15,7 @@ export const submitWorkflow: Handler = async (input, deps) => {
   const request = checkRequest(submitWorkflowBody, input.body, 'request body');
   const query = checkRequest(submitWorkflowQuery, input.query, 'query string');
   const waitMs = Math.min(tryParseDuration(query.wait) ?? 0, deps.config.server.maxWaitMs);
+  await deps.engine.loadTaskTypes(); // SDK workers' types: validated against the schemas they registered
   const prepared = prepareRequest(request, deps.catalog);
   await deps.backpressure.admit(1, input.signal);
   // The run's id is made here so that its end is listened for before the run can end.

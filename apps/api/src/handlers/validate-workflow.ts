@@ -10,6 +10,7 @@ import type { Handler } from './handler';
  */
 export const validateWorkflow: Handler = async (input, deps) => {
   const request = checkRequest(validateBody, input.body, 'request body');
+  await deps.engine.loadTaskTypes();
   try {
     const prepared = prepareRequest(request, deps.catalog);
     return { status: 200, body: { valid: true, plan: planWorkflow(prepared) } };

@@ -1,6 +1,6 @@
 import { QUEUE_STATES } from '@orch/engine';
 import { RECOVERY_ACTIONS } from '@orch/run-model';
-import { bool, count, object, str } from './parts';
+import { bool, count, object, ref, str, strings, time } from './parts';
 
 /** Response schemas of the operations routes: health, status, this document. */
 
@@ -38,7 +38,35 @@ export const OPERATIONS_SCHEMAS = {
     redis: object({ status: { type: 'string', description: "ioredis' connection status, e.g. `ready`" } }),
     queues: object({ workflows: queueCounts, tasks: queueCounts, control: queueCounts }, [], 'BullMQ job counts'),
     sse_streams: { ...count, description: 'Event streams this replica serves' },
+    workers: object(
+      { live: count, lost: { ...count, description: 'Silent for 3 heartbeats' } },
+      [],
+      'Workers by their heartbeats',
+    ),
   }),
+  Worker: object(
+    {
+      name: str,
+      host: str,
+      pid: count,
+      queues: { ...strings, description: 'The task queues it takes jobs from' },
+      task_types: { ...strings, description: 'The task types it runs' },
+      concurrency: count,
+      active: { ...count, description: 'Task jobs running at its latest heartbeat' },
+      started_at: time,
+      last_heartbeat_at: time,
+      heartbeat_ms: count,
+      version: str,
+      kind: {
+        enum: ['stock', 'sdk'],
+        description: "`stock` (the orchestrator's worker) or `sdk` (@orchestrator/worker)",
+      },
+      status: { enum: ['live', 'lost'], description: '`lost` after 3 missed heartbeats' },
+    },
+    [],
+    'One worker process, as its heartbeats describe it',
+  ),
+  WorkerList: object({ workers: { type: 'array', items: ref('Worker') } }, [], 'Live workers first, by name'),
   OpenApiDocument: {
     type: 'object',
     required: ['openapi', 'info', 'paths'],

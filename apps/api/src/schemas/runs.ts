@@ -1,4 +1,4 @@
-import { SKIP_REASONS, TASK_STATUSES } from '@orch/run-model';
+import { ATTEMPT_STATUSES, SKIP_REASONS, TASK_STATUSES } from '@orch/run-model';
 import { anyValue, count, executionStatus, nullable, object, openObject, ref, str, strings, time } from './parts';
 
 /** Response schemas of runs: created, listed, read, cancelled, retried, paused, decided. */
@@ -18,6 +18,11 @@ const taskState = {
   duration_ms: count,
   error: str,
   worker: { type: 'string', description: 'The worker that ran the latest attempt' },
+  history: {
+    type: 'array',
+    items: ref('TaskAttempt'),
+    description: 'Every attempt, oldest first: retries and re-runs after a lost worker each have their own',
+  },
   waiting_for: ref('WaitingFor'),
 };
 const taskOptional = [
@@ -29,6 +34,7 @@ const taskOptional = [
   'duration_ms',
   'error',
   'worker',
+  'history',
   'waiting_for',
 ];
 
@@ -52,9 +58,14 @@ const statusFields = {
   finished_at: time,
   duration_ms: count,
   error: str,
+  waiting_for: {
+    type: 'string',
+    description: 'Why a live run does not move on by itself, such as `no worker serves queue gpu`',
+  },
   progress: ref('Progress'),
 };
 const statusOptional = [
+  'waiting_for',
   'correlation_id',
   'submitted_by',
   'request_id',
@@ -71,14 +82,36 @@ const statusOptional = [
 export const RUN_SCHEMAS = {
   ExecutionLinks: object({ self: str, status: str, events: str, cancel: str }, [], 'Paths of the run, relative'),
   WaitingFor: object(
-    { kind: { const: 'approval' }, message: str, approvers: strings },
-    ['message', 'approvers'],
-    'What a running task waits on',
+    {
+      kind: { enum: ['approval', 'queue'], description: 'an approval, or a worker for its task queue' },
+      message: str,
+      approvers: strings,
+      queue: { type: 'string', description: 'For `queue`: the task queue no live worker serves' },
+    },
+    ['message', 'approvers', 'queue'],
+    'What a task waits on',
   ),
   Progress: object(
     Object.fromEntries([...TASK_STATUSES, 'total'].map((s) => [s, count])),
     [],
     'How many tasks have each status',
+  ),
+  TaskAttempt: object(
+    {
+      attempt: { type: 'integer', minimum: 1, description: 'From 1, in the order the attempts started' },
+      worker: { type: 'string', description: 'The worker that ran it' },
+      started_at: time,
+      ended_at: { ...time, description: 'Absent while it runs; for a lost attempt, when its re-run found it lost' },
+      status: {
+        type: 'string',
+        enum: [...ATTEMPT_STATUSES],
+        description: '`lost`: its worker died or lost the job lock, and the task ran again',
+      },
+      error: { type: 'string', description: 'Why it failed, with one `caused by:` line per cause' },
+      duration_ms: count,
+    },
+    ['worker', 'ended_at', 'error', 'duration_ms'],
+    'One execution of a task',
   ),
   TaskState: object(taskState, taskOptional, 'One task of a run, without its output'),
   TaskRecord: object(

@@ -151,7 +151,11 @@ describe('web view', () => {
     expect(yb).toBe(yc);
     expect(yc).toBeLessThan(yd);
     expect(await page.locator('.run-head h1 .badge').getAttribute('data-status')).toBe('failed');
-    expect(await page.locator('.run-head progress').getAttribute('value')).toBe('4');
+    // A failed run's bar is not full: two of four tasks completed, the other two are named.
+    expect(await page.locator('.run-head progress').getAttribute('value')).toBe('2');
+    expect(await page.locator('.run-head .progress-line').textContent()).toMatch(
+      /^ 2\/4 tasks \(1 failed, 1 upstream_failed\) · /,
+    );
     expect(await page.locator('.run-error').textContent()).toContain('task failed: c');
 
     await page.click('g.task[data-task="c"]');

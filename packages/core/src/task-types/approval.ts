@@ -23,7 +23,7 @@ const schema = {
 } as const;
 
 /**
- * An approval parks its job until a decision promotes it (or its timeout, default 7 days, passes). The decision is
+ * An approval parks its job until a decision promotes it (or its `timeout` passes; without one, after 7 days). The decision is
  * stored first, so one made before the job runs is found on its first run.
  */
 export const approval = defineTaskType<'approval', typeof schema, 'control', { until: number }>({
@@ -45,10 +45,11 @@ export const approval = defineTaskType<'approval', typeof schema, 'control', { u
           `rejected${decision.by ? ` by ${decision.by}` : ''}${typeof reason === 'string' ? `: ${reason}` : ''}`,
         );
       }
-      const timeout = context.timeoutMs ?? APPROVAL_TIMEOUT_MS;
-      const until = job.state.until ?? Date.now() + timeout;
+      // With a timeout, the engine ends the attempt when it passes (timed out, retried per the task's policy).
+      if (context.timeoutMs !== undefined) return job.sleepUntil(Date.now() + context.timeoutMs);
+      const until = job.state.until ?? Date.now() + APPROVAL_TIMEOUT_MS;
       if (job.state.until === undefined) await job.save({ until });
-      if (Date.now() >= until) throw new PermanentTaskError(`no decision within ${timeout} ms`);
+      if (Date.now() >= until) throw new PermanentTaskError(`no decision within ${APPROVAL_TIMEOUT_MS} ms`);
       return job.sleepUntil(until);
     },
   },

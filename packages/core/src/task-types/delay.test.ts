@@ -21,9 +21,8 @@ function fakeJob(state: { until?: number } = {}) {
   return { job, state, slept };
 }
 
-const context = {} as ControlContext;
-const run = (parameters: { duration: number | string }, job: WaitingJob<{ until: number }>) =>
-  delay.run.run({ parameters, source: { id: 'wait', type: 'delay' }, scope: {} }, job, context);
+const run = (parameters: { duration: number | string }, job: WaitingJob<{ until: number }>, attempt = 1) =>
+  delay.run.run({ parameters, source: { id: 'wait', type: 'delay' }, scope: {} }, job, { attempt } as ControlContext);
 
 describe('the delay task type', () => {
   it('parks its job until the duration has passed, then completes', async () => {
@@ -38,6 +37,16 @@ describe('the delay task type', () => {
     // Its time has come.
     state.until = Date.now() - 1;
     await expect(run({ duration: '2s' }, job)).resolves.toEqual({ delayed_ms: 2000 });
+  });
+
+  it('waits the whole duration again on a retry (after a timeout, say)', async () => {
+    const { job, state, slept } = fakeJob();
+    await expect(run({ duration: '2s' }, job)).rejects.toThrow('parked');
+    state.until = Date.now() - 1;
+    const before = Date.now();
+    await expect(run({ duration: '2s' }, job, 2)).rejects.toThrow('parked');
+    expect(slept).toHaveLength(2);
+    expect(slept[1]).toBeGreaterThanOrEqual(before + 2000);
   });
 
   it('simulates at once, reporting a duration that does not parse', () => {

@@ -5,18 +5,19 @@ import { defineTaskType, simulatedParameters } from './task-type';
 const schema = { type: 'object', required: ['duration'], properties: { duration: durationSchema } } as const;
 
 /** A delay parks its job as a BullMQ delayed job until `until`; no worker waits. Its next run completes it. */
-export const delay = defineTaskType<'delay', typeof schema, 'control', { until: number }>({
+export const delay = defineTaskType<'delay', typeof schema, 'control', { until: number; attempt: number }>({
   name: 'delay',
   kind: 'control',
   description: 'Wait `parameters.duration` without holding a worker (a delayed job).',
   schema,
   run: {
     kind: 'control',
-    async run({ parameters }, job) {
+    async run({ parameters }, job, context) {
       const ms = parseDuration(parameters.duration, 'delay duration');
-      if (job.state.until === undefined) {
+      // Each attempt waits the whole duration (a retry after a timeout, say).
+      if (job.state.until === undefined || (job.state.attempt ?? 1) !== context.attempt) {
         const until = Date.now() + ms;
-        await job.save({ until });
+        await job.save({ until, attempt: context.attempt });
         return job.sleepUntil(until);
       }
       // Promoted early (by a dashboard, say) while the run goes on: wait out the rest.

@@ -33,7 +33,7 @@ const schema = {
  * its output is their outputs in declared order. Sub-tasks see `item` and `index`, so their parameters are resolved
  * here, per sub-task.
  */
-export const parallel = defineTaskType<'parallel', typeof schema, 'control', { step: 'children' }>({
+export const parallel = defineTaskType<'parallel', typeof schema, 'control', { step: 'children'; attempt: number }>({
   name: 'parallel',
   kind: 'control',
   description: 'Run sub-tasks concurrently (a fixed list, or one sub-task per item of `for_each`).',
@@ -42,10 +42,11 @@ export const parallel = defineTaskType<'parallel', typeof schema, 'control', { s
     kind: 'control',
     resolvesOwnParameters: true,
     async run({ source, scope }, job, context) {
-      if (job.state.step !== 'children') {
+      // Each attempt (a retry after a timeout, say) runs its own sub-tasks.
+      if (job.state.step !== 'children' || (job.state.attempt ?? 1) !== context.attempt) {
         const subTasks = resolveSubTasks(source.id, source.parameters ?? {}, scope);
         await context.addSubTasks(subTasks, concurrencyOf(source.id, source.parameters ?? {}, scope));
-        await job.save({ step: 'children' });
+        await job.save({ step: 'children', attempt: context.attempt });
         await context.waitForSubTasks();
       }
       const { failures, outputs } = await context.subTaskResults();

@@ -92,7 +92,10 @@ export interface WaitingJob<State> {
   readonly state: Readonly<Partial<State>>;
   /** Merges `state` into the job's data, so the next run of the job sees it. */
   save(state: Partial<State>): Promise<void>;
-  /** Parks the job as a BullMQ delayed job until `at` (epoch ms); it then runs again. Never returns. */
+  /**
+   * Parks the job as a BullMQ delayed job until `at` (epoch ms), or until the attempt's timeout if that is sooner; it
+   * then runs again. Never returns.
+   */
   sleepUntil(at: number): Promise<never>;
   /** Parks the job until something wakes it (a decision, a child run's end). Never returns. */
   park(): Promise<never>;
@@ -122,6 +125,8 @@ export interface ControlContext {
     variables: Record<string, unknown>,
     correlationId: string,
   ): Promise<string>;
+  /** Cancels a run (a child run this task started); a run that has ended is left as it is. */
+  cancelRun(id: string, reason: string): Promise<void>;
   /** A run's status and, once it has ended, its outcome: task outputs and (completed) its result. */
   runOutcome(
     id: string,
@@ -177,6 +182,11 @@ export type TaskRun<P, State> =
       /** Parameters are passed unresolved (`source` and `scope` resolve them), as parallel does per sub-task. */
       resolvesOwnParameters?: boolean;
       run(input: ControlInput<P>, job: WaitingJob<State>, context: ControlContext): Promise<unknown>;
+      /**
+       * The attempt's `timeout` passed while it waited (the engine ends the attempt as timed out): undo what it
+       * started, such as a child run.
+       */
+      timedOut?(job: WaitingJob<State>, context: ControlContext): Promise<void>;
     };
 
 /** One task type: its parameter schema, how it runs, and its dry-run simulation. */
@@ -215,6 +225,8 @@ export interface TaskTypeModule<
   literalParameters?: readonly string[];
   /** Expressions whose scope is not the task's (parallel's per-item `task`): checked with these extra names. */
   expressionScopes?(parameters: Record<string, unknown>): { value: unknown; path: string[]; names: string[] }[];
+  /** Names the type adds to the scope its parameters are evaluated in at run time (http's `env` markers). */
+  runScope?(parameters: Record<string, unknown>): Record<string, unknown>;
   /** For the record: what a running task of this type waits on, given its parameters and its notes. */
   waitingFor?(parameters: Record<string, unknown>, note: (name: string) => string | undefined): WaitingFor | undefined;
   /** Branches: a `condition` task's `on_success`/`on_failure` follow its output's `result`. */

@@ -68,6 +68,10 @@ export const workflow = defineTaskType<'workflow', typeof schema, 'control', { c
         throw new Error(`sub-workflow ${child} ${outcome.status}: ${outcome.error ?? 'no error recorded'}`);
       return { execution_id: child, status: outcome.status, outputs: outcome.outputs, result: outcome.result };
     },
+    async timedOut(job, context) {
+      if (job.state.child && job.state.childAttempt === context.attempt)
+        await context.cancelRun(job.state.child, `task ${context.taskId} of ${context.executionId} timed out`);
+    },
   },
   validate(task, pointer, nested) {
     const { workflow, variables } = (task.parameters ?? {}) as { workflow?: unknown; variables?: unknown };

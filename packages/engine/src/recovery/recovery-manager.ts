@@ -3,7 +3,7 @@ import { type Logger, silentLogger } from '@orch/logger';
 import { isEndingStatus, isFinalStatus, RECOVERY_ACTIONS, type RecoveryAction } from '@orch/run-model';
 import type { Job } from 'bullmq';
 import type { EngineContext } from '../engine-context';
-import { type ExecutionDefinition, taskOf } from '../execution-definition';
+import { type ExecutionDefinition, queueOf, taskOf } from '../execution-definition';
 import type { RunKernel } from '../run-kernel';
 import { jobIds, type TaskJobData } from '../task-job';
 import type { Orphan, RecoveryTools } from './recovery-strategy';
@@ -144,7 +144,9 @@ export class RecoveryManager {
   /** Ready tasks (not finished, every dependency finished) that have no BullMQ job in any state. */
   private async readyWithoutJob(def: ExecutionDefinition): Promise<string[]> {
     const ready = await this.ctx.store.readyTasks(def);
-    const jobs = await Promise.all(ready.map((t) => this.ctx.queues.taskJob(jobIds.task(def.executionId, t))));
+    const jobs = await Promise.all(
+      ready.map((t) => this.ctx.queues.taskJob(jobIds.task(def.executionId, t), queueOf(def, t))),
+    );
     return ready.filter((_, i) => !jobs[i]);
   }
 
@@ -157,7 +159,7 @@ export class RecoveryManager {
   /** Active task jobs past their timeout plus grace: their own timer did not fire, so ask their worker to abort them. */
   private async abortOverdueTasks(now: number, report: RecoveryReport): Promise<void> {
     const { store, queues } = this.ctx;
-    const active = await queues.tasks.getActive(0, 999);
+    const active = (await Promise.all(queues.taskQueues().map((q) => q.getActive(0, 999)))).flat();
     for (const job of active) {
       if (job.name === 'subtask') continue;
       const { e, t } = job.data as TaskJobData;
@@ -175,7 +177,7 @@ export class RecoveryManager {
     const { index, queues, limits } = this.ctx;
     const ttl = limits.executionTtlMs;
     report.index_cleaned.push(...(await index.dropExpired(now - ttl)));
-    for (const queue of [queues.tasks, queues.workflows]) {
+    for (const queue of [...queues.taskQueues(), queues.workflows]) {
       for (const type of ['completed', 'failed'] as const)
         report.jobs_cleaned.push(...(await queue.clean(ttl, 5000, type)));
     }

@@ -1,0 +1,65 @@
+import { type ExternalTaskTypeSpec, externalTypeProblem, loadExternalTaskTypes } from '@orch/core';
+import type { Logger } from '@orch/logger';
+import type { RedisKeys } from '@orch/redis';
+import type { Redis } from 'ioredis';
+
+/**
+ * The task types SDK workers registered (`task-types`: name -> JSON spec, with the worker that wrote it). Workers
+ * write theirs at start; the API loads them before it validates a workflow. Built-in names are refused on both
+ * sides, so no registration can take over `exec` or any other built-in type.
+ */
+export class TaskTypeRegistry {
+  /** The hash as last loaded: unchanged contents are not parsed again. */
+  private loaded = '';
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Writes `specs` (each checked first: a refused one throws before anything is written). */
+  async register(specs: readonly ExternalTaskTypeSpec[]): Promise<void> {
+    for (const spec of specs) {
+      const problem = externalTypeProblem(spec);
+      if (problem) throw new Error(problem);
+    }
+    if (specs.length === 0) return;
+    await this.redis.hset(this.keys.taskTypes(), Object.fromEntries(specs.map((s) => [s.name, JSON.stringify(s)])));
+  }
+
+  /** Every registered spec, as written. */
+  async list(): Promise<ExternalTaskTypeSpec[]> {
+    const raw = await this.redis.hgetall(this.keys.taskTypes());
+    return Object.entries(raw).flatMap(([name, json]) => {
+      try {
+        return [JSON.parse(json) as ExternalTaskTypeSpec];
+      } catch {
+        this.logger.warn('registered task type is not JSON; ignored', { task_type: name });
+        return [];
+      }
+    });
+  }
+
+  /** Makes this process's validation and dispatch know the registered types (one HGETALL). */
+  async load(): Promise<void> {
+    // Redis away: validation goes on with the types loaded last (a submit then fails on its own write).
+    const raw = await this.redis.hgetall(this.keys.taskTypes()).catch((error: Error) => {
+      this.logger.debug('task types not loaded', { error: error.message });
+      return undefined;
+    });
+    if (!raw) return;
+    const text = JSON.stringify(raw);
+    if (text === this.loaded) return;
+    const specs = Object.values(raw).flatMap((json) => {
+      try {
+        return [JSON.parse(json) as ExternalTaskTypeSpec];
+      } catch {
+        return [];
+      }
+    });
+    for (const { name, problem } of loadExternalTaskTypes(specs))
+      this.logger.warn('registered task type refused', { task_type: name, problem });
+    this.loaded = text;
+  }
+}
