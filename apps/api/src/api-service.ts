@@ -112,6 +112,7 @@ export class ApiService {
       defaultWorkflowTimeoutMs: config.defaultWorkflowTimeoutMs,
       maxSubworkflowDepth: config.maxSubworkflowDepth,
       exitGraceMs: config.exitGracePeriodMs,
+      taskLogMaxBytes: config.taskLogMaxBytes,
       logger,
       bullConnectionName: 'orch-api-bullmq',
     });

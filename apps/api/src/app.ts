@@ -16,6 +16,7 @@ import { requestSpan } from './middleware/request-span';
 import { buildOpenApi } from './openapi';
 import { openapiExamples } from './openapi-examples';
 import { pathPattern, ROUTES, type RouteSpec } from './routes';
+import { serveTaskLogs } from './task-log-route';
 import { createUiRouter, UI_PATH } from './ui/ui-router';
 
 export interface AppOptions {
@@ -174,6 +175,7 @@ function adapt(route: RouteSpec, deps: HandlerDeps): RequestHandler {
     res.locals.route = route.path;
     if (req.params.id && route.tag === 'workflows') res.locals.logFields = { execution_id: req.params.id };
     if (route.handler === 'events') return streamEvents(req, res, deps);
+    if (route.handler === 'logs') return serveTaskLogs(req, res, deps, responseSink);
     const caller = callerOf(res);
     for (const [field, scope] of Object.entries(route.bodyScopes ?? {})) {
       const problem =

@@ -56,6 +56,8 @@ describe('workflow-requests', () => {
         correlation_id: 'bus-1',
         status: 'completed',
         outputs: { via_bus: 1 },
+        // The run's result: without a workflow output, its final tasks' outputs.
+        result: { via_bus: 1 },
       },
     ]);
     expect(final.execution_id).toBe(created?.execution_id);

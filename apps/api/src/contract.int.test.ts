@@ -133,11 +133,19 @@ const started = (id: string, task: string) => h.waitForEvent(id, (e) => e.type =
 
 async function setUpFixtures(): Promise<void> {
   fixtures.done = await submit(inlineWorkflow('done'), DONE_CORRELATION_ID);
-  // Two attempts, each failing with a cause: the record's `history` (with multi-line errors) is checked too.
+  // Two attempts, each failing with a cause: the record's `history` (with multi-line errors) is checked too; the
+  // attempts write log lines, so the logs route answers with some.
   const retried = { retry_policy: { max_retries: 1, backoff_type: 'fixed', initial_delay: '10ms' } };
   fixtures.failed = await submit({
     id: 'failed',
-    tasks: [probe('boom', [], { fail_times: 2, cause: 'connect ECONNREFUSED 127.0.0.1:9' }, retried)],
+    tasks: [
+      probe(
+        'boom',
+        [],
+        { fail_times: 2, cause: 'connect ECONNREFUSED 127.0.0.1:9', log: ['checking the input', 'giving up'] },
+        retried,
+      ),
+    ],
   });
   const [, failedRecord] = await Promise.all([h.waitForEnd(fixtures.done), h.waitForEnd(fixtures.failed)]);
   expect(failedRecord.tasks[0]?.history?.map((a) => a.status)).toEqual(['failed', 'failed']);

@@ -32,6 +32,15 @@ export interface StreamPlan {
   finished: boolean;
 }
 
+/** What a stream's body sees of its stream: whether it was stopped, and its own blocking Redis connection. */
+export interface StreamHandle {
+  readonly stopped: boolean;
+  /** The stream's dedicated connection (made on first call), for XREAD BLOCK; let go when the stream ends. */
+  connect(): Redis;
+  /** Silence after which a comment line is sent. */
+  heartbeatMs: number;
+}
+
 interface LiveStream {
   stopped: boolean;
   connection?: Redis;
@@ -86,14 +95,7 @@ export class EventStreams {
         },
       ]);
     }
-    if (this.closing) {
-      throw new OrchestratorError('SERVICE_UNAVAILABLE', 'the server is shutting down', { retryAfterS: 1 });
-    }
-    if (this.live.size >= this.maxStreams) {
-      throw new OrchestratorError('SERVICE_UNAVAILABLE', `too many event streams open (${this.maxStreams})`, {
-        retryAfterS: 5,
-      });
-    }
+    this.admit();
     const { engine } = this.options;
     const status = await engine.status(executionId);
     if (!status) throw new NotFoundError('execution', executionId);
@@ -103,8 +105,28 @@ export class EventStreams {
     return { executionId, after, finished };
   }
 
+  /** Refuses a new stream (503) while the server shuts down or when MAX streams are open. */
+  admit(): void {
+    if (this.closing) {
+      throw new OrchestratorError('SERVICE_UNAVAILABLE', 'the server is shutting down', { retryAfterS: 1 });
+    }
+    if (this.live.size >= this.maxStreams) {
+      throw new OrchestratorError('SERVICE_UNAVAILABLE', `too many event streams open (${this.maxStreams})`, {
+        retryAfterS: 5,
+      });
+    }
+  }
+
   /** Sends the plan's events to `sink` and ends it after the run's final event, or when the client leaves. */
-  async pipe(plan: StreamPlan, sink: SseSink): Promise<void> {
+  pipe(plan: StreamPlan, sink: SseSink): Promise<void> {
+    return this.run(sink, plan.executionId, (stream) => this.follow(plan, sink, stream));
+  }
+
+  /**
+   * Runs one stream's `body` as a tracked stream: shutdown ends it, the client leaving stops it, its Redis
+   * connection (from `connect`) is let go at the end, and the sink is ended whatever happened.
+   */
+  async run(sink: SseSink, executionId: string, body: (stream: StreamHandle) => Promise<void>): Promise<void> {
     let finish: () => void = () => undefined;
     // Once only: a second disconnect of an ioredis client arms a 2 s timer for a 'close' that already happened.
     let released = false;
@@ -126,13 +148,23 @@ export class EventStreams {
     this.live.add(stream);
     sink.onClose(() => stream.stop());
     let failed = false;
+    const handle: StreamHandle = {
+      get stopped() {
+        return stream.stopped;
+      },
+      connect: () => {
+        stream.connection ??= this.options.connect();
+        return stream.connection;
+      },
+      heartbeatMs: this.heartbeatMs,
+    };
     try {
-      await this.follow(plan, sink, stream);
+      await body(handle);
     } catch (error) {
       if (!stream.stopped) {
         failed = true;
         this.options.logger.warn('event stream failed', {
-          execution_id: plan.executionId,
+          execution_id: executionId,
           error: (error as Error).message,
         });
       }
@@ -141,12 +173,12 @@ export class EventStreams {
       release();
       sink.end();
       const reason = failed ? 'error' : !stream.stopped ? 'run ended' : this.closing ? 'server closing' : 'client left';
-      this.options.logger.debug('event stream closed', { execution_id: plan.executionId, reason });
+      this.options.logger.debug('event stream closed', { execution_id: executionId, reason });
       finish();
     }
   }
 
-  private async follow(plan: StreamPlan, sink: SseSink, stream: LiveStream): Promise<void> {
+  private async follow(plan: StreamPlan, sink: SseSink, stream: StreamHandle): Promise<void> {
     const { engine } = this.options;
     const id = plan.executionId;
     const send = async (event: ExecutionEvent): Promise<boolean> => {
@@ -175,10 +207,10 @@ export class EventStreams {
       await replay();
       return;
     }
-    stream.connection = this.options.connect();
+    const connection = stream.connect();
     if (stream.stopped) return;
     while (!stream.stopped) {
-      const events = await engine.waitForEvents(stream.connection, id, last, {
+      const events = await engine.waitForEvents(connection, id, last, {
         count: PAGE,
         blockMs: this.heartbeatMs,
       });

@@ -1,6 +1,7 @@
 import { templateSchema, workflowSchema } from '@orch/core';
 import { CATALOG_SCHEMAS } from './schemas/catalog';
 import { EVENT_SCHEMAS } from './schemas/events';
+import { LOG_SCHEMAS } from './schemas/logs';
 import { OPERATIONS_SCHEMAS } from './schemas/operations';
 import { ERROR_SCHEMAS } from './schemas/parts';
 import { RUN_SCHEMAS } from './schemas/runs';
@@ -13,6 +14,7 @@ import { SCHEDULE_SCHEMAS } from './schemas/schedules';
 export const RESPONSE_SCHEMAS = {
   ...ERROR_SCHEMAS,
   ...RUN_SCHEMAS,
+  ...LOG_SCHEMAS,
   ...CATALOG_SCHEMAS,
   ...SCHEDULE_SCHEMAS,
   ...OPERATIONS_SCHEMAS,

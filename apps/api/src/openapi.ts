@@ -34,7 +34,8 @@ function parameters(route: RouteSpec, examples: OpenApiExamples): object[] {
     const description = (schema as { description?: string }).description;
     result.push({ name, in: 'query', required, schema: publicSchema(schema), ...(description ? { description } : {}) });
   }
-  if (route.handler === 'events') result.push({ $ref: '#/components/parameters/LastEventId' });
+  if (route.handler === 'events' || route.handler === 'logs')
+    result.push({ $ref: '#/components/parameters/LastEventId' });
   result.push({ $ref: '#/components/parameters/RequestId' }, { $ref: '#/components/parameters/TraceParent' });
   return result;
 }
@@ -78,6 +79,15 @@ function response(route: RouteSpec, entry: RouteResponse): object {
   } else if (entry.schema) {
     if (!(entry.schema in COMPONENT_SCHEMAS)) throw new Error(`${route.operationId}: no schema ${entry.schema}`);
     out.content = { 'application/json': { schema: ref(entry.schema) } };
+    if (entry.stream) {
+      const schema = {
+        type: 'string',
+        contentMediaType: 'text/event-stream',
+        contentSchema: ref(entry.stream),
+        description: `Server-Sent Events: \`id:\` a line id, \`data:\` a ${entry.stream} as JSON`,
+      };
+      (out.content as Record<string, unknown>)['text/event-stream'] = { schema };
+    }
   }
   return out;
 }

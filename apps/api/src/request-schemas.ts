@@ -115,6 +115,41 @@ export const listWorkflowsQuery = {
   },
 } as const;
 
+/** `GET /api/v1/workflows/{id}/tasks/{task}/logs`. */
+export const taskLogsQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    attempt: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 100_000,
+      description: "The attempt (1 for the first); default: the task's latest",
+      'x-message': 'must be an attempt number: an integer from 1',
+    },
+    after: {
+      type: 'string',
+      pattern: '^\\d{1,20}-\\d{1,20}$',
+      description: "A line id (`next_after`, or a line's `id`): only the lines after it",
+      'x-message': 'must be a line id such as 1700000000000-0',
+    },
+    limit: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 5000,
+      default: 1000,
+      description: 'Lines per page',
+      'x-message': 'must be an integer from 1 to 5000',
+    },
+    follow: {
+      enum: ['true', 'false'],
+      default: 'false',
+      description:
+        'true: Server-Sent Events (`event: line`, then `event: end` once the attempt is over), live from the start or after Last-Event-ID',
+    },
+  },
+} as const;
+
 /** `POST /api/v1/generate`, as in the reference; @orch/generator checks the values again. */
 export const generateBody = {
   type: 'object',

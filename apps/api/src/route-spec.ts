@@ -13,6 +13,11 @@ export interface RouteResponse {
   /** Defaults to application/json with `schema`; text types are a string. */
   contentType?: string;
   headers?: readonly ResponseHeader[];
+  /**
+   * The same status may also answer as Server-Sent Events (the client asked to follow): the component schema of each
+   * message's `data`.
+   */
+  stream?: ResponseSchema;
 }
 
 /** The groups of operations in the document, each with its description. */
@@ -38,8 +43,11 @@ export interface RouteSpec {
   /** What it does for a user, in a few sentences (Markdown). */
   description: string;
   tag: RouteTag;
-  /** A `(input, deps) => {status, body}` handler, or `events` for the Server-Sent Events stream. */
-  handler: Handler | 'events';
+  /**
+   * A `(input, deps) => {status, body}` handler, `events` for a run's Server-Sent Events, or `logs` for a task's log
+   * (JSON, or Server-Sent Events with `follow=true`).
+   */
+  handler: Handler | 'events' | 'logs';
   /** What a key needs here (enforced, and stated in the OpenAPI document); `none` only for /health (probes). */
   scope: RouteScope;
   /** Body fields that need more than `scope` when present, e.g. `save_as` (a template write) needs `admin`. */

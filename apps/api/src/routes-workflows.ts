@@ -3,7 +3,7 @@ import { getWorkflow, getWorkflowStatus } from './handlers/get-workflow';
 import { listWorkflows } from './handlers/list-workflows';
 import { retryWorkflow } from './handlers/retry-workflow';
 import { submitWorkflow } from './handlers/submit-workflow';
-import { listWorkflowsQuery, submitWorkflowBody, submitWorkflowQuery } from './request-schemas';
+import { listWorkflowsQuery, submitWorkflowBody, submitWorkflowQuery, taskLogsQuery } from './request-schemas';
 import { error, invalid, json, notFound, type RouteSpec } from './route-spec';
 
 /** Runs: submit, list, read, follow, cancel, retry. */
@@ -68,8 +68,9 @@ export const WORKFLOW_ROUTES: readonly RouteSpec[] = [
     operationId: 'getWorkflow',
     summary: 'The full record of a run, with variables and task outputs',
     description:
-      'Status, timings, variables, and every task with its status, attempts, timings, worker, output and what it ' +
-      'waits on (`waiting_for`). `/status` is the same without variables and outputs.',
+      "Status, timings, variables, the result of a completed run (`result`: its workflow's `output:`, else its " +
+      "final tasks' outputs), and every task with its status, attempts, timings, worker, output and what it " +
+      'waits on (`waiting_for`). `/status` is the same without variables, outputs and result.',
     tag: 'workflows',
     handler: getWorkflow,
     scope: 'read',
@@ -105,6 +106,30 @@ export const WORKFLOW_ROUTES: readonly RouteSpec[] = [
       204: { description: 'Last-Event-ID is the final event of a finished run: nothing more will come' },
       400: error('Last-Event-ID is not an event id'),
       404: notFound,
+      503: error('Too many streams open, or the server is shutting down (reconnect, to another replica)'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/workflows/:id/tasks/:task/logs',
+    operationId: 'getTaskLogs',
+    summary: "A task attempt's log: its handler's lines and its command's output (follow it live with follow=true)",
+    description:
+      "The lines one attempt of a task wrote (`ctx.log` in its handler; an `exec` task's stdout and stderr), oldest " +
+      'first, a page at a time (`after`, `limit`); `attempt` picks the attempt (default: the latest), `attempts` ' +
+      'lists those with a log. Each attempt keeps at most TASK_LOG_MAX_BYTES (`capped`, and a marker line, say when ' +
+      "it was hit) for the run's EXECUTION_TTL. A parallel task's item is `<task>[<index>]`. With `follow=true` the " +
+      'answer is Server-Sent Events: every line (`event: line`, `id:` its id; Last-Event-ID resumes), live, then ' +
+      '`event: end` once the attempt is over.',
+    tag: 'workflows',
+    handler: 'logs',
+    scope: 'read',
+    query: taskLogsQuery,
+    responses: {
+      200: { ...json("One page of the attempt's log", 'TaskLogPage'), stream: 'TaskLogEvent' },
+      204: { description: 'follow=true with Last-Event-ID after the last line of an attempt that is over' },
+      400: invalid,
+      404: error('No execution with this id (or it expired), or no such task in it'),
       503: error('Too many streams open, or the server is shutting down (reconnect, to another replica)'),
     },
   },

@@ -147,9 +147,13 @@ describe('an SDK worker beside the stock worker', () => {
     sampleWorker('sample-2');
     const record = await h.waitForEnd(id, 60_000);
     expect(record.status).toBe('completed');
-    // Only sample-2 serves `special` now, so it ran the task again from the start once the dead lock expired.
-    // (A stalled job keeps its attempt number, so the record still names the attempt's first worker.)
-    expect(byId(record).sum?.output).toEqual({ total: 210, attempt: 1 });
+    // Only sample-2 serves `special` now, so it ran the task again from the start once the dead lock expired: a
+    // second attempt, and the record keeps the first as lost with the worker that died.
+    expect(byId(record).sum?.output).toEqual({ total: 210, attempt: 2 });
+    expect(byId(record).sum?.history?.map((a) => [a.attempt, a.status, a.worker])).toEqual([
+      [1, 'lost', 'sample-1'],
+      [2, 'completed', 'sample-2'],
+    ]);
     expect(Date.parse(byId(record).sum?.finished_at as string)).toBeGreaterThan(killedAt + 4000);
     expect(
       (await workers()).filter((w) => w.status === 'live' && w.queues.includes('special')).map((w) => w.name),

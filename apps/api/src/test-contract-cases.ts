@@ -167,6 +167,33 @@ export const CASES: Record<string, ContractCase[]> = {
     },
     { name: 'an unknown id', params: nope, status: 404 },
   ],
+  getTaskLogs: [
+    { name: "a failed task's log", params: (f) => ({ id: f.failed, task: 'boom' }), status: 200 },
+    { name: 'one line a page', params: (f) => ({ id: f.failed, task: 'boom' }), query: { limit: '1' }, status: 200 },
+    {
+      name: 'followed to its end',
+      params: (f) => ({ id: f.failed, task: 'boom' }),
+      query: { follow: 'true' },
+      status: 200,
+    },
+    {
+      name: 'followed after its last line',
+      params: (f) => ({ id: f.done, task: 'b' }),
+      query: { follow: 'true' },
+      headers: { 'last-event-id': '1-0' },
+      status: 204,
+    },
+    {
+      name: 'a Last-Event-ID that is no line id',
+      params: (f) => ({ id: f.failed, task: 'boom' }),
+      query: { follow: 'true' },
+      headers: { 'last-event-id': 'x' },
+      status: 400,
+    },
+    { name: 'attempt 0', params: (f) => ({ id: f.failed, task: 'boom' }), query: { attempt: '0' }, status: 400 },
+    { name: 'an unknown task', params: (f) => ({ id: f.failed, task: 'nope' }), status: 404 },
+    { name: 'an unknown id', params: () => ({ id: 'no-such-run', task: 'a' }), status: 404 },
+  ],
   cancelWorkflow: [
     { name: 'a pending run', params: (f) => run(f, 'pending'), status: 200 },
     { name: 'a running run', params: (f) => run(f, 'stopping'), status: 202 },

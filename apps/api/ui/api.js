@@ -40,7 +40,7 @@ export class ApiError extends Error {
 }
 
 /** @param {Record<string, string>} [extra] */
-function headers(extra = {}) {
+export function headers(extra = {}) {
   /** @type {Record<string, string>} */
   const all = { accept: 'application/json', ...extra };
   const key = getKey();
@@ -52,7 +52,7 @@ function headers(extra = {}) {
  * @param {Response} response
  * @returns {Promise<ApiError>}
  */
-async function errorOf(response) {
+export async function errorOf(response) {
   const text = await response.text().catch(() => '');
   let body;
   try {
@@ -151,7 +151,7 @@ export async function followEvents(id, options) {
  * @param {string} block
  * @returns {{id?: string, event?: string, data?: string, retry?: string}}
  */
-function parseBlock(block) {
+export function parseBlock(block) {
   /** @type {Record<string, string>} */
   const fields = {};
   for (const line of block.split('\n')) {

@@ -1,13 +1,14 @@
 // @ts-check
 import { badge, formatMs, h, time } from './dom.js';
+import { runIo } from './run-io.js';
 
 const TERMINAL = new Set(['completed', 'failed', 'timed_out', 'cancelled']);
 /** Tasks that ended without success, named beside the progress bar. */
 const UNSUCCESSFUL = ['failed', 'cancelled', 'upstream_failed'];
 
 /**
- * The run page's header: id and status, workflow and template, the parent run of a sub-workflow, progress, and the
- * pause / resume / cancel / retry buttons.
+ * The run page's header: id and status, workflow and template, the parent run of a sub-workflow, progress, its
+ * variables and result, and the pause / resume / cancel / retry buttons.
  * The bar and count are the tasks that completed or were skipped, so a failed or cancelled run never shows a full bar;
  * the tasks that failed, were cancelled or never ran because of a failure are counted beside it.
  * @param {{id: string, record: any, statuses: string[], liveState: string,
@@ -67,6 +68,7 @@ export function runHead(props) {
     ),
     record.error ? h('p', { class: 'run-error' }, record.error) : null,
     record.waiting_for ? h('p', { class: 'run-waiting', role: 'status' }, record.waiting_for) : null,
+    runIo(record),
     h(
       'div',
       { class: 'actions' },

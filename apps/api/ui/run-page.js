@@ -4,6 +4,7 @@ import { createDag } from './dag-view.js';
 import { clear, h } from './dom.js';
 import { displayGraph } from './graph-model.js';
 import { groupPanel } from './group-panel.js';
+import { stopLogs } from './logs-view.js';
 import { runHead } from './run-head.js';
 import { readyAt, runHistory } from './run-history.js';
 import { taskPanel } from './task-panel.js';
@@ -220,7 +221,7 @@ export function runPage(root, id, query, ctx) {
       );
     } else {
       panelSlot.replaceChildren(
-        h('p', { class: 'hint muted' }, 'Click a task for its attempts, timings, output and errors.'),
+        h('p', { class: 'hint muted' }, 'Click a task for its attempts, timings, output, logs and errors.'),
       );
     }
   };
@@ -364,6 +365,7 @@ export function runPage(root, id, query, ctx) {
 
   return () => {
     stop.abort();
+    stopLogs();
     if (pending) clearTimeout(pending);
     if (frame) cancelAnimationFrame(frame);
   };

@@ -2,11 +2,12 @@
 import { waitingSection } from './approval-form.js';
 import { badge, formatMs, h, time } from './dom.js';
 import { itemsView } from './items-view.js';
+import { logsView } from './logs-view.js';
 import { tabs } from './tabs.js';
 
 /**
  * The details of one task, in tabs: Overview (status, timings, the wait before it started, worker, its attempts,
- * what it waits on, its error), Output, and for a parallel task its Items. The tab list is where a Logs tab goes.
+ * what it waits on, its error), Output, Logs (followed live), and for a parallel task its Items.
  * @param {{runId: string, task: import('./dag-view.js').TaskState | undefined,
  *   graphTask: import('./dag-view.js').GraphTask, attempts: import('./run-history.js').Attempt[],
  *   waitedMs?: number, tab?: string, onTab: (tab: string) => void, onDecided: () => void, onClose: () => void,
@@ -24,6 +25,8 @@ export function taskPanel(props) {
       render: () => h('pre', { class: 'output' }, JSON.stringify(task.output, null, 2)),
     });
   }
+  // The attempt's log (handler lines, a command's stdout and stderr), followed live.
+  list.push({ id: 'logs', label: 'Logs', render: () => logsView(runId, task.id, task.attempts) });
   if (graphTask.type === 'parallel') {
     list.push({
       id: 'items',

@@ -61,7 +61,7 @@ const DIAMOND = wf([probe('a'), probe('b', ['a']), probe('c', ['a']), probe('d',
 const index = (lines: string[], text: string) => lines.findIndex((l) => l.startsWith(text));
 
 describe('orchestrator run --watch (no TTY)', () => {
-  it('prints one plain line per change, in order, then the outputs, and exits 0', async () => {
+  it('prints one plain line per change, in order, then the result, and exits 0', async () => {
     const result = await cli(['run', file('diamond.json', DIAMOND), '--watch']);
     expect(result.err).toEqual([]);
     expect(result.code).toBe(0);
@@ -78,12 +78,10 @@ describe('orchestrator run --watch (no TTY)', () => {
       expect(index(out, `${t}: completed`)).toBeLessThan(index(out, 'd: running'));
     }
     expect(out.find((l) => l.startsWith('d: completed'))).toMatch(/^d: completed in \d+\.\d+s \[4\/4\]$/);
-    expect(out.slice(-6)).toEqual([
+    // The run's result: the outputs of its final tasks (here d), not every task's.
+    expect(out.slice(-3)).toEqual([
       expect.stringMatching(/^run completed after \d+\.\d+s \[4\/4 tasks completed\]$/),
-      'outputs:',
-      '  a: 1',
-      '  b: 2',
-      '  c: 2',
+      'result:',
       '  d: 5',
     ]);
   });
@@ -200,7 +198,8 @@ describe('orchestrator run --watch on a terminal', () => {
     expect(redraws.length).toBeGreaterThan(0);
     expect(redraws.filter((l) => new RegExp(`^${ESC}\\[\\d+F${ESC}\\[J`).test(l))).toEqual(redraws);
     const lastRedraw = out.length - 1 - [...out].reverse().findIndex((l) => l.includes(ESC));
-    const lastFrame = out.slice(lastRedraw, -6);
+    // After the frame: the summary, `result:` and the final task's output.
+    const lastFrame = out.slice(lastRedraw, -3);
     expect(lastFrame[0]).toMatch(/run \S+ {2}diamond {2}COMPLETED$/);
     expect(lastFrame[1]).toMatch(/^\[█{24}\] 4\/4/);
     expect(lastFrame.slice(2).map((l) => l.trim().split(/\s+/).slice(0, 3))).toEqual([
@@ -233,7 +232,14 @@ describe('orchestrator status, list, logs', () => {
     expect(json.variables).toBeUndefined();
     expect(json.tasks.map((t: { id: string }) => t.id)).toEqual(['a', 'b', 'c', 'd']);
     const outputs = await cli(['status', completed, '--outputs']);
-    expect(outputs.out.slice(-5)).toEqual(['outputs', '  a: 1', '  b: 2', '  c: 2', '  d: 5']);
+    expect(outputs.out.slice(-6)).toEqual([
+      'result\n  {\n    "d": 5\n  }',
+      'outputs',
+      '  a: 1',
+      '  b: 2',
+      '  c: 2',
+      '  d: 5',
+    ]);
   });
 
   it('list --status filters; --json is the API page', async () => {

@@ -195,10 +195,9 @@ describe('generate', () => {
     const run = await cli(['generate', 'run it', '--execute', '--watch']);
     expect(run.code).toBe(0);
     expect(run.out.find((l) => /^run \S+ started \(/.test(l))).toBeDefined();
-    expect(run.out.slice(-4)).toEqual([
+    expect(run.out.slice(-3)).toEqual([
       expect.stringMatching(/^run completed after \S+ \[2\/2 tasks completed\]$/),
-      'outputs:',
-      '  fetch: 7',
+      'result:',
       '  sum: 1',
     ]);
   });

@@ -31,7 +31,12 @@ export const EXAMPLES: Record<string, string[]> = {
     'orchestrator status <execution-id> --watch',
   ],
   list: ['orchestrator list', 'orchestrator list --status failed --template data-analysis-basic --limit 50'],
-  logs: ['orchestrator logs <execution-id>', 'orchestrator logs <execution-id> --follow --json'],
+  logs: [
+    'orchestrator logs <execution-id>',
+    'orchestrator logs <execution-id> --follow --json',
+    'orchestrator logs <execution-id> process_data -f',
+    'orchestrator logs <execution-id> process_data --attempt 1',
+  ],
   cancel: ['orchestrator cancel <execution-id>'],
   retry: ['orchestrator retry <execution-id> --watch'],
   pause: ['orchestrator pause <execution-id>'],

@@ -7,6 +7,7 @@ import { runRequest } from './documents';
 import { printList, printOutcome, printStatus } from './run-format';
 import { watchRun } from './run-watch';
 import { followSse } from './sse-reader';
+import { printTaskLogs, type TaskLogOptions } from './task-log-command';
 
 /** `logs` without --follow stops once the stream has been quiet this long: the replay of past events is over. */
 const QUIET_MS = 500;
@@ -134,11 +135,19 @@ function registerReadCommands(program: Command, ctx: CommandContext): void {
 
   program
     .command('logs')
-    .description("a run's event stream: what it has recorded so far, or with --follow everything until it ends")
+    .description(
+      "a task's log (its handler's lines, its command's stdout and stderr), or without a task the run's event stream; --follow until it ends",
+    )
     .argument('<execution-id>')
-    .option('--follow', 'keep following until the run ends')
-    .option('--json', 'one JSON event per line (NDJSON)')
-    .action(async (id: string, opts: { follow?: boolean } & Flags) => {
+    .argument('[task]', "a task id (a parallel task's item: task[index]): print its latest attempt's log")
+    .option('-f, --follow', 'keep following until the run (with a task: the attempt) ends')
+    .option('--attempt <n>', 'with a task: this attempt (1 for the first) instead of the latest')
+    .option('--json', 'one JSON event (with a task: log line) per line (NDJSON)')
+    .action(async (id: string, task: string | undefined, opts: TaskLogOptions & Flags) => {
+      if (task !== undefined) {
+        await printTaskLogs(ctx, id, task, opts);
+        return;
+      }
       const startedAt = Date.now();
       const stream = followSse({
         client: ctx.client(),

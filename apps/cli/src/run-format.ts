@@ -23,21 +23,31 @@ function preview(value: unknown, limit: number): string {
   return text.length > limit ? `${text.slice(0, limit)}… (${text.length} chars)` : text;
 }
 
-/** The end of a watch: the outputs of a completed run, or the error and failed tasks (on stderr) of any other. */
+/** The end of a watch: the result of a completed run, or the error and failed tasks (on stderr) of any other. */
 export function printOutcome(io: CliIo, record: ExecutionRecord): void {
   const done = record.tasks.filter((t) => t.status === 'completed').length;
   const summary = `run ${record.status} after ${took(record)} [${done}/${record.tasks.length} tasks completed]`;
   if (record.status === 'completed') {
     io.out(summary);
-    const outputs = record.tasks.filter((t) => t.output !== undefined);
-    if (outputs.length > 0) io.out('outputs:');
-    for (const t of outputs) io.out(`  ${t.id}: ${preview(t.output, OUTPUT_PREVIEW)}`);
+    printResult(io, record.result);
     return;
   }
   io.err(`${summary}${record.error ? `: ${record.error}` : ''}`);
   for (const t of record.tasks.filter((task) => task.status === 'failed')) {
     io.err(`  ${t.id} failed (attempt ${t.attempts}): ${t.error ?? 'no message'}`);
   }
+}
+
+/**
+ * What the run returned (its workflow's `output:`, else its final tasks' outputs by id): a line per field of an
+ * object, else the value. Every task's output is `orchestrator status <id> --outputs`.
+ */
+function printResult(io: CliIo, result: unknown): void {
+  if (result === undefined) return;
+  io.out('result:');
+  if (result !== null && typeof result === 'object' && !Array.isArray(result)) {
+    for (const [key, value] of Object.entries(result)) io.out(`  ${key}: ${preview(value, OUTPUT_PREVIEW)}`);
+  } else io.out(`  ${preview(result, OUTPUT_PREVIEW)}`);
 }
 
 /** `status`: the run, its tasks, and what it waits on with the command that would unblock it. */
@@ -76,6 +86,9 @@ export function printStatus(
     }
   }
   if (options.outputs) {
+    // The run's result (a completed run's), then every task's output.
+    const result = 'result' in record ? record.result : undefined;
+    if (result !== undefined) io.out(`result\n  ${JSON.stringify(result, null, 2).replace(/\n/g, '\n  ')}`);
     const outputs = tasks.filter((t): t is TaskRecord => 'output' in t && t.output !== undefined);
     if (outputs.length > 0) io.out('outputs');
     for (const t of outputs) io.out(`  ${t.id}: ${JSON.stringify(t.output, null, 2).replace(/\n/g, '\n    ')}`);

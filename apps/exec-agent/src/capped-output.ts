@@ -6,7 +6,11 @@ export class CappedOutput {
   private kept = 0;
   private total = 0;
 
-  constructor(private readonly limit: number) {}
+  constructor(
+    private readonly limit: number,
+    /** Told every piece that is kept, as it comes (to stream it to the caller). */
+    private readonly onKept?: (part: Buffer) => void,
+  ) {}
 
   push(chunk: Buffer): void {
     this.total += chunk.length;
@@ -15,6 +19,7 @@ export class CappedOutput {
     const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
     this.chunks.push(part);
     this.kept += part.length;
+    this.onKept?.(part);
   }
 
   get truncated(): boolean {

@@ -89,8 +89,8 @@ export class DockerRunner {
     const started = Date.now();
     await this.ensureImage(spec.image);
     const container = await this.docker.createContainer(containerOptions(spec, this.limits, this.user));
-    const stdout = new CappedOutput(spec.maxOutputBytes);
-    const stderr = new CappedOutput(spec.maxOutputBytes);
+    const stdout = new CappedOutput(spec.maxOutputBytes, (part) => spec.onOutput?.('stdout', part));
+    const stderr = new CappedOutput(spec.maxOutputBytes, (part) => spec.onOutput?.('stderr', part));
     let timedOut = false;
     let cancelled = false;
     const kill = () => void container.kill().catch(() => undefined);

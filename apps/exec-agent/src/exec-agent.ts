@@ -2,12 +2,19 @@ import { EventEmitter } from 'node:events';
 import { chmod, mkdir } from 'node:fs/promises';
 import { type ExecSettings, loadConfig } from '@orch/config';
 import type { Logger } from '@orch/logger';
-import { SERVICE_CHANNELS, ServiceCallError, type ServiceRequest, ServiceResponder } from '@orch/messaging';
+import {
+  type OutputSink,
+  SERVICE_CHANNELS,
+  ServiceCallError,
+  type ServiceRequest,
+  ServiceResponder,
+} from '@orch/messaging';
 import type { RedisSettings } from '@orch/redis';
 import type { Redis } from 'ioredis';
 import { DockerRunner } from './docker-runner';
 import { type ExecParameters, localEnv, readParameters, tail } from './exec-parameters';
 import { runLocal } from './local-runner';
+import { OutputStreamer } from './output-streamer';
 import { type OutputFile, RequestWorkspace } from './request-workspace';
 import type { RunOutcome, RunSpec } from './run-outcome';
 import { ExecAgentStartError, isRoot, prepareWorkspace, Sandbox } from './sandbox';
@@ -94,7 +101,7 @@ export class ExecAgent extends EventEmitter {
       publisher: options.publisher,
       subscriber: options.subscriber,
       secret: options.secret,
-      handler: (request, signal) => this.handle(request, signal),
+      handler: (request, signal, output) => this.handle(request, signal, output),
     });
   }
 
@@ -152,7 +159,7 @@ export class ExecAgent extends EventEmitter {
     return 'sandbox';
   }
 
-  private async handle(request: ServiceRequest, signal: AbortSignal): Promise<ExecResult> {
+  private async handle(request: ServiceRequest, signal: AbortSignal, output: OutputSink): Promise<ExecResult> {
     if (request.operation !== 'run') {
       throw new ServiceCallError('BAD_REQUEST', `unknown operation '${request.operation}'; the exec-agent runs 'run'`, {
         retryable: false,
@@ -176,8 +183,11 @@ export class ExecAgent extends EventEmitter {
     try {
       if (mode !== 'local') await prepareWorkspace(workspace.dir, this.settings.uid);
       const spec = this.spec(mode, params, workspace, timeoutMs, signal, request.request_id);
+      // The output as it comes, so the caller's task log follows the command live; the result still holds it all.
+      const streamer = new OutputStreamer(output);
+      spec.onOutput = streamer.write;
       log.info('running command', { mode, image: params.image, argv0: params.command[0], timeout_ms: timeoutMs });
-      const outcome = await this.runner(mode)(spec);
+      const outcome = await this.runner(mode)(spec).finally(() => streamer.end());
       this.emit('finished', { requestId: request.request_id, outcome } satisfies ExecFinished);
       log.info('command ended', {
         exit_code: outcome.exitCode,

@@ -34,8 +34,8 @@ export function runLocal(spec: RunSpec): Promise<RunOutcome> {
  */
 export function runLaunched(spec: RunSpec, launch: Launch): Promise<RunOutcome> {
   const started = Date.now();
-  const stdout = new CappedOutput(spec.maxOutputBytes);
-  const stderr = new CappedOutput(spec.maxOutputBytes);
+  const stdout = new CappedOutput(spec.maxOutputBytes, (part) => spec.onOutput?.('stdout', part));
+  const stderr = new CappedOutput(spec.maxOutputBytes, (part) => spec.onOutput?.('stderr', part));
   const child = spawn(launch.file, launch.args, {
     cwd: launch.cwd,
     env: launch.env,

@@ -26,4 +26,6 @@ export interface RunSpec {
   /** The task asked for network access and the operator allows it (EXEC_NETWORK=allowed). */
   network?: boolean;
   onStart?: (pid: number | undefined) => void;
+  /** Each piece of stdout or stderr kept (within maxOutputBytes), as the command writes it. */
+  onOutput?: (stream: 'stdout' | 'stderr', part: Buffer) => void;
 }

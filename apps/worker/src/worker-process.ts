@@ -37,6 +37,7 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
     defaultWorkflowTimeoutMs: config.defaultWorkflowTimeoutMs,
     maxSubworkflowDepth: config.maxSubworkflowDepth,
     exitGraceMs: config.exitGracePeriodMs,
+    taskLogMaxBytes: config.taskLogMaxBytes,
     logger,
     bullConnectionName: 'orch-worker-bullmq',
   });

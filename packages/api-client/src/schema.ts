@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * The full record of a run, with variables and task outputs
-         * @description Status, timings, variables, and every task with its status, attempts, timings, worker, output and what it waits on (`waiting_for`). `/status` is the same without variables and outputs.
+         * @description Status, timings, variables, the result of a completed run (`result`: its workflow's `output:`, else its final tasks' outputs), and every task with its status, attempts, timings, worker, output and what it waits on (`waiting_for`). `/status` is the same without variables, outputs and result.
          */
         get: operations["getWorkflow"];
         put?: never;
@@ -76,6 +76,26 @@ export interface paths {
          * @description Every event of the run from the start (or after `Last-Event-ID`), then live, ending after the final `workflow.completed`, `workflow.failed`, `workflow.cancelled` or `workflow.timed_out`. Each SSE `event` is the type and `data` the event as JSON (the `ExecutionEvent` schema); `id` is its Redis stream id, so a client that reconnects with Last-Event-ID gets exactly what it missed, from any replica. A comment line is sent after 15 s of silence.
          */
         get: operations["streamWorkflowEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workflows/{id}/tasks/{task}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A task attempt's log: its handler's lines and its command's output (follow it live with follow=true)
+         * @description The lines one attempt of a task wrote (`ctx.log` in its handler; an `exec` task's stdout and stderr), oldest first, a page at a time (`after`, `limit`); `attempt` picks the attempt (default: the latest), `attempts` lists those with a log. Each attempt keeps at most TASK_LOG_MAX_BYTES (`capped`, and a marker line, say when it was hit) for the run's EXECUTION_TTL. A parallel task's item is `<task>[<index>]`. With `follow=true` the answer is Server-Sent Events: every line (`event: line`, `id:` its id; Last-Event-ID resumes), live, then `event: end` once the attempt is over.
+         */
+        get: operations["getTaskLogs"];
         put?: never;
         post?: never;
         delete?: never;
@@ -719,6 +739,8 @@ export interface components {
             variables: {
                 [key: string]: unknown;
             };
+            /** @description What a completed run returns: its workflow's `output:` evaluated, else the outputs of its final tasks by id */
+            result?: unknown;
             tasks: components["schemas"]["TaskRecord"][];
         };
         ExecutionSummary: {
@@ -780,6 +802,53 @@ export interface components {
             by?: string;
             /** Format: date-time */
             at: string;
+        };
+        /** @description One line of a task attempt’s log */
+        TaskLogLine: {
+            /** @description The Redis stream id, also the SSE `id`: send it as Last-Event-ID to resume */
+            id: string;
+            /** Format: date-time */
+            at: string;
+            /**
+             * @description `log`: the handler's ctx.log; `stdout`/`stderr`: a command's output
+             * @enum {string}
+             */
+            stream: "log" | "stdout" | "stderr";
+            /** @enum {string} */
+            level: "debug" | "info" | "warn" | "error";
+            message: string;
+        };
+        /** @description One page of a task attempt’s log, oldest line first */
+        TaskLogPage: {
+            execution_id: string;
+            /** @description The task id; a parallel task’s item is `<task>[<index>]` */
+            task: string;
+            attempt: number;
+            /** @description The attempts of the task that have a log */
+            attempts: number[];
+            lines: components["schemas"]["TaskLogLine"][];
+            /** @description The attempt is over: no more lines will come */
+            ended: boolean;
+            /**
+             * @description How the attempt ended, as its log says (`retrying`: it failed and will be retried)
+             * @enum {string}
+             */
+            ending?: "completed" | "failed" | "retrying" | "aborted" | "parked" | "lost";
+            /** @description The attempt reached TASK_LOG_MAX_BYTES: a marker line says so and later lines were dropped */
+            capped: boolean;
+            /** @description More lines follow: pass this as `after` for the next page */
+            next_after?: string;
+        };
+        /** @description The `data` of one Server-Sent Event of `GET .../tasks/{task}/logs?follow=true`: a TaskLogLine (`event: line`), then a TaskLogEnd (`event: end`) once the attempt is over */
+        TaskLogEvent: components["schemas"]["TaskLogLine"] | components["schemas"]["TaskLogEnd"];
+        /** @description The last message of a followed log: the attempt is over */
+        TaskLogEnd: {
+            attempt: number;
+            /**
+             * @description How the attempt ended, as its log says (`retrying`: it failed and will be retried)
+             * @enum {string}
+             */
+            ending?: "completed" | "failed" | "retrying" | "aborted" | "parked" | "lost";
         };
         /** @description One template of the catalog (its newest version) */
         TemplateSummary: {
@@ -1205,6 +1274,8 @@ export interface components {
                 /** @description At most this many of its tasks (and parallel items) run at once */
                 max_concurrency?: number;
                 fail_fast?: boolean;
+                /** @description What the run returns (its record's `result`, a waiting caller's answer, a parent's sub-workflow output): an expression, or any JSON with expressions in it, over the variables and the tasks' `.output`, `.status` and `.error`. Without it, the outputs of the final tasks. */
+                output?: unknown;
                 recovery?: {
                     /** @enum {unknown} */
                     strategy?: "resume" | "restart" | "fail";
@@ -1859,6 +1930,8 @@ export interface components {
             /** @description At most this many of its tasks (and parallel items) run at once */
             max_concurrency?: number;
             fail_fast?: boolean;
+            /** @description What the run returns (its record's `result`, a waiting caller's answer, a parent's sub-workflow output): an expression, or any JSON with expressions in it, over the variables and the tasks' `.output`, `.status` and `.error`. Without it, the outputs of the final tasks. */
+            output?: unknown;
             recovery?: {
                 /** @enum {unknown} */
                 strategy?: "resume" | "restart" | "fail";
@@ -2423,6 +2496,127 @@ export interface operations {
                 };
             };
             /** @description No execution with this id (or it expired) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request did not arrive in time (ORCHESTRATOR_HEADERS_TIMEOUT for the headers, ORCHESTRATOR_REQUEST_TIMEOUT for all of it) */
+            408: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request headers are larger than 16 KB */
+            431: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many streams open, or the server is shutting down (reconnect, to another replica); or: Redis is unavailable; try again after Retry-After seconds */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getTaskLogs: {
+        parameters: {
+            query?: {
+                /** @description The attempt (1 for the first); default: the task's latest */
+                attempt?: number;
+                /** @description A line id (`next_after`, or a line's `id`): only the lines after it */
+                after?: string;
+                /** @description Lines per page */
+                limit?: number;
+                /** @description true: Server-Sent Events (`event: line`, then `event: end` once the attempt is over), live from the start or after Last-Event-ID */
+                follow?: "true" | "false";
+            };
+            header?: {
+                /** @description Resume after this event: the `id` of the last event received */
+                "Last-Event-ID"?: components["parameters"]["LastEventId"];
+                /** @description Your id for the request: echoed in the answer, logged, and stored with a run it creates */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description W3C trace context: with tracing on, the request's span (and a run it creates) joins this trace; `tracestate` goes with it */
+                traceparent?: components["parameters"]["TraceParent"];
+            };
+            path: {
+                id: string;
+                task: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the attempt's log */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskLogPage"];
+                    "text/event-stream": string;
+                };
+            };
+            /** @description follow=true with Last-Event-ID after the last line of an attempt that is over */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body or query is invalid; `details` point at each problem; or: A percent-escape in the path is not UTF-8 */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the 'read' scope */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No execution with this id (or it expired), or no such task in it */
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -159,6 +159,12 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.redis)).toBe(true);
   });
 
+  it('reads TASK_LOG_MAX_BYTES, 1 MiB by default, and refuses a cap below 1 KiB', () => {
+    expect(loadConfig({}).taskLogMaxBytes).toBe(1024 * 1024);
+    expect(loadConfig({ TASK_LOG_MAX_BYTES: '4096' }).taskLogMaxBytes).toBe(4096);
+    expect(() => loadConfig({ TASK_LOG_MAX_BYTES: '10' })).toThrow('TASK_LOG_MAX_BYTES must be >= 1024');
+  });
+
   it('names every bad variable at once', () => {
     let error: unknown;
     try {

@@ -67,6 +67,8 @@ export interface Config {
   exitGracePeriodMs: number;
   defaultWorkflowTimeoutMs: number;
   executionTtlMs: number;
+  /** What one task attempt's log (handler lines, a command's stdout and stderr) may hold, in bytes. */
+  taskLogMaxBytes: number;
   recovery: { enabled: boolean; intervalMs: number; strategy: RecoveryStrategy };
   templatesDir: string;
   workspaceDir: string;
@@ -151,6 +153,7 @@ const envSchema = {
     EXIT_GRACE_PERIOD: { type: 'string', default: '30s' },
     DEFAULT_WORKFLOW_TIMEOUT: { type: 'string', default: '3600s' },
     EXECUTION_TTL: { type: 'string', default: '24h' },
+    TASK_LOG_MAX_BYTES: { type: 'integer', minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 },
     RECOVERY_ENABLED: { type: 'boolean', default: true },
     RECOVERY_INTERVAL: { type: 'string', default: '5m' },
     RECOVERY_STRATEGY: { enum: [...RECOVERY_STRATEGIES], default: 'resume' },
@@ -302,6 +305,7 @@ function toConfig(
     exitGracePeriodMs: ms('EXIT_GRACE_PERIOD'),
     defaultWorkflowTimeoutMs: ms('DEFAULT_WORKFLOW_TIMEOUT'),
     executionTtlMs: ms('EXECUTION_TTL'),
+    taskLogMaxBytes: raw.TASK_LOG_MAX_BYTES,
     recovery: { enabled: raw.RECOVERY_ENABLED, intervalMs: ms('RECOVERY_INTERVAL'), strategy: raw.RECOVERY_STRATEGY },
     templatesDir: raw.ORCHESTRATOR_TEMPLATES,
     workspaceDir: raw.ORCHESTRATOR_WORKSPACE,

@@ -25,7 +25,7 @@ function parameterChecker(schema: object): ReturnType<typeof ajv.compile> {
 }
 
 /** What a task may read, besides workflow variables: `${id.output}`, `${id.status}`, `${id.error}`. */
-const TASK_FIELDS = new Set(['output', 'status', 'error']);
+export const TASK_FIELDS = new Set(['output', 'status', 'error']);
 
 /** The type is in the catalog, the parameters fit its schema, and the type's own rules hold. */
 export function checkType(task: TaskDefinition, at: Pointer, nested: NestedValidation): ErrorDetail[] {

@@ -11,4 +11,5 @@ export * from './trigger-rule';
 export * from './validate-workflow';
 export * from './variables';
 export * from './workflow';
+export * from './workflow-output';
 export * from './workflow-schema';

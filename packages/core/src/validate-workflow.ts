@@ -13,6 +13,7 @@ import {
 import type { NestedValidation } from './task-types';
 import { coerce } from './variables';
 import { type TaskDefinition, type TemplateDefinition, VARIABLE_TYPES, type WorkflowDefinition } from './workflow';
+import { checkWorkflowOutput } from './workflow-output';
 import { templateSchema, workflowSchema } from './workflow-schema';
 
 export interface ValidationResult {
@@ -149,6 +150,7 @@ function checkSemantics(workflow: WorkflowDefinition, inputs: Set<string>, base:
   checkExpressions(workflow.variables ?? {}, `${base}/variables`, errors, (root) =>
     inputs.has(root) ? undefined : `unknown variable '${root}' (workflow variables may use only the template's inputs)`,
   );
+  checkWorkflowOutput(workflow, { variables: variableNames, tasks: main.indexOf }, `${base}/output`, errors);
   const reads = new Map<string, string[]>();
   collectReads(main, { dag, ended: new Map(), variableNames }, reads, errors);
   if (exitDag) {

@@ -100,6 +100,10 @@ export const workflowSchema = {
       description: 'At most this many of its tasks (and parallel items) run at once',
     },
     fail_fast: { type: 'boolean' },
+    output: {
+      description:
+        "What the run returns (its record's `result`, a waiting caller's answer, a parent's sub-workflow output): an expression, or any JSON with expressions in it, over the variables and the tasks' `.output`, `.status` and `.error`. Without it, the outputs of the final tasks.",
+    },
     recovery: {
       type: 'object',
       additionalProperties: false,

@@ -91,7 +91,7 @@ export function controlContext(scope: ControlScope): ControlContext {
       const outputs = Object.fromEntries(
         record.tasks.filter((t) => t.status === 'completed').map((t) => [t.id, t.output]),
       );
-      return { ended: true, status: record.status, error: record.error, outputs };
+      return { ended: true, status: record.status, error: record.error, outputs, result: record.result };
     },
     addSubTasks: (subTasks, maxConcurrency) => addSubTasks(scope, subTasks, maxConcurrency),
     async waitForSubTasks() {

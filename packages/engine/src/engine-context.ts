@@ -7,6 +7,7 @@ import { RunIndex } from './run-index';
 import { START_GRACE_MS } from './run-layout';
 import { RunStore } from './run-store';
 import { ttlSecondsOf } from './task-job';
+import { TaskLogStore } from './task-log-store';
 import { TaskTypeRegistry } from './task-type-registry';
 import { WorkerRegistry } from './worker-registry';
 
@@ -22,6 +23,8 @@ export interface EngineOptions {
   maxSubworkflowDepth?: number;
   /** How long exit handlers may run after a cancel or a timeout (`EXIT_GRACE_PERIOD`); default 30 s. */
   exitGraceMs?: number;
+  /** What one task attempt's log may hold (`TASK_LOG_MAX_BYTES`); default 1 MiB. */
+  taskLogMaxBytes?: number;
   /** An admitted run whose first jobs no worker has seen queued this long after is started by the workers' sweep. */
   startGraceMs?: number;
   logger?: Logger;
@@ -41,6 +44,9 @@ export interface EngineLimits {
   startGraceMs: number;
 }
 
+/** A task attempt's log holds this much unless `TASK_LOG_MAX_BYTES` says otherwise. */
+export const TASK_LOG_MAX_BYTES = 1024 * 1024;
+
 /** Exit handlers get this long after a cancel or a timeout unless `EXIT_GRACE_PERIOD` says otherwise. */
 export const EXIT_GRACE_MS = 30_000;
 
@@ -50,6 +56,8 @@ export const EXIT_GRACE_MS = 30_000;
  */
 export interface EngineContext {
   store: RunStore;
+  /** Task attempts' logs (`ctx.log`, a command's output). */
+  logs: TaskLogStore;
   index: RunIndex;
   queues: EngineQueues;
   limits: EngineLimits;
@@ -73,8 +81,10 @@ export function createEngineContext(options: EngineOptions): EngineContext {
   // BullMQ defines about 60, which cost the engine's own pipelines ~10% CPU when they shared one.
   const bull = options.connection.duplicate();
   if (options.bullConnectionName) watchConnection(bull, logger, options.bullConnectionName);
+  const store = new RunStore(options.connection, keys);
   return {
-    store: new RunStore(options.connection, keys),
+    store,
+    logs: new TaskLogStore(options.connection, keys, store.scripts, options.taskLogMaxBytes ?? TASK_LOG_MAX_BYTES),
     index: new RunIndex(options.connection, keys),
     queues: new EngineQueues(bull, options.connection, prefix, logger),
     limits: {

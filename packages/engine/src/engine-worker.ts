@@ -2,9 +2,11 @@ import { hostname } from 'node:os';
 import { TASK_TYPES } from '@orch/core';
 import { type Logger, silentLogger } from '@orch/logger';
 import { isConnectionError, QUEUES, taskQueueName } from '@orch/redis';
+import type { AttemptEnding } from '@orch/run-model';
 import { context, tracingOn } from '@orch/tracing';
 import { DelayedError, type Job, type MinimalJob, UnrecoverableError, WaitingChildrenError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { AttemptLog } from './attempt-log';
 import type { TaskHandlers } from './control-flow';
 import type { EngineContext } from './engine-context';
 import { type BackoffSpec, backoffDelay } from './execution-definition';
@@ -230,12 +232,13 @@ export class EngineWorker {
     ids.add(job.id as string);
     const observed = this.options.observer ? await this.observe(job) : undefined;
     const traced = this.spans ? await this.spans.start(job) : undefined;
+    const log = attemptLogOf(this.ctx, job, this.logger);
     let outcome: TaskOutcome = 'completed';
     let failure: unknown;
     try {
       const run = async () => {
-        if (job.name === 'subtask') return this.runner.runSubTask(job as Job<SubTaskJobData>, token, signal);
-        outcome = await this.runner.runTask(job as Job<TaskJobData>, token, signal);
+        if (job.name === 'subtask') return this.runner.runSubTask(job as Job<SubTaskJobData>, token, signal, log);
+        outcome = await this.runner.runTask(job as Job<TaskJobData>, token, signal, log);
         return undefined;
       };
       // Under the attempt's span: the handler, its log lines, service calls and sub-runs are part of the trace.
@@ -245,6 +248,8 @@ export class EngineWorker {
       failure = error;
       throw error;
     } finally {
+      const ending = endingOf(outcome);
+      if (ending) await log.end(ending);
       if (traced) this.spans?.end(traced, job, outcome, failure);
       if (observed) {
         this.options.observer?.jobEnded?.({ ...observed, outcome, durationMs: performance.now() - observed.at });
@@ -310,6 +315,22 @@ export class EngineWorker {
     })();
     return this.closing;
   }
+}
+
+/** How an attempt's log says it ended; none for a job that let go of the worker and comes back (same attempt). */
+function endingOf(outcome: TaskOutcome): AttemptEnding | undefined {
+  if (outcome === 'parked') return undefined;
+  return outcome === 'failed' || outcome === 'retrying' || outcome === 'aborted' || outcome === 'lost'
+    ? outcome
+    : 'completed';
+}
+
+/** The log of the attempt a task or sub-task job runs (`<task>[<index>]` for a sub-task). */
+function attemptLogOf(ctx: EngineContext, job: Job, logger: Logger): AttemptLog {
+  const data = job.data as { e: string; t: string; i?: number };
+  const task = job.name === 'subtask' ? `${data.t}[${data.i}]` : data.t;
+  // The record's attempt number: re-runs after a lost worker count (stalledCounter), as the task runner counts them.
+  return new AttemptLog(ctx.logs, data.e, task, job.attemptsMade + 1 + (job.stalledCounter ?? 0), () => logger);
 }
 
 /** The outcome of a job whose run threw. (The signal cannot tell: a task's own failure can abort its run.) */

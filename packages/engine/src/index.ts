@@ -1,5 +1,6 @@
+export { MAX_LOG_LINE_CHARS } from './attempt-log';
 export * from './control-flow';
-export type { EngineOptions } from './engine-context';
+export { type EngineOptions, TASK_LOG_MAX_BYTES } from './engine-context';
 export * from './engine-worker';
 export * from './execution-definition';
 export * from './operational-state';
@@ -13,6 +14,8 @@ export type { RetryResult, SubmitOptions, SubmitResult } from './run-submission'
 export * from './schedule-manager';
 export * from './task-handler';
 export { COMPLETED_TASK_JOBS_KEPT, type SubTaskJobData, type TaskJobData } from './task-job';
+export type { LogRead } from './task-log-store';
+export type { TaskLogFollower, TaskLogQuery } from './task-log-view';
 export type { TaskObserver, TaskOutcome } from './task-observer';
 export { TASK_TIMEOUT, type TemplateResolver, WORKFLOW_ABORT } from './task-runner';
 export * from './trigger-rules';

@@ -6,6 +6,7 @@ import type { EngineContext } from './engine-context';
 import { type ExecutionDefinition, queueOf } from './execution-definition';
 import { ExitHandlers, type TasksOutcome } from './exit-handlers';
 import type { RunMeta } from './run-record-view';
+import { evaluateRunOutput } from './run-result';
 import { jobIds, type TaskJobData } from './task-job';
 
 /** What the workflow job ends a run as, by the status the run has when no task job is pending. */
@@ -103,6 +104,12 @@ export class RunEnding {
   ): Promise<boolean> {
     const { store, queues, limits, channels, logger } = this.ctx;
     const id = def.executionId;
+    if (status === 'completed') {
+      // The declared output is the run's result: a run that cannot give it fails, saying why.
+      const output = await evaluateRunOutput(this.ctx, def);
+      if (output.error) [status, error] = ['failed', output.error];
+      else if (output.json !== undefined) await store.setMeta(id, { result: output.json });
+    }
     const ended = await store.scripts.finalize(id, {
       status,
       error,
@@ -132,6 +139,10 @@ export class RunEnding {
       error: error || undefined,
     });
     await this.admitWaiting(id);
+    // Last, and never in the way of the rest: the run has ended and its slot is free whatever happens here.
+    await this.ctx.logs
+      .expire(id, limits.executionTtlMs)
+      .catch((e: Error) => logger.warn('task logs were not given the run TTL', { execution_id: id, error: e.message }));
     return true;
   }
 
@@ -154,7 +165,7 @@ export class RunEnding {
       correlation_id: record.correlation_id ?? null,
       status: record.status,
     };
-    if (record.status === 'completed') message.outputs = outputs;
+    if (record.status === 'completed') [message.outputs, message.result] = [outputs, record.result];
     else message.error = record.error ?? record.status;
     await store.publish(to, JSON.stringify(message));
   }

@@ -64,6 +64,8 @@ export interface RunMeta {
   exit?: string;
   /** Epoch ms by which the exit handlers must be done. */
   exit_deadline?: string;
+  /** A completed run's declared `output:`, evaluated (JSON). */
+  result?: string;
 }
 
 export const iso = (ms: string | number | null | undefined) =>
@@ -76,6 +78,8 @@ export function toRecord(
   def: ExecutionDefinition,
   states: ReadonlyMap<string, string>,
   outputs: ReadonlyMap<string, string>,
+  /** False for `/status`: no outputs were read, so no result either. */
+  withOutputs = true,
 ): ExecutionRecord {
   const progress = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as ExecutionRecord['progress'];
   progress.total = 0;
@@ -108,6 +112,8 @@ export function toRecord(
   if (meta.finished_at) record.finished_at = iso(meta.finished_at);
   if (meta.started_at && meta.finished_at) record.duration_ms = Number(meta.finished_at) - Number(meta.started_at);
   if (meta.error) record.error = meta.error;
+  if (withOutputs && record.status === 'completed')
+    record.result = meta.result === undefined ? finalOutputs(def, tasks) : JSON.parse(meta.result);
   return record;
 }
 
@@ -185,4 +191,16 @@ export function toEvent(id: string, fields: string[]): ExecutionEvent {
   if (worker) event.worker = worker;
   if (by) event.by = by;
   return event;
+}
+
+/**
+ * The result of a completed run without `output:`: the outputs of its final tasks (those no other task depends on,
+ * among the tasks it ran), by task id.
+ */
+export function finalOutputs(def: ExecutionDefinition, tasks: readonly TaskRecord[]): Record<string, unknown> {
+  const ran = new Set(def.untargeted);
+  const final = (id: string) => !(def.tasks[id]?.dependents ?? []).some((d) => !ran.has(d));
+  return Object.fromEntries(
+    tasks.filter((t) => !t.on_exit && t.status === 'completed' && final(t.id)).map((t) => [t.id, t.output ?? null]),
+  );
 }

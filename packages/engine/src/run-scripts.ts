@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RedisKeys } from '@orch/redis';
-import type { EndingStatus, FinalStatus, InternalStatus, SkipReason, TaskFinalStatus } from '@orch/run-model';
+import type { EndingStatus, InternalStatus, SkipReason, TaskFinalStatus } from '@orch/run-model';
 import type { Redis } from 'ioredis';
+import type { AppendLogInput } from './log-entry';
 import type { CreateRunArgs, CreateRunReply } from './run-layout';
+import type { BeginExitInput, FinalizeInput, Gate, GateMember } from './script-inputs';
+
+export type { BeginExitInput, FinalizeInput, Gate, GateMember } from './script-inputs';
 
 /** Lua files are named `<command>-<number of KEYS>.lua` and live beside src/ and dist/ in ../lua. */
 const FILES = [
@@ -22,6 +26,7 @@ const FILES = [
   'cut-exit-2',
   'gate-enter-6',
   'gate-leave-5',
+  'append-log-3',
 ] as const;
 type ScriptFile = (typeof FILES)[number];
 
@@ -64,50 +69,12 @@ export interface CompleteTaskInput {
   now?: number;
 }
 
-export interface BeginExitInput {
-  /** The status the run ends with once its exit handlers are done, and its error. */
-  status: FinalStatus;
-  error: string;
-  /** The status given to tasks that never finished, listed in `unfinished`. */
-  unfinishedStatus: TaskFinalStatus;
-  unfinished: readonly string[];
-  /** What the exit handlers see as `${workflow}`, JSON. */
-  workflow: string;
-  /** Epoch ms by which the exit handlers must be done. */
-  deadline: number;
-  now?: number;
-}
-
-/** A concurrency gate: the run's (`*`) or a parallel task's (its id), with its limit. */
-export interface Gate {
-  name: string;
-  limit: number;
-}
-
-/** What holds a gate's slot: a task, or a parallel item (`task`, `index`: its events name them). */
-export interface GateMember {
-  member: string;
-  item?: { task: string; index: number };
-}
-
 export interface CompleteTaskReply {
   runStatus: InternalStatus | '';
   /** This call moved the run to `failing`: the caller aborts the run's other tasks. */
   triggeredFailFast: boolean;
   /** Dependents made ready, to add as jobs (none unless the run is running). */
   ready: string[];
-}
-
-export interface FinalizeInput {
-  status: FinalStatus;
-  error: string;
-  ttlMs: number;
-  /** The status given to tasks that never finished, listed in `unfinished`. */
-  unfinishedStatus: TaskFinalStatus;
-  unfinished: readonly string[];
-  /** Pub/sub channel told about the end. */
-  channel: string;
-  now?: number;
 }
 
 /**
@@ -374,6 +341,20 @@ export class RunScripts {
   /** Takes up to `batch` runs whose deadline is past out of the deadline set, for exactly one caller to time out. */
   async claimDeadlines(now: number, batch: number): Promise<string[]> {
     return (await this.run('claim-deadlines-1', [this.keys.deadlines()], [now, batch])) as string[];
+  }
+
+  /** Appends entries to a task attempt's log, within `cap` bytes (a marker line says when it was hit). */
+  async appendLog(id: string, input: AppendLogInput): Promise<number> {
+    const { taskId, attempt, cap, marker, entries } = input;
+    const keys = [this.keys.taskLog(id, taskId, attempt), this.keys.taskLogs(id), this.keys.meta(id)];
+    const lines = entries.flatMap((e) => [e.stream, e.level, e.text, e.at]);
+    return (await this.run('append-log-3', keys, [
+      `${taskId}:${attempt}`,
+      cap,
+      Date.now(),
+      marker,
+      ...lines,
+    ])) as number;
   }
 
   private runKeys(executionId: string) {

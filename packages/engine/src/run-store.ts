@@ -321,7 +321,7 @@ export class RunStore {
       return value;
     }) as [RunMeta, string | null, Record<string, string>, Record<string, string> | undefined];
     if (!meta || Object.keys(meta).length === 0 || !def) return undefined;
-    return toRecord(id, meta, parseDefinition(def), entries(states), entries(outputs ?? {}));
+    return toRecord(id, meta, parseDefinition(def), entries(states), entries(outputs ?? {}), !!outputs);
   }
 
   /** True while the run's keys exist (they expire a TTL after it ends). */

@@ -11,6 +11,7 @@ import type { Logger } from '@orch/logger';
 import type { SkipReason, TaskFinalStatus } from '@orch/run-model';
 import { trace, tracingOn } from '@orch/tracing';
 import { DelayedError, type Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
+import type { AttemptLog } from './attempt-log';
 import { ConcurrencyGates, taskGates } from './concurrency-gates';
 import { attemptDeadline, type ControlScope, controlContext, waitingJob } from './control-context';
 import type { TaskHandlers } from './control-flow';
@@ -31,6 +32,8 @@ import { decide, edgeOutcome, skipReasonOf } from './trigger-rules';
 /** Resolves a template reference (`id` or `id@version`); throws NotFoundError. */
 export type TemplateResolver = (reference: string) => TemplateDefinition;
 
+export { lockLost } from './task-errors';
+
 /** Abort reasons sent through BullMQ's cancelJob: the run is ending, so the task must not be retried. */
 export const WORKFLOW_ABORT = 'workflow-abort';
 /** Abort reason when recovery finds a job past its timeout: it fails the attempt, which is retried per policy. */
@@ -40,6 +43,14 @@ export const TASK_TIMEOUT = 'task-timeout';
 export class WorkflowAbortError extends UnrecoverableError {}
 
 const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
+
+/** The job an attempt runs in, and its log. */
+interface JobRun {
+  job: Job<TaskJobData>;
+  token: string | undefined;
+  signal: AbortSignal | undefined;
+  attemptLog: AttemptLog;
+}
 
 /** Runs task and sub-task jobs: checkpoint replay, trigger rules, parameters, handler, completion and release. */
 export class TaskRunner {
@@ -66,6 +77,7 @@ export class TaskRunner {
     job: Job<TaskJobData>,
     token: string | undefined,
     signal: AbortSignal | undefined,
+    attemptLog: AttemptLog,
   ): Promise<TaskOutcome> {
     const { e, t } = job.data;
     const def = await this.ctx.store.definition(e);
@@ -77,13 +89,8 @@ export class TaskRunner {
     const wanted = wantedBy(def, task);
     // Under the run's max_concurrency, a slot first: until one is free the job waits parked.
     if (!(await this.gates.enterTask(job, token, def, task))) throw new DelayedError();
-    const reply = await this.ctx.store.scripts.startTask(e, {
-      taskId: t,
-      attempt,
-      worker: this.workerName,
-      wanted,
-      reads: task.reads,
-    });
+    const start = { taskId: t, attempt, worker: this.workerName, wanted, reads: task.reads };
+    const reply = await this.ctx.store.scripts.startTask(e, start);
     const { runStatus, recorded } = reply;
     if (recorded) {
       // A re-run after a crash: the completion is recorded, so replay its release instead of running again.
@@ -111,7 +118,7 @@ export class TaskRunner {
     try {
       const scope = await this.scope(def, task, statuses, outputs);
       if (await this.skippedByCondition(def, task, scope)) return 'skipped';
-      output = await this.execute(job, token, signal, def, task, { retry, attempt }, scope, log);
+      output = await this.execute({ job, token, signal, attemptLog }, def, task, { retry, attempt }, scope, log);
     } catch (error) {
       if (error instanceof DelayedError || error instanceof WaitingChildrenError) throw error;
       // This worker no longer holds the job (its lock expired, say while Redis restarted): the stall check hands it
@@ -200,9 +207,7 @@ export class TaskRunner {
   }
 
   private async execute(
-    job: Job<TaskJobData>,
-    token: string | undefined,
-    signal: AbortSignal | undefined,
+    { job, token, signal, attemptLog }: JobRun,
     def: ExecutionDefinition,
     task: CompiledTask,
     { retry, attempt }: { retry: number; attempt: number },
@@ -244,6 +249,7 @@ export class TaskRunner {
       get logger() {
         return logger();
       },
+      log: attemptLog.write,
     };
     if (tracingOn()) context.span = trace.getActiveSpan();
     return runWithDeadline(this.handlerOf(type.name), params, context, signal, task.timeoutMs, task.id);
@@ -264,6 +270,7 @@ export class TaskRunner {
     job: Job<SubTaskJobData>,
     token: string | undefined,
     signal: AbortSignal | undefined,
+    attemptLog: AttemptLog,
   ): Promise<unknown> {
     const { e, t, i, type, g: gates = [] } = job.data;
     const status = (await this.ctx.store.status(e)) ?? null;
@@ -285,6 +292,7 @@ export class TaskRunner {
         attempt,
         signal: signal as AbortSignal,
         logger,
+        log: attemptLog.write,
       };
       if (tracingOn()) context.span = trace.getActiveSpan();
       const output = await runWithDeadline(

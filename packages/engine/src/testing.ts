@@ -26,7 +26,7 @@ export interface ProbeCall {
  * The `data` handler of engine tests. `parameters.input` steers it: `sleep_ms` (honours the abort signal; with
  * `slow_times`, only on the first n attempts), `fail_times` (throws on the first n attempts, with `cause` as the
  * error's cause), `permanent` (throws PermanentTaskError), `value` (the output), otherwise the output is 1 + the sum
- * of `inputs`.
+ * of `inputs`; `log` lines are written to the attempt's task log first.
  */
 export function probeHandler(calls: ProbeCall[], started = new EventEmitter()): TaskHandler {
   return async (parameters, context) => {
@@ -38,7 +38,9 @@ export function probeHandler(calls: ProbeCall[], started = new EventEmitter()): 
       permanent?: boolean;
       value?: unknown;
       inputs?: number[];
+      log?: string[];
     };
+    for (const line of input.log ?? []) context.log(line);
     const call: ProbeCall = { task: context.taskId, attempt: context.attempt, start: Date.now() };
     calls.push(call);
     started.emit('call', call);
@@ -107,6 +109,7 @@ export async function startHarness(
     executionTtlMs?: number;
     maxSubworkflowDepth?: number;
     exitGraceMs?: number;
+    taskLogMaxBytes?: number;
     startGraceMs?: number;
   } = {},
 ): Promise<Harness> {
@@ -121,6 +124,7 @@ export async function startHarness(
     defaultWorkflowTimeoutMs: options.defaultWorkflowTimeoutMs ?? 120_000,
     maxSubworkflowDepth: options.maxSubworkflowDepth,
     exitGraceMs: options.exitGraceMs,
+    taskLogMaxBytes: options.taskLogMaxBytes,
     startGraceMs: options.startGraceMs,
   });
   const calls: ProbeCall[] = [];

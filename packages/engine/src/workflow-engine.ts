@@ -7,6 +7,7 @@ import type {
   ExecutionStatus,
   ExecutionSummary,
   InternalStatus,
+  TaskLogPage,
   WorkerInfo,
 } from '@orch/run-model';
 import type { Queue } from 'bullmq';
@@ -21,6 +22,7 @@ import type { ListOptions } from './run-index';
 import { RunKernel } from './run-kernel';
 import type { RunMeta } from './run-record-view';
 import type { RetryResult, SubmitOptions, SubmitResult } from './run-submission';
+import { TaskLogFollower, type TaskLogQuery, taskLogPage } from './task-log-view';
 
 /** The engine's parts behind a facade, for the worker side of this package only (see `internalsOf`). */
 export interface EngineInternals {
@@ -169,6 +171,19 @@ export class WorkflowEngine {
    */
   parallelItems(id: string, task: string, query: TaskItemsQuery = {}): Promise<TaskItems> {
     return parallelItems(this.ctx, id, task, query);
+  }
+
+  /**
+   * One page of a task attempt's log (default: its latest attempt); NotFoundError when the run or the task does not
+   * exist. A parallel task's items are `<task>[<index>]`.
+   */
+  taskLogs(id: string, task: string, query: TaskLogQuery = {}): Promise<TaskLogPage> {
+    return taskLogPage(this.ctx, id, task, query);
+  }
+
+  /** Follows a task attempt's log live (the API's `?follow=true`); NotFoundError as `taskLogs`. */
+  followTaskLogs(id: string, task: string, attempt?: number): Promise<TaskLogFollower> {
+    return TaskLogFollower.open(this.ctx, id, task, attempt);
   }
 
   /** True while the run's keys exist (they expire a TTL after it ends). */

@@ -46,9 +46,18 @@ export type RequestChannelMessage =
   | { kind: 'cancel'; cancel: CancelMessage }
   | { kind: 'invalid'; reason: string; requestId?: string; replyChannel?: string };
 
+/** A piece of a running request's output, published on its reply channel before its response. */
+export interface OutputMessage {
+  type: 'output';
+  request_id: string;
+  stream: 'stdout' | 'stderr';
+  data: string;
+}
+
 /** What arrives on a reply channel, validated. `invalid` keeps the request id when one could be read. */
 export type ResponseChannelMessage =
   | { kind: 'response'; response: ServiceResponse }
+  | { kind: 'output'; output: OutputMessage }
   | { kind: 'invalid'; reason: string; requestId?: string };
 
 export const ENVELOPE_SCHEMA = schema;
@@ -63,6 +72,7 @@ const compiled = (name: string): ValidateFunction => {
 const validateRequest = compiled('request');
 const validateCancel = compiled('cancel');
 const validateResponse = compiled('response');
+const validateOutput = compiled('output');
 
 function describe(errors: ErrorObject[] | null | undefined): string {
   return (errors ?? [])
@@ -108,6 +118,14 @@ export function parseRequestChannelMessage(text: string): RequestChannelMessage 
 export function parseResponseMessage(text: string): ResponseChannelMessage {
   const { value, reason } = parseObject(text);
   if (!value) return { kind: 'invalid', reason: reason as string };
+  if (value.type === 'output') {
+    if (validateOutput(value)) return { kind: 'output', output: value as unknown as OutputMessage };
+    return {
+      kind: 'invalid',
+      reason: `invalid output message: ${describe(validateOutput.errors)}`,
+      requestId: stringField(value, 'request_id'),
+    };
+  }
   if (validateResponse(value)) return { kind: 'response', response: value as unknown as ServiceResponse };
   return {
     kind: 'invalid',

@@ -41,6 +41,8 @@ export interface RequestOptions {
   deadline: number;
   /** Aborting stops the wait and sends the service a cancel. */
   signal?: AbortSignal;
+  /** Pieces of the request's output as the service sends them (the exec-agent's stdout and stderr), in order. */
+  onOutput?: (stream: 'stdout' | 'stderr', data: string) => void;
 }
 
 /** Why a message on a reply channel was not delivered to a caller. */
@@ -63,6 +65,7 @@ interface Pending {
   settled: boolean;
   /** Set when the caller stopped waiting; a request still being published gets its cancel afterwards. */
   cancel: boolean;
+  onOutput?: RequestOptions['onOutput'];
 }
 
 const MAX_TIMER_MS = 2_147_483_647;
@@ -151,6 +154,7 @@ export class MessageCoordinator extends EventEmitter {
         published: false,
         settled: false,
         cancel: false,
+        onOutput: options.onOutput,
       };
       this.pending.set(request.request_id, entry);
       const remaining = request.deadline - Date.now();
@@ -311,6 +315,12 @@ export class MessageCoordinator extends EventEmitter {
           ),
         );
       }
+      return;
+    }
+    if (parsed.kind === 'output') {
+      // Signed like a response; only the caller still waiting for that request gets it.
+      const waiting = this.pending.get(parsed.output.request_id);
+      if (waiting && !waiting.settled) waiting.onOutput?.(parsed.output.stream, parsed.output.data);
       return;
     }
     const response = parsed.response;

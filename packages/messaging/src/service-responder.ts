@@ -5,6 +5,7 @@ import { type RedisSettings, unsubscribeQuietly, whileReachable, within } from '
 import type { Redis } from 'ioredis';
 import { serviceForChannel } from './channels';
 import {
+  type OutputMessage,
   parseRequestChannelMessage,
   type ServiceErrorBody,
   type ServiceRequest,
@@ -19,7 +20,13 @@ import { inServiceSpan } from './service-span';
  * Does the work of one request. `signal` fires on a cancel message, at the request's deadline, and on close().
  * Throw a ServiceCallError to choose the error code and whether the caller may retry.
  */
-export type ServiceHandler = (request: ServiceRequest, signal: AbortSignal) => Promise<unknown>;
+export type ServiceHandler = (request: ServiceRequest, signal: AbortSignal, output: OutputSink) => Promise<unknown>;
+
+/**
+ * Sends a piece of the request's output to its caller now (signed, on its reply channel, before the response and in
+ * order with it); fire and forget: a lost piece is still in the result.
+ */
+export type OutputSink = (stream: 'stdout' | 'stderr', data: string) => void;
 
 export interface ServiceResponderOptions {
   /** The request channel, e.g. `exec-requests`. */
@@ -248,7 +255,16 @@ export class ServiceResponder extends EventEmitter {
       );
       const started = Date.now();
       try {
-        const result = await this.handler(request, entry.controller.signal);
+        const output: OutputSink = (stream, data) => {
+          if (entry.cancelled || data === '') return;
+          const message: OutputMessage = { type: 'output', request_id: request.request_id, stream, data };
+          const channel = request.reply_channel;
+          void this.publisher
+            .get()
+            .publish(channel, this.signer.wrap(channel, JSON.stringify(message)))
+            .catch((error: Error) => log.debug('could not publish output', { error: error.message }));
+        };
+        const result = await this.handler(request, entry.controller.signal, output);
         response = { type: 'response', request_id: request.request_id, status: 'ok', result: result ?? null };
       } catch (error) {
         response = errorResponse(request.request_id, toErrorBody(error));

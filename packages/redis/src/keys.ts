@@ -65,6 +65,19 @@ export class RedisKeys {
     return [this.gateSlots(id, gate), this.gateQueue(id, gate)];
   }
 
+  /**
+   * Hash: `<task>:<attempt>` -> bytes that attempt's log holds (more than the cap once the cap was hit): the index of
+   * the run's task logs, which the run's end gives the run's TTL with each log it names.
+   */
+  taskLogs(id: string): string {
+    return this.exec(id, 'logs');
+  }
+
+  /** Stream: one task attempt's log lines (handler lines, a command's stdout and stderr), then how it ended. */
+  taskLog(id: string, task: string, attempt: number): string {
+    return this.exec(id, `log:${task}:${attempt}`);
+  }
+
   /** The keys of the task scripts, in their KEYS order: meta, tasks, fin, out, events, waits. */
   taskKeys(id: string): string[] {
     return [this.meta(id), this.tasks(id), this.finished(id), this.outputs(id), this.events(id), this.waits(id)];

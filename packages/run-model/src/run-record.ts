@@ -81,6 +81,11 @@ export interface ExecutionRecord {
   finished_at?: string;
   duration_ms?: number;
   error?: string;
+  /**
+   * What a completed run returns: its workflow's `output:` evaluated, else the outputs of its final tasks by id.
+   * Not in `/status`.
+   */
+  result?: unknown;
   /** Why a live run does not move on by itself, such as `no worker serves queue gpu`. */
   waiting_for?: string;
   progress: Record<TaskStatus, number> & { total: number };

@@ -23,8 +23,14 @@ describe('the handler context', () => {
     const controller = new AbortController();
     const lines: unknown[] = [];
     const logger = { debug: (...args: unknown[]) => lines.push(args), info() {}, warn() {}, error() {} };
-    const ctx = sdkContext({ executionId: 'e', taskId: 't', attempt: 2, signal: controller.signal, logger });
+    const written: string[] = [];
+    const log = (message: string) => {
+      written.push(message);
+    };
+    const ctx = sdkContext({ executionId: 'e', taskId: 't', attempt: 2, signal: controller.signal, logger, log });
     expect([ctx.executionId, ctx.taskId, ctx.attempt, ctx.signal]).toEqual(['e', 't', 2, controller.signal]);
+    ctx.log('into the task log');
+    expect(written).toEqual(['into the task log']);
     ctx.heartbeat({ done: 3 });
     expect(lines).toEqual([['heartbeat', { done: 3 }]]);
     controller.abort(new Error('cancelled'));

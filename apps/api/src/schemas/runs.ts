@@ -143,9 +143,12 @@ export const RUN_SCHEMAS = {
     {
       ...statusFields,
       variables: openObject('The variables the run started with'),
+      result: anyValue(
+        "What a completed run returns: its workflow's `output:` evaluated, else the outputs of its final tasks by id",
+      ),
       tasks: { type: 'array', items: ref('TaskRecord') },
     },
-    statusOptional,
+    [...statusOptional, 'result'],
     'A run with its variables and task outputs',
   ),
   ExecutionSummary: object(

@@ -74,6 +74,7 @@ describe('ai task handler', () => {
     attempt: 1,
     signal: new AbortController().signal,
     deadline: Date.now() + 10_000,
+    log: () => undefined,
     logger,
     ...overrides,
   });

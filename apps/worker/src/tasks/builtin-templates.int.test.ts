@@ -88,6 +88,7 @@ describe('built-in templates against the stand-ins', () => {
     signal: new AbortController().signal,
     deadline: Date.now() + 20_000,
     logger,
+    log: () => undefined,
   });
 
   const run = async (tasks: Map<string, TemplateTask>, id: string, values: Record<string, unknown>) => {

@@ -19,6 +19,8 @@ export async function callService(
   operation: string,
   parameters: Record<string, unknown>,
   context: TaskContext,
+  /** Pieces of the call's output as the service streams them (the exec-agent's stdout and stderr). */
+  onOutput?: (stream: 'stdout' | 'stderr', data: string) => void,
 ): Promise<unknown> {
   const { service, requests, responses } = SERVICE_CHANNELS[kind];
   const deadline = context.deadline ?? Date.now() + (deps.defaultTimeoutMs ?? DEFAULT_SERVICE_TIMEOUT_MS);
@@ -35,7 +37,7 @@ export async function callService(
         operation,
         parameters,
       },
-      { deadline, signal: context.signal },
+      { deadline, signal: context.signal, onOutput },
     );
   } catch (error) {
     throw toTaskError(error);

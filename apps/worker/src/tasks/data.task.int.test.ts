@@ -77,6 +77,7 @@ describe('data task handler: failure modes', () => {
     attempt: 3,
     signal: new AbortController().signal,
     deadline: Date.now() + 10_000,
+    log: () => undefined,
     logger: quiet,
     ...overrides,
   });

@@ -47,6 +47,7 @@ describe('exec task handler against the exec-agent', () => {
     attempt: 1,
     signal: new AbortController().signal,
     deadline: Date.now() + 20_000,
+    log: () => undefined,
     logger,
     ...overrides,
   });
@@ -78,11 +79,55 @@ describe('exec task handler against the exec-agent', () => {
     });
   });
 
+  it("writes the command's stdout and stderr to the attempt's task log, a line each, before failing it", async () => {
+    const lines: [string, string | undefined][] = [];
+    const error = await exec()(
+      { image: 'x', command: ['sh', '-c', 'echo one; echo two; echo bad >&2; exit 3'] },
+      context({ log: (message, options) => lines.push([message, options?.stream]) }),
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'TASK_FAILED' });
+    expect(lines).toEqual([
+      ['one', 'stdout'],
+      ['two', 'stdout'],
+      ['bad', 'stderr'],
+    ]);
+  });
+
+  it("streams the command's output into the task log while it runs, over the bus, signed", async () => {
+    let settled = false;
+    let firstSeen: () => void = () => undefined;
+    const first = new Promise<void>((resolve) => {
+      firstSeen = resolve;
+    });
+    const logged: [string, boolean][] = [];
+    const call = exec()(
+      { image: 'x', command: ['sh', '-c', 'echo first; sleep 1; printf "second"'] },
+      context({
+        log: (message) => {
+          logged.push([message, settled]);
+          if (message === 'first') firstSeen();
+        },
+      }),
+    ).finally(() => {
+      settled = true;
+    });
+    await withDeadline(first, 5000, 'the first line while the command runs');
+    expect(settled).toBe(false);
+    await call;
+    // The last line had no newline: it is written when the call ends, before it resolves.
+    expect(logged).toEqual([
+      ['first', false],
+      ['second', false],
+    ]);
+  });
+
   it('marks oversized output as truncated and does not read it as JSON', async () => {
+    const warnings: string[] = [];
     const output = (await exec()(
       { image: 'x', command: ['sh', '-c', 'printf "["; head -c 100000 /dev/zero | tr "\\0" "1"; printf "]"'] },
-      context(),
+      context({ log: (message, options) => options?.level === 'warn' && warnings.push(message) }),
     )) as { stdout: string; truncated: boolean; json?: unknown };
+    expect(warnings).toEqual(["the command's output passed the exec-agent's limit per stream; the rest was dropped"]);
     expect(output.truncated).toBe(true);
     expect(output.stdout).toHaveLength(64 * 1024);
     expect(output.json).toBeUndefined();

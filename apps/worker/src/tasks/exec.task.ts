@@ -1,5 +1,5 @@
 import { parseDuration, type TaskParameters } from '@orch/core';
-import { PermanentTaskError, type TaskHandler } from '@orch/engine';
+import { PermanentTaskError, type TaskContext, type TaskHandler } from '@orch/engine';
 import { OrchestratorError } from '@orch/errors';
 import { callService, type ServiceTaskDeps } from './call-service';
 import { truncateText } from './json-reply';
@@ -36,10 +36,15 @@ export function createExecTask(deps: ServiceTaskDeps): TaskHandler<TaskParameter
       }
     }
     const request = timeoutMs === undefined ? rest : { ...rest, timeout_ms: timeoutMs };
-    const result = (await callService(deps, 'exec', 'run', request, context)) as ExecServiceResult;
+    // The agent streams the output as the command writes it: into the task log a line at a time, live.
+    const lines = new LineLog(context);
+    const result = (await callService(deps, 'exec', 'run', request, context, lines.write).finally(() =>
+      lines.end(),
+    )) as ExecServiceResult;
     if (!result || typeof result.exit_code !== 'number') {
       throw new OrchestratorError('UPSTREAM_ERROR', 'the exec-agent answered without an exit code');
     }
+    logOutput(result, context, lines.streamed);
     if (result.exit_code !== 0) {
       const stderr = result.stderr.trim();
       const tail = stderr.length > 500 ? `…${stderr.slice(-500)}` : stderr;
@@ -53,6 +58,45 @@ export function createExecTask(deps: ServiceTaskDeps): TaskHandler<TaskParameter
     const json = result.truncated ? undefined : readJson(result.stdout);
     return json === undefined ? result : { ...result, json: json.value };
   };
+}
+
+/**
+ * The command's stdout and stderr into the attempt's task log, a line each, unless they came streamed (stdout first:
+ * the result holds them apart, not interleaved), then a warning when the agent cut them at its byte limit.
+ */
+function logOutput(result: ExecServiceResult, context: TaskContext, streamed: boolean): void {
+  // An agent that streamed it has written it already; one that did not (an older one) gives it all here.
+  for (const stream of streamed ? [] : (['stdout', 'stderr'] as const)) {
+    const text = typeof result[stream] === 'string' ? result[stream] : '';
+    if (text === '') continue;
+    for (const line of text.replace(/\r?\n$/, '').split(/\r?\n/)) context.log(line, { stream });
+  }
+  if (result.truncated)
+    context.log("the command's output passed the exec-agent's limit per stream; the rest was dropped", {
+      level: 'warn',
+    });
+}
+
+/** Streamed output split into lines: a line goes to the task log once its newline came (or the call ended). */
+class LineLog {
+  private readonly partial = { stdout: '', stderr: '' };
+  streamed = false;
+
+  constructor(private readonly context: TaskContext) {}
+
+  readonly write = (stream: 'stdout' | 'stderr', data: string): void => {
+    this.streamed = true;
+    const parts = (this.partial[stream] + data).split(/\r?\n/);
+    this.partial[stream] = parts.pop() ?? '';
+    for (const line of parts) this.context.log(line, { stream });
+  };
+
+  end(): void {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      if (this.partial[stream] !== '') this.context.log(this.partial[stream], { stream });
+      this.partial[stream] = '';
+    }
+  }
 }
 
 /** stdout as JSON when the whole of it is one JSON object or array. */

@@ -38,6 +38,7 @@ const context = (): TaskContext => ({
   attempt: 1,
   signal: new AbortController().signal,
   logger: createLogger({ level: 'error' }),
+  log: () => undefined,
 });
 
 it("sends the attempt's span as traceparent, so the endpoint joins the run's trace", async () => {

@@ -155,6 +155,7 @@ describe('the default policy (nothing allowed) refuses the SSRF targets', () => 
     attempt: 1,
     signal: new AbortController().signal,
     logger,
+    log: () => undefined,
   });
   const http = createHttpTask(settings({}), {});
   let local: Endpoint;

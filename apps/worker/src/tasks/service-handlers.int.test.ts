@@ -23,6 +23,7 @@ function context(overrides: Partial<TaskContext> = {}): TaskContext {
     signal: new AbortController().signal,
     deadline: Date.now() + 10_000,
     logger,
+    log: () => undefined,
     ...overrides,
   };
 }

@@ -1,4 +1,5 @@
 import type { ErrorDetail } from '@orch/errors';
+import type { TaskLogLevel, TaskLogStream } from '@orch/run-model';
 import type { Span } from '@orch/tracing';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 
@@ -39,12 +40,25 @@ export interface TaskContext {
   signal: AbortSignal;
   /** Epoch ms at which this attempt times out, when the task has a timeout. */
   deadline?: number;
+  /** The worker's own log (stdout, JSON lines), with the run's ids on every line: for operators. */
   logger: TaskLogger;
+  /**
+   * Writes a line to this attempt's task log, kept with the run (its TTL) and read with `orchestrator logs`, the
+   * API's `.../tasks/{task}/logs` and the web view's Logs tab: for the person looking at the run. Returns at once;
+   * lines are written in order, in batches, before the attempt's end is recorded. Level `info`, stream `log`
+   * unless given (`stdout`/`stderr` for a command's output).
+   */
+  log(message: string, options?: TaskLogOptions): void;
   /**
    * The attempt's OpenTelemetry span when the worker traces: add attributes or events to it; spans started inside
    * the handler nest under it, and outgoing calls carry it (`carrierOf()` from @orch/tracing gives the headers).
    */
   span?: Span;
+}
+
+export interface TaskLogOptions {
+  level?: TaskLogLevel;
+  stream?: TaskLogStream;
 }
 
 /**
@@ -113,10 +127,13 @@ export interface ControlContext {
   ): Promise<string>;
   /** Cancels a run (a child run this task started); a run that has ended is left as it is. */
   cancelRun(id: string, reason: string): Promise<void>;
-  /** A run's status and, once it has ended, its record. */
+  /** A run's status and, once it has ended, its outcome: task outputs and (completed) its result. */
   runOutcome(
     id: string,
-  ): Promise<{ ended: false } | { ended: true; status: string; error?: string; outputs: Record<string, unknown> }>;
+  ): Promise<
+    | { ended: false }
+    | { ended: true; status: string; error?: string; outputs: Record<string, unknown>; result?: unknown }
+  >;
   /**
    * Adds sub-task jobs as children of this task's job (idempotently: their ids are deterministic); with
    * `maxConcurrency`, at most that many of them run at once (the others wait parked, holding no worker).

@@ -26,14 +26,15 @@ const schema = {
 
 /**
  * Starts a child run (idempotently: its correlation id is this task attempt) and parks until the child's end
- * promotes it. Completed: the output is the child's task outputs. Failed: the attempt fails, and a retry starts a
+ * promotes it. Completed: the output is the child's task outputs and its result (its `output:`, else its final tasks'
+ * outputs). Failed: the attempt fails, and a retry starts a
  * new child run.
  */
 export const workflow = defineTaskType<'workflow', typeof schema, 'control', { child: string; childAttempt: number }>({
   name: 'workflow',
   kind: 'control',
   description:
-    "Run another workflow (a catalog template, `id` or `id@version`, or an inline workflow) as this task; its task outputs become this task's output.",
+    "Run another workflow (a catalog template, `id` or `id@version`, or an inline workflow) as this task; its task outputs and its result (`result`: the child's `output:`, or its final tasks' outputs) become this task's output.",
   schema,
   // An inline child is its own scope: its `${...}` are its own variables' and tasks', given through `variables`.
   literalParameters: ['workflow'],
@@ -65,7 +66,7 @@ export const workflow = defineTaskType<'workflow', typeof schema, 'control', { c
       if (!outcome.ended) return job.park();
       if (outcome.status !== 'completed')
         throw new Error(`sub-workflow ${child} ${outcome.status}: ${outcome.error ?? 'no error recorded'}`);
-      return { execution_id: child, status: outcome.status, outputs: outcome.outputs };
+      return { execution_id: child, status: outcome.status, outputs: outcome.outputs, result: outcome.result };
     },
     async timedOut(job, context) {
       if (job.state.child && job.state.childAttempt === context.attempt)
@@ -83,6 +84,6 @@ export const workflow = defineTaskType<'workflow', typeof schema, 'control', { c
     const { workflow: _child, ...outer } = (task.parameters ?? {}) as Record<string, unknown>;
     simulatedParameters({ ...task, parameters: outer }, at, sim);
     // A dry run does not start child runs; their outputs are unknown.
-    return { execution_id: 'dry-run', status: 'completed', outputs: {} };
+    return { execution_id: 'dry-run', status: 'completed', outputs: {}, result: null };
   },
 });
