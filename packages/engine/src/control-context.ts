@@ -13,7 +13,7 @@ import { itemGates } from './concurrency-gates';
 import type { EngineContext } from './engine-context';
 import type { CompiledTask, ExecutionDefinition } from './execution-definition';
 import { PARKED_MS } from './parked-jobs';
-import type { RunKernel } from './run-kernel';
+import { kernelOf, type RunKernel } from './run-kernel';
 import { jobIds, type SubTaskJobData, type TaskJobData } from './task-job';
 
 /**
@@ -68,8 +68,11 @@ export function controlContext(scope: ControlScope): ControlContext {
         'template' in source && templates
           ? prepareFromTemplate(templates(source.template), variables)
           : prepareInline((source as { workflow: unknown }).workflow, variables, '/parameters/workflow');
-      const submitted = await kernel.submit(prepared, {
-        claim: { space: 'child', id: correlationId },
+      // The child goes to its claim's partition, maybe another one: a separate write there, never a MULTI with this
+      // run's keys; the claim makes a re-run of this step find the same child.
+      const claim = { space: 'child', id: correlationId } as const;
+      const submitted = await kernelOf(ctx.placement({ claim })).submit(prepared, {
+        claim,
         parent: {
           executionId: id,
           taskId: task.id,
@@ -82,11 +85,16 @@ export function controlContext(scope: ControlScope): ControlContext {
       return submitted.executionId;
     },
     async cancelRun(child, reason) {
-      if (!isFinalStatus(await ctx.store.status(child))) await kernel.cancel(child, reason).catch(() => undefined);
+      const there = ctx.peer(child);
+      if (!isFinalStatus(await there.store.status(child)))
+        await kernelOf(there)
+          .cancel(child, reason)
+          .catch(() => undefined);
     },
     async runOutcome(child) {
-      if (!isFinalStatus(await ctx.store.status(child))) return { ended: false };
-      const record = await ctx.store.get(child);
+      const there = ctx.peer(child).store;
+      if (!isFinalStatus(await there.status(child))) return { ended: false };
+      const record = await there.get(child);
       if (!record) throw new Error(`sub-workflow ${child} has expired`);
       const outputs = Object.fromEntries(
         record.tasks.filter((t) => t.status === 'completed').map((t) => [t.id, t.output]),

@@ -1,12 +1,12 @@
 import type { Logger } from '@orch/logger';
-import { closeConnection, QUEUES, taskQueueName } from '@orch/redis';
+import { QUEUES, type RedisClient, taskQueueName } from '@orch/redis';
 import { FlowProducer, Job, Queue, type QueueOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { QUEUE_STATES, type QueueCounts } from './operational-state';
 
 /**
- * The engine's BullMQ queues and flow producer, created here and nowhere else, on one client of their own. A
- * partitioned deployment gets one set per partition (its prefix carries the partition's hash tag).
+ * One partition's BullMQ queues and flow producer, created here and nowhere else, on the engine's BullMQ client
+ * (shared by the partitions, closed by the engine). Each partition has its own set: its prefix carries the
+ * partition's hash tag, so a run's flow (workflow job, task jobs, holds) stays in one slot.
  */
 export class EngineQueues {
   readonly workflows: Queue;
@@ -14,7 +14,7 @@ export class EngineQueues {
   readonly control: Queue;
   readonly flows: FlowProducer;
   /** What a BullMQ Worker of these queues is constructed with. */
-  readonly workerConnection: { connection: Redis; prefix: string };
+  readonly workerConnection: { connection: RedisClient; prefix: string };
   private closing?: Promise<void>;
   /** The task queues of named pools (`queue: gpu` is `tasks-gpu`), made when first used. */
   private readonly pools = new Map<string, Queue>();
@@ -22,10 +22,10 @@ export class EngineQueues {
   private readonly quiet: (error: Error) => void;
 
   constructor(
-    /** BullMQ's own client: a duplicate of the engine's (see `createEngineContext`). */
-    private readonly connection: Redis,
+    /** BullMQ's own client: a duplicate of the engine's (see `createEngineContexts`). */
+    connection: RedisClient,
     /** The engine's client, for reading BullMQ's delayed sets without BullMQ's script-laden pipelines. */
-    private readonly reader: Redis,
+    private readonly reader: RedisClient,
     readonly prefix: string,
     logger: Logger,
   ) {
@@ -44,7 +44,6 @@ export class EngineQueues {
     this.quiet = quiet;
     for (const queue of this.all()) queue.on('error', quiet);
     this.flows.on('error', quiet);
-    connection.on('error', quiet);
   }
 
   all(): Queue[] {
@@ -129,16 +128,9 @@ export class EngineQueues {
     return Object.fromEntries(entries) as QueueCounts;
   }
 
-  /** Ends the queues' client now, whatever it is doing: for a shutdown with Redis gone, after `close` gave up. */
-  async disconnect(): Promise<void> {
-    await closeConnection(this.connection);
-  }
-
-  /** Closes the queues and the flow producer, then their client. Idempotent. */
+  /** Closes the queues and the flow producer (not their client, which the engine closes). Idempotent. */
   close(): Promise<void> {
-    this.closing ??= Promise.allSettled([this.flows.close(), ...this.all().map((q) => q.close())]).then(async () => {
-      await this.connection.quit().catch(() => this.connection.disconnect());
-    });
+    this.closing ??= Promise.allSettled([this.flows.close(), ...this.all().map((q) => q.close())]).then(() => {});
     return this.closing;
   }
 }

@@ -1,7 +1,6 @@
 import { ValidationError } from '@orch/errors';
-import type { RedisKeys } from '@orch/redis';
+import type { RedisClient, RedisKeys } from '@orch/redis';
 import { type ExecutionSummary, publicStatus } from '@orch/run-model';
-import type { Redis } from 'ioredis';
 import { iso } from './run-record-view';
 
 export interface ListOptions {
@@ -12,10 +11,19 @@ export interface ListOptions {
   cursor?: string;
 }
 
-/** The global index of runs by creation time (part of the store: it reads each listed run's meta). */
+/** A listed run and the cursor that lists the runs after it. */
+export interface IndexedRun {
+  summary: ExecutionSummary;
+  cursor: string;
+}
+
+/** A page holds 20 runs unless asked for 1 to 200. */
+export const listLimit = (limit: number | undefined): number => Math.min(Math.max(limit ?? 20, 1), 200);
+
+/** A partition's index of runs by creation time (part of the store: it reads each listed run's meta). */
 export class RunIndex {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
   ) {}
 
@@ -24,9 +32,15 @@ export class RunIndex {
    * stay stable while new runs arrive.
    */
   async list(options: ListOptions = {}): Promise<{ items: ExecutionSummary[]; next_cursor?: string }> {
-    const limit = Math.min(Math.max(options.limit ?? 20, 1), 200);
+    const page = await this.page(options);
+    return { items: page.items.map((i) => i.summary), ...(page.next_cursor ? { next_cursor: page.next_cursor } : {}) };
+  }
+
+  /** `list`, with each item's own cursor (its creation time and id), so pages of several partitions can be merged. */
+  async page(options: ListOptions = {}): Promise<{ items: IndexedRun[]; next_cursor?: string }> {
+    const limit = listLimit(options.limit);
     const batch = limit * 2 + 1;
-    const items: ExecutionSummary[] = [];
+    const items: IndexedRun[] = [];
     let [max, after] = options.cursor ? splitCursor(options.cursor) : ['+inf', ''];
     for (;;) {
       const page = await this.redis.zrevrangebyscore(this.keys.index(), max, '-inf', 'WITHSCORES', 'LIMIT', 0, batch);
@@ -43,7 +57,7 @@ export class RunIndex {
         if (!summary) continue; // expired
         if (options.status && summary.status !== options.status) continue;
         if (options.template && summary.template?.id !== options.template) continue;
-        items.push(summary);
+        items.push({ summary, cursor: `${max}:${after}` });
         if (items.length === limit) return { items, next_cursor: `${max}:${after}` };
       }
       if (entries.length < batch) return { items };
@@ -102,7 +116,7 @@ export class RunIndex {
   }
 }
 
-function splitCursor(cursor: string): [string, string] {
+export function splitCursor(cursor: string): [string, string] {
   const at = cursor.indexOf(':');
   const score = at > 0 ? cursor.slice(0, at) : '';
   if (!/^\d+$/.test(score))

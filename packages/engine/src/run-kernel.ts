@@ -8,6 +8,16 @@ import { RunEnding } from './run-ending';
 import { type RetryResult, RunSubmission, type SubmitOptions, type SubmitResult } from './run-submission';
 import { jobIds, taskJob, workflowFlow } from './task-job';
 
+/** Each partition's kernel, by its context: how a step that concerns another partition's run reaches it. */
+const kernels = new WeakMap<EngineContext, RunKernel>();
+
+/** The kernel of a partition's context (every context has one once the engine is built). */
+export function kernelOf(ctx: EngineContext): RunKernel {
+  const kernel = kernels.get(ctx);
+  if (!kernel) throw new Error(`partition ${ctx.partition} has no kernel`);
+  return kernel;
+}
+
 /** Ready tasks released with separate adds rather than one addBulk (see `release`). */
 const SEPARATE_ADDS_UP_TO = 8;
 
@@ -20,6 +30,7 @@ export class RunKernel {
   private readonly ending: RunEnding;
 
   constructor(private readonly ctx: EngineContext) {
+    kernels.set(ctx, this);
     this.submission = new RunSubmission(ctx, (def, first) => this.launch(def, first));
     this.ending = new RunEnding(
       ctx,
@@ -207,7 +218,11 @@ export class RunKernel {
       CHILD_RUN_NOTE,
       subTasks.map((t) => t.id),
     )) {
-      if (child) await this.cancel(child, `the run that started it (${id}) is ending`).catch(() => undefined);
+      if (!child) continue;
+      // The child may live in another partition: its own kernel cancels it there.
+      await kernelOf(this.ctx.peer(child))
+        .cancel(child, `the run that started it (${id}) is ending`)
+        .catch(() => undefined);
     }
   }
 

@@ -114,7 +114,11 @@ export interface CreateRunArgs {
 }
 
 export type CreateRunReply =
-  | { created: true; admitted: boolean }
+  | {
+      created: true;
+      admitted: boolean /** With replica acks asked for: whether enough replicas held it in time. */;
+      replicated?: boolean;
+    }
   | { created: false; executionId: string; fingerprint: string };
 
 export interface CreateRunInput {

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RedisKeys } from '@orch/redis';
+import type { RedisClient, RedisKeys } from '@orch/redis';
 import type { EndingStatus, InternalStatus, SkipReason, TaskFinalStatus } from '@orch/run-model';
-import type { Redis } from 'ioredis';
 import type { AppendLogInput } from './log-entry';
 import type { CreateRunArgs, CreateRunReply } from './run-layout';
 import type { BeginExitInput, FinalizeInput, Gate, GateMember } from './script-inputs';
@@ -87,7 +86,7 @@ export class RunScripts {
   private readonly commands = new Map<ScriptFile, Command>();
 
   constructor(
-    client: Redis,
+    client: RedisClient,
     private readonly keys: RedisKeys,
   ) {
     for (const [file, lua] of loadSources()) {

@@ -1,6 +1,5 @@
-import { type RedisKeys, taskNoteField } from '@orch/redis';
+import { type RedisClient, type RedisKeys, taskNoteField, waitForReplicas } from '@orch/redis';
 import type { EventType, ExecutionEvent, ExecutionRecord, InternalStatus, TaskFinalStatus } from '@orch/run-model';
-import type { Redis } from 'ioredis';
 import type { ExecutionDefinition, RunClaim } from './execution-definition';
 import {
   type CreateRunInput,
@@ -31,8 +30,10 @@ export class RunStore {
   private readonly cache = new Map<string, Promise<ExecutionDefinition>>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
+    /** Replicas that must hold a new run before `create` returns (see `EngineOptions.replicaAcks`). */
+    private readonly replicaAcks?: { replicas: number; timeoutMs: number },
     private readonly cacheSize = 1000,
   ) {
     this.scripts = new RunScripts(redis, keys);
@@ -69,7 +70,15 @@ export class RunStore {
       timeoutMs: def.timeoutMs,
       startGraceMs: input.startGraceMs ?? START_GRACE_MS,
     });
-    if (result.created) this.remember(def.executionId, Promise.resolve(def));
+    if (!result.created) return result;
+    this.remember(def.executionId, Promise.resolve(def));
+    if (this.replicaAcks) {
+      // An asynchronous replica may miss the last writes when its primary dies: the run is acknowledged only once
+      // enough replicas hold it (a replica that does not answer in time leaves it as durable as the primary alone).
+      const { replicas, timeoutMs } = this.replicaAcks;
+      const acked = await waitForReplicas(this.redis, this.keys.meta(def.executionId), replicas, timeoutMs);
+      return { ...result, replicated: acked >= replicas };
+    }
     return result;
   }
 
@@ -191,7 +200,7 @@ export class RunStore {
    * Resolves with them, or with null when none came.
    */
   async waitForEvents(
-    connection: Redis,
+    connection: RedisClient,
     id: string,
     after: string,
     options: { count: number; blockMs: number },

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { PreparedWorkflow } from '@orch/core';
 import { NotFoundError, OrchestratorError } from '@orch/errors';
 import { type ExecutionStatus, isFinalStatus, publicStatus } from '@orch/run-model';
@@ -57,7 +56,11 @@ export class RunSubmission {
    * one script, so that holds across API replicas racing on the same id, and no crash leaves a claim without a run.
    */
   submit(prepared: PreparedWorkflow, options: SubmitOptions = {}): Promise<SubmitResult> {
-    const def = compileExecution(options.executionId ?? randomUUID(), prepared, {
+    const { partition, partitions } = this.ctx;
+    const executionId = options.executionId ?? partitions.newId(partition);
+    if (partitions.ofId(executionId) !== partition)
+      throw new Error(`execution id ${executionId} is not of partition ${partition}`);
+    const def = compileExecution(executionId, prepared, {
       defaultTimeoutMs: this.ctx.limits.defaultWorkflowTimeoutMs,
       claim: options.claim,
     });
@@ -92,7 +95,7 @@ export class RunSubmission {
     }
     const fresh: ExecutionDefinition = {
       ...def,
-      executionId: randomUUID(),
+      executionId: this.ctx.partitions.newId(this.ctx.partition),
       correlationId: undefined,
       claim: undefined,
       requestId: undefined,

@@ -1,12 +1,14 @@
 import { EventEmitter } from 'node:events';
-import { prepareFromTemplate, prepareInline } from '@orch/core';
+import { type PreparedWorkflow, prepareFromTemplate, prepareInline } from '@orch/core';
 import { NotFoundError, OrchestratorError, ValidationError } from '@orch/errors';
 import { type Logger, silentLogger } from '@orch/logger';
 import { isFinalStatus } from '@orch/run-model';
 import { SpanKind, withSpan } from '@orch/tracing';
 import type { Job } from 'bullmq';
 import type { EngineContext } from './engine-context';
-import type { RunKernel } from './run-kernel';
+import type { RunClaim } from './execution-definition';
+import { kernelOf } from './run-kernel';
+import type { SubmitResult } from './run-submission';
 import type { TemplateResolver } from './task-runner';
 import { internalsOf, type WorkflowEngine } from './workflow-engine';
 
@@ -50,13 +52,18 @@ const schedulerId = (id: string) => `schedule:${id}`;
  */
 export class ScheduleManager extends EventEmitter {
   private readonly logger: Logger;
+  /** Partition 0's: its control queue holds the job schedulers (schedules are global, one partition runs them). */
   private readonly ctx: EngineContext;
-  private readonly kernel: RunKernel;
 
   constructor(engine: WorkflowEngine, logger?: Logger) {
     super();
-    ({ ctx: this.ctx, kernel: this.kernel } = internalsOf(engine));
+    ({ ctx: this.ctx } = internalsOf(engine));
     this.logger = logger ?? silentLogger();
+  }
+
+  /** A firing's run goes to its claim's partition. */
+  private submit(prepared: PreparedWorkflow, claim: RunClaim): Promise<SubmitResult> {
+    return kernelOf(this.ctx.placement({ claim })).submit(prepared, { claim });
   }
 
   /** Schedules are global data (not a run's), in the engine's keys. */
@@ -166,7 +173,7 @@ export class ScheduleManager extends EventEmitter {
     const at = (job.opts as { prevMillis?: number }).prevMillis ?? job.timestamp;
     const firing: Firing = { fired_at: new Date(at).toISOString() };
     if (schedule.overlap === 'skip' && schedule.last_execution_id) {
-      const status = await this.ctx.store.status(schedule.last_execution_id);
+      const status = await this.ctx.peer(schedule.last_execution_id).store.status(schedule.last_execution_id);
       if (status && !isFinalStatus(status)) firing.skipped = `run ${schedule.last_execution_id} is still ${status}`;
     }
     if (!firing.skipped) {
@@ -181,7 +188,7 @@ export class ScheduleManager extends EventEmitter {
       // The firing's span is the root of the run's trace.
       const attributes = { 'orch.schedule_id': schedule.id, 'orch.fired_at': firing.fired_at };
       const started = await withSpan(`schedule ${schedule.id}`, { kind: SpanKind.PRODUCER, attributes }, () =>
-        this.kernel.submit(prepared, { claim: { space: 'schedule', id: `${schedule.id}:${at}` } }),
+        this.submit(prepared, { space: 'schedule', id: `${schedule.id}:${at}` }),
       );
       firing.execution_id = started.executionId;
     }

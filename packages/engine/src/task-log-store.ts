@@ -1,6 +1,5 @@
-import type { RedisKeys } from '@orch/redis';
+import type { RedisClient, RedisKeys } from '@orch/redis';
 import type { AttemptEnding, TaskLogLevel, TaskLogLine, TaskLogStream } from '@orch/run-model';
-import type { Redis } from 'ioredis';
 import type { LogEntryInput } from './log-entry';
 import type { RunScripts } from './run-scripts';
 
@@ -32,7 +31,7 @@ const globLiteral = (text: string) => text.replace(/[\\*?[\]]/g, (c) => `\\${c}`
  */
 export class TaskLogStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly scripts: RunScripts,
     /** TASK_LOG_MAX_BYTES: what one attempt's log may hold. */
@@ -88,7 +87,7 @@ export class TaskLogStore {
 
   /** Waits up to `blockMs` on `connection` (which then serves nobody else) for entries after `after`. */
   async wait(
-    connection: Redis,
+    connection: RedisClient,
     id: string,
     task: string,
     attempt: number,

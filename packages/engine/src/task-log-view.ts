@@ -1,6 +1,6 @@
 import { NotFoundError } from '@orch/errors';
+import type { RedisClient } from '@orch/redis';
 import { isFinalStatus, isTaskFinalStatus, type TaskLogPage } from '@orch/run-model';
-import type { Redis } from 'ioredis';
 import type { EngineContext } from './engine-context';
 import { taskOf } from './execution-definition';
 import type { LogRead } from './task-log-store';
@@ -91,7 +91,7 @@ export class TaskLogFollower {
   }
 
   /** Blocks `connection` up to `blockMs` for entries after `after`; null when none came. */
-  wait(connection: Redis, after: string, options: { count: number; blockMs: number }): Promise<LogRead | null> {
+  wait(connection: RedisClient, after: string, options: { count: number; blockMs: number }): Promise<LogRead | null> {
     return this.ctx.logs.wait(connection, this.executionId, this.task, this.attempt, after, options);
   }
 

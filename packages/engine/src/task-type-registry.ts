@@ -1,7 +1,6 @@
 import { type ExternalTaskTypeSpec, externalTypeProblem, loadExternalTaskTypes } from '@orch/core';
 import type { Logger } from '@orch/logger';
-import type { RedisKeys } from '@orch/redis';
-import type { Redis } from 'ioredis';
+import type { RedisClient, RedisKeys } from '@orch/redis';
 
 /**
  * The task types SDK workers registered (`task-types`: name -> JSON spec, with the worker that wrote it). Workers
@@ -13,7 +12,7 @@ export class TaskTypeRegistry {
   private loaded = '';
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly logger: Logger,
   ) {}

@@ -1,6 +1,5 @@
-import type { RedisKeys } from '@orch/redis';
+import type { RedisClient, RedisKeys } from '@orch/redis';
 import { LOST_AFTER_HEARTBEATS, type WorkerInfo } from '@orch/run-model';
-import type { Redis } from 'ioredis';
 
 /** What a worker writes with each heartbeat (its status is derived when it is read). */
 export type WorkerHeartbeat = Omit<WorkerInfo, 'status' | 'last_heartbeat_at'> & { at: number };
@@ -14,7 +13,7 @@ const FORGET_AFTER_MS = 3_600_000;
  */
 export class WorkerRegistry {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
   ) {}
 

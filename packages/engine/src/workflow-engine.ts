@@ -1,5 +1,6 @@
 import { CHILD_RUN_NOTE, type ExternalTaskTypeSpec, type PreparedWorkflow } from '@orch/core';
 import { NotFoundError } from '@orch/errors';
+import { closeConnection, type RedisClient } from '@orch/redis';
 import type {
   ApprovalDecision,
   ExecutionEvent,
@@ -11,28 +12,41 @@ import type {
   WorkerInfo,
 } from '@orch/run-model';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { createEngineContext, type EngineContext, type EngineOptions } from './engine-context';
-import type { ExecutionDefinition } from './execution-definition';
-import type { OperationalState } from './operational-state';
+import { createEngineContexts, type EngineContext, type EngineOptions } from './engine-context';
+import type { ExecutionDefinition, RunClaim } from './execution-definition';
+import { type OperationalState, sumPartitionStates } from './operational-state';
 import { parallelItems, type TaskItems, type TaskItemsQuery } from './parallel-items';
 import { markUnservedQueues } from './queue-waits';
 import { RunControl } from './run-control';
 import type { ListOptions } from './run-index';
-import { RunKernel } from './run-kernel';
+import { kernelOf, RunKernel } from './run-kernel';
+import { listRuns } from './run-list';
 import type { RunMeta } from './run-record-view';
 import type { RetryResult, SubmitOptions, SubmitResult } from './run-submission';
 import { TaskLogFollower, type TaskLogQuery, taskLogPage } from './task-log-view';
 
-/** The engine's parts behind a facade, for the worker side of this package only (see `internalsOf`). */
+/** One partition's parts. */
+export interface PartitionParts {
+  ctx: EngineContext;
+  kernel: RunKernel;
+  control: RunControl;
+}
+
+/**
+ * The engine's parts behind a facade, for the worker side of this package only (see `internalsOf`): every partition's,
+ * and (as `ctx` and `kernel`) partition 0's, which holds what is global (the schedules' job schedulers).
+ */
 export interface EngineInternals {
   ctx: EngineContext;
   kernel: RunKernel;
+  parts: readonly PartitionParts[];
+  /** The BullMQ client the partitions' queues share. */
+  bull: RedisClient;
 }
 
 const internals = new WeakMap<WorkflowEngine, EngineInternals>();
 
-/** The context and kernel of `engine`: for the worker, recovery and schedules of this package, and its tests. */
+/** The contexts and kernels of `engine`: for the worker, recovery and schedules of this package, and its tests. */
 export function internalsOf(engine: WorkflowEngine): EngineInternals {
   const found = internals.get(engine);
   if (!found) throw new Error('not a WorkflowEngine');
@@ -42,18 +56,49 @@ export function internalsOf(engine: WorkflowEngine): EngineInternals {
 /**
  * The engine as the apps see it: submit, retry, cancel, pause, resume, decide, and read runs, their events and the
  * engine's operational state. Its Redis keys, scripts and queues are its own (see ARCHITECTURE.md): workers run
- * jobs through `EngineWorker`, which drives the same engine's run kernel.
+ * jobs through `EngineWorker`, which drives the same engine's run kernels. Runs are spread over partitions (one by
+ * default); a call about one run goes to its partition, listings and counts gather every partition's.
  */
 export class WorkflowEngine {
+  private readonly parts: readonly PartitionParts[];
+  /** Partition 0's context: the registries and the channels are the same in every partition. */
   private readonly ctx: EngineContext;
-  private readonly kernel: RunKernel;
-  private readonly control: RunControl;
+  private readonly bull: RedisClient;
+  private closing?: Promise<void>;
 
   constructor(options: EngineOptions) {
-    this.ctx = createEngineContext(options);
-    this.kernel = new RunKernel(this.ctx);
-    this.control = new RunControl(this.ctx, this.kernel);
-    internals.set(this, { ctx: this.ctx, kernel: this.kernel });
+    const { contexts, bull } = createEngineContexts(options);
+    this.bull = bull;
+    this.parts = contexts.map((ctx) => {
+      const kernel = new RunKernel(ctx);
+      return { ctx, kernel, control: new RunControl(ctx, kernel) };
+    });
+    this.ctx = (this.parts[0] as PartitionParts).ctx;
+    const first = this.parts[0] as PartitionParts;
+    internals.set(this, { ctx: first.ctx, kernel: first.kernel, parts: this.parts, bull });
+  }
+
+  /** The parts of the partition that holds run `id`. */
+  private of(id: string): PartitionParts {
+    return this.parts[this.ctx.partitions.ofId(id)] as PartitionParts;
+  }
+
+  /** How many partitions runs are spread over. */
+  get partitionCount(): number {
+    return this.parts.length;
+  }
+
+  /** The partition of a run (ids place runs; see `Partitions`). */
+  partitionOf(id: string): number {
+    return this.ctx.partitions.ofId(id);
+  }
+
+  /**
+   * A new run's id for a caller that must know it before submitting (to listen for the run's end first): in the
+   * claim's partition when the run has one, as `submit` requires.
+   */
+  newExecutionId(claim?: RunClaim): string {
+    return this.ctx.partitions.newId(this.ctx.placement(claim ? { claim } : {}).partition);
   }
 
   /**
@@ -61,7 +106,7 @@ export class WorkflowEngine {
    * with another fingerprint is a CONFLICT naming it): claim and run are written in one step, across replicas too.
    */
   submit(prepared: PreparedWorkflow, options: SubmitOptions = {}): Promise<SubmitResult> {
-    return this.kernel.submit(prepared, options);
+    return kernelOf(this.ctx.placement(options)).submit(prepared, options);
   }
 
   /**
@@ -69,7 +114,7 @@ export class WorkflowEngine {
    * rest: the failed, cancelled and never-run tasks.
    */
   retry(id: string, options: Pick<SubmitOptions, 'submittedBy' | 'requestId'> = {}): Promise<RetryResult> {
-    return this.kernel.retry(id, options);
+    return this.of(id).kernel.retry(id, options);
   }
 
   /**
@@ -78,25 +123,25 @@ export class WorkflowEngine {
    * it with `sendFinalMessage`; `taken`: it has a channel already (that requester is answered); `gone`: no such run.
    */
   claimResponder(id: string, channel: string): Promise<'gone' | 'taken' | 'claimed' | 'ended'> {
-    return this.ctx.store.scripts.claimResponder(id, channel);
+    return this.of(id).ctx.store.scripts.claimResponder(id, channel);
   }
 
   /** Publishes an ended run's final message on `channel`, as its end does for a bus request. */
   sendFinalMessage(id: string, channel: string): Promise<void> {
-    return this.kernel.respond(id, channel);
+    return this.of(id).kernel.respond(id, channel);
   }
 
   /** Cancels a run: pending runs end at once, running ones stop starting tasks and abort the running ones. */
   cancel(id: string, reason?: string): Promise<ExecutionStatus> {
-    return this.kernel.cancel(id, reason);
+    return this.of(id).kernel.cancel(id, reason);
   }
 
   pause(id: string): Promise<ExecutionStatus> {
-    return this.control.pause(id);
+    return this.of(id).control.pause(id);
   }
 
   resume(id: string): Promise<ExecutionStatus> {
-    return this.control.resume(id);
+    return this.of(id).control.resume(id);
   }
 
   /** Approves or rejects an approval task; the first decision wins. */
@@ -107,41 +152,46 @@ export class WorkflowEngine {
     payload?: unknown,
     by?: string,
   ): Promise<ApprovalDecision> {
-    return this.control.decide(id, taskId, decision, payload, by);
+    return this.of(id).control.decide(id, taskId, decision, payload, by);
   }
 
   /** The full record (with variables and outputs); NotFoundError when the run does not exist. */
   async get(id: string, options: { outputs?: boolean } = {}): Promise<ExecutionRecord> {
-    const record = await this.ctx.store.get(id, options);
+    const { store } = this.of(id).ctx;
+    const record = await store.get(id, options);
     if (!record) throw new NotFoundError('execution', id);
     if (record.status !== 'running' && record.status !== 'pending') return record;
-    return markUnservedQueues(record, await this.ctx.store.definition(id), this.ctx.workers);
+    return markUnservedQueues(record, await store.definition(id), this.ctx.workers);
   }
 
   /** The run's internal status (`cancelling` and the like included); undefined when it does not exist. */
   status(id: string): Promise<InternalStatus | undefined> {
-    return this.ctx.store.status(id);
+    return this.of(id).ctx.store.status(id);
   }
 
   /** The run's meta fields (status, correlation id, template, timestamps); empty when it does not exist. */
   meta(id: string): Promise<RunMeta> {
-    return this.ctx.store.meta(id);
+    return this.of(id).ctx.store.meta(id);
   }
 
   /** The compiled definition; NotFoundError when the run does not exist (or has expired). */
   async definition(id: string): Promise<ExecutionDefinition> {
-    if (!(await this.ctx.store.hasDefinition(id))) throw new NotFoundError('execution', id);
-    return this.ctx.store.definition(id);
+    const { store } = this.of(id).ctx;
+    if (!(await store.hasDefinition(id))) throw new NotFoundError('execution', id);
+    return store.definition(id);
   }
 
   /** Runs, newest first, a page at a time. */
   list(options: ListOptions = {}): Promise<{ items: ExecutionSummary[]; next_cursor?: string }> {
-    return this.ctx.index.list(options);
+    return listRuns(
+      this.parts.map((p) => p.ctx.index),
+      options,
+    );
   }
 
   /** Events after `after` (exclusive; '0' for all), oldest first. */
   events(id: string, after = '0', count = 1000): Promise<ExecutionEvent[]> {
-    return this.ctx.store.events(id, after, count);
+    return this.of(id).ctx.store.events(id, after, count);
   }
 
   /**
@@ -149,19 +199,19 @@ export class WorkflowEngine {
    * nobody else); null when none came.
    */
   waitForEvents(
-    connection: Redis,
+    connection: RedisClient,
     id: string,
     after: string,
     options: { count: number; blockMs: number },
   ): Promise<ExecutionEvent[] | null> {
-    return this.ctx.store.waitForEvents(connection, id, after, options);
+    return this.of(id).ctx.store.waitForEvents(connection, id, after, options);
   }
 
   /** The child run of each `workflow` task of the run that started one (its latest attempt's), by task id. */
   async childRuns(id: string): Promise<Map<string, string>> {
     const def = await this.definition(id);
     const tasks = def.workflow.tasks.filter((t) => t.type === 'workflow').map((t) => t.id);
-    const children = await this.ctx.store.notes(id, CHILD_RUN_NOTE, tasks);
+    const children = await this.of(id).ctx.store.notes(id, CHILD_RUN_NOTE, tasks);
     return new Map(tasks.flatMap((t, i) => (children[i] ? [[t, children[i] as string]] : [])));
   }
 
@@ -170,7 +220,7 @@ export class WorkflowEngine {
    * of them with status, attempts, timings, output or error. For dashboards; NotFoundError for other tasks.
    */
   parallelItems(id: string, task: string, query: TaskItemsQuery = {}): Promise<TaskItems> {
-    return parallelItems(this.ctx, id, task, query);
+    return parallelItems(this.of(id).ctx, id, task, query);
   }
 
   /**
@@ -178,17 +228,17 @@ export class WorkflowEngine {
    * exist. A parallel task's items are `<task>[<index>]`.
    */
   taskLogs(id: string, task: string, query: TaskLogQuery = {}): Promise<TaskLogPage> {
-    return taskLogPage(this.ctx, id, task, query);
+    return taskLogPage(this.of(id).ctx, id, task, query);
   }
 
   /** Follows a task attempt's log live (the API's `?follow=true`); NotFoundError as `taskLogs`. */
   followTaskLogs(id: string, task: string, attempt?: number): Promise<TaskLogFollower> {
-    return TaskLogFollower.open(this.ctx, id, task, attempt);
+    return TaskLogFollower.open(this.of(id).ctx, id, task, attempt);
   }
 
   /** True while the run's keys exist (they expire a TTL after it ends). */
   exists(id: string): Promise<boolean> {
-    return this.ctx.store.exists(id);
+    return this.of(id).ctx.store.exists(id);
   }
 
   /** Pub/sub channel with one message per finished run: `{execution_id, status, correlation_id}`. */
@@ -201,24 +251,33 @@ export class WorkflowEngine {
    * waiting for a slot. The API's backpressure samples it.
    */
   async backlog(): Promise<{ waitingJobs: number; pendingRuns: number }> {
-    const [waitingJobs, { pending }] = await Promise.all([
-      this.ctx.queues.waitingJobs(),
-      this.ctx.store.admissionCounts(),
-    ]);
-    return { waitingJobs, pendingRuns: pending };
+    const counts = await Promise.all(
+      this.parts.map(async ({ ctx }) => {
+        const [waitingJobs, { pending }] = await Promise.all([ctx.queues.waitingJobs(), ctx.store.admissionCounts()]);
+        return { waitingJobs, pendingRuns: pending };
+      }),
+    );
+    return {
+      waitingJobs: counts.reduce((n, c) => n + c.waitingJobs, 0),
+      pendingRuns: counts.reduce((n, c) => n + c.pendingRuns, 0),
+    };
   }
 
   /** One read of the engine's operational state, shared by `/status` and `/metrics`. */
   async operationalState(): Promise<OperationalState> {
-    const [{ active, pending }, counters, queues, workers] = await Promise.all([
-      this.ctx.store.admissionCounts(),
-      this.ctx.store.counters(),
-      this.ctx.queues.counts(),
+    const [partitions, workers] = await Promise.all([
+      Promise.all(
+        this.parts.map(({ ctx }) =>
+          Promise.all([ctx.store.admissionCounts(), ctx.store.counters(), ctx.queues.counts()]),
+        ),
+      ),
       this.ctx.workers.list(),
     ]);
     const live = workers.filter((w) => w.status === 'live').length;
-    const counts = { live, lost: workers.length - live };
-    return { active, pending, recovery: Object.fromEntries(counters), queues, workers: counts };
+    return {
+      ...sumPartitionStates(partitions.map(([admission, counters, queues]) => ({ ...admission, counters, queues }))),
+      workers: { live, lost: workers.length - live },
+    };
   }
 
   /**
@@ -239,18 +298,21 @@ export class WorkflowEngine {
     return this.ctx.workers.list();
   }
 
-  /** Closes the queues and the flow producer; the connection belongs to the caller. Idempotent. */
+  /** Closes the queues and flow producers, then their BullMQ client; the connection belongs to the caller. Idempotent. */
   close(): Promise<void> {
-    return this.ctx.queues.close();
+    this.closing ??= Promise.allSettled(this.parts.map((p) => p.ctx.queues.close())).then(async () => {
+      await this.bull.quit().catch(() => this.bull.disconnect());
+    });
+    return this.closing;
   }
 
   /** Ends the engine's own (BullMQ) connection at once: for a shutdown that gave up waiting on a Redis that is gone. */
   disconnect(): Promise<void> {
-    return this.ctx.queues.disconnect();
+    return closeConnection(this.bull);
   }
 }
 
 /** The engine's queues, for Bull Board to show; nothing else should hold them. */
 export function dashboardQueues(engine: WorkflowEngine): Queue[] {
-  return internalsOf(engine).ctx.queues.all();
+  return internalsOf(engine).parts.flatMap((p) => p.ctx.queues.all());
 }

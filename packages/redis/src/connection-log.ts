@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { isCluster, type RedisClient } from './redis-client';
 
 /** What the watcher needs of a logger; a winston Logger fits. */
 export interface ConnectionLogger {
@@ -14,9 +14,10 @@ type State = 'connecting' | 'connected' | 'lost' | 'reconnecting' | 'closed';
  * follow), and `redis connected` again with the retries it took and how long Redis was gone. Being an `error`
  * listener, it also keeps ioredis from printing every failed retry's stack to stderr ("Unhandled error event").
  */
-export function watchConnection(client: Redis, logger: ConnectionLogger, name?: string): void {
-  const connection = name ?? client.options.connectionName ?? 'redis';
-  const address = `${client.options.host}:${client.options.port}`;
+export function watchConnection(client: RedisClient, logger: ConnectionLogger, name?: string): void {
+  const options = isCluster(client) ? client.options.redisOptions : client.options;
+  const connection = name ?? options?.connectionName ?? 'redis';
+  const address = isCluster(client) ? 'cluster' : `${client.options.host}:${client.options.port}`;
   let state: State = 'connecting';
   let lastError: string | undefined;
   let retries = 0;

@@ -1,4 +1,6 @@
 export * from './connection-log';
 export * from './create-redis-connection';
 export * from './keys';
+export * from './partitions';
+export * from './redis-client';
 export * from './shutdown-steps';

@@ -1,14 +1,26 @@
 /**
  * Every Redis key and channel the orchestrator uses (BullMQ builds its own from the queue prefix).
- * An execution's keys share the hash tag `{<id>}` and global keys the tag `{g}`, so the task scripts each touch one
- * slot. Not every path is single-slot yet (creating a run writes the run, its idempotency claim and the global index
- * and admission keys in one script), so the engine runs on a single primary (with replicas), not on Redis Cluster; see docker/k8s/README.md.
+ *
+ * One RedisKeys per partition (`Partitions`). With a partition tag, the partition's runs, its claims and its
+ * admission, deadline, index and counter keys all carry `{<tag>}`, as do its BullMQ queues (`bullPrefix`): every
+ * script and MULTI touches one slot, on a Redis Cluster too. Without one (a standalone Redis with one partition)
+ * each run's keys carry `{<id>}` and the rest `{g}`. Keys shared by all partitions (schedules, workers, SDK task
+ * types, bus error claims) always carry `{g}`; nothing writes them together with a run's.
  */
 export class RedisKeys {
-  constructor(readonly prefix = 'orch') {}
+  constructor(
+    readonly prefix = 'orch',
+    /** The partition's hash tag (`Partitions.tag`); none in the untagged standalone layout. */
+    readonly tag?: string,
+  ) {}
+
+  /** BullMQ's prefix for this partition's queues: the engine's prefix, with the partition's tag when it has one. */
+  get bullPrefix(): string {
+    return this.tag === undefined ? this.prefix : `${this.prefix}:{${this.tag}}`;
+  }
 
   private exec(id: string, part: string): string {
-    return `${this.prefix}:x:{${id}}:${part}`;
+    return this.tag === undefined ? `${this.prefix}:x:{${id}}:${part}` : `${this.prefix}:x:{${this.tag}}:${id}:${part}`;
   }
 
   /** Hash: status, workflow, template, timestamps, error, counts. */
@@ -88,7 +100,13 @@ export class RedisKeys {
     return [...this.taskKeys(id), this.def(id)];
   }
 
+  /** A key of the partition's own (its runs' claims, admission, deadlines, index, counters). */
   private global(part: string): string {
+    return `${this.prefix}:g:{${this.tag ?? 'g'}}:${part}`;
+  }
+
+  /** A key all partitions share. */
+  private shared(part: string): string {
     return `${this.prefix}:g:{g}:${part}`;
   }
 
@@ -138,34 +156,34 @@ export class RedisKeys {
     return this.global('index');
   }
 
-  /** Hash: counters of recovery actions, for /status and /metrics. */
+  /** Hash: counters of recovery actions, for /status and /metrics (summed over partitions). */
   counters(): string {
     return this.global('counters');
   }
 
   /** Hash: schedule id -> its definition and counters. */
   schedules(): string {
-    return this.global('schedules');
+    return this.shared('schedules');
   }
 
   /** List: a schedule's latest firings, newest first (capped). */
   scheduleFirings(id: string): string {
-    return this.global(`schedule-firings:${id}`);
+    return this.shared(`schedule-firings:${id}`);
   }
 
   /** String claimed (SET NX) by the one API replica that answers a malformed bus message, which all receive. */
   busError(messageDigest: string): string {
-    return this.global(`bus-error:${messageDigest}`);
+    return this.shared(`bus-error:${messageDigest}`);
   }
 
   /** Hash: worker name -> its latest heartbeat (JSON: host, pid, queues, task types, active jobs, ...). */
   workers(): string {
-    return this.global('workers');
+    return this.shared('workers');
   }
 
   /** Hash: task type name -> what the SDK worker that registered it declared (JSON: schema, queue, worker). */
   taskTypes(): string {
-    return this.global('task-types');
+    return this.shared('task-types');
   }
 
   /** Pub/sub channel on which workers learn that an execution must stop. */

@@ -1,0 +1,251 @@
+import type { Logger } from '@orch/logger';
+import { isConnectionError, QUEUES, taskQueueName } from '@orch/redis';
+import type { AttemptEnding } from '@orch/run-model';
+import { context } from '@orch/tracing';
+import { DelayedError, type Job, type MinimalJob, UnrecoverableError, WaitingChildrenError, Worker } from 'bullmq';
+import { AttemptLog } from './attempt-log';
+import type { EngineContext } from './engine-context';
+import type { EngineWorkerOptions } from './engine-worker';
+import { type BackoffSpec, backoffDelay } from './execution-definition';
+import { RecoveryManager } from './recovery/recovery-manager';
+import type { RunKernel } from './run-kernel';
+import { lockLost } from './task-errors';
+import type { SubTaskJobData, TaskJobData } from './task-job';
+import type { TaskOutcome } from './task-observer';
+import { TASK_TIMEOUT, TaskRunner, WORKFLOW_ABORT, WorkflowAbortError } from './task-runner';
+import { TaskSpans } from './task-spans';
+
+/** What a worker process's partitions share: its name, its logger, its running jobs and whether it traces. */
+export interface WorkerShared {
+  name: string;
+  logger: Logger;
+  /** Running task jobs by execution, so an abort message can cancel exactly those. */
+  running: Map<string, Set<string>>;
+  tracing: boolean;
+  /** Handles control jobs that are not the partition's own (schedules: partition 0's control queue holds them). */
+  controlJob(job: Job): Promise<unknown> | undefined;
+}
+
+/**
+ * One partition's share of a worker process: a BullMQ Worker per task queue served, one for workflow jobs (they
+ * finalise runs) and one for control jobs (recovery, schedules, pause holds) on the partition's queues, and the
+ * sweeps that time out its runs past their deadline and start its orphaned ones.
+ */
+export class PartitionWorker {
+  readonly workers: Worker[];
+  readonly taskWorkers: Worker[];
+  readonly recovery?: RecoveryManager;
+  private readonly runner: TaskRunner;
+  private readonly spans?: TaskSpans;
+  private sweeper?: NodeJS.Timeout;
+  private sweeping?: Promise<unknown>;
+  private startSweeper?: NodeJS.Timeout;
+  private startSweeping?: Promise<unknown>;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly kernel: RunKernel,
+    private readonly options: EngineWorkerOptions,
+    private readonly shared: WorkerShared,
+    base: Record<string, unknown>,
+    concurrency: number,
+    queues: readonly string[],
+  ) {
+    const { logger, name } = shared;
+    if (shared.tracing) this.spans = new TaskSpans(ctx, name);
+    this.runner = new TaskRunner(ctx, kernel, options.handlers, logger, name, options.templates);
+    const connection = { ...ctx.queues.workerConnection, ...base };
+    this.taskWorkers = queues.map(
+      (queue) =>
+        new Worker(taskQueueName(queue), (job, token, signal) => this.runTaskJob(job, token, signal), {
+          ...connection,
+          concurrency,
+          settings: { backoffStrategy: (attemptsMade, _type, error, job) => retryDelay(attemptsMade, job, error) },
+        }),
+    );
+    this.workers = [...this.taskWorkers];
+    if (!options.tasksOnly) {
+      const workflowWorker = new Worker(QUEUES.workflows, (job, token) => this.finalizeJob(job, token), {
+        ...connection,
+        concurrency: 16,
+      });
+      const controlWorker = new Worker(QUEUES.control, (job) => this.controlJob(job), {
+        ...connection,
+        concurrency: 4,
+      });
+      this.workers.push(workflowWorker, controlWorker);
+    }
+    if (options.recovery) this.recovery = new RecoveryManager(ctx, kernel, options.recovery, logger);
+    for (const worker of this.workers) {
+      worker.on('error', (error) => {
+        const level = isConnectionError(error) ? 'debug' : 'error'; // outages: logged once by the connection watcher
+        logger.log(level, 'worker error', { queue: worker.name, partition: ctx.partition, error: error.message });
+      });
+      const observer = options.observer;
+      if (observer?.jobStalled) worker.on('stalled', (jobId) => observer.jobStalled?.({ queue: worker.name, jobId }));
+    }
+  }
+
+  /** Schedules recovery, starts taking jobs, then the sweeps. */
+  async start(): Promise<void> {
+    if (this.recovery && this.options.recovery) await this.recovery.schedule(this.options.recovery.intervalMs);
+    for (const worker of this.workers) void worker.run();
+    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+    if (!this.options.tasksOnly) {
+      this.sweeper = setInterval(() => this.sweepDeadlines(), this.options.deadlineSweepMs ?? DEADLINE_SWEEP_MS);
+      this.startSweeper = setInterval(() => this.sweepStarting(), this.options.startSweepMs ?? START_SWEEP_MS);
+    }
+  }
+
+  /** Cancels the job if one of this partition's task Workers runs it (a no-op otherwise). */
+  cancel(jobId: string, reason: string): void {
+    for (const worker of this.taskWorkers) worker.cancelJob(jobId, reason);
+  }
+
+  /** Stops the sweeps, lets running jobs finish (or hands them back). */
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    clearInterval(this.startSweeper);
+    await Promise.all([this.sweeping, this.startSweeping]);
+    await Promise.allSettled(this.workers.map((w) => w.close()));
+  }
+
+  /** One sweep for orphaned runs at a time; a failed one is retried by the next tick (their markers stay). */
+  private sweepStarting(): void {
+    if (this.startSweeping) return;
+    this.startSweeping = this.kernel
+      .startOrphans()
+      .catch((error: Error) => this.shared.logger.debug('orphaned-run sweep failed', { error: error.message }))
+      .finally(() => {
+        this.startSweeping = undefined;
+      });
+  }
+
+  /** One sweep at a time; a failed sweep (Redis away) is retried by the next tick. */
+  private sweepDeadlines(): void {
+    if (this.sweeping) return;
+    this.sweeping = this.kernel
+      .timeOutDue()
+      .catch((error: Error) => this.shared.logger.debug('deadline sweep failed', { error: error.message }))
+      .finally(() => {
+        this.sweeping = undefined;
+      });
+  }
+
+  private async runTaskJob(job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown> {
+    const e = (job.data as { e: string }).e;
+    let ids = this.shared.running.get(e);
+    if (!ids) {
+      ids = new Set();
+      this.shared.running.set(e, ids);
+    }
+    ids.add(job.id as string);
+    const observed = this.options.observer ? await this.observe(job) : undefined;
+    const traced = this.spans ? await this.spans.start(job) : undefined;
+    const log = attemptLogOf(this.ctx, job, this.shared.logger);
+    let outcome: TaskOutcome = 'completed';
+    let failure: unknown;
+    try {
+      const run = async () => {
+        if (job.name === 'subtask') return this.runner.runSubTask(job as Job<SubTaskJobData>, token, signal, log);
+        outcome = await this.runner.runTask(job as Job<TaskJobData>, token, signal, log);
+        return undefined;
+      };
+      // Under the attempt's span: the handler, its log lines, service calls and sub-runs are part of the trace.
+      return await (traced ? context.with(traced.context, run) : run());
+    } catch (error) {
+      outcome = outcomeOf(error);
+      failure = error;
+      throw error;
+    } finally {
+      const ending = endingOf(outcome);
+      if (ending) await log.end(ending);
+      if (traced) this.spans?.end(traced, job, outcome, failure);
+      if (observed) {
+        this.options.observer?.jobEnded?.({ ...observed, outcome, durationMs: performance.now() - observed.at });
+      }
+      ids.delete(job.id as string);
+      if (ids.size === 0) this.shared.running.delete(e);
+    }
+  }
+
+  /** Tells the observer a job started: its task type, attempt and (on its first run) how long it was queued. */
+  private async observe(job: Job): Promise<{ type: string; attempt: number; at: number }> {
+    const data = job.data as { e: string; t: string; type?: string };
+    const type =
+      job.name === 'subtask'
+        ? (data.type ?? 'unknown')
+        : ((await this.ctx.store.definition(data.e).catch(() => undefined))?.tasks[data.t]?.type ?? 'unknown');
+    const attempt = job.attemptsMade + 1;
+    // attemptsStarted counts every move to active: 1 is the job's first run, the only one whose wait is queueing.
+    const first = job.attemptsStarted <= 1 && job.processedOn !== undefined;
+    const waitedMs = first
+      ? Math.max(0, (job.processedOn as number) - job.timestamp - (job.opts.delay ?? 0))
+      : undefined;
+    this.options.observer?.jobStarted?.(waitedMs === undefined ? { type, attempt } : { type, attempt, waitedMs });
+    return { type, attempt, at: performance.now() };
+  }
+
+  /** Runs when every task job of the run is done; a paused run goes back to waiting, behind a hold child. */
+  private async finalizeJob(job: Job<{ e: string }>, token: string | undefined): Promise<{ status: string }> {
+    const { store } = this.ctx;
+    if ((await store.status(job.data.e)) === 'paused') {
+      if (!(await job.moveToWaitingChildren(token as string))) {
+        await this.kernel.hold(job.data.e, await store.nextPause(job.data.e));
+        if (!(await job.moveToWaitingChildren(token as string)))
+          throw new Error('paused run could not wait for its hold');
+      }
+      throw new WaitingChildrenError();
+    }
+    // `exiting`: the run's exit handlers were added as this job's children; it runs again once they are done.
+    for (let pass = 0; pass < 3; pass++) {
+      const status = await this.kernel.endRun(job.data.e);
+      if (status !== 'exiting') return { status };
+      if (await job.moveToWaitingChildren(token as string)) throw new WaitingChildrenError();
+    }
+    throw new Error(`run ${job.data.e}: its exit handlers neither ran nor ended`);
+  }
+
+  private async controlJob(job: Job<{ e: string }>): Promise<unknown> {
+    if (job.name === 'recovery') return this.recovery?.run();
+    if (job.name === 'hold') return undefined; // promoted by resume or abort: completing it lets the run end
+    return this.shared.controlJob(job);
+  }
+}
+
+/** Default sweep period: timeouts fire within a quarter second, at four cheap script calls a second per worker. */
+export const DEADLINE_SWEEP_MS = 250;
+
+/** Orphaned runs (created, never enqueued) are looked for once a second: one cheap script call when there is none. */
+export const START_SWEEP_MS = 1000;
+
+/** How an attempt's log says it ended; none for a job that let go of the worker and comes back (same attempt). */
+function endingOf(outcome: TaskOutcome): AttemptEnding | undefined {
+  if (outcome === 'parked') return undefined;
+  return outcome === 'failed' || outcome === 'retrying' || outcome === 'aborted' || outcome === 'lost'
+    ? outcome
+    : 'completed';
+}
+
+/** The log of the attempt a task or sub-task job runs (`<task>[<index>]` for a sub-task). */
+function attemptLogOf(ctx: EngineContext, job: Job, logger: Logger): AttemptLog {
+  const data = job.data as { e: string; t: string; i?: number };
+  const task = job.name === 'subtask' ? `${data.t}[${data.i}]` : data.t;
+  // The record's attempt number: re-runs after a lost worker count (stalledCounter), as the task runner counts them.
+  return new AttemptLog(ctx.logs, data.e, task, job.attemptsMade + 1 + (job.stalledCounter ?? 0), () => logger);
+}
+
+/** The outcome of a job whose run threw. (The signal cannot tell: a task's own failure can abort its run.) */
+function outcomeOf(error: unknown): TaskOutcome {
+  if (error instanceof DelayedError || error instanceof WaitingChildrenError) return 'parked';
+  if (error instanceof WorkflowAbortError) return 'aborted';
+  if (lockLost(error)) return 'lost';
+  return error instanceof UnrecoverableError ? 'failed' : 'retrying';
+}
+
+/** The task's backoff, but never sooner than a failure's own `retryAfterMs` (an http 429's Retry-After). */
+function retryDelay(attemptsMade: number, job: MinimalJob | undefined, error: Error | undefined): number {
+  const spec = (job?.data as { bp?: BackoffSpec } | undefined)?.bp;
+  const after = (error as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+  return Math.max(spec ? backoffDelay(spec, attemptsMade) : 0, typeof after === 'number' ? after : 0);
+}
