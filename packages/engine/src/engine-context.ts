@@ -116,6 +116,9 @@ export function createEngineContexts(options: EngineOptions): { contexts: Engine
   // BullMQ defines about 60, which cost the engine's own pipelines ~10% CPU when they shared one.
   const bull = options.connection.duplicate();
   if (options.bullConnectionName) watchConnection(bull, logger, options.bullConnectionName);
+  // Every partition's queues, flow producer and workers listen on this one client.
+  bull.setMaxListeners(0);
+  bull.on('error', (error: Error) => logger.debug('queue connection error', { error: error.message }));
   const shared = new RedisKeys(prefix);
   const workers = new WorkerRegistry(options.connection, shared);
   const taskTypes = new TaskTypeRegistry(options.connection, shared, logger);

@@ -91,6 +91,8 @@ export interface Harness {
     queues?: string[];
     name?: string;
     heartbeatMs?: number;
+    /** The partitions it serves (default all). */
+    partitions?: number[];
   }): Promise<EngineWorker>;
   submit(workflow: unknown, variables?: Record<string, unknown>, correlationId?: string): Promise<string>;
   run(workflow: unknown, variables?: Record<string, unknown>, timeoutMs?: number): Promise<ExecutionRecord>;
@@ -111,6 +113,8 @@ export async function startHarness(
     exitGraceMs?: number;
     taskLogMaxBytes?: number;
     startGraceMs?: number;
+    /** Runs spread over this many partitions (tagged keys), as on a cluster. */
+    partitions?: number;
   } = {},
 ): Promise<Harness> {
   const server = await startRedisServer();
@@ -126,6 +130,7 @@ export async function startHarness(
     exitGraceMs: options.exitGraceMs,
     taskLogMaxBytes: options.taskLogMaxBytes,
     startGraceMs: options.startGraceMs,
+    partitions: options.partitions,
   });
   const calls: ProbeCall[] = [];
   const starts = new EventEmitter();
@@ -140,7 +145,10 @@ export async function startHarness(
   };
   const waiter = fresh();
   // Every job BullMQ moves to the delayed set, from the start, so a test never misses one that was quick.
-  const queueEvents = new QueueEvents('tasks', { connection: fresh(), prefix: 'test' });
+  const queueEvents = new QueueEvents('tasks', {
+    connection: fresh(),
+    prefix: internalsOf(engine).ctx.queues.workerConnection.prefix,
+  });
   await queueEvents.waitUntilReady();
   const delayedIds = new Set<string>();
   const delayedEvents = new EventEmitter();
@@ -182,6 +190,7 @@ export async function startHarness(
         stalledIntervalMs: workerOptions.stalledIntervalMs,
         queues: workerOptions.queues,
         name: workerOptions.name,
+        partitions: workerOptions.partitions,
         heartbeatMs: workerOptions.heartbeatMs,
         templates: (reference) => {
           const template = workerOptions.templates?.[reference];
