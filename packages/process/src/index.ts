@@ -1,1 +1,4 @@
+export * from './cluster-nodes';
+export * from './redis-cluster';
+export * from './resp-command';
 export * from './run-process';

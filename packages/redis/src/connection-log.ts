@@ -1,4 +1,4 @@
-import { isCluster, type RedisClient } from './redis-client';
+import type { Cluster, Redis } from 'ioredis';
 
 /** What the watcher needs of a logger; a winston Logger fits. */
 export interface ConnectionLogger {
@@ -14,10 +14,17 @@ type State = 'connecting' | 'connected' | 'lost' | 'reconnecting' | 'closed';
  * follow), and `redis connected` again with the retries it took and how long Redis was gone. Being an `error`
  * listener, it also keeps ioredis from printing every failed retry's stack to stderr ("Unhandled error event").
  */
-export function watchConnection(client: RedisClient, logger: ConnectionLogger, name?: string): void {
-  const options = isCluster(client) ? client.options.redisOptions : client.options;
-  const connection = name ?? options?.connectionName ?? 'redis';
-  const address = isCluster(client) ? 'cluster' : `${client.options.host}:${client.options.port}`;
+export function watchConnection(client: Redis | Cluster, logger: ConnectionLogger, name?: string): void {
+  const cluster = (client as Cluster).isCluster === true ? (client as Cluster) : undefined;
+  const standalone = cluster ? undefined : (client as Redis);
+  const connection =
+    name ?? standalone?.options.connectionName ?? cluster?.options.redisOptions?.connectionName ?? 'redis';
+  // A Cluster's address is the nodes its pool knows at the moment (its startup nodes until the first slot map).
+  const where = () =>
+    standalone
+      ? `${standalone.options.host}:${standalone.options.port}`
+      : `cluster ${(cluster?.nodes('all') ?? []).map((n) => `${n.options.host}:${n.options.port}`).join(',')}`;
+  if (cluster) watchClusterNodes(cluster, logger, connection);
   let state: State = 'connecting';
   let lastError: string | undefined;
   let retries = 0;
@@ -30,7 +37,7 @@ export function watchConnection(client: RedisClient, logger: ConnectionLogger, n
   });
   client.on('ready', () => {
     if (state === 'connected') return;
-    const meta: Record<string, unknown> = { connection, address };
+    const meta: Record<string, unknown> = { connection, address: where() };
     if (downSince > 0) Object.assign(meta, { retries, down_ms: Date.now() - downSince });
     logger.info('redis connected', meta);
     state = 'connected';
@@ -42,7 +49,7 @@ export function watchConnection(client: RedisClient, logger: ConnectionLogger, n
     if (state !== 'connected') return;
     state = 'lost';
     downSince = Date.now();
-    logger.warn('redis connection lost', { connection, address, error: lastError });
+    logger.warn('redis connection lost', { connection, address: where(), error: lastError });
     lastError = undefined;
   });
   client.on('reconnecting', (delayMs: number) => {
@@ -51,10 +58,46 @@ export function watchConnection(client: RedisClient, logger: ConnectionLogger, n
     if (state === 'reconnecting' || state === 'closed' || lastError === undefined) return;
     if (downSince === 0) downSince = Date.now();
     state = 'reconnecting';
-    logger.warn('redis reconnecting', { connection, address, delay_ms: delayMs, error: lastError });
+    logger.warn('redis reconnecting', { connection, address: where(), delay_ms: delayMs, error: lastError });
   });
   client.on('end', () => {
     state = 'closed';
+  });
+}
+
+/**
+ * A Cluster's node connections, one line per change: `redis cluster node connected` when one becomes ready (again),
+ * `redis cluster node error` once per outage of a node, `redis cluster node lost` when the pool drops it. A node
+ * that is down is recreated on every retry of a command (and dropped again when its connect fails); those repeats
+ * say nothing new and are not logged. Nothing is logged while the client itself is closing.
+ */
+function watchClusterNodes(cluster: Cluster, logger: ConnectionLogger, connection: string): void {
+  const up = new Set<string>();
+  const erred = new Set<string>();
+  const lost = new Set<string>();
+  const keyOf = (redis: Redis) => `${redis.options.host}:${redis.options.port}`;
+  const closing = () => cluster.status === 'disconnecting' || cluster.status === 'end';
+  cluster.on('+node', (redis: Redis) => {
+    const node = keyOf(redis);
+    redis.once('ready', () => {
+      erred.delete(node);
+      lost.delete(node);
+      if (up.has(node)) return;
+      up.add(node);
+      logger.info('redis cluster node connected', { connection, node });
+    });
+  });
+  cluster.on('node error', (error: Error, node: string) => {
+    if (closing() || erred.has(node)) return;
+    erred.add(node);
+    logger.warn('redis cluster node error', { connection, node, error: error.message });
+  });
+  cluster.on('-node', (redis: Redis) => {
+    const node = keyOf(redis);
+    up.delete(node);
+    if (closing() || lost.has(node)) return;
+    lost.add(node);
+    logger.warn('redis cluster node lost', { connection, node });
   });
 }
 

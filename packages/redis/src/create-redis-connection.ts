@@ -13,6 +13,8 @@ export interface RedisSettings {
   url?: string;
   /** TLS on (also implied by `rediss://`), with PEM contents: a private CA, a client certificate and its key. */
   tls?: { ca?: string; cert?: string; key?: string };
+  /** A Redis Cluster's startup nodes (REDIS_CLUSTER_NODES): createRedisClient then makes a Cluster client. */
+  clusterNodes?: { host: string; port: number }[];
 }
 
 /**

@@ -1,4 +1,5 @@
 export * from './connection-log';
+export * from './create-redis-client';
 export * from './create-redis-connection';
 export * from './keys';
 export * from './partitions';

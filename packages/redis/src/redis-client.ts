@@ -1,11 +1,4 @@
-import type { Cluster, Redis } from 'ioredis';
-
-/** A client of a standalone Redis (primary with replicas) or of a Redis Cluster: the engine works with either. */
-export type RedisClient = Redis | Cluster;
-
-export function isCluster(client: RedisClient): client is Cluster {
-  return (client as Cluster).isCluster === true;
-}
+import type { RedisClient } from './create-redis-client';
 
 /**
  * Waits until `replicas` replicas hold this connection's writes so far to the node of `key` (Redis WAIT), at most

@@ -1,4 +1,7 @@
-import type { RedisClient } from './redis-client';
+import type { Cluster, Redis } from 'ioredis';
+
+/** Redis | Cluster (RedisClient), spelled here so this file needs nothing from the factory. */
+type Client = Redis | Cluster;
 
 /**
  * Shutdown steps that cannot hang on a Redis that is gone. Worker-profile clients queue commands until Redis comes
@@ -27,7 +30,7 @@ export async function within(work: Promise<unknown>, ms: number): Promise<boolea
  * Waits for `work` unless `client` stays unreachable (not `ready`) for `graceMs` first: resolves true when `work`
  * finished (rejects with its error), false when Redis was gone that long. A reconnect within the grace restarts it.
  */
-export function whileReachable(client: RedisClient, work: Promise<unknown>, graceMs: number): Promise<boolean> {
+export function whileReachable(client: Client, work: Promise<unknown>, graceMs: number): Promise<boolean> {
   return new Promise<boolean>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     const arm = () => {
@@ -59,13 +62,13 @@ export function whileReachable(client: RedisClient, work: Promise<unknown>, grac
  * UNSUBSCRIBE, waiting at most `ms` for the reply, and not at all while Redis is away: the command then stays in
  * the client's offline queue and applies if it reconnects, which only matters to a client that lives on.
  */
-export async function unsubscribeQuietly(client: RedisClient, channels: string[] = [], ms = 1000): Promise<void> {
+export async function unsubscribeQuietly(client: Client, channels: string[] = [], ms = 1000): Promise<void> {
   const sent = client.unsubscribe(...channels).catch(() => undefined);
   if (client.status === 'ready') await within(sent, ms);
 }
 
 /** QUIT, waiting at most `ms` for the reply, then drop the socket whatever happened. Safe to call twice. */
-export async function closeConnection(client: RedisClient, ms = 1000): Promise<void> {
+export async function closeConnection(client: Client, ms = 1000): Promise<void> {
   if (client.status === 'ready') {
     const ended = new Promise((resolve) => client.once('end', resolve));
     await within(Promise.all([client.quit(), ended]), ms);

@@ -1,0 +1,335 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { type ClusterNodeView, parseClusterNodes, slotMapOf, slotsCovered } from './cluster-nodes';
+import { infoFields, respCommand } from './resp-command';
+
+/** One redis-server of the cluster, as this launcher started it. `pid` changes on `restart`. */
+export interface RedisClusterNode {
+  readonly host: string;
+  readonly port: number;
+  pid: number;
+  readonly dir: string;
+}
+
+/** A primary as the cluster reports it, with the launcher's node behind it. */
+export interface ClusterPrimary {
+  id: string;
+  host: string;
+  port: number;
+  /** Inclusive ranges. */
+  slots: [number, number][];
+  node: RedisClusterNode;
+}
+
+export interface RedisClusterOptions {
+  /** Where the nodes keep their data, one directory per port (`<dir>/<port>`), and `cluster.json`. */
+  dir: string;
+  /** Default 3. */
+  primaries?: number;
+  /** Replicas per primary; default 1. */
+  replicas?: number;
+  /** How long a node may be unreachable before the others fail it over; default 5000 (tests use ~1000). */
+  nodeTimeoutMs?: number;
+  host?: string;
+  /** How long start-up (processes, cluster create, agreement) may take; default 30 s. */
+  startTimeoutMs?: number;
+  /**
+   * Start again on the ports and data `cluster.json` in `dir` records (the CLI's cluster survives a restart), or
+   * create a fresh cluster when there is none. Without it `dir` must be new.
+   */
+  reuse?: boolean;
+  /** Remove `dir` on stop (test clusters). */
+  removeDirOnStop?: boolean;
+}
+
+export interface RedisCluster {
+  readonly nodes: readonly RedisClusterNode[];
+  /** `host:port,host:port,...`: REDIS_CLUSTER_NODES. */
+  readonly spec: string;
+  readonly startupNodes: { host: string; port: number }[];
+  /** True when this start made a new cluster (false: an existing one in `dir` came back). */
+  readonly created: boolean;
+  /** The live primaries with their slot ranges and ids, as a reachable node of the cluster sees them. */
+  primaries(): Promise<ClusterPrimary[]>;
+  nodeOfSlot(slot: number): Promise<ClusterPrimary>;
+  /** SIGKILL by pid; resolves once the process has exited. */
+  kill(node: RedisClusterNode): Promise<void>;
+  /**
+   * Resolves once a replica of the killed primary serves its slots and every reachable node says cluster_state:ok
+   * with the same slot map; with the new primary.
+   */
+  waitForFailover(killed: RedisClusterNode, timeoutMs?: number): Promise<ClusterPrimary>;
+  /** Starts a stopped or killed node again on its port and data (it rejoins, as a replica after a failover). */
+  restart(node: RedisClusterNode): Promise<void>;
+  /** SIGTERM to each node by pid, SIGKILL after `timeoutMs`; removes the data when `removeDirOnStop`. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+interface Saved {
+  ports: number[];
+  primaries: number;
+  replicas: number;
+}
+
+/** Starts N primaries with R replicas each from `redis-server`, joins them with `redis-cli --cluster create`. */
+export async function startRedisCluster(options: RedisClusterOptions): Promise<RedisCluster> {
+  const host = options.host ?? '127.0.0.1';
+  const primaryCount = options.primaries ?? 3;
+  const replicaCount = options.replicas ?? 1;
+  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
+  mkdirSync(options.dir, { recursive: true });
+  const savedFile = join(options.dir, 'cluster.json');
+  const saved =
+    options.reuse && existsSync(savedFile) ? (JSON.parse(readFileSync(savedFile, 'utf8')) as Saved) : undefined;
+  const ports = saved?.ports ?? (await freePorts(primaryCount * (1 + replicaCount)));
+  const children = new Map<number, ChildProcess>();
+  const nodes: RedisClusterNode[] = [];
+  const killedViews = new Map<number, { id: string; slots: [number, number][]; replicaIds: string[] }>();
+
+  const launch = async (node: { host: string; port: number; dir: string }): Promise<number> => {
+    const child = spawnNode(node.host, node.port, node.dir, options.nodeTimeoutMs ?? 5000);
+    children.set(node.port, child);
+    await waitForOwnProcess(node.host, node.port, child, node.dir, deadline);
+    return child.pid as number;
+  };
+
+  const stop = async (timeoutMs = 10_000) => {
+    await Promise.all([...children.values()].map((child) => stopChild(child, timeoutMs)));
+    children.clear();
+    if (options.removeDirOnStop) rmSync(options.dir, { recursive: true, force: true });
+  };
+
+  try {
+    for (const port of ports) {
+      const dir = join(options.dir, String(port));
+      mkdirSync(dir, { recursive: true });
+      nodes.push({ host, port, dir, pid: await launch({ host, port, dir }) });
+    }
+    if (!saved) {
+      await createCluster(nodes, replicaCount, deadline);
+      if (options.reuse) {
+        writeFileSync(savedFile, `${JSON.stringify({ ports, primaries: primaryCount, replicas: replicaCount })}\n`);
+      }
+    }
+    await waitUntilHealthy(nodes, deadline);
+  } catch (error) {
+    await stop(2000);
+    throw error;
+  }
+
+  const alive = () => nodes.filter((n) => isRunning(children.get(n.port)));
+  const viewOf = async (): Promise<ClusterNodeView[]> => {
+    let lastError: unknown;
+    for (const node of alive()) {
+      try {
+        return parseClusterNodes(String(await respCommand(node.host, node.port, ['CLUSTER', 'NODES'])));
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw new Error(`no node of the cluster answers: ${String(lastError)}`);
+  };
+  const toPrimary = (view: ClusterNodeView): ClusterPrimary => {
+    const node = nodes.find((n) => n.port === view.port) as RedisClusterNode;
+    return { id: view.id, host: view.host, port: view.port, slots: view.slots, node };
+  };
+  const primaries = async () =>
+    (await viewOf()).filter((n) => n.role === 'primary' && !n.failing && n.slots.length > 0).map(toPrimary);
+
+  return {
+    nodes,
+    spec: nodes.map((n) => `${n.host}:${n.port}`).join(','),
+    startupNodes: nodes.map((n) => ({ host: n.host, port: n.port })),
+    created: !saved,
+    primaries,
+    async nodeOfSlot(slot) {
+      const owner = (await primaries()).find((p) => p.slots.some(([from, to]) => slot >= from && slot <= to));
+      if (!owner) throw new Error(`no live primary serves slot ${slot}`);
+      return owner;
+    },
+    async kill(node) {
+      const view = await viewOf();
+      const self = view.find((n) => n.port === node.port) as ClusterNodeView;
+      killedViews.set(node.port, {
+        id: self.id,
+        slots: self.slots,
+        replicaIds: view.filter((n) => n.primaryId === self.id).map((n) => n.id),
+      });
+      const child = children.get(node.port);
+      if (child) await stopChild(child, 0);
+    },
+    async waitForFailover(killed, timeoutMs = 30_000) {
+      const before = killedViews.get(killed.port);
+      if (!before) throw new Error(`node ${killed.port} was not killed through this handle`);
+      const down = new Set([killed.port]);
+      const end = Date.now() + timeoutMs;
+      for (let wait = 20; ; wait = Math.min(wait * 2, 200)) {
+        const view = await viewOf().catch(() => []);
+        const heir = view.find(
+          (n) =>
+            n.role === 'primary' &&
+            !n.failing &&
+            (before.slots.length === 0 || before.replicaIds.includes(n.id)) &&
+            before.slots.every(([from, to]) => n.slots.some(([f, t]) => f <= from && t >= to)),
+        );
+        if (
+          heir &&
+          (await clusterAgrees(
+            nodes.filter((n) => !down.has(n.port)),
+            down,
+          ).catch(() => false))
+        ) {
+          return toPrimary(heir);
+        }
+        if (Date.now() > end) throw new Error(`no replica took over the slots of ${killed.port} in ${timeoutMs} ms`);
+        await pause(wait); // polling backoff: the cluster announces the promotion to nobody outside it
+      }
+    },
+    async restart(node) {
+      const child = children.get(node.port);
+      if (isRunning(child)) throw new Error(`node ${node.port} is running`);
+      node.pid = await launch(node);
+    },
+    stop,
+  };
+}
+
+function spawnNode(host: string, port: number, dir: string, nodeTimeoutMs: number): ChildProcess {
+  // biome-ignore format: one flag and its value per pair
+  const args = [
+    '--port', String(port), '--bind', host, '--dir', dir,
+    '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeoutMs),
+    // A shard without a primary stops only its own slots, not the whole cluster (the default stops every shard).
+    '--cluster-require-full-coverage', 'no',
+    // Any replica may take over, however long its link was down: a test cluster has no older data anywhere.
+    '--cluster-replica-validity-factor', '0',
+    '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '',
+    '--daemonize', 'no', '--logfile', join(dir, 'redis.log'),
+  ];
+  const child = spawn('redis-server', args, { stdio: 'ignore' });
+  child.on('error', () => undefined); // reported by waitForOwnProcess (ENOENT: not installed)
+  return child;
+}
+
+/** Waits until `port` answers as the process we spawned (INFO's process_id is the child's pid). */
+async function waitForOwnProcess(
+  host: string,
+  port: number,
+  child: ChildProcess,
+  dir: string,
+  deadline: number,
+): Promise<void> {
+  let spawnError: Error | undefined;
+  child.once('error', (error) => {
+    spawnError = error;
+  });
+  for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
+    if (spawnError) {
+      throw spawnError.message.includes('ENOENT')
+        ? new Error('redis-server is not installed (apt-get install -y redis-server)')
+        : spawnError;
+    }
+    if (!isRunning(child)) throw new Error(`redis-server on port ${port} exited: ${logTail(dir)}`);
+    const info = await respCommand(host, port, ['INFO', 'server'], 1000).then(infoFields, () => undefined);
+    if (info) {
+      if (info.get('process_id') === String(child.pid)) return;
+      child.kill('SIGKILL');
+      throw new Error(`port ${port} answers as another redis-server (pid ${info.get('process_id')}), not ours`);
+    }
+    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer in time`);
+    await pause(wait); // start-up poll of a process we just spawned
+  }
+}
+
+function createCluster(nodes: RedisClusterNode[], replicas: number, deadline: number): Promise<void> {
+  const args = ['--cluster', 'create', ...nodes.map((n) => `${n.host}:${n.port}`)];
+  args.push('--cluster-replicas', String(replicas), '--cluster-yes');
+  return new Promise((resolve, reject) => {
+    execFile('redis-cli', args, { timeout: Math.max(1000, deadline - Date.now()) }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`redis-cli --cluster create failed: ${error.message} ${stdout} ${stderr}`.trim()));
+      else resolve();
+    });
+  });
+}
+
+/** Every node: cluster_state:ok, all nodes known, the same full slot map, and replicas linked to their primary. */
+async function clusterAgrees(nodes: RedisClusterNode[], down: Set<number>): Promise<boolean> {
+  const maps = new Set<string>();
+  for (const node of nodes) {
+    const info = infoFields(await respCommand(node.host, node.port, ['CLUSTER', 'INFO']));
+    if (info.get('cluster_state') !== 'ok') return false;
+    const view = parseClusterNodes(String(await respCommand(node.host, node.port, ['CLUSTER', 'NODES'])));
+    if (view.some((n) => n.failing !== down.has(n.port))) return false;
+    if (slotsCovered(view) !== 16384) return false;
+    maps.add(slotMapOf(view));
+    const self = view.find((n) => n.myself);
+    if (self?.role === 'replica') {
+      const replication = infoFields(await respCommand(node.host, node.port, ['INFO', 'replication']));
+      if (replication.get('master_link_status') !== 'up') return false;
+    }
+  }
+  return maps.size === 1;
+}
+
+async function waitUntilHealthy(nodes: RedisClusterNode[], deadline: number): Promise<void> {
+  for (let wait = 20; ; wait = Math.min(wait * 2, 250)) {
+    if (await clusterAgrees(nodes, new Set()).catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error('the cluster did not reach cluster_state:ok with one slot map in time');
+    await pause(wait); // the cluster's own convergence, which no event announces
+  }
+}
+
+function isRunning(child: ChildProcess | undefined): child is ChildProcess {
+  return child !== undefined && child.exitCode === null && child.signalCode === null;
+}
+
+/** SIGTERM (SIGKILL at once when `timeoutMs` is 0, else after it); resolves once it has exited. */
+function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> {
+  if (!isRunning(child)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    if (timeoutMs > 0) child.kill('SIGTERM');
+  });
+}
+
+function logTail(dir: string): string {
+  try {
+    return readFileSync(join(dir, 'redis.log'), 'utf8').trim().split('\n').slice(-5).join(' | ');
+  } catch {
+    return '(no log)';
+  }
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** True when `port` can be bound on 127.0.0.1 right now. */
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * `count` distinct ports below the usual ephemeral range whose cluster bus port (+10000) is free too. Random picks,
+ * so concurrent launchers (parallel test files) rarely try the same one; a taken one is skipped.
+ */
+async function freePorts(count: number): Promise<number[]> {
+  const ports: number[] = [];
+  for (let tries = 0; ports.length < count; tries++) {
+    if (tries > 1000) throw new Error('found no free ports for the cluster');
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (ports.includes(port) || ports.includes(port + 10_000) || ports.includes(port - 10_000)) continue;
+    if ((await canBind(port)) && (await canBind(port + 10_000))) ports.push(port);
+  }
+  return ports;
+}
