@@ -1,9 +1,9 @@
+import type { RedisClient } from '@orch/redis';
 import type { Config } from '@orch/config';
 import type { WorkflowEngine } from '@orch/engine';
 import type { WorkflowGenerator } from '@orch/generator';
 import type { Logger } from '@orch/logger';
 import type { TemplateCatalog } from '@orch/templates';
-import type { Redis } from 'ioredis';
 import type { Backpressure } from './backpressure';
 import type { EventStreams } from './event-streams';
 import type { ApiMetrics } from './metrics';
@@ -17,7 +17,7 @@ export interface ApiDeps {
   /** Prompt -> workflow; without OPENAI_BASE_URL/OPENAI_API_KEY it answers 503. */
   generator: WorkflowGenerator;
   /** Fail-fast client (the `api` profile) for the API's own commands; the engine's queues share it. */
-  redis: Redis;
+  redis: RedisClient;
   logger: Logger;
   metrics: ApiMetrics;
   /** Live Server-Sent Event streams; each holds a dedicated blocking Redis connection. */

@@ -2,14 +2,13 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Config } from '@orch/config';
+import { type Config, partitionOptions } from '@orch/config';
 import { WorkflowEngine } from '@orch/engine';
 import { WorkflowGenerator } from '@orch/generator';
 import type { Logger } from '@orch/logger';
-import { closeConnection, createRedisConnection, RedisKeys, unsubscribeQuietly } from '@orch/redis';
+import { closeConnection, createRedisClient, RedisKeys, unsubscribeQuietly, type RedisClient } from '@orch/redis';
 import { TemplateCatalog } from '@orch/templates';
 import type { Express } from 'express';
-import type { Redis } from 'ioredis';
 import type { ApiDeps } from './api-deps';
 import { createApp } from './app';
 import { Backpressure } from './backpressure';
@@ -94,16 +93,16 @@ export class ApiService {
     readonly app: Express,
     readonly server: Server,
     readonly bus: WorkflowBus,
-    private readonly subscriber: Redis,
+    private readonly subscriber: RedisClient,
     private readonly drainTimeoutMs: number,
   ) {}
 
   /** Connects, listens on the configured host and port (0 picks a free one), then subscribes to the bus. */
   static async start(options: ApiServiceOptions): Promise<ApiService> {
     const { config, logger } = options;
-    const redis = createRedisConnection(config.redis, 'api', 'orch-api', logger);
+    const redis = createRedisClient(config.redis, 'api', 'orch-api', logger);
     // A subscribed client can do nothing else; it keeps its offline queue so it resubscribes after a reconnect.
-    const subscriber = createRedisConnection(config.redis, 'subscriber', 'orch-api-sub', logger);
+    const subscriber = createRedisClient(config.redis, 'subscriber', 'orch-api-sub', logger);
     const engine = new WorkflowEngine({
       connection: redis,
       prefix: config.queuePrefix,
@@ -131,7 +130,7 @@ export class ApiService {
     };
     const streams = new EventStreams({
       engine,
-      connect: () => createRedisConnection(config.redis, 'worker', 'orch-api-sse', streamConnectionLog),
+      connect: () => createRedisClient(config.redis, 'worker', 'orch-api-sse', streamConnectionLog),
       logger,
       heartbeatMs: options.heartbeatMs,
     });

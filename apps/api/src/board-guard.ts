@@ -2,7 +2,7 @@ import { dashboardQueues, type WorkflowEngine } from '@orch/engine';
 import { OrchestratorError } from '@orch/errors';
 import type { Logger } from '@orch/logger';
 import { isFinalStatus } from '@orch/run-model';
-import { Job } from 'bullmq';
+import { Job, type Queue } from 'bullmq';
 import type { RequestHandler } from 'express';
 
 /** Queue-level switches that change how fast jobs run, not what a run is: left to the operator. */
@@ -49,14 +49,14 @@ async function refusal(engine: WorkflowEngine, path: string): Promise<string | u
   if (!job) return queueRefusal(path);
   const [, queueName, rawId, rawAction] = job as unknown as [string, string, string, string];
   const action = rawAction.toLowerCase();
-  const queue = dashboardQueues(engine).find((q) => q.name === decodeURIComponent(queueName));
+  const queue = dashboardQueues(engine).find((q) => q.name === decodeURIComponent(queueName))?.queue;
   if (!queue) return undefined; // bull-board answers 404 itself
   const jobId = decodeURIComponent(rawId);
-  if (action !== 'clean') return (WHY[action] as string).replace('{id}', await runOf(queue.name, jobId, engine));
+  if (action !== 'clean') return (WHY[action] as string).replace('{id}', await runOf(queue, jobId));
   if (queue.name === 'control') {
     return "the control queue holds the engine's own jobs (recovery passes, schedules, pause holds); removing one breaks what it stands for";
   }
-  const run = await runOf(queue.name, jobId, engine);
+  const run = await runOf(queue, jobId);
   const status = await engine.status(run);
   if (status === undefined || isFinalStatus(status)) return undefined;
   return `job ${jobId} belongs to run ${run}, which is ${status}: deleting it would leave the run waiting forever; cancel the run (POST /api/v1/workflows/${run}/cancel) and its jobs go with it`;
@@ -75,9 +75,8 @@ function queueRefusal(path: string): string {
 }
 
 /** The run a job belongs to: a workflow job's id is the run's, a task job names its run in `data.e`. */
-async function runOf(queueName: string, jobId: string, engine: WorkflowEngine): Promise<string> {
-  if (queueName === 'workflows') return jobId;
-  const queue = dashboardQueues(engine).find((q) => q.name === 'tasks');
-  const job = queueName === 'tasks' && queue ? await Job.fromId<{ e?: string }>(queue, jobId) : undefined;
+async function runOf(queue: Queue, jobId: string): Promise<string> {
+  if (queue.name === 'workflows') return jobId;
+  const job = queue.name.startsWith('tasks') ? await Job.fromId<{ e?: string }>(queue, jobId) : undefined;
   return job?.data?.e ?? jobId.split('.')[0] ?? jobId;
 }

@@ -15,7 +15,7 @@ function board(engine: WorkflowEngine, readOnlyMode: boolean): RequestHandler {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(BOARD_PATH);
   createBullBoard({
-    queues: dashboardQueues(engine).map((queue) => new BullMQAdapter(queue, { readOnlyMode })),
+    queues: dashboardQueues(engine).map(({ queue, prefix }) => new BullMQAdapter(queue, { readOnlyMode, prefix })),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'Orchestrator' } },
   });

@@ -1,8 +1,8 @@
+import type { RedisClient } from '@orch/redis';
 import type { WorkflowEngine } from '@orch/engine';
 import { NotFoundError, OrchestratorError, ValidationError } from '@orch/errors';
 import type { Logger } from '@orch/logger';
 import { type ExecutionEvent, isFinalEvent, isFinalStatus } from '@orch/run-model';
-import type { Redis } from 'ioredis';
 
 /** Where a stream's text goes: an HTTP response in the app, an array in a test. */
 export interface SseSink {
@@ -16,7 +16,7 @@ export interface SseSink {
 export interface EventStreamsOptions {
   engine: WorkflowEngine;
   /** A new connection for one stream's XREAD BLOCK; a blocked client can serve nobody else. */
-  connect: () => Redis;
+  connect: () => RedisClient;
   logger: Logger;
   /** Silence after which a comment line is sent, so proxies keep the connection open. */
   heartbeatMs?: number;
@@ -36,14 +36,14 @@ export interface StreamPlan {
 export interface StreamHandle {
   readonly stopped: boolean;
   /** The stream's dedicated connection (made on first call), for XREAD BLOCK; let go when the stream ends. */
-  connect(): Redis;
+  connect(): RedisClient;
   /** Silence after which a comment line is sent. */
   heartbeatMs: number;
 }
 
 interface LiveStream {
   stopped: boolean;
-  connection?: Redis;
+  connection?: RedisClient;
   done: Promise<void>;
   stop(): void;
 }

@@ -3,10 +3,9 @@ import { tryParseDuration } from '@orch/core';
 import type { WorkflowEngine } from '@orch/engine';
 import { OrchestratorError, toOrchestratorError } from '@orch/errors';
 import type { Logger } from '@orch/logger';
-import { type RedisKeys, unsubscribeQuietly } from '@orch/redis';
+import { type RedisKeys, unsubscribeQuietly, type RedisClient } from '@orch/redis';
 import type { TemplateCatalog } from '@orch/templates';
 import { SpanKind, withSpan } from '@orch/tracing';
-import type { Redis } from 'ioredis';
 import { jsonDepthExceeded } from './json-depth';
 import type { ApiMetrics } from './metrics';
 import { busRequestBody, checkRequest } from './request-schemas';
@@ -24,9 +23,9 @@ const ERROR_CLAIM_MS = 60_000;
 
 export interface WorkflowBusOptions {
   /** A connection in subscriber mode; it may carry other subscriptions (the finished channel). */
-  subscriber: Redis;
+  subscriber: RedisClient;
   /** Publishes answers and claims error answers. */
-  publisher: Redis;
+  publisher: RedisClient;
   engine: WorkflowEngine;
   /** The claim keys of error answers (global keys under the engine's prefix). */
   keys: RedisKeys;

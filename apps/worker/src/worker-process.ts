@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
-import type { Config } from '@orch/config';
+import { type Config, partitionOptions } from '@orch/config';
 import { EngineWorker, type TaskHandlers, WorkflowEngine } from '@orch/engine';
 import type { Logger } from '@orch/logger';
 import { MessageCoordinator } from '@orch/messaging';
-import { closeConnection, createRedisConnection, whileReachable } from '@orch/redis';
+import { closeConnection, createRedisClient, whileReachable } from '@orch/redis';
 import { TemplateCatalog } from '@orch/templates';
 import { serveMetrics } from './metrics-server';
 import { createServiceHandlers } from './tasks/service-handlers';
@@ -27,8 +27,8 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
     config.workerMetricsPort === undefined ? undefined : await serveMetrics(name, config.workerMetricsPort);
   if (served) logger.info('worker metrics listening', { url: served.server.url });
   const settings = config.redis;
-  const connection = createRedisConnection(settings, 'worker', 'orch-worker', logger);
-  const subscriber = createRedisConnection(settings, 'subscriber', 'orch-worker-abort', logger);
+  const connection = createRedisClient(settings, 'worker', 'orch-worker', logger);
+  const subscriber = createRedisClient(settings, 'subscriber', 'orch-worker-abort', logger);
   const engine = new WorkflowEngine({
     connection,
     prefix: config.queuePrefix,
@@ -38,6 +38,7 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
     maxSubworkflowDepth: config.maxSubworkflowDepth,
     exitGraceMs: config.exitGracePeriodMs,
     taskLogMaxBytes: config.taskLogMaxBytes,
+    ...partitionOptions(config),
     logger,
     bullConnectionName: 'orch-worker-bullmq',
   });
@@ -54,6 +55,7 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
     subscriber,
     concurrency: config.workerConcurrency,
     queues: config.workerQueues,
+    partitions: config.workerPartitions,
     heartbeatMs: config.workerHeartbeatMs,
     lockDurationMs: config.workerLockDurationMs,
     stalledIntervalMs: config.workerStalledIntervalMs,

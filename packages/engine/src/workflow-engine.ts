@@ -312,7 +312,20 @@ export class WorkflowEngine {
   }
 }
 
-/** The engine's queues, for Bull Board to show; nothing else should hold them. */
-export function dashboardQueues(engine: WorkflowEngine): Queue[] {
-  return internalsOf(engine).parts.flatMap((p) => p.ctx.queues.all());
+/** A queue as Bull Board shows it. */
+export interface DashboardQueue {
+  /** Bull Board's name for it: the queue's name, after `p<partition>.` when runs are spread over partitions. */
+  name: string;
+  /** What goes before the queue's name (`p3.`, or nothing with one partition): Bull Board's adapter `prefix`. */
+  prefix: string;
+  queue: Queue;
+}
+
+/** The engine's queues (every partition's), for Bull Board to show; nothing else should hold them. */
+export function dashboardQueues(engine: WorkflowEngine): DashboardQueue[] {
+  const { parts } = internalsOf(engine);
+  return parts.flatMap(({ ctx }) => {
+    const prefix = parts.length > 1 ? `p${ctx.partition}.` : '';
+    return ctx.queues.all().map((queue) => ({ name: `${prefix}${queue.name}`, prefix, queue }));
+  });
 }

@@ -3,7 +3,7 @@ import { addExternalTaskTypes, ajv, type ExternalTaskTypeSpec, formatAjvErrors, 
 import { EngineWorker, type TaskHandler, type TaskHandlers, WorkflowEngine } from '@orch/engine';
 import { PermanentTaskError } from '@orch/errors';
 import { createLogger, type Logger } from '@orch/logger';
-import { closeConnection, createRedisConnection, type RedisSettings } from '@orch/redis';
+import { closeConnection, createRedisClient, type RedisSettings } from '@orch/redis';
 import type { TaskDefinition } from './define-task';
 import { sdkContext } from './task-context';
 
@@ -21,6 +21,11 @@ export interface StartWorkerOptions {
   name?: string;
   /** The deployment's QUEUE_PREFIX (default `orch`). */
   prefix?: string;
+  /**
+   * The deployment's ORCHESTRATOR_PARTITIONS (default 1); with `redis.clusterNodes` set, the worker talks to a Redis
+   * Cluster. Both must match the deployment's, or the worker looks for jobs where there are none.
+   */
+  partitions?: number;
   logger?: Logger;
   /** BullMQ's job lock and stall check: a killed worker's job moves to another after about their sum. */
   lockDurationMs?: number;
@@ -57,12 +62,14 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   );
   addExternalTaskTypes(specs);
   const settings = redisSettings(options.redis);
-  const connection = createRedisConnection(settings, 'worker', 'orch-sdk-worker', logger);
-  const subscriber = createRedisConnection(settings, 'subscriber', 'orch-sdk-worker-abort', logger);
+  const connection = createRedisClient(settings, 'worker', 'orch-sdk-worker', logger);
+  const subscriber = createRedisClient(settings, 'subscriber', 'orch-sdk-worker-abort', logger);
   // The limits matter only to workflow jobs, which this worker does not run.
   const engine = new WorkflowEngine({
     connection,
     prefix: options.prefix ?? 'orch',
+    partitions: options.partitions,
+    cluster: settings.clusterNodes !== undefined,
     maxConcurrentWorkflows: 1,
     executionTtlMs: 86_400_000,
     defaultWorkflowTimeoutMs: 3_600_000,
