@@ -243,3 +243,86 @@ describe('loadConfig', () => {
     );
   });
 });
+
+describe('loadConfig: Redis Cluster and partitions', () => {
+  const nodes = 'redis-0:7000, 10.0.0.2:7001,[::1]:7002';
+
+  it('defaults to one partition, no replica acks, on a standalone Redis', () => {
+    const config = loadConfig({});
+    expect(config.partitions).toBe(1);
+    expect(config.workerPartitions).toBeUndefined();
+    expect(config.replicaAcks).toEqual({ replicas: 0, timeoutMs: 200 });
+    expect(config.redis.clusterNodes).toBeUndefined();
+  });
+
+  it('reads REDIS_CLUSTER_NODES, with 16 partitions and one replica ack by default', () => {
+    const config = loadConfig({ REDIS_CLUSTER_NODES: nodes });
+    expect(config.redis.clusterNodes).toEqual([
+      { host: 'redis-0', port: 7000 },
+      { host: '10.0.0.2', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    expect(config.partitions).toBe(16);
+    expect(config.replicaAcks).toEqual({ replicas: 1, timeoutMs: 200 });
+    const tuned = loadConfig({
+      REDIS_CLUSTER_NODES: nodes,
+      ORCHESTRATOR_PARTITIONS: '64',
+      REDIS_WAIT_REPLICAS: '2',
+      REDIS_WAIT_TIMEOUT: '1s',
+    });
+    expect([tuned.partitions, tuned.replicaAcks]).toEqual([64, { replicas: 2, timeoutMs: 1000 }]);
+    expect(loadConfig({ REDIS_CLUSTER_NODES: nodes, REDIS_WAIT_REPLICAS: '0' }).replicaAcks.replicas).toBe(0);
+  });
+
+  it('names each bad REDIS_CLUSTER_NODES entry, and refuses REDIS_URL or a database other than 0 with it', () => {
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'a:7000,b,c:99999, :7001' })).toThrow(
+      'REDIS_CLUSTER_NODES must be host:port entries separated by commas; bad entries: "b", "c:99999", ":7001"',
+    );
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: nodes, REDIS_URL: 'redis://x:6379' })).toThrow(
+      'REDIS_URL must not be set with REDIS_CLUSTER_NODES',
+    );
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: nodes, REDIS_DATABASE: '3' })).toThrow(
+      'REDIS_DATABASE must be 0 with REDIS_CLUSTER_NODES (a Redis Cluster has only database 0); got 3',
+    );
+    expect(loadConfig({ REDIS_CLUSTER_NODES: nodes, REDIS_DATABASE: '0' }).redis.db).toBe(0);
+  });
+
+  it('checks ORCHESTRATOR_PARTITIONS is 1..1024 and REDIS_WAIT_* their ranges', () => {
+    expect(() => loadConfig({ ORCHESTRATOR_PARTITIONS: '0' })).toThrow('ORCHESTRATOR_PARTITIONS must be >= 1');
+    expect(() => loadConfig({ ORCHESTRATOR_PARTITIONS: '1025' })).toThrow('ORCHESTRATOR_PARTITIONS must be <= 1024');
+    expect(() => loadConfig({ ORCHESTRATOR_PARTITIONS: 'many' })).toThrow('ORCHESTRATOR_PARTITIONS must be integer');
+    expect(() => loadConfig({ REDIS_WAIT_REPLICAS: '-1' })).toThrow('REDIS_WAIT_REPLICAS must be >= 0');
+    expect(() => loadConfig({ REDIS_WAIT_TIMEOUT: 'soon' })).toThrow('REDIS_WAIT_TIMEOUT must be a duration');
+    expect(() => loadConfig({ REDIS_WAIT_TIMEOUT: '0s' })).toThrow('REDIS_WAIT_TIMEOUT must be longer than 0');
+    expect(loadConfig({ ORCHESTRATOR_PARTITIONS: '8' }).partitions).toBe(8);
+  });
+
+  it('reads WORKER_PARTITIONS ranges sorted and unique, and names a partition that does not exist', () => {
+    const env = { ORCHESTRATOR_PARTITIONS: '16' };
+    expect(loadConfig({ ...env, WORKER_PARTITIONS: '0-7' }).workerPartitions).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(loadConfig({ ...env, WORKER_PARTITIONS: '12-15, 8,0-3,2,8' }).workerPartitions).toEqual([
+      0, 1, 2, 3, 8, 12, 13, 14, 15,
+    ]);
+    expect(loadConfig({ REDIS_CLUSTER_NODES: nodes, WORKER_PARTITIONS: '15' }).workerPartitions).toEqual([15]);
+    expect(() => loadConfig({ ...env, WORKER_PARTITIONS: '0-3,16,20-30' })).toThrow(
+      'WORKER_PARTITIONS names 16, 20, 30, but the partitions are 0-15 (ORCHESTRATOR_PARTITIONS=16)',
+    );
+    expect(() => loadConfig({ WORKER_PARTITIONS: '1' })).toThrow(
+      'but the partitions are 0-0 (ORCHESTRATOR_PARTITIONS=1)',
+    );
+    expect(() => loadConfig({ ...env, WORKER_PARTITIONS: '3-1,x,1-' })).toThrow(
+      'WORKER_PARTITIONS must be partition numbers and ranges like 0-3,8,12-15; bad entries: "3-1", "x", "1-"',
+    );
+  });
+
+  it('refuses braces in QUEUE_PREFIX with partitions or on a cluster (the engine adds the hash tags)', () => {
+    expect(loadConfig({ QUEUE_PREFIX: '{orch}' }).queuePrefix).toBe('{orch}');
+    expect(() => loadConfig({ QUEUE_PREFIX: '{orch}', ORCHESTRATOR_PARTITIONS: '4' })).toThrow(
+      'QUEUE_PREFIX must not contain { or } with more than one partition',
+    );
+    expect(() =>
+      loadConfig({ QUEUE_PREFIX: 'or{ch', REDIS_CLUSTER_NODES: nodes, ORCHESTRATOR_PARTITIONS: '1' }),
+    ).toThrow('QUEUE_PREFIX must not contain { or } on a Redis Cluster');
+    expect(loadConfig({ QUEUE_PREFIX: 'app', REDIS_CLUSTER_NODES: nodes }).queuePrefix).toBe('app');
+  });
+});

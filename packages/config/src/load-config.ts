@@ -5,6 +5,7 @@ import Ajv from 'ajv';
 import type { FromSchema } from 'json-schema-to-ts';
 import { type ApiKey, parseApiKeys } from './api-keys';
 import { type HttpTaskSettings, parseHttpTaskSettings } from './http-task-settings';
+import { type PartitionSettings, parsePartitionSettings, partitionEnvSchema } from './partition-settings';
 import { readTlsFiles } from './redis-tls';
 
 export interface ExecSettings {
@@ -25,7 +26,7 @@ export interface ExecSettings {
 }
 
 /** Every setting, parsed once at start. Durations are milliseconds. */
-export interface Config {
+export interface Config extends PartitionSettings {
   redis: {
     host: string;
     port: number;
@@ -36,6 +37,8 @@ export interface Config {
     url?: string;
     /** Set by REDIS_TLS=true or a `rediss://` URL: PEM contents of REDIS_TLS_CA / _CERT / _KEY when given. */
     tls?: { ca?: string; cert?: string; key?: string };
+    /** REDIS_CLUSTER_NODES: a Redis Cluster's startup nodes; host/port/url/db are then unused. */
+    clusterNodes?: { host: string; port: number }[];
   };
   server: {
     host: string;
@@ -84,7 +87,7 @@ export interface Config {
   workerHeartbeatMs: number;
   /** Where a worker serves Prometheus `/metrics` (0: any free port); none when unset. */
   workerMetricsPort?: number;
-  /** BullMQ's key prefix; wrap it in braces (`{orch}`) on Redis Cluster so a queue's keys share a slot. */
+  /** BullMQ's key prefix; no braces with partitions or on a cluster: the engine adds each partition's hash tag. */
   queuePrefix: string;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   /** Any OpenAI-compatible endpoint; `ai` tasks with `provider: openai` and workflow generation use it. */
@@ -187,6 +190,7 @@ const envSchema = {
     OTEL_TRACES_SAMPLER: { enum: [...SAMPLERS], default: 'parentbased_always_on' },
     OTEL_TRACES_SAMPLER_ARG: { type: 'number', minimum: 0, maximum: 1 },
     TRACE_URL_TEMPLATE: { type: 'string', pattern: '^https?://[^\\s]*\\{trace_id\\}' },
+    ...partitionEnvSchema,
   },
 } as const;
 
@@ -240,6 +244,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     });
   }
   const tls = readTlsFiles(raw, errors);
+  const { clusterNodes, ...partitionSettings } = parsePartitionSettings(raw as Env, errors);
   const httpTask = parseHttpTaskSettings(
     { allow: env.HTTP_TASK_ALLOW, deny: env.HTTP_TASK_DENY, secretEnv: env.HTTP_TASK_SECRET_ENV },
     errors,
@@ -251,7 +256,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       { code: 'CONFIG_INVALID' },
     );
   }
-  return deepFreeze({ ...toConfig(raw, (name) => ms[name] ?? 0, apiKeys.keys, tls), httpTask });
+  const config = toConfig(raw, (name) => ms[name] ?? 0, apiKeys.keys, tls);
+  if (clusterNodes) config.redis.clusterNodes = clusterNodes;
+  return deepFreeze({ ...config, ...partitionSettings, httpTask });
 }
 
 /** The checked environment as the settings the processes use. */
@@ -260,7 +267,7 @@ function toConfig(
   ms: (name: (typeof durationVars)[number]) => number,
   apiKeys: ApiKey[],
   tls: { ca?: string; cert?: string; key?: string } | undefined,
-): Omit<Config, 'httpTask'> {
+): Omit<Config, 'httpTask' | keyof PartitionSettings> {
   const list = (v: string) =>
     v
       .split(',')
