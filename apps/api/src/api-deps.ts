@@ -1,8 +1,8 @@
-import type { RedisClient } from '@orch/redis';
 import type { Config } from '@orch/config';
 import type { WorkflowEngine } from '@orch/engine';
 import type { WorkflowGenerator } from '@orch/generator';
 import type { Logger } from '@orch/logger';
+import type { RedisClient } from '@orch/redis';
 import type { TemplateCatalog } from '@orch/templates';
 import type { Backpressure } from './backpressure';
 import type { EventStreams } from './event-streams';

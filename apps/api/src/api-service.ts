@@ -6,7 +6,7 @@ import { type Config, partitionOptions } from '@orch/config';
 import { WorkflowEngine } from '@orch/engine';
 import { WorkflowGenerator } from '@orch/generator';
 import type { Logger } from '@orch/logger';
-import { closeConnection, createRedisClient, RedisKeys, unsubscribeQuietly, type RedisClient } from '@orch/redis';
+import { closeConnection, createRedisClient, type RedisClient, RedisKeys, unsubscribeQuietly } from '@orch/redis';
 import { TemplateCatalog } from '@orch/templates';
 import type { Express } from 'express';
 import type { ApiDeps } from './api-deps';
@@ -112,6 +112,7 @@ export class ApiService {
       maxSubworkflowDepth: config.maxSubworkflowDepth,
       exitGraceMs: config.exitGracePeriodMs,
       taskLogMaxBytes: config.taskLogMaxBytes,
+      ...partitionOptions(config),
       logger,
       bullConnectionName: 'orch-api-bullmq',
     });

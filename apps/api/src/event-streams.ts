@@ -1,7 +1,7 @@
-import type { RedisClient } from '@orch/redis';
 import type { WorkflowEngine } from '@orch/engine';
 import { NotFoundError, OrchestratorError, ValidationError } from '@orch/errors';
 import type { Logger } from '@orch/logger';
+import type { RedisClient } from '@orch/redis';
 import { type ExecutionEvent, isFinalEvent, isFinalStatus } from '@orch/run-model';
 
 /** Where a stream's text goes: an HTTP response in the app, an array in a test. */

@@ -91,9 +91,17 @@ export function testEnv(harness: Harness, env: Record<string, string> = {}): Rec
 /** Signs service messages in tests; config requires one whenever API keys are set. */
 export const TEST_SERVICE_SECRET = 'test-service-secret-0123456789abcdef';
 
-export async function startApi(
+export function startApi(
   harness: Harness,
   env: Record<string, string> = {},
+  options: { heartbeatMs?: number; drainTimeoutMs?: number } = {},
+): Promise<TestApi> {
+  return startApiWith(testEnv(harness, env), options);
+}
+
+/** An API on a complete environment of the test's making (a cluster's, say). */
+export async function startApiWith(
+  env: Record<string, string>,
   options: { heartbeatMs?: number; drainTimeoutMs?: number } = {},
 ): Promise<TestApi> {
   const logs: Record<string, unknown>[] = [];
@@ -108,7 +116,7 @@ export async function startApi(
       done();
     },
   });
-  const config = loadConfig(testEnv(harness, env));
+  const config = loadConfig(env);
   const logger = createLogger({ level: 'debug', stream, defaults: { service: 'api-test' } });
   const service = await ApiService.start({ config, logger, ...options });
   const url = service.url;

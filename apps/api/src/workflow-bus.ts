@@ -3,7 +3,7 @@ import { tryParseDuration } from '@orch/core';
 import type { WorkflowEngine } from '@orch/engine';
 import { OrchestratorError, toOrchestratorError } from '@orch/errors';
 import type { Logger } from '@orch/logger';
-import { type RedisKeys, unsubscribeQuietly, type RedisClient } from '@orch/redis';
+import { type RedisClient, type RedisKeys, unsubscribeQuietly } from '@orch/redis';
 import type { TemplateCatalog } from '@orch/templates';
 import { SpanKind, withSpan } from '@orch/tracing';
 import { jsonDepthExceeded } from './json-depth';
@@ -130,13 +130,14 @@ export class WorkflowBus {
     await engine.loadTaskTypes(); // SDK workers' types: validated against the schemas they registered
     const prepared = prepareRequest(request, this.options.catalog);
     const waitMs = Math.min(tryParseDuration(request.wait) ?? 0, this.options.maxWaitMs);
-    const executionId = randomUUID();
+    const claim = clientClaim(request, undefined);
+    const executionId = engine.newExecutionId(claim);
     const waiting = waitMs > 0 ? this.options.waiters.expect(executionId) : undefined;
     // The message's span is the root of the run's trace (a message carries no trace context of its own).
     const attributes = { 'messaging.destination.name': this.channels.requests, 'orch.request_id': requestId };
     const submitted = withSpan(`receive ${this.channels.requests}`, { kind: SpanKind.CONSUMER, attributes }, () =>
       engine.submit(prepared, {
-        claim: clientClaim(request, undefined),
+        claim,
         respondTo: this.channels.responses,
         requestId,
         executionId,

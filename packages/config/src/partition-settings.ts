@@ -134,3 +134,16 @@ function parseRanges(text: string, partitions: number, errors: ErrorDetail[]): n
   }
   return [...chosen].sort((a, b) => a - b);
 }
+
+/** What the engine needs to know of the deployment's partitions and Redis (the API, workers and SDK pass it on). */
+export function partitionOptions(config: {
+  partitions: number;
+  redis: { clusterNodes?: unknown };
+  replicaAcks: { replicas: number; timeoutMs: number };
+}): { partitions: number; cluster: boolean; replicaAcks: { replicas: number; timeoutMs: number } } {
+  return {
+    partitions: config.partitions,
+    cluster: config.redis.clusterNodes !== undefined,
+    replicaAcks: config.replicaAcks,
+  };
+}

@@ -1,6 +1,6 @@
 import { MAX_WORKFLOW_DEPTH } from '@orch/core';
 import { type Logger, silentLogger } from '@orch/logger';
-import { Partitions, type RedisClient, RedisKeys, watchConnection } from '@orch/redis';
+import { isCluster, Partitions, type RedisClient, RedisKeys, watchConnection } from '@orch/redis';
 import { EngineQueues } from './engine-queues';
 import type { RunClaim } from './execution-definition';
 import { RunIndex } from './run-index';
@@ -110,7 +110,9 @@ export function claimName(claim: RunClaim): string {
  */
 export function createEngineContexts(options: EngineOptions): { contexts: EngineContext[]; bull: RedisClient } {
   const prefix = options.prefix ?? 'orch';
-  const partitions = new Partitions(options.partitions ?? 1, options.cluster === true || (options.partitions ?? 1) > 1);
+  // A cluster client needs tagged keys whatever it was told: untagged ones would span slots.
+  const onCluster = options.cluster === true || isCluster(options.connection);
+  const partitions = new Partitions(options.partitions ?? 1, onCluster || (options.partitions ?? 1) > 1);
   const logger = options.logger ?? silentLogger();
   // BullMQ gets its own client: ioredis copies every script defined on a client into each pipeline it makes, and
   // BullMQ defines about 60, which cost the engine's own pipelines ~10% CPU when they shared one.

@@ -34,6 +34,12 @@ export class Partitions {
     return this.tags[p];
   }
 
+  /** The cluster slot of partition `p`'s keys (its tag's); undefined in the untagged layout. */
+  slotOf(p: number): number | undefined {
+    const tag = this.tags[p];
+    return tag === undefined ? undefined : calculateSlot(tag);
+  }
+
   /** The partitions, in order. */
   all(): number[] {
     return Array.from({ length: this.count }, (_, p) => p);

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { tryParseDuration } from '@orch/core';
 import { isFinalStatus, type SubmitResponse } from '@orch/run-model';
 import { checkRequest, submitWorkflowBody, submitWorkflowQuery } from '../request-schemas';
@@ -18,12 +17,13 @@ export const submitWorkflow: Handler = async (input, deps) => {
   await deps.engine.loadTaskTypes(); // SDK workers' types: validated against the schemas they registered
   const prepared = prepareRequest(request, deps.catalog);
   await deps.backpressure.admit(1, input.signal);
-  // The run's id is made here so that its end is listened for before the run can end.
-  const executionId = randomUUID();
+  // The run's id is made here (in its claim's partition) so that its end is listened for before the run can end.
+  const claim = clientClaim(request, input.caller.name);
+  const executionId = deps.engine.newExecutionId(claim);
   let waiting = waitMs > 0 ? deps.waiters.expect(executionId) : undefined;
   const result = await deps.engine
     .submit(prepared, {
-      claim: clientClaim(request, input.caller.name),
+      claim,
       requestId: input.requestId,
       submittedBy: input.caller.name,
       executionId,
