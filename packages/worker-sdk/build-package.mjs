@@ -102,9 +102,12 @@ function bundleTypes() {
   // Types come from the @orch/* packages' declarations in dist/, which tsc -b (re)builds first. They are files
   // outside node_modules once pnpm's links are followed, so dts-bundle-generator inlines them; npm packages stay
   // imports.
-  const [dts] = generateDtsBundle([{ filePath: join(HERE, 'src/index.ts'), output: { noBanner: true } }], {
-    preferredConfigPath: join(HERE, 'tsconfig.json'),
-  });
+  const [dts] = generateDtsBundle(
+    [{ filePath: join(HERE, 'src/index.ts'), output: { noBanner: true, exportReferencedTypes: false } }],
+    {
+      preferredConfigPath: join(HERE, 'tsconfig.json'),
+    },
+  );
   writeFileSync(join(OUT, 'dist/index.d.ts'), dts);
   const imported = new Set();
   for (const m of dts.matchAll(/(?:from\s+|import\(\s*)['"]([^'"]+)['"]/g)) {
