@@ -93,7 +93,13 @@ describe('the publishable @orchestrator/worker', () => {
     expect(naming).toEqual([]);
 
     const manifest = JSON.parse(readFileSync(join(unpacked, 'package/package.json'), 'utf8'));
-    expect(manifest).toMatchObject({ name: '@orchestrator/worker', main: 'dist/index.js', types: 'dist/index.d.ts' });
+    expect(manifest).toMatchObject({
+      name: '@orchestrator/worker',
+      license: 'Apache-2.0',
+      main: 'dist/index.js',
+      types: 'dist/index.d.ts',
+      engines: { node: '>=20.11' },
+    });
     expect(manifest.version).toBe(JSON.parse(readFileSync(join(SDK, 'package.json'), 'utf8')).version);
     expect(manifest.devDependencies).toBeUndefined();
     const dependencies = manifest.dependencies as Record<string, string>;
