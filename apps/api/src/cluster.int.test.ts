@@ -211,6 +211,9 @@ describe('the orchestrator on a Redis Cluster (3 primaries + 3 replicas, 6 parti
     const [first, second] = workloads();
     const [a, b] = apis as [TestApi, TestApi];
     for (const [i, w] of first.entries()) runs.set(await submit(i % 2 ? b : a, w.body), w);
+    // With every replica up, each run was held by its replica before its submit was answered (REDIS_WAIT_REPLICAS).
+    const unreplicated = (api: TestApi) => api.logs.filter((l) => l.message === 'run acknowledged before a replica held it');
+    expect([...unreplicated(a), ...unreplicated(b)]).toEqual([]);
 
     // The same correlation id sent to both replicas at once is one run (5 pairs before the failover, 5 after).
     const pairs = async (from: number) => {
