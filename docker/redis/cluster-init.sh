@@ -6,7 +6,8 @@
 #   - already formed: nothing is changed;
 #   - formed, with some nodes blank (a node's volume was replaced): the cluster is left as it is and the blank
 #     nodes are named, to be added by hand (re-creating would throw away the slots' data);
-# then it waits until every formed node reports cluster_state:ok, so what starts after it finds a working cluster.
+# then it waits until every formed node reports cluster_state:ok (and, after forming, until every primary has its
+# replica connected), so what starts after it finds a working cluster.
 # A half-formed cluster (a create that died midway) never gets there: it fails on the deadline and names
 # `redis-cli --cluster fix`. The password, if any, comes in REDISCLI_AUTH, which redis-cli reads (not argv).
 # The copy in docker/k8s/cluster/self-hosted/ must stay identical (apps/deploy-check fails on drift).
@@ -49,6 +50,20 @@ wait_for() {
 
 answers() { [ "$(cli "$1" ping 2>/dev/null)" = PONG ]; }
 state_ok() { [ "$(info "$1" cluster_state)" = ok ]; }
+# Three primaries, each with a connected replica: before that, a write acknowledged with WAIT 1 would time out.
+replicated() {
+  served=0
+  for n in $nodes; do
+    replication=$(cli "$n" info replication 2>/dev/null | tr -d '\r')
+    case "$replication" in
+      *role:master*)
+        replicas=$(printf %s "$replication" | sed -n 's/^connected_slaves://p')
+        [ "${replicas:-0}" -ge 1 ] && served=$((served + 1))
+        ;;
+    esac
+  done
+  [ "$served" -eq 3 ]
+}
 
 for node in $nodes; do wait_for "$node to answer PING" answers "$node"; done
 
@@ -67,6 +82,7 @@ if [ -z "$formed" ]; then
   # shellcheck disable=SC2086 # one word per node
   redis-cli --cluster create $nodes --cluster-replicas 1 --cluster-yes
   formed=$blank
+  wait_for "every primary to have a connected replica" replicated
 elif [ -n "$blank" ]; then
   echo "cluster-init: the cluster is formed on$formed; not part of it:$blank." >&2
   echo "cluster-init: left as it is; add each with: redis-cli --cluster add-node <new host:port> <member host:port> --cluster-slave" >&2

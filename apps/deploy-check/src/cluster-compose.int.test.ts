@@ -24,7 +24,9 @@ const base = compose('docker-compose.yml');
 function dockerCompose(args: string[], cwd = DOCKER_DIR) {
   const cli = spawnSync('docker-compose', ['version'], { encoding: 'utf8' });
   if (cli.status !== 0)
-    throw new Error('docker-compose is not installed: run ./scripts/bootstrap.sh --test (apt-get install -y docker-compose)');
+    throw new Error(
+      'docker-compose is not installed: run ./scripts/bootstrap.sh --test (apt-get install -y docker-compose)',
+    );
   // No host variables: the file must stand on its defaults.
   return spawnSync('docker-compose', args, { cwd, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
 }
@@ -145,8 +147,10 @@ describe('the Redis Cluster compose variant (docker-compose.cluster.yml)', () =>
         strip(base.services[name], STANDALONE_ONLY),
       ]);
     }
-    expect(Object.keys(cluster.services).filter((s) => !(s in base.services)).sort()).toEqual(
-      [...NODES, 'redis-cluster-init'].sort(),
-    );
+    expect(
+      Object.keys(cluster.services)
+        .filter((s) => !(s in base.services))
+        .sort(),
+    ).toEqual([...NODES, 'redis-cluster-init'].sort());
   });
 });

@@ -76,9 +76,7 @@ describe('the Redis Cluster Kubernetes overlays', () => {
       const from = relative(r.path, dirname(r.kustomization));
       expect([r.entry, from === '' || !from.startsWith('..')]).toEqual([r.entry, false]);
     }
-    expect(parse(readFileSync(join(CLUSTER_DIR, 'worker-split', 'kustomization.yaml'), 'utf8')).kind).toBe(
-      'Component',
-    );
+    expect(parse(readFileSync(join(CLUSTER_DIR, 'worker-split', 'kustomization.yaml'), 'utf8')).kind).toBe('Component');
   });
 
   it('offer the worker split as a commented-out component of the managed overlay', () => {
@@ -110,7 +108,9 @@ describe('the Redis Cluster Kubernetes overlays', () => {
     expect(config.data.REDIS_CLUSTER_NODES).toMatch(/^[a-z0-9.-]+:\d+(,[a-z0-9.-]+:\d+)*$/);
     expect(config.data.ORCHESTRATOR_PARTITIONS).toBe('16');
     expect(config.data.REDIS_WAIT_REPLICAS).toBe('1');
-    expect(Object.keys(config.data).filter((k) => ['REDIS_HOST', 'REDIS_PORT', 'REDIS_DATABASE'].includes(k))).toEqual([]);
+    expect(Object.keys(config.data).filter((k) => ['REDIS_HOST', 'REDIS_PORT', 'REDIS_DATABASE'].includes(k))).toEqual(
+      [],
+    );
     const known = new Set([...configVariableNames(), ...CLUSTER_VARS]);
     expect(Object.keys(config.data).filter((k) => !known.has(k))).toEqual([]);
     const deployments = orchestratorDeployments(docs);
@@ -144,7 +144,10 @@ describe('the Redis Cluster Kubernetes overlays', () => {
     });
 
     it('names exactly the six pods, by their stable DNS names, in REDIS_CLUSTER_NODES', () => {
-      const names = Array.from({ length: sts.spec.replicas }, (_, i) => `${sts.metadata.name}-${i}.${service.metadata.name}:6379`);
+      const names = Array.from(
+        { length: sts.spec.replicas },
+        (_, i) => `${sts.metadata.name}-${i}.${service.metadata.name}:6379`,
+      );
       expect(nodes).toEqual(names);
       // The Job forms the cluster from the same list.
       expect(job.spec.template.spec.containers[0].env.find((e: Manifest) => e.name === 'REDIS_CLUSTER_NODES')).toEqual({
@@ -226,7 +229,9 @@ describe('the Redis Cluster Kubernetes overlays', () => {
           const selects = Object.entries(w.spec.selector.matchLabels).every(([k, v]) => labels[k] === v);
           expect([w.metadata.name, o.metadata.name, selects]).toEqual([w.metadata.name, o.metadata.name, false]);
         }
-        const hpa = split.find((d) => d.kind === 'HorizontalPodAutoscaler' && d.spec.scaleTargetRef.name === w.metadata.name);
+        const hpa = split.find(
+          (d) => d.kind === 'HorizontalPodAutoscaler' && d.spec.scaleTargetRef.name === w.metadata.name,
+        );
         expect(hpa).toBeDefined();
       }
     });
