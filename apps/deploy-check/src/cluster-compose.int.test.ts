@@ -73,6 +73,9 @@ describe('the Redis Cluster compose variant (docker-compose.cluster.yml)', () =>
       expect(conf).toContain(`${line}\n`);
     }
     expect(conf).toContain('cluster-preferred-endpoint-type hostname\n');
+    // The README's failover cost assumes these: only the failed shard pauses, for about 5 s plus the election.
+    expect(conf).toContain('cluster-require-full-coverage no\n');
+    expect(conf).toContain('cluster-node-timeout 5000\n');
     const addresses = new Set<string>();
     for (const name of NODES) {
       const node = cluster.services[name];
