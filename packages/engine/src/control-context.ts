@@ -51,7 +51,7 @@ export interface ControlScope {
 
 /** What waiting task types may do, over the run store, the kernel and the task's BullMQ job. */
 export function controlContext(scope: ControlScope): ControlContext {
-  const { ctx, kernel, def, task, attempt, job, token, templates } = scope;
+  const { ctx, def, task, attempt, job, token, templates } = scope;
   const id = def.executionId;
   return {
     executionId: id,

@@ -102,7 +102,7 @@ export class RunEnding {
     unfinishedStatus: TaskFinalStatus,
     unfinished: string[],
   ): Promise<boolean> {
-    const { store, queues, limits, channels, logger } = this.ctx;
+    const { store, limits, channels, logger } = this.ctx;
     const id = def.executionId;
     if (status === 'completed') {
       // The declared output is the run's result: a run that cannot give it fails, saying why.
