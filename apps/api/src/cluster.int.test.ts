@@ -295,7 +295,7 @@ describe('the orchestrator on a Redis Cluster (3 primaries + 3 replicas, 6 parti
       if (onVictim.has(observer.engine.partitionOf(id)) && (await observer.engine.status(id)) === 'running')
         inFlight.push(id);
     expect(inFlight.length).toBeGreaterThan(0);
-    // Make the loss real: stop the victim's replica (SIGSTOP) until the victim has taken 20 KB of writes the replica
+    // Make the loss real: stop the victim's replica (SIGSTOP) until the victim has taken 2 KB of writes the replica
     // has not, then kill the victim and let the replica go on. Those writes (task completions, job moves) are gone
     // with it; the runs must still complete, each task recorded once.
     const replica = await replicaOf(victim.node.port);
@@ -307,7 +307,7 @@ describe('the orchestrator on a Redis Cluster (3 primaries + 3 replicas, 6 parti
       await waitUntil(
         async () => {
           lagBytes = (await offset()) - stoppedAt;
-          return lagBytes >= 20_000;
+          return lagBytes >= 2_000;
         },
         15_000,
         'writes the stopped replica does not have',
