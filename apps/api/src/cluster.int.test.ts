@@ -250,15 +250,6 @@ async function infoOf(port: number, section: string): Promise<Record<string, str
   }
 }
 
-/** The launcher's node that replicates the primary on `port`. */
-async function replicaOf(port: number): Promise<{ port: number; pid: number }> {
-  const line = (await infoOf(port, 'replication')).slave0 ?? '';
-  const replicaPort = Number(/port=(\d+)/.exec(line)?.[1]);
-  const node = cluster.nodes.find((n) => n.port === replicaPort);
-  if (!node) throw new Error(`no replica of ${port}: ${line}`);
-  return { port: node.port, pid: node.pid };
-}
-
 describe('the orchestrator on a Redis Cluster (3 primaries + 3 replicas, 6 partitions)', () => {
   const runs = new Map<string, Workload>();
 
@@ -295,28 +286,15 @@ describe('the orchestrator on a Redis Cluster (3 primaries + 3 replicas, 6 parti
       if (onVictim.has(observer.engine.partitionOf(id)) && (await observer.engine.status(id)) === 'running')
         inFlight.push(id);
     expect(inFlight.length).toBeGreaterThan(0);
-    // Make the loss real: stop the victim's replica (SIGSTOP) until the victim has taken 2 KB of writes the replica
-    // has not, then kill the victim and let the replica go on. Those writes (task completions, job moves) are gone
-    // with it; the runs must still complete, each task recorded once.
-    const replica = await replicaOf(victim.node.port);
-    const offset = async () => Number((await infoOf(victim.node.port, 'replication')).master_repl_offset);
-    const stoppedAt = await offset();
-    process.kill(replica.pid, 'SIGSTOP');
-    let lagBytes = 0;
-    try {
-      await waitUntil(
-        async () => {
-          lagBytes = (await offset()) - stoppedAt;
-          return lagBytes >= 2_000;
-        },
-        15_000,
-        'writes the stopped replica does not have',
-        50,
-      );
-      await cluster.kill(victim.node);
-    } finally {
-      process.kill(replica.pid, 'SIGCONT');
-    }
+    // Replication is asynchronous: what the victim took in its last moment may never reach its replica. (Stopping
+    // the replica first does not make that loss happen: the kernel keeps receiving the stream for it.) The witness
+    // below shows any task that ran again because its completion was lost.
+    const lag = async () => {
+      const info = await infoOf(victim.node.port, 'replication');
+      return Number(info.master_repl_offset) - Number(/offset=(\d+)/.exec(info.slave0 ?? '')?.[1] ?? 0);
+    };
+    const lagBytes = await lag();
+    await cluster.kill(victim.node);
     const failoverStarted = Date.now();
     const promoted = await cluster.waitForFailover(victim.node, 30_000);
     const failoverMs = Date.now() - failoverStarted;
@@ -358,7 +336,7 @@ describe('the orchestrator on a Redis Cluster (3 primaries + 3 replicas, 6 parti
     // with it) ran again; none was lost and none counted twice.
     console.log(
       `cluster failover: ${failoverMs} ms until the replica of ${victim.port} served its slots; ` +
-        `${lagBytes} bytes of its writes never reached the replica; ` +
+        `its replica had acknowledged all but ${lagBytes} bytes of its writes; ` +
         `${inFlight.length} runs of its partitions were running when it was killed; ` +
         `${reRun.length} task attempts recorded a re-run: ${reRun.slice(0, 10).join(', ')}; ` +
         `http calls the witness saw twice (their first completion lost with the primary): n = ${twice.join(', ') || 'none'}`,
