@@ -75,54 +75,69 @@ interface Saved {
 
 /** Starts N primaries with R replicas each from `redis-server`, joins them with `redis-cli --cluster create`. */
 export async function startRedisCluster(options: RedisClusterOptions): Promise<RedisCluster> {
-  const host = options.host ?? '127.0.0.1';
-  const primaryCount = options.primaries ?? 3;
-  const replicaCount = options.replicas ?? 1;
   const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
   mkdirSync(options.dir, { recursive: true });
   const savedFile = join(options.dir, 'cluster.json');
   const saved =
     options.reuse && existsSync(savedFile) ? (JSON.parse(readFileSync(savedFile, 'utf8')) as Saved) : undefined;
-  const ports = saved?.ports ?? (await freePorts(primaryCount * (1 + replicaCount)));
-  const children = new Map<number, ChildProcess>();
-  const nodes: RedisClusterNode[] = [];
-  const killedViews = new Map<number, { id: string; slots: [number, number][]; replicaIds: string[] }>();
-
-  const launch = async (node: { host: string; port: number; dir: string }): Promise<number> => {
-    const child = spawnNode(node.host, node.port, node.dir, options.nodeTimeoutMs ?? 5000);
-    children.set(node.port, child);
-    await waitForOwnProcess(node.host, node.port, child, node.dir, deadline);
-    return child.pid as number;
-  };
-
-  const stop = async (timeoutMs = 10_000) => {
-    await Promise.all([...children.values()].map((child) => stopChild(child, timeoutMs)));
-    children.clear();
-    if (options.removeDirOnStop) rmSync(options.dir, { recursive: true, force: true });
-  };
-
+  const primaries = options.primaries ?? 3;
+  const replicas = options.replicas ?? 1;
+  const ports = saved?.ports ?? (await freePorts(primaries * (1 + replicas)));
+  const cluster = new LocalCluster(options, !saved);
   try {
-    for (const port of ports) {
-      const dir = join(options.dir, String(port));
-      mkdirSync(dir, { recursive: true });
-      nodes.push({ host, port, dir, pid: await launch({ host, port, dir }) });
-    }
+    for (const port of ports) await cluster.addNode(port, deadline);
     if (!saved) {
-      await createCluster(nodes, replicaCount, deadline);
-      if (options.reuse) {
-        writeFileSync(savedFile, `${JSON.stringify({ ports, primaries: primaryCount, replicas: replicaCount })}\n`);
-      }
+      await createCluster(cluster.nodes, replicas, deadline);
+      if (options.reuse)
+        writeFileSync(savedFile, `${JSON.stringify({ ports, primaries, replicas } satisfies Saved)}\n`);
     }
-    await waitUntilHealthy(nodes, deadline);
+    await waitUntilHealthy(cluster.nodes, deadline);
   } catch (error) {
-    await stop(2000);
+    await cluster.stop(2000);
     throw error;
   }
+  return cluster;
+}
 
-  const alive = () => nodes.filter((n) => isRunning(children.get(n.port)));
-  const viewOf = async (): Promise<ClusterNodeView[]> => {
+class LocalCluster implements RedisCluster {
+  readonly nodes: RedisClusterNode[] = [];
+  private readonly children = new Map<number, ChildProcess>();
+  private readonly killed = new Map<number, { id: string; slots: [number, number][]; replicaIds: string[] }>();
+  private readonly host: string;
+
+  constructor(
+    private readonly options: RedisClusterOptions,
+    readonly created: boolean,
+  ) {
+    this.host = options.host ?? '127.0.0.1';
+  }
+
+  get spec(): string {
+    return this.nodes.map((n) => `${n.host}:${n.port}`).join(',');
+  }
+
+  get startupNodes(): { host: string; port: number }[] {
+    return this.nodes.map((n) => ({ host: n.host, port: n.port }));
+  }
+
+  async addNode(port: number, deadline: number): Promise<void> {
+    const dir = join(this.options.dir, String(port));
+    mkdirSync(dir, { recursive: true });
+    const node = { host: this.host, port, dir, pid: 0 };
+    this.nodes.push(node);
+    node.pid = await this.launch(node, deadline);
+  }
+
+  private async launch(node: RedisClusterNode, deadline: number): Promise<number> {
+    const child = spawnNode(node.host, node.port, node.dir, this.options.nodeTimeoutMs ?? 5000);
+    this.children.set(node.port, child);
+    await waitForOwnProcess(node.host, node.port, child, node.dir, deadline);
+    return child.pid as number;
+  }
+
+  private async view(): Promise<ClusterNodeView[]> {
     let lastError: unknown;
-    for (const node of alive()) {
+    for (const node of this.nodes.filter((n) => isRunning(this.children.get(n.port)))) {
       try {
         return parseClusterNodes(String(await respCommand(node.host, node.port, ['CLUSTER', 'NODES'])));
       } catch (error) {
@@ -130,70 +145,65 @@ export async function startRedisCluster(options: RedisClusterOptions): Promise<R
       }
     }
     throw new Error(`no node of the cluster answers: ${String(lastError)}`);
-  };
-  const toPrimary = (view: ClusterNodeView): ClusterPrimary => {
-    const node = nodes.find((n) => n.port === view.port) as RedisClusterNode;
-    return { id: view.id, host: view.host, port: view.port, slots: view.slots, node };
-  };
-  const primaries = async () =>
-    (await viewOf()).filter((n) => n.role === 'primary' && !n.failing && n.slots.length > 0).map(toPrimary);
+  }
 
-  return {
-    nodes,
-    spec: nodes.map((n) => `${n.host}:${n.port}`).join(','),
-    startupNodes: nodes.map((n) => ({ host: n.host, port: n.port })),
-    created: !saved,
-    primaries,
-    async nodeOfSlot(slot) {
-      const owner = (await primaries()).find((p) => p.slots.some(([from, to]) => slot >= from && slot <= to));
-      if (!owner) throw new Error(`no live primary serves slot ${slot}`);
-      return owner;
-    },
-    async kill(node) {
-      const view = await viewOf();
-      const self = view.find((n) => n.port === node.port) as ClusterNodeView;
-      killedViews.set(node.port, {
-        id: self.id,
-        slots: self.slots,
-        replicaIds: view.filter((n) => n.primaryId === self.id).map((n) => n.id),
-      });
-      const child = children.get(node.port);
-      if (child) await stopChild(child, 0);
-    },
-    async waitForFailover(killed, timeoutMs = 30_000) {
-      const before = killedViews.get(killed.port);
-      if (!before) throw new Error(`node ${killed.port} was not killed through this handle`);
-      const down = new Set([killed.port]);
-      const end = Date.now() + timeoutMs;
-      for (let wait = 20; ; wait = Math.min(wait * 2, 200)) {
-        const view = await viewOf().catch(() => []);
-        const heir = view.find(
-          (n) =>
-            n.role === 'primary' &&
-            !n.failing &&
-            (before.slots.length === 0 || before.replicaIds.includes(n.id)) &&
-            before.slots.every(([from, to]) => n.slots.some(([f, t]) => f <= from && t >= to)),
-        );
-        if (
-          heir &&
-          (await clusterAgrees(
-            nodes.filter((n) => !down.has(n.port)),
-            down,
-          ).catch(() => false))
-        ) {
-          return toPrimary(heir);
-        }
-        if (Date.now() > end) throw new Error(`no replica took over the slots of ${killed.port} in ${timeoutMs} ms`);
-        await pause(wait); // polling backoff: the cluster announces the promotion to nobody outside it
-      }
-    },
-    async restart(node) {
-      const child = children.get(node.port);
-      if (isRunning(child)) throw new Error(`node ${node.port} is running`);
-      node.pid = await launch(node);
-    },
-    stop,
-  };
+  private toPrimary(view: ClusterNodeView): ClusterPrimary {
+    const node = this.nodes.find((n) => n.port === view.port) as RedisClusterNode;
+    return { id: view.id, host: view.host, port: view.port, slots: view.slots, node };
+  }
+
+  async primaries(): Promise<ClusterPrimary[]> {
+    const view = await this.view();
+    return view.filter((n) => n.role === 'primary' && !n.failing && n.slots.length > 0).map((n) => this.toPrimary(n));
+  }
+
+  async nodeOfSlot(slot: number): Promise<ClusterPrimary> {
+    const owner = (await this.primaries()).find((p) => p.slots.some(([from, to]) => slot >= from && slot <= to));
+    if (!owner) throw new Error(`no live primary serves slot ${slot}`);
+    return owner;
+  }
+
+  async kill(node: RedisClusterNode): Promise<void> {
+    // What it served and who replicates it, for waitForFailover to know the heir when it sees one.
+    const view = await this.view();
+    const self = view.find((n) => n.port === node.port) as ClusterNodeView;
+    const replicaIds = view.filter((n) => n.primaryId === self.id).map((n) => n.id);
+    this.killed.set(node.port, { id: self.id, slots: self.slots, replicaIds });
+    const child = this.children.get(node.port);
+    if (child) await stopChild(child, 0);
+  }
+
+  async waitForFailover(killed: RedisClusterNode, timeoutMs = 30_000): Promise<ClusterPrimary> {
+    const before = this.killed.get(killed.port);
+    if (!before) throw new Error(`node ${killed.port} was not killed through this handle`);
+    const down = new Set(this.nodes.filter((n) => !isRunning(this.children.get(n.port))).map((n) => n.port));
+    const end = Date.now() + timeoutMs;
+    for (let wait = 20; ; wait = Math.min(wait * 2, 200)) {
+      const view = await this.view().catch(() => []);
+      const heir = view.find(
+        (n) =>
+          n.role === 'primary' &&
+          !n.failing &&
+          (before.slots.length === 0 || before.replicaIds.includes(n.id)) &&
+          before.slots.every(([from, to]) => n.slots.some(([f, t]) => f <= from && t >= to)),
+      );
+      const reachable = this.nodes.filter((n) => !down.has(n.port));
+      if (heir && (await clusterAgrees(reachable, down).catch(() => false))) return this.toPrimary(heir);
+      if (Date.now() > end) throw new Error(`no replica took over the slots of ${killed.port} in ${timeoutMs} ms`);
+      await pause(wait); // polling backoff: the cluster announces the promotion to nobody outside it
+    }
+  }
+
+  async restart(node: RedisClusterNode): Promise<void> {
+    if (isRunning(this.children.get(node.port))) throw new Error(`node ${node.port} is running`);
+    node.pid = await this.launch(node, Date.now() + (this.options.startTimeoutMs ?? 30_000));
+  }
+
+  async stop(timeoutMs = 10_000): Promise<void> {
+    await Promise.all([...this.children.values()].map((child) => stopChild(child, timeoutMs)));
+    this.children.clear();
+    if (this.options.removeDirOnStop) rmSync(this.options.dir, { recursive: true, force: true });
+  }
 }
 
 function spawnNode(host: string, port: number, dir: string, nodeTimeoutMs: number): ChildProcess {
