@@ -51,6 +51,8 @@ export interface RedisCluster {
   readonly startupNodes: { host: string; port: number }[];
   /** True when this start made a new cluster (false: an existing one in `dir` came back). */
   readonly created: boolean;
+  /** The nodes whose process is running (not killed, not stopped). */
+  running(): RedisClusterNode[];
   /** The live primaries with their slot ranges and ids, as a reachable node of the cluster sees them. */
   primaries(): Promise<ClusterPrimary[]>;
   nodeOfSlot(slot: number): Promise<ClusterPrimary>;
@@ -64,7 +66,17 @@ export interface RedisCluster {
   /** Starts a stopped or killed node again on its port and data (it rejoins, as a replica after a failover). */
   restart(node: RedisClusterNode): Promise<void>;
   /** SIGTERM to each node by pid, SIGKILL after `timeoutMs`; removes the data when `removeDirOnStop`. */
-  stop(timeoutMs?: number): Promise<void>;
+  stop(timeoutMs?: number): Promise<StoppedNode[]>;
+}
+
+/** How a node ended on `stop` (nodes already dead are not listed). */
+export interface StoppedNode {
+  port: number;
+  pid: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** It ignored SIGTERM for the timeout and was killed. */
+  killed: boolean;
 }
 
 interface Saved {
@@ -135,9 +147,13 @@ class LocalCluster implements RedisCluster {
     return child.pid as number;
   }
 
+  running(): RedisClusterNode[] {
+    return this.nodes.filter((n) => isRunning(this.children.get(n.port)));
+  }
+
   private async view(): Promise<ClusterNodeView[]> {
     let lastError: unknown;
-    for (const node of this.nodes.filter((n) => isRunning(this.children.get(n.port)))) {
+    for (const node of this.running()) {
       try {
         return parseClusterNodes(String(await respCommand(node.host, node.port, ['CLUSTER', 'NODES'])));
       } catch (error) {
@@ -199,10 +215,17 @@ class LocalCluster implements RedisCluster {
     node.pid = await this.launch(node, Date.now() + (this.options.startTimeoutMs ?? 30_000));
   }
 
-  async stop(timeoutMs = 10_000): Promise<void> {
-    await Promise.all([...this.children.values()].map((child) => stopChild(child, timeoutMs)));
+  async stop(timeoutMs = 10_000): Promise<StoppedNode[]> {
+    const running = [...this.children].filter(([, child]) => isRunning(child));
+    const stopped = await Promise.all(
+      running.map(async ([port, child]) => {
+        const killed = await stopChild(child, timeoutMs);
+        return { port, pid: child.pid as number, code: child.exitCode, signal: child.signalCode, killed };
+      }),
+    );
     this.children.clear();
     if (this.options.removeDirOnStop) rmSync(this.options.dir, { recursive: true, force: true });
+    return stopped;
   }
 }
 
@@ -215,7 +238,12 @@ function spawnNode(host: string, port: number, dir: string, nodeTimeoutMs: numbe
     '--cluster-require-full-coverage', 'no',
     // Any replica may take over, however long its link was down: a test cluster has no older data anywhere.
     '--cluster-replica-validity-factor', '0',
+    // A replica (a new one, one back from a restart) syncs at once; the default waits 5 s for others to join it.
+    '--repl-diskless-sync-delay', '0',
     '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '',
+    // SIGTERM stops at once (the AOF is still flushed) instead of waiting up to 10 s for replicas that are being
+    // stopped at the same time to catch up.
+    '--shutdown-on-sigterm', 'now',
     '--daemonize', 'no', '--logfile', join(dir, 'redis.log'),
   ];
   const child = spawn('redis-server', args, { stdio: 'ignore' });
@@ -295,16 +323,27 @@ function isRunning(child: ChildProcess | undefined): child is ChildProcess {
   return child !== undefined && child.exitCode === null && child.signalCode === null;
 }
 
-/** SIGTERM (SIGKILL at once when `timeoutMs` is 0, else after it); resolves once it has exited. */
-function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> {
-  if (!isRunning(child)) return Promise.resolve();
+/**
+ * SIGTERM (SIGKILL at once when `timeoutMs` is 0, else after it); resolves once it has exited, true when it took a
+ * SIGKILL after a SIGTERM. The SIGTERM is repeated every 500 ms: a node that is writing its first AOF (a replica
+ * just after its sync) refuses a shutdown ("Writing initial AOF, can't exit") and forgets it.
+ */
+function stopChild(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  if (!isRunning(child)) return Promise.resolve(false);
   return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    let forced = false;
+    const again = setInterval(() => child.kill('SIGTERM'), 500);
+    const force = setTimeout(() => {
+      forced = timeoutMs > 0;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     child.once('exit', () => {
       clearTimeout(force);
-      resolve();
+      clearInterval(again);
+      resolve(forced);
     });
     if (timeoutMs > 0) child.kill('SIGTERM');
+    else clearInterval(again);
   });
 }
 
