@@ -59,6 +59,11 @@ export interface RedisCluster {
   /** SIGKILL by pid; resolves once the process has exited. */
   kill(node: RedisClusterNode): Promise<void>;
   /**
+   * SIGSTOP by pid: the node hangs with its sockets open (a host gone without a reset), and the cluster fails it
+   * over like a dead one; waitForFailover works for it too. `stop` wakes it to end it.
+   */
+  freeze(node: RedisClusterNode): Promise<void>;
+  /**
    * Resolves once a replica of the killed primary serves its slots and every reachable node says cluster_state:ok
    * with the same slot map; with the new primary.
    */
@@ -115,6 +120,7 @@ class LocalCluster implements RedisCluster {
   readonly nodes: RedisClusterNode[] = [];
   private readonly children = new Map<number, ChildProcess>();
   private readonly killed = new Map<number, { id: string; slots: [number, number][]; replicaIds: string[] }>();
+  private readonly frozen = new Set<number>();
   private readonly host: string;
 
   constructor(
@@ -151,9 +157,14 @@ class LocalCluster implements RedisCluster {
     return this.nodes.filter((n) => isRunning(this.children.get(n.port)));
   }
 
+  /** Running and not frozen: the nodes that answer. */
+  private answering(): RedisClusterNode[] {
+    return this.running().filter((n) => !this.frozen.has(n.port));
+  }
+
   private async view(): Promise<ClusterNodeView[]> {
     let lastError: unknown;
-    for (const node of this.running()) {
+    for (const node of this.answering()) {
       try {
         return parseClusterNodes(String(await respCommand(node.host, node.port, ['CLUSTER', 'NODES'])));
       } catch (error) {
@@ -180,19 +191,30 @@ class LocalCluster implements RedisCluster {
   }
 
   async kill(node: RedisClusterNode): Promise<void> {
-    // What it served and who replicates it, for waitForFailover to know the heir when it sees one.
+    await this.remember(node);
+    const child = this.children.get(node.port);
+    if (child) await stopChild(child, 0);
+  }
+
+  async freeze(node: RedisClusterNode): Promise<void> {
+    await this.remember(node);
+    this.children.get(node.port)?.kill('SIGSTOP');
+    this.frozen.add(node.port);
+  }
+
+  /** What `node` serves and who replicates it, for waitForFailover to know the heir when it sees one. */
+  private async remember(node: RedisClusterNode): Promise<void> {
     const view = await this.view();
     const self = view.find((n) => n.port === node.port) as ClusterNodeView;
     const replicaIds = view.filter((n) => n.primaryId === self.id).map((n) => n.id);
     this.killed.set(node.port, { id: self.id, slots: self.slots, replicaIds });
-    const child = this.children.get(node.port);
-    if (child) await stopChild(child, 0);
   }
 
   async waitForFailover(killed: RedisClusterNode, timeoutMs = 30_000): Promise<ClusterPrimary> {
     const before = this.killed.get(killed.port);
     if (!before) throw new Error(`node ${killed.port} was not killed through this handle`);
-    const down = new Set(this.nodes.filter((n) => !isRunning(this.children.get(n.port))).map((n) => n.port));
+    const up = new Set(this.answering().map((n) => n.port));
+    const down = new Set(this.nodes.filter((n) => !up.has(n.port)).map((n) => n.port));
     const end = Date.now() + timeoutMs;
     for (let wait = 20; ; wait = Math.min(wait * 2, 200)) {
       const view = await this.view().catch(() => []);
@@ -217,6 +239,8 @@ class LocalCluster implements RedisCluster {
 
   async stop(timeoutMs = 10_000): Promise<StoppedNode[]> {
     const running = [...this.children].filter(([, child]) => isRunning(child));
+    for (const port of this.frozen) this.children.get(port)?.kill('SIGCONT'); // a stopped process takes no SIGTERM
+    this.frozen.clear();
     const stopped = await Promise.all(
       running.map(async ([port, child]) => {
         const killed = await stopChild(child, timeoutMs);
@@ -228,6 +252,15 @@ class LocalCluster implements RedisCluster {
     return stopped;
   }
 }
+
+/**
+ * Every node this process started and that still runs. Should this process exit without stopping its cluster (an
+ * uncaught error, process.exit), they are killed by pid on the way out rather than left running on their own.
+ */
+const LIVE = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of LIVE) child.kill('SIGKILL');
+});
 
 function spawnNode(host: string, port: number, dir: string, nodeTimeoutMs: number): ChildProcess {
   // biome-ignore format: one flag and its value per pair
@@ -248,6 +281,8 @@ function spawnNode(host: string, port: number, dir: string, nodeTimeoutMs: numbe
   ];
   const child = spawn('redis-server', args, { stdio: 'ignore' });
   child.on('error', () => undefined); // reported by waitForOwnProcess (ENOENT: not installed)
+  LIVE.add(child);
+  child.once('exit', () => LIVE.delete(child));
   return child;
 }
 

@@ -140,7 +140,7 @@ describe('createRedisClient on a real 3+3 cluster', () => {
     const victim = (await cluster.nodeOfSlot(await slotOf(SLOT_KEY))).node;
     await cluster.kill(victim);
     const killedAt = Date.now();
-    const apiCalls: { ok: boolean; ms: number }[] = [];
+    const apiCalls: { ok: boolean; ms: number; at: number }[] = [];
     let probing = true;
     const prober = (async () => {
       while (probing) {
@@ -149,7 +149,7 @@ describe('createRedisClient on a real 3+3 cluster', () => {
           () => true,
           () => false,
         );
-        apiCalls.push({ ok, ms: Date.now() - started });
+        apiCalls.push({ ok, ms: Date.now() - started, at: Date.now() - killedAt });
         await new Promise((resolve) => setTimeout(resolve, 100)); // probe pace
       }
     })();
@@ -167,7 +167,8 @@ describe('createRedisClient on a real 3+3 cluster', () => {
     process.stdout.write(
       `failover: ${failoverMs} ms to a new primary (${victim.port} -> ${heir.port}); ${acked.length} jobs acknowledged ` +
         `(${ackedAtFailover} before the promotion), ${failedAdds.length} adds refused, ${acked.filter((id) => !runs.has(id)).length} lost, ` +
-        `${twice} ran twice; api: ${failing.length} failed calls, slowest ${Math.max(0, ...failing.map((c) => c.ms))} ms\n`,
+        `${twice} ran twice; api: ${failing.length} failed calls, slowest ${Math.max(0, ...failing.map((c) => c.ms))} ms, ` +
+        `working again ${apiCalls.find((c, i) => c.ok && i >= apiCalls.findIndex((f) => !f.ok))?.at} ms after the kill\n`,
     );
     expect(failedAdds).toEqual([]);
     // The node's loss is said once, however often the retries recreated and dropped its connection.
@@ -180,10 +181,48 @@ describe('createRedisClient on a real 3+3 cluster', () => {
     expect(failing.every((c) => c.ms < 3000)).toBe(true);
     expect(apiCalls.at(-1)?.ok).toBe(true);
   });
+
+  it('gets past a primary that hangs (SIGSTOP): the api profile fails in 2 s, then both profiles find the heir', async () => {
+    // A shard the kill above left alone (its primary still has its replica).
+    const damaged = (await cluster.nodeOfSlot(await slotOf(SLOT_KEY))).port;
+    let tag = '';
+    for (let n = 0; !tag; n++) {
+      if ((await cluster.nodeOfSlot(await slotOf(`{t${n}}`))).port !== damaged) tag = `{t${n}}`;
+    }
+    const api = client('api');
+    const worker = client('worker');
+    await waitUntil(async () => api.status === 'ready', 10_000, 'the api client');
+    await Promise.all([api.set(`${tag}:k`, 'v'), worker.get(`${tag}:k`)]);
+    const victim = (await cluster.nodeOfSlot(await slotOf(tag))).node;
+    await cluster.freeze(victim);
+    const frozenAt = Date.now();
+    const waiting = worker.get(`${tag}:k`).then(() => Date.now() - frozenAt);
+    const calls: { ok: boolean; ms: number }[] = [];
+    while (calls.at(-1)?.ok !== true) {
+      if (Date.now() - frozenAt > 30_000) throw new Error('the api client did not find the new primary');
+      const started = Date.now();
+      const ok = await api.get(`${tag}:k`).then(
+        (value) => value === 'v',
+        () => false,
+      );
+      calls.push({ ok, ms: Date.now() - started });
+      await new Promise((resolve) => setTimeout(resolve, 100)); // probe pace
+    }
+    const heir = await cluster.waitForFailover(victim);
+    const workerMs = await withDeadline(waiting, 20_000, "the worker's command");
+    const failing = calls.filter((c) => !c.ok);
+    process.stdout.write(
+      `hung primary ${victim.port} -> ${heir.port}: api failed ${failing.length} calls (slowest ` +
+        `${Math.max(...failing.map((c) => c.ms))} ms), worked again after ${Date.now() - frozenAt} ms; the worker's ` +
+        `command completed after ${workerMs} ms\n`,
+    );
+    expect(failing.length).toBeGreaterThan(0);
+    expect(failing.every((c) => c.ms < 3000)).toBe(true);
+  });
 });
 
 /** CLUSTER KEYSLOT of `key`, asked of a node directly (through a client it would open a connection of its own). */
 async function slotOf(key: string): Promise<number> {
-  const node = cluster.nodes[0] as { host: string; port: number };
+  const node = cluster.running()[0] as { host: string; port: number };
   return Number(await respCommand(node.host, node.port, ['CLUSTER', 'KEYSLOT', key]));
 }
