@@ -13,7 +13,9 @@ const shared = {
     '^@orch/([a-z-]+)/testing$': ['<rootDir>/packages/$1/src/testing', '<rootDir>/apps/$1/src/testing'],
     '^@orch/([a-z-]+)$': '<rootDir>/packages/$1/src',
   },
-  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/packages/worker-sdk/package/'],
+  // The generated publishable SDK: its package.json names @orchestrator/worker too, and none of it is a test.
+  modulePathIgnorePatterns: ['<rootDir>/packages/worker-sdk/package/'],
   roots: ['<rootDir>/packages', '<rootDir>/apps', '<rootDir>/bench/src'],
   testEnvironment: 'node',
 };

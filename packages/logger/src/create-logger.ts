@@ -1,7 +1,9 @@
 import { context, trace } from '@opentelemetry/api';
+import type { Logger as WinstonLogger } from 'winston';
 import winston from 'winston';
 
-export type Logger = winston.Logger;
+// Through a named type import, so declarations bundled from this one (the worker SDK's) need no esModuleInterop.
+export type Logger = WinstonLogger;
 
 export interface LoggerOptions {
   level?: string;

@@ -51,7 +51,8 @@ export interface TaskContext {
   log(message: string, options?: TaskLogOptions): void;
   /**
    * The attempt's OpenTelemetry span when the worker traces: add attributes or events to it; spans started inside
-   * the handler nest under it, and outgoing calls carry it (`carrierOf()` from @orch/tracing gives the headers).
+   * the handler nest under it, and outgoing calls carry it (`propagation.inject(context.active(), headers)` of
+   * @opentelemetry/api writes the headers).
    */
   span?: Span;
 }
