@@ -1,16 +1,15 @@
 import { OpenAiChat, type OpenAiSettings } from '@orch/llm';
 import type { Logger } from '@orch/logger';
 import { SERVICE_CHANNELS, ServiceCallError, type ServiceRequest, ServiceResponder } from '@orch/messaging';
-import type { RedisSettings } from '@orch/redis';
-import type { Redis } from 'ioredis';
+import type { RedisClient, RedisSettings } from '@orch/redis';
 import { type AiResult, readAiParameters } from './ai-request';
 import { standInAnswer } from './stand-in-answer';
 
 export interface AiAbstractorOptions {
   logger: Logger;
   redis?: RedisSettings;
-  publisher?: Redis;
-  subscriber?: Redis;
+  publisher?: RedisClient;
+  subscriber?: RedisClient;
   /** SERVICE_SECRET: requests must be signed with it; see ServiceResponder. */
   secret?: string;
   /** `config.openai`. With a `baseUrl`, requests are forwarded there; without one, answers are stand-ins. */

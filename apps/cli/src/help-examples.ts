@@ -19,7 +19,12 @@ export const EXAMPLES: Record<string, string[]> = {
   ],
   templates: ['orchestrator templates', 'ORCHESTRATOR_TEMPLATES=./my-templates orchestrator templates --json'],
   plan: ['orchestrator plan data-analysis-basic --var query_limit=50', 'orchestrator plan my-workflow.yaml --json'],
-  up: ['orchestrator up', 'ORCHESTRATOR_PORT=8081 orchestrator up       # when 8080 is taken'],
+  up: [
+    'orchestrator up',
+    'ORCHESTRATOR_PORT=8081 orchestrator up       # when 8080 is taken',
+    'orchestrator up --cluster                    # on a private Redis Cluster: 3 primaries + 3 replicas, 16 partitions',
+    'ORCHESTRATOR_PARTITIONS=32 orchestrator up --cluster --primaries 4 --replicas 1',
+  ],
   run: [
     'orchestrator run data-analysis-basic --var query_limit=50 --watch',
     'orchestrator run ai-content-pipeline --var topic="Redis streams" --correlation-id article-42',

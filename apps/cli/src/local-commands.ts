@@ -1,10 +1,11 @@
 import { loadConfig } from '@orch/config';
 import { planWorkflow } from '@orch/core';
 import { TemplateCatalog } from '@orch/templates';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { type CommandContext, collectVar } from './cli-io';
 import { prepareLocal, validateFile } from './documents';
 import { startStack } from './service-stack';
+import type { StackRedisInfo } from './stack-redis';
 
 /**
  * Commands that need no running service: `validate`, `templates` and `plan` read files and the local catalog
@@ -93,19 +94,21 @@ function registerUpCommand(program: Command, ctx: CommandContext): void {
   program
     .command('up')
     .description('run the whole service: API, a worker and the service stand-ins (and Redis when none answers)')
-    .action(async () => {
-      const stack = await startStack({ env: io.env, log: io.out });
-      const { host, port } = stack.redis;
+    .option(
+      '--cluster',
+      'run on a private local Redis Cluster (data in $ORCHESTRATOR_WORKSPACE/redis-cluster), passing REDIS_CLUSTER_NODES and ORCHESTRATOR_PARTITIONS (default 16) to every process',
+    )
+    .option('--primaries <n>', 'with --cluster: how many primaries', primaryCount, 3)
+    .option('--replicas <n>', 'with --cluster: replicas per primary', replicaCount, 1)
+    .action(async (opts: { cluster?: boolean; primaries: number; replicas: number }) => {
+      const cluster = opts.cluster ? { primaries: opts.primaries, replicas: opts.replicas } : undefined;
+      const stack = await startStack({ env: io.env, log: io.out, ...(cluster ? { cluster } : {}) });
       io.out(`API             ${stack.apiUrl}/api/v1`);
       io.out(`API docs        ${stack.apiUrl}/docs`);
       io.out(`Web view        ${stack.apiUrl}/ui/`);
       io.out(`Bull Board      ${stack.apiUrl}/admin/queues`);
       io.out(`Worker metrics  ${stack.workerMetricsUrl}`);
-      io.out(
-        io.env.REDIS_URL
-          ? 'Redis           REDIS_URL'
-          : `Redis           ${host}:${port}${stack.redis.private ? ' (private)' : ''}   redis-cli -h ${host} -p ${port}`,
-      );
+      io.out(redisBanner(stack.redis, io.env));
       io.out('press Ctrl+C to stop');
       const signal = await Promise.race([
         stack.exited.then(() => 'exit'),
@@ -118,4 +121,28 @@ function registerUpCommand(program: Command, ctx: CommandContext): void {
       await stack.stop();
       ctx.exit(signal === 'exit' ? 1 : 0);
     });
+}
+
+/** The banner's Redis line: where it is and how to look at it. */
+function redisBanner(redis: StackRedisInfo, env: Readonly<Record<string, string | undefined>>): string {
+  const { host, port } = redis;
+  if (redis.cluster) {
+    const mine = redis.private ? ' (private)' : '';
+    return `Redis Cluster   ${redis.cluster.spec}${mine}   redis-cli -c -h ${host} -p ${port}`;
+  }
+  if (env.REDIS_URL) return 'Redis           REDIS_URL';
+  return `Redis           ${host}:${port}${redis.private ? ' (private)' : ''}   redis-cli -h ${host} -p ${port}`;
+}
+
+/** redis-cli --cluster create needs at least 3 primaries (a majority must be able to vote a failover). */
+function primaryCount(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 3 || n > 100) throw new InvalidArgumentError('must be a whole number 3..100');
+  return n;
+}
+
+function replicaCount(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 10) throw new InvalidArgumentError('must be a whole number 0..10');
+  return n;
 }

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
+import type { RedisCluster } from '@orch/process';
 import { freePort, portFree, portInUse } from './port-check';
+import { type ClusterChoice, chooseRedis, type StackRedisInfo } from './stack-redis';
 
 const ROOT = resolve(__dirname, '../../..');
 
@@ -13,16 +13,18 @@ export const SERVICES = ['data-abstractor', 'ai-abstractor', 'exec-agent', 'work
 export interface StackOptions {
   env: Readonly<Record<string, string | undefined>>;
   log: (line: string) => void;
+  /** `up --cluster`: run on a private local Redis Cluster of this shape instead. */
+  cluster?: ClusterChoice;
 }
 
 export interface RunningStack {
   apiUrl: string;
-  redis: { host: string; port: number; private: boolean };
+  redis: StackRedisInfo;
   /** The worker's Prometheus endpoint. */
   workerMetricsUrl: string;
   /** Resolves when a process of the stack exits on its own (the stack is then stopping). */
   exited: Promise<string>;
-  /** The running processes of the stack (a private redis-server included), for health and memory checks. */
+  /** The running processes of the stack (a private redis-server or cluster included), for health and memory checks. */
   processes(): { name: string; pid: number }[];
   /** SIGTERM to each process, in reverse start order; SIGKILL after STOP_TIMEOUT_MS. Says how each one ended. */
   stop(): Promise<StoppedProcess[]>;
@@ -40,21 +42,6 @@ export interface StoppedProcess {
 /** How long a process may take to stop before it is killed; each stops in well under it, Redis down or not. */
 export const STOP_TIMEOUT_MS = 30_000;
 
-/** True when something at host:port answers the Redis protocol (any reply, even NOAUTH, counts). */
-export function redisAnswers(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = createConnection({ host, port });
-    const finish = (ok: boolean) => {
-      socket.destroy();
-      done(ok);
-    };
-    socket.setTimeout(timeoutMs, () => finish(false));
-    socket.once('error', () => finish(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => finish(/^[+-]/.test(data.toString())));
-  });
-}
-
 function prefixed(name: string, stream: NodeJS.ReadableStream | null, log: (line: string) => void): void {
   let buffer = '';
   stream?.on('data', (chunk: Buffer) => {
@@ -67,7 +54,9 @@ function prefixed(name: string, stream: NodeJS.ReadableStream | null, log: (line
 
 /**
  * Brings up the API, one worker and the three service stand-ins, on the configured Redis when one answers there,
- * else on a private `redis-server` (append-only file under ORCHESTRATOR_WORKSPACE, so runs survive a restart).
+ * else on a private `redis-server` (append-only file under ORCHESTRATOR_WORKSPACE, so runs survive a restart); with
+ * `cluster`, on a private local Redis Cluster (REDIS_CLUSTER_NODES and ORCHESTRATOR_PARTITIONS, default 16, are
+ * passed to every process; the cluster stops last, by pid).
  * Without SERVICE_SECRET in the environment it makes one for the stack's processes. The ports it needs are checked
  * first: a port another process holds stops it before anything starts, with the port and the variable that changes
  * it. It reports the API up only once the API it started says where it listens and answers there, so a healthy
@@ -83,7 +72,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     env.SERVICE_SECRET = randomBytes(32).toString('hex');
     options.log('generated a SERVICE_SECRET for the processes of this stack');
   }
-  const redis = await chooseRedis(env, options.log, children);
+  const { redis, cluster } = await chooseRedis(env, options.log, children, options.cluster);
 
   let onExit: (name: string) => void = () => undefined;
   const exited = new Promise<string>((done) => {
@@ -142,14 +131,30 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         child.kill('SIGTERM');
       });
     }
+    if (cluster) stopped.push(...(await stopCluster(cluster, options.log)));
     return stopped;
   }
   const processes = () =>
     children
       .filter(({ child }) => child.exitCode === null && child.signalCode === null && child.pid !== undefined)
-      .map(({ name, child }) => ({ name, pid: child.pid as number }));
+      .map(({ name, child }) => ({ name, pid: child.pid as number }))
+      .concat((cluster?.running() ?? []).map((node) => ({ name: `redis-${node.port}`, pid: node.pid })));
   const workerMetricsUrl = `http://127.0.0.1:${env.WORKER_METRICS_PORT}/metrics`;
   return { apiUrl, redis, workerMetricsUrl, exited, processes, stop: stopAll };
+}
+
+/** The stack's private cluster, last: SIGTERM to each node by pid, SIGKILL after STOP_TIMEOUT_MS. */
+async function stopCluster(cluster: RedisCluster, log: (line: string) => void): Promise<StoppedProcess[]> {
+  const started = Date.now();
+  const stopped = (await cluster.stop(STOP_TIMEOUT_MS)).map(({ port, code, signal, killed }) => ({
+    name: `redis-${port}`,
+    code,
+    signal,
+    killed,
+    ms: Date.now() - started,
+  }));
+  log(`redis cluster stopped in ${Date.now() - started} ms`);
+  return stopped;
 }
 
 /**
@@ -186,55 +191,6 @@ function watchApi(child: ChildProcess): { listening: Promise<string>; errors: ()
 
 function timeout(ms: number): Promise<undefined> {
   return new Promise((done) => setTimeout(() => done(undefined), ms).unref());
-}
-
-/**
- * The configured Redis when it answers (or TLS is configured), else a private redis-server, which `env` is then
- * pointed at and `children` holds.
- */
-async function chooseRedis(
-  env: Record<string, string>,
-  log: (line: string) => void,
-  children: { name: string; child: ChildProcess }[],
-): Promise<RunningStack['redis']> {
-  const host = env.REDIS_HOST || 'localhost';
-  const port = Number(env.REDIS_PORT || 6379);
-  // A TLS port does not answer a plain-text PING: configured TLS means "use it".
-  if (env.REDIS_URL || env.REDIS_TLS === 'true' || (await redisAnswers(host, port))) {
-    log(`using Redis at ${env.REDIS_URL ? 'REDIS_URL' : `${host}:${port}`}`);
-    return { host, port, private: false };
-  }
-  const privatePort = await freePort();
-  const dir = join(env.ORCHESTRATOR_WORKSPACE || '/tmp/orchestrator', 'redis');
-  mkdirSync(dir, { recursive: true });
-  children.push({ name: 'redis', child: await startPrivateRedis(privatePort, dir) });
-  env.REDIS_HOST = '127.0.0.1';
-  env.REDIS_PORT = String(privatePort);
-  log(
-    `no Redis answered at ${host}:${port}; started a private redis-server on 127.0.0.1:${privatePort} (data in ${dir})`,
-  );
-  return { host: '127.0.0.1', port: privatePort, private: true };
-}
-
-/** A redis-server on `port` with its append-only file in `dir`, once it accepts connections. */
-async function startPrivateRedis(port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  await new Promise<void>((ready, fail) => {
-    let out = '';
-    child.once('error', (e) =>
-      fail(new Error(`cannot start redis-server (${e.message}); install it: apt-get install -y redis-server`)),
-    );
-    child.once('exit', (code) => fail(new Error(`redis-server exited with ${code}: ${out}`)));
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('Ready to accept connections')) ready();
-    });
-  });
-  return child;
 }
 
 async function waitForHealth(url: string, exited: Promise<string>, timeoutMs = 30_000): Promise<boolean> {

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, withDeadline } from '@orch/testing';
-import { type RunningStack, redisAnswers, startStack } from './service-stack';
+import { type RunningStack, startStack } from './service-stack';
+import { redisAnswers } from './stack-redis';
 
 jest.setTimeout(180_000);
 

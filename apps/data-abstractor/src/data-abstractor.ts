@@ -20,8 +20,7 @@
  */
 import type { Logger } from '@orch/logger';
 import { SERVICE_CHANNELS, ServiceCallError, type ServiceRequest, ServiceResponder } from '@orch/messaging';
-import type { RedisSettings } from '@orch/redis';
-import type { Redis } from 'ioredis';
+import type { RedisClient, RedisSettings } from '@orch/redis';
 import { parseCypherPattern } from './cypher-pattern';
 import { SAMPLE_DOCUMENTS, SAMPLE_NODES, SAMPLE_RELATIONSHIPS } from './sample-data';
 import { SampleGraph } from './sample-graph';
@@ -30,8 +29,8 @@ import { VectorIndex } from './vector-index';
 export interface DataAbstractorOptions {
   logger: Logger;
   redis?: RedisSettings;
-  publisher?: Redis;
-  subscriber?: Redis;
+  publisher?: RedisClient;
+  subscriber?: RedisClient;
   /** SERVICE_SECRET: requests must be signed with it; see ServiceResponder. */
   secret?: string;
   /** See ServiceResponder. */

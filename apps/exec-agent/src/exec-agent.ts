@@ -9,8 +9,7 @@ import {
   type ServiceRequest,
   ServiceResponder,
 } from '@orch/messaging';
-import type { RedisSettings } from '@orch/redis';
-import type { Redis } from 'ioredis';
+import type { RedisClient, RedisSettings } from '@orch/redis';
 import { DockerRunner } from './docker-runner';
 import { type ExecParameters, localEnv, readParameters, tail } from './exec-parameters';
 import { runLocal } from './local-runner';
@@ -27,8 +26,8 @@ export interface ExecAgentOptions {
   workspaceDir: string;
   logger: Logger;
   redis?: RedisSettings;
-  publisher?: Redis;
-  subscriber?: Redis;
+  publisher?: RedisClient;
+  subscriber?: RedisClient;
   /** SERVICE_SECRET: only requests signed with it run. Required: without it start() refuses. */
   secret?: string;
   /** EXEC_* settings; the defaults of @orch/config where left out. */

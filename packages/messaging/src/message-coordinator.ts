@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from '@orch/logger';
-import { type RedisSettings, unsubscribeQuietly, within } from '@orch/redis';
+import { publishCounted, type RedisClient, type RedisSettings, unsubscribeQuietly, within } from '@orch/redis';
 import { carrierOf } from '@orch/tracing';
-import type { Redis } from 'ioredis';
 import { serviceForChannel } from './channels';
 import { type CancelMessage, parseResponseMessage, type ServiceRequest } from './envelope';
 import { MessageSigner } from './message-signer';
@@ -15,9 +14,9 @@ export interface MessageCoordinatorOptions {
   /** Connections are made from these (profile `worker`) unless clients are injected. */
   redis?: RedisSettings;
   /** Used for PUBLISH; close() leaves an injected client open. */
-  publisher?: Redis;
+  publisher?: RedisClient;
   /** Put in subscriber mode and used for nothing else; close() leaves an injected client open. */
-  subscriber?: Redis;
+  subscriber?: RedisClient;
   /** Settled request ids remembered, to tell a late response (ours, warn) from another process's (debug). */
   rememberSettled?: number;
   /** SERVICE_SECRET: requests and cancels are signed with it, and replies without its valid HMAC are dropped. */
@@ -213,7 +212,9 @@ export class MessageCoordinator extends EventEmitter {
     try {
       await this.subscribe(request.reply_channel);
       if (entry.settled) return;
-      const receivers = await this.publisher.get().publish(channel, this.signer.wrap(channel, JSON.stringify(request)));
+      // Counted cluster-wide: on a Redis Cluster the service's subscriber may sit on another node than our PUBLISH.
+      const request_ = this.signer.wrap(channel, JSON.stringify(request));
+      const receivers = await publishCounted(this.publisher.get(), channel, request_);
       entry.published = true;
       if (receivers === 0) {
         this.settle(

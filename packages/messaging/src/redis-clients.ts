@@ -2,23 +2,23 @@ import {
   type ConnectionLogger,
   type ConnectionProfile,
   closeConnection,
-  createRedisConnection,
+  createRedisClient,
+  type RedisClient,
   type RedisSettings,
 } from '@orch/redis';
-import type { Redis } from 'ioredis';
 
 /**
- * A client that is either injected (the owner closes it) or made on first use from settings (we close it).
+ * A client (standalone or Cluster: settings with `clusterNodes` make a Cluster) that is either injected (the owner closes it) or made on first use from settings (we close it).
  * Made lazily so a coordinator that is never used opens no connection.
  */
 export class RedisClientSlot {
-  private client?: Redis;
+  private client?: RedisClient;
   private readonly owned: boolean;
   private closed = false;
 
   constructor(
     private readonly what: string,
-    injected: Redis | undefined,
+    injected: RedisClient | undefined,
     private readonly settings: RedisSettings | undefined,
     private readonly name: string,
     private readonly profile: ConnectionProfile = 'worker',
@@ -30,9 +30,9 @@ export class RedisClientSlot {
     if (!injected && !settings) throw new TypeError(`${what}: pass either redis settings or an ioredis client`);
   }
 
-  get(): Redis {
+  get(): RedisClient {
     if (this.closed) throw new Error(`${this.what} is closed`);
-    this.client ??= createRedisConnection(this.settings as RedisSettings, this.profile, this.name, this.logger);
+    this.client ??= createRedisClient(this.settings as RedisSettings, this.profile, this.name, this.logger);
     return this.client;
   }
 

@@ -1,8 +1,14 @@
 import { EventEmitter } from 'node:events';
 import { OrchestratorError } from '@orch/errors';
 import type { Logger } from '@orch/logger';
-import { type RedisSettings, unsubscribeQuietly, whileReachable, within } from '@orch/redis';
-import type { Redis } from 'ioredis';
+import {
+  publishCounted,
+  type RedisClient,
+  type RedisSettings,
+  unsubscribeQuietly,
+  whileReachable,
+  within,
+} from '@orch/redis';
 import { serviceForChannel } from './channels';
 import {
   type OutputMessage,
@@ -35,8 +41,8 @@ export interface ServiceResponderOptions {
   logger: Logger;
   /** Connections are made from these (profile `worker`) unless clients are injected. */
   redis?: RedisSettings;
-  publisher?: Redis;
-  subscriber?: Redis;
+  publisher?: RedisClient;
+  subscriber?: RedisClient;
   /** For logs and messages; defaults to the service named after the channel. */
   service?: string;
   /**
@@ -329,7 +335,7 @@ export class ServiceResponder extends EventEmitter {
       text = JSON.stringify(response);
     }
     try {
-      const receivers = await this.publisher.get().publish(replyChannel, this.signer.wrap(replyChannel, text));
+      const receivers = await publishCounted(this.publisher.get(), replyChannel, this.signer.wrap(replyChannel, text));
       if (receivers === 0) log.warn('nobody was listening for the response', { reply_channel: replyChannel });
       this.emit('response', response);
     } catch (error) {

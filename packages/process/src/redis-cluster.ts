@@ -1,7 +1,7 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePorts, isRunning, pause, spawnNode, stopChild, waitForOwnProcess } from './cluster-node-process';
 import { type ClusterNodeView, parseClusterNodes, slotMapOf, slotsCovered } from './cluster-nodes';
 import { infoFields, respCommand } from './resp-command';
 
@@ -51,11 +51,18 @@ export interface RedisCluster {
   readonly startupNodes: { host: string; port: number }[];
   /** True when this start made a new cluster (false: an existing one in `dir` came back). */
   readonly created: boolean;
+  /** The nodes whose process is running (not killed, not stopped). */
+  running(): RedisClusterNode[];
   /** The live primaries with their slot ranges and ids, as a reachable node of the cluster sees them. */
   primaries(): Promise<ClusterPrimary[]>;
   nodeOfSlot(slot: number): Promise<ClusterPrimary>;
   /** SIGKILL by pid; resolves once the process has exited. */
   kill(node: RedisClusterNode): Promise<void>;
+  /**
+   * SIGSTOP by pid: the node hangs with its sockets open (a host gone without a reset), and the cluster fails it
+   * over like a dead one; waitForFailover works for it too. `stop` wakes it to end it.
+   */
+  freeze(node: RedisClusterNode): Promise<void>;
   /**
    * Resolves once a replica of the killed primary serves its slots and every reachable node says cluster_state:ok
    * with the same slot map; with the new primary.
@@ -64,7 +71,17 @@ export interface RedisCluster {
   /** Starts a stopped or killed node again on its port and data (it rejoins, as a replica after a failover). */
   restart(node: RedisClusterNode): Promise<void>;
   /** SIGTERM to each node by pid, SIGKILL after `timeoutMs`; removes the data when `removeDirOnStop`. */
-  stop(timeoutMs?: number): Promise<void>;
+  stop(timeoutMs?: number): Promise<StoppedNode[]>;
+}
+
+/** How a node ended on `stop` (nodes already dead are not listed). */
+export interface StoppedNode {
+  port: number;
+  pid: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** It ignored SIGTERM for the timeout and was killed. */
+  killed: boolean;
 }
 
 interface Saved {
@@ -75,54 +92,79 @@ interface Saved {
 
 /** Starts N primaries with R replicas each from `redis-server`, joins them with `redis-cli --cluster create`. */
 export async function startRedisCluster(options: RedisClusterOptions): Promise<RedisCluster> {
-  const host = options.host ?? '127.0.0.1';
-  const primaryCount = options.primaries ?? 3;
-  const replicaCount = options.replicas ?? 1;
   const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
   mkdirSync(options.dir, { recursive: true });
   const savedFile = join(options.dir, 'cluster.json');
   const saved =
     options.reuse && existsSync(savedFile) ? (JSON.parse(readFileSync(savedFile, 'utf8')) as Saved) : undefined;
-  const ports = saved?.ports ?? (await freePorts(primaryCount * (1 + replicaCount)));
-  const children = new Map<number, ChildProcess>();
-  const nodes: RedisClusterNode[] = [];
-  const killedViews = new Map<number, { id: string; slots: [number, number][]; replicaIds: string[] }>();
-
-  const launch = async (node: { host: string; port: number; dir: string }): Promise<number> => {
-    const child = spawnNode(node.host, node.port, node.dir, options.nodeTimeoutMs ?? 5000);
-    children.set(node.port, child);
-    await waitForOwnProcess(node.host, node.port, child, node.dir, deadline);
-    return child.pid as number;
-  };
-
-  const stop = async (timeoutMs = 10_000) => {
-    await Promise.all([...children.values()].map((child) => stopChild(child, timeoutMs)));
-    children.clear();
-    if (options.removeDirOnStop) rmSync(options.dir, { recursive: true, force: true });
-  };
-
+  const primaries = options.primaries ?? 3;
+  const replicas = options.replicas ?? 1;
+  const ports = saved?.ports ?? (await freePorts(primaries * (1 + replicas)));
+  const cluster = new LocalCluster(options, !saved);
   try {
-    for (const port of ports) {
-      const dir = join(options.dir, String(port));
-      mkdirSync(dir, { recursive: true });
-      nodes.push({ host, port, dir, pid: await launch({ host, port, dir }) });
-    }
+    for (const port of ports) await cluster.addNode(port, deadline);
     if (!saved) {
-      await createCluster(nodes, replicaCount, deadline);
-      if (options.reuse) {
-        writeFileSync(savedFile, `${JSON.stringify({ ports, primaries: primaryCount, replicas: replicaCount })}\n`);
-      }
+      await createCluster(cluster.nodes, replicas, deadline);
+      if (options.reuse)
+        writeFileSync(savedFile, `${JSON.stringify({ ports, primaries, replicas } satisfies Saved)}\n`);
     }
-    await waitUntilHealthy(nodes, deadline);
+    await waitUntilHealthy(cluster.nodes, deadline);
   } catch (error) {
-    await stop(2000);
+    await cluster.stop(2000);
     throw error;
   }
+  return cluster;
+}
 
-  const alive = () => nodes.filter((n) => isRunning(children.get(n.port)));
-  const viewOf = async (): Promise<ClusterNodeView[]> => {
+class LocalCluster implements RedisCluster {
+  readonly nodes: RedisClusterNode[] = [];
+  private readonly children = new Map<number, ChildProcess>();
+  private readonly killed = new Map<number, { id: string; slots: [number, number][]; replicaIds: string[] }>();
+  private readonly frozen = new Set<number>();
+  private readonly host: string;
+
+  constructor(
+    private readonly options: RedisClusterOptions,
+    readonly created: boolean,
+  ) {
+    this.host = options.host ?? '127.0.0.1';
+  }
+
+  get spec(): string {
+    return this.nodes.map((n) => `${n.host}:${n.port}`).join(',');
+  }
+
+  get startupNodes(): { host: string; port: number }[] {
+    return this.nodes.map((n) => ({ host: n.host, port: n.port }));
+  }
+
+  async addNode(port: number, deadline: number): Promise<void> {
+    const dir = join(this.options.dir, String(port));
+    mkdirSync(dir, { recursive: true });
+    const node = { host: this.host, port, dir, pid: 0 };
+    this.nodes.push(node);
+    node.pid = await this.launch(node, deadline);
+  }
+
+  private async launch(node: RedisClusterNode, deadline: number): Promise<number> {
+    const child = spawnNode(node.host, node.port, node.dir, this.options.nodeTimeoutMs ?? 5000);
+    this.children.set(node.port, child);
+    await waitForOwnProcess(node.host, node.port, child, node.dir, deadline);
+    return child.pid as number;
+  }
+
+  running(): RedisClusterNode[] {
+    return this.nodes.filter((n) => isRunning(this.children.get(n.port)));
+  }
+
+  /** Running and not frozen: the nodes that answer. */
+  private answering(): RedisClusterNode[] {
+    return this.running().filter((n) => !this.frozen.has(n.port));
+  }
+
+  private async view(): Promise<ClusterNodeView[]> {
     let lastError: unknown;
-    for (const node of alive()) {
+    for (const node of this.answering()) {
       try {
         return parseClusterNodes(String(await respCommand(node.host, node.port, ['CLUSTER', 'NODES'])));
       } catch (error) {
@@ -130,116 +172,84 @@ export async function startRedisCluster(options: RedisClusterOptions): Promise<R
       }
     }
     throw new Error(`no node of the cluster answers: ${String(lastError)}`);
-  };
-  const toPrimary = (view: ClusterNodeView): ClusterPrimary => {
-    const node = nodes.find((n) => n.port === view.port) as RedisClusterNode;
+  }
+
+  private toPrimary(view: ClusterNodeView): ClusterPrimary {
+    const node = this.nodes.find((n) => n.port === view.port) as RedisClusterNode;
     return { id: view.id, host: view.host, port: view.port, slots: view.slots, node };
-  };
-  const primaries = async () =>
-    (await viewOf()).filter((n) => n.role === 'primary' && !n.failing && n.slots.length > 0).map(toPrimary);
+  }
 
-  return {
-    nodes,
-    spec: nodes.map((n) => `${n.host}:${n.port}`).join(','),
-    startupNodes: nodes.map((n) => ({ host: n.host, port: n.port })),
-    created: !saved,
-    primaries,
-    async nodeOfSlot(slot) {
-      const owner = (await primaries()).find((p) => p.slots.some(([from, to]) => slot >= from && slot <= to));
-      if (!owner) throw new Error(`no live primary serves slot ${slot}`);
-      return owner;
-    },
-    async kill(node) {
-      const view = await viewOf();
-      const self = view.find((n) => n.port === node.port) as ClusterNodeView;
-      killedViews.set(node.port, {
-        id: self.id,
-        slots: self.slots,
-        replicaIds: view.filter((n) => n.primaryId === self.id).map((n) => n.id),
-      });
-      const child = children.get(node.port);
-      if (child) await stopChild(child, 0);
-    },
-    async waitForFailover(killed, timeoutMs = 30_000) {
-      const before = killedViews.get(killed.port);
-      if (!before) throw new Error(`node ${killed.port} was not killed through this handle`);
-      const down = new Set([killed.port]);
-      const end = Date.now() + timeoutMs;
-      for (let wait = 20; ; wait = Math.min(wait * 2, 200)) {
-        const view = await viewOf().catch(() => []);
-        const heir = view.find(
-          (n) =>
-            n.role === 'primary' &&
-            !n.failing &&
-            (before.slots.length === 0 || before.replicaIds.includes(n.id)) &&
-            before.slots.every(([from, to]) => n.slots.some(([f, t]) => f <= from && t >= to)),
-        );
-        if (
-          heir &&
-          (await clusterAgrees(
-            nodes.filter((n) => !down.has(n.port)),
-            down,
-          ).catch(() => false))
-        ) {
-          return toPrimary(heir);
-        }
-        if (Date.now() > end) throw new Error(`no replica took over the slots of ${killed.port} in ${timeoutMs} ms`);
-        await pause(wait); // polling backoff: the cluster announces the promotion to nobody outside it
-      }
-    },
-    async restart(node) {
-      const child = children.get(node.port);
-      if (isRunning(child)) throw new Error(`node ${node.port} is running`);
-      node.pid = await launch(node);
-    },
-    stop,
-  };
-}
+  async primaries(): Promise<ClusterPrimary[]> {
+    const view = await this.view();
+    return view.filter((n) => n.role === 'primary' && !n.failing && n.slots.length > 0).map((n) => this.toPrimary(n));
+  }
 
-function spawnNode(host: string, port: number, dir: string, nodeTimeoutMs: number): ChildProcess {
-  // biome-ignore format: one flag and its value per pair
-  const args = [
-    '--port', String(port), '--bind', host, '--dir', dir,
-    '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeoutMs),
-    // A shard without a primary stops only its own slots, not the whole cluster (the default stops every shard).
-    '--cluster-require-full-coverage', 'no',
-    // Any replica may take over, however long its link was down: a test cluster has no older data anywhere.
-    '--cluster-replica-validity-factor', '0',
-    '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '',
-    '--daemonize', 'no', '--logfile', join(dir, 'redis.log'),
-  ];
-  const child = spawn('redis-server', args, { stdio: 'ignore' });
-  child.on('error', () => undefined); // reported by waitForOwnProcess (ENOENT: not installed)
-  return child;
-}
+  async nodeOfSlot(slot: number): Promise<ClusterPrimary> {
+    const owner = (await this.primaries()).find((p) => p.slots.some(([from, to]) => slot >= from && slot <= to));
+    if (!owner) throw new Error(`no live primary serves slot ${slot}`);
+    return owner;
+  }
 
-/** Waits until `port` answers as the process we spawned (INFO's process_id is the child's pid). */
-async function waitForOwnProcess(
-  host: string,
-  port: number,
-  child: ChildProcess,
-  dir: string,
-  deadline: number,
-): Promise<void> {
-  let spawnError: Error | undefined;
-  child.once('error', (error) => {
-    spawnError = error;
-  });
-  for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
-    if (spawnError) {
-      throw spawnError.message.includes('ENOENT')
-        ? new Error('redis-server is not installed (apt-get install -y redis-server)')
-        : spawnError;
+  async kill(node: RedisClusterNode): Promise<void> {
+    await this.remember(node);
+    const child = this.children.get(node.port);
+    if (child) await stopChild(child, 0);
+  }
+
+  async freeze(node: RedisClusterNode): Promise<void> {
+    await this.remember(node);
+    this.children.get(node.port)?.kill('SIGSTOP');
+    this.frozen.add(node.port);
+  }
+
+  /** What `node` serves and who replicates it, for waitForFailover to know the heir when it sees one. */
+  private async remember(node: RedisClusterNode): Promise<void> {
+    const view = await this.view();
+    const self = view.find((n) => n.port === node.port) as ClusterNodeView;
+    const replicaIds = view.filter((n) => n.primaryId === self.id).map((n) => n.id);
+    this.killed.set(node.port, { id: self.id, slots: self.slots, replicaIds });
+  }
+
+  async waitForFailover(killed: RedisClusterNode, timeoutMs = 30_000): Promise<ClusterPrimary> {
+    const before = this.killed.get(killed.port);
+    if (!before) throw new Error(`node ${killed.port} was not killed through this handle`);
+    const up = new Set(this.answering().map((n) => n.port));
+    const down = new Set(this.nodes.filter((n) => !up.has(n.port)).map((n) => n.port));
+    const end = Date.now() + timeoutMs;
+    for (let wait = 20; ; wait = Math.min(wait * 2, 200)) {
+      const view = await this.view().catch(() => []);
+      const heir = view.find(
+        (n) =>
+          n.role === 'primary' &&
+          !n.failing &&
+          (before.slots.length === 0 || before.replicaIds.includes(n.id)) &&
+          before.slots.every(([from, to]) => n.slots.some(([f, t]) => f <= from && t >= to)),
+      );
+      const reachable = this.nodes.filter((n) => !down.has(n.port));
+      if (heir && (await clusterAgrees(reachable, down).catch(() => false))) return this.toPrimary(heir);
+      if (Date.now() > end) throw new Error(`no replica took over the slots of ${killed.port} in ${timeoutMs} ms`);
+      await pause(wait); // polling backoff: the cluster announces the promotion to nobody outside it
     }
-    if (!isRunning(child)) throw new Error(`redis-server on port ${port} exited: ${logTail(dir)}`);
-    const info = await respCommand(host, port, ['INFO', 'server'], 1000).then(infoFields, () => undefined);
-    if (info) {
-      if (info.get('process_id') === String(child.pid)) return;
-      child.kill('SIGKILL');
-      throw new Error(`port ${port} answers as another redis-server (pid ${info.get('process_id')}), not ours`);
-    }
-    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer in time`);
-    await pause(wait); // start-up poll of a process we just spawned
+  }
+
+  async restart(node: RedisClusterNode): Promise<void> {
+    if (isRunning(this.children.get(node.port))) throw new Error(`node ${node.port} is running`);
+    node.pid = await this.launch(node, Date.now() + (this.options.startTimeoutMs ?? 30_000));
+  }
+
+  async stop(timeoutMs = 10_000): Promise<StoppedNode[]> {
+    const running = [...this.children].filter(([, child]) => isRunning(child));
+    for (const port of this.frozen) this.children.get(port)?.kill('SIGCONT'); // a stopped process takes no SIGTERM
+    this.frozen.clear();
+    const stopped = await Promise.all(
+      running.map(async ([port, child]) => {
+        const killed = await stopChild(child, timeoutMs);
+        return { port, pid: child.pid as number, code: child.exitCode, signal: child.signalCode, killed };
+      }),
+    );
+    this.children.clear();
+    if (this.options.removeDirOnStop) rmSync(this.options.dir, { recursive: true, force: true });
+    return stopped;
   }
 }
 
@@ -279,57 +289,4 @@ async function waitUntilHealthy(nodes: RedisClusterNode[], deadline: number): Pr
     if (Date.now() > deadline) throw new Error('the cluster did not reach cluster_state:ok with one slot map in time');
     await pause(wait); // the cluster's own convergence, which no event announces
   }
-}
-
-function isRunning(child: ChildProcess | undefined): child is ChildProcess {
-  return child !== undefined && child.exitCode === null && child.signalCode === null;
-}
-
-/** SIGTERM (SIGKILL at once when `timeoutMs` is 0, else after it); resolves once it has exited. */
-function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> {
-  if (!isRunning(child)) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    if (timeoutMs > 0) child.kill('SIGTERM');
-  });
-}
-
-function logTail(dir: string): string {
-  try {
-    return readFileSync(join(dir, 'redis.log'), 'utf8').trim().split('\n').slice(-5).join(' | ');
-  } catch {
-    return '(no log)';
-  }
-}
-
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** True when `port` can be bound on 127.0.0.1 right now. */
-function canBind(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/**
- * `count` distinct ports below the usual ephemeral range whose cluster bus port (+10000) is free too. Random picks,
- * so concurrent launchers (parallel test files) rarely try the same one; a taken one is skipped.
- */
-async function freePorts(count: number): Promise<number[]> {
-  const ports: number[] = [];
-  for (let tries = 0; ports.length < count; tries++) {
-    if (tries > 1000) throw new Error('found no free ports for the cluster');
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    if (ports.includes(port) || ports.includes(port + 10_000) || ports.includes(port - 10_000)) continue;
-    if ((await canBind(port)) && (await canBind(port + 10_000))) ports.push(port);
-  }
-  return ports;
 }

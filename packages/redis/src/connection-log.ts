@@ -19,11 +19,15 @@ export function watchConnection(client: Redis | Cluster, logger: ConnectionLogge
   const standalone = cluster ? undefined : (client as Redis);
   const connection =
     name ?? standalone?.options.connectionName ?? cluster?.options.redisOptions?.connectionName ?? 'redis';
-  // A Cluster's address is the nodes its pool knows at the moment (its startup nodes until the first slot map).
-  const where = () =>
-    standalone
-      ? `${standalone.options.host}:${standalone.options.port}`
-      : `cluster ${(cluster?.nodes('all') ?? []).map((n) => `${n.options.host}:${n.options.port}`).join(',')}`;
+  // A Cluster's address is the nodes its pool knows at the moment (its startup nodes until the first slot map),
+  // or the last it knew when the pool is empty.
+  let known = '';
+  const where = () => {
+    if (standalone) return `${standalone.options.host}:${standalone.options.port}`;
+    const nodes = (cluster?.nodes('all') ?? []).map((n) => `${n.options.host}:${n.options.port}`).join(',');
+    known = nodes || known;
+    return `cluster ${known}`;
+  };
   if (cluster) watchClusterNodes(cluster, logger, connection);
   let state: State = 'connecting';
   let lastError: string | undefined;
@@ -44,6 +48,11 @@ export function watchConnection(client: Redis | Cluster, logger: ConnectionLogge
     retries = 0;
     downSince = 0;
     lastError = undefined;
+  });
+  // A Cluster closes on quit/disconnect as well (its status is already past 'disconnecting' by the 'close' event):
+  // that is no loss.
+  cluster?.on('disconnecting', () => {
+    state = 'closed';
   });
   client.on('close', () => {
     if (state !== 'connected') return;
@@ -72,16 +81,16 @@ export function watchConnection(client: Redis | Cluster, logger: ConnectionLogge
  * say nothing new and are not logged. Nothing is logged while the client itself is closing.
  */
 function watchClusterNodes(cluster: Cluster, logger: ConnectionLogger, connection: string): void {
+  // Nodes with a connection that was ready; only those can be lost (the pool also makes and drops connections it
+  // never opened, as its first slot map replaces the startup nodes).
   const up = new Set<string>();
   const erred = new Set<string>();
-  const lost = new Set<string>();
   const keyOf = (redis: Redis) => `${redis.options.host}:${redis.options.port}`;
   const closing = () => cluster.status === 'disconnecting' || cluster.status === 'end';
   cluster.on('+node', (redis: Redis) => {
     const node = keyOf(redis);
     redis.once('ready', () => {
       erred.delete(node);
-      lost.delete(node);
       if (up.has(node)) return;
       up.add(node);
       logger.info('redis cluster node connected', { connection, node });
@@ -94,9 +103,7 @@ function watchClusterNodes(cluster: Cluster, logger: ConnectionLogger, connectio
   });
   cluster.on('-node', (redis: Redis) => {
     const node = keyOf(redis);
-    up.delete(node);
-    if (closing() || lost.has(node)) return;
-    lost.add(node);
+    if (!up.delete(node) || closing()) return;
     logger.warn('redis cluster node lost', { connection, node });
   });
 }

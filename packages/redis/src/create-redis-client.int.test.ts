@@ -63,7 +63,7 @@ describe('createRedisClient on a real 3+3 cluster', () => {
     const probe = client('worker', name) as Cluster;
     await probe.set(`${SLOT_KEY}:a`, '1');
     for (let i = 0; i < 20; i++) await probe.get(`${SLOT_KEY}:a`);
-    const owner = await cluster.nodeOfSlot(await slotOf(probe, SLOT_KEY));
+    const owner = await cluster.nodeOfSlot(await slotOf(SLOT_KEY));
     const counts = await connectionsNamed(name);
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
     process.stdout.write(
@@ -105,7 +105,10 @@ describe('createRedisClient on a real 3+3 cluster', () => {
   });
 
   it('keeps a worker going through a kill -9 of the slot primary; the api profile fails fast meanwhile', async () => {
-    const connection = client('worker') as Cluster;
+    const lines: { message: string; meta: Record<string, unknown> }[] = [];
+    const record = (message: string, meta: Record<string, unknown> = {}) => lines.push({ message, meta });
+    const connection = createRedisClient(settings(), 'worker', 'steady', { info: record, warn: record }) as Cluster;
+    clients.push(connection);
     const queue = new Queue('steady', { connection, prefix: PREFIX });
     closers.push(() => queue.close());
     const runs = new Map<string, number>();
@@ -134,10 +137,10 @@ describe('createRedisClient on a real 3+3 cluster', () => {
     await waitUntil(async () => runs.size >= 20, 15_000, 'the first jobs to run');
 
     const api = client('api');
-    const victim = (await cluster.nodeOfSlot(await slotOf(connection, SLOT_KEY))).node;
+    const victim = (await cluster.nodeOfSlot(await slotOf(SLOT_KEY))).node;
     await cluster.kill(victim);
     const killedAt = Date.now();
-    const apiCalls: { ok: boolean; ms: number }[] = [];
+    const apiCalls: { ok: boolean; ms: number; at: number }[] = [];
     let probing = true;
     const prober = (async () => {
       while (probing) {
@@ -146,7 +149,7 @@ describe('createRedisClient on a real 3+3 cluster', () => {
           () => true,
           () => false,
         );
-        apiCalls.push({ ok, ms: Date.now() - started });
+        apiCalls.push({ ok, ms: Date.now() - started, at: Date.now() - killedAt });
         await new Promise((resolve) => setTimeout(resolve, 100)); // probe pace
       }
     })();
@@ -164,15 +167,62 @@ describe('createRedisClient on a real 3+3 cluster', () => {
     process.stdout.write(
       `failover: ${failoverMs} ms to a new primary (${victim.port} -> ${heir.port}); ${acked.length} jobs acknowledged ` +
         `(${ackedAtFailover} before the promotion), ${failedAdds.length} adds refused, ${acked.filter((id) => !runs.has(id)).length} lost, ` +
-        `${twice} ran twice; api: ${failing.length} failed calls, slowest ${Math.max(0, ...failing.map((c) => c.ms))} ms\n`,
+        `${twice} ran twice; api: ${failing.length} failed calls, slowest ${Math.max(0, ...failing.map((c) => c.ms))} ms, ` +
+        `working again ${apiCalls.find((c, i) => c.ok && i >= apiCalls.findIndex((f) => !f.ok))?.at} ms after the kill\n`,
     );
     expect(failedAdds).toEqual([]);
+    // The node's loss is said once, however often the retries recreated and dropped its connection.
+    const aboutVictim = lines.filter((l) => l.meta.node === `${victim.host}:${victim.port}`).map((l) => l.message);
+    expect(aboutVictim.filter((m) => m === 'redis cluster node lost')).toEqual(['redis cluster node lost']);
+    expect(aboutVictim.filter((m) => m === 'redis cluster node error').length).toBeLessThanOrEqual(1);
+    expect(lines.filter((l) => l.meta.node === `${heir.host}:${heir.port}`).map((l) => l.message)).toContain(
+      'redis cluster node connected',
+    );
     expect(failing.every((c) => c.ms < 3000)).toBe(true);
     expect(apiCalls.at(-1)?.ok).toBe(true);
   });
+
+  it('gets past a primary that hangs (SIGSTOP): the api profile fails in 2 s, then both profiles find the heir', async () => {
+    // A shard the kill above left alone (its primary still has its replica).
+    const damaged = (await cluster.nodeOfSlot(await slotOf(SLOT_KEY))).port;
+    let tag = '';
+    for (let n = 0; !tag; n++) {
+      if ((await cluster.nodeOfSlot(await slotOf(`{t${n}}`))).port !== damaged) tag = `{t${n}}`;
+    }
+    const api = client('api');
+    const worker = client('worker');
+    await waitUntil(async () => api.status === 'ready', 10_000, 'the api client');
+    await Promise.all([api.set(`${tag}:k`, 'v'), worker.get(`${tag}:k`)]);
+    const victim = (await cluster.nodeOfSlot(await slotOf(tag))).node;
+    await cluster.freeze(victim);
+    const frozenAt = Date.now();
+    const waiting = worker.get(`${tag}:k`).then(() => Date.now() - frozenAt);
+    const calls: { ok: boolean; ms: number }[] = [];
+    while (calls.at(-1)?.ok !== true) {
+      if (Date.now() - frozenAt > 30_000) throw new Error('the api client did not find the new primary');
+      const started = Date.now();
+      const ok = await api.get(`${tag}:k`).then(
+        (value) => value === 'v',
+        () => false,
+      );
+      calls.push({ ok, ms: Date.now() - started });
+      await new Promise((resolve) => setTimeout(resolve, 100)); // probe pace
+    }
+    const heir = await cluster.waitForFailover(victim);
+    const workerMs = await withDeadline(waiting, 20_000, "the worker's command");
+    const failing = calls.filter((c) => !c.ok);
+    process.stdout.write(
+      `hung primary ${victim.port} -> ${heir.port}: api failed ${failing.length} calls (slowest ` +
+        `${Math.max(...failing.map((c) => c.ms))} ms), worked again after ${Date.now() - frozenAt} ms; the worker's ` +
+        `command completed after ${workerMs} ms\n`,
+    );
+    expect(failing.length).toBeGreaterThan(0);
+    expect(failing.every((c) => c.ms < 3000)).toBe(true);
+  });
 });
 
-/** CLUSTER KEYSLOT of `key`, asked of the cluster. */
-async function slotOf(client: Cluster, key: string): Promise<number> {
-  return Number(await client.cluster('KEYSLOT', key));
+/** CLUSTER KEYSLOT of `key`, asked of a node directly (through a client it would open a connection of its own). */
+async function slotOf(key: string): Promise<number> {
+  const node = cluster.running()[0] as { host: string; port: number };
+  return Number(await respCommand(node.host, node.port, ['CLUSTER', 'KEYSLOT', key]));
 }

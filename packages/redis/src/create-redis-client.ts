@@ -19,9 +19,16 @@ export function isCluster(client: RedisClient): client is Cluster {
  * `cluster-node-timeout` plus an election (1-2 s beyond it); the retry budget is `maxRedirections` retries, each
  * after `retryDelayOnFailover` / `retryDelayOnClusterDown` (a retry refreshes the slot map first).
  */
+/** How often a Cluster client reloads the slot map (see clusterOptions). */
+export const SLOTS_REFRESH_MS = 5000;
+
+/** The longest an `api` command on a cluster may take (see clusterOptions). */
+export const API_COMMAND_TIMEOUT_MS = 2000;
+
 const PROFILES: Record<'api' | 'waits', ClusterOptions> = {
-  // The API: a command on a shard without a primary fails within ~1.5 s (10 retries 150 ms apart, each a refused
-  // connect or a CLUSTERDOWN; a dead host that black-holes SYNs is cut by the node's 1 s connectTimeout), so an
+  // The API: a command on a shard without a primary fails within ~1.5 s (measured 1.25 s: 10 retries ~150 ms apart, each a refused
+  // connect or a CLUSTERDOWN; a dead host that black-holes SYNs is cut by a 1 s connectTimeout, a hang on an open socket by the 2 s
+  // commandTimeout), so an
   // HTTP caller gets its 503 well inside 2-3 s; the first command after the promotion finds the new primary.
   // No offline queue: before the first slot map, commands fail at once (as the standalone `api` profile does).
   api: {
@@ -35,8 +42,10 @@ const PROFILES: Record<'api' | 'waits', ClusterOptions> = {
     retryDelayOnMoved: 50,
     slotsRefreshTimeout: 1000,
   },
-  // Workers and subscribers (BullMQ's blocking clients need this): ride out a failover of up to ~60 s (a
-  // production cluster-node-timeout of 15 s fails over in ~17 s) with commands queued, then carry on.
+  // Workers and subscribers (BullMQ's blocking clients need this): ride out a failover with commands queued, then
+  // carry on. Measured with a shard left without any primary: a command gives up after ~45 s (a retry is a refused
+  // connect or a MOVED to the dead node, each using up one of the 200), enough for a production
+  // cluster-node-timeout of 15 s (a failover in ~17 s).
   waits: {
     enableOfflineQueue: true,
     maxRedirections: 200,
@@ -70,10 +79,23 @@ export function clusterOptions(settings: RedisSettings, profile: ConnectionProfi
   return {
     ...(profile === 'api' ? PROFILES.api : PROFILES.waits),
     scaleReads: 'master',
+    // ioredis refreshes its slot map only on MOVED and connection errors by default. A primary that hangs instead
+    // of failing (a stopped VM, a partition) gives neither, so commands would keep going to it after its replica
+    // took over; refreshing every 5 s finds the new primary and drops the old one, whose pending commands are then
+    // retried there. Each refresh is one short-lived connection (CLUSTER SLOTS) per client.
+    slotsRefreshInterval: SLOTS_REFRESH_MS,
     // The whole cluster unreachable (every startup node refused): reconnect with the standalone profiles' backoff,
     // never give up (null would end the client for good).
     clusterRetryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
-    redisOptions: { ...node, ...(tls ? { tls: nodeTls } : {}), connectionName: name },
+    redisOptions: {
+      ...node,
+      ...(tls ? { tls: nodeTls } : {}),
+      connectionName: name,
+      // A primary whose host is gone without a reset (a stopped VM, a partition) leaves a command hanging on the
+      // open socket for good: the API cuts it after 2 s. Its commands never block (XREAD BLOCK streams use the
+      // worker profile), so only a hang reaches it; Redis WAIT on it must use a timeout below this.
+      ...(profile === 'api' ? { commandTimeout: API_COMMAND_TIMEOUT_MS, connectTimeout: 1000 } : {}),
+    },
   };
 }
 

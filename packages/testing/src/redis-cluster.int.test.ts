@@ -1,6 +1,9 @@
-import { existsSync } from 'node:fs';
-import { infoFields, respCommand } from '@orch/process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { infoFields, startRedisCluster as launchCluster, respCommand } from '@orch/process';
 import { type RedisCluster, startRedisCluster } from './redis-cluster';
+import { startRedisServer } from './redis-server';
 
 jest.setTimeout(60_000);
 
@@ -52,5 +55,21 @@ describe('startRedisCluster', () => {
       await expect(respCommand('127.0.0.1', node.port, ['PING'])).rejects.toThrow(/ECONNREFUSED/);
     }
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it('refuses a port another redis-server holds, and leaves that server alone', async () => {
+    const foreign = await startRedisServer();
+    const dir = mkdtempSync(join(tmpdir(), 'orch-cluster-taken-'));
+    try {
+      // A cluster to bring back whose saved ports include one the other server now has.
+      writeFileSync(join(dir, 'cluster.json'), JSON.stringify({ ports: [foreign.port], primaries: 1, replicas: 0 }));
+      await expect(launchCluster({ dir, reuse: true, startTimeoutMs: 5000 })).rejects.toThrow(
+        new RegExp(`port ${foreign.port} answers as another redis-server|redis-server on port ${foreign.port} exited`),
+      );
+      await expect(respCommand('127.0.0.1', foreign.port, ['PING'])).resolves.toBe('PONG');
+    } finally {
+      await foreign.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
