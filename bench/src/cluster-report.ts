@@ -75,11 +75,17 @@ export function renderClusterTable(results: TopologyResult[]): string {
   const [standalone, one, three] = results;
   const headers = ['figure', ...results.map((t) => t.label), '3p / 1p', '1p / standalone', '3p / standalone'];
   const rows: string[][] = [];
-  const line = (name: string, key: Scalar, fmtOne: (s: Summary) => string, workload: (typeof WORKLOADS)[number]) => {
+  const line = (
+    name: string,
+    key: Scalar,
+    fmtOne: (s: Summary) => string,
+    workload: (typeof WORKLOADS)[number],
+    ratios = true,
+  ) => {
     const all = results.map((t) => series(t, workload));
     const cells = all.map((list) => fmtOne(summarize(list.map((f) => f[key]))));
     const r = (a?: TopologyResult, b?: TopologyResult) =>
-      a && b ? fmt(ratio(series(a, workload), series(b, workload), key), 'x', 2) : '';
+      a && b && ratios ? fmt(ratio(series(a, workload), series(b, workload), key), 'x', 2) : '';
     rows.push([name, ...cells, r(three, one), r(one, standalone), r(three, standalone)]);
   };
   for (const w of WORKLOADS) {
@@ -103,7 +109,7 @@ export function renderClusterTable(results: TopologyResult[]): string {
     line(`  redis cores, busiest primary`, 'busiestCores', (s) => fmt(s, '', 2), w);
     line(`  redis commands/${w.per} (all primaries)`, 'commandsPerUnit', (s) => fmt(s, '', 1), w);
     line(`  ${w.client} CPU ms/${w.per}`, 'clientCpuPerUnit', (s) => fmt(s, 'ms', 3), w);
-    line(`  other processes' cores (machine load)`, 'foreignCores', (s) => fmt(s, '', 2), w);
+    line(`  other processes' cores (machine load)`, 'foreignCores', (s) => fmt(s, '', 2), w, false);
     if (results.some((t) => replicaIdx(t).length > 0)) {
       line(`  replica CPU ms/${w.per}`, 'replicaCpuPerUnit', (s) => fmt(s, 'ms', 3), w);
     }
