@@ -111,7 +111,15 @@ export function renderClusterTable(results: TopologyResult[]): string {
     line(`  ${w.client} CPU ms/${w.per}`, 'clientCpuPerUnit', (s) => fmt(s, 'ms', 3), w);
     line(`  other processes' cores (machine load)`, 'foreignCores', (s) => fmt(s, '', 2), w, false);
     if (results.some((t) => replicaIdx(t).length > 0)) {
-      line(`  replica CPU ms/${w.per}`, 'replicaCpuPerUnit', (s) => fmt(s, 'ms', 3), w);
+      rows.push([
+        `  replica CPU ms/${w.per} (all replicas)`,
+        ...results.map((t) =>
+          replicaIdx(t).length > 0 ? fmt(summarize(series(t, w).map((f) => f.replicaCpuPerUnit)), 'ms', 3) : '-',
+        ),
+        '',
+        '',
+        '',
+      ]);
     }
   }
   return renderGrid(headers, rows);
