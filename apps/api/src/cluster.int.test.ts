@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { WorkflowEngine } from '@orch/engine';
 import { createRedisClient, Partitions, type RedisClient } from '@orch/redis';
@@ -17,9 +18,21 @@ let env: Record<string, string>;
 let apis: TestApi[] = [];
 const workers: ChildProcess[] = [];
 let observer: { engine: WorkflowEngine; client: RedisClient };
+/** A witness outside Redis: how many times each slow diamond's `hit` task called it (by the run's `n`). */
+const hits = new Map<number, number>();
+let witness: Server;
+let witnessUrl: string;
 
 beforeAll(async () => {
   buildWorker();
+  witness = createServer((req, res) => {
+    const n = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('n'));
+    hits.set(n, (hits.get(n) ?? 0) + 1);
+    res.setHeader('content-type', 'application/json');
+    res.end('{"ok":true}');
+  });
+  await new Promise<void>((resolve) => witness.listen(0, '127.0.0.1', resolve));
+  witnessUrl = `http://127.0.0.1:${(witness.address() as { port: number }).port}/hit`;
   cluster = await startRedisCluster();
   env = {
     REDIS_CLUSTER_NODES: cluster.spec,
@@ -57,12 +70,20 @@ afterAll(async () => {
   await observer?.engine.close();
   await observer?.client.quit().catch(() => undefined);
   await cluster?.stop();
+  witness?.close();
 });
 
 function spawnWorker(name: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, [join(ROOT, 'apps/worker/dist/main.js')], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env, LOG_LEVEL: 'info', WORKER_CONCURRENCY: '24', WORKER_NAME: name },
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...env,
+      LOG_LEVEL: 'info',
+      WORKER_CONCURRENCY: '24',
+      WORKER_NAME: name,
+      HTTP_TASK_ALLOW: '127.0.0.0/8', // the witness server
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   workers.push(child);
@@ -104,8 +125,13 @@ const diamond = (n: number, slow = false): Workload => ({
   body: {
     workflow: wf([
       transform('a', '${n}'),
-      ...(slow ? [{ id: 'wait', type: 'delay', depends_on: ['a'], parameters: { duration: '2s' } }] : []),
-      transform('b', '${a.output + 1}', slow ? ['wait'] : ['a']),
+      ...(slow
+        ? [
+            { id: 'wait', type: 'delay', depends_on: ['a'], parameters: { duration: `${2 + (n % 3)}s` } },
+            { id: 'hit', type: 'http', depends_on: ['wait'], parameters: { url: witnessUrl, query: { n: '${n}' } } },
+          ]
+        : []),
+      transform('b', '${a.output + 1}', slow ? ['hit'] : ['a']),
       transform('c', '${a.output * 10}', ['a']),
       transform('d', '${b.output + c.output}', ['b', 'c']),
     ]),
@@ -198,10 +224,39 @@ async function ended(ids: Iterable<string>, ms: number): Promise<Map<string, Exe
       return left.size === 0;
     },
     ms,
-    `${left.size} runs to end`,
+    'the runs to end',
     100,
-  );
+  ).catch(async (error: Error) => {
+    const sample = [...left].slice(0, 3);
+    const states = await Promise.all(sample.map((id) => (apis[0] as TestApi).call('GET', `/api/v1/workflows/${id}`)));
+    throw new Error(`${error.message}: ${left.size} still running, e.g. ${JSON.stringify(states.map((s) => s.body))}`);
+  });
   return records;
+}
+
+/** INFO `section` of one node, as fields. */
+async function infoOf(port: number, section: string): Promise<Record<string, string>> {
+  const direct = createRedisClient({ host: '127.0.0.1', port }, 'worker');
+  try {
+    const text = (await direct.info(section)) as string;
+    return Object.fromEntries(
+      text
+        .split('\r\n')
+        .filter((line) => line.includes(':'))
+        .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1)]),
+    );
+  } finally {
+    direct.disconnect();
+  }
+}
+
+/** The launcher's node that replicates the primary on `port`. */
+async function replicaOf(port: number): Promise<{ port: number; pid: number }> {
+  const line = (await infoOf(port, 'replication')).slave0 ?? '';
+  const replicaPort = Number(/port=(\d+)/.exec(line)?.[1]);
+  const node = cluster.nodes.find((n) => n.port === replicaPort);
+  if (!node) throw new Error(`no replica of ${port}: ${line}`);
+  return { port: node.port, pid: node.pid };
 }
 
 describe('the orchestrator on a Redis Cluster (3 primaries + 3 replicas, 6 partitions)', () => {
@@ -211,6 +266,10 @@ describe('the orchestrator on a Redis Cluster (3 primaries + 3 replicas, 6 parti
     const [first, second] = workloads();
     const [a, b] = apis as [TestApi, TestApi];
     for (const [i, w] of first.entries()) runs.set(await submit(i % 2 ? b : a, w.body), w);
+    // With every replica up, each run was held by its replica before its submit was answered (REDIS_WAIT_REPLICAS).
+    const unreplicated = (api: TestApi) =>
+      api.logs.filter((l) => l.message === 'run acknowledged before a replica held it');
+    expect([...unreplicated(a), ...unreplicated(b)]).toEqual([]);
 
     // The same correlation id sent to both replicas at once is one run (5 pairs before the failover, 5 after).
     const pairs = async (from: number) => {
@@ -236,8 +295,29 @@ describe('the orchestrator on a Redis Cluster (3 primaries + 3 replicas, 6 parti
       if (onVictim.has(observer.engine.partitionOf(id)) && (await observer.engine.status(id)) === 'running')
         inFlight.push(id);
     expect(inFlight.length).toBeGreaterThan(0);
+    // Make the loss real: stop the victim's replica (SIGSTOP) until the victim has taken 2 KB of writes the replica
+    // has not, then kill the victim and let the replica go on. Those writes (task completions, job moves) are gone
+    // with it; the runs must still complete, each task recorded once.
+    const replica = await replicaOf(victim.node.port);
+    const offset = async () => Number((await infoOf(victim.node.port, 'replication')).master_repl_offset);
+    const stoppedAt = await offset();
+    process.kill(replica.pid, 'SIGSTOP');
+    let lagBytes = 0;
+    try {
+      await waitUntil(
+        async () => {
+          lagBytes = (await offset()) - stoppedAt;
+          return lagBytes >= 2_000;
+        },
+        15_000,
+        'writes the stopped replica does not have',
+        50,
+      );
+      await cluster.kill(victim.node);
+    } finally {
+      process.kill(replica.pid, 'SIGCONT');
+    }
     const failoverStarted = Date.now();
-    await cluster.kill(victim.node);
     const promoted = await cluster.waitForFailover(victim.node, 30_000);
     const failoverMs = Date.now() - failoverStarted;
     expect(promoted.port).not.toBe(victim.port);
@@ -270,12 +350,18 @@ describe('the orchestrator on a Redis Cluster (3 primaries + 3 replicas, 6 parti
         if (history.length > 1) reRun.push(`${id}/${task.id} (${history.map((a) => a.status).join(' -> ')})`);
       }
     }
+    // The witness saw every slow diamond's call at least once; a call seen twice is a task whose completion the
+    // killed primary took with it, run again on the new one (its record still shows it completed once).
+    const twice = [...hits].filter(([, count]) => count > 1).map(([n]) => n);
+    for (let n = 0; n < 55; n++) expect([n, (hits.get(n) ?? 0) >= 1]).toEqual([n, true]);
     // What the failover cost: tasks whose first attempt was lost (a lock or a completion the old primary took
     // with it) ran again; none was lost and none counted twice.
     console.log(
       `cluster failover: ${failoverMs} ms until the replica of ${victim.port} served its slots; ` +
+        `${lagBytes} bytes of its writes never reached the replica; ` +
         `${inFlight.length} runs of its partitions were running when it was killed; ` +
-        `${reRun.length} task attempts re-ran: ${reRun.slice(0, 10).join(', ')}`,
+        `${reRun.length} task attempts recorded a re-run: ${reRun.slice(0, 10).join(', ')}; ` +
+        `http calls the witness saw twice (their first completion lost with the primary): n = ${twice.join(', ') || 'none'}`,
     );
   });
 

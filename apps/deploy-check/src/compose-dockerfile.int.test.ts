@@ -177,7 +177,7 @@ describe('docker-compose files', () => {
     expect(worker.deploy?.replicas).toBe(3);
     // The worker's default deadline for one service call is 300 s (apps/worker/src/tasks/call-service.ts).
     expect(durationSeconds(worker.stop_grace_period as string)).toBeGreaterThanOrEqual(300);
-    const [workerPod] = readYamlDocuments(join(DOCKER_DIR, 'k8s/worker.yaml')) as {
+    const [workerPod] = readYamlDocuments(join(DOCKER_DIR, 'k8s/base/worker.yaml')) as {
       spec: { template: { spec: { terminationGracePeriodSeconds: number } } };
     }[];
     expect(durationSeconds(worker.stop_grace_period as string)).toBe(
@@ -308,8 +308,8 @@ describe('Dockerfile', () => {
       'Dockerfile',
       'docker-compose.yml',
       'docker-compose.override.yml',
-      'k8s/api.yaml',
-      'k8s/worker.yaml',
+      'k8s/base/api.yaml',
+      'k8s/base/worker.yaml',
     ]) {
       const text = readFileSync(join(DOCKER_DIR, file), 'utf8');
       expect([file, text.match(/:latest\b/g)]).toEqual([file, null]);

@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import { REPO_ROOT, readYamlDocuments } from './deploy-files';
 import { configVariableNames, DOCKER_DIR, REFERENCE_VARS } from './test-deploy-config';
 
-const K8S_DIR = join(DOCKER_DIR, 'k8s');
+const K8S_DIR = join(DOCKER_DIR, 'k8s', 'base');
 
 /**
  * kubernetes-models' classes validate against the Kubernetes OpenAPI schema (v1.33, compiled with ajv): required
@@ -47,7 +47,7 @@ const docs: { file: string; doc: Manifest }[] = manifestFiles.flatMap((file) =>
 );
 const find = (kind: string, name: string): Manifest => {
   const found = docs.find((d) => d.doc.kind === kind && d.doc.metadata?.name === name);
-  if (!found) throw new Error(`no ${kind} ${name} in docker/k8s`);
+  if (!found) throw new Error(`no ${kind} ${name} in docker/k8s/base`);
   return found.doc;
 };
 

@@ -46,3 +46,27 @@ export function durationSeconds(value: string): number {
   const unit: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001, us: 0.000001 };
   return parts.reduce((sum, p) => sum + Number(p[1]) * (unit[p[2] as string] as number), 0);
 }
+
+/**
+ * The Redis Cluster settings of issue #19, which the cluster deployment files set. They are accepted as known
+ * beside `configVariableNames()` until packages/config reads them (then they are simply in both lists).
+ */
+export const CLUSTER_VARS = [
+  'REDIS_CLUSTER_NODES',
+  'ORCHESTRATOR_PARTITIONS',
+  'WORKER_PARTITIONS',
+  'REDIS_WAIT_REPLICAS',
+  'REDIS_WAIT_TIMEOUT',
+] as const;
+
+/** A WORKER_PARTITIONS value (`0-7`, `3`, `0-3,8-11`) as the partition numbers it names, in order. */
+export function partitionRange(value: string): number[] {
+  return value.split(',').flatMap((part) => {
+    const match = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!match) throw new Error(`not a partition range: ${value}`);
+    const from = Number(match[1]);
+    const to = Number(match[2] ?? match[1]);
+    if (to < from) throw new Error(`empty partition range: ${value}`);
+    return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  });
+}

@@ -183,8 +183,22 @@ async function waitUntilHealthy(server: OwnedProcess, urls: string[]): Promise<v
   );
 }
 
-async function doneFives(stats: string): Promise<number> {
-  return ((await (await fetch(stats)).json()) as { done: { five: number } }).done.five;
+/**
+ * Completed five-step runs, from the bench service's stats endpoint. Under workload (d)'s flood a read can fail
+ * (`fetch failed`: the service's sockets are full); a few retries with backoff keep one such read from aborting the
+ * whole run, while a service that stays unreachable still fails it.
+ */
+async function doneFives(stats: string, attempts = 6): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await fetch(stats);
+      if (!res.ok) throw new Error(`stats: ${res.status}`);
+      return ((await res.json()) as { done: { five: number } }).done.five;
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+    }
+  }
 }
 
 async function restateCounter(stats: string, admin: string): Promise<CompletionCounter> {

@@ -12,9 +12,11 @@ import { DelayedError, type Job, WaitingChildrenError } from 'bullmq';
 import { itemGates } from './concurrency-gates';
 import type { EngineContext } from './engine-context';
 import type { CompiledTask, ExecutionDefinition } from './execution-definition';
-import { PARKED_MS } from './parked-jobs';
 import { kernelOf, type RunKernel } from './run-kernel';
 import { jobIds, type SubTaskJobData, type TaskJobData } from './task-job';
+
+/** A parked waiting task looks again this often even when nothing wakes it (see `park`). */
+export const RECHECK_MS = 5_000;
 
 /**
  * The BullMQ side of one waiting task's job: its state in the job data, and parking it as a delayed job, never past
@@ -34,7 +36,9 @@ export function waitingJob<State>(
     state: job.data as unknown as Partial<State>,
     save: (state) => job.updateData({ ...job.data, ...state }),
     sleepUntil,
-    park: () => sleepUntil(Date.now() + PARKED_MS),
+    // Woken at once by what it waits for (a child run's end promotes it), and in any case after RECHECK_MS: a wake
+    // can miss, when the child ends between the check and the park, or is lost with a primary's unreplicated writes.
+    park: () => sleepUntil(Date.now() + RECHECK_MS),
   };
 }
 
@@ -51,7 +55,7 @@ export interface ControlScope {
 
 /** What waiting task types may do, over the run store, the kernel and the task's BullMQ job. */
 export function controlContext(scope: ControlScope): ControlContext {
-  const { ctx, kernel, def, task, attempt, job, token, templates } = scope;
+  const { ctx, def, task, attempt, job, token, templates } = scope;
   const id = def.executionId;
   return {
     executionId: id,

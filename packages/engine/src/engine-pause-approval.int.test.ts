@@ -1,3 +1,4 @@
+import { RECHECK_MS } from './control-context';
 import { byId, type Harness, probe, startHarness, wf } from './testing';
 
 jest.setTimeout(60_000);
@@ -129,5 +130,22 @@ describe('approval tasks', () => {
     await expect(h.engine.decide(id, 'p', 'approve')).rejects.toThrow('task p is a data task, not an approval');
     await expect(h.engine.decide(id, 'nope', 'approve')).rejects.toThrow("task 'nope' was not found");
     await h.waitForEnd(id);
+  });
+
+  it("continues after a decision whose wake is lost (made between the task's look and its park, say)", async () => {
+    const id = await h.submit(approvalFlow());
+    await h.delayed(`${id}.review`);
+    const queues = h.ctx.queues;
+    const wake = queues.wake.bind(queues);
+    queues.wake = async () => {}; // the decision's wake never arrives
+    try {
+      const decided = Date.now();
+      await h.engine.decide(id, 'review', 'approve', { note: 'late' }, 'ops');
+      const record = await h.waitForEnd(id, 20_000);
+      expect(byId(record).ship?.output).toBe('late');
+      expect(Date.now() - decided).toBeLessThan(RECHECK_MS + 5_000);
+    } finally {
+      queues.wake = wake;
+    }
   });
 });

@@ -1,4 +1,5 @@
 import type { TemplateDefinition } from '@orch/core';
+import { RECHECK_MS } from './control-context';
 import { byId, type Harness, probe, startHarness, wf } from './testing';
 
 jest.setTimeout(60_000);
@@ -76,5 +77,28 @@ describe('workflow tasks (sub-workflows)', () => {
     expect(byId(record).start?.error).toContain(
       'sub-workflow depth limit 5 (MAX_SUBWORKFLOW_DEPTH) reached at task again; does a template run itself?',
     );
+  });
+
+  it("finishes the parent when the child's wake is lost (a crash, a race with the park, an unreplicated write)", async () => {
+    const queues = h.ctx.queues;
+    const wake = queues.wake.bind(queues);
+    let dropped = 0;
+    // Every wake a child's end sends is lost: only the parent's own re-check can see the child has ended.
+    queues.wake = async () => {
+      dropped++;
+    };
+    try {
+      const started = Date.now();
+      const record = await h.run(
+        wf([{ id: 'sub', type: 'workflow', parameters: { workflow: wf([probe('quick', [], { sleep_ms: 300 })]) } }]),
+        {},
+        20_000,
+      );
+      expect(record.status).toBe('completed');
+      expect(dropped).toBe(1);
+      expect(Date.now() - started).toBeLessThan(RECHECK_MS + 5_000);
+    } finally {
+      queues.wake = wake;
+    }
   });
 });

@@ -1,60 +1,22 @@
 import { hostname } from 'node:os';
 import { TASK_TYPES } from '@orch/core';
 import { type Logger, silentLogger } from '@orch/logger';
-import type { RedisClient } from '@orch/redis';
 import { tracingOn } from '@orch/tracing';
 import type { Job } from 'bullmq';
-import type { TaskHandlers } from './control-flow';
+import type { EngineWorkerOptions } from './engine-worker-options';
 import { PartitionWorker } from './partition-worker';
-import type { RecoveryOptions } from './recovery/recovery-manager';
 import { ScheduleManager } from './schedule-manager';
-import type { TaskObserver } from './task-observer';
-import { TASK_TIMEOUT, type TemplateResolver, WORKFLOW_ABORT } from './task-runner';
+import { TASK_TIMEOUT, WORKFLOW_ABORT } from './task-runner';
 import { HEARTBEAT_MS, HeartbeatLoop } from './worker-heartbeat';
 import type { WorkerHeartbeat } from './worker-registry';
-import { internalsOf, type WorkflowEngine } from './workflow-engine';
+import { internalsOf } from './workflow-engine';
+
+export type { EngineWorkerOptions } from './engine-worker-options';
 
 export { DEADLINE_SWEEP_MS, START_SWEEP_MS } from './partition-worker';
 
 /** The engine's version, as workers report it in their heartbeats. */
 const ENGINE_VERSION: string = (require('../package.json') as { version: string }).version;
-
-export interface EngineWorkerOptions {
-  engine: WorkflowEngine;
-  handlers: TaskHandlers;
-  /** A dedicated connection for the abort channel (a subscribed client can do nothing else). */
-  subscriber: RedisClient;
-  /** Task jobs this process runs at once (on each task queue it serves). */
-  concurrency: number;
-  /** The task queues (`queue:`) whose jobs this worker runs; `['default']` when absent (WORKER_QUEUES). */
-  queues?: readonly string[];
-  /** BullMQ lock and stall check (defaults 4 s and 2 s); a killed worker's jobs run again within about the lock. */
-  lockDurationMs?: number;
-  stalledIntervalMs?: number;
-  logger?: Logger;
-  /** Shown per task attempt in the record and events; defaults to `<hostname>:<pid>`. */
-  name?: string;
-  /** Resolves `workflow` tasks' template references (the worker's template catalog). */
-  templates?: TemplateResolver;
-  /** With these, the worker schedules the recovery pass (one schedule for all workers) and runs it when due. */
-  recovery?: RecoveryOptions & { intervalMs: number };
-  /** How often this worker sweeps the deadline set for runs to time out (a run times out at most this late). */
-  deadlineSweepMs?: number;
-  /** How often this worker looks for admitted runs whose first jobs never reached the queue (default 1 s). */
-  startSweepMs?: number;
-  /** Told about every task job this worker runs and every stall it finds (the worker app's metrics). */
-  observer?: TaskObserver;
-  /** What its heartbeats say: the task types it runs (default: the catalog's), its kind and version. */
-  identity?: { taskTypes?: readonly string[]; kind?: 'stock' | 'sdk'; version?: string };
-  heartbeatMs?: number;
-  /**
-   * Only task jobs: no workflow or control jobs, no deadline sweep (an SDK worker, which runs its own task types and
-   * leaves ending runs, schedules and recovery to the stock workers and their settings).
-   */
-  tasksOnly?: boolean;
-  /** The partitions whose jobs this worker runs (WORKER_PARTITIONS); all when absent. */
-  partitions?: readonly number[];
-}
 
 /**
  * BullMQ's job lock and stall check (WORKER_LOCK_DURATION, WORKER_STALLED_INTERVAL): a killed worker's jobs run again

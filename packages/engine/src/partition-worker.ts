@@ -5,14 +5,14 @@ import { context } from '@orch/tracing';
 import { DelayedError, type Job, type MinimalJob, UnrecoverableError, WaitingChildrenError, Worker } from 'bullmq';
 import { AttemptLog } from './attempt-log';
 import type { EngineContext } from './engine-context';
-import type { EngineWorkerOptions } from './engine-worker';
+import type { EngineWorkerOptions } from './engine-worker-options';
 import { type BackoffSpec, backoffDelay } from './execution-definition';
 import { RecoveryManager } from './recovery/recovery-manager';
 import type { RunKernel } from './run-kernel';
 import { lockLost } from './task-errors';
 import type { SubTaskJobData, TaskJobData } from './task-job';
 import type { TaskOutcome } from './task-observer';
-import { TASK_TIMEOUT, TaskRunner, WORKFLOW_ABORT, WorkflowAbortError } from './task-runner';
+import { TaskRunner, WorkflowAbortError } from './task-runner';
 import { TaskSpans } from './task-spans';
 
 /** What a worker process's partitions share: its name, its logger, its running jobs and whether it traces. */

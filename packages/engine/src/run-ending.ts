@@ -102,7 +102,7 @@ export class RunEnding {
     unfinishedStatus: TaskFinalStatus,
     unfinished: string[],
   ): Promise<boolean> {
-    const { store, queues, limits, channels, logger } = this.ctx;
+    const { store, limits, channels, logger } = this.ctx;
     const id = def.executionId;
     if (status === 'completed') {
       // The declared output is the run's result: a run that cannot give it fails, saying why.
@@ -128,8 +128,8 @@ export class RunEnding {
     });
     await store.clearGates(id, gateNames(def));
     await this.respond(id);
-    // Wake the parent's waiting task (in its own partition's queues): it reads this run's outcome. Lost to a crash
-    // here, the parked task still wakes when its timer fires.
+    // Wake the parent's waiting task (in its own partition's queues): it reads this run's outcome. Missed or lost,
+    // the parked task looks again within RECHECK_MS (control-context.ts).
     if (def.parent) await this.ctx.peer(def.parent.executionId).queues.wake(def.parent.jobId, def.parent.queue);
     if (def.claim) await store.keepClaim(def.claim, limits.executionTtlMs);
     store.forget(id);

@@ -146,6 +146,14 @@ export class RunSubmission {
       startGraceMs: limits.startGraceMs,
     });
     if (!created.created) return this.existing(def, created.executionId, created.fingerprint);
+    if (created.replicated === false) {
+      // Still acknowledged: refusing would make the client retry a run that exists; the log says the risk.
+      this.ctx.logger.warn('run acknowledged before a replica held it', {
+        execution_id: executionId,
+        replicas: limits.replicaAcks?.replicas,
+        timeout_ms: limits.replicaAcks?.timeoutMs,
+      });
+    }
     if (!created.admitted) return { executionId, status: 'pending', created: true };
     await this.launch(def, seed.size > 0 ? await store.readyTasks(def) : def.roots);
     return { executionId, status: 'running', created: true };

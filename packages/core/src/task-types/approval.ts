@@ -45,12 +45,14 @@ export const approval = defineTaskType<'approval', typeof schema, 'control', { u
           `rejected${decision.by ? ` by ${decision.by}` : ''}${typeof reason === 'string' ? `: ${reason}` : ''}`,
         );
       }
-      // With a timeout, the engine ends the attempt when it passes (timed out, retried per the task's policy).
-      if (context.timeoutMs !== undefined) return job.sleepUntil(Date.now() + context.timeoutMs);
+      // Parked until the decision wakes it, looking again every few seconds (a decision made between the read above
+      // and the park would wake nothing). With a timeout, the engine ends the attempt when it passes (timed out,
+      // retried per the task's policy); without one, after APPROVAL_TIMEOUT_MS.
+      if (context.timeoutMs !== undefined) return job.park();
       const until = job.state.until ?? Date.now() + APPROVAL_TIMEOUT_MS;
       if (job.state.until === undefined) await job.save({ until });
       if (Date.now() >= until) throw new PermanentTaskError(`no decision within ${APPROVAL_TIMEOUT_MS} ms`);
-      return job.sleepUntil(until);
+      return job.park();
     },
   },
   waitingFor: (parameters, note) =>

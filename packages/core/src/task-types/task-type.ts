@@ -98,7 +98,7 @@ export interface WaitingJob<State> {
    * then runs again. Never returns.
    */
   sleepUntil(at: number): Promise<never>;
-  /** Parks the job until something wakes it (a decision, a child run's end). Never returns. */
+  /** Parks the job until something wakes it (a child run's end), and a few seconds at most: a wake can miss. Never returns. */
   park(): Promise<never>;
 }
 
