@@ -23,7 +23,7 @@ function git(args: string[]): string {
 }
 
 /** The machine and versions a result belongs to; numbers from different machines are not comparable. */
-export async function environment(redis: BenchRedis): Promise<Record<string, unknown>> {
+export async function environment(redis: Pick<BenchRedis, 'info'>): Promise<Record<string, unknown>> {
   const server = await redis.info('server');
   const cpuList = cpus();
   return {

@@ -90,7 +90,12 @@ function launch(
   return child;
 }
 
+/** The env that points a process at `settings`: a standalone host and port, or a cluster's startup nodes. */
 function redisEnv(settings: RedisSettings): Record<string, string> {
+  if (settings.clusterNodes?.length) {
+    const nodes = settings.clusterNodes.map((n) => `${n.host}:${n.port}`).join(',');
+    return { REDIS_CLUSTER_NODES: nodes, QUEUE_PREFIX: PREFIX };
+  }
   return { REDIS_HOST: settings.host, REDIS_PORT: String(settings.port), QUEUE_PREFIX: PREFIX };
 }
 
@@ -103,6 +108,12 @@ export interface OrchWorkerOptions {
   /** More environment (WORKER_LOCK_DURATION, OPENAI_BASE_URL, ...); `namePrefix` names the workers. */
   env?: Record<string, string>;
   namePrefix?: string;
+  /**
+   * Whether the started workers (by WORKER_NAME) are ready. Default: the abort subscription and the task Worker's
+   * client seen on `admin`'s server, which only a standalone Redis shows for every worker (on a cluster each client
+   * sits on some node, under a partition-tagged name).
+   */
+  ready?: (workerNames: string[]) => Promise<boolean>;
 }
 
 /**
@@ -126,12 +137,14 @@ export async function startOrchWorkers(
     EXECUTION_TTL: options.executionTtl ?? '1h',
     ...options.env,
   };
-  const before = await taskWorkerClients(admin);
-  const children = Array.from({ length: count }, (_, i) =>
+  const { ready } = options;
+  const before = ready ? 0 : await taskWorkerClients(admin);
+  const names = Array.from({ length: count }, (_, i) => `bench-${options.namePrefix ?? 'worker'}-${i + 1}`);
+  const children = names.map((workerName, i) =>
     launch(
       `${options.namePrefix ?? 'worker'}-${i + 1}`,
       WORKER_MAIN,
-      { ...env, WORKER_NAME: `bench-${options.namePrefix ?? 'worker'}-${i + 1}` },
+      { ...env, WORKER_NAME: workerName },
       { nodeArgs: options.nodeArgs },
     ),
   );
@@ -140,6 +153,7 @@ export async function startOrchWorkers(
       for (const c of children) {
         if (c.proc.exitCode !== null) throw new Error(`${c.name} exited with ${c.proc.exitCode}: ${c.output()}`);
       }
+      if (ready) return ready(names);
       const [, subscribers] = (await admin.pubsub('NUMSUB', `${PREFIX}:abort`)) as [string, number];
       return subscribers >= count && (await taskWorkerClients(admin)) >= before + count;
     },

@@ -9,8 +9,13 @@ function cells(row: Row): string[] {
 
 /** A Markdown table (readable in a terminal and pasteable into an issue). */
 export function renderTable(rows: Row[]): string {
-  const matrix = [HEADERS.slice(), ...rows.map(cells)];
-  const widths = HEADERS.map((_, i) => Math.max(...matrix.map((r) => (r[i] ?? '').length)));
+  return renderGrid(HEADERS.slice(), rows.map(cells));
+}
+
+/** A Markdown table of any columns. */
+export function renderGrid(headers: string[], rows: string[][]): string {
+  const matrix = [headers, ...rows];
+  const widths = headers.map((_, i) => Math.max(...matrix.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
   const rule = `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`;
   return [line(matrix[0] as string[]), rule, ...matrix.slice(1).map(line)].join('\n');

@@ -3,12 +3,14 @@
  * is built), prints one table and writes bench/results/latest.json.
  *
  *   node bench/dist/run.js [--only throughput,release,...] [--reps 3] [--concurrency 50] [--profile]
+ *   node bench/dist/run.js --cluster [--reps 3] [--small] [--replicas]   (standalone vs 1 and 3 cluster primaries)
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchCase, BenchContext, CaseResult, Row } from './bench-case';
 import { startBenchRedis } from './bench-redis';
+import { killServers } from './bench-topology';
 import { costCase } from './case-cost';
 import { e2eLatencyCase } from './case-e2e-latency';
 import { httpStartsCase } from './case-http-starts';
@@ -17,6 +19,7 @@ import { sandboxCase } from './case-sandbox';
 import { scaleCase } from './case-scale';
 import { throughputCase } from './case-throughput';
 import { tracingCase } from './case-tracing';
+import { runClusterBench } from './cluster-bench';
 import { environment } from './environment';
 import { type LoadReport, loadMeter } from './machine-load';
 import { killAll } from './processes';
@@ -39,10 +42,13 @@ interface Args {
   reps: number;
   concurrency: number;
   profile: boolean;
+  cluster: boolean;
+  small: boolean;
+  replicas: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { reps: 3, concurrency: 50, profile: false };
+  const args: Args = { reps: 3, concurrency: 50, profile: false, cluster: false, small: false, replicas: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -54,6 +60,9 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--reps') args.reps = Math.max(1, Number(value()));
     else if (flag === '--concurrency') args.concurrency = Math.max(1, Number(value()));
     else if (flag === '--profile') args.profile = true;
+    else if (flag === '--cluster') args.cluster = true;
+    else if (flag === '--small') args.small = true;
+    else if (flag === '--replicas') args.replicas = true;
     else throw new Error(`unknown argument ${flag}`);
   }
   return args;
@@ -64,6 +73,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const log = (message: string) =>
     process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${message}\n`);
+  if (args.cluster) return runClusterBench(args, log);
   const redis = await startBenchRedis();
   redisPid = Number((await redis.info('server')).process_id);
   const profileDir = args.profile ? mkdtempSync(join(tmpdir(), 'orch-bench-prof-')) : undefined;
@@ -153,6 +163,7 @@ let redisPid: number | undefined;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     killAll();
+    killServers();
     if (redisPid) {
       try {
         process.kill(redisPid, 'SIGKILL');

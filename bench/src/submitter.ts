@@ -1,10 +1,19 @@
 import { prepareInline } from '@orch/core';
 import { WorkflowEngine } from '@orch/engine';
-import { RedisKeys } from '@orch/redis';
-import type { Redis } from 'ioredis';
+import { type RedisClient, RedisKeys } from '@orch/redis';
 import type { BenchRedis } from './bench-redis';
 import { PREFIX } from './processes';
 import type { BenchWorkflow } from './shapes';
+
+export interface SubmitterOptions {
+  maxConcurrentWorkflows?: number;
+  executionTtlMs?: number;
+  /** The engine's partitions (ORCHESTRATOR_PARTITIONS of the processes it shares Redis with); default 1. */
+  partitions?: number;
+  cluster?: boolean;
+  /** Replicas a submit waits for (REDIS_WAIT_REPLICAS); none by default. */
+  replicaAcks?: { replicas: number; timeoutMs: number };
+}
 
 export interface Finished {
   status: string;
@@ -27,25 +36,34 @@ export class Submitter {
 
   private constructor(
     /** The engine's connection, also used by cases that read a run's keys. */
-    readonly connection: Redis,
-    private readonly subscriber: Redis,
-    options: { maxConcurrentWorkflows: number; executionTtlMs: number },
+    readonly connection: RedisClient,
+    private readonly subscriber: RedisClient,
+    options: SubmitterOptions & { maxConcurrentWorkflows: number; executionTtlMs: number },
   ) {
     this.engine = new WorkflowEngine({
       connection,
       prefix: PREFIX,
+      partitions: options.partitions,
+      cluster: options.cluster,
+      replicaAcks: options.replicaAcks,
       maxConcurrentWorkflows: options.maxConcurrentWorkflows,
       executionTtlMs: options.executionTtlMs,
       defaultWorkflowTimeoutMs: 600_000,
     });
   }
 
-  static async create(
-    redis: BenchRedis,
-    options: { maxConcurrentWorkflows?: number; executionTtlMs?: number } = {},
+  static async create(redis: BenchRedis, options: SubmitterOptions = {}): Promise<Submitter> {
+    return Submitter.on(redis.connect('bench-submit'), await redis.subscriber('bench-finished'), options);
+  }
+
+  /** On clients of any topology (a Cluster client with `cluster: true`); `subscriber` only subscribes. */
+  static async on(
+    connection: RedisClient,
+    subscriber: RedisClient,
+    options: SubmitterOptions = {},
   ): Promise<Submitter> {
-    const subscriber = await redis.subscriber('bench-finished');
-    const submitter = new Submitter(redis.connect('bench-submit'), subscriber, {
+    const submitter = new Submitter(connection, subscriber, {
+      ...options,
       maxConcurrentWorkflows: options.maxConcurrentWorkflows ?? 1_000_000,
       executionTtlMs: options.executionTtlMs ?? 3_600_000,
     });
@@ -67,8 +85,8 @@ export class Submitter {
   }
 
   /** Validates, compiles and starts a run, as `POST /api/v1/workflows` does. */
-  async submit(workflow: BenchWorkflow | object): Promise<string> {
-    const result = await this.engine.submit(prepareInline(workflow, {}));
+  async submit(workflow: BenchWorkflow | object, executionId?: string): Promise<string> {
+    const result = await this.engine.submit(prepareInline(workflow, {}), executionId ? { executionId } : {});
     return result.executionId;
   }
 
