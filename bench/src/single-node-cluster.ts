@@ -11,7 +11,7 @@ export interface BenchCluster {
   nodes: readonly { host: string; port: number; pid: number }[];
   startupNodes: { host: string; port: number }[];
   primaries(): Promise<{ port: number; slots: [number, number][]; node: { pid: number } }[]>;
-  stop(): Promise<void>;
+  stop(): Promise<unknown>;
 }
 
 const canBind = (port: number) =>
