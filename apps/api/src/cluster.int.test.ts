@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { WorkflowEngine } from '@orch/engine';
+import { internalsOf } from '@orch/engine/testing';
 import { createRedisClient, Partitions, type RedisClient } from '@orch/redis';
 import type { ExecutionRecord } from '@orch/run-model';
 import { type RedisCluster, startRedisCluster, waitUntil } from '@orch/testing';
@@ -17,6 +18,8 @@ let cluster: RedisCluster;
 let env: Record<string, string>;
 let apis: TestApi[] = [];
 const workers: ChildProcess[] = [];
+/** Each worker's warn and error lines, for a failure message. */
+const workerTrouble: string[] = [];
 let observer: { engine: WorkflowEngine; client: RedisClient };
 /** A witness outside Redis: how many times each slow diamond's `hit` task called it (by the run's `n`). */
 const hits = new Map<number, number>();
@@ -92,6 +95,8 @@ function spawnWorker(name: string): Promise<ChildProcess> {
     const timer = setTimeout(() => reject(new Error(`worker ${name} did not start: ${output}`)), 30_000);
     child.stderr?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
+      for (const line of chunk.toString().split('\n'))
+        if (/"level":"(warn|error)"/.test(line)) workerTrouble.push(`${name}: ${line.slice(0, 400)}`);
       if (output.includes('"worker ready"')) {
         clearTimeout(timer);
         resolve(child);
@@ -227,9 +232,21 @@ async function ended(ids: Iterable<string>, ms: number): Promise<Map<string, Exe
     'the runs to end',
     100,
   ).catch(async (error: Error) => {
-    const sample = [...left].slice(0, 3);
-    const states = await Promise.all(sample.map((id) => (apis[0] as TestApi).call('GET', `/api/v1/workflows/${id}`)));
-    throw new Error(`${error.message}: ${left.size} still running, e.g. ${JSON.stringify(states.map((s) => s.body))}`);
+    // Where each stuck run's first job is, per partition: for a failure message that says what stopped.
+    const { parts } = internalsOf(observer.engine);
+    const where = await Promise.all(
+      [...left].slice(0, 6).map(async (id) => {
+        const p = observer.engine.partitionOf(id);
+        const queues = parts[p]?.ctx.queues;
+        const job = await queues?.tasks.getJob(`${id}.a`);
+        const counts = await queues?.tasks.getJobCounts('wait', 'active', 'delayed', 'prioritized');
+        return { id, partition: p, job: job ? await job.getState() : 'none', tasks: counts };
+      }),
+    );
+    const workers = await observer.engine.workers();
+    throw new Error(
+      `${error.message}: ${left.size} still running: ${JSON.stringify(where)}; workers ${JSON.stringify(workers.map((w) => [w.name, w.status, w.active]))}; worker trouble:\n${workerTrouble.slice(-30).join('\n')}`,
+    );
   });
   return records;
 }

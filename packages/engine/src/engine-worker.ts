@@ -3,6 +3,7 @@ import { TASK_TYPES } from '@orch/core';
 import { type Logger, silentLogger } from '@orch/logger';
 import { tracingOn } from '@orch/tracing';
 import type { Job } from 'bullmq';
+import { ConcurrencyShare } from './concurrency-share';
 import type { EngineWorkerOptions } from './engine-worker-options';
 import { PartitionWorker } from './partition-worker';
 import { ScheduleManager } from './schedule-manager';
@@ -70,9 +71,9 @@ export class EngineWorker {
           ? this.schedules.fire(job as unknown as Job<{ s: string }>, options.templates)
           : undefined,
     };
-    // The process's concurrency is shared by the partitions it serves: each runs its share at once.
-    const concurrency = Math.max(1, Math.ceil(options.concurrency / mine.length));
-    this.parts = mine.map((p) => new PartitionWorker(p.ctx, p.kernel, options, shared, base, concurrency, this.queues));
+    // Each task queue's concurrency is the process's, shared by the partitions it serves as their load asks.
+    const shares = new Map(this.queues.map((queue) => [queue, new ConcurrencyShare(options.concurrency)]));
+    this.parts = mine.map((p) => new PartitionWorker(p.ctx, p.kernel, options, shared, base, shares, this.queues));
     this.heartbeat = new HeartbeatLoop(
       ctx.workers,
       () => this.describe(),

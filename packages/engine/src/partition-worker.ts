@@ -4,6 +4,7 @@ import type { AttemptEnding } from '@orch/run-model';
 import { context } from '@orch/tracing';
 import { DelayedError, type Job, type MinimalJob, UnrecoverableError, WaitingChildrenError, Worker } from 'bullmq';
 import { AttemptLog } from './attempt-log';
+import type { ConcurrencyShare } from './concurrency-share';
 import type { EngineContext } from './engine-context';
 import type { EngineWorkerOptions } from './engine-worker-options';
 import { type BackoffSpec, backoffDelay } from './execution-definition';
@@ -48,21 +49,35 @@ export class PartitionWorker {
     private readonly options: EngineWorkerOptions,
     private readonly shared: WorkerShared,
     base: Record<string, unknown>,
-    concurrency: number,
+    /** Each task queue's share of the process's concurrency (see ConcurrencyShare). */
+    shares: ReadonlyMap<string, ConcurrencyShare>,
     queues: readonly string[],
   ) {
     const { logger, name } = shared;
     if (shared.tracing) this.spans = new TaskSpans(ctx, name);
     this.runner = new TaskRunner(ctx, kernel, options.handlers, logger, name, options.templates);
     const connection = { ...ctx.queues.workerConnection, ...base };
-    this.taskWorkers = queues.map(
-      (queue) =>
-        new Worker(taskQueueName(queue), (job, token, signal) => this.runTaskJob(job, token, signal), {
+    this.taskWorkers = queues.map((queue) => {
+      const share = shares.get(queue) as ConcurrencyShare;
+      const worker: Worker = new Worker(
+        taskQueueName(queue),
+        async (job, token, signal) => {
+          share.started(worker);
+          try {
+            return await this.runTaskJob(job, token, signal);
+          } finally {
+            share.ended(worker);
+          }
+        },
+        {
           ...connection,
-          concurrency,
+          concurrency: share.initial,
           settings: { backoffStrategy: (attemptsMade, _type, error, job) => retryDelay(attemptsMade, job, error) },
-        }),
-    );
+        },
+      );
+      share.add(worker);
+      return worker;
+    });
     this.workers = [...this.taskWorkers];
     if (!options.tasksOnly) {
       const workflowWorker = new Worker(QUEUES.workflows, (job, token) => this.finalizeJob(job, token), {

@@ -1,0 +1,41 @@
+import type { Worker } from 'bullmq';
+
+/**
+ * A worker process's concurrency for one task queue (WORKER_CONCURRENCY), shared by that queue's BullMQ Workers in
+ * every partition the process serves. Each Worker may run what it runs now plus an even part of what is spare, so
+ * a busy partition takes up what idle ones leave (a single big run gets the whole process), and all of them
+ * together start at most about `total` plus one per partition. Recomputed whenever a job starts or ends.
+ */
+export class ConcurrencyShare {
+  private readonly active = new Map<Worker, number>();
+  private busy = 0;
+
+  constructor(private readonly total: number) {}
+
+  /** What a new Worker starts with, before any job ran. */
+  get initial(): number {
+    return Math.max(1, Math.ceil(this.total / Math.max(1, this.active.size + 1)));
+  }
+
+  add(worker: Worker): void {
+    this.active.set(worker, 0);
+    this.rebalance();
+  }
+
+  started(worker: Worker): void {
+    this.active.set(worker, (this.active.get(worker) ?? 0) + 1);
+    this.busy++;
+    this.rebalance();
+  }
+
+  ended(worker: Worker): void {
+    this.active.set(worker, Math.max(0, (this.active.get(worker) ?? 0) - 1));
+    this.busy = Math.max(0, this.busy - 1);
+    this.rebalance();
+  }
+
+  private rebalance(): void {
+    const each = Math.ceil(Math.max(0, this.total - this.busy) / this.active.size);
+    for (const [worker, running] of this.active) worker.concurrency = Math.max(1, running + each);
+  }
+}
