@@ -11,7 +11,11 @@ describe('runWithDeadline', () => {
       while (Date.now() < (ctx.deadline ?? 0)) await new Promise((r) => setImmediate(r));
       throw new Error('exec-agent did not answer within 50 ms');
     };
-    const error = await runWithDeadline(handler, {}, context, undefined, 50, 'sleep').catch((e: Error) => e);
+    // The runner's timer must not win the race here: it is held (fake), the clock is real.
+    jest.useFakeTimers({ doNotFake: ['Date', 'setImmediate', 'nextTick', 'queueMicrotask'] });
+    const error = await runWithDeadline(handler, {}, context, undefined, 50, 'sleep')
+      .catch((e: Error) => e)
+      .finally(() => jest.useRealTimers());
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toBe('task sleep timed out after 50 ms');
     expect(((error as Error).cause as Error).message).toBe('exec-agent did not answer within 50 ms');
