@@ -22,6 +22,13 @@ export class ConcurrencyShare {
     this.rebalance();
   }
 
+  /** Drops a Worker that is being replaced; what it ran no longer counts. */
+  remove(worker: Worker): void {
+    this.busy = Math.max(0, this.busy - (this.active.get(worker) ?? 0));
+    this.active.delete(worker);
+    if (this.active.size > 0) this.rebalance();
+  }
+
   started(worker: Worker): void {
     this.active.set(worker, (this.active.get(worker) ?? 0) + 1);
     this.busy++;
@@ -29,6 +36,7 @@ export class ConcurrencyShare {
   }
 
   ended(worker: Worker): void {
+    if (!this.active.has(worker)) return; // removed meanwhile
     this.active.set(worker, Math.max(0, (this.active.get(worker) ?? 0) - 1));
     this.busy = Math.max(0, this.busy - 1);
     this.rebalance();

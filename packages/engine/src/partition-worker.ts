@@ -10,11 +10,19 @@ import type { EngineWorkerOptions } from './engine-worker-options';
 import { type BackoffSpec, backoffDelay } from './execution-definition';
 import { RecoveryManager } from './recovery/recovery-manager';
 import type { RunKernel } from './run-kernel';
+import { StuckWorkerWatch, type WatchedWorker } from './stuck-worker-watch';
 import { lockLost } from './task-errors';
 import type { SubTaskJobData, TaskJobData } from './task-job';
 import type { TaskOutcome } from './task-observer';
 import { TaskRunner, WorkflowAbortError } from './task-runner';
 import { TaskSpans } from './task-spans';
+
+/** A task queue's BullMQ Worker with what the stuck-worker watch reads. */
+interface TaskWorkerEntry extends WatchedWorker {
+  queue: string;
+  worker: Worker;
+  share: ConcurrencyShare;
+}
 
 /** What a worker process's partitions share: its name, its logger, its running jobs and whether it traces. */
 export interface WorkerShared {
@@ -35,6 +43,9 @@ export interface WorkerShared {
 export class PartitionWorker {
   readonly workers: Worker[];
   readonly taskWorkers: Worker[];
+  private readonly entries: TaskWorkerEntry[];
+  private readonly makeTaskWorker: (queue: string) => TaskWorkerEntry;
+  private readonly watch: StuckWorkerWatch<TaskWorkerEntry>;
   readonly recovery?: RecoveryManager;
   private readonly runner: TaskRunner;
   private readonly spans?: TaskSpans;
@@ -57,15 +68,19 @@ export class PartitionWorker {
     if (shared.tracing) this.spans = new TaskSpans(ctx, name);
     this.runner = new TaskRunner(ctx, kernel, options.handlers, logger, name, options.templates);
     const connection = { ...ctx.queues.workerConnection, ...base };
-    this.taskWorkers = queues.map((queue) => {
+    this.makeTaskWorker = (queue) => {
       const share = shares.get(queue) as ConcurrencyShare;
+      const entry = { queue, waitKey: '', starts: 0, running: 0 } as TaskWorkerEntry;
       const worker: Worker = new Worker(
         taskQueueName(queue),
         async (job, token, signal) => {
           share.started(worker);
+          entry.starts++;
+          entry.running++;
           try {
             return await this.runTaskJob(job, token, signal);
           } finally {
+            entry.running--;
             share.ended(worker);
           }
         },
@@ -76,8 +91,14 @@ export class PartitionWorker {
         },
       );
       share.add(worker);
-      return worker;
-    });
+      this.listen(worker);
+      entry.worker = worker;
+      entry.share = share;
+      entry.waitKey = ctx.queues.taskQueue(queue).toKey('wait');
+      return entry;
+    };
+    this.entries = queues.map((queue) => this.makeTaskWorker(queue));
+    this.taskWorkers = this.entries.map((e) => e.worker);
     this.workers = [...this.taskWorkers];
     if (!options.tasksOnly) {
       const workflowWorker = new Worker(QUEUES.workflows, (job, token) => this.finalizeJob(job, token), {
@@ -91,14 +112,39 @@ export class PartitionWorker {
       this.workers.push(workflowWorker, controlWorker);
     }
     if (options.recovery) this.recovery = new RecoveryManager(ctx, kernel, options.recovery, logger);
-    for (const worker of this.workers) {
-      worker.on('error', (error) => {
-        const level = isConnectionError(error) ? 'debug' : 'error'; // outages: logged once by the connection watcher
-        logger.log(level, 'worker error', { queue: worker.name, partition: ctx.partition, error: error.message });
-      });
-      const observer = options.observer;
-      if (observer?.jobStalled) worker.on('stalled', (jobId) => observer.jobStalled?.({ queue: worker.name, jobId }));
-    }
+    for (const worker of this.workers) if (!this.taskWorkers.includes(worker)) this.listen(worker);
+    this.watch = new StuckWorkerWatch(
+      ctx.redis,
+      () => this.entries,
+      (entry) => this.renew(entry),
+      logger,
+    );
+  }
+
+  private listen(worker: Worker): void {
+    const { logger } = this.shared;
+    worker.on('error', (error) => {
+      const level = isConnectionError(error) ? 'debug' : 'error'; // outages: logged once by the connection watcher
+      logger.log(level, 'worker error', { queue: worker.name, partition: this.ctx.partition, error: error.message });
+    });
+    const observer = this.options.observer;
+    if (observer?.jobStalled) worker.on('stalled', (jobId) => observer.jobStalled?.({ queue: worker.name, jobId }));
+  }
+
+  /** Replaces a stuck task Worker (see StuckWorkerWatch) with a new one on the same queue. */
+  private renew(entry: TaskWorkerEntry): void {
+    this.shared.logger.warn('task worker took no job while jobs waited; replacing it', {
+      queue: entry.queue,
+      partition: this.ctx.partition,
+    });
+    entry.share.remove(entry.worker);
+    void entry.worker.close(true).catch(() => undefined);
+    const fresh = this.makeTaskWorker(entry.queue);
+    const i = this.entries.indexOf(entry);
+    this.entries[i] = fresh;
+    this.taskWorkers[i] = fresh.worker;
+    this.workers[this.workers.indexOf(entry.worker)] = fresh.worker;
+    void fresh.worker.run();
   }
 
   /** Schedules recovery, starts taking jobs, then the sweeps. */
@@ -106,6 +152,7 @@ export class PartitionWorker {
     if (this.recovery && this.options.recovery) await this.recovery.schedule(this.options.recovery.intervalMs);
     for (const worker of this.workers) void worker.run();
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+    this.watch.start();
     if (!this.options.tasksOnly) {
       this.sweeper = setInterval(() => this.sweepDeadlines(), this.options.deadlineSweepMs ?? DEADLINE_SWEEP_MS);
       this.startSweeper = setInterval(() => this.sweepStarting(), this.options.startSweepMs ?? START_SWEEP_MS);
@@ -121,7 +168,7 @@ export class PartitionWorker {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     clearInterval(this.startSweeper);
-    await Promise.all([this.sweeping, this.startSweeping]);
+    await Promise.all([this.sweeping, this.startSweeping, this.watch.stop()]);
     await Promise.allSettled(this.workers.map((w) => w.close()));
   }
 
