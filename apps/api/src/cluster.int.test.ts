@@ -356,7 +356,8 @@ describe('the orchestrator on a Redis Cluster (3 primaries + 3 replicas, 6 parti
         `its replica had acknowledged all but ${lagBytes} bytes of its writes; ` +
         `${inFlight.length} runs of its partitions were running when it was killed; ` +
         `${reRun.length} task attempts recorded a re-run: ${reRun.slice(0, 10).join(', ')}; ` +
-        `http calls the witness saw twice (their first completion lost with the primary): n = ${twice.join(', ') || 'none'}`,
+        `http calls the witness saw twice (their first completion lost with the primary): n = ${twice.join(', ') || 'none'}; ` +
+        `stuck task workers replaced: ${workerTrouble.filter((l) => l.includes('replacing it')).length}`,
     );
   });
 
