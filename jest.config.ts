@@ -21,7 +21,7 @@ const shared = {
 };
 
 const config: Config = {
-  // On a 2-core machine Jest runs every file in its own process, one after another. An ioredis Cluster client keeps
+  // On a 2-core machine Jest runs every file in one process (in band), one after another. A Cluster client keeps
   // a reconnect timer while its cluster is gone (its retry strategy never gives up, by design for the services), and
   // one such timer left by a test kept a full run from ever exiting after all tests had passed. Each cluster test
   // closes what it made and exits on its own when run alone; this ends the whole run once the results are written.
