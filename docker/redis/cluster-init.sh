@@ -7,7 +7,7 @@
 #   - formed, with some nodes blank (a node's volume was replaced): the cluster is left as it is and the blank
 #     nodes are named, to be added by hand (re-creating would throw away the slots' data);
 # then it waits until every formed node reports cluster_state:ok (and, after forming, until every primary has its
-# replica connected), so what starts after it finds a working cluster.
+# replica connected and every node knows all six by gossip), so what starts after it finds a working cluster.
 # A half-formed cluster (a create that died midway) never gets there: it fails on the deadline and names
 # `redis-cli --cluster fix`. The password, if any, comes in REDISCLI_AUTH, which redis-cli reads (not argv).
 # The copy in docker/k8s/cluster/self-hosted/ must stay identical (apps/deploy-check fails on drift).
@@ -50,6 +50,8 @@ wait_for() {
 
 answers() { [ "$(cli "$1" ping 2>/dev/null)" = PONG ]; }
 state_ok() { [ "$(info "$1" cluster_state)" = ok ]; }
+# `--cluster create` returns once the nodes agree on the slots; a node may still be learning its peers by gossip.
+knows_all() { [ "$(info "$1" cluster_known_nodes)" = "$count" ]; }
 # Three primaries, each with a connected replica: before that, a write acknowledged with WAIT 1 would time out.
 replicated() {
   served=0
@@ -83,6 +85,7 @@ if [ -z "$formed" ]; then
   redis-cli --cluster create $nodes --cluster-replicas 1 --cluster-yes
   formed=$blank
   wait_for "every primary to have a connected replica" replicated
+  for node in $nodes; do wait_for "$node to know all $count nodes" knows_all "$node" || exit 1; done
 elif [ -n "$blank" ]; then
   echo "cluster-init: the cluster is formed on$formed; not part of it:$blank." >&2
   echo "cluster-init: left as it is; add each with: redis-cli --cluster add-node <new host:port> <member host:port> --cluster-slave" >&2
