@@ -26,9 +26,8 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
   const served =
     config.workerMetricsPort === undefined ? undefined : await serveMetrics(name, config.workerMetricsPort);
   if (served) logger.info('worker metrics listening', { url: served.server.url });
-  const settings = config.redis;
-  const connection = createRedisClient(settings, 'worker', 'orch-worker', logger);
-  const subscriber = createRedisClient(settings, 'subscriber', 'orch-worker-abort', logger);
+  const connection = createRedisClient(config.redis, 'worker', 'orch-worker', logger);
+  const subscriber = createRedisClient(config.redis, 'subscriber', 'orch-worker-abort', logger);
   const engine = new WorkflowEngine({
     connection,
     prefix: config.queuePrefix,
@@ -42,7 +41,7 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
     logger,
     bullConnectionName: 'orch-worker-bullmq',
   });
-  const coordinator = new MessageCoordinator({ logger, redis: settings, secret: config.serviceSecret });
+  const coordinator = new MessageCoordinator({ logger, redis: config.redis, secret: config.serviceSecret });
   // Sub-workflow tasks name templates; a broken template file is logged and left out, as in the API.
   const catalog = await TemplateCatalog.load(config.templatesDir);
   for (const problem of catalog.problems)
@@ -54,6 +53,7 @@ export async function startWorkerProcess(config: Readonly<Config>, logger: Logge
     handlers,
     subscriber,
     concurrency: config.workerConcurrency,
+    inlineContinuation: config.workerInlineContinuation,
     queues: config.workerQueues,
     partitions: config.workerPartitions,
     heartbeatMs: config.workerHeartbeatMs,

@@ -1,6 +1,7 @@
+import { createServer, type Server } from 'node:http';
 import { prepareInline } from '@orch/core';
 import { waitForEnd } from '@orch/engine/testing';
-import { type RedisServer, startRedisServer } from '@orch/testing';
+import { type RedisServer, startRedisServer, waitUntil } from '@orch/testing';
 import { buildWorker, randomDag, startFleet, type WorkerFleet } from './test-worker-processes';
 
 jest.setTimeout(120_000);
@@ -78,6 +79,88 @@ describe('worker processes', () => {
       const completions = events.filter((e) => e.type === 'task.completed').map((e) => e.task);
       expect(completions).toHaveLength(100);
       expect(new Set(completions).size).toBe(100);
+    }
+  });
+
+  it('loses nothing when a worker is killed with SIGKILL in the middle of chains run inline', async () => {
+    // A witness outside Redis: every call of every chain step, held 30 ms so the kill finds steps mid-call.
+    const calls = new Map<string, number>();
+    const witness: Server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://witness');
+      const key = `${url.searchParams.get('n')}.${url.searchParams.get('step')}`;
+      calls.set(key, (calls.get(key) ?? 0) + 1);
+      setTimeout(() => {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ step: Number(url.searchParams.get('step')) }));
+      }, 30);
+    });
+    await new Promise<void>((resolve) => witness.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(witness.address() as { port: number }).port}/step`;
+    try {
+      await fleet?.stop(); // the workers of the test before, which do not allow the witness's address
+      fleet = await startFleet(server, {
+        WORKER_LOCK_DURATION: '1s',
+        WORKER_STALLED_INTERVAL: '500ms',
+        RECOVERY_ENABLED: 'false',
+        HTTP_TASK_ALLOW: '127.0.0.0/8', // the witness
+      });
+      const first = await fleet.spawnWorker('chain-1');
+      const STEPS = 15;
+      const RUNS = 10;
+      const ids: string[] = [];
+      for (let n = 0; n < RUNS; n++) {
+        const tasks = [
+          ...Array.from({ length: STEPS }, (_, i) => ({
+            id: `s${i}`,
+            type: 'http',
+            depends_on: i === 0 ? [] : [`s${i - 1}`],
+            parameters: { url: `${base}?n=${n}&step=${i}` },
+          })),
+          // Reads the last step's output, so a replayed chain must hand the right output on.
+          {
+            id: 'sum',
+            type: 'transform',
+            depends_on: [`s${STEPS - 1}`],
+            parameters: { output: `\${s${STEPS - 1}.output.body.step}` },
+          },
+        ];
+        ids.push((await fleet.engine.submit(prepareInline({ id: `chain${n}`, tasks }))).executionId);
+      }
+      // Every chain is a few steps in (each carried by its root's job) when the worker dies.
+      await waitUntil(async () => calls.size >= 4 * RUNS, 20_000, 'the chains to be under way');
+      await fleet.kill(first, 'SIGKILL');
+      const seenAtKill = calls.size;
+      await fleet.spawnWorker('chain-2');
+      let stalled = 0;
+      for (const id of ids) {
+        const record = await waitForEnd(fleet.engine, id, fleet.waiter, 60_000);
+        expect([id, record.status]).toEqual([id, 'completed']);
+        expect(record.tasks.find((t) => t.id === 'sum')?.output).toBe(STEPS - 1);
+        const events = await fleet.engine.events(id, '0', 10_000);
+        const completions = events.filter((e) => e.type === 'task.completed').map((e) => e.task);
+        expect(completions).toHaveLength(STEPS + 1);
+        expect(new Set(completions).size).toBe(STEPS + 1);
+        // A step cut off mid-call is recorded as a lost attempt, then run again by the second worker.
+        for (const event of events.filter((e) => e.type === 'task.stalled')) {
+          stalled++;
+          const task = record.tasks.find((t) => t.id === event.task);
+          expect(task?.history?.map((a) => [a.attempt, a.status, a.worker])).toEqual([
+            [1, 'lost', 'chain-1'],
+            [2, 'completed', 'chain-2'],
+          ]);
+        }
+      }
+      // Every step reached the witness; only a step in flight at the kill (one per chain at most) twice.
+      const twice = [...calls.values()].filter((c) => c > 1).length;
+      process.stdout.write(
+        `chains: ${seenAtKill} of ${RUNS * STEPS} steps called at the kill, ${stalled} lost attempts, ${twice} steps called twice\n`,
+      );
+      expect(calls.size).toBe(RUNS * STEPS);
+      expect([...calls.values()].every((c) => c <= 2)).toBe(true);
+      expect(twice).toBeLessThanOrEqual(RUNS);
+      expect(stalled).toBeGreaterThan(0);
+    } finally {
+      witness.close();
     }
   });
 });

@@ -76,6 +76,8 @@ export interface Config extends PartitionSettings {
   templatesDir: string;
   workspaceDir: string;
   workerConcurrency: number;
+  /** A completed task's job runs one ready dependent itself (WORKER_INLINE_CONTINUATION). */
+  workerInlineContinuation: boolean;
   /** Recorded on every task attempt; defaults to `<hostname>:<pid>` (a pod name under Kubernetes). */
   workerName?: string;
   /** BullMQ job lock, and how often workers look for jobs whose lock expired (their worker died). */
@@ -164,6 +166,7 @@ const envSchema = {
     ORCHESTRATOR_WORKSPACE: { type: 'string', minLength: 1, default: '/tmp/orchestrator' },
     WORKER_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 10_000, default: 50 },
     WORKER_NAME: { type: 'string', minLength: 1, maxLength: 100 },
+    WORKER_INLINE_CONTINUATION: { type: 'boolean', default: true },
     // A killed worker's jobs run again within about 4 s (measured: bench/src/lock-stall.ts, README's Recovery).
     WORKER_LOCK_DURATION: { type: 'string', default: '4s' },
     WORKER_STALLED_INTERVAL: { type: 'string', default: '2s' },
@@ -261,6 +264,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   return deepFreeze({ ...config, ...partitionSettings, httpTask });
 }
 
+/** A comma-separated list's items, trimmed, empty ones dropped. */
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
 /** The checked environment as the settings the processes use. */
 function toConfig(
   raw: Env,
@@ -268,11 +278,6 @@ function toConfig(
   apiKeys: ApiKey[],
   tls: { ca?: string; cert?: string; key?: string } | undefined,
 ): Omit<Config, 'httpTask' | keyof PartitionSettings> {
-  const list = (v: string) =>
-    v
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
   return {
     redis: {
       host: raw.REDIS_HOST,
@@ -317,6 +322,7 @@ function toConfig(
     templatesDir: raw.ORCHESTRATOR_TEMPLATES,
     workspaceDir: raw.ORCHESTRATOR_WORKSPACE,
     workerConcurrency: raw.WORKER_CONCURRENCY,
+    workerInlineContinuation: raw.WORKER_INLINE_CONTINUATION,
     workerName: raw.WORKER_NAME,
     workerLockDurationMs: ms('WORKER_LOCK_DURATION'),
     workerStalledIntervalMs: ms('WORKER_STALLED_INTERVAL'),

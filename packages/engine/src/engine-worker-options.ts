@@ -42,4 +42,10 @@ export interface EngineWorkerOptions {
   tasksOnly?: boolean;
   /** The partitions whose jobs this worker runs (WORKER_PARTITIONS); all when absent. */
   partitions?: readonly number[];
+  /**
+   * Inline continuation (WORKER_INLINE_CONTINUATION, default on): a job whose task completes runs one ready
+   * dependent itself instead of queueing it (see TaskRunner.inlinable for which). Off while tracing, where every
+   * task keeps a job and its span.
+   */
+  inlineContinuation?: boolean;
 }

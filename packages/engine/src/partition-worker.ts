@@ -8,6 +8,7 @@ import type { ConcurrencyShare } from './concurrency-share';
 import type { EngineContext } from './engine-context';
 import type { EngineWorkerOptions } from './engine-worker-options';
 import { type BackoffSpec, backoffDelay } from './execution-definition';
+import type { Carry } from './inline-continuation';
 import { RecoveryManager } from './recovery/recovery-manager';
 import type { RunKernel } from './run-kernel';
 import { StuckWorkerWatch, type WatchedWorker } from './stuck-worker-watch';
@@ -53,6 +54,7 @@ export class PartitionWorker {
   private sweeping?: Promise<unknown>;
   private startSweeper?: NodeJS.Timeout;
   private startSweeping?: Promise<unknown>;
+  private readonly inline: boolean;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -66,6 +68,7 @@ export class PartitionWorker {
   ) {
     const { logger, name } = shared;
     if (shared.tracing) this.spans = new TaskSpans(ctx, name);
+    this.inline = options.inlineContinuation !== false && !shared.tracing;
     this.runner = new TaskRunner(ctx, kernel, options.handlers, logger, name, options.templates);
     const connection = { ...ctx.queues.workerConnection, ...base };
     this.makeTaskWorker = (queue) => {
@@ -202,6 +205,31 @@ export class PartitionWorker {
       this.shared.running.set(e, ids);
     }
     ids.add(job.id as string);
+    const carry: Carry | undefined = this.inline && job.name !== 'subtask' ? {} : undefined;
+    try {
+      let result: unknown;
+      try {
+        result = await this.runJob(job, token, signal, carry);
+      } catch (error) {
+        // A task whose completion made a dependent ready may still fail the job (say continue_on_failure): the
+        // dependent runs first, since the job must not end before it is recorded or queued.
+        if (carry?.next !== undefined && !lockLost(error)) await this.continueInline(job, token, signal, carry);
+        throw error;
+      }
+      if (carry?.next !== undefined) await this.continueInline(job, token, signal, carry);
+      return result;
+    } finally {
+      ids.delete(job.id as string);
+      if (ids.size === 0) this.shared.running.delete(e);
+    }
+  }
+
+  private async runJob(
+    job: Job,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+    carry: Carry | undefined,
+  ): Promise<unknown> {
     const observed = this.options.observer ? await this.observe(job) : undefined;
     const traced = this.spans ? await this.spans.start(job) : undefined;
     const log = attemptLogOf(this.ctx, job, this.shared.logger);
@@ -210,7 +238,7 @@ export class PartitionWorker {
     try {
       const run = async () => {
         if (job.name === 'subtask') return this.runner.runSubTask(job as Job<SubTaskJobData>, token, signal, log);
-        outcome = await this.runner.runTask(job as Job<TaskJobData>, token, signal, log);
+        outcome = await this.runner.runTask(job as Job<TaskJobData>, token, signal, log, carry);
         return undefined;
       };
       // Under the attempt's span: the handler, its log lines, service calls and sub-runs are part of the trace.
@@ -226,8 +254,45 @@ export class PartitionWorker {
       if (observed) {
         this.options.observer?.jobEnded?.({ ...observed, outcome, durationMs: performance.now() - observed.at });
       }
-      ids.delete(job.id as string);
-      if (ids.size === 0) this.shared.running.delete(e);
+    }
+  }
+
+  /**
+   * Runs the dependents the carrier's completions chose, one after another, in the carrier job (inline
+   * continuation). Each is journaled as an attempt of its own (log, observer); its failure is recorded by the runner
+   * and ends the chain, not the carrier. Throws only when the carrier's lock is lost: the job then stalls and its
+   * re-run replays the chain.
+   */
+  private async continueInline(
+    carrier: Job,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+    carry: Carry,
+  ): Promise<void> {
+    const e = (carrier.data as TaskJobData).e;
+    while (carry.next !== undefined) {
+      const taskId = carry.next;
+      carry.next = undefined;
+      const type = this.options.observer
+        ? ((await this.ctx.store.definition(e)).tasks[taskId]?.type ?? 'unknown')
+        : 'unknown';
+      this.options.observer?.jobStarted?.({ type, attempt: 1, waitedMs: 0 });
+      const at = performance.now();
+      const log = new AttemptLog(this.ctx.logs, e, taskId, 1, () => this.shared.logger);
+      let outcome: TaskOutcome = 'completed';
+      try {
+        outcome = await this.runner.runInline(carrier, taskId, token, signal, log, carry);
+      } catch (error) {
+        outcome = outcomeOf(error);
+        if (lockLost(error)) throw error;
+        if (!(error instanceof UnrecoverableError)) {
+          this.shared.logger.warn('inline task ended unexpectedly', { execution_id: e, task_id: taskId });
+        }
+      } finally {
+        const ending = endingOf(outcome);
+        if (ending) await log.end(ending);
+        this.options.observer?.jobEnded?.({ type, attempt: 1, outcome, durationMs: performance.now() - at });
+      }
     }
   }
 

@@ -45,12 +45,24 @@ const commandOf = (file: ScriptFile) =>
 /** What start-task found: the run's status, a completion recorded before (a replay), and the inputs it reads. */
 export interface StartTaskReply {
   runStatus: InternalStatus | '';
+  /** The attempt recorded: the one asked for, or the next after an inline attempt whose carrier was lost. */
+  attempt: number;
   /** Set when the task's completion is already recorded: the attempt replays it instead of running. */
   recorded?: { status: TaskFinalStatus; output?: string };
   /** The completion status of each `wanted` task, in order ('' while it has none). */
   statuses: string[];
   /** The output JSON of each `reads` task, in order ('' when it has none). */
   outputs: string[];
+}
+
+export interface StartTaskInput {
+  taskId: string;
+  attempt: number;
+  worker: string;
+  wanted: readonly string[];
+  reads: readonly string[];
+  /** The job an inline attempt runs in (the job of the task it depends on) and that job's token (this run of it). */
+  carrier?: { jobId: string; token: string };
 }
 
 export interface CompleteTaskInput {
@@ -104,21 +116,30 @@ export class RunScripts {
   }
 
   /** Marks an attempt running and reads its dependencies' statuses and its inputs, in one round trip. */
-  async startTask(
-    executionId: string,
-    input: { taskId: string; attempt: number; worker: string; wanted: readonly string[]; reads: readonly string[] },
-  ): Promise<StartTaskReply> {
+  async startTask(executionId: string, input: StartTaskInput): Promise<StartTaskReply> {
     const { meta, tasks, finished, outputs, events } = this.runKeys(executionId);
+    const { carrier } = input;
     const reply = (await this.run(
       'start-task-5',
       [meta, tasks, finished, outputs, events],
-      [input.taskId, input.attempt, Date.now(), input.worker, input.wanted.length, ...input.wanted, ...input.reads],
+      [
+        input.taskId,
+        input.attempt,
+        Date.now(),
+        input.worker,
+        carrier?.jobId ?? '',
+        carrier?.token ?? '',
+        input.wanted.length,
+        ...input.wanted,
+        ...input.reads,
+      ],
     )) as string[];
-    const [runStatus = '', recorded = '', recordedOutput = ''] = reply;
+    const [runStatus = '', recorded = '', recordedOutput = '', attempt] = reply;
     const result: StartTaskReply = {
       runStatus: runStatus as StartTaskReply['runStatus'],
-      statuses: reply.slice(3, 3 + input.wanted.length),
-      outputs: reply.slice(3 + input.wanted.length),
+      attempt: Number(attempt),
+      statuses: reply.slice(4, 4 + input.wanted.length),
+      outputs: reply.slice(4 + input.wanted.length),
     };
     if (recorded) result.recorded = { status: recorded as TaskFinalStatus, output: recordedOutput || undefined };
     return result;

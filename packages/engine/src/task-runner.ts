@@ -11,6 +11,7 @@ import type { Logger } from '@orch/logger';
 import type { SkipReason, TaskFinalStatus } from '@orch/run-model';
 import { trace, tracingOn } from '@orch/tracing';
 import { DelayedError, type Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
+import { EXIT_STOPPED, inputsOf, logFields, resolveOuter, triggerDecision } from './attempt-inputs';
 import type { AttemptLog } from './attempt-log';
 import { ConcurrencyGates, taskGates } from './concurrency-gates';
 import { attemptDeadline, type ControlScope, controlContext, waitingJob } from './control-context';
@@ -18,16 +19,15 @@ import type { TaskHandlers } from './control-flow';
 import { sourceOf, wantedBy } from './definition-lookups';
 import type { EngineContext } from './engine-context';
 import { type CompiledTask, type ExecutionDefinition, taskOf } from './execution-definition';
+import { type Carry, carriedBy, inlinable } from './inline-continuation';
 import { PARKED_MS } from './parked-jobs';
 import type { RunKernel } from './run-kernel';
-import type { StartTaskReply } from './run-scripts';
 import { runWithDeadline, TaskTimeoutError } from './run-with-deadline';
 import { attemptEnd, errorText, isPermanent, lockLost, timedOut } from './task-errors';
 import type { TaskContext } from './task-handler';
 import type { SubTaskJobData, TaskJobData } from './task-job';
 import type { TaskOutcome } from './task-observer';
 import { checkParameters, moduleOf } from './task-parameters';
-import { decide, edgeOutcome, skipReasonOf } from './trigger-rules';
 
 /** Resolves a template reference (`id` or `id@version`); throws NotFoundError. */
 export type TemplateResolver = (reference: string) => TemplateDefinition;
@@ -44,12 +44,16 @@ export class WorkflowAbortError extends UnrecoverableError {}
 
 const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
 
-/** The job an attempt runs in, and its log. */
+/** The job an attempt runs in (its own, or for an inline attempt its carrier's), and its log. */
 interface JobRun {
   job: Job<TaskJobData>;
   token: string | undefined;
   signal: AbortSignal | undefined;
   attemptLog: AttemptLog;
+  /** Set for an inline attempt: `job` is the carrier, the job of a task this one depends on. */
+  inline?: true;
+  /** Where a completion leaves the ready dependent this job runs next, inline (when continuation is on). */
+  carry?: Carry;
 }
 
 /** Runs task and sub-task jobs: checkpoint replay, trigger rules, parameters, handler, completion and release. */
@@ -78,6 +82,7 @@ export class TaskRunner {
     token: string | undefined,
     signal: AbortSignal | undefined,
     attemptLog: AttemptLog,
+    carry?: Carry,
   ): Promise<TaskOutcome> {
     const { e, t } = job.data;
     const def = await this.ctx.store.definition(e);
@@ -86,19 +91,60 @@ export class TaskRunner {
     // BullMQ's attempt drives retries; the record's counts every run, re-runs after a lost worker too (stalledCounter).
     const retry = job.attemptsMade + 1;
     const attempt = retry + (job.stalledCounter ?? 0);
-    const wanted = wantedBy(def, task);
     // Under the run's max_concurrency, a slot first: until one is free the job waits parked.
     if (!(await this.gates.enterTask(job, token, def, task))) throw new DelayedError();
-    const start = { taskId: t, attempt, worker: this.workerName, wanted, reads: task.reads };
+    return this.attempt(def, task, { job, token, signal, attemptLog, carry }, retry, attempt);
+  }
+
+  /**
+   * Runs `taskId` inline in `carrier`, the job of a task it depends on whose completion made it ready: journaled
+   * exactly as a job's attempt (start and completion records, events), without a job of its own. Only tasks
+   * `inlinable` chose run so. If the carrier's worker dies meanwhile, the carrier's re-run replays its completion,
+   * which re-adds this task as a job (see `replay`).
+   */
+  async runInline(
+    carrier: Job,
+    taskId: string,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+    attemptLog: AttemptLog,
+    carry: Carry,
+  ): Promise<TaskOutcome> {
+    const def = await this.ctx.store.definition((carrier.data as TaskJobData).e);
+    const task = taskOf(def, taskId) as CompiledTask;
+    const site: JobRun = { job: carrier as Job<TaskJobData>, token, signal, attemptLog, inline: true, carry };
+    return this.attempt(def, task, site, 1, 1);
+  }
+
+  /** One attempt of `task` in `site`: checkpoint replay, trigger rule, condition, handler, completion. */
+  private async attempt(
+    def: ExecutionDefinition,
+    task: CompiledTask,
+    site: JobRun,
+    retry: number,
+    asked: number,
+  ): Promise<TaskOutcome> {
+    const { job, token, signal } = site;
+    const t = task.id;
+    const e = def.executionId;
+    const wanted = wantedBy(def, task);
+    const carrier = site.inline ? { jobId: job.id as string, token: token ?? '' } : undefined;
+    const start = { taskId: t, attempt: asked, worker: this.workerName, wanted, reads: task.reads, carrier };
     const reply = await this.ctx.store.scripts.startTask(e, start);
     const { runStatus, recorded } = reply;
+    const attempt = reply.attempt || asked;
     if (recorded) {
       // A re-run after a crash: the completion is recorded, so replay its release instead of running again.
-      await this.complete(def, task, recorded.status, recorded.output, undefined, 0);
+      await this.replay(def, task, recorded.status, recorded.output, site);
       if (recorded.status === 'failed') throw new UnrecoverableError(`task ${t} failed (recorded before a restart)`);
       return recorded.status;
     }
     if (runStatus === 'paused') {
+      // An inline task goes to the queue as a job, which parks like any other.
+      if (site.inline) {
+        await this.kernel.release(def, [t]);
+        return 'parked';
+      }
       // Park the job until resume promotes it; it holds no worker meanwhile.
       await job.moveToDelayed(Date.now() + PARKED_MS, token);
       throw new DelayedError();
@@ -108,7 +154,7 @@ export class TaskRunner {
     const { statuses, outputs } = inputsOf(wanted, task.reads, reply);
     const { decision, reason } = triggerDecision(def, task, statuses, outputs);
     if (decision !== 'run') {
-      await this.complete(def, task, decision, undefined, undefined, 0, reason);
+      await this.complete(def, task, decision, undefined, undefined, 0, reason, site.carry);
       return decision;
     }
     // A child logger per task is measurable at thousands of tasks a second: made only when something is logged.
@@ -117,8 +163,8 @@ export class TaskRunner {
     let output: unknown;
     try {
       const scope = await this.scope(def, task, statuses, outputs);
-      if (await this.skippedByCondition(def, task, scope)) return 'skipped';
-      output = await this.execute({ job, token, signal, attemptLog }, def, task, { retry, attempt }, scope, log);
+      if (await this.skippedByCondition(def, task, scope, site.carry)) return 'skipped';
+      output = await this.execute(site, def, task, { retry, attempt }, scope, log);
     } catch (error) {
       if (error instanceof DelayedError || error instanceof WaitingChildrenError) throw error;
       // This worker no longer holds the job (its lock expired, say while Redis restarted): the stall check hands it
@@ -137,17 +183,37 @@ export class TaskRunner {
         throw error;
       }
       log().error('task failed', { error: message, permanent });
-      await this.complete(def, task, 'failed', undefined, message, attempt, timedOut(error));
+      await this.complete(def, task, 'failed', undefined, message, attempt, timedOut(error), site.carry);
       throw new UnrecoverableError(message);
     }
     const json = JSON.stringify(output ?? null);
     if (json.length > MAX_OUTPUT_BYTES) {
       const message = `task ${t} output is ${json.length} bytes; the limit is ${MAX_OUTPUT_BYTES}`;
-      await this.complete(def, task, 'failed', undefined, message, attempt);
+      await this.complete(def, task, 'failed', undefined, message, attempt, undefined, site.carry);
       throw new UnrecoverableError(message);
     }
-    await this.complete(def, task, 'completed', json, undefined, attempt);
+    await this.complete(def, task, 'completed', json, undefined, attempt, undefined, site.carry);
     return 'completed';
+  }
+
+  /**
+   * Replays a recorded completion's release. Dependents this job carried inline and that completed have their own
+   * release replayed too (it may be what the lost worker did not get to); a carried one that did not complete is
+   * released again, as a job or inline.
+   */
+  private async replay(
+    def: ExecutionDefinition,
+    task: CompiledTask,
+    status: TaskFinalStatus,
+    output: string | undefined,
+    site: JobRun,
+  ): Promise<void> {
+    await this.complete(def, task, status, output, undefined, 0, undefined, site.carry);
+    const carried = await carriedBy(this.ctx, def.executionId, task.dependents, site.job.id as string);
+    for (const [d, recorded] of carried) {
+      const next = taskOf(def, d);
+      if (next) await this.replay(def, next, recorded, undefined, site);
+    }
   }
 
   /** The task's own condition (Argo's `when`): false skips it, as a condition task's other branch is. */
@@ -155,9 +221,10 @@ export class TaskRunner {
     def: ExecutionDefinition,
     task: CompiledTask,
     scope: Record<string, unknown>,
+    carry?: Carry,
   ): Promise<boolean> {
     if (task.when === undefined || resolveValue(task.when, scope)) return false;
-    await this.complete(def, task, 'skipped', undefined, undefined, 0, 'condition false');
+    await this.complete(def, task, 'skipped', undefined, undefined, 0, 'condition false', carry);
     return true;
   }
 
@@ -170,6 +237,7 @@ export class TaskRunner {
     error: string | undefined,
     attempt: number,
     reason?: SkipReason | 'timed_out',
+    carry?: Carry,
   ): Promise<void> {
     const e = def.executionId;
     const { triggeredFailFast, ready } = await this.ctx.store.scripts.completeTask(e, {
@@ -186,7 +254,10 @@ export class TaskRunner {
     // The slot first: whoever waited for it was ready before the dependents this completion releases.
     await this.gates.leave(e, { member: task.id }, taskGates(def, task), status === 'failed' ? 'failed' : 'completed');
     if (triggeredFailFast) await this.kernel.broadcastAbort(e);
-    await this.kernel.release(def, ready);
+    // One ready dependent may run next in this job (inline continuation); the rest are added as jobs first.
+    const i = carry && carry.next === undefined ? ready.findIndex((d) => inlinable(def, task, d)) : -1;
+    if (carry && i >= 0) carry.next = ready[i];
+    await this.kernel.release(def, i >= 0 ? ready.filter((_, j) => j !== i) : ready);
   }
 
   /** Variables, plus `{output, status, error}` of every task this one reads. */
@@ -319,68 +390,4 @@ export class TaskRunner {
       throw error;
     }
   }
-}
-
-/** What start-task read: the statuses of `wanted` tasks, the outputs of `reads` tasks. */
-function inputsOf(
-  wanted: readonly string[],
-  reads: readonly string[],
-  reply: StartTaskReply,
-): { statuses: Map<string, string>; outputs: Map<string, unknown> } {
-  const statuses = new Map(wanted.map((id, i) => [id, reply.statuses[i] ?? '']));
-  const outputs = new Map<string, unknown>();
-  reads.forEach((id, i) => {
-    const raw = reply.outputs[i];
-    outputs.set(id, raw ? JSON.parse(raw) : undefined);
-  });
-  return { statuses, outputs };
-}
-
-/**
- * The task's trigger rule over its dependencies' outcomes: run, or complete as skipped (with why) or upstream_failed.
- */
-function triggerDecision(
-  def: ExecutionDefinition,
-  task: CompiledTask,
-  statuses: ReadonlyMap<string, string>,
-  outputs: ReadonlyMap<string, unknown>,
-): { decision: 'run' | 'skipped' | 'upstream_failed'; reason?: SkipReason } {
-  if (task.deps.length === 0) return { decision: 'run' };
-  const edges = task.deps.map((d) => {
-    const status = statuses.get(d) ?? '';
-    const branch = task.branches?.[d];
-    const result = (outputs.get(d) as { result?: unknown } | undefined)?.result;
-    return { status, branch, outcome: edgeOutcome(status, taskOf(def, d)?.failsWorkflow ?? true, branch, result) };
-  });
-  const outcomes = edges.map((edge) => edge.outcome);
-  const decision = decide(task, outcomes);
-  return decision === 'skipped' ? { decision, reason: skipReasonOf(edges) } : { decision };
-}
-
-/** The failure recorded for an exit handler stopped at the end of its grace period. */
-const EXIT_STOPPED = "stopped: the run's exit handlers ran past their grace period (EXIT_GRACE_PERIOD)";
-
-/** Parameters resolved in the task's scope, except those that are a scope of their own (kept as written). */
-function resolveOuter(
-  literal: readonly string[] | undefined,
-  source: { parameters?: Record<string, unknown> },
-  scope: Record<string, unknown>,
-): unknown {
-  const parameters = source.parameters ?? {};
-  if (!literal) return resolveValue(parameters, scope);
-  const outer = Object.fromEntries(Object.entries(parameters).filter(([key]) => !literal.includes(key)));
-  const resolved = resolveValue(outer, scope) as Record<string, unknown>;
-  for (const key of literal) if (Object.hasOwn(parameters, key)) resolved[key] = parameters[key];
-  return resolved;
-}
-
-/** What every log line of a task attempt carries. */
-function logFields(def: ExecutionDefinition, task: string, attempt: number): Record<string, unknown> {
-  return {
-    execution_id: def.executionId,
-    task_id: task,
-    correlation_id: def.correlationId,
-    request_id: def.requestId,
-    attempt,
-  };
 }

@@ -93,6 +93,8 @@ export interface Harness {
     heartbeatMs?: number;
     /** The partitions it serves (default all). */
     partitions?: number[];
+    /** Inline continuation (default on, as in the worker app). */
+    inlineContinuation?: boolean;
   }): Promise<EngineWorker>;
   submit(workflow: unknown, variables?: Record<string, unknown>, correlationId?: string): Promise<string>;
   run(workflow: unknown, variables?: Record<string, unknown>, timeoutMs?: number): Promise<ExecutionRecord>;
@@ -192,6 +194,7 @@ export async function startHarness(
         name: workerOptions.name,
         partitions: workerOptions.partitions,
         heartbeatMs: workerOptions.heartbeatMs,
+        inlineContinuation: workerOptions.inlineContinuation,
         templates: (reference) => {
           const template = workerOptions.templates?.[reference];
           if (!template) throw new NotFoundError('template', reference);

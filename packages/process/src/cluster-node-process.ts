@@ -119,14 +119,15 @@ function canBind(port: number): Promise<boolean> {
 }
 
 /**
- * `count` distinct ports below the usual ephemeral range whose cluster bus port (+10000) is free too. Random picks,
- * so concurrent launchers (parallel test files) rarely try the same one; a taken one is skipped.
+ * `count` distinct ports whose cluster bus port (+10000) is free too, both below Linux's ephemeral range (from
+ * 32768): a bus port in it was once taken by an outgoing connection between the check and the node's start. Random
+ * picks, so concurrent launchers (parallel test files) rarely try the same one; a taken one is skipped.
  */
 export async function freePorts(count: number): Promise<number[]> {
   const ports: number[] = [];
   for (let tries = 0; ports.length < count; tries++) {
     if (tries > 1000) throw new Error('found no free ports for the cluster');
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const port = 10_000 + Math.floor(Math.random() * 12_000);
     if (ports.includes(port) || ports.includes(port + 10_000) || ports.includes(port - 10_000)) continue;
     if ((await canBind(port)) && (await canBind(port + 10_000))) ports.push(port);
   }

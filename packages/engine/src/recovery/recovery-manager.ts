@@ -166,6 +166,8 @@ export class RecoveryManager {
       const def = await store.definition(e).catch(() => undefined);
       const timeout = def ? taskOf(def, t)?.timeoutMs : undefined;
       if (timeout === undefined || !job.processedOn || now < job.processedOn + timeout + this.options.graceMs) continue;
+      // A job whose task is recorded is carrying its dependents (inline continuation): they keep their own timeouts.
+      if (await store.isFinished(e, t)) continue;
       await store.broadcastJobTimeout(job.id as string);
       await this.note(e, 'task_timeouts', `task ${t} ran past its timeout`);
       report.task_timeouts.push(job.id as string);

@@ -1,0 +1,156 @@
+import { byId, type Harness, probe, startHarness, wf } from './testing';
+
+jest.setTimeout(60_000);
+
+/** A chain t0 -> t1 -> ... of probe tasks; each outputs 1 + its dependency's output, so t<i> outputs i + 1. */
+const chain = (n: number, extra: (i: number) => Record<string, unknown> = () => ({})) =>
+  Array.from({ length: n }, (_, i) => probe(`t${i}`, i === 0 ? [] : [`t${i - 1}`], {}, extra(i)));
+
+/** Which of `tasks` have a BullMQ job of their own in the run (a task run inline has none). */
+async function withJobs(h: Harness, id: string, tasks: readonly string[]): Promise<string[]> {
+  const jobs = await Promise.all(tasks.map((t) => h.ctx.queues.tasks.getJob(`${id}.${t}`)));
+  return tasks.filter((_, i) => jobs[i] !== undefined);
+}
+
+describe('inline continuation (on by default)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+    await h.startWorker({ concurrency: 10, name: 'inline-worker' });
+  });
+  afterAll(() => h.stop());
+  beforeEach(() => {
+    h.calls.length = 0;
+  });
+
+  it('runs a chain in its root task job, journaling every task as an attempt of its own', async () => {
+    const record = await h.run(wf(chain(20)));
+    expect(record.status).toBe('completed');
+    const tasks = byId(record);
+    for (let i = 0; i < 20; i++) {
+      expect([`t${i}`, tasks[`t${i}`]?.status, tasks[`t${i}`]?.output, tasks[`t${i}`]?.attempts]).toEqual([
+        `t${i}`,
+        'completed',
+        i + 1,
+        1,
+      ]);
+      expect(tasks[`t${i}`]?.worker).toBe('inline-worker');
+    }
+    // One job, the root's; every other task ran in it.
+    const ids = Array.from({ length: 20 }, (_, i) => `t${i}`);
+    expect(await withJobs(h, record.execution_id, ids)).toEqual(['t0']);
+    expect(await (await h.ctx.queues.tasks.getJob(`${record.execution_id}.t0`))?.getState()).toBe('completed');
+    // Started and completed once each, in chain order.
+    const events = await h.engine.events(record.execution_id);
+    const steps = events.filter((e) => e.type === 'task.started' || e.type === 'task.completed');
+    expect(steps.map((e) => `${e.type}:${e.task}`)).toEqual(
+      ids.flatMap((t) => [`task.started:${t}`, `task.completed:${t}`]),
+    );
+    expect(h.calls.map((c) => c.task)).toEqual(ids);
+  });
+
+  it('continues with one ready dependent and queues the others: a diamond has two jobs', async () => {
+    const record = await h.run(wf([probe('a'), probe('b', ['a']), probe('c', ['a']), probe('d', ['b', 'c'])]));
+    expect(record.status).toBe('completed');
+    expect(byId(record).d?.output).toBe(5); // 1 + (2 + 2)
+    // b runs in a's job, c gets its own; d runs in the job of whichever of b and c finished last.
+    expect(await withJobs(h, record.execution_id, ['a', 'b', 'c', 'd'])).toEqual(['a', 'c']);
+  });
+
+  it('keeps a job for a dependent with retries, under max_concurrency, and for a control task', async () => {
+    const retried = await h.run(
+      wf([
+        probe('a'),
+        probe('b', ['a'], {}, { retry_policy: { max_retries: 1, initial_delay: '10ms' } }),
+        probe('c', ['b']),
+      ]),
+    );
+    expect(retried.status).toBe('completed');
+    expect(await withJobs(h, retried.execution_id, ['a', 'b', 'c'])).toEqual(['a', 'b']);
+
+    const gated = await h.run(wf(chain(3), { max_concurrency: 2 }));
+    expect(gated.status).toBe('completed');
+    expect(await withJobs(h, gated.execution_id, ['t0', 't1', 't2'])).toEqual(['t0', 't1', 't2']);
+
+    const delayed = await h.run(
+      wf([
+        probe('a'),
+        { id: 'pause', type: 'delay', depends_on: ['a'], parameters: { duration: '10ms' } },
+        probe('c', ['pause']),
+      ]),
+    );
+    expect(delayed.status).toBe('completed');
+    expect(await withJobs(h, delayed.execution_id, ['a', 'pause', 'c'])).toEqual(['a', 'pause']);
+  });
+
+  it('records an inline task’s failure without failing its carrier job; fail-fast ends the run', async () => {
+    const record = await h.run(wf([probe('a'), probe('b', ['a'], { permanent: true }), probe('c', ['b'])]));
+    expect(record.status).toBe('failed');
+    const tasks = byId(record);
+    expect([tasks.a?.status, tasks.b?.status, tasks.b?.error, tasks.c?.status]).toEqual([
+      'completed',
+      'failed',
+      'task b refuses',
+      'upstream_failed',
+    ]);
+    expect(await withJobs(h, record.execution_id, ['a', 'b', 'c'])).toEqual(['a']);
+    expect(await (await h.ctx.queues.tasks.getJob(`${record.execution_id}.a`))?.getState()).toBe('completed');
+  });
+
+  it('carries on past a failure that does not fail the run (continue_on_failure)', async () => {
+    const record = await h.run(
+      wf([
+        probe('a'),
+        probe('b', ['a'], { permanent: true }, { continue_on_failure: true }),
+        { ...probe('c', ['b'], { value: 'after' }), trigger_rule: 'all_done' },
+      ]),
+    );
+    expect(record.status).toBe('completed');
+    expect([byId(record).b?.status, byId(record).c?.output]).toEqual(['failed', 'after']);
+    expect(await withJobs(h, record.execution_id, ['a', 'b', 'c'])).toEqual(['a']);
+  });
+
+  it('aborts an inline task when its run is cancelled', async () => {
+    const id = await h.submit(wf([probe('a'), probe('b', ['a'], { sleep_ms: 20_000 }), probe('c', ['b'])]));
+    await h.started('b');
+    const cancelledAt = Date.now();
+    await h.engine.cancel(id);
+    const record = await h.waitForEnd(id, 10_000);
+    expect(record.status).toBe('cancelled');
+    expect(Date.now() - cancelledAt).toBeLessThan(5_000);
+    expect(h.calls.find((c) => c.task === 'b')?.outcome).toBe('aborted');
+    expect(byId(record).c?.status).toBe('cancelled');
+  });
+
+  it('leaves the dependent of a task that completes while its run is paused to the resume, as a job', async () => {
+    const id = await h.submit(wf([probe('a'), probe('b', ['a'], { sleep_ms: 300 }), probe('c', ['b'])]));
+    await h.started('b');
+    await h.engine.pause(id);
+    // A paused run releases nothing: c waits for the resume, which queues it as a job.
+    await h.waitForEvent(id, (e) => e.type === 'task.completed' && e.task === 'b');
+    expect(await withJobs(h, id, ['c'])).toEqual([]);
+    expect(h.calls.some((c) => c.task === 'c')).toBe(false);
+    await h.engine.resume(id);
+    const record = await h.waitForEnd(id);
+    expect(record.status).toBe('completed');
+    expect(byId(record).c?.output).toBe(3);
+    expect(await withJobs(h, id, ['a', 'b', 'c'])).toEqual(['a', 'c']);
+  });
+});
+
+describe('inline continuation off (WORKER_INLINE_CONTINUATION=false)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+    await h.startWorker({ concurrency: 10, inlineContinuation: false });
+  });
+  afterAll(() => h.stop());
+
+  it('gives every task a job of its own', async () => {
+    const record = await h.run(wf(chain(5)));
+    expect(record.status).toBe('completed');
+    expect(byId(record).t4?.output).toBe(5);
+    const ids = ['t0', 't1', 't2', 't3', 't4'];
+    expect(await withJobs(h, record.execution_id, ids)).toEqual(ids);
+  });
+});
