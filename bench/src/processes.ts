@@ -99,6 +99,12 @@ function redisEnv(settings: RedisSettings): Record<string, string> {
   return { REDIS_HOST: settings.host, REDIS_PORT: String(settings.port), QUEUE_PREFIX: PREFIX };
 }
 
+/**
+ * Environment every orchestrator worker of this bench run gets on top of its own (`--no-inline` sets
+ * WORKER_INLINE_CONTINUATION=false here, for a before/after of inline continuation on the same build).
+ */
+export const workerEnvOverrides: Record<string, string> = {};
+
 export interface OrchWorkerOptions {
   concurrency: number;
   maxConcurrentWorkflows?: number;
@@ -136,6 +142,7 @@ export async function startOrchWorkers(
     MAX_CONCURRENT_WORKFLOWS: String(options.maxConcurrentWorkflows ?? 1_000_000),
     EXECUTION_TTL: options.executionTtl ?? '1h',
     ...options.env,
+    ...workerEnvOverrides,
   };
   const { ready } = options;
   const before = ready ? 0 : await taskWorkerClients(admin);

@@ -2,7 +2,7 @@
  * `pnpm bench`: starts a private redis-server, runs every case against real worker processes (and the API when it
  * is built), prints one table and writes bench/results/latest.json.
  *
- *   node bench/dist/run.js [--only throughput,release,...] [--reps 3] [--concurrency 50] [--profile]
+ *   node bench/dist/run.js [--only throughput,release,...] [--reps 3] [--concurrency 50] [--profile] [--no-inline]
  *   node bench/dist/run.js --cluster [--reps 3] [--small] [--replicas]   (standalone vs 1 and 3 cluster primaries)
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -22,7 +22,7 @@ import { tracingCase } from './case-tracing';
 import { runClusterBench } from './cluster-bench';
 import { environment } from './environment';
 import { type LoadReport, loadMeter } from './machine-load';
-import { killAll } from './processes';
+import { killAll, workerEnvOverrides } from './processes';
 import { profileFiles, renderProfile, summarizeProfile } from './profile-summary';
 import { renderTable } from './report';
 
@@ -63,6 +63,7 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--cluster') args.cluster = true;
     else if (flag === '--small') args.small = true;
     else if (flag === '--replicas') args.replicas = true;
+    else if (flag === '--no-inline') workerEnvOverrides.WORKER_INLINE_CONTINUATION = 'false';
     else throw new Error(`unknown argument ${flag}`);
   }
   return args;

@@ -3,14 +3,14 @@
  * (a private redis-server; a private restate-server; a private PostgreSQL), the same workloads interleaved per
  * repetition. Prints one table with ratios against the best peer and writes bench/results/peers-latest.json.
  *
- *   node bench/dist/peers/run-peers.js [--quick] [--reps 3] [--only a,b,c,d] [--systems orchestrator,restate,dbos]
+ *   node bench/dist/peers/run-peers.js [--quick] [--reps 3] [--only a,b,c,d] [--systems orchestrator,restate,dbos] [--no-inline]
  *     [--high-water n | --no-backpressure]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { killAll } from '../processes';
+import { killAll, workerEnvOverrides } from '../processes';
 import { startDbos } from './dbos';
 import { fsyncProbe } from './fsync-probe';
 import { cpuSnapshot, windowLoad } from './load';
@@ -59,6 +59,7 @@ export function parseArgs(argv: string[]): Args {
     else if (flag === '--only') args.only = list(WORKLOADS);
     else if (flag === '--systems') args.systems = list(SYSTEMS);
     else if (flag === '--no-backpressure') args.highWater = 0;
+    else if (flag === '--no-inline') workerEnvOverrides.WORKER_INLINE_CONTINUATION = 'false';
     else if (flag === '--high-water') args.highWater = Math.max(0, Math.floor(Number(value())) || 0);
     else if (flag === '--concurrency') args.concurrency = Math.max(1, Number(value()));
     else throw new Error(`unknown argument ${flag}`);
