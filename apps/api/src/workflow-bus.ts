@@ -10,7 +10,7 @@ import { jsonDepthExceeded } from './json-depth';
 import type { ApiMetrics } from './metrics';
 import { busRequestBody, checkRequest } from './request-schemas';
 import type { RunWaiters } from './run-waiters';
-import { clientClaim, prepareRequest, type WorkflowRequest } from './workflow-request';
+import { clientClaim, prepareWithTaskTypes, type WorkflowRequest } from './workflow-request';
 
 /** A bus message that passed its schema. */
 type BusRequest = WorkflowRequest & { correlation_id: string; wait?: string | number };
@@ -127,8 +127,8 @@ export class WorkflowBus {
   /** Starts a checked request's run and answers `accepted` (unless it ended within its `wait`, or already existed). */
   private async startRun(request: BusRequest, requestId: string, correlationId: string | undefined): Promise<void> {
     const { engine, logger, metrics } = this.options;
-    await engine.loadTaskTypes(); // SDK workers' types: validated against the schemas they registered
-    const prepared = prepareRequest(request, this.options.catalog);
+    // SDK workers' types: validated against the schemas they registered.
+    const prepared = await prepareWithTaskTypes(engine, request, this.options.catalog);
     const waitMs = Math.min(tryParseDuration(request.wait) ?? 0, this.options.maxWaitMs);
     const claim = clientClaim(request, undefined);
     const executionId = engine.newExecutionId(claim);

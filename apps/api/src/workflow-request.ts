@@ -5,7 +5,7 @@ import {
   type TemplateDefinition,
   targetWorkflow,
 } from '@orch/core';
-import type { RunClaim } from '@orch/engine';
+import type { RunClaim, WorkflowEngine } from '@orch/engine';
 import { ValidationError } from '@orch/errors';
 import type { TemplateCatalog } from '@orch/templates';
 import { requestFingerprint } from './request-fingerprint';
@@ -30,6 +30,25 @@ export interface WorkflowRequest {
 export function prepareRequest(request: WorkflowRequest, catalog: TemplateCatalog): PreparedWorkflow {
   const prepared = prepareDocument(request, catalog);
   return request.targets ? targetWorkflow(prepared, request.targets, '/targets') : prepared;
+}
+
+/**
+ * `prepareRequest` with the task types SDK workers registered: as loaded within the last second, or, when the
+ * request does not validate against those, as Redis has them now (a type registered a moment ago, a schema just
+ * changed), so a cached view never refuses what a fresh one accepts.
+ */
+export async function prepareWithTaskTypes(
+  engine: Pick<WorkflowEngine, 'loadTaskTypes'>,
+  request: WorkflowRequest,
+  catalog: TemplateCatalog,
+): Promise<PreparedWorkflow> {
+  await engine.loadTaskTypes();
+  try {
+    return prepareRequest(request, catalog);
+  } catch (error) {
+    if (!(error instanceof ValidationError) || !(await engine.loadTaskTypes({ fresh: true }))) throw error;
+    return prepareRequest(request, catalog);
+  }
 }
 
 function prepareDocument(request: WorkflowRequest, catalog: TemplateCatalog): PreparedWorkflow {

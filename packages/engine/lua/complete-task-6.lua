@@ -3,8 +3,9 @@
   KEYS[1] meta  KEYS[2] tasks  KEYS[3] fin  KEYS[4] out  KEYS[5] events  KEYS[6] waits
   ARGV[1] task id  ARGV[2] terminal status  ARGV[3] output JSON or ''  ARGV[4] error or ''  ARGV[5] now (ms)
   ARGV[6] attempt  ARGV[7] '1' when this failure fails the workflow (fail-fast)  ARGV[8] why it was skipped or ''
-  ARGV[9 ..] the task's dependents
-  Returns {workflow status, '1' if this call started fail-fast, ready dependents...}.
+  ARGV[9] the run's number of tasks, or '0': then the reply says whether every one has a completion record now
+  ARGV[10 ..] the task's dependents
+  Returns {workflow status, '1' if this call started fail-fast, '1' if every task is recorded, ready dependents...}.
   Fan-in is a counter per dependent (`waits`, set at submit), decremented once, by the call that records the
   completion: O(dependents), however wide the join. A second call (a re-run after a crash) records nothing and
   returns every dependent whose counter is at zero and which has not finished, so the caller re-adds the same
@@ -18,7 +19,7 @@ local triggered = '0'
 local ready = {}
 local status = redis.call('HGET', KEYS[1], 'status') or ''
 if redis.call('HSETNX', KEYS[3], task, ARGV[2]) == 1 then
-  for i = 9, #ARGV do
+  for i = 10, #ARGV do
     if redis.call('HINCRBY', KEYS[6], ARGV[i], -1) <= 0 then ready[#ready + 1] = ARGV[i] end
   end
   if ARGV[3] ~= '' then
@@ -47,13 +48,16 @@ if redis.call('HSETNX', KEYS[3], task, ARGV[2]) == 1 then
     triggered = '1'
   end
 else
-  for i = 9, #ARGV do
+  for i = 10, #ARGV do
     if tonumber(redis.call('HGET', KEYS[6], ARGV[i]) or '0') <= 0 and redis.call('HEXISTS', KEYS[3], ARGV[i]) == 0 then
       ready[#ready + 1] = ARGV[i]
     end
   end
 end
-local result = {status, triggered}
+-- The caller that sees the last completion may end the run at once (rather than when the workflow job runs).
+local done = '0'
+if ARGV[9] ~= '0' and redis.call('HLEN', KEYS[3]) >= tonumber(ARGV[9]) then done = '1' end
+local result = {status, triggered, done}
 if status ~= 'running' and status ~= 'exiting' then
   return result
 end

@@ -68,6 +68,15 @@ export function compileExecution(
   };
 }
 
+const taskCounts = new WeakMap<ExecutionDefinition, number>();
+
+/** How many tasks the run has (exit handlers aside); counted once per definition object. */
+export function taskCountOf(def: ExecutionDefinition): number {
+  let count = taskCounts.get(def);
+  if (count === undefined) taskCounts.set(def, (count = Object.keys(def.tasks).length));
+  return count;
+}
+
 /** A task or exit handler of the run by id; undefined for neither. */
 export function taskOf(def: ExecutionDefinition, id: string): CompiledTask | undefined {
   if (Object.hasOwn(def.tasks, id)) return def.tasks[id];

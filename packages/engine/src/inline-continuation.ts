@@ -8,10 +8,15 @@ import { type CompiledTask, type ExecutionDefinition, taskOf } from './execution
  * carrier), instead of adding a job for it and waiting for a worker to fetch it. The carrier stays active until
  * every task it carried is recorded, so a worker that dies mid-chain leaves a job that stalls and runs again; its
  * re-run replays the chain's releases (see `carriedBy`) and the task cut off is re-run, its attempt recorded lost.
- * `next` is the dependent the carrier runs next.
+ * `next` is the dependent the carrier runs next. The same object carries the news that the run's last task was
+ * recorded, so the job that recorded it ends the run without waiting for the workflow job.
  */
 export interface Carry {
+  /** Continuation is on: a completion may choose `next`. */
+  inline: boolean;
   next?: string;
+  /** A completion recorded the run's last task: the job ends the run once its attempts' logs are closed. */
+  lastTask?: true;
 }
 
 /**

@@ -205,7 +205,7 @@ export class PartitionWorker {
       this.shared.running.set(e, ids);
     }
     ids.add(job.id as string);
-    const carry: Carry | undefined = this.inline && job.name !== 'subtask' ? {} : undefined;
+    const carry: Carry | undefined = job.name === 'subtask' ? undefined : { inline: this.inline };
     try {
       let result: unknown;
       try {
@@ -213,10 +213,11 @@ export class PartitionWorker {
       } catch (error) {
         // A task whose completion made a dependent ready may still fail the job (say continue_on_failure): the
         // dependent runs first, since the job must not end before it is recorded or queued.
-        if (carry?.next !== undefined && !lockLost(error)) await this.continueInline(job, token, signal, carry);
+        if (lockLost(error)) throw error;
+        await this.carryOn(job, token, signal, carry);
         throw error;
       }
-      if (carry?.next !== undefined) await this.continueInline(job, token, signal, carry);
+      await this.carryOn(job, token, signal, carry);
       return result;
     } finally {
       ids.delete(job.id as string);
@@ -255,6 +256,30 @@ export class PartitionWorker {
         this.options.observer?.jobEnded?.({ ...observed, outcome, durationMs: performance.now() - observed.at });
       }
     }
+  }
+
+  /**
+   * After the job's own attempt: the dependents it carries, then, if one of its completions was the run's last, the
+   * end of the run (now rather than when the workflow job runs, which then finds it ended; the job is still a
+   * pending child, so nothing races it). Its attempts' logs are closed by then, so whoever hears the run end reads
+   * them whole.
+   */
+  private async carryOn(
+    job: Job,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+    carry: Carry | undefined,
+  ): Promise<void> {
+    if (!carry) return;
+    if (carry.next !== undefined) await this.continueInline(job, token, signal, carry);
+    if (!carry.lastTask) return;
+    const e = (job.data as TaskJobData).e;
+    await this.kernel.endRun(e).catch((error: Error) => {
+      this.shared.logger.debug('could not end the run; its workflow job will', {
+        execution_id: e,
+        error: error.message,
+      });
+    });
   }
 
   /**

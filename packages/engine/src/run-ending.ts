@@ -36,16 +36,18 @@ export class RunEnding {
    */
   async endRun(id: string): Promise<string> {
     const { store } = this.ctx;
-    const def = await store.definition(id);
     const meta = await store.meta(id);
     const status = meta.status ?? '';
-    if (meta.exit_status && (status === 'exiting' || status === 'timing_out')) {
+    const exiting = meta.exit_status && (status === 'exiting' || status === 'timing_out');
+    // Already ended (say by the job that recorded its last task): the workflow job has nothing left to do.
+    if (!exiting && status !== 'running' && !Object.hasOwn(ENDINGS, status)) return status;
+    const def = await store.definition(id);
+    if (exiting) {
       if (await this.exits.pending(def, status !== 'exiting')) return 'exiting';
       const final = meta.exit_status as FinalStatus;
       await this.finish(def, final, meta.exit_error ?? '', 'cancelled', await this.exits.unfinished(def));
       return final;
     }
-    if (status !== 'running' && !Object.hasOwn(ENDINGS, status)) return status; // already ended
     const outcome = await this.tasksOutcome(def, meta);
     if (def.exitTasks) {
       await this.exits.begin(def, meta, outcome, status);

@@ -77,6 +77,8 @@ export interface CompleteTaskInput {
   /** Why a `skipped` task did not run; `timed_out` for a failure whose last attempt timed out. */
   reason?: SkipReason | 'timed_out';
   dependents: readonly string[];
+  /** The run's number of tasks: the reply then says whether this completion was the last (`allRecorded`). */
+  taskCount?: number;
   now?: number;
 }
 
@@ -84,6 +86,8 @@ export interface CompleteTaskReply {
   runStatus: InternalStatus | '';
   /** This call moved the run to `failing`: the caller aborts the run's other tasks. */
   triggeredFailFast: boolean;
+  /** Every task of the run has a completion record now (asked for with `taskCount`). */
+  allRecorded: boolean;
   /** Dependents made ready, to add as jobs (none unless the run is running). */
   ready: string[];
 }
@@ -148,7 +152,7 @@ export class RunScripts {
   /** Records a completion exactly once and returns the dependents it made ready. */
   async completeTask(executionId: string, input: CompleteTaskInput): Promise<CompleteTaskReply> {
     const k = this.runKeys(executionId);
-    const [runStatus = '', triggered, ...ready] = (await this.run(
+    const [runStatus = '', triggered, done, ...ready] = (await this.run(
       'complete-task-6',
       [k.meta, k.tasks, k.finished, k.outputs, k.events, k.waits],
       [
@@ -160,10 +164,17 @@ export class RunScripts {
         input.attempt,
         input.failFast ? '1' : '0',
         input.reason ?? '',
+        input.taskCount ?? 0,
         ...input.dependents,
       ],
     )) as string[];
-    return { runStatus: runStatus as CompleteTaskReply['runStatus'], triggeredFailFast: triggered === '1', ready };
+    const allRecorded = done === '1';
+    return {
+      runStatus: runStatus as CompleteTaskReply['runStatus'],
+      triggeredFailFast: triggered === '1',
+      allRecorded,
+      ready,
+    };
   }
 
   /** Ends a failed attempt that will be retried: kept in the task's history, and `task.retrying` appended. */

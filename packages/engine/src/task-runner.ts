@@ -18,7 +18,7 @@ import { attemptDeadline, type ControlScope, controlContext, waitingJob } from '
 import type { TaskHandlers } from './control-flow';
 import { sourceOf, wantedBy } from './definition-lookups';
 import type { EngineContext } from './engine-context';
-import { type CompiledTask, type ExecutionDefinition, taskOf } from './execution-definition';
+import { type CompiledTask, type ExecutionDefinition, taskCountOf, taskOf } from './execution-definition';
 import { type Carry, carriedBy, inlinable } from './inline-continuation';
 import { PARKED_MS } from './parked-jobs';
 import type { RunKernel } from './run-kernel';
@@ -240,7 +240,7 @@ export class TaskRunner {
     carry?: Carry,
   ): Promise<void> {
     const e = def.executionId;
-    const { triggeredFailFast, ready } = await this.ctx.store.scripts.completeTask(e, {
+    const { runStatus, triggeredFailFast, allRecorded, ready } = await this.ctx.store.scripts.completeTask(e, {
       taskId: task.id,
       status,
       output,
@@ -250,14 +250,18 @@ export class TaskRunner {
       failFast: status === 'failed' && def.failFast && task.failsWorkflow && !task.exit,
       reason,
       dependents: task.dependents,
+      // Runs with exit handlers end through their workflow job (it runs the handlers as its children).
+      taskCount: def.exitTasks ? undefined : taskCountOf(def),
     });
     // The slot first: whoever waited for it was ready before the dependents this completion releases.
     await this.gates.leave(e, { member: task.id }, taskGates(def, task), status === 'failed' ? 'failed' : 'completed');
     if (triggeredFailFast) await this.kernel.broadcastAbort(e);
     // One ready dependent may run next in this job (inline continuation); the rest are added as jobs first.
-    const i = carry && carry.next === undefined ? ready.findIndex((d) => inlinable(def, task, d)) : -1;
+    const i = carry?.inline && carry.next === undefined ? ready.findIndex((d) => inlinable(def, task, d)) : -1;
     if (carry && i >= 0) carry.next = ready[i];
     await this.kernel.release(def, i >= 0 ? ready.filter((_, j) => j !== i) : ready);
+    // The last task of a running run: the job ends the run once its attempts' logs are closed (PartitionWorker).
+    if (allRecorded && runStatus === 'running' && carry) carry.lastTask = true;
   }
 
   /** Variables, plus `{output, status, error}` of every task this one reads. */

@@ -10,6 +10,8 @@ import type { RedisClient, RedisKeys } from '@orch/redis';
 export class TaskTypeRegistry {
   /** The hash as last loaded: unchanged contents are not parsed again. */
   private loaded = '';
+  private loadedAt = 0;
+  private loading?: Promise<boolean>;
 
   constructor(
     private readonly redis: RedisClient,
@@ -40,16 +42,30 @@ export class TaskTypeRegistry {
     });
   }
 
-  /** Makes this process's validation and dispatch know the registered types (one HGETALL). */
-  async load(): Promise<void> {
+  /**
+   * Makes this process's validation and dispatch know the registered types (one HGETALL), unless they were loaded
+   * less than `maxAgeMs` ago (a submit's validation then costs Redis nothing; concurrent callers share one read).
+   * Resolves true when what is registered changed.
+   */
+  load(maxAgeMs = 0): Promise<boolean> {
+    if (this.loading) return this.loading;
+    if (maxAgeMs > 0 && Date.now() - this.loadedAt < maxAgeMs) return Promise.resolve(false);
+    this.loading = this.read().finally(() => {
+      this.loading = undefined;
+    });
+    return this.loading;
+  }
+
+  private async read(): Promise<boolean> {
     // Redis away: validation goes on with the types loaded last (a submit then fails on its own write).
     const raw = await this.redis.hgetall(this.keys.taskTypes()).catch((error: Error) => {
       this.logger.debug('task types not loaded', { error: error.message });
       return undefined;
     });
-    if (!raw) return;
+    if (!raw) return false;
+    this.loadedAt = Date.now();
     const text = JSON.stringify(raw);
-    if (text === this.loaded) return;
+    if (text === this.loaded) return false;
     const specs = Object.values(raw).flatMap((json) => {
       try {
         return [JSON.parse(json) as ExternalTaskTypeSpec];
@@ -60,5 +76,6 @@ export class TaskTypeRegistry {
     for (const { name, problem } of loadExternalTaskTypes(specs))
       this.logger.warn('registered task type refused', { task_type: name, problem });
     this.loaded = text;
+    return true;
   }
 }

@@ -54,6 +54,12 @@ export function internalsOf(engine: WorkflowEngine): EngineInternals {
 }
 
 /**
+ * How stale the API's view of the registered task types may be before a submit reads them again (a type registered
+ * meanwhile is found anyway: a validation that fails reads them once more).
+ */
+export const TASK_TYPES_MAX_AGE_MS = 1000;
+
+/**
  * The engine as the apps see it: submit, retry, cancel, pause, resume, decide, and read runs, their events and the
  * engine's operational state. Its Redis keys, scripts and queues are its own (see ARCHITECTURE.md): workers run
  * jobs through `EngineWorker`, which drives the same engine's run kernels. Runs are spread over partitions (one by
@@ -282,10 +288,11 @@ export class WorkflowEngine {
 
   /**
    * Loads the task types SDK workers registered, so the next validation knows them (call before preparing a
-   * workflow; unchanged registrations cost one HGETALL).
+   * workflow). At most once per TASK_TYPES_MAX_AGE_MS unless `fresh` (for a validation that failed: a type may have
+   * been registered since). Resolves true when the registrations changed.
    */
-  loadTaskTypes(): Promise<void> {
-    return this.ctx.taskTypes.load();
+  loadTaskTypes(options: { fresh?: boolean } = {}): Promise<boolean> {
+    return this.ctx.taskTypes.load(options.fresh ? 0 : TASK_TYPES_MAX_AGE_MS);
   }
 
   /** Registers SDK task types (an SDK worker at start); a built-in name is refused. */

@@ -1,6 +1,6 @@
 import { ScheduleManager } from '@orch/engine';
 import { checkRequest, scheduleBody } from '../request-schemas';
-import { prepareRequest } from '../workflow-request';
+import { prepareWithTaskTypes } from '../workflow-request';
 import type { Handler, HandlerDeps } from './handler';
 
 const managers = new WeakMap<object, ScheduleManager>();
@@ -19,8 +19,8 @@ function schedules(deps: HandlerDeps): ScheduleManager {
  */
 export const createSchedule: Handler = async (input, deps) => {
   const spec = checkRequest(scheduleBody, input.body, 'request body');
-  await deps.engine.loadTaskTypes();
-  prepareRequest(
+  await prepareWithTaskTypes(
+    deps.engine,
     { workflow_template: spec.workflow_template, workflow: spec.workflow, variables: spec.variables },
     deps.catalog,
   );

@@ -1,7 +1,7 @@
 import { tryParseDuration } from '@orch/core';
 import { isFinalStatus, type SubmitResponse } from '@orch/run-model';
 import { checkRequest, submitWorkflowBody, submitWorkflowQuery } from '../request-schemas';
-import { clientClaim, prepareRequest } from '../workflow-request';
+import { clientClaim, prepareWithTaskTypes } from '../workflow-request';
 import { executionLinks, type Handler, type HandlerDeps } from './handler';
 
 /**
@@ -14,8 +14,8 @@ export const submitWorkflow: Handler = async (input, deps) => {
   const request = checkRequest(submitWorkflowBody, input.body, 'request body');
   const query = checkRequest(submitWorkflowQuery, input.query, 'query string');
   const waitMs = Math.min(tryParseDuration(query.wait) ?? 0, deps.config.server.maxWaitMs);
-  await deps.engine.loadTaskTypes(); // SDK workers' types: validated against the schemas they registered
-  const prepared = prepareRequest(request, deps.catalog);
+  // SDK workers' types: validated against the schemas they registered.
+  const prepared = await prepareWithTaskTypes(deps.engine, request, deps.catalog);
   await deps.backpressure.admit(1, input.signal);
   // The run's id is made here (in its claim's partition) so that its end is listened for before the run can end.
   const claim = clientClaim(request, input.caller.name);

@@ -1,7 +1,7 @@
 import { planWorkflow } from '@orch/core';
 import { ValidationError } from '@orch/errors';
 import { checkRequest, validateBody } from '../request-schemas';
-import { prepareRequest } from '../workflow-request';
+import { prepareWithTaskTypes } from '../workflow-request';
 import type { Handler } from './handler';
 
 /**
@@ -10,9 +10,8 @@ import type { Handler } from './handler';
  */
 export const validateWorkflow: Handler = async (input, deps) => {
   const request = checkRequest(validateBody, input.body, 'request body');
-  await deps.engine.loadTaskTypes();
   try {
-    const prepared = prepareRequest(request, deps.catalog);
+    const prepared = await prepareWithTaskTypes(deps.engine, request, deps.catalog);
     return { status: 200, body: { valid: true, plan: planWorkflow(prepared) } };
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
