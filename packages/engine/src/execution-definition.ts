@@ -72,8 +72,10 @@ const taskCounts = new WeakMap<ExecutionDefinition, number>();
 
 /** How many tasks the run has (exit handlers aside); counted once per definition object. */
 export function taskCountOf(def: ExecutionDefinition): number {
-  let count = taskCounts.get(def);
-  if (count === undefined) taskCounts.set(def, (count = Object.keys(def.tasks).length));
+  const known = taskCounts.get(def);
+  if (known !== undefined) return known;
+  const count = Object.keys(def.tasks).length;
+  taskCounts.set(def, count);
   return count;
 }
 

@@ -1,21 +1,20 @@
 import type { Logger } from '@orch/logger';
 import { isConnectionError, QUEUES, taskQueueName } from '@orch/redis';
-import type { AttemptEnding } from '@orch/run-model';
 import { context } from '@orch/tracing';
-import { DelayedError, type Job, type MinimalJob, UnrecoverableError, WaitingChildrenError, Worker } from 'bullmq';
+import { type Job, UnrecoverableError, WaitingChildrenError, Worker } from 'bullmq';
 import { AttemptLog } from './attempt-log';
 import type { ConcurrencyShare } from './concurrency-share';
 import type { EngineContext } from './engine-context';
 import type { EngineWorkerOptions } from './engine-worker-options';
-import { type BackoffSpec, backoffDelay } from './execution-definition';
 import type { Carry } from './inline-continuation';
+import { attemptLogOf, endingOf, outcomeOf, retryDelay } from './job-outcome';
 import { RecoveryManager } from './recovery/recovery-manager';
 import type { RunKernel } from './run-kernel';
 import { StuckWorkerWatch, type WatchedWorker } from './stuck-worker-watch';
 import { lockLost } from './task-errors';
 import type { SubTaskJobData, TaskJobData } from './task-job';
 import type { TaskOutcome } from './task-observer';
-import { TaskRunner, WorkflowAbortError } from './task-runner';
+import { TaskRunner } from './task-runner';
 import { TaskSpans } from './task-spans';
 
 /** A task queue's BullMQ Worker with what the stuck-worker watch reads. */
@@ -370,34 +369,3 @@ export const DEADLINE_SWEEP_MS = 250;
 
 /** Orphaned runs (created, never enqueued) are looked for once a second: one cheap script call when there is none. */
 export const START_SWEEP_MS = 1000;
-
-/** How an attempt's log says it ended; none for a job that let go of the worker and comes back (same attempt). */
-function endingOf(outcome: TaskOutcome): AttemptEnding | undefined {
-  if (outcome === 'parked') return undefined;
-  return outcome === 'failed' || outcome === 'retrying' || outcome === 'aborted' || outcome === 'lost'
-    ? outcome
-    : 'completed';
-}
-
-/** The log of the attempt a task or sub-task job runs (`<task>[<index>]` for a sub-task). */
-function attemptLogOf(ctx: EngineContext, job: Job, logger: Logger): AttemptLog {
-  const data = job.data as { e: string; t: string; i?: number };
-  const task = job.name === 'subtask' ? `${data.t}[${data.i}]` : data.t;
-  // The record's attempt number: re-runs after a lost worker count (stalledCounter), as the task runner counts them.
-  return new AttemptLog(ctx.logs, data.e, task, job.attemptsMade + 1 + (job.stalledCounter ?? 0), () => logger);
-}
-
-/** The outcome of a job whose run threw. (The signal cannot tell: a task's own failure can abort its run.) */
-function outcomeOf(error: unknown): TaskOutcome {
-  if (error instanceof DelayedError || error instanceof WaitingChildrenError) return 'parked';
-  if (error instanceof WorkflowAbortError) return 'aborted';
-  if (lockLost(error)) return 'lost';
-  return error instanceof UnrecoverableError ? 'failed' : 'retrying';
-}
-
-/** The task's backoff, but never sooner than a failure's own `retryAfterMs` (an http 429's Retry-After). */
-function retryDelay(attemptsMade: number, job: MinimalJob | undefined, error: Error | undefined): number {
-  const spec = (job?.data as { bp?: BackoffSpec } | undefined)?.bp;
-  const after = (error as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
-  return Math.max(spec ? backoffDelay(spec, attemptsMade) : 0, typeof after === 'number' ? after : 0);
-}

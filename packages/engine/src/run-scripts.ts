@@ -1,12 +1,30 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RedisClient, RedisKeys } from '@orch/redis';
-import type { EndingStatus, InternalStatus, SkipReason, TaskFinalStatus } from '@orch/run-model';
+import type { EndingStatus, InternalStatus, TaskFinalStatus } from '@orch/run-model';
 import type { AppendLogInput } from './log-entry';
 import type { CreateRunArgs, CreateRunReply } from './run-layout';
-import type { BeginExitInput, FinalizeInput, Gate, GateMember } from './script-inputs';
+import type {
+  BeginExitInput,
+  CompleteTaskInput,
+  CompleteTaskReply,
+  FinalizeInput,
+  Gate,
+  GateMember,
+  StartTaskInput,
+  StartTaskReply,
+} from './script-inputs';
 
-export type { BeginExitInput, FinalizeInput, Gate, GateMember } from './script-inputs';
+export type {
+  BeginExitInput,
+  CompleteTaskInput,
+  CompleteTaskReply,
+  FinalizeInput,
+  Gate,
+  GateMember,
+  StartTaskInput,
+  StartTaskReply,
+} from './script-inputs';
 
 /** Lua files are named `<command>-<number of KEYS>.lua` and live beside src/ and dist/ in ../lua. */
 const FILES = [
@@ -43,55 +61,6 @@ const commandOf = (file: ScriptFile) =>
   `orch_${file.slice(0, file.lastIndexOf('-')).replace(/-(\w)/g, (_, c: string) => c.toUpperCase())}`;
 
 /** What start-task found: the run's status, a completion recorded before (a replay), and the inputs it reads. */
-export interface StartTaskReply {
-  runStatus: InternalStatus | '';
-  /** The attempt recorded: the one asked for, or the next after an inline attempt whose carrier was lost. */
-  attempt: number;
-  /** Set when the task's completion is already recorded: the attempt replays it instead of running. */
-  recorded?: { status: TaskFinalStatus; output?: string };
-  /** The completion status of each `wanted` task, in order ('' while it has none). */
-  statuses: string[];
-  /** The output JSON of each `reads` task, in order ('' when it has none). */
-  outputs: string[];
-}
-
-export interface StartTaskInput {
-  taskId: string;
-  attempt: number;
-  worker: string;
-  wanted: readonly string[];
-  reads: readonly string[];
-  /** The job an inline attempt runs in (the job of the task it depends on) and that job's token (this run of it). */
-  carrier?: { jobId: string; token: string };
-}
-
-export interface CompleteTaskInput {
-  taskId: string;
-  status: TaskFinalStatus;
-  output?: string;
-  error?: string;
-  /** 0 for a completion that no attempt made (a skip, a replay). */
-  attempt: number;
-  /** This failure fails the run now (fail-fast). */
-  failFast: boolean;
-  /** Why a `skipped` task did not run; `timed_out` for a failure whose last attempt timed out. */
-  reason?: SkipReason | 'timed_out';
-  dependents: readonly string[];
-  /** The run's number of tasks: the reply then says whether this completion was the last (`allRecorded`). */
-  taskCount?: number;
-  now?: number;
-}
-
-export interface CompleteTaskReply {
-  runStatus: InternalStatus | '';
-  /** This call moved the run to `failing`: the caller aborts the run's other tasks. */
-  triggeredFailFast: boolean;
-  /** Every task of the run has a completion record now (asked for with `taskCount`). */
-  allRecorded: boolean;
-  /** Dependents made ready, to add as jobs (none unless the run is running). */
-  ready: string[];
-}
-
 /**
  * The engine's Lua scripts behind typed calls: named arguments in, typed replies out. Each call builds its own KEYS
  * (from one run's keys, or the global ones) and ARGV in the order the script's header gives, so no caller knows

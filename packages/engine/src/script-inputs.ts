@@ -1,6 +1,6 @@
-import type { FinalStatus, TaskFinalStatus } from '@orch/run-model';
+import type { FinalStatus, InternalStatus, SkipReason, TaskFinalStatus } from '@orch/run-model';
 
-// The inputs of the exit, gate and finalize scripts (run-scripts.ts calls them).
+// The inputs (and the task scripts' replies) of the scripts run-scripts.ts calls.
 
 export interface BeginExitInput {
   /** The status the run ends with once its exit handlers are done, and its error. */
@@ -38,4 +38,53 @@ export interface FinalizeInput {
   /** Pub/sub channel told about the end. */
   channel: string;
   now?: number;
+}
+
+export interface StartTaskReply {
+  runStatus: InternalStatus | '';
+  /** The attempt recorded: the one asked for, or the next after an inline attempt whose carrier was lost. */
+  attempt: number;
+  /** Set when the task's completion is already recorded: the attempt replays it instead of running. */
+  recorded?: { status: TaskFinalStatus; output?: string };
+  /** The completion status of each `wanted` task, in order ('' while it has none). */
+  statuses: string[];
+  /** The output JSON of each `reads` task, in order ('' when it has none). */
+  outputs: string[];
+}
+
+export interface StartTaskInput {
+  taskId: string;
+  attempt: number;
+  worker: string;
+  wanted: readonly string[];
+  reads: readonly string[];
+  /** The job an inline attempt runs in (the job of the task it depends on) and that job's token (this run of it). */
+  carrier?: { jobId: string; token: string };
+}
+
+export interface CompleteTaskInput {
+  taskId: string;
+  status: TaskFinalStatus;
+  output?: string;
+  error?: string;
+  /** 0 for a completion that no attempt made (a skip, a replay). */
+  attempt: number;
+  /** This failure fails the run now (fail-fast). */
+  failFast: boolean;
+  /** Why a `skipped` task did not run; `timed_out` for a failure whose last attempt timed out. */
+  reason?: SkipReason | 'timed_out';
+  dependents: readonly string[];
+  /** The run's number of tasks: the reply then says whether this completion was the last (`allRecorded`). */
+  taskCount?: number;
+  now?: number;
+}
+
+export interface CompleteTaskReply {
+  runStatus: InternalStatus | '';
+  /** This call moved the run to `failing`: the caller aborts the run's other tasks. */
+  triggeredFailFast: boolean;
+  /** Every task of the run has a completion record now (asked for with `taskCount`). */
+  allRecorded: boolean;
+  /** Dependents made ready, to add as jobs (none unless the run is running). */
+  ready: string[];
 }
