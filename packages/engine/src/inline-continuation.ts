@@ -2,6 +2,7 @@ import { taskTypeOf } from '@orch/core';
 import type { TaskFinalStatus } from '@orch/run-model';
 import type { EngineContext } from './engine-context';
 import { type CompiledTask, type ExecutionDefinition, taskOf } from './execution-definition';
+import type { StartTaskReply } from './script-inputs';
 
 /**
  * Inline continuation: a job whose task completes runs one dependent it made ready itself, in the same job (its
@@ -14,7 +15,11 @@ import { type CompiledTask, type ExecutionDefinition, taskOf } from './execution
 export interface Carry {
   /** Continuation is on: a completion may choose `next`. */
   inline: boolean;
+  /** The carrier job and its token (this run of it), once its first attempt knows them. */
+  carrier?: { jobId: string; token: string };
   next?: string;
+  /** `next` was started by the completion that chose it (in the same script call): what start-task would answer. */
+  started?: { taskId: string; reply: StartTaskReply };
   /** A completion recorded the run's last task: the job ends the run once its attempts' logs are closed. */
   lastTask?: true;
 }

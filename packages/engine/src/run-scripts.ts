@@ -51,8 +51,12 @@ type Arg = string | number;
 type Command = (...args: Arg[]) => Promise<unknown>;
 
 let sources: Map<ScriptFile, string> | undefined;
+const luaFile = (name: string) => readFileSync(join(__dirname, '..', 'lua', `${name}.lua`), 'utf8');
+/** Each script's source, a `--@include <name>` line replaced by `lua/<name>.lua` (code two scripts share). */
 function loadSources(): Map<ScriptFile, string> {
-  sources ??= new Map(FILES.map((file) => [file, readFileSync(join(__dirname, '..', 'lua', `${file}.lua`), 'utf8')]));
+  sources ??= new Map(
+    FILES.map((file) => [file, luaFile(file).replace(/^--@include ([a-z-]+)$/gm, (_, name: string) => luaFile(name))]),
+  );
   return sources;
 }
 
@@ -91,21 +95,10 @@ export class RunScripts {
   /** Marks an attempt running and reads its dependencies' statuses and its inputs, in one round trip. */
   async startTask(executionId: string, input: StartTaskInput): Promise<StartTaskReply> {
     const { meta, tasks, finished, outputs, events } = this.runKeys(executionId);
-    const { carrier } = input;
     const reply = (await this.run(
       'start-task-5',
       [meta, tasks, finished, outputs, events],
-      [
-        input.taskId,
-        input.attempt,
-        Date.now(),
-        input.worker,
-        carrier?.jobId ?? '',
-        carrier?.token ?? '',
-        input.wanted.length,
-        ...input.wanted,
-        ...input.reads,
-      ],
+      [input.taskId, ...this.startArgs(input)],
     )) as string[];
     const [runStatus = '', recorded = '', recordedOutput = '', attempt] = reply;
     const result: StartTaskReply = {
@@ -118,10 +111,27 @@ export class RunScripts {
     return result;
   }
 
+  /** start-task's ARGV after the task id (complete-task takes the same for the dependent it starts). */
+  private startArgs(input: StartTaskInput): Arg[] {
+    const { carrier } = input;
+    return [
+      input.attempt,
+      Date.now(),
+      input.worker,
+      carrier?.jobId ?? '',
+      carrier?.token ?? '',
+      input.wanted.length,
+      ...input.wanted,
+      ...input.reads,
+    ];
+  }
+
   /** Records a completion exactly once and returns the dependents it made ready. */
   async completeTask(executionId: string, input: CompleteTaskInput): Promise<CompleteTaskReply> {
     const k = this.runKeys(executionId);
-    const [runStatus = '', triggered, done, ...ready] = (await this.run(
+    const { start } = input;
+    const startArgs = start ? [start.taskId, ...this.startArgs(start)] : [];
+    const reply = (await this.run(
       'complete-task-6',
       [k.meta, k.tasks, k.finished, k.outputs, k.events, k.waits],
       [
@@ -134,16 +144,29 @@ export class RunScripts {
         input.failFast ? '1' : '0',
         input.reason ?? '',
         input.taskCount ?? 0,
+        input.dependents.length,
         ...input.dependents,
+        ...startArgs,
       ],
     )) as string[];
-    const allRecorded = done === '1';
-    return {
+    const [runStatus = '', triggered, done, started, count] = reply;
+    const readyEnd = 5 + Number(count);
+    const result: CompleteTaskReply = {
       runStatus: runStatus as CompleteTaskReply['runStatus'],
       triggeredFailFast: triggered === '1',
-      allRecorded,
-      ready,
+      allRecorded: done === '1',
+      ready: reply.slice(5, readyEnd),
     };
+    if (start && started === '1') {
+      const wanted = start.wanted.length;
+      result.started = {
+        runStatus: result.runStatus,
+        attempt: Number(reply[readyEnd]),
+        statuses: reply.slice(readyEnd + 1, readyEnd + 1 + wanted),
+        outputs: reply.slice(readyEnd + 1 + wanted),
+      };
+    }
+    return result;
   }
 
   /** Ends a failed attempt that will be retried: kept in the task's history, and `task.retrying` appended. */

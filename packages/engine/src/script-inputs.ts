@@ -74,6 +74,8 @@ export interface CompleteTaskInput {
   /** Why a `skipped` task did not run; `timed_out` for a failure whose last attempt timed out. */
   reason?: SkipReason | 'timed_out';
   dependents: readonly string[];
+  /** A dependent to start in the same call if this completion makes it ready (inline continuation). */
+  start?: StartTaskInput;
   /** The run's number of tasks: the reply then says whether this completion was the last (`allRecorded`). */
   taskCount?: number;
   now?: number;
@@ -85,6 +87,8 @@ export interface CompleteTaskReply {
   triggeredFailFast: boolean;
   /** Every task of the run has a completion record now (asked for with `taskCount`). */
   allRecorded: boolean;
+  /** The `start` dependent, started (not in `ready`): what start-task would have answered. */
+  started?: StartTaskReply;
   /** Dependents made ready, to add as jobs (none unless the run is running). */
   ready: string[];
 }

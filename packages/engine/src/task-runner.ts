@@ -23,6 +23,7 @@ import { type Carry, carriedBy, inlinable } from './inline-continuation';
 import { PARKED_MS } from './parked-jobs';
 import type { RunKernel } from './run-kernel';
 import { runWithDeadline, TaskTimeoutError } from './run-with-deadline';
+import type { StartTaskInput } from './script-inputs';
 import { attemptEnd, errorText, isPermanent, lockLost, timedOut } from './task-errors';
 import type { TaskContext } from './task-handler';
 import type { SubTaskJobData, TaskJobData } from './task-job';
@@ -128,9 +129,14 @@ export class TaskRunner {
     const t = task.id;
     const e = def.executionId;
     const wanted = wantedBy(def, task);
-    const carrier = site.inline ? { jobId: job.id as string, token: token ?? '' } : undefined;
-    const start = { taskId: t, attempt: asked, worker: this.workerName, wanted, reads: task.reads, carrier };
-    const reply = await this.ctx.store.scripts.startTask(e, start);
+    const carrier = { jobId: job.id as string, token: token ?? '' };
+    const { carry } = site;
+    if (carry) carry.carrier ??= carrier;
+    // An inline attempt may have been started already, by the completion that made it ready (one script call).
+    const pre = site.inline && carry?.started?.taskId === t ? carry.started.reply : undefined;
+    if (carry) carry.started = undefined;
+    const start = { taskId: t, attempt: asked, worker: this.workerName, wanted, reads: task.reads };
+    const reply = pre ?? (await this.ctx.store.scripts.startTask(e, site.inline ? { ...start, carrier } : start));
     const { runStatus, recorded } = reply;
     const attempt = reply.attempt || asked;
     if (recorded) {
@@ -240,7 +246,8 @@ export class TaskRunner {
     carry?: Carry,
   ): Promise<void> {
     const e = def.executionId;
-    const { runStatus, triggeredFailFast, allRecorded, ready } = await this.ctx.store.scripts.completeTask(e, {
+    const start = carry ? this.inlineStart(def, task, carry) : undefined;
+    const reply = await this.ctx.store.scripts.completeTask(e, {
       taskId: task.id,
       status,
       output,
@@ -252,16 +259,46 @@ export class TaskRunner {
       dependents: task.dependents,
       // Runs with exit handlers end through their workflow job (it runs the handlers as its children).
       taskCount: def.exitTasks ? undefined : taskCountOf(def),
+      start,
     });
+    const { runStatus, triggeredFailFast, allRecorded, ready, started } = reply;
     // The slot first: whoever waited for it was ready before the dependents this completion releases.
     await this.gates.leave(e, { member: task.id }, taskGates(def, task), status === 'failed' ? 'failed' : 'completed');
     if (triggeredFailFast) await this.kernel.broadcastAbort(e);
-    // One ready dependent may run next in this job (inline continuation); the rest are added as jobs first.
-    const i = carry?.inline && carry.next === undefined ? ready.findIndex((d) => inlinable(def, task, d)) : -1;
-    if (carry && i >= 0) carry.next = ready[i];
-    await this.kernel.release(def, i >= 0 ? ready.filter((_, j) => j !== i) : ready);
+    // One ready dependent may run next in this job (inline continuation), started by the script when it was the one
+    // asked for; the rest are added as jobs first.
+    if (carry && start && started) {
+      carry.next = start.taskId;
+      carry.started = { taskId: start.taskId, reply: started };
+      await this.kernel.release(def, ready);
+    } else {
+      const i = carry?.inline && carry.next === undefined ? ready.findIndex((d) => inlinable(def, task, d)) : -1;
+      if (carry && i >= 0) carry.next = ready[i];
+      await this.kernel.release(def, i >= 0 ? ready.filter((_, j) => j !== i) : ready);
+    }
     // The last task of a running run: the job ends the run once its attempts' logs are closed (PartitionWorker).
     if (allRecorded && runStatus === 'running' && carry) carry.lastTask = true;
+  }
+
+  /**
+   * What complete-task needs to start the dependent this job would carry on with, in the same call: the first of
+   * the task's dependents that may run inline and depends on it alone, so this completion makes it ready (a join's
+   * start would carry all its dependencies in every call; a ready one is still carried, after its own start-task).
+   */
+  private inlineStart(def: ExecutionDefinition, task: CompiledTask, carry: Carry): StartTaskInput | undefined {
+    if (!carry.inline || carry.next !== undefined || !carry.carrier) return undefined;
+    const next = task.dependents.find((d) => taskOf(def, d)?.deps.length === 1 && inlinable(def, task, d));
+    const compiled = next === undefined ? undefined : taskOf(def, next);
+    if (!compiled) return undefined;
+    const wanted = wantedBy(def, compiled);
+    return {
+      taskId: compiled.id,
+      attempt: 1,
+      worker: this.workerName,
+      wanted,
+      reads: compiled.reads,
+      carrier: carry.carrier,
+    };
   }
 
   /** Variables, plus `{output, status, error}` of every task this one reads. */
