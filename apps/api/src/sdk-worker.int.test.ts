@@ -131,6 +131,20 @@ describe('an SDK worker beside the stock worker', () => {
     );
   });
 
+  it('accepts a type registered a moment ago, though the API read the registry within the last second', async () => {
+    const warm = await submit({ id: 'warm', tasks: [{ id: 'x', type: 'transform', parameters: { output: 1 } }] });
+    expect(warm.status).toBe(202);
+    await h.engine.registerTaskTypes([
+      { name: 'just-registered', parameters: { type: 'object', required: ['n'] }, queue: 'nobody' },
+    ]);
+    const answer = await submit({ id: 'new', tasks: [{ id: 'n', type: 'just-registered', parameters: { n: 1 } }] });
+    expect(answer.status).toBe(202);
+    // Its schema applies at once too.
+    const refused = await submit({ id: 'new', tasks: [{ id: 'n', type: 'just-registered', parameters: {} }] });
+    expect([refused.status, refused.body.error.details[0].pointer]).toEqual([400, '/workflow/tasks/0/parameters/n']);
+    await h.engine.cancel(answer.body.execution_id); // no worker serves its queue
+  });
+
   it('hands the job of a sample worker killed mid-task to a second instance', async () => {
     const numbers = Array.from({ length: 20 }, (_, i) => i + 1);
     const answer = await submit({
