@@ -7,7 +7,7 @@ import { ConcurrencyShare } from './concurrency-share';
 import type { EngineWorkerOptions } from './engine-worker-options';
 import { PartitionWorker } from './partition-worker';
 import { ScheduleManager } from './schedule-manager';
-import { TASK_TIMEOUT, WORKFLOW_ABORT } from './task-runner';
+import { TASK_TIMEOUT, WORKFLOW_ABORT } from './task-errors';
 import { HEARTBEAT_MS, HeartbeatLoop } from './worker-heartbeat';
 import type { WorkerHeartbeat } from './worker-registry';
 import { internalsOf } from './workflow-engine';

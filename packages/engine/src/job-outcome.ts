@@ -4,9 +4,8 @@ import { DelayedError, type Job, type MinimalJob, UnrecoverableError, WaitingChi
 import { AttemptLog } from './attempt-log';
 import type { EngineContext } from './engine-context';
 import { type BackoffSpec, backoffDelay } from './execution-definition';
-import { lockLost } from './task-errors';
+import { lockLost, WorkflowAbortError } from './task-errors';
 import type { TaskOutcome } from './task-observer';
-import { WorkflowAbortError } from './task-runner';
 
 /* How a task job's run ended, as its log, the observer and BullMQ's backoff see it (partition-worker.ts). */
 

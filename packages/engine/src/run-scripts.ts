@@ -15,16 +15,7 @@ import type {
   StartTaskReply,
 } from './script-inputs';
 
-export type {
-  BeginExitInput,
-  CompleteTaskInput,
-  CompleteTaskReply,
-  FinalizeInput,
-  Gate,
-  GateMember,
-  StartTaskInput,
-  StartTaskReply,
-} from './script-inputs';
+export type * from './script-inputs';
 
 /** Lua files are named `<command>-<number of KEYS>.lua` and live beside src/ and dist/ in ../lua. */
 const FILES = [

@@ -51,3 +51,11 @@ function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;
   return typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error));
 }
+
+/** Abort reasons sent through BullMQ's cancelJob: the run is ending, so the task must not be retried. */
+export const WORKFLOW_ABORT = 'workflow-abort';
+/** Abort reason when recovery finds a job past its timeout: it fails the attempt, which is retried per policy. */
+export const TASK_TIMEOUT = 'task-timeout';
+
+/** A task or sub-task stopped because its run is ending (cancel, timeout, fail-fast): never retried. */
+export class WorkflowAbortError extends UnrecoverableError {}

@@ -5,7 +5,6 @@ import {
   taskTypeOf,
   type WaitingJob,
 } from '@orch/core';
-import { PermanentTaskError } from '@orch/errors';
 import { resolveValue } from '@orch/expressions';
 import type { Logger } from '@orch/logger';
 import type { SkipReason, TaskFinalStatus } from '@orch/run-model';
@@ -24,7 +23,16 @@ import { PARKED_MS } from './parked-jobs';
 import type { RunKernel } from './run-kernel';
 import { runWithDeadline, TaskTimeoutError } from './run-with-deadline';
 import type { StartTaskInput } from './script-inputs';
-import { attemptEnd, errorText, isPermanent, lockLost, timedOut } from './task-errors';
+import { SubTaskRunner } from './sub-task-runner';
+import {
+  attemptEnd,
+  errorText,
+  isPermanent,
+  lockLost,
+  timedOut,
+  WORKFLOW_ABORT,
+  WorkflowAbortError,
+} from './task-errors';
 import type { TaskContext } from './task-handler';
 import type { SubTaskJobData, TaskJobData } from './task-job';
 import type { TaskOutcome } from './task-observer';
@@ -33,15 +41,7 @@ import { checkParameters, moduleOf } from './task-parameters';
 /** Resolves a template reference (`id` or `id@version`); throws NotFoundError. */
 export type TemplateResolver = (reference: string) => TemplateDefinition;
 
-export { lockLost } from './task-errors';
-
-/** Abort reasons sent through BullMQ's cancelJob: the run is ending, so the task must not be retried. */
-export const WORKFLOW_ABORT = 'workflow-abort';
-/** Abort reason when recovery finds a job past its timeout: it fails the attempt, which is retried per policy. */
-export const TASK_TIMEOUT = 'task-timeout';
-
-/** A task or sub-task stopped because its run is ending (cancel, timeout, fail-fast): never retried. */
-export class WorkflowAbortError extends UnrecoverableError {}
+export { lockLost, TASK_TIMEOUT, WORKFLOW_ABORT, WorkflowAbortError } from './task-errors';
 
 const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
 
@@ -62,6 +62,7 @@ export class TaskRunner {
   /** What every waiting task's context is built from. */
   private readonly controls: Pick<ControlScope, 'ctx' | 'kernel' | 'templates'>;
   private readonly gates: ConcurrencyGates;
+  private readonly subTasks: SubTaskRunner;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -75,6 +76,7 @@ export class TaskRunner {
   ) {
     this.controls = { ctx, kernel, templates };
     this.gates = new ConcurrencyGates(ctx);
+    this.subTasks = new SubTaskRunner(ctx, this.gates, logger, (type) => this.handlerOf(type));
   }
 
   /** Runs one task job; resolves to the task's outcome (thrown errors are retries, parks and failures). */
@@ -98,10 +100,8 @@ export class TaskRunner {
   }
 
   /**
-   * Runs `taskId` inline in `carrier`, the job of a task it depends on whose completion made it ready: journaled
-   * exactly as a job's attempt (start and completion records, events), without a job of its own. Only tasks
-   * `inlinable` chose run so. If the carrier's worker dies meanwhile, the carrier's re-run replays its completion,
-   * which re-adds this task as a job (see `replay`).
+   * Runs `taskId` (chosen by `inlinable`) in `carrier`, the job of a task whose completion made it ready: journaled
+   * as a job's attempt is, without a job of its own (a lost carrier's re-run releases it again: see `replay`).
    */
   async runInline(
     carrier: Job,
@@ -129,14 +129,7 @@ export class TaskRunner {
     const t = task.id;
     const e = def.executionId;
     const wanted = wantedBy(def, task);
-    const carrier = { jobId: job.id as string, token: token ?? '' };
-    const { carry } = site;
-    if (carry) carry.carrier ??= carrier;
-    // An inline attempt may have been started already, by the completion that made it ready (one script call).
-    const pre = site.inline && carry?.started?.taskId === t ? carry.started.reply : undefined;
-    if (carry) carry.started = undefined;
-    const start = { taskId: t, attempt: asked, worker: this.workerName, wanted, reads: task.reads };
-    const reply = pre ?? (await this.ctx.store.scripts.startTask(e, site.inline ? { ...start, carrier } : start));
+    const reply = await this.start(def, task, site, asked, wanted);
     const { runStatus, recorded } = reply;
     const attempt = reply.attempt || asked;
     if (recorded) {
@@ -200,6 +193,18 @@ export class TaskRunner {
     }
     await this.complete(def, task, 'completed', json, undefined, attempt, undefined, site.carry);
     return 'completed';
+  }
+
+  /** Marks the attempt running and reads its inputs (start-task), unless the completion before it did (inline). */
+  private start(def: ExecutionDefinition, task: CompiledTask, site: JobRun, asked: number, wanted: readonly string[]) {
+    const carrier = { jobId: site.job.id as string, token: site.token ?? '' };
+    const { carry } = site;
+    if (carry) carry.carrier ??= carrier;
+    const pre = site.inline && carry?.started?.taskId === task.id ? carry.started.reply : undefined;
+    if (carry) carry.started = undefined;
+    if (pre) return Promise.resolve(pre);
+    const start = { taskId: task.id, attempt: asked, worker: this.workerName, wanted, reads: task.reads };
+    return this.ctx.store.scripts.startTask(def.executionId, site.inline ? { ...start, carrier } : start);
   }
 
   /**
@@ -378,57 +383,12 @@ export class TaskRunner {
   }
 
   /** A sub-task of a parallel task: the run must still be running; its output is the job's return value. */
-  async runSubTask(
+  runSubTask(
     job: Job<SubTaskJobData>,
     token: string | undefined,
     signal: AbortSignal | undefined,
     attemptLog: AttemptLog,
   ): Promise<unknown> {
-    const { e, t, i, type, g: gates = [] } = job.data;
-    const status = (await this.ctx.store.status(e)) ?? null;
-    if (status !== 'running' && status !== 'exiting')
-      throw new UnrecoverableError(`sub-task ${t}[${i}] not started: the workflow is ${status}`);
-    // Under a max_concurrency (the parallel task's, the run's), a slot first: until one is free the job waits parked.
-    const who = { member: `${t}.${job.data.a ?? 0}.${i}`, item: { task: t, index: i } };
-    if (gates.length > 0 && !(await this.gates.enter(job, token, e, who, gates))) throw new DelayedError();
-    const attempt = job.attemptsMade + 1;
-    const logger = this.logger.child({ execution_id: e, task_id: `${t}[${i}]`, attempt, request_id: job.data.rid });
-    const { pd } = job.data;
-    try {
-      // Its parallel task timed out (a slot, if it waited for one, is given back to the next, which ends the same way).
-      if (pd !== undefined && Date.now() >= pd) throw new PermanentTaskError(`not started: ${t} timed out`);
-      checkParameters(type, job.data.params, `${t}[${i}]`);
-      const context: TaskContext = {
-        executionId: e,
-        taskId: `${t}[${i}]`,
-        attempt,
-        signal: signal as AbortSignal,
-        logger,
-        log: attemptLog.write,
-      };
-      if (tracingOn()) context.span = trace.getActiveSpan();
-      const output = await runWithDeadline(
-        this.handlerOf(type),
-        job.data.params,
-        context,
-        signal,
-        // Never past the parallel task's own timeout.
-        pd === undefined
-          ? job.data.timeoutMs
-          : Math.min(job.data.timeoutMs ?? Number.POSITIVE_INFINITY, pd - Date.now()),
-        `${t}[${i}]`,
-      );
-      await this.gates.leave(e, who, gates, 'completed');
-      return output;
-    } catch (error) {
-      if (lockLost(error)) throw error;
-      const aborted = signal?.aborted && signal.reason === WORKFLOW_ABORT;
-      const permanent = isPermanent(error);
-      // The slot is kept between attempts: a retry is the same item, still running.
-      if (aborted || permanent || attempt >= (job.opts.attempts ?? 1)) await this.gates.leave(e, who, gates, 'failed');
-      if (aborted) throw new WorkflowAbortError('aborted: the workflow is ending');
-      if (permanent) throw new UnrecoverableError(errorText(error));
-      throw error;
-    }
+    return this.subTasks.run(job, token, signal, attemptLog);
   }
 }
