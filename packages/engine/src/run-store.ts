@@ -316,21 +316,24 @@ export class RunStore {
     return values.map((v) => v ?? undefined);
   }
 
-  /** The whole record in one round trip; undefined when the execution does not exist (or has expired). */
+  /** The record in one round trip (a definition this process holds is not read again); undefined once expired. */
   async get(id: string, options: { outputs?: boolean } = {}): Promise<ExecutionRecord | undefined> {
-    const pipeline = this.redis
-      .pipeline()
-      .hgetall(this.keys.meta(id))
-      .get(this.keys.def(id))
-      .hgetall(this.keys.tasks(id));
+    const cached = this.cache.get(id);
+    const pipeline = this.redis.pipeline().hgetall(this.keys.meta(id)).hgetall(this.keys.tasks(id));
     if (options.outputs !== false) pipeline.hgetall(this.keys.outputs(id));
+    if (!cached) pipeline.get(this.keys.def(id));
     const results = (await pipeline.exec()) ?? [];
-    const [meta, def, states, outputs] = results.map(([error, value]) => {
+    const values = results.map(([error, value]) => {
       if (error) throw error;
       return value;
-    }) as [RunMeta, string | null, Record<string, string>, Record<string, string> | undefined];
-    if (!meta || Object.keys(meta).length === 0 || !def) return undefined;
-    return toRecord(id, meta, parseDefinition(def), entries(states), entries(outputs ?? {}), !!outputs);
+    });
+    const [meta, states] = values as [RunMeta, Record<string, string>];
+    const outputs = options.outputs !== false ? (values[2] as Record<string, string>) : undefined;
+    const json = cached ? undefined : (values.at(-1) as string | null);
+    if (!meta || Object.keys(meta).length === 0 || (!cached && !json)) return undefined;
+    const def = cached ? await cached.catch(() => undefined) : parseDefinition(json as string);
+    if (!def) return undefined;
+    return toRecord(id, meta, def, entries(states), entries(outputs ?? {}), !!outputs);
   }
 
   /** True while the run's keys exist (they expire a TTL after it ends). */
