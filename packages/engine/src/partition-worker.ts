@@ -302,10 +302,15 @@ export class PartitionWorker {
         : 'unknown';
       this.options.observer?.jobStarted?.({ type, attempt: 1, waitedMs: 0 });
       const at = performance.now();
-      const log = new AttemptLog(this.ctx.logs, e, taskId, 1, () => this.shared.logger);
+      // Made for the attempt the start records: 1, or the next after an attempt its lost carrier left running.
+      let log: AttemptLog | undefined;
+      const logOf = (attempt: number) => {
+        log = new AttemptLog(this.ctx.logs, e, taskId, attempt, () => this.shared.logger);
+        return log;
+      };
       let outcome: TaskOutcome = 'completed';
       try {
-        outcome = await this.runner.runInline(carrier, taskId, token, signal, log, carry);
+        outcome = await this.runner.runInline(carrier, taskId, token, signal, logOf, carry);
       } catch (error) {
         outcome = outcomeOf(error);
         if (lockLost(error)) throw error;
@@ -314,7 +319,7 @@ export class PartitionWorker {
         }
       } finally {
         const ending = endingOf(outcome);
-        if (ending) await log.end(ending);
+        if (ending && log) await (log as AttemptLog).end(ending);
         this.options.observer?.jobEnded?.({ type, attempt: 1, outcome, durationMs: performance.now() - at });
       }
     }

@@ -53,6 +53,8 @@ interface JobRun {
   attemptLog: AttemptLog;
   /** Set for an inline attempt: `job` is the carrier, the job of a task this one depends on. */
   inline?: true;
+  /** An inline attempt's log, by its attempt number (known once it starts). */
+  logOf?: (attempt: number) => AttemptLog;
   /** Where a completion leaves the ready dependent this job runs next, inline (when continuation is on). */
   carry?: Carry;
 }
@@ -108,12 +110,13 @@ export class TaskRunner {
     taskId: string,
     token: string | undefined,
     signal: AbortSignal | undefined,
-    attemptLog: AttemptLog,
+    logOf: (attempt: number) => AttemptLog,
     carry: Carry,
   ): Promise<TaskOutcome> {
     const def = await this.ctx.store.definition((carrier.data as TaskJobData).e);
     const task = taskOf(def, taskId) as CompiledTask;
-    const site: JobRun = { job: carrier as Job<TaskJobData>, token, signal, attemptLog, inline: true, carry };
+    const site: JobRun = { job: carrier as Job<TaskJobData>, token, signal, attemptLog: logOf(1), inline: true, carry };
+    site.logOf = logOf;
     return this.attempt(def, task, site, 1, 1);
   }
 
@@ -132,6 +135,8 @@ export class TaskRunner {
     const reply = await this.start(def, task, site, asked, wanted);
     const { runStatus, recorded } = reply;
     const attempt = reply.attempt || asked;
+    // An inline attempt counted past a lost one logs under its own number.
+    if (site.logOf && attempt !== asked) site.attemptLog = site.logOf(attempt);
     if (recorded) {
       // A re-run after a crash: the completion is recorded, so replay its release instead of running again.
       await this.replay(def, task, recorded.status, recorded.output, site);
