@@ -1,3 +1,4 @@
+import { waitUntil } from '@orch/testing';
 import { byId, type Harness, probe, startHarness, wf } from './testing';
 
 jest.setTimeout(60_000);
@@ -5,6 +6,12 @@ jest.setTimeout(60_000);
 /** A chain t0 -> t1 -> ... of probe tasks; each outputs 1 + its dependency's output, so t<i> outputs i + 1. */
 const chain = (n: number, extra: (i: number) => Record<string, unknown> = () => ({})) =>
   Array.from({ length: n }, (_, i) => probe(`t${i}`, i === 0 ? [] : [`t${i - 1}`], {}, extra(i)));
+
+/** Waits until the job of `task` has finished as `state` (the run may end a moment before its carrier job does). */
+async function jobEnds(h: Harness, id: string, task: string, state: 'completed' | 'failed'): Promise<void> {
+  const job = await h.ctx.queues.tasks.getJob(`${id}.${task}`);
+  await waitUntil(async () => (await job?.getState()) === state, 5_000, `job ${task} to be ${state}`);
+}
 
 /** Which of `tasks` have a BullMQ job of their own in the run (a task run inline has none). */
 async function withJobs(h: Harness, id: string, tasks: readonly string[]): Promise<string[]> {
@@ -39,7 +46,7 @@ describe('inline continuation (on by default)', () => {
     // One job, the root's; every other task ran in it.
     const ids = Array.from({ length: 20 }, (_, i) => `t${i}`);
     expect(await withJobs(h, record.execution_id, ids)).toEqual(['t0']);
-    expect(await (await h.ctx.queues.tasks.getJob(`${record.execution_id}.t0`))?.getState()).toBe('completed');
+    await jobEnds(h, record.execution_id, 't0', 'completed');
     // Started and completed once each, in chain order.
     const events = await h.engine.events(record.execution_id);
     const steps = events.filter((e) => e.type === 'task.started' || e.type === 'task.completed');
@@ -94,7 +101,7 @@ describe('inline continuation (on by default)', () => {
       'upstream_failed',
     ]);
     expect(await withJobs(h, record.execution_id, ['a', 'b', 'c'])).toEqual(['a']);
-    expect(await (await h.ctx.queues.tasks.getJob(`${record.execution_id}.a`))?.getState()).toBe('completed');
+    await jobEnds(h, record.execution_id, 'a', 'completed');
   });
 
   it('carries on past a failure that does not fail the run (continue_on_failure)', async () => {
