@@ -1,5 +1,5 @@
 import { createRedisConnection } from '@orch/redis';
-import { withDeadline } from '@orch/testing';
+import { waitUntil, withDeadline } from '@orch/testing';
 import { RecoveryManager } from './recovery/recovery-manager';
 import { type Harness, startHarness, wf } from './testing';
 
@@ -50,6 +50,13 @@ async function runAndExpire(count: number) {
   for (const key of [...pending]) if ((await h.connection.exists(key)) === 0) pending.delete(key);
   if (pending.size > 0) await withDeadline(expired, 20_000, `expiry of ${pending.size} runs`);
   listener.disconnect();
+  // A run ends when its last task is recorded, a moment before that task's job finishes: the pass cleans jobs older
+  // than the TTL, so it waits for the newest to be (the next pass would clean it otherwise).
+  const newest = Math.max(
+    ...(await h.ctx.queues.tasks.getJobs(['completed'], 0, 100)).map((job) => job.finishedOn ?? 0),
+    ...(await h.ctx.queues.workflows.getJobs(['completed'], 0, 100)).map((job) => job.finishedOn ?? 0),
+  );
+  await waitUntil(async () => Date.now() > newest + TTL_MS, TTL_MS + 5_000, 'the newest job to outlive the TTL');
   const report = await new RecoveryManager(h.ctx, h.kernel, {
     orphanAfterMs: 60_000,
     graceMs: 1000,
