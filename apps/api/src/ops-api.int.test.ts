@@ -1,3 +1,4 @@
+import { waitUntil } from '@orch/testing';
 import { openapiPath, ROUTES } from './routes';
 import { type Harness, probe, startApi, startHarness, type TestApi, wf } from './testing';
 
@@ -82,6 +83,12 @@ describe('GET /metrics', () => {
     for (const id of [ok.body.execution_id, bad.body.execution_id, dup.body.execution_id]) {
       await api.waitForLog((l) => l.message === 'run finished' && l.execution_id === id, `run ${id} finished`);
     }
+    // A run ends as its last task is recorded, a moment before that task's job is: wait for the jobs too.
+    await waitUntil(
+      async () => (await h.ctx.queues.tasks.getJobCounts('completed')).completed >= 2,
+      10_000,
+      'the task jobs to finish',
+    );
     await api.call('GET', '/health');
     const scrape = await api.call('GET', '/metrics');
     expect(scrape.status).toBe(200);
