@@ -85,7 +85,7 @@ describe('GET /metrics', () => {
     }
     // A run ends as its last task is recorded, a moment before that task's job is: wait for the jobs too.
     await waitUntil(
-      async () => (await h.ctx.queues.tasks.getJobCounts('completed')).completed >= 2,
+      async () => ((await h.ctx.queues.tasks.getJobCounts('completed')).completed ?? 0) >= 2,
       10_000,
       'the task jobs to finish',
     );
