@@ -1,3 +1,4 @@
+import { waitUntil } from '@orch/testing';
 import { ROUTES } from './routes';
 import { type Harness, probe, startApi, startHarness, type TestApi, wf } from './testing';
 
@@ -179,6 +180,9 @@ describe('scoped API keys', () => {
       expect((await call(KEYS.ops, 'PUT', `${board}/control/resume`, {})).status).toBe(200);
       // A finished run's workflow job may go.
       const done = await h.run(wf([probe('a')]));
+      // The run ends as its task is recorded; its workflow job completes a moment later.
+      const job = await h.ctx.queues.workflows.getJob(done.execution_id);
+      await waitUntil(async () => (await job?.getState()) === 'completed', 10_000, 'the workflow job to complete');
       const clean = await call(
         KEYS.ops,
         'PUT',
