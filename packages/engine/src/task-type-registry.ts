@@ -44,16 +44,19 @@ export class TaskTypeRegistry {
 
   /**
    * Makes this process's validation and dispatch know the registered types (one HGETALL), unless they were loaded
-   * less than `maxAgeMs` ago (a submit's validation then costs Redis nothing; concurrent callers share one read).
+   * less than `maxAgeMs` ago (a submit's validation then costs Redis nothing; concurrent callers share one read;
+   * `maxAgeMs` 0 reads now).
    * Resolves true when what is registered changed.
    */
   load(maxAgeMs = 0): Promise<boolean> {
-    if (this.loading) return this.loading;
+    if (maxAgeMs > 0 && this.loading) return this.loading;
     if (maxAgeMs > 0 && Date.now() - this.loadedAt < maxAgeMs) return Promise.resolve(false);
-    this.loading = this.read().finally(() => {
-      this.loading = undefined;
+    // A fresh load never joins a read already under way: that one may have begun before what it is asked to find.
+    const reading: Promise<boolean> = this.read().finally(() => {
+      if (this.loading === reading) this.loading = undefined;
     });
-    return this.loading;
+    this.loading = reading;
+    return reading;
   }
 
   private async read(): Promise<boolean> {
