@@ -345,6 +345,9 @@ export class PartitionWorker {
   /** Runs when every task job of the run is done; a paused run goes back to waiting, behind a hold child. */
   private async finalizeJob(job: Job<{ e: string }>, token: string | undefined): Promise<{ status: string }> {
     const { store } = this.ctx;
+    // Ended here already (by its last task's job, just before): nothing to read.
+    const ended = this.kernel.endedHere(job.data.e);
+    if (ended) return { status: ended };
     if ((await store.status(job.data.e)) === 'paused') {
       if (!(await job.moveToWaitingChildren(token as string))) {
         await this.kernel.hold(job.data.e, await store.nextPause(job.data.e));

@@ -2,6 +2,7 @@ import type { FinalStatus, TaskFinalStatus } from '@orch/run-model';
 import { recordRunSpan } from '@orch/tracing';
 import type { Job } from 'bullmq';
 import { gateNames } from './concurrency-gates';
+import { EndedRuns } from './ended-runs';
 import type { EngineContext } from './engine-context';
 import { type ExecutionDefinition, queueOf } from './execution-definition';
 import { ExitHandlers, type TasksOutcome } from './exit-handlers';
@@ -19,6 +20,8 @@ const ENDINGS: Record<string, { final: FinalStatus; mark: TaskFinalStatus } | un
 /** Ending runs: the final status, the finalize script, the final message, the freed slot. */
 export class RunEnding {
   private readonly exits: ExitHandlers;
+  /** What this process ended lately (see EndedRuns). */
+  readonly ended = new EndedRuns();
 
   constructor(
     private readonly ctx: EngineContext,
@@ -35,8 +38,10 @@ export class RunEnding {
    * handlers then runs them first (`exiting`: the job waits for them, and returns here once they are done).
    */
   async endRun(id: string): Promise<string> {
+    const known = this.ended.get(id);
+    if (known) return known;
     const { store } = this.ctx;
-    const meta = await store.meta(id);
+    const [meta, fin] = await store.metaAndFinished(id);
     const status = meta.status ?? '';
     const exiting = meta.exit_status && (status === 'exiting' || status === 'timing_out');
     // Already ended (say by the job that recorded its last task): the workflow job has nothing left to do.
@@ -48,7 +53,7 @@ export class RunEnding {
       await this.finish(def, final, meta.exit_error ?? '', 'cancelled', await this.exits.unfinished(def));
       return final;
     }
-    const outcome = await this.tasksOutcome(def, meta);
+    const outcome = await this.tasksOutcome(def, meta, fin);
     if (def.exitTasks) {
       await this.exits.begin(def, meta, outcome, status);
       return 'exiting';
@@ -58,10 +63,14 @@ export class RunEnding {
   }
 
   /** How a running or ending run's tasks ended: the status it ends with, and what its unfinished tasks become. */
-  private async tasksOutcome(def: ExecutionDefinition, meta: RunMeta): Promise<TasksOutcome> {
+  private async tasksOutcome(
+    def: ExecutionDefinition,
+    meta: RunMeta,
+    recorded: ReadonlyMap<string, string>,
+  ): Promise<TasksOutcome> {
     const { store } = this.ctx;
     const status = meta.status ?? '';
-    let fin = await store.finished(def.executionId);
+    let fin = recorded;
     if (status === 'running' && (await this.recordLostJobs(def, fin))) fin = await store.finished(def.executionId);
     const unfinished = Object.keys(def.tasks).filter((t) => !fin.has(t));
     const ending = Object.hasOwn(ENDINGS, status) ? ENDINGS[status] : undefined;
@@ -128,8 +137,9 @@ export class RunEnding {
       attributes: { 'orch.execution_id': id, 'orch.workflow_id': def.workflow.id, 'orch.status': status },
       error: status === 'completed' ? undefined : error || status,
     });
+    this.ended.add(id, status);
     await store.clearGates(id, gateNames(def));
-    await this.respond(id);
+    await this.respond(id, ended.respondTo);
     // Wake the parent's waiting task (in its own partition's queues): it reads this run's outcome. Missed or lost,
     // the parked task looks again within RECHECK_MS (control-context.ts).
     if (def.parent) await this.ctx.peer(def.parent.executionId).queues.wake(def.parent.jobId, def.parent.queue);
@@ -144,18 +154,18 @@ export class RunEnding {
     await this.admitWaiting(id);
     // Last, and never in the way of the rest: the run has ended and its slot is free whatever happens here.
     await this.ctx.logs
-      .expire(id, limits.executionTtlMs)
+      .expire(id, limits.executionTtlMs, ended.logFields)
       .catch((e: Error) => logger.warn('task logs were not given the run TTL', { execution_id: id, error: e.message }));
     return true;
   }
 
   /**
-   * Runs submitted over the message bus get their final message on the channel they named, exactly once: only the
-   * call that ended the run gets here (or, for a channel set after the end, the one caller that set it).
+   * Runs submitted over the message bus get their final message on the channel they named (`to`, '' for none),
+   * exactly once: only the call that ended the run gets here (or, for a channel set after the end, the one caller
+   * that set it).
    */
-  async respond(id: string, channel?: string): Promise<void> {
+  async respond(id: string, to: string): Promise<void> {
     const { store } = this.ctx;
-    const to = channel ?? (await store.metaField(id, 'respond_to'));
     if (!to) return;
     const record = await store.get(id);
     if (!record) return;

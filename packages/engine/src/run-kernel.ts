@@ -260,6 +260,11 @@ export class RunKernel {
     return this.ending.endRun(id);
   }
 
+  /** The final status of a run this process ended lately, known without a read (undefined: read it). */
+  endedHere(id: string): string | undefined {
+    return this.ending.ended.get(id);
+  }
+
   /** Publishes an ended run's final message on `channel` (see RunEnding.respond). */
   respond(id: string, channel: string): Promise<void> {
     return this.ending.respond(id, channel);

@@ -137,3 +137,21 @@ export interface CreateRunInput {
 
 /** Runs whose first jobs are not seen queued this long after admission are started by a worker's sweep. */
 export const START_GRACE_MS = 5000;
+
+/** A new run's meta hash: pending, what it runs, and `extra` (who submitted it, where to answer, ...). */
+export function initialMeta(def: ExecutionDefinition, extra: Record<string, string>): Record<string, string> {
+  const meta: Record<string, string> = {
+    status: 'pending',
+    workflow_id: def.workflow.id,
+    created_at: String(def.createdAt),
+    total: String(Object.keys(def.tasks).length + Object.keys(def.exitTasks ?? {}).length),
+    ...extra,
+  };
+  if (def.workflow.name) meta.workflow_name = def.workflow.name;
+  if (def.template) {
+    meta.template_id = def.template.id;
+    if (def.template.version) meta.template_version = def.template.version;
+  }
+  if (def.correlationId) meta.correlation_id = def.correlationId;
+  return meta;
+}

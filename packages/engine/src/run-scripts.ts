@@ -9,6 +9,7 @@ import type {
   CompleteTaskInput,
   CompleteTaskReply,
   FinalizeInput,
+  FinalizeReply,
   Gate,
   GateMember,
   StartTaskInput,
@@ -22,7 +23,7 @@ const FILES = [
   'start-task-5',
   'complete-task-6',
   'retry-task-2',
-  'finalize-8',
+  'finalize-9',
   'abort-2',
   'admit-2',
   'create-run-13',
@@ -173,13 +174,14 @@ export class RunScripts {
     );
   }
 
-  /** Ends a run once; true when this call ended it. */
-  async finalize(executionId: string, input: FinalizeInput): Promise<boolean> {
+  /** Ends a run once: what the end leaves to do when this call ended it, else undefined. */
+  async finalize(executionId: string, input: FinalizeInput): Promise<FinalizeReply | undefined> {
     const k = this.runKeys(executionId);
     const now = input.now ?? Date.now();
-    const ended = await this.run(
-      'finalize-8',
-      [k.meta, k.tasks, k.finished, k.outputs, k.events, k.waits, k.def, this.keys.deadlines()],
+    const keys = [k.meta, k.tasks, k.finished, k.outputs, k.events, k.waits, k.def, this.keys.deadlines()];
+    const reply = await this.run(
+      'finalize-9',
+      [...keys, this.keys.taskLogs(executionId)],
       [
         executionId,
         input.status,
@@ -191,7 +193,9 @@ export class RunScripts {
         ...input.unfinished,
       ],
     );
-    return ended === 1;
+    if (!Array.isArray(reply)) return undefined;
+    const [, respondTo, ...logFields] = reply as [number, string, ...string[]];
+    return { respondTo, logFields };
   }
 
   /** Marks the tasks that never finished and moves the run to `exiting`; true when this call did. */

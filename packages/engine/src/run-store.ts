@@ -6,6 +6,7 @@ import {
   type CreateRunReply,
   creationLayout,
   eventFields,
+  initialMeta,
   parseDefinition,
   START_GRACE_MS,
   skipUntargeted,
@@ -46,19 +47,7 @@ export class RunStore {
    */
   async create(input: CreateRunInput): Promise<CreateRunReply> {
     const { def, extra = {}, seed = new Map() } = input;
-    const meta: Record<string, string> = {
-      status: 'pending',
-      workflow_id: def.workflow.id,
-      created_at: String(def.createdAt),
-      total: String(Object.keys(def.tasks).length + Object.keys(def.exitTasks ?? {}).length),
-      ...extra,
-    };
-    if (def.workflow.name) meta.workflow_name = def.workflow.name;
-    if (def.template) {
-      meta.template_id = def.template.id;
-      if (def.template.version) meta.template_version = def.template.version;
-    }
-    if (def.correlationId) meta.correlation_id = def.correlationId;
+    const meta = initialMeta(def, extra);
     const result = await this.scripts.createRun(def.executionId, {
       claimKey: def.claim ? this.claimKey(def.claim) : undefined,
       claimTtlMs: input.claimTtlMs ?? 0,
@@ -227,6 +216,16 @@ export class RunStore {
   /** The completion records: task id -> its terminal status. */
   async finished(id: string): Promise<Map<string, TaskFinalStatus>> {
     return entries(await this.redis.hgetall(this.keys.finished(id))) as Map<string, TaskFinalStatus>;
+  }
+
+  /** The meta and the completion records in one round trip: what a run's end is decided by. */
+  async metaAndFinished(id: string): Promise<[RunMeta, Map<string, TaskFinalStatus>]> {
+    const replies = await this.redis.pipeline().hgetall(this.keys.meta(id)).hgetall(this.keys.finished(id)).exec();
+    const [meta, fin] = (replies ?? []).map(([error, value]) => {
+      if (error) throw error;
+      return value as Record<string, string>;
+    });
+    return [meta ?? {}, entries(fin ?? {}) as Map<string, TaskFinalStatus>];
   }
 
   /** The recorded outputs of `taskIds` (those without one are absent), in that order. */

@@ -40,6 +40,14 @@ export interface FinalizeInput {
   now?: number;
 }
 
+/** What finalize leaves to the caller when it ended the run. */
+export interface FinalizeReply {
+  /** The bus channel to answer on ('' for none). */
+  respondTo: string;
+  /** The task-log index's fields (`<task>:<attempt>`): each names a log stream still to be given the run's TTL. */
+  logFields: string[];
+}
+
 export interface StartTaskReply {
   runStatus: InternalStatus | '';
   /** The attempt recorded: the one asked for, or the next after an inline attempt whose carrier was lost. */

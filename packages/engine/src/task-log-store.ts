@@ -122,15 +122,17 @@ export class TaskLogStore {
     return { runStatus: status ?? undefined, taskStatus: state.s, attempt: state.a ?? 0 };
   }
 
-  /** Gives every log of the run, and its index, `ttlMs` to live: the run has ended. */
-  async expire(id: string, ttlMs: number): Promise<void> {
-    const fields = await this.redis.hkeys(this.keys.taskLogs(id));
+  /**
+   * Gives the run's log streams `ttlMs` to live: the run has ended. `fields` are its index's fields, as finalize read
+   * them (which gave the index itself the TTL); a run that logged nothing costs no round trip.
+   */
+  async expire(id: string, ttlMs: number, fields: readonly string[]): Promise<void> {
+    if (fields.length === 0) return;
     const pipeline = this.redis.pipeline();
     for (const field of fields) {
       const at = field.lastIndexOf(':');
       pipeline.pexpire(this.keys.taskLog(id, field.slice(0, at), Number(field.slice(at + 1))), ttlMs);
     }
-    pipeline.pexpire(this.keys.taskLogs(id), ttlMs);
     await pipeline.exec();
   }
 }
