@@ -2,7 +2,7 @@ import { ValidationError } from '@orch/errors';
 import { partiallyResolve, resolveValue } from '@orch/expressions';
 import type { DagAnalysis } from './analyze-dag';
 import { type CompiledWorkflow, compileWorkflow } from './compile-workflow';
-import { taskTypeOf } from './task-types';
+import { taskTypeOf, taskTypesGeneration } from './task-types';
 import { validateTemplate, validateWorkflow } from './validate-workflow';
 import { resolveInputs } from './variables';
 import type { TemplateDefinition, WorkflowDefinition } from './workflow';
@@ -60,22 +60,50 @@ export function prepareFromTemplate(
   };
 }
 
+/**
+ * Inline workflows by their JSON text, the names of the variables given, where errors point, and the task types'
+ * generation: the analysis and compiled form depend on nothing else, and clients send the same body again and again.
+ * Bounded (oldest dropped first), documents up to 64 KB; failures are not kept.
+ */
+const compiledInline = new Map<
+  string,
+  { workflow: WorkflowDefinition; dag: DagAnalysis; compiled: CompiledWorkflow }
+>();
+const INLINE_CACHE_SIZE = 256;
+const INLINE_CACHE_MAX_CHARS = 64 * 1024;
+
+function compileInline(workflow: unknown, inputs: string[], base: string) {
+  const text = JSON.stringify(workflow) ?? '';
+  const key =
+    text.length <= INLINE_CACHE_MAX_CHARS
+      ? [taskTypesGeneration(), base, [...inputs].sort().join(','), text].join('\0')
+      : undefined;
+  const known = key === undefined ? undefined : compiledInline.get(key);
+  if (known) return known;
+  const checked = validateWorkflow(workflow, { inputs, base });
+  if (checked.errors.length > 0 || !checked.dag) throw new ValidationError('workflow is invalid', checked.errors);
+  const wf = workflow as WorkflowDefinition;
+  const entry = {
+    workflow: wf,
+    dag: checked.dag,
+    compiled: compileWorkflow(wf, checked.dag, checked.reads ?? new Map(), checked.exitDag),
+  };
+  if (key !== undefined) {
+    compiledInline.set(key, entry);
+    if (compiledInline.size > INLINE_CACHE_SIZE) compiledInline.delete(compiledInline.keys().next().value as string);
+  }
+  return entry;
+}
+
 /** An inline workflow: the caller's variables override the workflow's own defaults. */
 export function prepareInline(
   workflow: unknown,
   given: Record<string, unknown> = {},
   base = '/workflow',
 ): PreparedWorkflow {
-  const checked = validateWorkflow(workflow, { inputs: Object.keys(given), base });
-  if (checked.errors.length > 0 || !checked.dag) throw new ValidationError('workflow is invalid', checked.errors);
-  const wf = workflow as WorkflowDefinition;
+  const { workflow: wf, dag, compiled } = compileInline(workflow, Object.keys(given), base);
   const own = resolveValue(wf.variables ?? {}, given) as Record<string, unknown>;
-  return {
-    workflow: wf,
-    variables: { ...own, ...given },
-    dag: checked.dag,
-    compiled: compileWorkflow(wf, checked.dag, checked.reads ?? new Map(), checked.exitDag),
-  };
+  return { workflow: wf, variables: { ...own, ...given }, dag, compiled };
 }
 
 export interface PlannedTask {

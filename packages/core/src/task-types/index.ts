@@ -60,6 +60,13 @@ export function isTaskType(value: unknown): value is TaskType {
 
 /** Types registered at run time by SDK workers, as this process last loaded them (never a built-in name). */
 let external = new Map<string, ExternalTaskType>();
+/** Moves on whenever `external` changes: what a validation cached under it depended on. */
+let generation = 0;
+
+/** A number that changes whenever the registered types do (a cached validation is stale once it has moved). */
+export function taskTypesGeneration(): number {
+  return generation;
+}
 
 /**
  * The module of a type by name: a built-in one, else one an SDK worker registered; undefined for an unknown one.
@@ -109,6 +116,7 @@ export function loadExternalTaskTypes(specs: readonly ExternalTaskTypeSpec[]): {
     const before = external.get(spec.name);
     next.set(spec.name, before && JSON.stringify(before.spec) === JSON.stringify(spec) ? before : externalModule(spec));
   }
+  if (next.size !== external.size || [...next].some(([name, type]) => external.get(name) !== type)) generation++;
   external = next;
   return refused;
 }
@@ -120,6 +128,7 @@ export function addExternalTaskTypes(specs: readonly ExternalTaskTypeSpec[]): vo
     if (problem) throw new Error(problem);
     external.set(spec.name, externalModule(spec));
   }
+  generation++;
 }
 
 // Every sub-task type is a catalog type marked `subTask`, and the other way round.
