@@ -7,25 +7,12 @@
   ARGV[6] epoch ms by which the exit handlers must be done  ARGV[7 ..] tasks that never finished
   Returns 1 when this call started the exit handlers, 0 when the run had already ended or started them.
 ]]
+--@include mark-unfinished
 local current = redis.call('HGET', KEYS[1], 'status') or ''
 if current ~= 'running' and current ~= 'failing' and current ~= 'cancelling' and current ~= 'timing_out' then
   return 0
 end
-for i = 7, #ARGV do
-  if redis.call('HSETNX', KEYS[3], ARGV[i], ARGV[4]) == 1 then
-    local raw = redis.call('HGET', KEYS[2], ARGV[i])
-    local state = raw and cjson.decode(raw) or {}
-    -- A task that was running when the run stopped (fail-fast, say) is cancelled; upstream_failed is for tasks that
-    -- never ran.
-    local mark = ARGV[4]
-    if state.s == 'running' and mark == 'upstream_failed' then mark = 'cancelled' end
-    if mark ~= ARGV[4] then redis.call('HSET', KEYS[3], ARGV[i], mark) end
-    state.s = mark
-    state.ft = tonumber(ARGV[3])
-    redis.call('HSET', KEYS[2], ARGV[i], cjson.encode(state))
-    redis.call('XADD', KEYS[4], '*', 'type', 'task.' .. mark, 'task', ARGV[i], 'at', ARGV[3])
-  end
-end
+markUnfinished({ tasks = KEYS[2], fin = KEYS[3], events = KEYS[4] }, ARGV[4], ARGV[3], 7)
 redis.call('HSET', KEYS[1], 'status', 'exiting', 'exit_status', ARGV[1], 'exit_error', ARGV[2], 'exit', ARGV[5],
   'exit_deadline', ARGV[6])
 redis.call('XADD', KEYS[4], '*', 'type', 'workflow.exiting', 'at', ARGV[3], 'status', ARGV[1])

@@ -8,25 +8,12 @@
   Returns 0 when the execution had already ended; when this call ended it, {1, respond_to or '', the task-log
   index's fields...}: what the caller does next without reading it again (the bus reply, the log streams' TTL).
 ]]
+--@include mark-unfinished
 local current = redis.call('HGET', KEYS[1], 'status')
 if current == 'completed' or current == 'failed' or current == 'cancelled' or current == 'timed_out' then
   return 0
 end
-for i = 8, #ARGV do
-  if redis.call('HSETNX', KEYS[3], ARGV[i], ARGV[6]) == 1 then
-    local raw = redis.call('HGET', KEYS[2], ARGV[i])
-    local state = raw and cjson.decode(raw) or {}
-    -- A task that was running when the run stopped (fail-fast, say) is cancelled; upstream_failed is for tasks that
-    -- never ran.
-    local mark = ARGV[6]
-    if state.s == 'running' and mark == 'upstream_failed' then mark = 'cancelled' end
-    if mark ~= ARGV[6] then redis.call('HSET', KEYS[3], ARGV[i], mark) end
-    state.s = mark
-    state.ft = tonumber(ARGV[4])
-    redis.call('HSET', KEYS[2], ARGV[i], cjson.encode(state))
-    redis.call('XADD', KEYS[5], '*', 'type', 'task.' .. mark, 'task', ARGV[i], 'at', ARGV[4])
-  end
-end
+markUnfinished({ tasks = KEYS[2], fin = KEYS[3], events = KEYS[5] }, ARGV[6], ARGV[4], 8)
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'finished_at', ARGV[4])
 if ARGV[3] ~= '' then
   redis.call('HSET', KEYS[1], 'error', ARGV[3])
