@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type Config, partitionOptions } from '@orch/config';
-import { WorkflowEngine } from '@orch/engine';
+import { finishedRecord, WorkflowEngine } from '@orch/engine';
 import { WorkflowGenerator } from '@orch/generator';
 import type { Logger } from '@orch/logger';
 import { closeConnection, createRedisClient, type RedisClient, RedisKeys, unsubscribeQuietly } from '@orch/redis';
@@ -66,9 +66,14 @@ function countFinished(channel: string, metrics: ApiMetrics, waiters: RunWaiters
   return (ch: string, message: string) => {
     if (ch !== channel) return;
     try {
-      const run = JSON.parse(message) as { execution_id: string; status: string; correlation_id?: string };
+      const run = JSON.parse(message) as {
+        execution_id: string;
+        status: string;
+        correlation_id?: string;
+        record?: object;
+      };
       metrics.finished(run.status);
-      waiters.finished(String(run.execution_id), String(run.status));
+      waiters.finished(String(run.execution_id), String(run.status), () => finishedRecord(run));
       logger.debug('run finished', {
         execution_id: run.execution_id,
         correlation_id: run.correlation_id || undefined,

@@ -17,6 +17,18 @@ describe('RunWaiters', () => {
     expect(waiters.size).toBe(0);
   });
 
+  it('hands over the record the finished message carried, reading it only for a run that is waited for', async () => {
+    const waiters = new RunWaiters();
+    const record = { meta: { status: 'completed' }, tasks: new Map([['a', '{"s":"completed"}']]), outputs: new Map() };
+    const read = jest.fn(() => record);
+    waiters.finished('nobody-waits', 'completed', read);
+    expect(read).not.toHaveBeenCalled();
+    const waiting = waiters.expect('run-1');
+    waiters.finished('run-1', 'completed', read);
+    await expect(waiting.until(60_000)).resolves.toEqual({ finished: true, status: 'completed', record });
+    expect(read).toHaveBeenCalledTimes(1);
+  });
+
   it('wakes every waiter of the same run', async () => {
     const waiters = new RunWaiters();
     const [a, b] = [waiters.expect('run-1'), waiters.expect('run-1')];

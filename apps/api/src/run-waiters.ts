@@ -1,5 +1,10 @@
-/** How a wait for a run's end ended: the run finished (with its final status), or the wait ran out first. */
-export type WaitOutcome = { finished: true; status: string } | { finished: false };
+import type { RecordHashes } from '@orch/engine';
+
+/**
+ * How a wait for a run's end ended: the run finished (with its final status and, when its finished message carried
+ * it, its final record's hashes), or the wait ran out first.
+ */
+export type WaitOutcome = { finished: true; status: string; record?: RecordHashes } | { finished: false };
 
 interface Waiter {
   resolve(outcome: WaitOutcome): void;
@@ -49,11 +54,13 @@ export class RunWaiters {
     };
   }
 
-  /** A run ended (a message of the finished channel): wakes whoever waits for it. */
-  finished(id: string, status: string): void {
+  /** A run ended (a message of the finished channel): wakes whoever waits for it. `record` is read only then. */
+  finished(id: string, status: string, record?: () => RecordHashes | undefined): void {
     const waiting = this.waiters.get(id);
     if (!waiting) return;
-    for (const waiter of [...waiting]) waiter.resolve({ finished: true, status });
+    const hashes = record?.();
+    for (const waiter of [...waiting])
+      waiter.resolve({ finished: true, status, ...(hashes ? { record: hashes } : {}) });
   }
 
   /** Ends every wait as not finished (their requests answer 202 at once) and refuses new ones. Idempotent. */

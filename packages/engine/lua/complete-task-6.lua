@@ -10,7 +10,9 @@
   as start-task takes them (ARGV[5 ..] there).
   Returns {workflow status, '1' if this call started fail-fast, '1' if every task is recorded, '1' if the dependent
   was started, r, the r other ready dependents..., and for a started one what start-task returns after its
-  status: the attempt, statuses..., outputs...}.
+  status: the attempt, statuses..., outputs...}. When this call recorded the last task of a running run, the reply
+  ends with the meta and the completion records (flat HGETALL arrays): what the run's end is decided by, so the
+  caller ends it without reading them.
   Fan-in is a counter per dependent (`waits`, set at submit), decremented once, by the call that records the
   completion: O(dependents), however wide the join. A second call (a re-run after a crash) records nothing and
   returns every dependent whose counter is at zero and which has not finished, so the caller re-adds the same
@@ -87,5 +89,8 @@ if start then
   local keys = {tasks = KEYS[2], fin = KEYS[3], out = KEYS[4], events = KEYS[5]}
   local s = last + 1
   startAttempt(result, keys, next, ARGV[s + 1], ARGV[s + 2], ARGV[s + 3], ARGV[s + 4], ARGV[s + 5], s + 7, tonumber(ARGV[s + 6]))
+elseif done == '1' then
+  result[#result + 1] = redis.call('HGETALL', KEYS[1])
+  result[#result + 1] = redis.call('HGETALL', KEYS[3])
 end
 return result

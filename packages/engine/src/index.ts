@@ -12,6 +12,7 @@ export type { ListOptions } from './run-index';
 export { type RunMeta, toEvent } from './run-record-view';
 export type { RetryResult, SubmitOptions, SubmitResult } from './run-submission';
 export * from './schedule-manager';
+export { finishedRecord, type RecordHashes, type RecordReadOptions } from './script-inputs';
 export * from './task-handler';
 export { COMPLETED_TASK_JOBS_KEPT, type SubTaskJobData, type TaskJobData } from './task-job';
 export type { LogRead } from './task-log-store';

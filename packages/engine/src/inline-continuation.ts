@@ -2,7 +2,7 @@ import { taskTypeOf } from '@orch/core';
 import type { TaskFinalStatus } from '@orch/run-model';
 import type { EngineContext } from './engine-context';
 import { type CompiledTask, type ExecutionDefinition, taskOf } from './execution-definition';
-import type { StartTaskReply } from './script-inputs';
+import type { RunEndInputs, StartTaskReply } from './script-inputs';
 
 /**
  * Inline continuation: a job whose task completes runs one dependent it made ready itself, in the same job (its
@@ -22,6 +22,8 @@ export interface Carry {
   started?: { taskId: string; reply: StartTaskReply };
   /** A completion recorded the run's last task: the job ends the run once its attempts' logs are closed. */
   lastTask?: true;
+  /** What that completion's script returned for the end (the meta and completion records), so it is not read. */
+  end?: RunEndInputs;
 }
 
 /**

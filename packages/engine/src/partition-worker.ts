@@ -273,7 +273,7 @@ export class PartitionWorker {
     if (carry.next !== undefined) await this.continueInline(job, token, signal, carry);
     if (!carry.lastTask) return;
     const e = (job.data as TaskJobData).e;
-    await this.kernel.endRun(e).catch((error: Error) => {
+    await this.kernel.endRun(e, carry.end).catch((error: Error) => {
       this.shared.logger.debug('could not end the run; its workflow job will', {
         execution_id: e,
         error: error.message,

@@ -1,4 +1,4 @@
-import type { FinalStatus, TaskFinalStatus } from '@orch/run-model';
+import type { ExecutionRecord, FinalStatus, TaskFinalStatus } from '@orch/run-model';
 import { recordRunSpan } from '@orch/tracing';
 import type { Job } from 'bullmq';
 import { gateNames } from './concurrency-gates';
@@ -6,9 +6,16 @@ import { EndedRuns } from './ended-runs';
 import type { EngineContext } from './engine-context';
 import { type ExecutionDefinition, queueOf } from './execution-definition';
 import { ExitHandlers, type TasksOutcome } from './exit-handlers';
-import type { RunMeta } from './run-record-view';
+import { type RunMeta, recordFromHashes } from './run-record-view';
 import { evaluateRunOutput } from './run-result';
+import type { RunEndInputs } from './script-inputs';
 import { jobIds, type TaskJobData } from './task-job';
+
+/**
+ * The most bytes of a run's record (meta, task states, outputs) its finished message carries when a submit waits for
+ * it (`awaited`): the API answers from the message instead of reading the record. Bigger records are read.
+ */
+export const FINISHED_RECORD_CAP = 64 * 1024;
 
 /** What the workflow job ends a run as, by the status the run has when no task job is pending. */
 const ENDINGS: Record<string, { final: FinalStatus; mark: TaskFinalStatus } | undefined> = {
@@ -36,12 +43,14 @@ export class RunEnding {
    * -> timed_out, `failing` -> failed, otherwise failed when a task failed, else completed. A task whose job failed
    * without a completion record (it stalled too often: its worker kept dying) counts as failed. A run with exit
    * handlers then runs them first (`exiting`: the job waits for them, and returns here once they are done).
+   * `known`: the meta and completion records, when the caller has them from the script that recorded the last task.
    */
-  async endRun(id: string): Promise<string> {
-    const known = this.ended.get(id);
-    if (known) return known;
+  async endRun(id: string, known?: RunEndInputs): Promise<string> {
+    const endedAs = this.ended.get(id);
+    if (endedAs) return endedAs;
     const { store } = this.ctx;
-    const [meta, fin] = await store.metaAndFinished(id);
+    // The completion that recorded the last task returns what is decided on; anyone else reads it.
+    const [meta, fin] = known ?? (await store.metaAndFinished(id));
     const status = meta.status ?? '';
     const exiting = meta.exit_status && (status === 'exiting' || status === 'timing_out');
     // Already ended (say by the job that recorded its last task): the workflow job has nothing left to do.
@@ -128,6 +137,7 @@ export class RunEnding {
       unfinishedStatus,
       unfinished,
       channel: channels.finished,
+      recordCap: FINISHED_RECORD_CAP,
     });
     if (!ended) return false;
     // Only the call that ended the run records its span (allocated at submit; nothing when tracing is off).
@@ -139,7 +149,7 @@ export class RunEnding {
     });
     this.ended.add(id, status);
     await store.clearGates(id, gateNames(def));
-    await this.respond(id, ended.respondTo);
+    await this.respond(id, ended.respondTo, ended.record && recordFromHashes(id, def, ended.record));
     // Wake the parent's waiting task (in its own partition's queues): it reads this run's outcome. Missed or lost,
     // the parked task looks again within RECHECK_MS (control-context.ts).
     if (def.parent) await this.ctx.peer(def.parent.executionId).queues.wake(def.parent.jobId, def.parent.queue);
@@ -162,12 +172,11 @@ export class RunEnding {
   /**
    * Runs submitted over the message bus get their final message on the channel they named (`to`, '' for none),
    * exactly once: only the call that ended the run gets here (or, for a channel set after the end, the one caller
-   * that set it).
+   * that set it). `known`: the final record, when finalize returned it.
    */
-  async respond(id: string, to: string): Promise<void> {
-    const { store } = this.ctx;
+  async respond(id: string, to: string, known?: ExecutionRecord): Promise<void> {
     if (!to) return;
-    const record = await store.get(id);
+    const record = known ?? (await this.ctx.store.get(id));
     if (!record) return;
     const outputs = Object.fromEntries(
       record.tasks.filter((t) => t.status === 'completed').map((t) => [t.id, t.output]),
@@ -180,6 +189,6 @@ export class RunEnding {
     };
     if (record.status === 'completed') [message.outputs, message.result] = [outputs, record.result];
     else message.error = record.error ?? record.status;
-    await store.publish(to, JSON.stringify(message));
+    await this.ctx.store.publish(to, JSON.stringify(message));
   }
 }

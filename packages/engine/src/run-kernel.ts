@@ -6,6 +6,7 @@ import { type ExecutionDefinition, queueOf, queuesOf } from './execution-definit
 import { PARKED_MS } from './parked-jobs';
 import { RunEnding } from './run-ending';
 import { type RetryResult, RunSubmission, type SubmitOptions, type SubmitResult } from './run-submission';
+import type { RunEndInputs } from './script-inputs';
 import { jobIds, taskJob, workflowFlow } from './task-job';
 
 /** Each partition's kernel, by its context: how a step that concerns another partition's run reaches it. */
@@ -254,10 +255,10 @@ export class RunKernel {
 
   /**
    * Decides a run's final status once no task job is pending, and ends it. Returns the final status (or the status
-   * it had already ended with).
+   * it had already ended with). `known`: the meta and completion records, from the script that recorded the last task.
    */
-  endRun(id: string): Promise<string> {
-    return this.ending.endRun(id);
+  endRun(id: string, known?: RunEndInputs): Promise<string> {
+    return this.ending.endRun(id, known);
   }
 
   /** The final status of a run this process ended lately, known without a read (undefined: read it). */

@@ -54,6 +54,8 @@ export interface RunMeta {
   total?: string;
   pauses?: string;
   respond_to?: string;
+  /** '1' when the submitter waits for the end: the finished message carries the record (finalize-9.lua). */
+  awaited?: string;
   /** A sub-workflow's parent run, and the `workflow` task of it that started it. */
   parent_execution_id?: string;
   parent_task_id?: string;
@@ -115,6 +117,18 @@ export function toRecord(
   if (withOutputs && record.status === 'completed')
     record.result = meta.result === undefined ? finalOutputs(def, tasks) : JSON.parse(meta.result);
   return record;
+}
+
+/** A run's record as stored: its meta, task states and outputs (what RunStore.get reads). */
+export interface RecordHashes {
+  meta: RunMeta;
+  tasks: Map<string, string>;
+  outputs: Map<string, string>;
+}
+
+/** The full record (outputs included) from the hashes a script returned or published. */
+export function recordFromHashes(id: string, def: ExecutionDefinition, hashes: RecordHashes): ExecutionRecord {
+  return toRecord(id, hashes.meta, def, hashes.tasks, hashes.outputs);
 }
 
 function toTaskRecord(

@@ -15,6 +15,7 @@ import type {
   StartTaskInput,
   StartTaskReply,
 } from './script-inputs';
+import { completeTaskReply, recordHashes } from './script-inputs';
 
 export type * from './script-inputs';
 
@@ -141,24 +142,7 @@ export class RunScripts {
         ...startArgs,
       ],
     )) as string[];
-    const [runStatus = '', triggered, done, started, count] = reply;
-    const readyEnd = 5 + Number(count);
-    const result: CompleteTaskReply = {
-      runStatus: runStatus as CompleteTaskReply['runStatus'],
-      triggeredFailFast: triggered === '1',
-      allRecorded: done === '1',
-      ready: reply.slice(5, readyEnd),
-    };
-    if (start && started === '1') {
-      const wanted = start.wanted.length;
-      result.started = {
-        runStatus: result.runStatus,
-        attempt: Number(reply[readyEnd]),
-        statuses: reply.slice(readyEnd + 1, readyEnd + 1 + wanted),
-        outputs: reply.slice(readyEnd + 1 + wanted),
-      };
-    }
-    return result;
+    return completeTaskReply(reply, start);
   }
 
   /** Ends a failed attempt that will be retried: kept in the task's history, and `task.retrying` appended. */
@@ -190,12 +174,14 @@ export class RunScripts {
         input.ttlMs,
         input.unfinishedStatus,
         input.channel,
+        input.recordCap,
         ...input.unfinished,
       ],
     );
     if (!Array.isArray(reply)) return undefined;
-    const [, respondTo, ...logFields] = reply as [number, string, ...string[]];
-    return { respondTo, logFields };
+    const [, respondTo, record, ...logFields] = reply as [number, string, unknown[] | 0, ...string[]];
+    const hashes = Array.isArray(record) ? recordHashes(record[0], record[1], record[2]) : undefined;
+    return { respondTo, logFields, ...(hashes ? { record: hashes } : {}) };
   }
 
   /** Marks the tasks that never finished and moves the run to `exiting`; true when this call did. */

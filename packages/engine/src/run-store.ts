@@ -12,10 +12,12 @@ import {
   skipUntargeted,
   waitCounts,
 } from './run-layout';
-import { type RunMeta, type TaskState, toEvent, toRecord } from './run-record-view';
+import { type RunMeta, recordFromHashes, type TaskState, toEvent, toRecord } from './run-record-view';
 import { RunScripts } from './run-scripts';
+import type { RecordReadOptions } from './script-inputs';
 
 /** A hash as a Map: own fields only, so a task named `constructor` or `__proto__` reads as what Redis holds. */
+type Fields = Record<string, string>;
 const entries = (hash: Record<string, string>): Map<string, string> => new Map(Object.entries(hash));
 
 /**
@@ -129,12 +131,7 @@ export class RunStore {
   }
 
   /** Sets the run's status and appends the event that says so, in one MULTI. */
-  async setStatus(
-    id: string,
-    status: InternalStatus,
-    event: EventType,
-    fields: Record<string, string> = {},
-  ): Promise<void> {
+  async setStatus(id: string, status: InternalStatus, event: EventType, fields: Fields = {}): Promise<void> {
     await this.redis
       .multi()
       .hset(this.keys.meta(id), 'status', status, ...Object.entries(fields).flat())
@@ -221,10 +218,7 @@ export class RunStore {
   /** The meta and the completion records in one round trip: what a run's end is decided by. */
   async metaAndFinished(id: string): Promise<[RunMeta, Map<string, TaskFinalStatus>]> {
     const replies = await this.redis.pipeline().hgetall(this.keys.meta(id)).hgetall(this.keys.finished(id)).exec();
-    const [meta, fin] = (replies ?? []).map(([error, value]) => {
-      if (error) throw error;
-      return value as Record<string, string>;
-    });
+    const [meta, fin] = replyValues(replies) as Record<string, string>[];
     return [meta ?? {}, entries(fin ?? {}) as Map<string, TaskFinalStatus>];
   }
 
@@ -315,17 +309,17 @@ export class RunStore {
     return values.map((v) => v ?? undefined);
   }
 
-  /** The record in one round trip (a definition this process holds is not read again); undefined once expired. */
-  async get(id: string, options: { outputs?: boolean } = {}): Promise<ExecutionRecord | undefined> {
+  /**
+   * The record in one round trip, undefined once expired: a definition held is not read, nor are `carried` hashes.
+   */
+  async get(id: string, options: RecordReadOptions = {}): Promise<ExecutionRecord | undefined> {
     const cached = this.cache.get(id);
+    const held = options.carried && cached && (await cached.catch(() => undefined));
+    if (held && options.carried) return recordFromHashes(id, held, options.carried);
     const pipeline = this.redis.pipeline().hgetall(this.keys.meta(id)).hgetall(this.keys.tasks(id));
     if (options.outputs !== false) pipeline.hgetall(this.keys.outputs(id));
     if (!cached) pipeline.get(this.keys.def(id));
-    const results = (await pipeline.exec()) ?? [];
-    const values = results.map(([error, value]) => {
-      if (error) throw error;
-      return value;
-    });
+    const values = replyValues(await pipeline.exec());
     const [meta, states] = values as [RunMeta, Record<string, string>];
     const outputs = options.outputs !== false ? (values[2] as Record<string, string>) : undefined;
     const json = cached ? undefined : (values.at(-1) as string | null);
@@ -394,4 +388,12 @@ export class RunStore {
   async publish(channel: string, message: string): Promise<void> {
     await this.redis.publish(channel, message);
   }
+}
+
+/** The values of a pipeline's replies; an error among them is thrown. */
+function replyValues(replies: [Error | null, unknown][] | null): unknown[] {
+  return (replies ?? []).map(([error, value]) => {
+    if (error) throw error;
+    return value;
+  });
 }

@@ -24,6 +24,11 @@ export interface SubmitOptions {
    * end (submit and wait). Default: a random UUID. Never take it from a request.
    */
   executionId?: string;
+  /**
+   * The submitter waits for the run's end (submit and wait): its finished message then carries the final record (up
+   * to FINISHED_RECORD_CAP), so the waiting API answers without reading it.
+   */
+  awaited?: boolean;
 }
 
 export interface SubmitResult {
@@ -123,6 +128,7 @@ export class RunSubmission {
     }
     const extra: Record<string, string> = {};
     if (options.respondTo) extra.respond_to = options.respondTo;
+    if (options.awaited) extra.awaited = '1';
     if (options.parent) {
       extra.parent_execution_id = options.parent.executionId;
       extra.parent_task_id = options.parent.taskId;

@@ -1,4 +1,7 @@
 import type { FinalStatus, InternalStatus, SkipReason, TaskFinalStatus } from '@orch/run-model';
+import type { RecordHashes, RunMeta } from './run-record-view';
+
+export type { RecordHashes };
 
 // The inputs (and the task scripts' replies) of the scripts run-scripts.ts calls.
 
@@ -37,6 +40,8 @@ export interface FinalizeInput {
   unfinished: readonly string[];
   /** Pub/sub channel told about the end. */
   channel: string;
+  /** The most bytes of record the finished message carries for a submit that waits for the run (`awaited`). */
+  recordCap: number;
   now?: number;
 }
 
@@ -46,6 +51,32 @@ export interface FinalizeReply {
   respondTo: string;
   /** The task-log index's fields (`<task>:<attempt>`): each names a log stream still to be given the run's TTL. */
   logFields: string[];
+  /** The final record's hashes, read by the script when the run is answered on the bus (`respondTo`). */
+  record?: RecordHashes;
+}
+
+/** The record hashes a finished message carries (finalize-9.lua: `record`), if it carries them whole. */
+export function finishedRecord(message: { record?: { meta?: unknown; tasks?: unknown; out?: unknown } }) {
+  const carried = message.record;
+  return carried && typeof carried === 'object' ? recordHashes(carried.meta, carried.tasks, carried.out) : undefined;
+}
+
+/** RunStore.get: `outputs: false` leaves them out (`/status`); `carried` are hashes a finished message carried. */
+export interface RecordReadOptions {
+  outputs?: boolean;
+  carried?: RecordHashes;
+}
+
+/**
+ * The record hashes a script returned or published as flat HGETALL arrays (an empty one may arrive as `{}`: Lua's
+ * JSON encoder cannot tell an empty array from an empty object); undefined unless all three are there.
+ */
+export function recordHashes(meta: unknown, tasks: unknown, outputs: unknown): RecordHashes | undefined {
+  const flat = (value: unknown) =>
+    Array.isArray(value) ? value.map(String) : value && typeof value === 'object' ? [] : undefined;
+  const [m, t, o] = [flat(meta), flat(tasks), flat(outputs)];
+  if (!m || !t || !o || m.length === 0) return undefined;
+  return { meta: pairs(m), tasks: new Map(Object.entries(pairs(t))), outputs: new Map(Object.entries(pairs(o))) };
 }
 
 export interface StartTaskReply {
@@ -99,4 +130,41 @@ export interface CompleteTaskReply {
   started?: StartTaskReply;
   /** Dependents made ready, to add as jobs (none unless the run is running). */
   ready: string[];
+  /** This call recorded the last task of a running run: the meta and completion records its end is decided by. */
+  end?: RunEndInputs;
+}
+
+/** What a run's end is decided by (RunEnding.endRun): its meta and its completion records. */
+export type RunEndInputs = [RunMeta, Map<string, TaskFinalStatus>];
+
+/** complete-task's reply, read: `start` is the dependent the call was asked to start (see complete-task-6.lua). */
+export function completeTaskReply(reply: string[], start: StartTaskInput | undefined): CompleteTaskReply {
+  const [runStatus = '', triggered, done, started, count] = reply;
+  const readyEnd = 5 + Number(count);
+  const result: CompleteTaskReply = {
+    runStatus: runStatus as CompleteTaskReply['runStatus'],
+    triggeredFailFast: triggered === '1',
+    allRecorded: done === '1',
+    ready: reply.slice(5, readyEnd),
+  };
+  if (start && started === '1') {
+    const wanted = start.wanted.length;
+    result.started = {
+      runStatus: result.runStatus,
+      attempt: Number(reply[readyEnd]),
+      statuses: reply.slice(readyEnd + 1, readyEnd + 1 + wanted),
+      outputs: reply.slice(readyEnd + 1 + wanted),
+    };
+  } else if (result.allRecorded && reply.length === readyEnd + 2) {
+    const [meta, fin] = reply.slice(readyEnd) as unknown as [string[], string[]];
+    result.end = [pairs(meta), new Map(Object.entries(pairs(fin)))] as RunEndInputs;
+  }
+  return result;
+}
+
+/** A flat HGETALL reply from a script (field, value, ...) as an object. */
+function pairs(flat: readonly string[]): Record<string, string> {
+  const hash: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i] as string] = flat[i + 1] as string;
+  return hash;
 }

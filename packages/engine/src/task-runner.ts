@@ -287,7 +287,7 @@ export class TaskRunner {
       await this.kernel.release(def, i >= 0 ? ready.filter((_, j) => j !== i) : ready);
     }
     // The last task of a running run: the job ends the run once its attempts' logs are closed (PartitionWorker).
-    if (allRecorded && runStatus === 'running' && carry) carry.lastTask = true;
+    if (allRecorded && runStatus === 'running' && carry) [carry.lastTask, carry.end] = [true, reply.end];
   }
 
   /**

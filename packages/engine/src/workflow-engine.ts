@@ -23,6 +23,7 @@ import { kernelOf, RunKernel } from './run-kernel';
 import { listRuns } from './run-list';
 import type { RunMeta } from './run-record-view';
 import type { RetryResult, SubmitOptions, SubmitResult } from './run-submission';
+import type { RecordReadOptions } from './script-inputs';
 import { TaskLogFollower, type TaskLogQuery, taskLogPage } from './task-log-view';
 
 /** One partition's parts. */
@@ -161,8 +162,11 @@ export class WorkflowEngine {
     return this.of(id).control.decide(id, taskId, decision, payload, by);
   }
 
-  /** The full record (with variables and outputs); NotFoundError when the run does not exist. */
-  async get(id: string, options: { outputs?: boolean } = {}): Promise<ExecutionRecord> {
+  /**
+   * The full record (with variables and outputs); NotFoundError when the run does not exist. `carried`: the hashes
+   * its finished message carried (`finishedRecord`), which spare the read when this process holds the definition.
+   */
+  async get(id: string, options: RecordReadOptions = {}): Promise<ExecutionRecord> {
     const { store } = this.of(id).ctx;
     const record = await store.get(id, options);
     if (!record) throw new NotFoundError('execution', id);

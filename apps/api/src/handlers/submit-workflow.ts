@@ -27,6 +27,7 @@ export const submitWorkflow: Handler = async (input, deps) => {
       requestId: input.requestId,
       submittedBy: input.caller.name,
       executionId,
+      awaited: waiting !== undefined,
     })
     .catch((error: unknown) => {
       waiting?.cancel();
@@ -51,8 +52,10 @@ export const submitWorkflow: Handler = async (input, deps) => {
     links,
   };
   if (waiting && !result.created) waiting = await expectExisting(waiting, result.executionId, deps);
-  if (waiting && (await waiting.until(waitMs, input.signal)).finished) {
-    const record = await deps.engine.get(result.executionId);
+  const outcome = waiting && (await waiting.until(waitMs, input.signal));
+  if (outcome?.finished) {
+    // The finished message carries the record of a run that this API created and that was awaited.
+    const record = await deps.engine.get(result.executionId, { carried: outcome.record });
     return { status: 200, headers: { location: links.status }, body: { ...answer, status: record.status, record } };
   }
   return { status: result.created ? 202 : 200, headers: { location: links.status }, body: answer };
