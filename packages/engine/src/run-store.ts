@@ -16,8 +16,8 @@ import { type RunMeta, recordFromHashes, type TaskState, toEvent, toRecord } fro
 import { RunScripts } from './run-scripts';
 import type { RecordReadOptions } from './script-inputs';
 
-/** A hash as a Map: own fields only, so a task named `constructor` or `__proto__` reads as what Redis holds. */
 type Fields = Record<string, string>;
+/** A hash as a Map: own fields only, so a task named `constructor` or `__proto__` reads as what Redis holds. */
 const entries = (hash: Record<string, string>): Map<string, string> => new Map(Object.entries(hash));
 
 /**
