@@ -90,6 +90,17 @@ describe('the end of a run without reads', () => {
     expect(read).toMatchObject({ status: 'completed', tasks: [{ output: { n: 1 } }, { output: 'done' }] });
   });
 
+  it('carries tasks named like Object members as they are', async () => {
+    const odd = wf([probe('toString', [], { value: 1 }), probe('hasOwnProperty', ['toString'], { value: 2 })]);
+    const { id, message } = await finish(odd, true);
+    const fromMessage = await api.get(id, { carried: finishedRecord(message as never) });
+    expect(fromMessage.tasks.map((t) => [t.id, t.status, t.output])).toEqual([
+      ['toString', 'completed', 1],
+      ['hasOwnProperty', 'completed', 2],
+    ]);
+    expect(fromMessage).toEqual(await api.get(id));
+  });
+
   it('carries no record for a run nobody waits for, nor for one over the cap', async () => {
     expect((await finish(chain, false)).message).not.toHaveProperty('record');
     const big = wf([probe('a', [], { value: 'x'.repeat(FINISHED_RECORD_CAP) })]);

@@ -51,7 +51,7 @@ export interface FinalizeReply {
   respondTo: string;
   /** The task-log index's fields (`<task>:<attempt>`): each names a log stream still to be given the run's TTL. */
   logFields: string[];
-  /** The final record's hashes, read by the script when the run is answered on the bus (`respondTo`). */
+  /** The final record's hashes, read by the script when someone waits for it (`respondTo`, `awaited`). */
   record?: RecordHashes;
 }
 
@@ -76,7 +76,7 @@ export function recordHashes(meta: unknown, tasks: unknown, outputs: unknown): R
     Array.isArray(value) ? value.map(String) : value && typeof value === 'object' ? [] : undefined;
   const [m, t, o] = [flat(meta), flat(tasks), flat(outputs)];
   if (!m || !t || !o || m.length === 0) return undefined;
-  return { meta: pairs(m), tasks: new Map(Object.entries(pairs(t))), outputs: new Map(Object.entries(pairs(o))) };
+  return { meta: Object.fromEntries(pairs(m)), tasks: pairs(t), outputs: pairs(o) };
 }
 
 export interface StartTaskReply {
@@ -157,14 +157,14 @@ export function completeTaskReply(reply: string[], start: StartTaskInput | undef
     };
   } else if (result.allRecorded && reply.length === readyEnd + 2) {
     const [meta, fin] = reply.slice(readyEnd) as unknown as [string[], string[]];
-    result.end = [pairs(meta), new Map(Object.entries(pairs(fin)))] as RunEndInputs;
+    result.end = [Object.fromEntries(pairs(meta)), pairs(fin)] as RunEndInputs;
   }
   return result;
 }
 
-/** A flat HGETALL reply from a script (field, value, ...) as an object. */
-function pairs(flat: readonly string[]): Record<string, string> {
-  const hash: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i] as string] = flat[i + 1] as string;
+/** A flat HGETALL reply from a script (field, value, ...) as a Map: a task named `__proto__` stays a field. */
+function pairs(flat: readonly string[]): Map<string, string> {
+  const hash = new Map<string, string>();
+  for (let i = 0; i + 1 < flat.length; i += 2) hash.set(flat[i] as string, flat[i + 1] as string);
   return hash;
 }
