@@ -163,4 +163,89 @@ describe('worker processes', () => {
       witness.close();
     }
   });
+
+  it('loses nothing when a worker is killed with SIGKILL while branches run inline beside each other', async () => {
+    // Each run: a root, three chains of http steps beside each other (all carried by the root's job, in slots of
+    // their own), and a join that reads their last steps. The witness holds every call 30 ms.
+    const calls = new Map<string, number>();
+    const witness: Server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://witness');
+      const key = `${url.searchParams.get('n')}.${url.searchParams.get('step')}`;
+      calls.set(key, (calls.get(key) ?? 0) + 1);
+      setTimeout(() => {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ step: url.searchParams.get('step') }));
+      }, 30);
+    });
+    await new Promise<void>((resolve) => witness.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(witness.address() as { port: number }).port}/step`;
+    try {
+      await fleet?.stop();
+      fleet = await startFleet(server, {
+        WORKER_LOCK_DURATION: '1s',
+        WORKER_STALLED_INTERVAL: '500ms',
+        RECOVERY_ENABLED: 'false',
+        HTTP_TASK_ALLOW: '127.0.0.0/8',
+        WORKER_CONCURRENCY: '50',
+      });
+      const first = await fleet.spawnWorker('branches-1');
+      const RUNS = 8;
+      const STEPS = 5;
+      const BRANCHES = ['x', 'y', 'z'];
+      const step = (n: number, b: string, i: number) => ({
+        id: `${b}${i}`,
+        type: 'http',
+        depends_on: [i === 0 ? 'root' : `${b}${i - 1}`],
+        parameters: { url: `${base}?n=${n}&step=${b}${i}` },
+      });
+      const ids: string[] = [];
+      for (let n = 0; n < RUNS; n++) {
+        const tasks = [
+          { id: 'root', type: 'transform', parameters: { output: n } },
+          ...BRANCHES.flatMap((b) => Array.from({ length: STEPS }, (_, i) => step(n, b, i))),
+          {
+            id: 'join',
+            type: 'transform',
+            depends_on: BRANCHES.map((b) => `${b}${STEPS - 1}`),
+            parameters: { output: BRANCHES.map((b) => `\${${b}${STEPS - 1}.output.body.step}`).join('+') },
+          },
+        ];
+        ids.push((await fleet.engine.submit(prepareInline({ id: `branches${n}`, tasks }))).executionId);
+      }
+      await waitUntil(async () => calls.size >= 2 * BRANCHES.length * RUNS, 20_000, 'the branches to be under way');
+      await fleet.kill(first, 'SIGKILL');
+      const seenAtKill = calls.size;
+      await fleet.spawnWorker('branches-2');
+      let stalled = 0;
+      const total = BRANCHES.length * STEPS + 2;
+      for (const id of ids) {
+        const record = await waitForEnd(fleet.engine, id, fleet.waiter, 60_000);
+        expect([id, record.status]).toEqual([id, 'completed']);
+        expect(record.tasks.find((t) => t.id === 'join')?.output).toBe('x4+y4+z4');
+        const events = await fleet.engine.events(id, '0', 10_000);
+        const completions = events.filter((e) => e.type === 'task.completed').map((e) => e.task);
+        expect(completions).toHaveLength(total);
+        expect(new Set(completions).size).toBe(total);
+        for (const event of events.filter((e) => e.type === 'task.stalled')) {
+          stalled++;
+          const task = record.tasks.find((t) => t.id === event.task);
+          expect(task?.history?.map((a) => [a.attempt, a.status, a.worker])).toEqual([
+            [1, 'lost', 'branches-1'],
+            [2, 'completed', 'branches-2'],
+          ]);
+        }
+      }
+      // Every step reached the witness; only one in flight at the kill per branch (three per run at most) twice.
+      const twice = [...calls.values()].filter((c) => c > 1).length;
+      process.stdout.write(
+        `branches: ${seenAtKill} of ${RUNS * BRANCHES.length * STEPS} steps called at the kill, ${stalled} lost attempts, ${twice} steps called twice\n`,
+      );
+      expect(calls.size).toBe(RUNS * BRANCHES.length * STEPS);
+      expect([...calls.values()].every((c) => c <= 2)).toBe(true);
+      expect(twice).toBeLessThanOrEqual(RUNS * BRANCHES.length);
+      expect(stalled).toBeGreaterThan(0);
+    } finally {
+      witness.close();
+    }
+  });
 });

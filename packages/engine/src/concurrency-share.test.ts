@@ -52,4 +52,23 @@ describe('ConcurrencyShare', () => {
     expect(running).toBeGreaterThanOrEqual(20);
     expect(running).toBeLessThanOrEqual(20 + all.length);
   });
+
+  it('lends spare slots to inline tasks, which the Workers then do not fetch for, and takes none past the total', () => {
+    const share = new ConcurrencyShare(10);
+    const [only] = workers(1) as [Worker];
+    share.add(only);
+    running.set(only, 0);
+    for (let i = 0; i < 4; i++) share.started(only);
+    running.set(only, 4);
+    const lent = Array.from({ length: 8 }, () => share.borrow());
+    expect(lent).toEqual([true, true, true, true, true, true, false, false]);
+    // Four jobs and six inline tasks: the Worker may fetch no fifth job.
+    expect(only.concurrency).toBe(4);
+    expect(saturate(share, only)).toBe(0);
+    share.giveBack();
+    share.giveBack();
+    expect(only.concurrency).toBe(6);
+    expect(saturate(share, only)).toBe(2);
+    expect(share.borrow()).toBe(false);
+  });
 });

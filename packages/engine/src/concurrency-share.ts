@@ -35,6 +35,23 @@ export class ConcurrencyShare {
     this.rebalance();
   }
 
+  /**
+   * Takes a slot for a task a job runs inline beside its own (a ready dependent carried in parallel), when one is
+   * spare: it counts as busy, so the Workers fetch that much less. False when every slot is taken.
+   */
+  borrow(): boolean {
+    if (this.busy >= this.total) return false;
+    this.busy++;
+    if (this.active.size > 0) this.rebalance();
+    return true;
+  }
+
+  /** Gives back a slot `borrow` took. */
+  giveBack(): void {
+    this.busy = Math.max(0, this.busy - 1);
+    if (this.active.size > 0) this.rebalance();
+  }
+
   ended(worker: Worker): void {
     if (!this.active.has(worker)) return; // removed meanwhile
     this.active.set(worker, Math.max(0, (this.active.get(worker) ?? 0) - 1));

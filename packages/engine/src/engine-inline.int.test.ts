@@ -56,12 +56,61 @@ describe('inline continuation (on by default)', () => {
     expect(h.calls.map((c) => c.task)).toEqual(ids);
   });
 
-  it('continues with one ready dependent and queues the others: a diamond has two jobs', async () => {
-    const record = await h.run(wf([probe('a'), probe('b', ['a']), probe('c', ['a']), probe('d', ['b', 'c'])]));
+  it('runs a diamond’s two branches at once in its root’s job: one job in all', async () => {
+    const record = await h.run(
+      wf([
+        probe('a'),
+        probe('b', ['a'], { sleep_ms: 150 }),
+        probe('c', ['a'], { sleep_ms: 150 }),
+        probe('d', ['b', 'c']),
+      ]),
+    );
     expect(record.status).toBe('completed');
     expect(byId(record).d?.output).toBe(5); // 1 + (2 + 2)
-    // b runs in a's job, c gets its own; d runs in the job of whichever of b and c finished last.
-    expect(await withJobs(h, record.execution_id, ['a', 'b', 'c', 'd'])).toEqual(['a', 'c']);
+    // b continues a's job, c runs beside it in a slot of its own, d in the branch that finished last.
+    expect(await withJobs(h, record.execution_id, ['a', 'b', 'c', 'd'])).toEqual(['a']);
+    const [b, c] = ['b', 'c'].map((t) => h.calls.find((call) => call.task === t));
+    expect(b && c && b.start < (c.end as number) && c.start < (b.end as number)).toBe(true);
+    const events = await h.engine.events(record.execution_id);
+    const steps = events.filter((e) => e.type === 'task.started' || e.type === 'task.completed');
+    expect(steps.map((e) => `${e.type}:${e.task}`).slice(0, 2)).toEqual(['task.started:a', 'task.completed:a']);
+    expect(steps.slice(2, 4).map((e) => e.type)).toEqual(['task.started', 'task.started']);
+    expect(steps.slice(-2).map((e) => `${e.type}:${e.task}`)).toEqual(['task.started:d', 'task.completed:d']);
+    await jobEnds(h, record.execution_id, 'a', 'completed');
+  });
+
+  it('runs as many branches inline as the worker has free slots and queues the rest of a fan-out', async () => {
+    const leaves = Array.from({ length: 30 }, (_, i) => probe(`l${i}`, ['a'], { sleep_ms: 100 }));
+    const record = await h.run(
+      wf([
+        probe('a'),
+        ...leaves,
+        probe(
+          'z',
+          leaves.map((l) => l.id),
+        ),
+      ]),
+    );
+    expect(record.status).toBe('completed');
+    expect(byId(record).z?.output).toBe(61); // 1 + 30 x (1 + 1)
+    // Concurrency 10: a's job carries one leaf in its own slot and nine beside it in the free ones; 20 are jobs.
+    expect(
+      await withJobs(
+        h,
+        record.execution_id,
+        leaves.map((l) => l.id),
+      ),
+    ).toHaveLength(20);
+    // Never more handlers at once than the worker's concurrency.
+    const calls = h.calls.filter((c) => c.task.startsWith('l'));
+    const most = Math.max(
+      ...calls.map((c) => calls.filter((o) => o.start <= c.start && c.start < (o.end as number)).length),
+    );
+    expect(most).toBeLessThanOrEqual(10);
+    expect(most).toBeGreaterThanOrEqual(9);
+    // The slots came back: the next diamond again runs in one job.
+    const next = await h.run(wf([probe('a'), probe('b', ['a']), probe('c', ['a']), probe('d', ['b', 'c'])]));
+    expect(await withJobs(h, next.execution_id, ['a', 'b', 'c', 'd'])).toEqual(['a']);
   });
 
   it('keeps a job for a dependent with retries, under max_concurrency, and for a control task', async () => {

@@ -1,8 +1,9 @@
 import { taskTypeOf } from '@orch/core';
 import type { TaskFinalStatus } from '@orch/run-model';
+import { wantedBy } from './definition-lookups';
 import type { EngineContext } from './engine-context';
 import { type CompiledTask, type ExecutionDefinition, taskOf } from './execution-definition';
-import type { RunEndInputs, StartTaskReply } from './script-inputs';
+import type { RunEndInputs, StartTaskInput, StartTaskReply } from './script-inputs';
 
 /**
  * Inline continuation: a job whose task completes runs one dependent it made ready itself, in the same job (its
@@ -20,10 +21,45 @@ export interface Carry {
   next?: string;
   /** `next` was started by the completion that chose it (in the same script call): what start-task would answer. */
   started?: { taskId: string; reply: StartTaskReply };
+  /**
+   * Ready dependents the job runs inline beside `next`, at once, each in a slot of the worker's taken for it from
+   * `slots` (a diamond's second branch, a fan-out's first few); past the free slots they are queued as jobs.
+   */
+  branches?: string[];
+  slots?: InlineSlots;
+  /** A branch's carry points at the job's own, where the news of the run's last task goes. */
+  root?: Carry;
   /** A completion recorded the run's last task: the job ends the run once its attempts' logs are closed. */
   lastTask?: true;
   /** What that completion's script returned for the end (the meta and completion records), so it is not read. */
   end?: RunEndInputs;
+}
+
+/** The worker's spare slots for a task queue (its ConcurrencyShare), which a job's parallel branches take. */
+export interface InlineSlots {
+  borrow(): boolean;
+  giveBack(): void;
+}
+
+/**
+ * Of `ready` (made ready by `from`'s completion), those the job queues: the rest it runs inline as branches, while
+ * the worker has a free slot for each.
+ */
+export function branchOff(def: ExecutionDefinition, from: CompiledTask, ready: readonly string[], carry: Carry) {
+  const { slots } = carry;
+  if (!carry.inline || !slots || ready.length === 0) return ready;
+  const queued: string[] = [];
+  for (const d of ready) {
+    if (!inlinable(def, from, d) || !slots.borrow()) queued.push(d);
+    else if (carry.branches) carry.branches.push(d);
+    else carry.branches = [d];
+  }
+  return queued;
+}
+
+/** Gives back the slots of branches a job took and will not run (its lock was lost: its re-run releases them). */
+export function dropBranches(carry: Carry | undefined): void {
+  for (const _ of carry?.branches?.splice(0) ?? []) carry?.slots?.giveBack();
 }
 
 /**
@@ -36,6 +72,31 @@ export function inlinable(def: ExecutionDefinition, from: CompiledTask, next: st
   if (!task || task.exit || task.attempts !== 1 || def.maxConcurrency || task.queue !== from.queue) return false;
   const module = taskTypeOf(task.type);
   return module !== undefined && module.run.kind !== 'control';
+}
+
+/**
+ * What complete-task needs to start the dependent `from`'s job would carry on with, in the same call: the first of
+ * its dependents that may run inline and depends on it alone, so this completion makes it ready (a join's start
+ * would carry all its dependencies in every call; a ready one is still carried, after its own start-task).
+ */
+export function inlineStart(
+  def: ExecutionDefinition,
+  from: CompiledTask,
+  carry: Carry,
+  worker: string,
+): StartTaskInput | undefined {
+  if (!carry.inline || carry.next !== undefined || !carry.carrier) return undefined;
+  const next = from.dependents.find((d) => taskOf(def, d)?.deps.length === 1 && inlinable(def, from, d));
+  const task = next === undefined ? undefined : taskOf(def, next);
+  if (!task) return undefined;
+  return {
+    taskId: task.id,
+    attempt: 1,
+    worker,
+    wanted: wantedBy(def, task),
+    reads: task.reads,
+    carrier: carry.carrier,
+  };
 }
 
 /**

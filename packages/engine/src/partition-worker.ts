@@ -1,12 +1,12 @@
 import type { Logger } from '@orch/logger';
 import { isConnectionError, QUEUES, taskQueueName } from '@orch/redis';
 import { context } from '@orch/tracing';
-import { type Job, UnrecoverableError, WaitingChildrenError, Worker } from 'bullmq';
-import { AttemptLog } from './attempt-log';
+import { type Job, WaitingChildrenError, Worker } from 'bullmq';
 import type { ConcurrencyShare } from './concurrency-share';
 import type { EngineContext } from './engine-context';
 import type { EngineWorkerOptions } from './engine-worker-options';
-import type { Carry } from './inline-continuation';
+import { InlineChains } from './inline-chains';
+import { type Carry, dropBranches, type InlineSlots } from './inline-continuation';
 import { attemptLogOf, endingOf, outcomeOf, retryDelay } from './job-outcome';
 import { RecoveryManager } from './recovery/recovery-manager';
 import type { RunKernel } from './run-kernel';
@@ -48,6 +48,7 @@ export class PartitionWorker {
   private readonly watch: StuckWorkerWatch<TaskWorkerEntry>;
   readonly recovery?: RecoveryManager;
   private readonly runner: TaskRunner;
+  private readonly chains: InlineChains;
   private readonly spans?: TaskSpans;
   private sweeper?: NodeJS.Timeout;
   private sweeping?: Promise<unknown>;
@@ -69,6 +70,7 @@ export class PartitionWorker {
     if (shared.tracing) this.spans = new TaskSpans(ctx, name);
     this.inline = options.inlineContinuation !== false && !shared.tracing;
     this.runner = new TaskRunner(ctx, kernel, options.handlers, logger, name, options.templates);
+    this.chains = new InlineChains(ctx, this.runner, logger, options.observer);
     const connection = { ...ctx.queues.workerConnection, ...base };
     this.makeTaskWorker = (queue) => {
       const share = shares.get(queue) as ConcurrencyShare;
@@ -80,7 +82,7 @@ export class PartitionWorker {
           entry.starts++;
           entry.running++;
           try {
-            return await this.runTaskJob(job, token, signal);
+            return await this.runTaskJob(job, token, signal, share);
           } finally {
             entry.running--;
             share.ended(worker);
@@ -196,7 +198,12 @@ export class PartitionWorker {
       });
   }
 
-  private async runTaskJob(job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown> {
+  private async runTaskJob(
+    job: Job,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+    slots: InlineSlots,
+  ): Promise<unknown> {
     const e = (job.data as { e: string }).e;
     let ids = this.shared.running.get(e);
     if (!ids) {
@@ -204,7 +211,7 @@ export class PartitionWorker {
       this.shared.running.set(e, ids);
     }
     ids.add(job.id as string);
-    const carry: Carry | undefined = job.name === 'subtask' ? undefined : { inline: this.inline };
+    const carry: Carry | undefined = job.name === 'subtask' ? undefined : { inline: this.inline, slots };
     try {
       let result: unknown;
       try {
@@ -212,7 +219,10 @@ export class PartitionWorker {
       } catch (error) {
         // A task whose completion made a dependent ready may still fail the job (say continue_on_failure): the
         // dependent runs first, since the job must not end before it is recorded or queued.
-        if (lockLost(error)) throw error;
+        if (lockLost(error)) {
+          dropBranches(carry);
+          throw error;
+        }
         await this.carryOn(job, token, signal, carry);
         throw error;
       }
@@ -270,7 +280,7 @@ export class PartitionWorker {
     carry: Carry | undefined,
   ): Promise<void> {
     if (!carry) return;
-    if (carry.next !== undefined) await this.continueInline(job, token, signal, carry);
+    if (carry.next !== undefined || carry.branches?.length) await this.chains.run(job, token, signal, carry);
     if (!carry.lastTask) return;
     const e = (job.data as TaskJobData).e;
     await this.kernel.endRun(e, carry.end).catch((error: Error) => {
@@ -279,50 +289,6 @@ export class PartitionWorker {
         error: error.message,
       });
     });
-  }
-
-  /**
-   * Runs the dependents the carrier's completions chose, one after another, in the carrier job (inline
-   * continuation). Each is journaled as an attempt of its own (log, observer); its failure is recorded by the runner
-   * and ends the chain, not the carrier. Throws only when the carrier's lock is lost: the job then stalls and its
-   * re-run replays the chain.
-   */
-  private async continueInline(
-    carrier: Job,
-    token: string | undefined,
-    signal: AbortSignal | undefined,
-    carry: Carry,
-  ): Promise<void> {
-    const e = (carrier.data as TaskJobData).e;
-    while (carry.next !== undefined) {
-      const taskId = carry.next;
-      carry.next = undefined;
-      const type = this.options.observer
-        ? ((await this.ctx.store.definition(e)).tasks[taskId]?.type ?? 'unknown')
-        : 'unknown';
-      this.options.observer?.jobStarted?.({ type, attempt: 1, waitedMs: 0 });
-      const at = performance.now();
-      // Made for the attempt the start records: 1, or the next after an attempt its lost carrier left running.
-      let log: AttemptLog | undefined;
-      const logOf = (attempt: number) => {
-        log = new AttemptLog(this.ctx.logs, e, taskId, attempt, () => this.shared.logger);
-        return log;
-      };
-      let outcome: TaskOutcome = 'completed';
-      try {
-        outcome = await this.runner.runInline(carrier, taskId, token, signal, logOf, carry);
-      } catch (error) {
-        outcome = outcomeOf(error);
-        if (lockLost(error)) throw error;
-        if (!(error instanceof UnrecoverableError)) {
-          this.shared.logger.warn('inline task ended unexpectedly', { execution_id: e, task_id: taskId });
-        }
-      } finally {
-        const ending = endingOf(outcome);
-        if (ending && log) await (log as AttemptLog).end(ending);
-        this.options.observer?.jobEnded?.({ type, attempt: 1, outcome, durationMs: performance.now() - at });
-      }
-    }
   }
 
   /** Tells the observer a job started: its task type, attempt and (on its first run) how long it was queued. */

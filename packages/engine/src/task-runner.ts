@@ -18,7 +18,7 @@ import type { TaskHandlers } from './control-flow';
 import { sourceOf, wantedBy } from './definition-lookups';
 import type { EngineContext } from './engine-context';
 import { type CompiledTask, type ExecutionDefinition, taskCountOf, taskOf } from './execution-definition';
-import { type Carry, carriedBy, inlinable } from './inline-continuation';
+import { branchOff, type Carry, carriedBy, inlinable, inlineStart } from './inline-continuation';
 import { PARKED_MS } from './parked-jobs';
 import type { RunKernel } from './run-kernel';
 import { runWithDeadline, TaskTimeoutError } from './run-with-deadline';
@@ -256,7 +256,7 @@ export class TaskRunner {
     carry?: Carry,
   ): Promise<void> {
     const e = def.executionId;
-    const start = carry ? this.inlineStart(def, task, carry) : undefined;
+    const start = carry ? inlineStart(def, task, carry, this.workerName) : undefined;
     const reply = await this.ctx.store.scripts.completeTask(e, {
       taskId: task.id,
       status,
@@ -276,39 +276,23 @@ export class TaskRunner {
     await this.gates.leave(e, { member: task.id }, taskGates(def, task), status === 'failed' ? 'failed' : 'completed');
     if (triggeredFailFast) await this.kernel.broadcastAbort(e);
     // One ready dependent may run next in this job (inline continuation), started by the script when it was the one
-    // asked for; the rest are added as jobs first.
+    // asked for.
+    // Others it runs beside it while the worker has free slots (branches); the rest are added as jobs first.
     if (carry && start && started) {
       carry.next = start.taskId;
       carry.started = { taskId: start.taskId, reply: started };
-      await this.kernel.release(def, ready);
+      await this.kernel.release(def, branchOff(def, task, ready, carry));
     } else {
       const i = carry?.inline && carry.next === undefined ? ready.findIndex((d) => inlinable(def, task, d)) : -1;
       if (carry && i >= 0) carry.next = ready[i];
-      await this.kernel.release(def, i >= 0 ? ready.filter((_, j) => j !== i) : ready);
+      const rest = i >= 0 ? ready.filter((_, j) => j !== i) : ready;
+      await this.kernel.release(def, carry ? branchOff(def, task, rest, carry) : rest);
     }
     // The last task of a running run: the job ends the run once its attempts' logs are closed (PartitionWorker).
-    if (allRecorded && runStatus === 'running' && carry) [carry.lastTask, carry.end] = [true, reply.end];
-  }
-
-  /**
-   * What complete-task needs to start the dependent this job would carry on with, in the same call: the first of
-   * the task's dependents that may run inline and depends on it alone, so this completion makes it ready (a join's
-   * start would carry all its dependencies in every call; a ready one is still carried, after its own start-task).
-   */
-  private inlineStart(def: ExecutionDefinition, task: CompiledTask, carry: Carry): StartTaskInput | undefined {
-    if (!carry.inline || carry.next !== undefined || !carry.carrier) return undefined;
-    const next = task.dependents.find((d) => taskOf(def, d)?.deps.length === 1 && inlinable(def, task, d));
-    const compiled = next === undefined ? undefined : taskOf(def, next);
-    if (!compiled) return undefined;
-    const wanted = wantedBy(def, compiled);
-    return {
-      taskId: compiled.id,
-      attempt: 1,
-      worker: this.workerName,
-      wanted,
-      reads: compiled.reads,
-      carrier: carry.carrier,
-    };
+    if (allRecorded && runStatus === 'running' && carry) {
+      const root = carry.root ?? carry;
+      [root.lastTask, root.end] = [true, reply.end];
+    }
   }
 
   /** Variables, plus `{output, status, error}` of every task this one reads. */
