@@ -37,10 +37,12 @@ export class ConcurrencyShare {
 
   /**
    * Takes a slot for a task a job runs inline beside its own (a ready dependent carried in parallel), when one is
-   * spare: it counts as busy, so the Workers fetch that much less. False when every slot is taken.
+   * spare: it counts as busy, so the Workers fetch that much less. One slot is never lent: a Worker may already be
+   * blocked fetching into it (BullMQ checks its concurrency when a fetch starts, not when a job arrives). False when
+   * no slot is left to lend.
    */
   borrow(): boolean {
-    if (this.busy >= this.total) return false;
+    if (this.busy >= this.total - 1) return false;
     this.busy++;
     if (this.active.size > 0) this.rebalance();
     return true;

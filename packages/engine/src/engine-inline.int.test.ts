@@ -79,36 +79,39 @@ describe('inline continuation (on by default)', () => {
     await jobEnds(h, record.execution_id, 'a', 'completed');
   });
 
-  it('runs as many branches inline as the worker has free slots and queues the rest of a fan-out', async () => {
-    const leaves = Array.from({ length: 30 }, (_, i) => probe(`l${i}`, ['a'], { sleep_ms: 100 }));
-    const record = await h.run(
-      wf([
-        probe('a'),
-        ...leaves,
-        probe(
-          'z',
-          leaves.map((l) => l.id),
-        ),
-      ]),
-    );
-    expect(record.status).toBe('completed');
-    expect(byId(record).z?.output).toBe(61); // 1 + 30 x (1 + 1)
-    // Concurrency 10: a's job carries one leaf in its own slot and nine beside it in the free ones; 20 are jobs.
-    expect(
-      await withJobs(
-        h,
-        record.execution_id,
-        leaves.map((l) => l.id),
-      ),
-    ).toHaveLength(20);
+  it('runs a split of up to eight branches inline while the worker has free slots; a wider fan-out is queued', async () => {
+    const split = (prefix: string, n: number, sleep_ms: number) =>
+      Array.from({ length: n }, (_, i) => probe(`${prefix}${i}`, ['a'], { sleep_ms }));
+    const ids = (tasks: { id: string }[]) => tasks.map((t) => t.id);
+    // Nine leaves: the next one and eight branches, all in a's job (concurrency 10).
+    const nine = split('n', 9, 100);
+    const all = await h.run(wf([probe('a'), ...nine, probe('z', ids(nine))]));
+    expect([all.status, byId(all).z?.output]).toEqual(['completed', 19]); // 1 + 9 x 2
+    expect(await withJobs(h, all.execution_id, [...ids(nine), 'z'])).toEqual([]);
+
+    // A run holding six slots (its root's job and five branches) leaves four free: the next split's job takes one,
+    // borrows two for branches (one slot is never lent) and queues the other six leaves.
+    const busy = split('s', 6, 1_500);
+    const holder = await h.submit(wf([probe('a'), ...busy]));
+    await Promise.all(ids(busy).map((t) => h.started(t)));
+    const some = split('m', 9, 100);
+    const part = await h.run(wf([probe('a'), ...some, probe('z', ids(some))]));
+    expect([part.status, byId(part).z?.output]).toEqual(['completed', 19]);
+    expect(await withJobs(h, part.execution_id, ids(some))).toHaveLength(6);
     // Never more handlers at once than the worker's concurrency.
-    const calls = h.calls.filter((c) => c.task.startsWith('l'));
+    const calls = h.calls.filter((c) => /^[sm]\d$/.test(c.task));
     const most = Math.max(
-      ...calls.map((c) => calls.filter((o) => o.start <= c.start && c.start < (o.end as number)).length),
+      ...calls.map((c) => calls.filter((o) => o.start <= c.start && c.start < (o.end ?? Date.now())).length),
     );
     expect(most).toBeLessThanOrEqual(10);
-    expect(most).toBeGreaterThanOrEqual(9);
-    // The slots came back: the next diamond again runs in one job.
+    expect((await h.waitForEnd(holder)).status).toBe('completed');
+
+    // Thirty leaves: only the next one is carried; the fan-out is queued whole, to spread over the workers.
+    const wide = split('w', 30, 0);
+    const fan = await h.run(wf([probe('a'), ...wide, probe('z', ids(wide))]));
+    expect([fan.status, byId(fan).z?.output]).toEqual(['completed', 61]);
+    expect(await withJobs(h, fan.execution_id, ids(wide))).toHaveLength(29);
+    // Every borrowed slot came back: the next diamond again runs in one job.
     const next = await h.run(wf([probe('a'), probe('b', ['a']), probe('c', ['a']), probe('d', ['b', 'c'])]));
     expect(await withJobs(h, next.execution_id, ['a', 'b', 'c', 'd'])).toEqual(['a']);
   });

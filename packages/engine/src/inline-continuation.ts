@@ -42,12 +42,21 @@ export interface InlineSlots {
 }
 
 /**
- * Of `ready` (made ready by `from`'s completion), those the job queues: the rest it runs inline as branches, while
- * the worker has a free slot for each.
+ * Branches a job may run beside its next task. A wider fan-out is queued whole: it is meant to spread over every
+ * worker, and the slots its branches borrowed would keep this worker from fetching its jobs until the carrier ends
+ * (BullMQ's Worker fetches again only as its own jobs finish): measured, 1 -> 1,000 -> 1 took 273 ms with 49 of its
+ * leaves carried against 219 ms queued.
+ */
+export const MAX_INLINE_BRANCHES = 8;
+
+/**
+ * Of `ready` (made ready by `from`'s completion, besides the one the job runs next), those the job queues: the
+ * rest it runs inline as branches, while the worker has a free slot for each (a split of up to
+ * MAX_INLINE_BRANCHES).
  */
 export function branchOff(def: ExecutionDefinition, from: CompiledTask, ready: readonly string[], carry: Carry) {
   const { slots } = carry;
-  if (!carry.inline || !slots || ready.length === 0) return ready;
+  if (!carry.inline || !slots || ready.length === 0 || ready.length > MAX_INLINE_BRANCHES) return ready;
   const queued: string[] = [];
   for (const d of ready) {
     if (!inlinable(def, from, d) || !slots.borrow()) queued.push(d);
