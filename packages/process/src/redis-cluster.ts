@@ -226,8 +226,13 @@ class LocalCluster implements RedisCluster {
           before.slots.every(([from, to]) => n.slots.some(([f, t]) => f <= from && t >= to)),
       );
       const reachable = this.nodes.filter((n) => !down.has(n.port));
-      if (heir && (await clusterAgrees(reachable, down).catch(() => false))) return this.toPrimary(heir);
-      if (Date.now() > end) throw new Error(`no replica took over the slots of ${killed.port} in ${timeoutMs} ms`);
+      const why = heir
+        ? await disagreement(reachable, down).catch((error: Error) => error.message)
+        : 'no replica serves its slots';
+      if (heir && why === undefined) return this.toPrimary(heir);
+      if (Date.now() > end) {
+        throw new Error(`no replica took over the slots of ${killed.port} in ${timeoutMs} ms (last seen: ${why})`);
+      }
       await pause(wait); // polling backoff: the cluster announces the promotion to nobody outside it
     }
   }
@@ -265,22 +270,30 @@ function createCluster(nodes: RedisClusterNode[], replicas: number, deadline: nu
 }
 
 /** Every node: cluster_state:ok, all nodes known, the same full slot map, and replicas linked to their primary. */
+/** Whether every node is ok, sees exactly `down` failing, covers every slot and shares one slot map. */
 async function clusterAgrees(nodes: RedisClusterNode[], down: Set<number>): Promise<boolean> {
+  return (await disagreement(nodes, down)) === undefined;
+}
+
+/** The first way in which the nodes do not agree (for a timeout's message), or undefined. */
+async function disagreement(nodes: RedisClusterNode[], down: Set<number>): Promise<string | undefined> {
   const maps = new Set<string>();
   for (const node of nodes) {
     const info = infoFields(await respCommand(node.host, node.port, ['CLUSTER', 'INFO']));
-    if (info.get('cluster_state') !== 'ok') return false;
+    if (info.get('cluster_state') !== 'ok') return `${node.port}: cluster_state ${info.get('cluster_state')}`;
     const view = parseClusterNodes(String(await respCommand(node.host, node.port, ['CLUSTER', 'NODES'])));
-    if (view.some((n) => n.failing !== down.has(n.port))) return false;
-    if (slotsCovered(view) !== 16384) return false;
+    const wrong = view.find((n) => n.failing !== down.has(n.port));
+    if (wrong) return `${node.port} sees ${wrong.port} ${wrong.failing ? 'failing' : 'up'}`;
+    if (slotsCovered(view) !== 16384) return `${node.port} sees ${slotsCovered(view)} slots served`;
     maps.add(slotMapOf(view));
     const self = view.find((n) => n.myself);
     if (self?.role === 'replica') {
       const replication = infoFields(await respCommand(node.host, node.port, ['INFO', 'replication']));
-      if (replication.get('master_link_status') !== 'up') return false;
+      const link = replication.get('master_link_status');
+      if (link !== 'up') return `${node.port}: replica link ${link}`;
     }
   }
-  return maps.size === 1;
+  return maps.size === 1 ? undefined : `${maps.size} different slot maps`;
 }
 
 async function waitUntilHealthy(nodes: RedisClusterNode[], deadline: number): Promise<void> {

@@ -33,7 +33,8 @@ describe('startRedisCluster', () => {
   it('fails a killed primary over to its replica, and takes the killed node back as a replica', async () => {
     const victim = (await cluster.nodeOfSlot(100)).node;
     await cluster.kill(victim);
-    const heir = await cluster.waitForFailover(victim);
+    // The default node timeout (5 s) and an election; a loaded CI machine has taken longer than 30 s.
+    const heir = await cluster.waitForFailover(victim, 60_000);
     expect(heir.node).not.toBe(victim);
     expect(heir.slots.some(([from, to]) => from <= 100 && to >= 100)).toBe(true);
     expect((await cluster.nodeOfSlot(100)).id).toBe(heir.id);
@@ -45,7 +46,7 @@ describe('startRedisCluster', () => {
       await new Promise((resolve) => setTimeout(resolve, 100)); // poll: its resync announces itself to nobody
     }
     expect((await info(victim.port, 'replication')).get('role')).toBe('slave');
-  });
+  }, 120_000);
 
   it('stops every node it started and removes its data', async () => {
     const other = await startRedisCluster({ primaries: 3, replicas: 0 });
