@@ -7,9 +7,9 @@
   ARGV[6] status for tasks that never finished  ARGV[7] finished channel
   ARGV[8] the most bytes of record (meta, task states, outputs) the finished message may carry  ARGV[9 ..] tasks that
   never finished
-  Returns 0 when the execution had already ended; when this call ended it, {1, respond_to or '', the record or 0,
-  the task-log index's fields...}: what the caller does next without reading it again (the bus reply, the log
-  streams' TTL). The record ({meta, task states, outputs}, each a flat HGETALL) is read only when someone waits for
+  Returns 0 when the execution had already ended; when this call ended it, {1, respond_to or '', the record for
+  the bus reply or 0, the task-log index's fields...}: what the caller does next without reading it again (the bus
+  reply, the log streams' TTL). The record ({meta, task states, outputs}, each a flat HGETALL) is read only when someone waits for
   it: a bus reply (respond_to) goes back to the caller, a submit that waits (`awaited`) gets it in the finished
   message when it fits ARGV[8], so its API answers without reading it.
 ]]
@@ -49,6 +49,7 @@ if respond or awaited then
   end
 end
 redis.call('PUBLISH', ARGV[7], cjson.encode(message))
-local reply = { 1, fields[2] or '', record }
+-- Only a bus reply needs the record back here: the finished message already carries an awaited one.
+local reply = { 1, fields[2] or '', respond and record or 0 }
 for i = 1, #logs do reply[#reply + 1] = logs[i] end
 return reply

@@ -118,4 +118,34 @@ describe('the end of a run without reads', () => {
     expect(elsewhere).toEqual(await api.get(id));
     expect(elsewhere.tasks.map((t) => t.status)).toEqual(['completed', 'completed']);
   });
+
+  it('hands the record back to the worker only for a bus reply: an awaited one goes in the message alone', async () => {
+    const held = wf([probe('a', [], { sleep_ms: 300 })]);
+    const end = async (options: { awaited?: boolean; respondTo?: string }) => {
+      const id = api.newExecutionId();
+      const heard = new Promise<void>((resolve) => arrived.set(id, resolve));
+      await api.submit(prepareInline(held, {}), { executionId: id, ...options });
+      await h.started('a');
+      const reply = await h.ctx.store.scripts.finalize(id, {
+        status: 'cancelled',
+        error: 'ended by the test',
+        ttlMs: 600_000,
+        unfinishedStatus: 'cancelled',
+        unfinished: ['a'],
+        channel: h.engine.finishedChannel(),
+        recordCap: FINISHED_RECORD_CAP,
+      });
+      await withDeadline(heard, 10_000, `the finished message of ${id}`);
+      h.calls.length = 0;
+      return { reply, message: messages.get(id) as Record<string, unknown> };
+    };
+    const awaited = await end({ awaited: true });
+    expect(awaited.reply?.respondTo).toBe('');
+    expect(awaited.reply?.record).toBeUndefined();
+    expect(finishedRecord(awaited.message)?.meta.status).toBe('cancelled');
+    const bus = await end({ respondTo: 'test-replies' });
+    expect(bus.reply?.respondTo).toBe('test-replies');
+    expect(bus.reply?.record?.meta.status).toBe('cancelled');
+    expect(bus.message).not.toHaveProperty('record');
+  });
 });

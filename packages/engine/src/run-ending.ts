@@ -149,7 +149,8 @@ export class RunEnding {
     });
     this.ended.add(id, status);
     await store.clearGates(id, gateNames(def));
-    await this.respond(id, ended.respondTo, ended.record && recordFromHashes(id, def, ended.record));
+    if (ended.respondTo)
+      await this.respond(id, ended.respondTo, ended.record && recordFromHashes(id, def, ended.record));
     // Wake the parent's waiting task (in its own partition's queues): it reads this run's outcome. Missed or lost,
     // the parked task looks again within RECHECK_MS (control-context.ts).
     if (def.parent) await this.ctx.peer(def.parent.executionId).queues.wake(def.parent.jobId, def.parent.queue);

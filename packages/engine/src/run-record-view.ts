@@ -70,8 +70,14 @@ export interface RunMeta {
   result?: string;
 }
 
-export const iso = (ms: string | number | null | undefined) =>
-  ms === undefined || ms === null || ms === '' ? undefined : new Date(Number(ms)).toISOString();
+export function iso(ms: string | number | null | undefined): string | undefined {
+  if (ms === undefined || ms === null || ms === '') return undefined;
+  // A record's tasks mostly share a few milliseconds (a fan-out's thousand leaves end within a hundred or so).
+  if (ms !== lastMs) [lastMs, lastIso] = [ms, new Date(Number(ms)).toISOString()];
+  return lastIso;
+}
+let lastMs: string | number | undefined;
+let lastIso = '';
 
 /** The record as the API shows it, from the run's meta, definition, task states and (optionally) outputs. */
 export function toRecord(
