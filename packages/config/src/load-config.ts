@@ -76,7 +76,7 @@ export interface Config extends PartitionSettings {
   templatesDir: string;
   workspaceDir: string;
   workerConcurrency: number;
-  /** A completed task's job runs one ready dependent itself (WORKER_INLINE_CONTINUATION). */
+  /** A completed task's job runs the dependents it made ready itself (WORKER_INLINE_CONTINUATION). */
   workerInlineContinuation: boolean;
   /** Recorded on every task attempt; defaults to `<hostname>:<pid>` (a pod name under Kubernetes). */
   workerName?: string;

@@ -43,9 +43,9 @@ export interface EngineWorkerOptions {
   /** The partitions whose jobs this worker runs (WORKER_PARTITIONS); all when absent. */
   partitions?: readonly number[];
   /**
-   * Inline continuation (WORKER_INLINE_CONTINUATION, default on): a job whose task completes runs one ready
-   * dependent itself instead of queueing it (see TaskRunner.inlinable for which). Off while tracing, where every
-   * task keeps a job and its span.
+   * Inline continuation (WORKER_INLINE_CONTINUATION, default on): a job whose task completes runs the dependents
+   * it made ready itself (one, and up to eight beside it in free slots) instead of queueing them (see `inlinable`
+   * in inline-continuation.ts for which). Off while tracing, where every task keeps a job and its span.
    */
   inlineContinuation?: boolean;
 }
