@@ -17,6 +17,59 @@ afterAll(async () => {
   await server?.stop();
 });
 
+/**
+ * A witness outside Redis: counts every call of every step (`?n=<run>&step=<step>`), held 30 ms so a kill finds steps
+ * mid-call, and answers `{step}` (a number when the step is one).
+ */
+async function startWitness(): Promise<{ calls: Map<string, number>; base: string; close(): void }> {
+  const calls = new Map<string, number>();
+  const witness: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://witness');
+    const step = url.searchParams.get('step') ?? '';
+    const key = `${url.searchParams.get('n')}.${step}`;
+    calls.set(key, (calls.get(key) ?? 0) + 1);
+    setTimeout(() => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ step: /^\d+$/.test(step) ? Number(step) : step }));
+    }, 30);
+  });
+  await new Promise<void>((resolve) => witness.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(witness.address() as { port: number }).port}/step`;
+  return { calls, base, close: () => witness.close() };
+}
+
+/** A fleet whose workers lose their jobs' locks fast and may call the witness. */
+function killableFleet(env: Record<string, string> = {}): Promise<WorkerFleet> {
+  return startFleet(server, {
+    WORKER_LOCK_DURATION: '1s',
+    WORKER_STALLED_INTERVAL: '500ms',
+    RECOVERY_ENABLED: 'false',
+    HTTP_TASK_ALLOW: '127.0.0.0/8', // the witness
+    ...env,
+  });
+}
+
+/**
+ * Asserts that run `id` recorded each of its `total` tasks completed once, and that every task cut off mid-call by
+ * the kill of worker `first` is a lost attempt followed by a completed one on `second`; returns how many were.
+ */
+async function expectRecovered(id: string, total: number, first: string, second: string): Promise<number> {
+  const events = await fleet.engine.events(id, '0', 10_000);
+  const completions = events.filter((e) => e.type === 'task.completed').map((e) => e.task);
+  expect(completions).toHaveLength(total);
+  expect(new Set(completions).size).toBe(total);
+  const record = await fleet.engine.get(id);
+  const lost = events.filter((e) => e.type === 'task.stalled');
+  for (const event of lost) {
+    const task = record?.tasks.find((t) => t.id === event.task);
+    expect(task?.history?.map((a) => [a.attempt, a.status, a.worker])).toEqual([
+      [1, 'lost', first],
+      [2, 'completed', second],
+    ]);
+  }
+  return lost.length;
+}
+
 describe('worker processes', () => {
   it('share one workflow between two processes', async () => {
     fleet = await startFleet(server, { RECOVERY_ENABLED: 'false' });
@@ -83,27 +136,10 @@ describe('worker processes', () => {
   });
 
   it('loses nothing when a worker is killed with SIGKILL in the middle of chains run inline', async () => {
-    // A witness outside Redis: every call of every chain step, held 30 ms so the kill finds steps mid-call.
-    const calls = new Map<string, number>();
-    const witness: Server = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://witness');
-      const key = `${url.searchParams.get('n')}.${url.searchParams.get('step')}`;
-      calls.set(key, (calls.get(key) ?? 0) + 1);
-      setTimeout(() => {
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ step: Number(url.searchParams.get('step')) }));
-      }, 30);
-    });
-    await new Promise<void>((resolve) => witness.listen(0, '127.0.0.1', resolve));
-    const base = `http://127.0.0.1:${(witness.address() as { port: number }).port}/step`;
+    const { calls, base, close } = await startWitness();
     try {
       await fleet?.stop(); // the workers of the test before, which do not allow the witness's address
-      fleet = await startFleet(server, {
-        WORKER_LOCK_DURATION: '1s',
-        WORKER_STALLED_INTERVAL: '500ms',
-        RECOVERY_ENABLED: 'false',
-        HTTP_TASK_ALLOW: '127.0.0.0/8', // the witness
-      });
+      fleet = await killableFleet();
       const first = await fleet.spawnWorker('chain-1');
       const STEPS = 15;
       const RUNS = 10;
@@ -136,19 +172,8 @@ describe('worker processes', () => {
         const record = await waitForEnd(fleet.engine, id, fleet.waiter, 60_000);
         expect([id, record.status]).toEqual([id, 'completed']);
         expect(record.tasks.find((t) => t.id === 'sum')?.output).toBe(STEPS - 1);
-        const events = await fleet.engine.events(id, '0', 10_000);
-        const completions = events.filter((e) => e.type === 'task.completed').map((e) => e.task);
-        expect(completions).toHaveLength(STEPS + 1);
-        expect(new Set(completions).size).toBe(STEPS + 1);
         // A step cut off mid-call is recorded as a lost attempt, then run again by the second worker.
-        for (const event of events.filter((e) => e.type === 'task.stalled')) {
-          stalled++;
-          const task = record.tasks.find((t) => t.id === event.task);
-          expect(task?.history?.map((a) => [a.attempt, a.status, a.worker])).toEqual([
-            [1, 'lost', 'chain-1'],
-            [2, 'completed', 'chain-2'],
-          ]);
-        }
+        stalled += await expectRecovered(id, STEPS + 1, 'chain-1', 'chain-2');
       }
       // Every step reached the witness; only a step in flight at the kill (one per chain at most) twice.
       const twice = [...calls.values()].filter((c) => c > 1).length;
@@ -160,34 +185,17 @@ describe('worker processes', () => {
       expect(twice).toBeLessThanOrEqual(RUNS);
       expect(stalled).toBeGreaterThan(0);
     } finally {
-      witness.close();
+      close();
     }
   });
 
   it('loses nothing when a worker is killed with SIGKILL while branches run inline beside each other', async () => {
     // Each run: a root, three chains of http steps beside each other (all carried by the root's job, in slots of
-    // their own), and a join that reads their last steps. The witness holds every call 30 ms.
-    const calls = new Map<string, number>();
-    const witness: Server = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://witness');
-      const key = `${url.searchParams.get('n')}.${url.searchParams.get('step')}`;
-      calls.set(key, (calls.get(key) ?? 0) + 1);
-      setTimeout(() => {
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ step: url.searchParams.get('step') }));
-      }, 30);
-    });
-    await new Promise<void>((resolve) => witness.listen(0, '127.0.0.1', resolve));
-    const base = `http://127.0.0.1:${(witness.address() as { port: number }).port}/step`;
+    // their own), and a join that reads their last steps.
+    const { calls, base, close } = await startWitness();
     try {
       await fleet?.stop();
-      fleet = await startFleet(server, {
-        WORKER_LOCK_DURATION: '1s',
-        WORKER_STALLED_INTERVAL: '500ms',
-        RECOVERY_ENABLED: 'false',
-        HTTP_TASK_ALLOW: '127.0.0.0/8',
-        WORKER_CONCURRENCY: '50',
-      });
+      fleet = await killableFleet({ WORKER_CONCURRENCY: '50' });
       const first = await fleet.spawnWorker('branches-1');
       const RUNS = 8;
       const STEPS = 5;
@@ -222,18 +230,7 @@ describe('worker processes', () => {
         const record = await waitForEnd(fleet.engine, id, fleet.waiter, 60_000);
         expect([id, record.status]).toEqual([id, 'completed']);
         expect(record.tasks.find((t) => t.id === 'join')?.output).toBe('x4+y4+z4');
-        const events = await fleet.engine.events(id, '0', 10_000);
-        const completions = events.filter((e) => e.type === 'task.completed').map((e) => e.task);
-        expect(completions).toHaveLength(total);
-        expect(new Set(completions).size).toBe(total);
-        for (const event of events.filter((e) => e.type === 'task.stalled')) {
-          stalled++;
-          const task = record.tasks.find((t) => t.id === event.task);
-          expect(task?.history?.map((a) => [a.attempt, a.status, a.worker])).toEqual([
-            [1, 'lost', 'branches-1'],
-            [2, 'completed', 'branches-2'],
-          ]);
-        }
+        stalled += await expectRecovered(id, total, 'branches-1', 'branches-2');
       }
       // Every step reached the witness; only one in flight at the kill per branch (three per run at most) twice.
       const twice = [...calls.values()].filter((c) => c > 1).length;
@@ -245,7 +242,7 @@ describe('worker processes', () => {
       expect(twice).toBeLessThanOrEqual(RUNS * BRANCHES.length);
       expect(stalled).toBeGreaterThan(0);
     } finally {
-      witness.close();
+      close();
     }
   });
 });
