@@ -6,11 +6,11 @@ import { type CompiledTask, type ExecutionDefinition, taskOf } from './execution
 import type { RunEndInputs, StartTaskInput, StartTaskReply } from './script-inputs';
 
 /**
- * Inline continuation: a job whose task completes runs one dependent it made ready itself, in the same job (its
- * carrier), instead of adding a job for it and waiting for a worker to fetch it. The carrier stays active until
- * every task it carried is recorded, so a worker that dies mid-chain leaves a job that stalls and runs again; its
- * re-run replays the chain's releases (see `carriedBy`) and the task cut off is re-run, its attempt recorded lost.
- * `next` is the dependent the carrier runs next. The same object carries the news that the run's last task was
+ * Inline continuation: a job whose task completes runs the dependents it made ready itself, in the same job (its
+ * carrier), instead of adding jobs for them and waiting for a worker to fetch them: `next` in the job's own slot,
+ * `branches` beside it. The carrier stays active until every task it carried is recorded, so a worker that dies
+ * mid-chain leaves a job that stalls and runs again; its re-run replays the chains' releases (see `carriedBy`) and
+ * the tasks cut off are re-run, their attempts recorded lost. Each branch has a carry of its own. The same object carries the news that the run's last task was
  * recorded, so the job that recorded it ends the run without waiting for the workflow job.
  */
 export interface Carry {
@@ -23,7 +23,8 @@ export interface Carry {
   started?: { taskId: string; reply: StartTaskReply };
   /**
    * Ready dependents the job runs inline beside `next`, at once, each in a slot of the worker's taken for it from
-   * `slots` (a diamond's second branch, a fan-out's first few); past the free slots they are queued as jobs.
+   * `slots` (a diamond's second branch, the rest of a split of up to MAX_INLINE_BRANCHES); past the free slots
+   * they are queued as jobs.
    */
   branches?: string[];
   slots?: InlineSlots;
