@@ -9,9 +9,9 @@
   never finished
   Returns 0 when the execution had already ended; when this call ended it, {1, respond_to or '', the record for
   the bus reply or 0, the task-log index's fields...}: what the caller does next without reading it again (the bus
-  reply, the log streams' TTL). The record ({meta, task states, outputs}, each a flat HGETALL) is read only when someone waits for
-  it: a bus reply (respond_to) goes back to the caller, a submit that waits (`awaited`) gets it in the finished
-  message when it fits ARGV[8], so its API answers without reading it.
+  reply, the log streams' TTL). The record ({meta, task states, outputs}, each a flat HGETALL) is read only when
+  someone waits for it: a bus reply (respond_to) goes back to the caller, a submit that waits (`awaited`) gets it in
+  the finished message when it fits ARGV[8], so its API answers without reading it.
 ]]
 --@include mark-unfinished
 local current = redis.call('HGET', KEYS[1], 'status')

@@ -276,8 +276,7 @@ export class TaskRunner {
     await this.gates.leave(e, { member: task.id }, taskGates(def, task), status === 'failed' ? 'failed' : 'completed');
     if (triggeredFailFast) await this.kernel.broadcastAbort(e);
     // One ready dependent may run next in this job (inline continuation), started by the script when it was the one
-    // asked for.
-    // Others it runs beside it while the worker has free slots (branches); the rest are added as jobs first.
+    // asked for; others run beside it while the worker has free slots (branches); the rest are added as jobs first.
     if (carry && start && started) {
       carry.next = start.taskId;
       carry.started = { taskId: start.taskId, reply: started };
