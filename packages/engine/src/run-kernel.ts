@@ -77,7 +77,8 @@ export class RunKernel {
 
   /** Adds the workflow job with `first` as its children, in one atomic FlowProducer.add. */
   async startJobs(def: ExecutionDefinition, first: string[]): Promise<void> {
-    await this.ctx.queues.flows.add(workflowFlow(def, first, this.ctx.limits.ttlSeconds));
+    const { queues, limits, store } = this.ctx;
+    await queues.flows.add(workflowFlow(def, first, limits.ttlSeconds, store.definitionText(def)));
   }
 
   /** Adds ready tasks as children of the workflow job. */

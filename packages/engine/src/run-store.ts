@@ -1,5 +1,6 @@
 import { type RedisClient, type RedisKeys, taskNoteField, waitForReplicas } from '@orch/redis';
 import type { EventType, ExecutionEvent, ExecutionRecord, InternalStatus, TaskFinalStatus } from '@orch/run-model';
+import { DefinitionCache } from './definition-cache';
 import type { ExecutionDefinition, RunClaim } from './execution-definition';
 import {
   type CreateRunInput,
@@ -30,16 +31,17 @@ const entries = (hash: Record<string, string>): Map<string, string> => new Map(O
  */
 export class RunStore {
   readonly scripts: RunScripts;
-  private readonly cache = new Map<string, Promise<ExecutionDefinition>>();
+  private readonly cache: DefinitionCache;
 
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     /** Replicas that must hold a new run before `create` returns (see `EngineOptions.replicaAcks`). */
     private readonly replicaAcks?: { replicas: number; timeoutMs: number },
-    private readonly cacheSize = 1000,
+    cacheSize = 1000,
   ) {
     this.scripts = new RunScripts(redis, keys);
+    this.cache = new DefinitionCache(cacheSize);
   }
 
   /**
@@ -50,11 +52,12 @@ export class RunStore {
   async create(input: CreateRunInput): Promise<CreateRunReply> {
     const { def, extra = {}, seed = new Map() } = input;
     const meta = initialMeta(def, extra);
+    const definition = JSON.stringify(def);
     const result = await this.scripts.createRun(def.executionId, {
       claimKey: def.claim ? this.claimKey(def.claim) : undefined,
       claimTtlMs: input.claimTtlMs ?? 0,
       fingerprint: def.claim?.space === 'client' ? def.claim.fingerprint : '',
-      definition: JSON.stringify(def),
+      definition,
       layout: creationLayout(def, meta, seed),
       createdAt: def.createdAt,
       limit: input.limit,
@@ -62,7 +65,7 @@ export class RunStore {
       startGraceMs: input.startGraceMs ?? START_GRACE_MS,
     });
     if (!result.created) return result;
-    this.remember(def.executionId, Promise.resolve(def));
+    this.cache.created(def, definition);
     if (this.replicaAcks) {
       // An asynchronous replica may miss the last writes when its primary dies: the run is acknowledged only once
       // enough replicas hold it (a replica that does not answer in time leaves it as durable as the primary alone).
@@ -84,22 +87,17 @@ export class RunStore {
     await this.redis.pexpire(this.claimKey(claim), ttlMs);
   }
 
-  /** The compiled definition; cached per process since it is immutable. Rejects when the run does not exist. */
-  definition(id: string): Promise<ExecutionDefinition> {
-    const cached = this.cache.get(id);
-    if (cached) return cached;
-    const loading = this.redis.get(this.keys.def(id)).then((json) => {
-      if (!json) throw new Error(`execution ${id} has no definition (expired or never created)`);
-      return parseDefinition(json);
-    });
-    loading.catch(() => this.cache.delete(id));
-    this.remember(id, loading);
-    return loading;
+  /** The JSON of a run created here, for its first jobs to carry (`TaskJobData.d`), unless it is too big to. */
+  definitionText(def: ExecutionDefinition): string | undefined {
+    return this.cache.textOf(def);
   }
 
-  private remember(id: string, def: Promise<ExecutionDefinition>): void {
-    this.cache.set(id, def);
-    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
+  /**
+   * The compiled definition; cached per process since it is immutable. Rejects when the run does not exist. `text`:
+   * its JSON, when a job carried it (a run's first jobs do): parsed rather than read.
+   */
+  definition(id: string, text?: string): Promise<ExecutionDefinition> {
+    return this.cache.load(id, () => this.redis.get(this.keys.def(id)), text);
   }
 
   /** Drops the `starting` markers of runs whose first jobs are queued (or that need none any more). */

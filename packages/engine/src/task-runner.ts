@@ -22,7 +22,6 @@ import { branchOff, type Carry, carriedBy, inlinable, inlineStart } from './inli
 import { PARKED_MS } from './parked-jobs';
 import type { RunKernel } from './run-kernel';
 import { runWithDeadline, TaskTimeoutError } from './run-with-deadline';
-import type { StartTaskInput } from './script-inputs';
 import { SubTaskRunner } from './sub-task-runner';
 import {
   attemptEnd,
@@ -89,8 +88,8 @@ export class TaskRunner {
     attemptLog: AttemptLog,
     carry?: Carry,
   ): Promise<TaskOutcome> {
-    const { e, t } = job.data;
-    const def = await this.ctx.store.definition(e);
+    const { e, t, d } = job.data;
+    const def = await this.ctx.store.definition(e, d);
     const task = taskOf(def, t);
     if (!task) throw new UnrecoverableError(`task ${t} is not part of execution ${e}`);
     // BullMQ's attempt drives retries; the record's counts every run, re-runs after a lost worker too (stalledCounter).
