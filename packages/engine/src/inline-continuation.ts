@@ -85,9 +85,16 @@ export function inlinable(def: ExecutionDefinition, from: CompiledTask, next: st
 }
 
 /**
+ * Joins of up to this many dependencies are started by the completion that makes them ready, in its own script
+ * call; a wider join's start (its dependencies' names) would ride in every one of its dependencies' completions, so
+ * it is carried after a start-task of its own.
+ */
+export const MAX_STARTED_JOIN = 8;
+
+/**
  * What complete-task needs to start the dependent `from`'s job would carry on with, in the same call: the first of
- * its dependents that may run inline and depends on it alone, so this completion makes it ready (a join's start
- * would carry all its dependencies in every call; a ready one is still carried, after its own start-task).
+ * its dependents that may run inline and depends on it alone, so this completion makes it ready, else the first
+ * such join of up to MAX_STARTED_JOIN dependencies (started only by the completion that makes it ready).
  */
 export function inlineStart(
   def: ExecutionDefinition,
@@ -96,7 +103,8 @@ export function inlineStart(
   worker: string,
 ): StartTaskInput | undefined {
   if (!carry.inline || carry.next !== undefined || !carry.carrier) return undefined;
-  const next = from.dependents.find((d) => taskOf(def, d)?.deps.length === 1 && inlinable(def, from, d));
+  const within = (d: string, most: number) => (taskOf(def, d)?.deps.length ?? 0) <= most && inlinable(def, from, d);
+  const next = from.dependents.find((d) => within(d, 1)) ?? from.dependents.find((d) => within(d, MAX_STARTED_JOIN));
   const task = next === undefined ? undefined : taskOf(def, next);
   if (!task) return undefined;
   return {
