@@ -403,8 +403,9 @@ describe('the orchestrator on a Redis Cluster (3 primaries + 3 replicas, 6 parti
     for (const id of runs.keys()) expect(listed.has(id)).toBe(true);
     const status = await (apis[0] as TestApi).call('GET', '/status');
     expect(status.status).toBe(200);
-    // Every run (children included) left its workflow job completed in its partition's queue.
-    expect(status.body.queues.workflows.completed).toBeGreaterThanOrEqual(runs.size);
+    // Every run (children included) left a task job completed in its partition's queue, and no workflow job waiting.
+    expect(status.body.queues.tasks.completed).toBeGreaterThanOrEqual(runs.size);
+    expect(status.body.queues.workflows['waiting-children']).toBe(0);
     expect(status.body.workers.live).toBe(2);
   });
 

@@ -178,18 +178,19 @@ describe('scoped API keys', () => {
       // Queue-level switches stay with the operator.
       expect((await call(KEYS.ops, 'PUT', `${board}/control/pause`, {})).status).toBe(200);
       expect((await call(KEYS.ops, 'PUT', `${board}/control/resume`, {})).status).toBe(200);
-      // A finished run's workflow job may go.
+      // A finished run's job may go.
       const done = await h.run(wf([probe('a')]));
-      // The run ends as its task is recorded; its workflow job completes a moment later.
-      const job = await h.ctx.queues.workflows.getJob(done.execution_id);
-      await waitUntil(async () => (await job?.getState()) === 'completed', 10_000, 'the workflow job to complete');
+      // The run ends as its task is recorded; its task job completes a moment later.
+      const job = await h.ctx.queues.tasks.getJob(`${done.execution_id}.a`);
+      await waitUntil(async () => (await job?.getState()) === 'completed', 10_000, 'the task job to complete');
       const clean = await call(
         KEYS.ops,
         'PUT',
-        `${board}/workflows/${done.execution_id}/clean?queueStatus=completed`,
+        `${board}/tasks/${done.execution_id}.a/clean?queueStatus=completed`,
         {},
       );
       expect(clean.status).toBe(204);
+      expect(await h.ctx.queues.tasks.getJob(`${done.execution_id}.a`)).toBeUndefined();
       await call(KEYS.ops, 'POST', `/api/v1/workflows/${live}/cancel`);
     });
   });

@@ -1,4 +1,5 @@
 import { waitUntil } from '@orch/testing';
+import { DEFINITION_IN_JOB_MAX } from './task-job';
 import { byId, type Harness, probe, startHarness, wf } from './testing';
 
 jest.setTimeout(60_000);
@@ -57,6 +58,7 @@ describe('inline continuation (on by default)', () => {
   });
 
   it('runs a diamond’s two branches at once in its root’s job: one job in all', async () => {
+    const starts = jest.spyOn(h.ctx.store.scripts, 'startTask');
     const record = await h.run(
       wf([
         probe('a'),
@@ -76,7 +78,35 @@ describe('inline continuation (on by default)', () => {
     expect(steps.map((e) => `${e.type}:${e.task}`).slice(0, 2)).toEqual(['task.started:a', 'task.completed:a']);
     expect(steps.slice(2, 4).map((e) => e.type)).toEqual(['task.started', 'task.started']);
     expect(steps.slice(-2).map((e) => `${e.type}:${e.task}`)).toEqual(['task.started:d', 'task.completed:d']);
+    // A start-task call for the root and the second branch only: b was started by a's completion, and the join d by
+    // the completion of the branch that made it ready, each in the same script call.
+    const started = starts.mock.calls.filter(([id]) => id === record.execution_id).map(([, input]) => input.taskId);
+    starts.mockRestore();
+    expect(started).toEqual(['a', 'c']);
     await jobEnds(h, record.execution_id, 'a', 'completed');
+  });
+
+  it('gives a run’s first job its definition, and drops the workflow job of a run its last task ended', async () => {
+    const record = await h.run(wf([probe('a'), probe('b', ['a'])]));
+    expect(record.status).toBe('completed');
+    const id = record.execution_id;
+    // The worker that fetched a's job parsed the definition from the job rather than reading its key.
+    const root = await h.ctx.queues.tasks.getJob(`${id}.a`);
+    const stored = (await h.connection.get(h.ctx.keys.def(id))) as string;
+    expect(JSON.parse(root?.data.d as string)).toEqual(JSON.parse(stored));
+    // b's completion ended the run in a's job, which then removed the workflow job: no worker fetches it to find
+    // the run ended. Its child finished without it.
+    await jobEnds(h, id, 'a', 'completed');
+    expect(await h.ctx.queues.workflows.getJob(id)).toBeUndefined();
+    // A run that fails ends through its workflow job, as one cancelled, timed out or with exit handlers does.
+    const failed = await h.run(wf([probe('a', [], { permanent: true }), probe('b', ['a'])]));
+    expect(failed.status).toBe('failed');
+    const workflowJob = await h.ctx.queues.workflows.getJob(failed.execution_id);
+    await waitUntil(async () => (await workflowJob?.getState()) === 'completed', 5_000, 'the workflow job to end');
+    // A definition too big to ride in a job is read from its key.
+    const big = await h.run(wf([probe('a', [], { value: 'x'.repeat(DEFINITION_IN_JOB_MAX) })]));
+    expect([big.status, byId(big).a?.output]).toEqual(['completed', 'x'.repeat(DEFINITION_IN_JOB_MAX)]);
+    expect((await h.ctx.queues.tasks.getJob(`${big.execution_id}.a`))?.data.d).toBeUndefined();
   });
 
   it('runs a split of up to eight branches inline while the worker has free slots; a wider fan-out is queued', async () => {

@@ -73,6 +73,15 @@ export class EngineQueues {
     return { id: executionId, queue: this.workflows.qualifiedName };
   }
 
+  /**
+   * Removes an ended run's workflow job, which would otherwise be fetched and finished only to find the run ended.
+   * Its children keep their parent reference: BullMQ's `moveToFinished` skips a parent that is gone. 0: it is
+   * active (it runs now), so it stays.
+   */
+  dropWorkflowJob(executionId: string): Promise<number> {
+    return this.workflows.remove(executionId, { removeChildren: false });
+  }
+
   /** Whether each run's workflow job exists (in any state), in one pipeline. */
   async workflowJobsExist(executionIds: readonly string[]): Promise<boolean[]> {
     const pipeline = this.reader.pipeline();

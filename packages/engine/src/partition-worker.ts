@@ -1,5 +1,6 @@
 import type { Logger } from '@orch/logger';
 import { isConnectionError, QUEUES, taskQueueName } from '@orch/redis';
+import { isFinalStatus } from '@orch/run-model';
 import { context } from '@orch/tracing';
 import { type Job, WaitingChildrenError, Worker } from 'bullmq';
 import type { ConcurrencyShare } from './concurrency-share';
@@ -283,12 +284,13 @@ export class PartitionWorker {
     if (carry.next !== undefined || carry.branches?.length) await this.chains.run(job, token, signal, carry);
     if (!carry.lastTask) return;
     const e = (job.data as TaskJobData).e;
-    await this.kernel.endRun(e, carry.end).catch((error: Error) => {
+    const status = await this.kernel.endRun(e, carry.end).catch((error: Error) => {
       this.shared.logger.debug('could not end the run; its workflow job will', {
         execution_id: e,
         error: error.message,
       });
     });
+    if (status && isFinalStatus(status)) await this.ctx.queues.dropWorkflowJob(e).catch(() => 0);
   }
 
   /** Tells the observer a job started: its task type, attempt and (on its first run) how long it was queued. */
