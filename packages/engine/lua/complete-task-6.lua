@@ -5,14 +5,14 @@
   ARGV[6] attempt  ARGV[7] '1' when this failure fails the workflow (fail-fast)  ARGV[8] why it was skipped or ''
   ARGV[9] the run's number of tasks, or '0': then the reply says whether every one has a completion record now
   ARGV[10] k: the number of the task's dependents  ARGV[11 .. 10+k] those dependents
-  Then, optionally (inline continuation), a dependent to start in the same call if this completion makes it ready:
-  ARGV[11+k] its id, then its attempt, now, worker, carrier job id, carrier token, n and its wanted and read tasks
-  as start-task takes them (ARGV[5 ..] there).
-  Returns {workflow status, '1' if this call started fail-fast, '1' if every task is recorded, '1' if the dependent
-  was started, r, the r other ready dependents..., and for a started one what start-task returns after its
-  status: the attempt, statuses..., outputs...}. When this call recorded the last task of a running run, the reply
-  ends with the meta and the completion records (flat HGETALL arrays): what the run's end is decided by, so the
-  caller ends it without reading them.
+  Then (inline continuation) ARGV[11+k] m, the number of dependents to start in the same call if this completion
+  makes them ready (the job's next task, then branches beside it), each as a block: its id, attempt, now, worker,
+  carrier job id, carrier token, n, p, its n wanted tasks and its p read tasks (start-task's arguments).
+  Returns {workflow status, '1' if this call started fail-fast, '1' if every task is recorded, s, r, the r ready
+  dependents it did not start..., then for each of the s it started, in the order asked: its id and what
+  start-task returns after its status (the attempt, statuses..., outputs...)}. When this call recorded the last
+  task of a running run, the reply ends with the meta and the completion records (flat HGETALL arrays): what the
+  run's end is decided by, so the caller ends it without reading them.
   Fan-in is a counter per dependent (`waits`, set at submit), decremented once, by the call that records the
   completion: O(dependents), however wide the join. A second call (a re-run after a crash) records nothing and
   returns every dependent whose counter is at zero and which has not finished, so the caller re-adds the same
@@ -69,27 +69,34 @@ if ARGV[9] ~= '0' and redis.call('HLEN', KEYS[3]) >= tonumber(ARGV[9]) then done
 if status ~= 'running' and status ~= 'exiting' then
   return {status, triggered, done, '0', 0}
 end
--- The dependent to run inline starts here if it is ready (and not recorded: an untargeted task is, from the start).
-local next = ARGV[last + 1]
-local start = false
-if next and status == 'running' and redis.call('HEXISTS', KEYS[3], next) == 0 then
-  for i = 1, #ready do
-    if ready[i] == next then
-      start = true
-      table.remove(ready, i)
-      break
+-- The dependents to run inline start here if they are ready (and not recorded: an untargeted task is, from the start).
+local blocks = {}
+local at = last + 2
+for _ = 1, tonumber(ARGV[last + 1] or '0') do
+  local n, p = tonumber(ARGV[at + 6]), tonumber(ARGV[at + 7])
+  local id = ARGV[at]
+  if status == 'running' and redis.call('HEXISTS', KEYS[3], id) == 0 then
+    for i = 1, #ready do
+      if ready[i] == id then
+        blocks[#blocks + 1] = at
+        table.remove(ready, i)
+        break
+      end
     end
   end
+  at = at + 8 + n + p
 end
-local result = {status, triggered, done, start and '1' or '0', #ready}
+local result = {status, triggered, done, #blocks, #ready}
 for _, dependent in ipairs(ready) do
   result[#result + 1] = dependent
 end
-if start then
-  local keys = {tasks = KEYS[2], fin = KEYS[3], out = KEYS[4], events = KEYS[5]}
-  local s = last + 1
-  startAttempt(result, keys, next, ARGV[s + 1], ARGV[s + 2], ARGV[s + 3], ARGV[s + 4], ARGV[s + 5], s + 7, tonumber(ARGV[s + 6]))
-elseif done == '1' then
+local keys = {tasks = KEYS[2], fin = KEYS[3], out = KEYS[4], events = KEYS[5]}
+for _, b in ipairs(blocks) do
+  local n, p = tonumber(ARGV[b + 6]), tonumber(ARGV[b + 7])
+  result[#result + 1] = ARGV[b]
+  startAttempt(result, keys, ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], b + 8, n, b + 7 + n + p)
+end
+if #blocks == 0 and done == '1' then
   result[#result + 1] = redis.call('HGETALL', KEYS[1])
   result[#result + 1] = redis.call('HGETALL', KEYS[3])
 end

@@ -1,13 +1,14 @@
 --[[
   Included by start-task and complete-task (a line `--@include start-attempt` is replaced by this file when the
   engine loads its scripts): marks a task attempt running and reads what it needs.
-  startAttempt(result, keys, task, asked, now, worker, carrierJob, carrierToken, first, n) appends to `result` the
-  attempt recorded, then the terminal statuses of ARGV[first .. first+n-1] and the outputs of ARGV[first+n ..].
+  startAttempt(result, keys, task, asked, now, worker, carrierJob, carrierToken, first, n, last) appends to `result`
+  the attempt recorded, then the terminal statuses of ARGV[first .. first+n-1] and the outputs of
+  ARGV[first+n .. last].
   `keys` = {tasks, fin, out, events}. A delayed or waiting-children job comes back for the same attempt: one start
   event per attempt. carrierJob/carrierToken ('' for a task's own job): the job an inline attempt runs in and that
   job's token (this run of it).
 ]]
-local function startAttempt(result, keys, task, asked, now, worker, carrierJob, carrierToken, first, n)
+local function startAttempt(result, keys, task, asked, now, worker, carrierJob, carrierToken, first, n, last)
   local attempt = tonumber(asked)
   local raw = redis.call('HGET', keys.tasks, task)
   local state = raw and cjson.decode(raw) or {}
@@ -50,5 +51,5 @@ local function startAttempt(result, keys, task, asked, now, worker, carrierJob, 
     end
   end
   read(keys.fin, first, first + n - 1)
-  read(keys.out, first + n, #ARGV)
+  read(keys.out, first + n, last)
 end

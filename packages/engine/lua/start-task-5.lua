@@ -26,5 +26,5 @@ if status ~= 'running' and status ~= 'exiting' then
 end
 local result = {status, '', ''}
 local keys = {tasks = KEYS[2], fin = KEYS[3], out = KEYS[4], events = KEYS[5]}
-startAttempt(result, keys, task, ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], 8, tonumber(ARGV[7]))
+startAttempt(result, keys, task, ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], 8, tonumber(ARGV[7]), #ARGV)
 return result

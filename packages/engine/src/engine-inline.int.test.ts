@@ -78,11 +78,11 @@ describe('inline continuation (on by default)', () => {
     expect(steps.map((e) => `${e.type}:${e.task}`).slice(0, 2)).toEqual(['task.started:a', 'task.completed:a']);
     expect(steps.slice(2, 4).map((e) => e.type)).toEqual(['task.started', 'task.started']);
     expect(steps.slice(-2).map((e) => `${e.type}:${e.task}`)).toEqual(['task.started:d', 'task.completed:d']);
-    // A start-task call for the root and the second branch only: b was started by a's completion, and the join d by
-    // the completion of the branch that made it ready, each in the same script call.
+    // A start-task call for the root only: b and c were started by a's completion, and the join d by the completion
+    // of the branch that made it ready, each in the same script call.
     const started = starts.mock.calls.filter(([id]) => id === record.execution_id).map(([, input]) => input.taskId);
     starts.mockRestore();
-    expect(started).toEqual(['a', 'c']);
+    expect(started).toEqual(['a']);
     await jobEnds(h, record.execution_id, 'a', 'completed');
   });
 
@@ -115,9 +115,14 @@ describe('inline continuation (on by default)', () => {
     const ids = (tasks: { id: string }[]) => tasks.map((t) => t.id);
     // Nine leaves: the next one and eight branches, all in a's job (concurrency 10).
     const nine = split('n', 9, 100);
+    const starts = jest.spyOn(h.ctx.store.scripts, 'startTask');
     const all = await h.run(wf([probe('a'), ...nine, probe('z', ids(nine))]));
     expect([all.status, byId(all).z?.output]).toEqual(['completed', 19]); // 1 + 9 x 2
     expect(await withJobs(h, all.execution_id, [...ids(nine), 'z'])).toEqual([]);
+    // a's completion started all nine; the join of nine (wider than MAX_STARTED_JOIN) had a start-task of its own.
+    const started = starts.mock.calls.filter(([id]) => id === all.execution_id).map(([, input]) => input.taskId);
+    starts.mockRestore();
+    expect(started).toEqual(['a', 'z']);
 
     // A run holding six slots (its root's job and five branches) leaves four free: the next split's job takes one,
     // borrows two for branches (one slot is never lent) and queues the other six leaves.

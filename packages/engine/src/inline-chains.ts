@@ -31,6 +31,9 @@ export class InlineChains {
       for (const taskId of carry.branches?.splice(0) ?? []) {
         const branch: Carry = { inline: true, carrier: carry.carrier, next: taskId, slots: carry.slots };
         branch.root = carry.root ?? carry;
+        // Started by the completion that chose it: its attempt goes on from that start.
+        const reply = carry.primed?.get(taskId);
+        if (reply) [branch.started] = [{ taskId, reply }, carry.primed?.delete(taskId)];
         branches.push(this.run(carrier, token, signal, branch).finally(() => carry.slots?.giveBack()));
       }
     };

@@ -27,6 +27,8 @@ export interface Carry {
    * they are queued as jobs.
    */
   branches?: string[];
+  /** Branches the completion that chose them started in its own call: what start-task would answer, by task. */
+  primed?: Map<string, StartTaskReply>;
   slots?: InlineSlots;
   /** A branch's carry points at the job's own, where the news of the run's last task goes. */
   root?: Carry;
@@ -70,6 +72,38 @@ export function branchOff(def: ExecutionDefinition, from: CompiledTask, ready: r
 /** Gives back the slots of branches a job took and will not run (its lock was lost: its re-run releases them). */
 export function dropBranches(carry: Carry | undefined): void {
   for (const _ of carry?.branches?.splice(0) ?? []) carry?.slots?.giveBack();
+  carry?.primed?.clear();
+}
+
+/**
+ * The branches a completion starts beside `next` in its own script call: `from`'s other dependents that depend on
+ * it alone and may run inline, each in a slot borrowed for it now (the caller gives back the slot of one the call
+ * did not start). Only for a split of up to MAX_INLINE_BRANCHES beside `next`, which must depend on `from` alone.
+ */
+export function branchStarts(
+  def: ExecutionDefinition,
+  from: CompiledTask,
+  carry: Carry,
+  next: StartTaskInput,
+  worker: string,
+): StartTaskInput[] {
+  const { slots } = carry;
+  const starts: StartTaskInput[] = [];
+  if (!slots || from.dependents.length > MAX_INLINE_BRANCHES + 1 || taskOf(def, next.taskId)?.deps.length !== 1)
+    return starts;
+  for (const d of from.dependents) {
+    const task = d === next.taskId ? undefined : taskOf(def, d);
+    if (!task || task.deps.length !== 1 || !inlinable(def, from, d) || !slots.borrow()) continue;
+    starts.push({
+      taskId: d,
+      attempt: 1,
+      worker,
+      wanted: wantedBy(def, task),
+      reads: task.reads,
+      carrier: next.carrier,
+    });
+  }
+  return starts;
 }
 
 /**

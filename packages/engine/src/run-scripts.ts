@@ -104,7 +104,7 @@ export class RunScripts {
     return result;
   }
 
-  /** start-task's ARGV after the task id (complete-task takes the same for the dependent it starts). */
+  /** start-task's ARGV after the task id. */
   private startArgs(input: StartTaskInput): Arg[] {
     const { carrier } = input;
     return [
@@ -122,8 +122,13 @@ export class RunScripts {
   /** Records a completion exactly once and returns the dependents it made ready. */
   async completeTask(executionId: string, input: CompleteTaskInput): Promise<CompleteTaskReply> {
     const k = this.runKeys(executionId);
-    const { start } = input;
-    const startArgs = start ? [start.taskId, ...this.startArgs(start)] : [];
+    const starts = input.starts ?? [];
+    const startArgs: Arg[] = [starts.length];
+    for (const start of starts) {
+      const { carrier } = start;
+      startArgs.push(start.taskId, start.attempt, Date.now(), start.worker, carrier?.jobId ?? '', carrier?.token ?? '');
+      startArgs.push(start.wanted.length, start.reads.length, ...start.wanted, ...start.reads);
+    }
     const reply = (await this.run(
       'complete-task-6',
       [k.meta, k.tasks, k.finished, k.outputs, k.events, k.waits],
@@ -142,7 +147,7 @@ export class RunScripts {
         ...startArgs,
       ],
     )) as string[];
-    return completeTaskReply(reply, start);
+    return completeTaskReply(reply, starts);
   }
 
   /** Ends a failed attempt that will be retried: kept in the task's history, and `task.retrying` appended. */

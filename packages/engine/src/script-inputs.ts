@@ -113,8 +113,11 @@ export interface CompleteTaskInput {
   /** Why a `skipped` task did not run; `timed_out` for a failure whose last attempt timed out. */
   reason?: SkipReason | 'timed_out';
   dependents: readonly string[];
-  /** A dependent to start in the same call if this completion makes it ready (inline continuation). */
-  start?: StartTaskInput;
+  /**
+   * Dependents to start in the same call if this completion makes them ready (inline continuation): the job's next
+   * task, then branches to run beside it.
+   */
+  starts?: readonly StartTaskInput[];
   /** The run's number of tasks: the reply then says whether this completion was the last (`allRecorded`). */
   taskCount?: number;
   now?: number;
@@ -126,8 +129,8 @@ export interface CompleteTaskReply {
   triggeredFailFast: boolean;
   /** Every task of the run has a completion record now (asked for with `taskCount`). */
   allRecorded: boolean;
-  /** The `start` dependent, started (not in `ready`): what start-task would have answered. */
-  started?: StartTaskReply;
+  /** Those of `starts` the call started (not in `ready`), by task id: what start-task would have answered. */
+  started: Map<string, StartTaskReply>;
   /** Dependents made ready, to add as jobs (none unless the run is running). */
   ready: string[];
   /** This call recorded the last task of a running run: the meta and completion records its end is decided by. */
@@ -137,26 +140,31 @@ export interface CompleteTaskReply {
 /** What a run's end is decided by (RunEnding.endRun): its meta and its completion records. */
 export type RunEndInputs = [RunMeta, Map<string, TaskFinalStatus>];
 
-/** complete-task's reply, read: `start` is the dependent the call was asked to start (see complete-task-6.lua). */
-export function completeTaskReply(reply: string[], start: StartTaskInput | undefined): CompleteTaskReply {
-  const [runStatus = '', triggered, done, started, count] = reply;
-  const readyEnd = 5 + Number(count);
+/** complete-task's reply, read: `starts` are the dependents the call was asked to start (see complete-task-6.lua). */
+export function completeTaskReply(reply: string[], starts: readonly StartTaskInput[]): CompleteTaskReply {
+  const [runStatus = '', triggered, done, startedCount, count] = reply;
+  let at = 5 + Number(count);
   const result: CompleteTaskReply = {
     runStatus: runStatus as CompleteTaskReply['runStatus'],
     triggeredFailFast: triggered === '1',
     allRecorded: done === '1',
-    ready: reply.slice(5, readyEnd),
+    ready: reply.slice(5, at),
+    started: new Map(),
   };
-  if (start && started === '1') {
-    const wanted = start.wanted.length;
-    result.started = {
+  for (let i = 0; i < Number(startedCount); i++) {
+    const taskId = reply[at] as string;
+    const start = starts.find((s) => s.taskId === taskId) as StartTaskInput;
+    const [wanted, reads] = [start.wanted.length, start.reads.length];
+    result.started.set(taskId, {
       runStatus: result.runStatus,
-      attempt: Number(reply[readyEnd]),
-      statuses: reply.slice(readyEnd + 1, readyEnd + 1 + wanted),
-      outputs: reply.slice(readyEnd + 1 + wanted),
-    };
-  } else if (result.allRecorded && reply.length === readyEnd + 2) {
-    const [meta, fin] = reply.slice(readyEnd) as unknown as [string[], string[]];
+      attempt: Number(reply[at + 1]),
+      statuses: reply.slice(at + 2, at + 2 + wanted),
+      outputs: reply.slice(at + 2 + wanted, at + 2 + wanted + reads),
+    });
+    at += 2 + wanted + reads;
+  }
+  if (result.started.size === 0 && result.allRecorded && reply.length === at + 2) {
+    const [meta, fin] = reply.slice(at) as unknown as [string[], string[]];
     result.end = [Object.fromEntries(pairs(meta)), pairs(fin)] as RunEndInputs;
   }
   return result;

@@ -18,7 +18,7 @@ import type { TaskHandlers } from './control-flow';
 import { sourceOf, wantedBy } from './definition-lookups';
 import type { EngineContext } from './engine-context';
 import { type CompiledTask, type ExecutionDefinition, taskCountOf, taskOf } from './execution-definition';
-import { branchOff, type Carry, carriedBy, inlinable, inlineStart } from './inline-continuation';
+import { branchOff, branchStarts, type Carry, carriedBy, inlinable, inlineStart } from './inline-continuation';
 import { PARKED_MS } from './parked-jobs';
 import type { RunKernel } from './run-kernel';
 import { runWithDeadline, TaskTimeoutError } from './run-with-deadline';
@@ -256,21 +256,36 @@ export class TaskRunner {
   ): Promise<void> {
     const e = def.executionId;
     const start = carry ? inlineStart(def, task, carry, this.workerName) : undefined;
-    const reply = await this.ctx.store.scripts.completeTask(e, {
-      taskId: task.id,
-      status,
-      output,
-      error,
-      attempt,
-      // An exit handler's failure is recorded; it does not change how the run ends.
-      failFast: status === 'failed' && def.failFast && task.failsWorkflow && !task.exit,
-      reason,
-      dependents: task.dependents,
-      // Runs with exit handlers end through their workflow job (it runs the handlers as its children).
-      taskCount: def.exitTasks ? undefined : taskCountOf(def),
-      start,
-    });
-    const { runStatus, triggeredFailFast, allRecorded, ready, started } = reply;
+    // The branches beside it start in the same call, each in a slot borrowed for it (given back unless started).
+    const beside = carry && start ? branchStarts(def, task, carry, start, this.workerName) : [];
+    const reply = await this.ctx.store.scripts
+      .completeTask(e, {
+        taskId: task.id,
+        status,
+        output,
+        error,
+        attempt,
+        // An exit handler's failure is recorded; it does not change how the run ends.
+        failFast: status === 'failed' && def.failFast && task.failsWorkflow && !task.exit,
+        reason,
+        dependents: task.dependents,
+        // Runs with exit handlers end through their workflow job (it runs the handlers as its children).
+        taskCount: def.exitTasks ? undefined : taskCountOf(def),
+        starts: start ? [start, ...beside] : undefined,
+      })
+      .catch((error: unknown) => {
+        for (const _ of beside) carry?.slots?.giveBack();
+        throw error;
+      });
+    const { runStatus, triggeredFailFast, allRecorded, ready } = reply;
+    for (const b of beside) {
+      const primed = reply.started.get(b.taskId);
+      if (carry && primed) {
+        (carry.branches ??= []).push(b.taskId);
+        (carry.primed ??= new Map()).set(b.taskId, primed);
+      } else carry?.slots?.giveBack();
+    }
+    const started = start && reply.started.get(start.taskId);
     // The slot first: whoever waited for it was ready before the dependents this completion releases.
     await this.gates.leave(e, { member: task.id }, taskGates(def, task), status === 'failed' ? 'failed' : 'completed');
     if (triggeredFailFast) await this.kernel.broadcastAbort(e);
