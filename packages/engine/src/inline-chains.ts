@@ -33,7 +33,10 @@ export class InlineChains {
         branch.root = carry.root ?? carry;
         // Started by the completion that chose it: its attempt goes on from that start.
         const reply = carry.primed?.get(taskId);
-        if (reply) [branch.started] = [{ taskId, reply }, carry.primed?.delete(taskId)];
+        if (reply) {
+          branch.started = { taskId, reply };
+          carry.primed?.delete(taskId);
+        }
         branches.push(this.run(carrier, token, signal, branch).finally(() => carry.slots?.giveBack()));
       }
     };

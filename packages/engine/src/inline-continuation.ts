@@ -76,6 +76,32 @@ export function dropBranches(carry: Carry | undefined): void {
 }
 
 /**
+ * Runs the completion `call` that was asked to start `beside` (`branchStarts`), then settles their slots: each it
+ * started runs beside the next task, from that start; each other gives its slot back (all, if the call failed).
+ */
+export async function startingBeside<T extends { started: ReadonlyMap<string, StartTaskReply> }>(
+  carry: Carry | undefined,
+  beside: readonly StartTaskInput[],
+  call: () => Promise<T>,
+): Promise<T> {
+  let reply: T | undefined;
+  try {
+    reply = await call();
+    return reply;
+  } finally {
+    for (const { taskId } of beside) {
+      const started = reply?.started.get(taskId);
+      if (carry && started) {
+        if (carry.branches) carry.branches.push(taskId);
+        else carry.branches = [taskId];
+        carry.primed ??= new Map();
+        carry.primed.set(taskId, started);
+      } else carry?.slots?.giveBack();
+    }
+  }
+}
+
+/**
  * The branches a completion starts beside `next` in its own script call: `from`'s other dependents that depend on
  * it alone and may run inline, each in a slot borrowed for it now (the caller gives back the slot of one the call
  * did not start). Only for a split of up to MAX_INLINE_BRANCHES beside `next`, which must depend on `from` alone.
@@ -93,7 +119,7 @@ export function branchStarts(
     return starts;
   for (const d of from.dependents) {
     const task = d === next.taskId ? undefined : taskOf(def, d);
-    if (!task || task.deps.length !== 1 || !inlinable(def, from, d) || !slots.borrow()) continue;
+    if (task?.deps.length !== 1 || !inlinable(def, from, d) || !slots.borrow()) continue;
     starts.push({
       taskId: d,
       attempt: 1,

@@ -18,7 +18,15 @@ import type { TaskHandlers } from './control-flow';
 import { sourceOf, wantedBy } from './definition-lookups';
 import type { EngineContext } from './engine-context';
 import { type CompiledTask, type ExecutionDefinition, taskCountOf, taskOf } from './execution-definition';
-import { branchOff, branchStarts, type Carry, carriedBy, inlinable, inlineStart } from './inline-continuation';
+import {
+  branchOff,
+  branchStarts,
+  type Carry,
+  carriedBy,
+  inlinable,
+  inlineStart,
+  startingBeside,
+} from './inline-continuation';
 import { PARKED_MS } from './parked-jobs';
 import type { RunKernel } from './run-kernel';
 import { runWithDeadline, TaskTimeoutError } from './run-with-deadline';
@@ -258,8 +266,8 @@ export class TaskRunner {
     const start = carry ? inlineStart(def, task, carry, this.workerName) : undefined;
     // The branches beside it start in the same call, each in a slot borrowed for it (given back unless started).
     const beside = carry && start ? branchStarts(def, task, carry, start, this.workerName) : [];
-    const reply = await this.ctx.store.scripts
-      .completeTask(e, {
+    const reply = await startingBeside(carry, beside, () =>
+      this.ctx.store.scripts.completeTask(e, {
         taskId: task.id,
         status,
         output,
@@ -272,19 +280,9 @@ export class TaskRunner {
         // Runs with exit handlers end through their workflow job (it runs the handlers as its children).
         taskCount: def.exitTasks ? undefined : taskCountOf(def),
         starts: start ? [start, ...beside] : undefined,
-      })
-      .catch((error: unknown) => {
-        for (const _ of beside) carry?.slots?.giveBack();
-        throw error;
-      });
+      }),
+    );
     const { runStatus, triggeredFailFast, allRecorded, ready } = reply;
-    for (const b of beside) {
-      const primed = reply.started.get(b.taskId);
-      if (carry && primed) {
-        (carry.branches ??= []).push(b.taskId);
-        (carry.primed ??= new Map()).set(b.taskId, primed);
-      } else carry?.slots?.giveBack();
-    }
     const started = start && reply.started.get(start.taskId);
     // The slot first: whoever waited for it was ready before the dependents this completion releases.
     await this.gates.leave(e, { member: task.id }, taskGates(def, task), status === 'failed' ? 'failed' : 'completed');
