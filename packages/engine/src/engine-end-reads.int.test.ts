@@ -134,6 +134,7 @@ describe('the end of a run without reads', () => {
         unfinished: ['a'],
         channel: h.engine.finishedChannel(),
         recordCap: FINISHED_RECORD_CAP,
+        admission: { limit: 100, startGraceMs: 5_000 },
       });
       await withDeadline(heard, 10_000, `the finished message of ${id}`);
       h.calls.length = 0;

@@ -24,7 +24,7 @@ const ENDINGS: Record<string, { final: FinalStatus; mark: TaskFinalStatus } | un
   failing: { final: 'failed', mark: 'upstream_failed' },
 };
 
-/** Ending runs: the final status, the finalize script, the final message, the freed slot. */
+/** Ending runs: the final status, the finalize script (which also frees the slot), the final message. */
 export class RunEnding {
   private readonly exits: ExitHandlers;
   /** What this process ended lately (see EndedRuns). */
@@ -32,7 +32,8 @@ export class RunEnding {
 
   constructor(
     private readonly ctx: EngineContext,
-    private readonly admitWaiting: (id: string) => Promise<void>,
+    /** Starts the runs admitted into a slot an ending run gave back (finalize admits them). */
+    private readonly startAdmitted: (admitted: readonly string[]) => Promise<void>,
     release: (def: ExecutionDefinition, taskIds: readonly string[]) => Promise<void>,
   ) {
     this.exits = new ExitHandlers(ctx, release);
@@ -112,7 +113,7 @@ export class RunEnding {
   }
 
   /**
-   * Ends a run once (Lua-guarded, which also drops its deadline), frees its slot, starts whatever waited for one.
+   * Ends a run once (Lua-guarded, which also drops its deadline and frees its slot), starts whatever waited for one.
    * Returns whether this call ended it.
    */
   async finish(
@@ -138,6 +139,7 @@ export class RunEnding {
       unfinished,
       channel: channels.finished,
       recordCap: FINISHED_RECORD_CAP,
+      admission: { limit: limits.maxConcurrentWorkflows, startGraceMs: limits.startGraceMs },
     });
     if (!ended) return false;
     // Only the call that ended the run records its span (allocated at submit; nothing when tracing is off).
@@ -162,7 +164,7 @@ export class RunEnding {
       status,
       error: error || undefined,
     });
-    await this.admitWaiting(id);
+    await this.startAdmitted(ended.admitted);
     // Last, and never in the way of the rest: the run has ended and its slot is free whatever happens here.
     await this.ctx.logs
       .expire(id, limits.executionTtlMs, ended.logFields)

@@ -35,7 +35,7 @@ export class RunKernel {
     this.submission = new RunSubmission(ctx, (def, first) => this.launch(def, first));
     this.ending = new RunEnding(
       ctx,
-      (id) => this.admitWaiting(id),
+      (admitted) => this.startAdmitted(admitted),
       (def, ids) => this.release(def, ids),
     );
   }
@@ -275,7 +275,12 @@ export class RunKernel {
   /** Frees `id`'s slot (if any) and starts the runs that were waiting for one, oldest first. */
   async admitWaiting(id?: string): Promise<void> {
     const { store, limits } = this.ctx;
-    const admitted = await store.scripts.releaseSlot(id, limits.maxConcurrentWorkflows, limits.startGraceMs);
+    await this.startAdmitted(await store.scripts.releaseSlot(id, limits.maxConcurrentWorkflows, limits.startGraceMs));
+  }
+
+  /** Starts runs just admitted into free slots (by release-slot or an ending run's finalize), oldest first. */
+  private async startAdmitted(admitted: readonly string[]): Promise<void> {
+    const { store } = this.ctx;
     for (const next of admitted) {
       if ((await store.status(next)) === 'pending') await this.startReady(await store.definition(next));
       else await this.admitWaiting(next); // it ended while it waited: give the slot on

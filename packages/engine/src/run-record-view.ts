@@ -54,7 +54,7 @@ export interface RunMeta {
   total?: string;
   pauses?: string;
   respond_to?: string;
-  /** '1' when the submitter waits for the end: the finished message carries the record (finalize-9.lua). */
+  /** '1' when the submitter waits for the end: the finished message carries the record (finalize-12.lua). */
   awaited?: string;
   /** A sub-workflow's parent run, and the `workflow` task of it that started it. */
   parent_execution_id?: string;

@@ -24,7 +24,7 @@ const FILES = [
   'start-task-5',
   'complete-task-6',
   'retry-task-2',
-  'finalize-9',
+  'finalize-12',
   'abort-2',
   'admit-2',
   'create-run-13',
@@ -168,9 +168,10 @@ export class RunScripts {
     const k = this.runKeys(executionId);
     const now = input.now ?? Date.now();
     const keys = [k.meta, k.tasks, k.finished, k.outputs, k.events, k.waits, k.def, this.keys.deadlines()];
+    const slots = [this.keys.active(), this.keys.pending(), this.keys.starting()];
     const reply = await this.run(
-      'finalize-9',
-      [...keys, this.keys.taskLogs(executionId)],
+      'finalize-12',
+      [...keys, this.keys.taskLogs(executionId), ...slots],
       [
         executionId,
         input.status,
@@ -180,13 +181,21 @@ export class RunScripts {
         input.unfinishedStatus,
         input.channel,
         input.recordCap,
+        input.admission.limit,
+        now + input.admission.startGraceMs,
         ...input.unfinished,
       ],
     );
     if (!Array.isArray(reply)) return undefined;
-    const [, respondTo, record, ...logFields] = reply as [number, string, unknown[] | 0, ...string[]];
+    const [, respondTo, record, admitted, ...logFields] = reply as [
+      number,
+      string,
+      unknown[] | 0,
+      string[],
+      ...string[],
+    ];
     const hashes = Array.isArray(record) ? recordHashes(record[0], record[1], record[2]) : undefined;
-    return { respondTo, logFields, ...(hashes ? { record: hashes } : {}) };
+    return { respondTo, logFields, admitted, ...(hashes ? { record: hashes } : {}) };
   }
 
   /** Marks the tasks that never finished and moves the run to `exiting`; true when this call did. */

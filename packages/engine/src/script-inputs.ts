@@ -42,6 +42,8 @@ export interface FinalizeInput {
   channel: string;
   /** The most bytes of record the finished message carries for a submit that waits for the run (`awaited`). */
   recordCap: number;
+  /** The run's slot is given back and the oldest waiting runs admitted into free ones (release-slot's work). */
+  admission: { limit: number; startGraceMs: number };
   now?: number;
 }
 
@@ -51,11 +53,13 @@ export interface FinalizeReply {
   respondTo: string;
   /** The task-log index's fields (`<task>:<attempt>`): each names a log stream still to be given the run's TTL. */
   logFields: string[];
+  /** The runs admitted into the slot the run gave back, oldest first: the caller starts them. */
+  admitted: string[];
   /** The final record's hashes, read by the script when someone waits for it (`respondTo`, `awaited`). */
   record?: RecordHashes;
 }
 
-/** The record hashes a finished message carries (finalize-9.lua: `record`), if it carries them whole. */
+/** The record hashes a finished message carries (finalize-12.lua: `record`), if it carries them whole. */
 export function finishedRecord(message: { record?: { meta?: unknown; tasks?: unknown; out?: unknown } }) {
   const carried = message.record;
   return carried && typeof carried === 'object' ? recordHashes(carried.meta, carried.tasks, carried.out) : undefined;
