@@ -5,9 +5,9 @@
   ARGV[3] now (ms)  ARGV[4] worker name
   ARGV[5] carrier job id, ARGV[6] its token: set when the attempt runs inline, in the job of the task it depends on
   (inline continuation); '' when the task's own job runs it
-  ARGV[7] n: number of tasks whose status is wanted
-  ARGV[8 .. 7+n] those tasks (dependencies and read tasks; their terminal statuses are returned)
-  ARGV[8+n ..] tasks whose outputs the task reads
+  ARGV[7] n: number of tasks whose status is wanted  ARGV[8] p: number of tasks whose outputs it reads
+  ARGV[9 .. 8+n] those tasks (dependencies and read tasks; their terminal statuses are returned)
+  ARGV[9+n .. 8+n+p] tasks whose outputs the task reads (the same block complete-task takes per start)
   Returns {workflow status, recorded status or '', recorded output or '', the attempt, dependency statuses...,
   outputs...}.
   A task whose completion is already recorded (a re-run after a crash) is not marked running again: the caller
@@ -26,5 +26,5 @@ if status ~= 'running' and status ~= 'exiting' then
 end
 local result = {status, '', ''}
 local keys = {tasks = KEYS[2], fin = KEYS[3], out = KEYS[4], events = KEYS[5]}
-startAttempt(result, keys, task, ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], 8, tonumber(ARGV[7]), #ARGV)
+startAttempt(result, keys, task, ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], 9, tonumber(ARGV[7]), #ARGV)
 return result

@@ -91,7 +91,7 @@ export class RunScripts {
     const reply = (await this.run(
       'start-task-5',
       [meta, tasks, finished, outputs, events],
-      [input.taskId, ...this.startArgs(input)],
+      this.startBlock(input),
     )) as string[];
     const [runStatus = '', recorded = '', recordedOutput = '', attempt] = reply;
     const result: StartTaskReply = {
@@ -104,31 +104,18 @@ export class RunScripts {
     return result;
   }
 
-  /** start-task's ARGV after the task id. */
-  private startArgs(input: StartTaskInput): Arg[] {
-    const { carrier } = input;
-    return [
-      input.attempt,
-      Date.now(),
-      input.worker,
-      carrier?.jobId ?? '',
-      carrier?.token ?? '',
-      input.wanted.length,
-      ...input.wanted,
-      ...input.reads,
-    ];
+  /** One start as start-task takes it, and complete-task per dependent it may start. */
+  private startBlock(input: StartTaskInput): Arg[] {
+    const { carrier, wanted, reads } = input;
+    const head = [input.taskId, input.attempt, Date.now(), input.worker, carrier?.jobId ?? '', carrier?.token ?? ''];
+    return [...head, wanted.length, reads.length, ...wanted, ...reads];
   }
 
   /** Records a completion exactly once and returns the dependents it made ready. */
   async completeTask(executionId: string, input: CompleteTaskInput): Promise<CompleteTaskReply> {
     const k = this.runKeys(executionId);
     const starts = input.starts ?? [];
-    const startArgs: Arg[] = [starts.length];
-    for (const start of starts) {
-      const { carrier } = start;
-      startArgs.push(start.taskId, start.attempt, Date.now(), start.worker, carrier?.jobId ?? '', carrier?.token ?? '');
-      startArgs.push(start.wanted.length, start.reads.length, ...start.wanted, ...start.reads);
-    }
+    const startArgs: Arg[] = [starts.length, ...starts.flatMap((start) => this.startBlock(start))];
     const reply = (await this.run(
       'complete-task-6',
       [k.meta, k.tasks, k.finished, k.outputs, k.events, k.waits],
